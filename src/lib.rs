@@ -1,0 +1,6 @@
+//! kubedeck: a terminal operations console for Kubernetes, and the simulated
+//! cluster it is tested, benchmarked and demoed against.
+
+pub mod cli;
+pub mod commands;
+pub mod sim;

@@ -1,0 +1,119 @@
+//! Records core/v1 Events the way the real components do, aggregating
+//! repeats of the same reason and message on the same object into a count.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::resources;
+use super::store::{Store, meta_str, now_rfc3339, random_suffix};
+
+pub const NORMAL: &str = "Normal";
+pub const WARNING: &str = "Warning";
+
+pub struct Recorder {
+    store: Arc<Store>,
+    /// (involved uid, reason, message) → event name, for aggregation.
+    seen: Mutex<HashMap<(String, String, String), (String, String)>>,
+}
+
+impl Recorder {
+    pub fn new(store: Arc<Store>) -> Recorder {
+        Recorder {
+            store,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an event about `involved` (any stored object) from `component`
+    /// (e.g. "deployment-controller", "kubelet", "default-scheduler").
+    pub fn record(
+        &self,
+        involved: &Value,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        self.record_at(involved, None, type_, reason, message, component, None);
+    }
+
+    /// As `record`, with a container's fieldPath and the reporting host.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_at(
+        &self,
+        involved: &Value,
+        field_path: Option<&str>,
+        type_: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+        host: Option<&str>,
+    ) {
+        let uid = meta_str(involved, "uid").to_string();
+        let ns = match meta_str(involved, "namespace") {
+            "" => "default".to_string(),
+            ns => ns.to_string(),
+        };
+        let key = (uid.clone(), reason.to_string(), message.to_string());
+        let now = now_rfc3339();
+        let existing = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some((ev_ns, ev_name)) = existing {
+            let bumped = self
+                .store
+                .modify(&resources::EVENTS, &ev_ns, &ev_name, |ev| {
+                    let count = ev["count"].as_i64().unwrap_or(1);
+                    ev["count"] = json!(count + 1);
+                    ev["lastTimestamp"] = json!(now);
+                });
+            if matches!(bumped, Ok(Some(_))) {
+                return;
+            }
+        }
+        let involved_name = meta_str(involved, "name");
+        let name = format!("{involved_name}.{}", random_suffix(10));
+        let mut involved_ref = json!({
+            "kind": involved["kind"],
+            "name": involved_name,
+            "uid": uid,
+            "apiVersion": involved["apiVersion"],
+            "resourceVersion": involved["metadata"]["resourceVersion"],
+        });
+        if !meta_str(involved, "namespace").is_empty() {
+            involved_ref["namespace"] = json!(ns);
+        }
+        if let Some(fp) = field_path {
+            involved_ref["fieldPath"] = json!(fp);
+        }
+        let mut source = json!({"component": component});
+        if let Some(h) = host {
+            source["host"] = json!(h);
+        }
+        let ev = json!({
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": involved_ref,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": type_,
+            "eventTime": null,
+            "reportingComponent": component,
+            "reportingInstance": host.unwrap_or(""),
+        });
+        if self.store.create(&resources::EVENTS, ev).is_ok() {
+            self.seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, (ns, name));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The simulated cluster: a Kubernetes API server, its store and a control
+//! plane of simulated controllers, scheduler and kubelets, all in-process.
+//! `kubedeck sim` serves it; tests and the demo embed it.
+
+pub mod api;
+pub mod config;
+pub mod controllers;
+pub mod defaults;
+pub mod error;
+pub mod events;
+pub mod kubeconfig;
+pub mod logs;
+pub mod manifests;
+pub mod patch;
+pub mod resources;
+pub mod scenario;
+pub mod selector;
+pub mod store;
+pub mod table;
+pub mod validate;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use config::SimConfig;
+use controllers::Ctx;
+use events::Recorder;
+use store::Store;
+
+pub struct SimOptions {
+    pub listen: SocketAddr,
+    /// Where to write the kubeconfig; None writes none.
+    pub kubeconfig_out: Option<PathBuf>,
+    pub scenario: String,
+    pub manifests: Vec<PathBuf>,
+    pub config: SimConfig,
+}
+
+/// A running simulated cluster. Dropping it stops the server and controllers.
+pub struct Sim {
+    pub addr: SocketAddr,
+    pub ctx: Arc<Ctx>,
+    pub kubeconfig: Option<PathBuf>,
+    tasks: Vec<JoinHandle<()>>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Sim {
+    pub fn store(&self) -> &Arc<Store> {
+        &self.ctx.store
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Builds the cluster, loads the scenario and manifests, starts the control
+/// plane and serves the API.
+pub async fn start(opts: SimOptions) -> anyhow::Result<Sim> {
+    let store = Store::new(opts.config.watch_window);
+    let ctx = Arc::new(Ctx {
+        recorder: Recorder::new(store.clone()),
+        store,
+        config: Arc::new(opts.config),
+    });
+    scenario::load(&ctx.store, &opts.scenario)?;
+    manifests::load_paths(&ctx.store, &opts.manifests)?;
+
+    let mut tasks: Vec<JoinHandle<()>> = controllers::all()
+        .into_iter()
+        .map(|c| controllers::spawn(ctx.clone(), c))
+        .collect();
+
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    let addr = listener.local_addr()?;
+    let kubeconfig = match opts.kubeconfig_out {
+        Some(path) => {
+            kubeconfig::write(&path, &format!("http://{addr}"), &ctx.config.auth)
+                .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
+            Some(path)
+        }
+        None => None,
+    };
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = api::router(ctx.clone());
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!("the simulated API server stopped: {e}");
+        }
+    }));
+    Ok(Sim {
+        addr,
+        ctx,
+        kubeconfig,
+        tasks,
+        shutdown: Some(tx),
+    })
+}

@@ -1,0 +1,1 @@
+//! PATCH bodies: JSON patch, JSON merge patch and strategic merge patch.

@@ -1,0 +1,203 @@
+//! The registry of resource kinds the simulated API server knows. Storage is
+//! generic JSON, so adding a kind here is enough to make it listable, watchable
+//! and writable; controllers and printers give it behaviour.
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ResourceDef {
+    /// API group; "" is the legacy core group.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub kind: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub verbs: &'static [&'static str],
+    /// Subresources served under `<plural>/<sub>`.
+    pub subresources: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    /// Kept by the store and served from its HTTP paths. Virtual kinds
+    /// (reviews, metrics) are handled by dedicated handlers instead.
+    pub stored: bool,
+}
+
+impl ResourceDef {
+    /// `apps/v1` or `v1`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The store key: `pods`, `apps/deployments`.
+    pub fn id(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_string()
+        } else {
+            format!("{}/{}", self.group, self.plural)
+        }
+    }
+
+    pub fn list_kind(&self) -> String {
+        format!("{}List", self.kind)
+    }
+
+    pub fn has_subresource(&self, sub: &str) -> bool {
+        self.subresources.contains(&sub)
+    }
+}
+
+const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+const CREATE_ONLY: &[&str] = &["create"];
+const READ_ONLY: &[&str] = &["get", "list"];
+
+macro_rules! res {
+    ($name:ident, $group:expr, $version:expr, $plural:expr, $singular:expr, $kind:expr, $ns:expr,
+     short: [$($short:expr),*], verbs: $verbs:expr, sub: [$($sub:expr),*], cat: [$($cat:expr),*], stored: $stored:expr) => {
+        pub static $name: ResourceDef = ResourceDef {
+            group: $group,
+            version: $version,
+            plural: $plural,
+            singular: $singular,
+            kind: $kind,
+            namespaced: $ns,
+            short_names: &[$($short),*],
+            verbs: $verbs,
+            subresources: &[$($sub),*],
+            categories: &[$($cat),*],
+            stored: $stored,
+        };
+    };
+}
+
+res!(NAMESPACES, "", "v1", "namespaces", "namespace", "Namespace", false, short: ["ns"], verbs: ALL_VERBS, sub: ["status", "finalize"], cat: [], stored: true);
+res!(NODES, "", "v1", "nodes", "node", "Node", false, short: ["no"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
+res!(PODS, "", "v1", "pods", "pod", "Pod", true, short: ["po"], verbs: ALL_VERBS, sub: ["status", "log", "eviction", "binding"], cat: ["all"], stored: true);
+res!(SERVICES, "", "v1", "services", "service", "Service", true, short: ["svc"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+res!(ENDPOINTS, "", "v1", "endpoints", "endpoints", "Endpoints", true, short: ["ep"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(EVENTS, "", "v1", "events", "event", "Event", true, short: ["ev"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(CONFIGMAPS, "", "v1", "configmaps", "configmap", "ConfigMap", true, short: ["cm"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(SECRETS, "", "v1", "secrets", "secret", "Secret", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(SERVICE_ACCOUNTS, "", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, short: ["sa"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(PVCS, "", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, short: ["pvc"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
+res!(PVS, "", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, short: ["pv"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
+res!(DEPLOYMENTS, "apps", "v1", "deployments", "deployment", "Deployment", true, short: ["deploy"], verbs: ALL_VERBS, sub: ["status", "scale"], cat: ["all"], stored: true);
+res!(REPLICASETS, "apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, short: ["rs"], verbs: ALL_VERBS, sub: ["status", "scale"], cat: ["all"], stored: true);
+res!(STATEFULSETS, "apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, short: ["sts"], verbs: ALL_VERBS, sub: ["status", "scale"], cat: ["all"], stored: true);
+res!(DAEMONSETS, "apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, short: ["ds"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+res!(CONTROLLER_REVISIONS, "apps", "v1", "controllerrevisions", "controllerrevision", "ControllerRevision", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(JOBS, "batch", "v1", "jobs", "job", "Job", true, short: [], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+res!(CRONJOBS, "batch", "v1", "cronjobs", "cronjob", "CronJob", true, short: ["cj"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+res!(HPAS, "autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, short: ["hpa"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+res!(PDBS, "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, short: ["pdb"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
+res!(ENDPOINT_SLICES, "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+// events.k8s.io/v1 is a second view of the core events: the API layer converts.
+res!(EVENTS_V1, "events.k8s.io", "v1", "events", "event", "Event", true, short: ["ev"], verbs: ALL_VERBS, sub: [], cat: [], stored: false);
+res!(INGRESSES, "networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, short: ["ing"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
+res!(NETWORK_POLICIES, "networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, short: ["netpol"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(STORAGE_CLASSES, "storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, short: ["sc"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(ROLES, "rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(ROLE_BINDINGS, "rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(CLUSTER_ROLES, "rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(CLUSTER_ROLE_BINDINGS, "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(SELF_SUBJECT_ACCESS_REVIEWS, "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", false, short: [], verbs: CREATE_ONLY, sub: [], cat: [], stored: false);
+res!(SELF_SUBJECT_RULES_REVIEWS, "authorization.k8s.io", "v1", "selfsubjectrulesreviews", "", "SelfSubjectRulesReview", false, short: [], verbs: CREATE_ONLY, sub: [], cat: [], stored: false);
+res!(POD_METRICS, "metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", true, short: [], verbs: READ_ONLY, sub: [], cat: [], stored: false);
+res!(NODE_METRICS, "metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", false, short: [], verbs: READ_ONLY, sub: [], cat: [], stored: false);
+
+/// Every kind, in discovery order.
+pub static ALL: &[&ResourceDef] = &[
+    &NAMESPACES,
+    &NODES,
+    &PODS,
+    &SERVICES,
+    &ENDPOINTS,
+    &EVENTS,
+    &CONFIGMAPS,
+    &SECRETS,
+    &SERVICE_ACCOUNTS,
+    &PVCS,
+    &PVS,
+    &DEPLOYMENTS,
+    &REPLICASETS,
+    &STATEFULSETS,
+    &DAEMONSETS,
+    &CONTROLLER_REVISIONS,
+    &JOBS,
+    &CRONJOBS,
+    &HPAS,
+    &PDBS,
+    &ENDPOINT_SLICES,
+    &EVENTS_V1,
+    &INGRESSES,
+    &NETWORK_POLICIES,
+    &STORAGE_CLASSES,
+    &ROLES,
+    &ROLE_BINDINGS,
+    &CLUSTER_ROLES,
+    &CLUSTER_ROLE_BINDINGS,
+    &SELF_SUBJECT_ACCESS_REVIEWS,
+    &SELF_SUBJECT_RULES_REVIEWS,
+    &POD_METRICS,
+    &NODE_METRICS,
+];
+
+/// Finds a kind by its HTTP path parts.
+pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
+    ALL.iter()
+        .copied()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Finds a kind by apiVersion and kind, as written in a manifest.
+pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    ALL.iter()
+        .copied()
+        .find(|r| r.group == group && r.version == version && r.kind == kind)
+}
+
+/// The group/versions served, in discovery order.
+pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in ALL {
+        if !r.group.is_empty() && !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_find_kinds_by_path_and_by_manifest_fields() {
+        assert_eq!(lookup("apps", "v1", "deployments"), Some(&DEPLOYMENTS));
+        assert_eq!(by_kind("v1", "Pod"), Some(&PODS));
+        assert_eq!(by_kind("batch/v1", "CronJob"), Some(&CRONJOBS));
+        assert_eq!(lookup("apps", "v1", "widgets"), None);
+        assert_eq!(DEPLOYMENTS.id(), "apps/deployments");
+        assert_eq!(PODS.id(), "pods");
+    }
+
+    #[test]
+    fn store_ids_are_unique_among_stored_kinds() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ALL.iter().filter(|r| r.stored) {
+            assert!(seen.insert(r.id()), "duplicate id {}", r.id());
+        }
+    }
+}

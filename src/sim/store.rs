@@ -1,0 +1,628 @@
+//! The simulated cluster's object store: every object as JSON, one
+//! cluster-wide monotonic resourceVersion, and a retained window of changes
+//! from which watches resume. Controllers and the HTTP API both go through
+//! it, so every write is validated, versioned and broadcast the same way.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::Rng;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::error::{ApiError, ApiResult};
+use super::resources::{self, ResourceDef};
+use super::{defaults, validate};
+
+pub type Obj = Arc<Value>;
+/// (namespace, name); the namespace is "" for cluster-scoped kinds.
+pub type ObjKey = (String, String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl ChangeType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeType::Added => "ADDED",
+            ChangeType::Modified => "MODIFIED",
+            ChangeType::Deleted => "DELETED",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Change {
+    pub rv: u64,
+    pub res: &'static ResourceDef,
+    pub kind: ChangeType,
+    pub object: Obj,
+    /// The object before a modification or deletion.
+    pub old: Option<Obj>,
+}
+
+/// What a watch starts from: the backlog to send first, then the live feed.
+pub struct WatchStart {
+    pub initial: Vec<Arc<Change>>,
+    pub rx: broadcast::Receiver<Arc<Change>>,
+    pub rv: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    /// Orphan, Background or Foreground.
+    pub propagation_policy: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_rv: Option<String>,
+}
+
+struct Inner {
+    rv: u64,
+    tables: HashMap<usize, BTreeMap<ObjKey, Obj>>,
+    history: VecDeque<Arc<Change>>,
+    history_cap: usize,
+}
+
+pub struct Store {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Change>>,
+}
+
+fn table_key(res: &'static ResourceDef) -> usize {
+    res as *const ResourceDef as usize
+}
+
+pub fn now_rfc3339() -> String {
+    fmt_time(Utc::now())
+}
+
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
+    obj["metadata"][field].as_str().unwrap_or("")
+}
+
+pub fn obj_key(obj: &Value) -> ObjKey {
+    (
+        meta_str(obj, "namespace").to_string(),
+        meta_str(obj, "name").to_string(),
+    )
+}
+
+/// The random suffix the API server appends to `generateName`.
+pub fn random_suffix(len: usize) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+fn new_uid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+impl Store {
+    pub fn new(history_cap: usize) -> Arc<Store> {
+        let (tx, _) = broadcast::channel(65_536);
+        Arc::new(Store {
+            inner: Mutex::new(Inner {
+                rv: 1,
+                tables: HashMap::new(),
+                history: VecDeque::new(),
+                history_cap: history_cap.max(1),
+            }),
+            tx,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic inside a critical section leaves plain data behind; keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn resource_version(&self) -> u64 {
+        self.lock().rv
+    }
+
+    /// A live feed of every change, for controllers.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.tx.subscribe()
+    }
+
+    pub fn get(&self, res: &'static ResourceDef, ns: &str, name: &str) -> Option<Obj> {
+        let inner = self.lock();
+        inner
+            .tables
+            .get(&table_key(res))?
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    /// Every object of a kind, in one namespace or (None) all, sorted by key.
+    pub fn list(&self, res: &'static ResourceDef, ns: Option<&str>) -> Vec<Obj> {
+        self.list_page(res, ns, None, usize::MAX, &|_| true).0
+    }
+
+    /// One page of a list: objects after `after` that pass `filter`, at most
+    /// `limit`; also whether more remain, and the list's resourceVersion.
+    pub fn list_page(
+        &self,
+        res: &'static ResourceDef,
+        ns: Option<&str>,
+        after: Option<&ObjKey>,
+        limit: usize,
+        filter: &dyn Fn(&Value) -> bool,
+    ) -> (Vec<Obj>, bool, u64) {
+        use std::ops::Bound;
+        let inner = self.lock();
+        let rv = inner.rv;
+        let Some(table) = inner.tables.get(&table_key(res)) else {
+            return (Vec::new(), false, rv);
+        };
+        let lower = match (after, ns) {
+            (Some(k), _) => Bound::Excluded(k.clone()),
+            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+            (None, None) => Bound::Unbounded,
+        };
+        let mut out = Vec::new();
+        let mut more = false;
+        for ((k_ns, _), obj) in table.range((lower, Bound::Unbounded)) {
+            if let Some(ns) = ns
+                && k_ns != ns
+            {
+                break;
+            }
+            if !filter(obj) {
+                continue;
+            }
+            if out.len() == limit {
+                more = true;
+                break;
+            }
+            out.push(obj.clone());
+        }
+        (out, more, rv)
+    }
+
+    pub fn count(&self, res: &'static ResourceDef) -> usize {
+        self.lock()
+            .tables
+            .get(&table_key(res))
+            .map_or(0, |t| t.len())
+    }
+
+    /// Starts a watch. With `since`, replays the retained changes after it
+    /// (410 Gone if it is older than the window); without, the current
+    /// objects come first as ADDED, as a real server does.
+    pub fn watch(&self, res: &'static ResourceDef, since: Option<u64>) -> ApiResult<WatchStart> {
+        let inner = self.lock();
+        let rx = self.tx.subscribe();
+        let initial = match since {
+            Some(since) => {
+                let oldest = inner.history.front().map_or(inner.rv, |c| c.rv);
+                if since + 1 < oldest && since < inner.rv {
+                    return Err(ApiError::gone(format!(
+                        "too old resource version: {since} ({})",
+                        oldest - 1
+                    )));
+                }
+                inner
+                    .history
+                    .iter()
+                    .filter(|c| c.rv > since && std::ptr::eq(c.res, res))
+                    .cloned()
+                    .collect()
+            }
+            None => inner
+                .tables
+                .get(&table_key(res))
+                .map(|t| {
+                    t.values()
+                        .map(|o| {
+                            Arc::new(Change {
+                                rv: inner.rv,
+                                res,
+                                kind: ChangeType::Added,
+                                object: o.clone(),
+                                old: None,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        Ok(WatchStart {
+            initial,
+            rx,
+            rv: inner.rv,
+        })
+    }
+
+    fn commit(
+        &self,
+        inner: &mut Inner,
+        res: &'static ResourceDef,
+        kind: ChangeType,
+        mut obj: Value,
+        old: Option<Obj>,
+    ) -> Obj {
+        inner.rv += 1;
+        let rv = inner.rv;
+        let key = obj_key(&obj);
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let obj = Arc::new(obj);
+        let table = inner.tables.entry(table_key(res)).or_default();
+        if kind == ChangeType::Deleted {
+            table.remove(&key);
+        } else {
+            table.insert(key, obj.clone());
+        }
+        let change = Arc::new(Change {
+            rv,
+            res,
+            kind,
+            object: obj.clone(),
+            old,
+        });
+        inner.history.push_back(change.clone());
+        while inner.history.len() > inner.history_cap {
+            inner.history.pop_front();
+        }
+        // No receivers is fine: nobody is watching yet.
+        let _ = self.tx.send(change);
+        obj
+    }
+
+    /// Creates an object, as POST does: names, uid, timestamps, defaults,
+    /// validation.
+    pub fn create(&self, res: &'static ResourceDef, mut obj: Value) -> ApiResult<Obj> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the body is not a JSON object"));
+        }
+        if !obj["metadata"].is_object() {
+            obj["metadata"] = json!({});
+        }
+        let meta = &mut obj["metadata"];
+        if meta_str_v(meta, "name").is_empty() {
+            let prefix = meta_str_v(meta, "generateName").to_string();
+            if prefix.is_empty() {
+                return Err(ApiError::invalid(
+                    res,
+                    "",
+                    &[(
+                        "metadata.name".into(),
+                        "Required value: name or generateName is required".into(),
+                    )],
+                ));
+            }
+            meta["name"] = json!(format!("{prefix}{}", random_suffix(5)));
+        }
+        if !res.namespaced {
+            if let Some(m) = meta.as_object_mut() {
+                m.remove("namespace");
+            }
+        } else if meta_str_v(meta, "namespace").is_empty() {
+            meta["namespace"] = json!("default");
+        }
+        meta["uid"] = json!(new_uid());
+        meta["creationTimestamp"] = json!(now_rfc3339());
+        meta["generation"] = json!(1);
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("resourceVersion");
+            m.remove("deletionTimestamp");
+            m.remove("deletionGracePeriodSeconds");
+        }
+        obj["apiVersion"] = json!(res.api_version());
+        obj["kind"] = json!(res.kind);
+        defaults::apply(res, &mut obj);
+        validate::validate(res, &obj, None)?;
+
+        let mut inner = self.lock();
+        let key = obj_key(&obj);
+        if res.namespaced && !Self::namespace_active(&inner, &key.0) {
+            return Err(namespace_problem(&inner, &key.0, &key.1, res));
+        }
+        if inner
+            .tables
+            .get(&table_key(res))
+            .is_some_and(|t| t.contains_key(&key))
+        {
+            return Err(ApiError::already_exists(res, &key.1));
+        }
+        Ok(self.commit(&mut inner, res, ChangeType::Added, obj, None))
+    }
+
+    fn namespace_active(inner: &Inner, ns: &str) -> bool {
+        inner
+            .tables
+            .get(&table_key(&resources::NAMESPACES))
+            .and_then(|t| t.get(&(String::new(), ns.to_string())))
+            .is_some_and(|n| n["metadata"]["deletionTimestamp"].is_null())
+    }
+
+    /// Replaces an object, as PUT does. The status (for kinds with a status
+    /// subresource) is kept from the stored object; a stale resourceVersion
+    /// is a 409.
+    pub fn update(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
+        self.write(res, obj, WriteMode::Main)
+    }
+
+    /// Replaces only the status, as PUT on `/status` does.
+    pub fn update_status(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
+        self.write(res, obj, WriteMode::Status)
+    }
+
+    fn write(&self, res: &'static ResourceDef, mut obj: Value, mode: WriteMode) -> ApiResult<Obj> {
+        if !obj.is_object() || !obj["metadata"].is_object() {
+            return Err(ApiError::bad_request("the body is not a Kubernetes object"));
+        }
+        let key = obj_key(&obj);
+        let mut inner = self.lock();
+        let Some(current) = inner
+            .tables
+            .get(&table_key(res))
+            .and_then(|t| t.get(&key))
+            .cloned()
+        else {
+            return Err(ApiError::not_found(res, &key.1));
+        };
+        let sent_rv = meta_str(&obj, "resourceVersion");
+        if !sent_rv.is_empty() && sent_rv != meta_str(&current, "resourceVersion") {
+            return Err(ApiError::stale(res, &key.1));
+        }
+        let next = match mode {
+            WriteMode::Status => {
+                let mut next = (*current).clone();
+                next["status"] = obj["status"].take();
+                next
+            }
+            WriteMode::Main => {
+                carry_system_fields(&mut obj, &current, res);
+                if res.has_subresource("status") {
+                    obj["status"] = current["status"].clone();
+                }
+                defaults::apply(res, &mut obj);
+                if obj["spec"] != current["spec"] {
+                    let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
+                    obj["metadata"]["generation"] = json!(g + 1);
+                }
+                obj
+            }
+        };
+        validate::validate(res, &next, Some(&current))?;
+        Ok(self.finish_write(&mut inner, res, next, current))
+    }
+
+    /// Stores a write, or removes the object when its finalizers are done.
+    fn finish_write(
+        &self,
+        inner: &mut Inner,
+        res: &'static ResourceDef,
+        mut next: Value,
+        current: Obj,
+    ) -> Obj {
+        let mut without_rv = next.clone();
+        without_rv["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        if without_rv == *current {
+            return current;
+        }
+        let finalizers_done = next["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|f| f.is_empty());
+        if !next["metadata"]["deletionTimestamp"].is_null()
+            && finalizers_done
+            && !is_pod_awaiting_kubelet(res, &next)
+        {
+            next["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+            return self.commit(inner, res, ChangeType::Deleted, next, Some(current));
+        }
+        self.commit(inner, res, ChangeType::Modified, next, Some(current))
+    }
+
+    /// Read-modify-write for controllers: `f` edits a copy of the current
+    /// object (status included) and the result is stored atomically. Returns
+    /// None when the object does not exist; an unchanged object is not
+    /// written.
+    pub fn modify(
+        &self,
+        res: &'static ResourceDef,
+        ns: &str,
+        name: &str,
+        f: impl FnOnce(&mut Value),
+    ) -> ApiResult<Option<Obj>> {
+        let key = (ns.to_string(), name.to_string());
+        let mut inner = self.lock();
+        let Some(current) = inner
+            .tables
+            .get(&table_key(res))
+            .and_then(|t| t.get(&key))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let mut next = (*current).clone();
+        f(&mut next);
+        carry_system_fields(&mut next, &current, res);
+        if next["spec"] != current["spec"] {
+            let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
+            next["metadata"]["generation"] = json!(g + 1);
+        }
+        validate::validate(res, &next, Some(&current))?;
+        Ok(Some(self.finish_write(&mut inner, res, next, current)))
+    }
+
+    /// Deletes an object as DELETE does. Scheduled pods and objects with
+    /// finalizers are only marked (deletionTimestamp); the kubelet or the
+    /// finalizer's owner removes them later. Dependents are handled by the
+    /// garbage collector according to the propagation policy.
+    pub fn delete(
+        &self,
+        res: &'static ResourceDef,
+        ns: &str,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> ApiResult<Obj> {
+        let key = (ns.to_string(), name.to_string());
+        let mut inner = self.lock();
+        let Some(current) = inner
+            .tables
+            .get(&table_key(res))
+            .and_then(|t| t.get(&key))
+            .cloned()
+        else {
+            return Err(ApiError::not_found(res, name));
+        };
+        if let Some(uid) = &opts.precondition_uid
+            && uid != meta_str(&current, "uid")
+        {
+            return Err(ApiError::conflict(
+                res,
+                name,
+                "Precondition failed: UID in precondition does not match the UID of the object",
+            ));
+        }
+        if let Some(rv) = &opts.precondition_rv
+            && rv != meta_str(&current, "resourceVersion")
+        {
+            return Err(ApiError::stale(res, name));
+        }
+        let mut next = (*current).clone();
+        let now = Utc::now();
+        let mut mark = false;
+        if std::ptr::eq(res, &resources::PODS)
+            && !current["spec"]["nodeName"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty()
+        {
+            let spec_grace = current["spec"]["terminationGracePeriodSeconds"]
+                .as_i64()
+                .unwrap_or(30);
+            let grace = opts.grace_period_seconds.unwrap_or(spec_grace).max(0);
+            if grace > 0 {
+                let existing = current["metadata"]["deletionGracePeriodSeconds"].as_i64();
+                if existing.is_some_and(|g| g <= grace) {
+                    return Ok(current);
+                }
+                next["metadata"]["deletionTimestamp"] =
+                    json!(fmt_time(now + chrono::Duration::seconds(grace)));
+                next["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+                mark = true;
+            }
+        }
+        if opts.propagation_policy.as_deref() == Some("Foreground") {
+            add_finalizer(&mut next, "foregroundDeletion");
+        } else if opts.propagation_policy.as_deref() == Some("Orphan") {
+            add_finalizer(&mut next, "orphan");
+        }
+        let has_finalizers = next["metadata"]["finalizers"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty());
+        if has_finalizers {
+            if next["metadata"]["deletionTimestamp"].is_null() {
+                next["metadata"]["deletionTimestamp"] = json!(fmt_time(now));
+                next["metadata"]["deletionGracePeriodSeconds"] = json!(0);
+            }
+            mark = true;
+        }
+        if mark {
+            return Ok(self.commit(&mut inner, res, ChangeType::Modified, next, Some(current)));
+        }
+        Ok(self.commit(&mut inner, res, ChangeType::Deleted, next, Some(current)))
+    }
+
+    /// Removes an object at once, whatever its state: the kubelet's final
+    /// delete of a terminated pod, or a forced delete.
+    pub fn remove(&self, res: &'static ResourceDef, ns: &str, name: &str) -> Option<Obj> {
+        let key = (ns.to_string(), name.to_string());
+        let mut inner = self.lock();
+        let current = inner.tables.get(&table_key(res))?.get(&key)?.clone();
+        let next = (*current).clone();
+        Some(self.commit(&mut inner, res, ChangeType::Deleted, next, Some(current)))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WriteMode {
+    Main,
+    Status,
+}
+
+fn meta_str_v<'a>(meta: &'a Value, field: &str) -> &'a str {
+    meta[field].as_str().unwrap_or("")
+}
+
+fn add_finalizer(obj: &mut Value, f: &str) {
+    let list = &mut obj["metadata"]["finalizers"];
+    if !list.is_array() {
+        *list = json!([]);
+    }
+    if let Some(a) = list.as_array_mut()
+        && !a.iter().any(|x| x == f)
+    {
+        a.push(json!(f));
+    }
+}
+
+/// A terminating pod on a node stays until its kubelet reports it stopped.
+fn is_pod_awaiting_kubelet(res: &'static ResourceDef, obj: &Value) -> bool {
+    std::ptr::eq(res, &resources::PODS)
+        && !obj["spec"]["nodeName"].as_str().unwrap_or("").is_empty()
+        && obj["metadata"]["deletionGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+}
+
+/// Fields the server owns: clients can't change them through a write.
+fn carry_system_fields(obj: &mut Value, current: &Value, res: &'static ResourceDef) {
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
+        let v = current["metadata"][f].clone();
+        if v.is_null() {
+            if let Some(m) = obj["metadata"].as_object_mut() {
+                m.remove(f);
+            }
+        } else {
+            obj["metadata"][f] = v;
+        }
+    }
+    obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+    obj["apiVersion"] = json!(res.api_version());
+    obj["kind"] = json!(res.kind);
+}
+
+fn namespace_problem(inner: &Inner, ns: &str, name: &str, res: &'static ResourceDef) -> ApiError {
+    let exists = inner
+        .tables
+        .get(&table_key(&resources::NAMESPACES))
+        .is_some_and(|t| t.contains_key(&(String::new(), ns.to_string())));
+    if exists {
+        ApiError::forbidden(format!(
+            "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+            res.plural
+        ))
+    } else {
+        ApiError::not_found(&resources::NAMESPACES, ns)
+    }
+}
