@@ -3,6 +3,17 @@
 //! works. A controller never polls: it reconciles a key when something it
 //! cares about changed, or when it asked to look again after a delay.
 
+pub mod deployment;
+pub mod endpoints;
+pub mod gc;
+pub mod kubelet;
+pub mod namespace;
+pub mod node;
+pub mod pdb;
+pub mod replicaset;
+pub mod scheduler;
+pub mod statefulset;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,7 +140,21 @@ pub fn spawn(ctx: Arc<Ctx>, controller: Arc<dyn Controller>) -> JoinHandle<()> {
 
 /// Every controller of the simulated cluster.
 pub fn all() -> Vec<Arc<dyn Controller>> {
-    Vec::new()
+    [
+        deployment::controllers(),
+        replicaset::controllers(),
+        statefulset::controllers(),
+        gc::controllers(),
+        namespace::controllers(),
+        scheduler::controllers(),
+        kubelet::controllers(),
+        endpoints::controllers(),
+        pdb::controllers(),
+        node::controllers(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 #[cfg(test)]
