@@ -12,10 +12,13 @@ use super::store::{Store, meta_str, now_rfc3339, random_suffix};
 pub const NORMAL: &str = "Normal";
 pub const WARNING: &str = "Warning";
 
+/// (involved uid, reason, message): what makes two events the same one.
+type EventIdentity = (String, String, String);
+
 pub struct Recorder {
     store: Arc<Store>,
-    /// (involved uid, reason, message) → event name, for aggregation.
-    seen: Mutex<HashMap<(String, String, String), (String, String)>>,
+    /// Identity → (namespace, name) of the event recorded for it.
+    seen: Mutex<HashMap<EventIdentity, (String, String)>>,
 }
 
 impl Recorder {

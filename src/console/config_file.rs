@@ -1,0 +1,65 @@
+//! Errors in the user's files (keymaps, themes, config), located to the line
+//! so that the message says exactly what to fix.
+
+use std::fmt;
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file as the user knows it (a path, or `built-in keymap "x"`).
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    pub fn new(file: &str, line: Option<usize>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: file.to_string(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// A TOML syntax or type error, at the line its span points to.
+    pub fn from_toml(file: &str, text: &str, err: &toml::de::Error) -> ConfigError {
+        ConfigError::new(
+            file,
+            err.span().map(|s| line_of(text, s.start)),
+            err.message().trim().to_string(),
+        )
+    }
+}
+
+/// The 1-based line of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Reads a user file; None when it does not exist (that is not an error).
+pub fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ConfigError::new(
+            &path.display().to_string(),
+            None,
+            format!("cannot read: {e}"),
+        )),
+    }
+}

@@ -1,0 +1,143 @@
+//! Everything a key can ask the console to do. Keymap files deserialize
+//! straight into this enum, so a typo in a keymap is a parse error that
+//! names the line, never a silently dead key.
+
+use serde::{Deserialize, Serialize};
+
+/// A resource view reachable with `:name` or a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    Overview,
+    Namespaces,
+    Services,
+    Workloads,
+    Hpas,
+    Pods,
+    Events,
+    Jobs,
+    CronJobs,
+    Nodes,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Drill down into the selected row.
+    Enter,
+    /// Back up one level, or close a dialog.
+    Back,
+    /// Open the `:` command line.
+    Command,
+    /// Open the `/` filter.
+    Filter,
+    Help,
+    Quit,
+    /// Sort by the next column, or flip the order of the current one.
+    SortNext,
+    SortReverse,
+    Describe,
+    Yaml,
+    Logs,
+    Scale,
+    Restart,
+    SetImage,
+    Rollback,
+    Delete,
+    Kill,
+    Cordon,
+    Uncordon,
+    Trigger,
+    ToggleLogPane,
+    Goto(View),
+    /// Confirm a dialog.
+    Accept,
+    /// Move the focus within a dialog or form.
+    NextField,
+    PrevField,
+}
+
+impl Action {
+    /// A short description for the help screen.
+    pub fn describe(&self) -> String {
+        let text = match self {
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "go to the first row",
+            Action::Bottom => "go to the last row",
+            Action::Enter => "open the selection",
+            Action::Back => "go back",
+            Action::Command => "command line (:pods, :svc, :ns …)",
+            Action::Filter => "filter rows (text, or -l selector)",
+            Action::Help => "this help",
+            Action::Quit => "quit",
+            Action::SortNext => "sort by the next column",
+            Action::SortReverse => "reverse the sort order",
+            Action::Describe => "describe",
+            Action::Yaml => "show YAML",
+            Action::Logs => "logs",
+            Action::Scale => "scale",
+            Action::Restart => "rollout restart",
+            Action::SetImage => "update image",
+            Action::Rollback => "revision history and rollback",
+            Action::Delete => "delete",
+            Action::Kill => "kill pod",
+            Action::Cordon => "cordon node",
+            Action::Uncordon => "uncordon node",
+            Action::Trigger => "run a CronJob now",
+            Action::ToggleLogPane => "show or hide kubedeck's own log",
+            Action::Accept => "confirm",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::Goto(view) => return format!("go to {}", view_name(*view)),
+        };
+        text.to_string()
+    }
+}
+
+fn view_name(view: View) -> &'static str {
+    match view {
+        View::Overview => "the overview",
+        View::Namespaces => "namespaces",
+        View::Services => "services",
+        View::Workloads => "workloads",
+        View::Hpas => "HPAs",
+        View::Pods => "pods",
+        View::Events => "events",
+        View::Jobs => "jobs",
+        View::CronJobs => "cron jobs",
+        View::Nodes => "nodes",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_round_trip_through_their_keymap_spelling() {
+        for (text, action) in [
+            ("\"page-down\"", Action::PageDown),
+            ("\"toggle-log-pane\"", Action::ToggleLogPane),
+            ("{\"goto\":\"cron-jobs\"}", Action::Goto(View::CronJobs)),
+        ] {
+            let parsed: Action = serde_json::from_str(text).expect(text);
+            assert_eq!(parsed, action);
+            assert_eq!(serde_json::to_string(&action).expect("serializes"), text);
+        }
+    }
+
+    #[test]
+    fn unknown_action_names_are_rejected() {
+        let err = serde_json::from_str::<Action>("\"dwon\"").unwrap_err();
+        assert!(err.to_string().contains("unknown variant `dwon`"), "{err}");
+    }
+}

@@ -1,0 +1,329 @@
+//! Keymaps: which key does which `Action` in which mode. Built-in keymaps
+//! live in `keymaps/`; a user's keymap names a parent (`extends`) and
+//! overrides only the keys it lists. Resolution is a pure lookup.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::action::Action;
+use super::key::Key;
+use crate::console::config_file::{ConfigError, line_of, read_optional};
+
+/// Where keys are read: tables, dialogs, or a text prompt (`:` and `/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    Normal,
+    Dialog,
+    Input,
+}
+
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("default", include_str!("../../../keymaps/default.toml")),
+    ("tmux-safe", include_str!("../../../keymaps/tmux-safe.toml")),
+];
+
+/// The word that removes an inherited binding.
+const UNBIND: &str = "none";
+
+#[derive(Debug, Clone, Default)]
+pub struct Keymap {
+    layers: HashMap<Mode, HashMap<Key, Action>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKeymap {
+    extends: Option<Spanned<String>>,
+    #[serde(default)]
+    normal: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    dialog: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    input: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+impl Keymap {
+    pub fn resolve(&self, mode: Mode, key: Key) -> Option<&Action> {
+        self.layers.get(&mode)?.get(&key)
+    }
+
+    /// The bindings of a mode, grouped by action in a stable order, for help.
+    pub fn bindings(&self, mode: Mode) -> Vec<(Action, Vec<Key>)> {
+        let mut by_action: Vec<(Action, Vec<Key>)> = Vec::new();
+        let mut keys: Vec<(&Key, &Action)> = self
+            .layers
+            .get(&mode)
+            .map(|l| l.iter().collect())
+            .unwrap_or_default();
+        keys.sort_by_key(|(k, _)| **k);
+        for (key, action) in keys {
+            match by_action.iter_mut().find(|(a, _)| a == action) {
+                Some((_, ks)) => ks.push(*key),
+                None => by_action.push((action.clone(), vec![*key])),
+            }
+        }
+        by_action
+    }
+
+    /// The built-in default keymap.
+    pub fn built_in_default() -> Keymap {
+        let mut km = Keymap::default();
+        // The shipped files are tested to parse; an error here is a build defect.
+        if let Err(errs) = km.layer_text(
+            "default",
+            "built-in keymap \"default\"",
+            BUILT_IN[0].1,
+            None,
+            0,
+        ) {
+            tracing::error!("built-in keymap: {}", errs[0]);
+        }
+        km
+    }
+
+    /// Loads the keymap `name`: a built-in one, one in the user's keymap
+    /// folder, or a file path. Any error leaves the defaults in place and is
+    /// returned for the console to show.
+    pub fn load(name: Option<&str>, user_dir: Option<&Path>) -> (Keymap, Vec<ConfigError>) {
+        let default = Keymap::built_in_default();
+        let Some(name) = name.filter(|n| *n != "default") else {
+            return (default, Vec::new());
+        };
+        let mut km = default.clone();
+        match km.layer_named(name, user_dir, 0) {
+            Ok(()) => (km, Vec::new()),
+            Err(errs) => (default, errs),
+        }
+    }
+
+    fn layer_named(
+        &mut self,
+        name: &str,
+        user_dir: Option<&Path>,
+        depth: usize,
+    ) -> Result<(), Vec<ConfigError>> {
+        if depth > 8 {
+            return Err(vec![ConfigError::new(
+                name,
+                None,
+                "keymaps extend each other in a loop",
+            )]);
+        }
+        if let Some(dir) = user_dir {
+            let path = dir.join(format!("{name}.toml"));
+            match read_optional(&path) {
+                Ok(Some(text)) => {
+                    return self.layer_text(
+                        name,
+                        &path.display().to_string(),
+                        &text,
+                        user_dir,
+                        depth,
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => return Err(vec![e]),
+            }
+        }
+        if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
+            return self.layer_text(
+                name,
+                &format!("built-in keymap \"{name}\""),
+                text,
+                user_dir,
+                depth,
+            );
+        }
+        let path = Path::new(name);
+        match read_optional(path) {
+            Ok(Some(text)) => self.layer_text(name, name, &text, user_dir, depth),
+            Ok(None) => Err(vec![ConfigError::new(
+                name,
+                None,
+                format!(
+                    "no such keymap: the built-in ones are {}; user keymaps go in {}",
+                    BUILT_IN
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    user_dir.map_or("the config folder's keymaps/".to_string(), |d| d
+                        .display()
+                        .to_string())
+                ),
+            )]),
+            Err(e) => Err(vec![e]),
+        }
+    }
+
+    /// Applies one file over the keymap built so far, after its parent.
+    /// Every bad line is reported; nothing of a bad file is applied.
+    fn layer_text(
+        &mut self,
+        name: &str,
+        file: &str,
+        text: &str,
+        user_dir: Option<&Path>,
+        depth: usize,
+    ) -> Result<(), Vec<ConfigError>> {
+        let raw: RawKeymap =
+            toml::from_str(text).map_err(|e| vec![ConfigError::from_toml(file, text, &e)])?;
+        let mut next = self.clone();
+        if let Some(parent) = &raw.extends {
+            let parent_name = parent.get_ref();
+            if parent_name != name && parent_name != "default" {
+                next.layer_named(parent_name, user_dir, depth + 1)?;
+            }
+        }
+        let mut errors = Vec::new();
+        for (mode, table) in [
+            (Mode::Normal, &raw.normal),
+            (Mode::Dialog, &raw.dialog),
+            (Mode::Input, &raw.input),
+        ] {
+            let layer = next.layers.entry(mode).or_default();
+            for (key, value) in table {
+                let key_line = Some(line_of(text, key.span().start));
+                let parsed_key = match key.get_ref().parse::<Key>() {
+                    Ok(k) => k,
+                    Err(e) => {
+                        errors.push(ConfigError::new(file, key_line, e));
+                        continue;
+                    }
+                };
+                if value.get_ref().as_str() == Some(UNBIND) {
+                    layer.remove(&parsed_key);
+                    continue;
+                }
+                match Action::deserialize(value.get_ref().clone()) {
+                    Ok(action) => {
+                        layer.insert(parsed_key, action);
+                    }
+                    Err(e) => errors.push(ConfigError::new(
+                        file,
+                        Some(line_of(text, value.span().start)),
+                        format!("key {:?}: {}", key.get_ref(), e.message().trim()),
+                    )),
+                }
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        if errors.is_empty() {
+            *self = next;
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::action::View;
+    use super::*;
+
+    fn key(s: &str) -> Key {
+        s.parse().expect("test key parses")
+    }
+
+    #[test]
+    fn every_built_in_keymap_parses() {
+        for (name, text) in BUILT_IN {
+            let mut km = Keymap::default();
+            km.layer_text(name, name, text, None, 0)
+                .unwrap_or_else(|e| panic!("{name}: {}", e[0]));
+        }
+    }
+
+    #[test]
+    fn default_keymap_is_k9s_familiar() {
+        let km = Keymap::built_in_default();
+        for (k, action) in [
+            ("j", Action::Down),
+            ("down", Action::Down),
+            ("k", Action::Up),
+            ("enter", Action::Enter),
+            ("esc", Action::Back),
+            (":", Action::Command),
+            ("/", Action::Filter),
+            ("?", Action::Help),
+            ("l", Action::Logs),
+            ("s", Action::Scale),
+            ("r", Action::Restart),
+            ("d", Action::Describe),
+            ("y", Action::Yaml),
+            ("ctrl-d", Action::Delete),
+            ("ctrl-k", Action::Kill),
+            ("q", Action::Quit),
+            ("ctrl-c", Action::Quit),
+        ] {
+            assert_eq!(km.resolve(Mode::Normal, key(k)), Some(&action), "{k}");
+        }
+    }
+
+    #[test]
+    fn a_user_keymap_overrides_only_what_it_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "extends = \"default\"\n[normal]\nx = \"delete\"\n\"ctrl-d\" = \"none\"\nP = { goto = \"pods\" }\n",
+        )
+        .expect("write");
+        let (km, errs) = Keymap::load(Some("mine"), Some(dir.path()));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("x")), Some(&Action::Delete));
+        assert_eq!(km.resolve(Mode::Normal, key("ctrl-d")), None);
+        assert_eq!(
+            km.resolve(Mode::Normal, key("P")),
+            Some(&Action::Goto(View::Pods))
+        );
+        assert_eq!(
+            km.resolve(Mode::Normal, key("j")),
+            Some(&Action::Down),
+            "untouched keys stay"
+        );
+    }
+
+    #[test]
+    fn a_bad_keymap_reports_every_bad_line_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(
+            &path,
+            "[normal]\nj = \"up\"\nx = \"dleete\"\n\"ctlr-k\" = \"kill\"\n",
+        )
+        .expect("write");
+        let (km, errs) = Keymap::load(Some("bad"), Some(dir.path()));
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with(&format!(
+                "{}:3: key \"x\": unknown variant `dleete`",
+                path.display()
+            )),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with(&format!("{}:4: unknown key \"ctlr-k\"", path.display())),
+            "{shown:?}"
+        );
+        assert_eq!(
+            km.resolve(Mode::Normal, key("j")),
+            Some(&Action::Down),
+            "defaults kept"
+        );
+    }
+
+    #[test]
+    fn an_unknown_keymap_name_says_where_keymaps_live() {
+        let (_, errs) = Keymap::load(Some("nope"), None);
+        assert!(
+            errs[0].to_string().contains("no such keymap"),
+            "{}",
+            errs[0]
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! The terminal console.
+
+pub mod config_file;
+pub mod input;
+pub mod theme;

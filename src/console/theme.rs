@@ -1,0 +1,410 @@
+//! Themes: styles by meaning (ok, danger, selection…) over a named palette.
+//! Widgets ask for a role, never a colour. A user theme names a parent and
+//! overrides a few roles; a role a theme leaves out falls back to a related
+//! one, so a partial theme still draws everything.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::console::config_file::{ConfigError, line_of, read_optional};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Text,
+    Muted,
+    Ok,
+    Warning,
+    Danger,
+    Info,
+    Accent,
+    Selection,
+    Header,
+    Title,
+    Border,
+    Breadcrumb,
+    StatusBar,
+    Sparkline,
+    SparklineTarget,
+    Dialog,
+    DialogBorder,
+    Key,
+}
+
+impl Role {
+    pub const ALL: &[Role] = &[
+        Role::Text,
+        Role::Muted,
+        Role::Ok,
+        Role::Warning,
+        Role::Danger,
+        Role::Info,
+        Role::Accent,
+        Role::Selection,
+        Role::Header,
+        Role::Title,
+        Role::Border,
+        Role::Breadcrumb,
+        Role::StatusBar,
+        Role::Sparkline,
+        Role::SparklineTarget,
+        Role::Dialog,
+        Role::DialogBorder,
+        Role::Key,
+    ];
+
+    /// The role to use when a theme does not set this one.
+    fn fallback(self) -> Option<Role> {
+        match self {
+            Role::Text => None,
+            Role::Info | Role::Header | Role::Selection | Role::Sparkline | Role::Key => {
+                Some(Role::Accent)
+            }
+            Role::Title | Role::Breadcrumb => Some(Role::Header),
+            Role::SparklineTarget => Some(Role::Warning),
+            Role::DialogBorder => Some(Role::Border),
+            Role::StatusBar | Role::Dialog | Role::Border => Some(Role::Muted),
+            Role::Muted | Role::Ok | Role::Warning | Role::Danger | Role::Accent => {
+                Some(Role::Text)
+            }
+        }
+    }
+}
+
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("dark", include_str!("../../themes/dark.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+];
+
+pub const DEFAULT_THEME: &str = "dark";
+
+#[derive(Debug, Clone, Default)]
+pub struct Theme {
+    styles: HashMap<Role, Style>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    extends: Option<Spanned<String>>,
+    #[serde(default)]
+    palette: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    roles: BTreeMap<Spanned<String>, Spanned<RawStyle>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStyle {
+    Fg(String),
+    Full {
+        fg: Option<String>,
+        bg: Option<String>,
+        #[serde(default)]
+        bold: bool,
+        #[serde(default)]
+        italic: bool,
+        #[serde(default)]
+        underline: bool,
+        #[serde(default)]
+        dim: bool,
+        #[serde(default)]
+        reversed: bool,
+    },
+}
+
+impl Theme {
+    /// The style of a role, following fallbacks for roles the theme omits.
+    pub fn style(&self, role: Role) -> Style {
+        let mut r = role;
+        loop {
+            if let Some(s) = self.styles.get(&r) {
+                return *s;
+            }
+            match r.fallback() {
+                Some(next) => r = next,
+                None => return Style::default(),
+            }
+        }
+    }
+
+    /// Loads a theme by name (built-in or in the user's theme folder) or
+    /// path. On any error the default theme is used and the errors returned.
+    /// With `no_color`, colours are dropped and emphasis kept.
+    pub fn load(
+        name: Option<&str>,
+        user_dir: Option<&Path>,
+        no_color: bool,
+    ) -> (Theme, Vec<ConfigError>) {
+        let mut theme = Theme::default();
+        let mut errors = Vec::new();
+        if let Err(e) = theme.layer_named(DEFAULT_THEME, None, 0) {
+            errors.extend(e);
+        }
+        if let Some(name) = name.filter(|n| *n != DEFAULT_THEME) {
+            let mut chosen = theme.clone();
+            match chosen.layer_named(name, user_dir, 0) {
+                Ok(()) => theme = chosen,
+                Err(e) => errors.extend(e),
+            }
+        }
+        if no_color {
+            theme.strip_colours();
+        }
+        (theme, errors)
+    }
+
+    fn strip_colours(&mut self) {
+        for (role, style) in self.styles.iter_mut() {
+            let mut plain = Style::default().add_modifier(style.add_modifier);
+            // Without colour, the selection must still stand out.
+            if *role == Role::Selection {
+                plain = plain.add_modifier(Modifier::REVERSED);
+            }
+            *style = plain;
+        }
+        self.styles
+            .entry(Role::Selection)
+            .or_insert(Style::default().add_modifier(Modifier::REVERSED));
+    }
+
+    fn layer_named(
+        &mut self,
+        name: &str,
+        user_dir: Option<&Path>,
+        depth: usize,
+    ) -> Result<(), Vec<ConfigError>> {
+        if depth > 8 {
+            return Err(vec![ConfigError::new(
+                name,
+                None,
+                "themes extend each other in a loop",
+            )]);
+        }
+        if let Some(dir) = user_dir {
+            let path = dir.join(format!("{name}.toml"));
+            match read_optional(&path) {
+                Ok(Some(text)) => {
+                    return self.layer_text(&path.display().to_string(), &text, user_dir, depth);
+                }
+                Ok(None) => {}
+                Err(e) => return Err(vec![e]),
+            }
+        }
+        if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
+            return self.layer_text(&format!("built-in theme \"{name}\""), text, user_dir, depth);
+        }
+        match read_optional(Path::new(name)) {
+            Ok(Some(text)) => self.layer_text(name, &text, user_dir, depth),
+            Ok(None) => Err(vec![ConfigError::new(
+                name,
+                None,
+                format!(
+                    "no such theme: the built-in ones are {}; user themes go in {}",
+                    BUILT_IN
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    user_dir.map_or("the config folder's themes/".to_string(), |d| d
+                        .display()
+                        .to_string())
+                ),
+            )]),
+            Err(e) => Err(vec![e]),
+        }
+    }
+
+    fn layer_text(
+        &mut self,
+        file: &str,
+        text: &str,
+        user_dir: Option<&Path>,
+        depth: usize,
+    ) -> Result<(), Vec<ConfigError>> {
+        let raw: RawTheme =
+            toml::from_str(text).map_err(|e| vec![ConfigError::from_toml(file, text, &e)])?;
+        let mut next = self.clone();
+        if let Some(parent) = &raw.extends {
+            next.layer_named(parent.get_ref(), user_dir, depth + 1)?;
+        }
+        let mut errors = Vec::new();
+        let colour = |value: &Spanned<String>, errors: &mut Vec<ConfigError>| -> Option<Color> {
+            let v = value.get_ref();
+            let resolved = raw
+                .palette
+                .get(v)
+                .map_or(v.as_str(), |p| p.get_ref().as_str());
+            match Color::from_str(resolved) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    errors.push(ConfigError::new(
+                        file,
+                        Some(line_of(text, value.span().start)),
+                        format!("{v:?} is not a colour: use a palette name, a colour name like \"red\", or \"#rrggbb\""),
+                    ));
+                    None
+                }
+            }
+        };
+        for value in raw.palette.values() {
+            if Color::from_str(value.get_ref()).is_err() {
+                colour(value, &mut errors);
+            }
+        }
+        for (role_name, style) in &raw.roles {
+            let line = Some(line_of(text, role_name.span().start));
+            let role = match Role::deserialize(toml::Value::String(role_name.get_ref().clone())) {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(ConfigError::new(
+                        file,
+                        line,
+                        format!("unknown role: {}", e.message().trim()),
+                    ));
+                    continue;
+                }
+            };
+            let at = |s: &str| Spanned::new(style.span(), s.to_string());
+            let parsed = match style.get_ref() {
+                RawStyle::Fg(fg) => colour(&at(fg), &mut errors).map(|c| Style::default().fg(c)),
+                RawStyle::Full {
+                    fg,
+                    bg,
+                    bold,
+                    italic,
+                    underline,
+                    dim,
+                    reversed,
+                } => {
+                    let mut s = Style::default();
+                    if let Some(fg) = fg {
+                        s = colour(&at(fg), &mut errors).map_or(s, |c| s.fg(c));
+                    }
+                    if let Some(bg) = bg {
+                        s = colour(&at(bg), &mut errors).map_or(s, |c| s.bg(c));
+                    }
+                    for (on, m) in [
+                        (bold, Modifier::BOLD),
+                        (italic, Modifier::ITALIC),
+                        (underline, Modifier::UNDERLINED),
+                        (dim, Modifier::DIM),
+                        (reversed, Modifier::REVERSED),
+                    ] {
+                        if *on {
+                            s = s.add_modifier(m);
+                        }
+                    }
+                    Some(s)
+                }
+            };
+            if let Some(s) = parsed {
+                next.styles.insert(role, s);
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        if errors.is_empty() {
+            *self = next;
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_themes_parse_and_set_the_core_roles() {
+        for (name, _) in BUILT_IN {
+            let (theme, errs) = Theme::load(Some(name), None, false);
+            assert!(errs.is_empty(), "{name}: {}", errs[0]);
+            for role in [Role::Ok, Role::Warning, Role::Danger, Role::Selection] {
+                assert_ne!(theme.style(role), Style::default(), "{name} {role:?}");
+            }
+            assert_ne!(theme.style(Role::Ok), theme.style(Role::Danger), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_user_theme_inherits_and_overrides_a_role() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "extends = \"light\"\n[roles]\ndanger = { fg = \"#ff0000\", bold = true }\n",
+        )
+        .expect("write");
+        let (mine, errs) = Theme::load(Some("mine"), Some(dir.path()), false);
+        assert!(errs.is_empty(), "{errs:?}");
+        let (light, _) = Theme::load(Some("light"), None, false);
+        assert_eq!(
+            mine.style(Role::Danger),
+            Style::default()
+                .fg(Color::Rgb(255, 0, 0))
+                .add_modifier(Modifier::BOLD)
+        );
+        assert_eq!(mine.style(Role::Ok), light.style(Role::Ok));
+    }
+
+    #[test]
+    fn omitted_roles_fall_back_to_related_ones() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("tiny.toml"),
+            "[roles]\ntext = \"white\"\naccent = \"cyan\"\n",
+        )
+        .expect("write");
+        let mut theme = Theme::default();
+        theme
+            .layer_named("tiny", Some(dir.path()), 0)
+            .expect("loads");
+        assert_eq!(theme.style(Role::Title), Style::default().fg(Color::Cyan));
+        assert_eq!(theme.style(Role::Danger), Style::default().fg(Color::White));
+    }
+
+    #[test]
+    fn no_color_drops_colours_but_keeps_the_selection_visible() {
+        let (theme, _) = Theme::load(None, None, true);
+        for role in Role::ALL {
+            let s = theme.style(*role);
+            assert_eq!((s.fg, s.bg), (None, None), "{role:?}");
+        }
+        assert!(
+            theme
+                .style(Role::Selection)
+                .add_modifier
+                .contains(Modifier::REVERSED)
+        );
+    }
+
+    #[test]
+    fn bad_colours_and_roles_are_reported_by_line_and_the_default_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[roles]\nok = \"grene\"\ndangerous = \"red\"\n").expect("write");
+        let (theme, errs) = Theme::load(Some("bad"), Some(dir.path()), false);
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with(&format!("{}:2: \"grene\" is not a colour", path.display())),
+            "{shown:?}"
+        );
+        assert!(
+            shown[1].starts_with(&format!("{}:3: unknown role", path.display())),
+            "{shown:?}"
+        );
+        let (dark, _) = Theme::load(None, None, false);
+        assert_eq!(theme.style(Role::Ok), dark.style(Role::Ok));
+    }
+}
