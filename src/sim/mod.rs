@@ -3,6 +3,7 @@
 //! `kubedeck sim` serves it; tests and the demo embed it.
 
 pub mod api;
+pub mod behaviour;
 pub mod config;
 pub mod controllers;
 pub mod defaults;
@@ -11,6 +12,7 @@ pub mod events;
 pub mod kubeconfig;
 pub mod logs;
 pub mod manifests;
+pub mod metrics;
 pub mod patch;
 pub mod resources;
 pub mod scenario;

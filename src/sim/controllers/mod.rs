@@ -3,9 +3,13 @@
 //! works. A controller never polls: it reconciles a key when something it
 //! cares about changed, or when it asked to look again after a delay.
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod gc;
+pub mod hpa;
+pub mod job;
 pub mod kubelet;
 pub mod namespace;
 pub mod node;
@@ -144,6 +148,10 @@ pub fn all() -> Vec<Arc<dyn Controller>> {
         deployment::controllers(),
         replicaset::controllers(),
         statefulset::controllers(),
+        daemonset::controllers(),
+        job::controllers(),
+        cronjob::controllers(),
+        hpa::controllers(),
         gc::controllers(),
         namespace::controllers(),
         scheduler::controllers(),
