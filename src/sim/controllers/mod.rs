@@ -17,6 +17,7 @@ pub mod pdb;
 pub mod replicaset;
 pub mod scheduler;
 pub mod statefulset;
+pub mod workload_util;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
