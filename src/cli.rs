@@ -13,13 +13,50 @@ use clap::{Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the console on a built-in simulated cluster: no cluster needed.
+    Demo(DemoArgs),
     /// Serve a simulated Kubernetes cluster that kubectl and other clients can use.
     Sim(SimArgs),
+}
+
+/// How the console connects and looks; used without a subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConsoleArgs {
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true)]
+    pub context: Option<String>,
+    /// Show only this namespace.
+    #[arg(short = 'n', long, global = true, conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Show all namespaces (the default when no namespace is set).
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// Refuse every change to the cluster.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// A built-in theme (dark, light, high-contrast), a theme in the config folder, or a file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// A built-in keymap (default, tmux-safe), a keymap in the config folder, or a file.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The simulated cluster's scenario.
+    #[arg(long, default_value = "seed", value_name = "NAME")]
+    pub scenario: String,
+    /// Seed for the simulator's randomness.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,8 +75,8 @@ pub struct SimArgs {
     /// Where to write the kubeconfig (default: a file in the temporary directory).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
-    /// The built-in scenario to start with.
-    #[arg(long, default_value = "minimal", value_name = "NAME")]
+    /// The built-in scenario to start with: seed (the seed platforms), minimal or empty.
+    #[arg(long, default_value = "seed", value_name = "NAME")]
     pub scenario: String,
     /// Kubernetes YAML files or folders to apply at start (repeatable).
     #[arg(long = "manifests", value_name = "PATH")]
@@ -53,4 +90,7 @@ pub struct SimArgs {
     /// Changes kept for watches to resume from; older ones get 410 Gone.
     #[arg(long, default_value_t = 20_000, value_name = "N")]
     pub watch_window: usize,
+    /// Adds synthetic Deployments and nodes so that about N more pods run.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub pods: usize,
 }

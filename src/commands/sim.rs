@@ -14,6 +14,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let kubeconfig_out = args.kubeconfig_out.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("kubedeck-sim-{}.kubeconfig", std::process::id()))
     });
+    let (pods, seed) = (args.pods, args.seed);
     let sim = sim::start(SimOptions {
         listen: args.listen,
         kubeconfig_out: Some(kubeconfig_out),
@@ -27,6 +28,8 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
         },
     })
     .await?;
+    // Added once the control plane runs, which then creates the pods.
+    sim::scenario::scale::add_synthetic(sim.store(), pods, seed)?;
     println!("kubedeck sim: serving the Kubernetes API on {}", sim.url());
     if let Some(path) = &sim.kubeconfig {
         println!("kubeconfig: {}", path.display());

@@ -1,6 +1,17 @@
 //! The terminal console.
 
+pub mod cluster;
+pub mod commands;
 pub mod config;
 pub mod config_file;
+pub mod filter;
 pub mod input;
+pub mod run;
+pub mod state;
+#[cfg(test)]
+pub mod test_support;
 pub mod theme;
+pub mod update;
+pub mod view_model;
+pub mod views;
+pub mod widgets;

@@ -58,7 +58,8 @@ impl Keymap {
             .get(&mode)
             .map(|l| l.iter().collect())
             .unwrap_or_default();
-        keys.sort_by_key(|(k, _)| **k);
+        // Plain keys first: they are what the help and hints should show.
+        keys.sort_by_key(|(k, _)| (k.ctrl || k.alt, **k));
         for (key, action) in keys {
             match by_action.iter_mut().find(|(a, _)| a == action) {
                 Some((_, ks)) => ks.push(*key),

@@ -1,0 +1,8 @@
+//! The console's picture of the cluster: one reflector store per kind, fed
+//! by kube-runtime watchers. The stores are the only thing network tasks
+//! write; they tell the UI loop what changed through coalesced messages.
+
+pub mod cache;
+pub mod watch;
+
+pub use cache::{Cache, Kind};

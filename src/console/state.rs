@@ -1,0 +1,112 @@
+//! The console's state. Only the UI loop holds it and only `update` changes
+//! it; network tasks write the cluster cache, never this.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::cluster::Kind;
+use super::input::action::View;
+use super::theme::Role;
+use super::views::{Query, RowKey};
+
+/// One level of the drill-down: a view, what it lists and where the cursor is.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub view: View,
+    pub query: Query,
+    /// The label the breadcrumb shows for this level.
+    pub crumb: String,
+    /// Keys of the listed rows, in order; rebuilt when the cache or query changes.
+    pub rows: Vec<RowKey>,
+    pub selected: usize,
+    /// The first visible row.
+    pub offset: usize,
+    /// The filter text as typed, for the prompt and the title.
+    pub filter_text: String,
+}
+
+impl Screen {
+    pub fn new(view: View, query: Query, crumb: impl Into<String>) -> Screen {
+        Screen {
+            view,
+            query,
+            crumb: crumb.into(),
+            rows: Vec::new(),
+            selected: 0,
+            offset: 0,
+            filter_text: String::new(),
+        }
+    }
+
+    pub fn selected_key(&self) -> Option<&RowKey> {
+        self.rows.get(self.selected)
+    }
+}
+
+/// A line of text being typed after `:` or `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Command(String),
+    Filter(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// Listing for the first time.
+    Syncing,
+    Live,
+    /// The watch failed at this time; the data shown is from before.
+    Stale(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub context: String,
+    /// The namespace the console is limited to; None shows all.
+    pub namespace: Option<String>,
+    pub readonly: bool,
+    /// The drill-down stack; never empty.
+    pub stack: Vec<Screen>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    /// Problems with the user's files, shown until dismissed.
+    pub warnings: Vec<String>,
+    pub message: Option<(String, Role)>,
+    pub health: HashMap<Kind, Health>,
+    /// Table rows that fit on screen, from the last resize.
+    pub page: usize,
+    pub quit: bool,
+}
+
+impl AppState {
+    pub fn new(context: impl Into<String>, namespace: Option<String>, readonly: bool) -> AppState {
+        let query = Query {
+            namespace: namespace.clone(),
+            ..Query::default()
+        };
+        AppState {
+            context: context.into(),
+            namespace,
+            readonly,
+            stack: vec![Screen::new(View::Pods, query, "pods")],
+            prompt: None,
+            help: false,
+            warnings: Vec::new(),
+            message: None,
+            health: HashMap::new(),
+            page: 20,
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        // The stack is never empty: `back` keeps the root.
+        &self.stack[self.stack.len() - 1]
+    }
+
+    pub fn screen_mut(&mut self) -> &mut Screen {
+        let last = self.stack.len() - 1;
+        &mut self.stack[last]
+    }
+}

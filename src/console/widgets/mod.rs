@@ -1,0 +1,6 @@
+//! Widgets: draw a `ScreenVm` with a `Theme`. They read, never change, and
+//! know nothing of the cluster.
+
+mod screen;
+
+pub use screen::draw;

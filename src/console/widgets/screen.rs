@@ -1,0 +1,176 @@
+//! The whole frame: header, breadcrumb, table, status line, and overlays.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::console::theme::{Role, Theme};
+use crate::console::view_model::{ScreenVm, TableVm};
+
+pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
+    let [header, crumbs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_header(frame, header, vm, theme);
+    draw_breadcrumb(frame, crumbs, vm, theme);
+    draw_table(frame, body, &vm.table, theme);
+    frame.render_widget(
+        Paragraph::new(Span::styled(vm.status.0.as_str(), theme.style(vm.status.1))),
+        status,
+    );
+    if let Some(help) = &vm.help {
+        draw_help(frame, body, help, theme);
+    } else if !vm.warnings.is_empty() {
+        draw_warnings(frame, body, &vm.warnings, theme);
+    }
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(" kubedeck ", theme.style(Role::Title)),
+        Span::styled("ctx: ", theme.style(Role::Muted)),
+        Span::styled(vm.context.as_str(), theme.style(Role::Text)),
+        Span::styled("  ns: ", theme.style(Role::Muted)),
+        Span::styled(vm.namespace.as_str(), theme.style(Role::Text)),
+    ];
+    if vm.readonly {
+        spans.push(Span::styled("  [read-only]", theme.style(Role::Warning)));
+    }
+    if let Some((text, role)) = &vm.health {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.as_str(), theme.style(*role)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, crumb) in vm.breadcrumb.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" › ", theme.style(Role::Muted)));
+        }
+        spans.push(Span::styled(
+            format!("<{crumb}>"),
+            theme.style(Role::Breadcrumb),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(
+            format!(" {} ", table.title),
+            theme.style(Role::Title),
+        ));
+    let header = Row::new(table.columns.iter().enumerate().map(|(i, (name, _))| {
+        if i == table.sort_column {
+            format!("{name}{}", if table.descending { "↓" } else { "↑" })
+        } else {
+            name.to_string()
+        }
+    }))
+    .style(theme.style(Role::Header));
+    let rows = table.rows.iter().enumerate().map(|(i, cells)| {
+        let row = Row::new(
+            cells
+                .iter()
+                .map(|c| Span::styled(c.text.as_str(), theme.style(c.role))),
+        );
+        if Some(i) == table.selected {
+            row.style(theme.style(Role::Selection))
+        } else {
+            row
+        }
+    });
+    let widths: Vec<Constraint> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, w))| {
+            if i == 1 {
+                Constraint::Min(*w)
+            } else {
+                Constraint::Length(*w)
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(2),
+        area,
+    );
+}
+
+fn overlay(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, help: &[(String, String)], theme: &Theme) {
+    let lines: Vec<Line> = help
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.style(Role::Key)),
+                Span::styled(what.as_str(), theme.style(Role::Text)),
+            ])
+        })
+        .collect();
+    let rect = overlay(area, 64, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::DialogBorder))
+                .title(Span::styled(
+                    " Keys (from the active keymap) ",
+                    theme.style(Role::Title).add_modifier(Modifier::BOLD),
+                )),
+        ),
+        rect,
+    );
+}
+
+fn draw_warnings(frame: &mut Frame, area: Rect, warnings: &[String], theme: &Theme) {
+    let rect = overlay(
+        area,
+        area.width.saturating_sub(4),
+        warnings.len() as u16 * 2 + 3,
+    );
+    frame.render_widget(Clear, rect);
+    let mut lines: Vec<Line> = warnings
+        .iter()
+        .map(|w| Line::from(Span::styled(w.as_str(), theme.style(Role::Warning))))
+        .collect();
+    lines.push(Line::from(Span::styled(
+        "Using the defaults instead. Esc to dismiss.",
+        theme.style(Role::Muted),
+    )));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::DialogBorder))
+                .title(" Problems in your files "),
+        ),
+        rect,
+    );
+}
