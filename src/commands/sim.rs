@@ -29,7 +29,7 @@ pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     })
     .await?;
     // Added once the control plane runs, which then creates the pods.
-    sim::scenario::scale::add_synthetic(sim.store(), pods, seed)?;
+    sim::scale::add_synthetic(sim.store(), pods, seed)?;
     println!("kubedeck sim: serving the Kubernetes API on {}", sim.url());
     if let Some(path) = &sim.kubeconfig {
         println!("kubeconfig: {}", path.display());

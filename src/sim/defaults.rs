@@ -40,6 +40,11 @@ pub fn apply(res: &'static ResourceDef, obj: &mut Value) {
         pvc(obj);
     } else if is(&resources::SECRETS) {
         secret(obj);
+    } else if is(&resources::STORAGE_CLASSES) {
+        set_default(obj, "reclaimPolicy", json!("Delete"));
+        set_default(obj, "volumeBindingMode", json!("Immediate"));
+    } else if is(&resources::PVS) {
+        pv(obj);
     }
 }
 
@@ -457,6 +462,19 @@ fn pvc(obj: &mut Value) {
     }
 }
 
+/// Volumes are available at once, or bound when created with a claim.
+fn pv(obj: &mut Value) {
+    let spec = &mut obj["spec"];
+    set_default(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
+    set_default(spec, "volumeMode", json!("Filesystem"));
+    let phase = if spec["claimRef"].is_object() {
+        "Bound"
+    } else {
+        "Available"
+    };
+    set_default(&mut obj["status"], "phase", json!(phase));
+}
+
 /// `stringData` is write-only: conversion folds it into `data`.
 fn secret(obj: &mut Value) {
     set_default(obj, "type", json!("Opaque"));
@@ -576,6 +594,14 @@ mod tests {
             ),
             (&resources::SECRETS, json!({"metadata": {"name": "s"}})),
             (&resources::NAMESPACES, json!({"metadata": {"name": "n"}})),
+            (
+                &resources::PVS,
+                json!({"metadata": {"name": "pv"}, "spec": {"capacity": {"storage": "1Gi"}}}),
+            ),
+            (
+                &resources::STORAGE_CLASSES,
+                json!({"metadata": {"name": "sc"}, "provisioner": "p"}),
+            ),
         ];
         for (res, obj) in cases {
             let out = defaulted(res, obj);

@@ -124,7 +124,12 @@ impl ApiError {
         } else {
             format!("{}.{}", res.kind, res.group)
         };
-        let message = format!("{kind} \"{name}\" is invalid: {}", list.join(", "));
+        // kube brackets the list when there is more than one cause.
+        let causes_text = match list.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let message = format!("{kind} \"{name}\" is invalid: {causes_text}");
         let mut d = details(res, name);
         d["kind"] = json!(res.kind);
         d["causes"] = causes

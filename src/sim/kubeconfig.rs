@@ -17,7 +17,7 @@ fn context(name: &str, user: &str) -> Value {
 /// The kubeconfig document: cluster and current context `kubedeck-sim`;
 /// with tokens, the admin context carries the admin token and a second
 /// context `kubedeck-sim-viewer` the viewer's.
-pub fn document(server: &str, auth: &AuthMode) -> Value {
+pub fn document(server: &str, auth: &AuthMode, ca_pem: Option<&str>) -> Value {
     let (contexts, users) = match auth {
         AuthMode::Anonymous => (
             vec![context(CONTEXT, "kubedeck-sim-admin")],
@@ -34,11 +34,17 @@ pub fn document(server: &str, auth: &AuthMode) -> Value {
             ],
         ),
     };
+    let mut cluster = json!({"server": server});
+    if let Some(ca) = ca_pem {
+        use base64::Engine as _;
+        cluster["certificate-authority-data"] =
+            json!(base64::engine::general_purpose::STANDARD.encode(ca));
+    }
     json!({
         "apiVersion": "v1",
         "kind": "Config",
         "preferences": {},
-        "clusters": [{"name": CLUSTER, "cluster": {"server": server}}],
+        "clusters": [{"name": CLUSTER, "cluster": cluster}],
         "contexts": contexts,
         "current-context": CONTEXT,
         "users": users,
@@ -46,9 +52,15 @@ pub fn document(server: &str, auth: &AuthMode) -> Value {
 }
 
 /// Writes a kubeconfig whose current context `kubedeck-sim` points at
-/// `server`. It may hold tokens, so it is readable by its owner only.
-pub fn write(path: &Path, server: &str, auth: &AuthMode) -> anyhow::Result<()> {
-    let text = serde_norway::to_string(&document(server, auth))?;
+/// `server`, trusting `ca_pem` when the server speaks TLS. It may hold
+/// tokens, so it is readable by its owner only.
+pub fn write(
+    path: &Path,
+    server: &str,
+    auth: &AuthMode,
+    ca_pem: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = serde_norway::to_string(&document(server, auth, ca_pem))?;
     std::fs::write(path, text)?;
     #[cfg(unix)]
     {
@@ -70,7 +82,7 @@ mod tests {
             admin: "a-tok".into(),
             viewer: "v-tok".into(),
         };
-        write(&path, "http://127.0.0.1:1234", &auth).unwrap();
+        write(&path, "http://127.0.0.1:1234", &auth, None).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let doc: Value = serde_norway::from_str(&text).unwrap();
         assert_eq!(doc["current-context"], "kubedeck-sim");
@@ -100,7 +112,7 @@ mod tests {
 
     #[test]
     fn anonymous_kubeconfig_has_one_context_without_credentials() {
-        let doc = document("http://h:1", &AuthMode::Anonymous);
+        let doc = document("http://h:1", &AuthMode::Anonymous, None);
         assert_eq!(doc["contexts"].as_array().unwrap().len(), 1);
         assert_eq!(doc["users"][0]["user"], json!({}));
     }

@@ -15,10 +15,12 @@ pub mod manifests;
 pub mod metrics;
 pub mod patch;
 pub mod resources;
+pub mod scale;
 pub mod scenario;
 pub mod selector;
 pub mod store;
 pub mod table;
+pub mod tls;
 pub mod validate;
 
 use std::net::SocketAddr;
@@ -29,7 +31,7 @@ use anyhow::Context as _;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use config::SimConfig;
+use config::{AuthMode, SimConfig};
 use controllers::Ctx;
 use events::Recorder;
 use store::Store;
@@ -48,6 +50,8 @@ pub struct Sim {
     pub addr: SocketAddr,
     pub ctx: Arc<Ctx>,
     pub kubeconfig: Option<PathBuf>,
+    /// The CA clients must trust when the server speaks TLS (token auth).
+    pub ca_pem: Option<String>,
     tasks: Vec<JoinHandle<()>>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -58,7 +62,12 @@ impl Sim {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -94,30 +103,66 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<Sim> {
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     let addr = listener.local_addr()?;
+    // kubectl sends tokens only over HTTPS, so token auth serves TLS.
+    let tls = match ctx.config.auth {
+        AuthMode::Tokens { .. } => Some(tls::generate(&addr.ip().to_string())?),
+        AuthMode::Anonymous => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
     let kubeconfig = match opts.kubeconfig_out {
         Some(path) => {
-            kubeconfig::write(&path, &format!("http://{addr}"), &ctx.config.auth)
-                .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
+            kubeconfig::write(
+                &path,
+                &format!("{scheme}://{addr}"),
+                &ctx.config.auth,
+                ca_pem.as_deref(),
+            )
+            .with_context(|| format!("cannot write the kubeconfig {}", path.display()))?;
             Some(path)
         }
         None => None,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let app = api::router(ctx.clone());
-    tasks.push(tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
+    let server = match tls {
+        None => tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("the simulated API server stopped: {e}");
+            }
+        }),
+        Some(tls) => {
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+                tls.cert_pem.into_bytes(),
+                tls.key_pem.into_bytes(),
+            )
+            .await
+            .context("cannot set up TLS")?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config)?
+                .handle(handle.clone());
+            tokio::spawn(async move {
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    handle.graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+                });
+                if let Err(e) = server.serve(app.into_make_service()).await {
+                    tracing::error!("the simulated API server stopped: {e}");
+                }
             })
-            .await;
-        if let Err(e) = served {
-            tracing::error!("the simulated API server stopped: {e}");
         }
-    }));
+    };
+    tasks.push(server);
     Ok(Sim {
         addr,
         ctx,
         kubeconfig,
+        ca_pem,
         tasks,
         shutdown: Some(tx),
     })

@@ -1,9 +1,6 @@
 //! Built-in scenarios: the cluster a simulator starts with, as embedded
 //! Kubernetes YAML.
 
-#[path = "scale.rs"]
-pub mod scale;
-
 use anyhow::bail;
 
 use super::manifests;

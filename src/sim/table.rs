@@ -712,6 +712,144 @@ fn printer_for(res: &'static ResourceDef) -> (Vec<Col>, Printer) {
             ],
             controller_revision_row,
         )
+    } else if is(&resources::INGRESSES) {
+        (
+            vec![
+                NAME,
+                col(
+                    "Class",
+                    "string",
+                    "The name of the IngressClass resource that should be used for this Ingress",
+                ),
+                col(
+                    "Hosts",
+                    "string",
+                    "Hosts that incoming requests are matched against before the ingress rule",
+                ),
+                col(
+                    "Address",
+                    "string",
+                    "Address is a list containing ingress points for the load-balancer",
+                ),
+                col("Ports", "string", "Ports of TLS configurations that open"),
+                AGE,
+            ],
+            ingress_row,
+        )
+    } else if is(&resources::NETWORK_POLICIES) {
+        (
+            vec![
+                NAME,
+                col(
+                    "Pod-Selector",
+                    "string",
+                    "podSelector selects the pods to which this NetworkPolicy object applies.",
+                ),
+                AGE,
+            ],
+            network_policy_row,
+        )
+    } else if is(&resources::STORAGE_CLASSES) {
+        (
+            vec![
+                NAME,
+                col(
+                    "Provisioner",
+                    "string",
+                    "provisioner indicates the type of the provisioner.",
+                ),
+                col(
+                    "ReclaimPolicy",
+                    "string",
+                    "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.",
+                ),
+                col(
+                    "VolumeBindingMode",
+                    "string",
+                    "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.",
+                ),
+                col(
+                    "AllowVolumeExpansion",
+                    "string",
+                    "allowVolumeExpansion shows whether the storage class allow volume expand.",
+                ),
+                AGE,
+            ],
+            storage_class_row,
+        )
+    } else if is(&resources::PVS) {
+        (
+            vec![
+                NAME,
+                col(
+                    "Capacity",
+                    "string",
+                    "capacity is the description of the persistent volume's resources and capacity.",
+                ),
+                col(
+                    "Access Modes",
+                    "string",
+                    "accessModes contains all ways the volume can be mounted.",
+                ),
+                col(
+                    "Reclaim Policy",
+                    "string",
+                    "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.",
+                ),
+                col(
+                    "Status",
+                    "string",
+                    "phase indicates if a volume is available, bound to a claim, or released by a claim.",
+                ),
+                col(
+                    "Claim",
+                    "string",
+                    "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.",
+                ),
+                col(
+                    "StorageClass",
+                    "string",
+                    "storageClassName is the name of StorageClass to which this persistent volume belongs.",
+                ),
+                col(
+                    "VolumeAttributesClass",
+                    "string",
+                    "Name of VolumeAttributesClass to which this persistent volume belongs.",
+                ),
+                col(
+                    "Reason",
+                    "string",
+                    "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.",
+                ),
+                AGE,
+                wide(
+                    "VolumeMode",
+                    "string",
+                    "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.",
+                ),
+            ],
+            pv_row,
+        )
+    } else if is(&resources::ROLE_BINDINGS) || is(&resources::CLUSTER_ROLE_BINDINGS) {
+        (
+            vec![
+                NAME,
+                col(
+                    "Role",
+                    "string",
+                    "RoleRef references the Role or ClusterRole being bound.",
+                ),
+                AGE,
+                wide("Users", "string", "Users in the roleBinding"),
+                wide("Groups", "string", "Groups in the roleBinding"),
+                wide(
+                    "ServiceAccounts",
+                    "string",
+                    "ServiceAccounts in the roleBinding",
+                ),
+            ],
+            role_binding_row,
+        )
     } else {
         (vec![NAME, col("Created At", "date", AGE_DOC)], default_row)
     }
@@ -1564,17 +1702,10 @@ fn pvc_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
     let (capacity, modes) = if volume.is_empty() {
         (String::new(), String::new())
     } else {
-        let modes: Vec<&str> = [
-            ("ReadWriteOnce", "RWO"),
-            ("ReadOnlyMany", "ROX"),
-            ("ReadWriteMany", "RWX"),
-            ("ReadWriteOncePod", "RWOP"),
-        ]
-        .iter()
-        .filter(|(m, _)| arr(&st["accessModes"]).iter().any(|x| s(x) == *m))
-        .map(|(_, short)| *short)
-        .collect();
-        (quantity(&st["capacity"]["storage"]), modes.join(","))
+        (
+            quantity(&st["capacity"]["storage"]),
+            access_modes(&st["accessModes"]),
+        )
     };
     let class = o["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"]
         .as_str()
@@ -1644,6 +1775,179 @@ fn controller_revision_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option
             json!(controller),
             json!(int(&o["revision"])),
             age(o, now),
+        ],
+        None,
+    )
+}
+
+/// `ACCESS MODES` as kubectl abbreviates them.
+fn access_modes(modes: &Value) -> String {
+    let short: Vec<&str> = [
+        ("ReadWriteOnce", "RWO"),
+        ("ReadOnlyMany", "ROX"),
+        ("ReadWriteMany", "RWX"),
+        ("ReadWriteOncePod", "RWOP"),
+    ]
+    .iter()
+    .filter(|(m, _)| arr(modes).iter().any(|x| s(x) == *m))
+    .map(|(_, short)| *short)
+    .collect();
+    short.join(",")
+}
+
+fn ingress_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    const MAX: usize = 3;
+    let spec = &o["spec"];
+    let rules = arr(&spec["rules"]);
+    let hosts: Vec<&str> = rules
+        .iter()
+        .map(|r| s(&r["host"]))
+        .take(MAX)
+        .filter(|h| !h.is_empty())
+        .collect();
+    let hosts = if hosts.is_empty() {
+        "*".to_string()
+    } else if rules.len() > MAX {
+        format!("{} + {} more...", hosts.join(","), rules.len() - MAX)
+    } else {
+        hosts.join(",")
+    };
+    let address: Vec<&str> = arr(&o["status"]["loadBalancer"]["ingress"])
+        .iter()
+        .map(|i| {
+            let ip = s(&i["ip"]);
+            if ip.is_empty() { s(&i["hostname"]) } else { ip }
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let ports = if arr(&spec["tls"]).is_empty() {
+        "80"
+    } else {
+        "80, 443"
+    };
+    (
+        vec![
+            name(o),
+            json!(or_none(s(&spec["ingressClassName"]))),
+            json!(hosts),
+            json!(address.join(",")),
+            json!(ports),
+            age(o, now),
+        ],
+        None,
+    )
+}
+
+fn network_policy_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    (
+        vec![
+            name(o),
+            json!(format_selector(&o["spec"]["podSelector"])),
+            age(o, now),
+        ],
+        None,
+    )
+}
+
+fn storage_class_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    let ann = &o["metadata"]["annotations"];
+    let is_default = s(&ann["storageclass.kubernetes.io/is-default-class"]) == "true"
+        || s(&ann["storageclass.beta.kubernetes.io/is-default-class"]) == "true";
+    let mut n = s(&o["metadata"]["name"]).to_string();
+    if is_default {
+        n.push_str(" (default)");
+    }
+    let or = |v: &str, d: &str| {
+        if v.is_empty() {
+            d.to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    // A raw bool cell, as printers.go emits it (kubectl prints "false").
+    let expand = o["allowVolumeExpansion"].as_bool() == Some(true);
+    (
+        vec![
+            json!(n),
+            json!(s(&o["provisioner"])),
+            json!(or(s(&o["reclaimPolicy"]), "Delete")),
+            json!(or(s(&o["volumeBindingMode"]), "Immediate")),
+            json!(expand),
+            age(o, now),
+        ],
+        None,
+    )
+}
+
+fn pv_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    let spec = &o["spec"];
+    let claim = &spec["claimRef"];
+    let claim = if claim.is_object() {
+        format!("{}/{}", s(&claim["namespace"]), s(&claim["name"]))
+    } else {
+        String::new()
+    };
+    let phase = if o["metadata"]["deletionTimestamp"].is_null() {
+        s(&o["status"]["phase"]).to_string()
+    } else {
+        "Terminating".into()
+    };
+    let class = o["metadata"]["annotations"]["volume.beta.kubernetes.io/storage-class"]
+        .as_str()
+        .unwrap_or_else(|| s(&spec["storageClassName"]));
+    let unset = |v: &str| {
+        if v.is_empty() {
+            "<unset>".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    (
+        vec![
+            name(o),
+            json!(quantity(&spec["capacity"]["storage"])),
+            json!(access_modes(&spec["accessModes"])),
+            json!(s(&spec["persistentVolumeReclaimPolicy"])),
+            json!(phase),
+            json!(claim),
+            json!(class),
+            json!(unset(s(&spec["volumeAttributesClassName"]))),
+            json!(s(&o["status"]["reason"])),
+            age(o, now),
+            json!(unset(s(&spec["volumeMode"]))),
+        ],
+        None,
+    )
+}
+
+fn role_binding_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    let subjects = arr(&o["subjects"]);
+    let of_kind = |kind: &str| -> String {
+        subjects
+            .iter()
+            .filter(|x| s(&x["kind"]) == kind)
+            .map(|x| {
+                if kind == "ServiceAccount" {
+                    format!("{}/{}", s(&x["namespace"]), s(&x["name"]))
+                } else {
+                    s(&x["name"]).to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (
+        vec![
+            name(o),
+            json!(format!(
+                "{}/{}",
+                s(&o["roleRef"]["kind"]),
+                s(&o["roleRef"]["name"])
+            )),
+            age(o, now),
+            json!(of_kind("User")),
+            json!(of_kind("Group")),
+            json!(of_kind("ServiceAccount")),
         ],
         None,
     )
@@ -1907,6 +2211,58 @@ mod tests {
         );
         assert!(t["rows"][0].get("object").is_none());
         assert_eq!(IncludeObject::parse(""), IncludeObject::Metadata);
+    }
+
+    #[test]
+    fn ingress_storage_class_and_binding_rows() {
+        let ing = json!({"metadata": {"name": "web", "creationTimestamp": "2025-01-01T11:59:00Z"},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": "a.example.com"}, {"host": "b.example.com"}],
+                "tls": [{"hosts": ["a.example.com"]}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.10"}]}}});
+        assert_eq!(
+            one(&resources::INGRESSES, ing),
+            json!([
+                "web",
+                "nginx",
+                "a.example.com,b.example.com",
+                "172.18.0.10",
+                "80, 443",
+                "60s"
+            ])
+        );
+        let sc = json!({"metadata": {"name": "standard", "creationTimestamp": "2025-01-01T11:59:00Z",
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer"});
+        assert_eq!(
+            one(&resources::STORAGE_CLASSES, sc),
+            json!([
+                "standard (default)",
+                "rancher.io/local-path",
+                "Delete",
+                "WaitForFirstConsumer",
+                false,
+                "60s"
+            ])
+        );
+        let rb = json!({"metadata": {"name": "view", "creationTimestamp": "2025-01-01T11:59:00Z"},
+            "roleRef": {"kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "demo"}, {"kind": "User", "name": "jane"}]});
+        assert_eq!(
+            one(&resources::ROLE_BINDINGS, rb),
+            json!([
+                "view",
+                "ClusterRole/view",
+                "60s",
+                "jane",
+                "",
+                "demo/default"
+            ])
+        );
+        let np = json!({"metadata": {"name": "deny", "creationTimestamp": "2025-01-01T11:59:00Z"}, "spec": {"podSelector": {}}});
+        assert_eq!(
+            one(&resources::NETWORK_POLICIES, np),
+            json!(["deny", "<none>", "60s"])
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::replicaset::workload_util as wu;
+use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::sim::events;
 use crate::sim::resources::{self, ResourceDef};
@@ -640,9 +640,11 @@ fn force_delete(ctx: &Ctx, ds: &Value, pod: &Value) {
         ..DeleteOptions::default()
     };
     let ns = meta_str(pod, "namespace");
-    let deleted = ctx.store.delete(&resources::PODS, ns, name, &opts);
+    let Ok(deleted) = ctx.store.delete(&resources::PODS, ns, name, &opts) else {
+        return;
+    };
     // A pod already terminating on a vanished node has no kubelet to finish it.
-    if deleted.is_ok_and(|p| !p["metadata"]["deletionTimestamp"].is_null()) {
+    if !deleted["metadata"]["deletionTimestamp"].is_null() {
         ctx.store.remove(&resources::PODS, ns, name);
     }
     ctx.recorder.record(

@@ -31,9 +31,9 @@ use serde_json::{Value, json};
 
 use super::scheduler::node_is_ready;
 use super::{Controller, Ctx};
-use crate::sim::{behaviour, events};
 use crate::sim::resources::{self, ResourceDef};
 use crate::sim::store::{Change, ChangeType, DeleteOptions, ObjKey, fmt_time, meta_str, obj_key};
+use crate::sim::{behaviour, events};
 
 /// How long pods stay on a NotReady node before they are evicted, when they
 /// carry no toleration of their own or the admission default (300s), which
@@ -500,20 +500,29 @@ impl PodRt {
                         }
                         Behavior::Crash | Behavior::Exit(_) => Some(at + chrono_dur(d.crash_after)),
                         // Decided at each start, so a backup judges its database when it runs.
-                        Behavior::Serve => match behaviour::outcome(ctx, pod, container_spec(pod, &c.name, c.init)) {
-                            behaviour::Outcome::Exit { after, code, reason } => {
-                                c.planned_exit = Some((code, reason));
-                                Some(at + chrono_dur(after))
+                        Behavior::Serve => {
+                            match behaviour::outcome(ctx, pod, container_spec(pod, &c.name, c.init))
+                            {
+                                behaviour::Outcome::Exit {
+                                    after,
+                                    code,
+                                    reason,
+                                } => {
+                                    c.planned_exit = Some((code, reason));
+                                    Some(at + chrono_dur(after))
+                                }
+                                behaviour::Outcome::RunForever => None,
                             }
-                            behaviour::Outcome::RunForever => None,
-                        },
+                        }
                         Behavior::PullFails => None,
                     };
                 }
                 Stage::Running => {
                     let (code, reason) = match (c.planned_exit.take(), c.behavior) {
                         (Some(planned), _) => planned,
-                        (None, Behavior::Exit(code)) => (code, if code == 0 { "Completed" } else { "Error" }),
+                        (None, Behavior::Exit(code)) => {
+                            (code, if code == 0 { "Completed" } else { "Error" })
+                        }
                         (None, _) => (1, "Error"),
                     };
                     c.term = Some(Term {

@@ -3,7 +3,6 @@
 //! and reports replica counts in the status.
 
 // Re-exported for modules written against the old location.
-pub use super::workload_util;
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -13,11 +12,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::sim::events;
 use crate::sim::resources::{self, ResourceDef};
-use crate::sim::store::{Change, DeleteOptions, ObjKey, meta_str, obj_key, parse_time};
-use super::workload_util as wu;
+use crate::sim::store::{
+    Change, ChangeType, DeleteOptions, Obj, ObjKey, meta_str, obj_key, parse_time,
+};
 
 const COMPONENT: &str = "replicaset-controller";
 
@@ -40,7 +41,10 @@ impl Controller for ReplicaSetController {
         if std::ptr::eq(change.res, &resources::REPLICASETS) {
             return vec![obj_key(&change.object)];
         }
-        if !std::ptr::eq(change.res, &resources::PODS) {
+        if !std::ptr::eq(change.res, &resources::PODS)
+            || (change.kind == ChangeType::Modified
+                && !wu::pod_change_matters(change.old.as_deref(), &change.object))
+        {
             return Vec::new();
         }
         let ns = meta_str(&change.object, "namespace");
@@ -69,7 +73,11 @@ impl Controller for ReplicaSetController {
         let rs = ctx.store.get(&resources::REPLICASETS, &key.0, &key.1)?;
         let pods = claim_pods(ctx, &rs);
         let desired = wu::int_field(&rs["spec"]["replicas"], 1).max(0);
-        let active: Vec<&Value> = pods.iter().filter(|p| wu::pod_is_active(p)).collect();
+        let active: Vec<&Value> = pods
+            .iter()
+            .map(|p| p.as_ref())
+            .filter(|p| wu::pod_is_active(p))
+            .collect();
         let mut changed = false;
         if !wu::is_terminating(&rs) {
             let diff = active.len() as i64 - desired;
@@ -104,7 +112,7 @@ impl Controller for ReplicaSetController {
 
 /// The pods this ReplicaSet controls after adoption and release, as kube's
 /// `ClaimPods` does.
-fn claim_pods(ctx: &Ctx, rs: &Value) -> Vec<Value> {
+fn claim_pods(ctx: &Ctx, rs: &Value) -> Vec<Obj> {
     let uid = meta_str(rs, "uid");
     let ns = meta_str(rs, "namespace");
     let selector = wu::workload_selector(rs);
@@ -115,7 +123,7 @@ fn claim_pods(ctx: &Ctx, rs: &Value) -> Vec<Value> {
             .is_some_and(|s| s.matches(wu::labels(&pod)));
         if wu::is_controlled_by(&pod, uid) {
             if matches || wu::is_terminating(&pod) {
-                out.push((*pod).clone());
+                out.push(pod);
                 continue;
             }
             let _ = ctx
@@ -133,7 +141,7 @@ fn claim_pods(ctx: &Ctx, rs: &Value) -> Vec<Value> {
                         wu::set_controller_ref(p, rs)
                     })
         {
-            out.push((*adopted).clone());
+            out.push(adopted);
         }
     }
     out
@@ -229,7 +237,7 @@ pub fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> 
     ranked
 }
 
-fn compute_status(rs: &Value, pods: &[Value], min_ready: i64, now: DateTime<Utc>) -> Value {
+fn compute_status(rs: &Value, pods: &[Obj], min_ready: i64, now: DateTime<Utc>) -> Value {
     let template_labels = rs["spec"]["template"]["metadata"]["labels"].as_object();
     let mut replicas = 0;
     let mut fully_labeled = 0;

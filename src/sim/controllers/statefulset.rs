@@ -14,7 +14,7 @@ use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::sim::events;
 use crate::sim::resources::{self, ResourceDef};
-use crate::sim::store::{Change, DeleteOptions, ObjKey, meta_str, obj_key};
+use crate::sim::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
 
 const COMPONENT: &str = "statefulset-controller";
 const REVISION_LABEL: &str = "controller-revision-hash";
@@ -41,7 +41,10 @@ impl Controller for StatefulSetController {
         if std::ptr::eq(change.res, &resources::STATEFULSETS) {
             return vec![obj_key(obj)];
         }
-        if !std::ptr::eq(change.res, &resources::PODS) {
+        if !std::ptr::eq(change.res, &resources::PODS)
+            || (change.kind == ChangeType::Modified
+                && !wu::pod_change_matters(change.old.as_deref(), obj))
+        {
             return Vec::new();
         }
         let ns = meta_str(obj, "namespace");

@@ -215,6 +215,21 @@ pub fn until_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> Optio
     (at > now).then(|| (at - now).to_std().unwrap_or_default() + Duration::from_millis(50))
 }
 
+/// Whether a pod change can matter to the workload controlling it: its
+/// existence, labels, owners, deletion, phase or readiness changed. Other
+/// updates (scheduling, container states) are frequent and irrelevant.
+pub fn pod_change_matters(old: Option<&Value>, new: &Value) -> bool {
+    let Some(old) = old else {
+        return true;
+    };
+    let meta = |p: &Value, f: &str| p["metadata"][f].clone();
+    ["labels", "ownerReferences", "deletionTimestamp"]
+        .iter()
+        .any(|f| meta(old, f) != meta(new, f))
+        || phase(old) != phase(new)
+        || ready_since(old) != ready_since(new)
+}
+
 pub fn int_field(v: &Value, default: i64) -> i64 {
     v.as_i64().unwrap_or(default)
 }
@@ -312,6 +327,21 @@ mod tests {
         assert_eq!(fnv32a(b"a"), 0xe40c_292c);
         // Digits land on "456789bcdf", as in real pod-template-hash labels.
         assert_eq!(safe_encode("0123456789"), "456789bcdf");
+    }
+
+    #[test]
+    fn only_relevant_pod_changes_matter() {
+        let pod = json!({"metadata": {"labels": {"a": "1"}}, "status": {"phase": "Pending"}});
+        let mut scheduled = pod.clone();
+        scheduled["spec"]["nodeName"] = json!("n1");
+        assert!(!pod_change_matters(Some(&pod), &scheduled));
+        let mut running = scheduled.clone();
+        running["status"]["phase"] = json!("Running");
+        assert!(pod_change_matters(Some(&scheduled), &running));
+        let mut relabeled = pod.clone();
+        relabeled["metadata"]["labels"]["a"] = json!("2");
+        assert!(pod_change_matters(Some(&pod), &relabeled));
+        assert!(pod_change_matters(None, &pod));
     }
 
     #[test]
