@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::cluster::Kind;
 use super::input::action::View;
 use super::theme::Role;
+use super::views::describe::TextPane;
 use super::views::{Query, RowKey};
 
 /// One level of the drill-down: a view, what it lists and where the cursor is.
@@ -24,6 +25,8 @@ pub struct Screen {
     pub offset: usize,
     /// The filter text as typed, for the prompt and the title.
     pub filter_text: String,
+    /// Describe or YAML text shown instead of the table.
+    pub text: Option<TextPane>,
 }
 
 impl Screen {
@@ -36,6 +39,7 @@ impl Screen {
             selected: 0,
             offset: 0,
             filter_text: String::new(),
+            text: None,
         }
     }
 
@@ -89,7 +93,7 @@ impl AppState {
             context: context.into(),
             namespace,
             readonly,
-            stack: vec![Screen::new(View::Pods, query, "pods")],
+            stack: vec![Screen::new(View::Overview, query, "overview")],
             prompt: None,
             help: false,
             warnings: Vec::new(),

@@ -43,9 +43,14 @@ pub fn pod(
             "finishedAt": (now() - chrono::Duration::seconds(30)).to_rfc3339()
         }});
     }
+    let mut labels = json!({"app": app});
+    // Deployment pods are named <deployment>-<pod-template-hash>-<suffix>.
+    if let [_, hash, _] = name.split('-').collect::<Vec<_>>()[..] {
+        labels["pod-template-hash"] = json!(hash);
+    }
     json!({
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": ns, "labels": {"app": app}, "creationTimestamp": created.to_rfc3339()},
+        "metadata": {"name": name, "namespace": ns, "labels": labels, "creationTimestamp": created.to_rfc3339()},
         "spec": {"nodeName": node, "containers": [{"name": app, "image": format!("registry.example/{app}:1.0")}]},
         "status": status
     })
@@ -109,5 +114,292 @@ pub fn cluster_with_writers() -> (Cache, cache::Writers) {
     ] {
         writers.apply_json(&p).expect("test pod is valid");
     }
+    for obj in others() {
+        writers.apply_json(&obj).expect("test object is valid");
+    }
     (cache, writers)
+}
+
+fn ago(secs: i64) -> String {
+    (now() - chrono::Duration::seconds(secs)).to_rfc3339()
+}
+
+fn meta(ns: &str, name: &str, age_secs: i64) -> Value {
+    let mut m = json!({"name": name, "creationTimestamp": ago(age_secs), "uid": format!("uid-{ns}-{name}")});
+    if !ns.is_empty() {
+        m["namespace"] = json!(ns);
+    }
+    m
+}
+
+fn deployment(
+    ns: &str,
+    name: &str,
+    images: &[&str],
+    replicas: i32,
+    ready: i32,
+    revision: &str,
+    conditions: Value,
+) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| json!({"name": if i == 0 { name.to_string() } else { format!("c{i}") }, "image": img}))
+        .collect();
+    let mut m = meta(ns, name, 86_400);
+    m["generation"] = json!(2);
+    m["annotations"] = json!({"deployment.kubernetes.io/revision": revision});
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": m,
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}}},
+        "status": {"observedGeneration": 2, "replicas": replicas, "readyReplicas": ready, "updatedReplicas": replicas,
+                   "availableReplicas": ready, "conditions": conditions}
+    })
+}
+
+fn replicaset(ns: &str, owner: &str, hash: &str, revision: &str) -> Value {
+    let mut m = meta(ns, &format!("{owner}-{hash}"), 3600);
+    m["labels"] = json!({"app": owner, "pod-template-hash": hash});
+    m["annotations"] = json!({"deployment.kubernetes.io/revision": revision});
+    m["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": owner, "uid": format!("uid-{ns}-{owner}"), "controller": true}]);
+    json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": m,
+        "spec": {"selector": {"matchLabels": {"app": owner, "pod-template-hash": hash}}},
+    })
+}
+
+fn service(
+    ns: &str,
+    name: &str,
+    ip: &str,
+    port: i32,
+    target: i32,
+    ready: &[&str],
+    not_ready: &[&str],
+) -> [Value; 2] {
+    let addrs = |ips: &[&str]| -> Vec<Value> { ips.iter().map(|ip| json!({"ip": ip})).collect() };
+    let mut subset = json!({"ports": [{"port": target, "protocol": "TCP"}]});
+    if !ready.is_empty() {
+        subset["addresses"] = json!(addrs(ready));
+    }
+    if !not_ready.is_empty() {
+        subset["notReadyAddresses"] = json!(addrs(not_ready));
+    }
+    [
+        json!({
+            "apiVersion": "v1", "kind": "Service", "metadata": meta(ns, name, 86_400),
+            "spec": {"type": "ClusterIP", "clusterIP": ip, "selector": {"app": name},
+                     "ports": [{"port": port, "protocol": "TCP", "targetPort": target}]}
+        }),
+        json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": meta(ns, name, 86_400), "subsets": [subset]}),
+    ]
+}
+
+/// An event about `object` ("Kind/name"): (type, reason, message), seen
+/// `count` times, last `secs` ago.
+fn event(
+    ns: &str,
+    name: &str,
+    object: &str,
+    (type_, reason, message): (&str, &str, &str),
+    count: i32,
+    secs: i64,
+) -> Value {
+    let (kind, object) = object.split_once('/').unwrap_or(("", object));
+    json!({
+        "apiVersion": "v1", "kind": "Event", "metadata": meta(ns, name, secs),
+        "involvedObject": {"kind": kind, "name": object, "namespace": ns},
+        "type": type_, "reason": reason, "message": message, "count": count,
+        "firstTimestamp": ago(secs + 600), "lastTimestamp": ago(secs),
+    })
+}
+
+fn node(name: &str, ready: bool, unschedulable: bool, role: Option<&str>) -> Value {
+    let mut m = meta("", name, 86_400 * 10);
+    m["labels"] = json!({"kubernetes.io/hostname": name});
+    if let Some(r) = role {
+        m["labels"][format!("node-role.kubernetes.io/{r}")] = json!("");
+    }
+    json!({
+        "apiVersion": "v1", "kind": "Node", "metadata": m,
+        "spec": {"unschedulable": unschedulable},
+        "status": {
+            "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+            "conditions": [{"type": "Ready", "status": if ready { "True" } else { "Unknown" }, "reason": if ready { "KubeletReady" } else { "NodeStatusUnknown" }}],
+            "nodeInfo": {"kubeletVersion": "v1.31.4", "architecture": "amd64", "bootID": "", "containerRuntimeVersion": "containerd://1.7", "kernelVersion": "6.1", "kubeProxyVersion": "", "machineID": "", "operatingSystem": "linux", "osImage": "Debian", "systemUUID": ""}
+        }
+    })
+}
+
+/// Everything but the pods: namespaces, nodes, services with endpoints,
+/// workloads, HPAs, events, jobs.
+fn others() -> Vec<Value> {
+    let mut out = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta("", "shop", 86_400 * 30), "status": {"phase": "Active"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta("", "payments", 86_400 * 20), "status": {"phase": "Active"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": meta("", "quiet", 86_400 * 2), "status": {"phase": "Active"}}),
+        node("node-1", true, false, Some("control-plane")),
+        node("node-2", true, true, None),
+        node("node-3", false, false, None),
+        deployment(
+            "shop",
+            "web",
+            &["registry.example/web:1.0"],
+            2,
+            2,
+            "3",
+            json!([
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}]),
+        ),
+        replicaset("shop", "web", "7d4b9c8f6d", "3"),
+        deployment(
+            "shop",
+            "api",
+            &["registry.example/api:2.0", "registry.example/proxy:1.2"],
+            1,
+            0,
+            "2",
+            json!([
+            {"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]),
+        ),
+        replicaset("shop", "api", "5f6b7c8d9f", "2"),
+        deployment(
+            "payments",
+            "worker",
+            &["registry.example/worker:9.9"],
+            1,
+            0,
+            "1",
+            json!([
+            {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+             "message": "ReplicaSet \"worker-6c7d8e9f5b\" has timed out progressing."}]),
+        ),
+        json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta("payments", "ledger", 86_400 * 3),
+            "spec": {"replicas": 1, "serviceName": "ledger", "selector": {"matchLabels": {"app": "ledger"}},
+                     "template": {"metadata": {"labels": {"app": "ledger"}}, "spec": {"containers": [{"name": "ledger", "image": "registry.example/ledger:1.0"}]}}},
+            "status": {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1, "availableReplicas": 1,
+                       "currentRevision": "ledger-6d5f7b8c9", "updateRevision": "ledger-6d5f7b8c9"}
+        }),
+        json!({
+            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta("quiet", "node-agent", 86_400),
+            "spec": {"selector": {"matchLabels": {"app": "node-agent"}},
+                     "template": {"metadata": {"labels": {"app": "node-agent"}}, "spec": {"containers": [{"name": "agent", "image": "registry.example/agent:0.3"}]}}},
+            "status": {"desiredNumberScheduled": 3, "currentNumberScheduled": 3, "numberMisscheduled": 0, "numberReady": 3,
+                       "numberAvailable": 3, "updatedNumberScheduled": 3}
+        }),
+        json!({
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("shop", "web", 86_400),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                     "minReplicas": 1, "maxReplicas": 2,
+                     "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+            "status": {"currentReplicas": 2, "desiredReplicas": 2, "lastScaleTime": ago(600),
+                       "currentMetrics": [{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 95, "averageValue": "95m"}}}],
+                       "conditions": [
+                           {"type": "AbleToScale", "status": "True", "reason": "ReadyForNewScale", "message": "recommended size matches current size"},
+                           {"type": "ScalingActive", "status": "True", "reason": "ValidMetricFound", "message": "the HPA was able to successfully calculate a replica count from cpu resource utilization (percentage of request)"},
+                           {"type": "ScalingLimited", "status": "True", "reason": "TooManyReplicas", "message": "the desired replica count is more than the maximum replica count"}]}
+        }),
+        json!({
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("payments", "ledger", 3600),
+            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "ledger"},
+                     "minReplicas": 1, "maxReplicas": 5,
+                     "metrics": [{"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "512Mi"}}}]},
+            "status": {"currentReplicas": 1, "desiredReplicas": 1,
+                       "conditions": [
+                           {"type": "AbleToScale", "status": "True", "reason": "SucceededGetScale"},
+                           {"type": "ScalingActive", "status": "False", "reason": "FailedGetResourceMetric", "message": "the HPA was unable to compute the replica count: unable to get metrics for resource memory: no metrics returned from resource metrics API"}]}
+        }),
+        event(
+            "shop",
+            "api.1",
+            "Pod/api-5f6b7c8d9f-abcde",
+            (
+                "Warning",
+                "BackOff",
+                "Back-off restarting failed container api in pod api-5f6b7c8d9f-abcde_shop",
+            ),
+            12,
+            20,
+        ),
+        event(
+            "shop",
+            "web.1",
+            "HorizontalPodAutoscaler/web",
+            (
+                "Normal",
+                "SuccessfulRescale",
+                "New size: 2; reason: cpu resource utilization (percentage of request) above target",
+            ),
+            1,
+            600,
+        ),
+        event(
+            "shop",
+            "web.2",
+            "Pod/web-7d4b9c8f6d-x2x4k",
+            (
+                "Normal",
+                "Scheduled",
+                "Successfully assigned shop/web-7d4b9c8f6d-x2x4k to node-1",
+            ),
+            1,
+            7200,
+        ),
+        event(
+            "payments",
+            "worker.1",
+            "Pod/worker-6c7d8e9f5b-zzzzz",
+            ("Warning", "Failed", "Error: ImagePullBackOff"),
+            3,
+            40,
+        ),
+        json!({
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": meta("shop", "report-29000000", 300),
+            "spec": {"completions": 1, "template": {"spec": {"containers": [{"name": "report", "image": "registry.example/report:1"}], "restartPolicy": "Never"}}},
+            "status": {"succeeded": 1, "startTime": ago(300), "completionTime": ago(258),
+                       "conditions": [{"type": "Complete", "status": "True"}]}
+        }),
+        json!({
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": meta("payments", "migrate", 1800),
+            "spec": {"completions": 1, "backoffLimit": 2, "template": {"spec": {"containers": [{"name": "migrate", "image": "registry.example/migrate:1"}], "restartPolicy": "Never"}}},
+            "status": {"failed": 3, "startTime": ago(1800),
+                       "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}
+        }),
+        json!({
+            "apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta("shop", "report", 86_400 * 7),
+            "spec": {"schedule": "*/5 * * * *", "suspend": false, "jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "report", "image": "registry.example/report:1"}], "restartPolicy": "Never"}}}}},
+            "status": {"lastScheduleTime": ago(300), "lastSuccessfulTime": ago(258)}
+        }),
+    ];
+    out.extend(service(
+        "shop",
+        "web",
+        "10.96.0.10",
+        80,
+        8080,
+        &["10.244.0.30", "10.244.0.31"],
+        &[],
+    ));
+    out.extend(service(
+        "shop",
+        "api",
+        "10.96.0.11",
+        80,
+        9090,
+        &[],
+        &["10.244.0.32"],
+    ));
+    out.extend(service(
+        "payments",
+        "ledger",
+        "10.96.0.12",
+        5432,
+        5432,
+        &["10.244.0.18"],
+        &[],
+    ));
+    out
 }

@@ -12,7 +12,8 @@ use super::input::key::{Code, Key};
 use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Health, Prompt, Screen};
 use super::theme::Role;
-use super::views::{Query, table_for};
+use super::views::describe::{self, TextPane};
+use super::views::{Query, table_for, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -104,7 +105,9 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             return Outcome::redraw();
         }
     }
-    let shown = table_for(state.screen().view).is_some_and(|t| t.depends_on().contains(&kind));
+    // A describe or YAML pane is a snapshot: it does not follow changes.
+    let shown = state.screen().text.is_none()
+        && table_of(state.screen()).is_some_and(|t| t.depends_on().contains(&kind));
     if shown {
         refresh_current(state, cache, now);
     }
@@ -122,7 +125,10 @@ fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) {
 /// Rebuilds the row list, keeping the cursor on the same object if it is
 /// still listed.
 pub fn refresh(screen: &mut Screen, cache: &Cache, now: DateTime<Utc>, page: usize) {
-    let Some(table) = table_for(screen.view) else {
+    if screen.text.is_some() {
+        return;
+    }
+    let Some(table) = table_of(screen) else {
         screen.rows.clear();
         return;
     };
@@ -184,9 +190,99 @@ fn goto(state: &mut AppState, view: View, cache: &Cache, now: DateTime<Utc>) -> 
     Outcome::redraw()
 }
 
+/// Drills into the selected row: pushes the screen its view leads to.
+fn enter(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> Outcome {
+    let screen = state.screen();
+    let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
+        return Outcome::default();
+    };
+    let Some(drill) = table.enter(cache, &key) else {
+        state.message = Some(("nothing to open below this row".into(), Role::Muted));
+        return Outcome::redraw();
+    };
+    let query = Query {
+        namespace: state.namespace.clone(),
+        scope: drill.scope,
+        ..Query::default()
+    };
+    state
+        .stack
+        .push(Screen::new(drill.view, query, drill.crumb));
+    refresh_current(state, cache, now);
+    Outcome::redraw()
+}
+
+/// Opens describe or YAML of the selected row's object as a pane on the
+/// stack, so Esc returns to the table.
+fn open_text(state: &mut AppState, yaml: bool, cache: &Cache, now: DateTime<Utc>) -> Outcome {
+    let screen = state.screen();
+    let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
+        return Outcome::default();
+    };
+    let Some(obj) = table.object(cache, &key) else {
+        state.message = Some(("the object is gone".into(), Role::Warning));
+        return Outcome::redraw();
+    };
+    let kind = obj["kind"].as_str().unwrap_or("object").to_string();
+    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let (verb, lines) = if yaml {
+        ("yaml", describe::yaml(&obj))
+    } else {
+        ("describe", describe::describe(&obj, cache, now))
+    };
+    let mut pane = Screen::new(screen.view, screen.query.clone(), format!("{verb} {name}"));
+    pane.text = Some(TextPane {
+        title: format!("{verb} {}/{name}", kind.to_lowercase()),
+        lines,
+        scroll: 0,
+    });
+    state.stack.push(pane);
+    Outcome::redraw()
+}
+
+fn scroll_text(state: &mut AppState, action: &Action) -> Outcome {
+    let page = state.page;
+    let Some(pane) = state.screen_mut().text.as_mut() else {
+        return Outcome::default();
+    };
+    // The pane shows one line more than the table, which has a header.
+    let max = pane.lines.len().saturating_sub(page + 1);
+    let next = match action {
+        Action::Down => pane.scroll + 1,
+        Action::Up => pane.scroll.saturating_sub(1),
+        Action::PageDown => pane.scroll + page,
+        Action::PageUp => pane.scroll.saturating_sub(page),
+        Action::Top => 0,
+        _ => max,
+    }
+    .min(max);
+    if next == pane.scroll {
+        return Outcome::default();
+    }
+    pane.scroll = next;
+    Outcome::redraw()
+}
+
 fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<Utc>) -> Outcome {
     state.message = None;
     let page = state.page as isize;
+    if state.screen().text.is_some() {
+        match action {
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => return scroll_text(state, &action),
+            Action::Filter
+            | Action::SortNext
+            | Action::SortReverse
+            | Action::Enter
+            | Action::Describe
+            | Action::Yaml => return Outcome::default(),
+            _ => {}
+        }
+    }
     match action {
         Action::Down => move_cursor(state, 1),
         Action::Up => move_cursor(state, -1),
@@ -232,7 +328,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             Outcome::redraw()
         }
         Action::SortNext | Action::SortReverse => {
-            let Some(table) = table_for(state.screen().view) else {
+            let Some(table) = table_of(state.screen()) else {
                 return Outcome::default();
             };
             let screen = state.screen_mut();
@@ -246,6 +342,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             Outcome::redraw()
         }
         Action::Goto(view) => goto(state, view, cache, now),
+        Action::Enter => enter(state, cache, now),
+        Action::Describe => open_text(state, false, cache, now),
+        Action::Yaml => open_text(state, true, cache, now),
         other => {
             state.message = Some((
                 format!("{} is not available here yet", other.describe()),
@@ -369,10 +468,17 @@ mod tests {
         Msg::Key(s.parse().expect("test key parses"))
     }
 
+    /// The pods view as the root screen, which these tests exercise.
+    fn pods_state() -> AppState {
+        let mut state = AppState::new("test", None, false);
+        state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
+        state
+    }
+
     fn setup() -> (AppState, Cache, Keymap) {
         let cache = cluster();
         let keymap = Keymap::built_in_default();
-        let mut state = AppState::new("test", None, false);
+        let mut state = pods_state();
         update(&mut state, Msg::Resize(12), &cache, &keymap, now());
         update(
             &mut state,
@@ -494,7 +600,7 @@ mod tests {
     fn the_cursor_stays_on_its_pod_when_rows_change() {
         let (cache, mut writers) = crate::console::test_support::cluster_with_writers();
         let keymap = Keymap::built_in_default();
-        let mut state = AppState::new("test", None, false);
+        let mut state = pods_state();
         update(&mut state, Msg::Resize(12), &cache, &keymap, now());
         update(
             &mut state,
@@ -564,5 +670,169 @@ mod tests {
             Some(&Health::Stale(now()))
         );
         assert_eq!(state.screen().rows.len(), 5);
+    }
+
+    fn crumbs(state: &AppState) -> Vec<&str> {
+        state.stack.iter().map(|s| s.crumb.as_str()).collect()
+    }
+
+    fn select(state: &mut AppState, name: &str) {
+        let screen = state.screen_mut();
+        screen.selected = screen
+            .rows
+            .iter()
+            .position(|k| k.1 == name)
+            .unwrap_or_else(|| panic!("{name} is listed in {:?}", screen.rows));
+    }
+
+    #[test]
+    fn the_console_lands_on_the_overview_worst_namespace_first() {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("test", None, false);
+        let out = update(
+            &mut state,
+            Msg::Watch(WatchMsg::Synced(crate::console::cluster::Kind::Namespace)),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert!(out.redraw);
+        assert_eq!(state.screen().view, View::Overview);
+        assert_eq!(names(&state), ["shop", "payments", "quiet"]);
+    }
+
+    #[test]
+    fn enter_drills_from_a_namespace_to_a_pods_containers_and_esc_climbs_back() {
+        let (mut state, cache, keymap) = setup();
+        run_command(&mut state, "ns", &cache, now());
+        select(&mut state, "shop");
+        update(&mut state, key("enter"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Services);
+        assert_eq!(names(&state), ["api", "web"]);
+        select(&mut state, "web");
+        update(&mut state, key("enter"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Workloads);
+        assert_eq!(names(&state), ["Deployment/web"]);
+        update(&mut state, key("enter"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Pods);
+        assert_eq!(
+            names(&state),
+            ["web-7d4b9c8f6d-q9z7m", "web-7d4b9c8f6d-x2x4k"]
+        );
+        update(&mut state, key("enter"), &cache, &keymap, now());
+        assert_eq!(names(&state), ["web-7d4b9c8f6d-q9z7m/web"]);
+        assert_eq!(
+            crumbs(&state),
+            [
+                "namespaces",
+                "ns/shop",
+                "svc/web",
+                "deploy/web",
+                "web-7d4b9c8f6d-q9z7m"
+            ]
+        );
+        let vm = crate::console::view_model::build(&state, &cache, &keymap, now());
+        assert_eq!(vm.table.title, "Containers(all)[1]");
+        update(&mut state, key("esc"), &cache, &keymap, now());
+        update(&mut state, key("esc"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Workloads);
+        assert_eq!(crumbs(&state).len(), 3);
+    }
+
+    #[test]
+    fn a_service_without_a_workload_opens_its_pods() {
+        let (cache, mut writers) = crate::console::test_support::cluster_with_writers();
+        writers
+            .apply_json(&serde_json::json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "loose", "namespace": "shop"},
+                "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}
+            }))
+            .expect("valid service");
+        writers
+            .apply_json(&serde_json::json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "api", "namespace": "shop"},
+                "spec": {"selector": {"matchLabels": {"app": "api"}},
+                         "template": {"metadata": {"labels": {"app": "other"}}, "spec": {"containers": []}}}
+            }))
+            .expect("valid deployment");
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("test", None, false);
+        run_command(&mut state, "svc", &cache, now());
+        select(&mut state, "loose");
+        update(&mut state, key("enter"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Pods);
+        assert_eq!(names(&state), ["api-5f6b7c8d9f-abcde"]);
+    }
+
+    #[test]
+    fn describe_and_yaml_open_a_scrollable_pane_that_esc_closes() {
+        let (mut state, cache, keymap) = setup();
+        update(
+            &mut state,
+            Msg::Resize(CHROME_ROWS + 4),
+            &cache,
+            &keymap,
+            now(),
+        );
+        select(&mut state, "api-5f6b7c8d9f-abcde");
+        update(&mut state, key("y"), &cache, &keymap, now());
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert_eq!(pane.title, "yaml pod/api-5f6b7c8d9f-abcde");
+        assert_eq!(pane.lines[..2], ["apiVersion: v1", "kind: Pod"]);
+        update(&mut state, key("j"), &cache, &keymap, now());
+        update(&mut state, key("pagedown"), &cache, &keymap, now());
+        assert_eq!(state.screen().text.as_ref().map(|p| p.scroll), Some(5));
+        update(&mut state, key("G"), &cache, &keymap, now());
+        let last = pane.lines.len() - 5;
+        assert_eq!(state.screen().text.as_ref().map(|p| p.scroll), Some(last));
+        let vm = crate::console::view_model::build(&state, &cache, &keymap, now());
+        let text = vm.text.expect("the pane is drawn");
+        assert_eq!(text.lines.len(), 5);
+        assert_eq!(text.lines.last(), pane.lines.last());
+        let out = update(
+            &mut state,
+            Msg::Watch(WatchMsg::Changed(crate::console::cluster::Kind::Pod)),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert!(!out.redraw, "the pane is a snapshot");
+        update(&mut state, key("esc"), &cache, &keymap, now());
+        assert!(state.screen().text.is_none());
+        assert_eq!(
+            state.screen().selected_key().map(|k| k.1.as_str()),
+            Some("api-5f6b7c8d9f-abcde")
+        );
+        update(&mut state, key("d"), &cache, &keymap, now());
+        let pane = state.screen().text.clone().expect("a describe pane");
+        assert!(
+            pane.lines
+                .iter()
+                .any(|l| l == "Status:         CrashLoopBackOff")
+        );
+    }
+
+    #[test]
+    fn number_keys_go_to_views_and_the_hpa_view_explains_the_selection() {
+        let (mut state, cache, keymap) = setup();
+        update(&mut state, key("4"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Hpas);
+        assert_eq!(names(&state), ["ledger", "web"]);
+        select(&mut state, "web");
+        let vm = crate::console::view_model::build(&state, &cache, &keymap, now());
+        let detail = vm.detail.expect("an HPA has a detail pane");
+        assert!(detail[0].text.starts_with("at max (2)"), "{detail:?}");
+        assert!(
+            detail
+                .iter()
+                .any(|c| c.text.starts_with("scale-down: window 300s"))
+        );
+        update(&mut state, key("5"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Events);
+        update(&mut state, key("0"), &cache, &keymap, now());
+        assert_eq!(state.screen().view, View::Overview);
     }
 }

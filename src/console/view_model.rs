@@ -8,7 +8,7 @@ use super::cluster::Cache;
 use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Health, Prompt};
 use super::theme::Role;
-use super::views::{Cell, table_for};
+use super::views::{Cell, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScreenVm {
@@ -23,7 +23,23 @@ pub struct ScreenVm {
     pub status: (String, Role),
     pub help: Option<Vec<(String, String)>>,
     pub warnings: Vec<String>,
+    /// Notes on the selected row under the table (the HPA's "why").
+    pub detail: Option<Vec<Cell>>,
+    /// Describe or YAML, shown instead of the table.
+    pub text: Option<TextVm>,
 }
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextVm {
+    pub title: String,
+    /// The visible lines only.
+    pub lines: Vec<String>,
+    /// "lines 1-40 of 120".
+    pub position: String,
+}
+
+/// The most lines a detail pane takes, borders included.
+pub const DETAIL_MAX: usize = 9;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableVm {
@@ -34,14 +50,30 @@ pub struct TableVm {
     pub rows: Vec<Vec<Cell>>,
     /// The selected row's index within `rows`.
     pub selected: Option<usize>,
+    /// The column that takes the width left over.
+    pub flex: usize,
 }
 
 pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
     let screen = state.screen();
-    let table = match table_for(screen.view) {
+    let table = table_of(screen);
+    let detail = match (table, screen.selected_key()) {
+        (Some(t), Some(k)) if screen.text.is_none() => t.detail(cache, k, now),
+        _ => None,
+    };
+    // A detail pane takes its lines from the table's; the window still
+    // holds the cursor.
+    let detail_height = detail.as_ref().map_or(0, |d| (d.len() + 2).min(DETAIL_MAX));
+    let page = state.page.saturating_sub(detail_height).max(1);
+    let offset = if screen.selected >= screen.offset + page {
+        screen.selected + 1 - page
+    } else {
+        screen.offset
+    };
+    let table = match table {
         Some(t) => {
-            let end = (screen.offset + state.page).min(screen.rows.len());
-            let rows: Vec<Vec<Cell>> = screen.rows[screen.offset.min(end)..end]
+            let end = (offset + page).min(screen.rows.len());
+            let rows: Vec<Vec<Cell>> = screen.rows[offset.min(end)..end]
                 .iter()
                 .filter_map(|k| t.cells(cache, k, now))
                 .collect();
@@ -52,11 +84,12 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             }
             TableVm {
                 title,
-                columns: t.columns().iter().map(|c| (c.name, c.min_width)).collect(),
+                columns: fit_columns(t.columns(), &rows),
                 sort_column: screen.query.sort_column,
                 descending: screen.query.descending,
-                selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(screen.offset)),
+                selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
+                flex: t.flex_column(),
             }
         }
         None => TableVm {
@@ -66,8 +99,19 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             descending: false,
             rows: Vec::new(),
             selected: None,
+            flex: 0,
         },
     };
+    let text = screen.text.as_ref().map(|pane| {
+        let shown = state.page + 1;
+        let end = (pane.scroll + shown).min(pane.lines.len());
+        let start = pane.scroll.min(end);
+        TextVm {
+            title: pane.title.clone(),
+            lines: pane.lines[start..end].to_vec(),
+            position: format!("lines {}-{end} of {}", start + 1, pane.lines.len()),
+        }
+    });
     let health = state
         .health
         .iter()
@@ -109,6 +153,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 .collect()
         }),
         warnings: state.warnings.clone(),
+        detail,
+        text,
     }
 }
 
@@ -130,4 +176,32 @@ fn hints(keymap: &Keymap) -> String {
         }
     }
     parts.join("  ")
+}
+
+/// The widest a content-sized column grows, so one long value cannot push
+/// the other columns off screen.
+const MAX_COLUMN_WIDTH: usize = 48;
+
+/// Sizes each column to its header and the visible cells, at least its
+/// minimum, so names are not cut while there is room.
+fn fit_columns(columns: &[super::views::Column], rows: &[Vec<Cell>]) -> Vec<(&'static str, u16)> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // One more for the sort arrow the header may carry.
+            let header = c.name.chars().count() + 1;
+            let widest = rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|cell| cell.text.chars().count())
+                .max()
+                .unwrap_or(0);
+            let width = header
+                .max(widest)
+                .min(MAX_COLUMN_WIDTH)
+                .max(c.min_width as usize);
+            (c.name, width as u16)
+        })
+        .collect()
 }

@@ -7,9 +7,11 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Query, RowKey, Scope, SortKey, TableView, age, age_secs, sort_rows, time,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json,
+    sort_rows, time, visible,
 };
 use crate::console::cluster::{Cache, Kind};
+use crate::console::input::action::View;
 use crate::console::theme::Role;
 
 pub struct PodsView;
@@ -173,21 +175,21 @@ fn created(pod: &Pod) -> Option<DateTime<Utc>> {
 }
 
 fn in_scope(pod: &Pod, query: &Query) -> bool {
-    let ns = pod.metadata.namespace.as_deref().unwrap_or("");
-    if query.namespace.as_deref().is_some_and(|q| q != ns) {
+    if let Scope::Node(node) = &query.scope
+        && pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(node.as_str())
+    {
         return false;
     }
-    match &query.scope {
-        Scope::Everything => true,
-        Scope::Selector { namespace, labels } => {
-            ns == namespace
-                && pod
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .is_some_and(|l| labels.iter().all(|(k, v)| l.get(k) == Some(v)))
-        }
-    }
+    visible(
+        query,
+        pod.metadata.namespace.as_deref().unwrap_or(""),
+        pod.metadata.name.as_deref().unwrap_or(""),
+        pod.metadata.labels.as_ref(),
+    )
+}
+
+pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Pod>> {
+    cache.pods.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
 impl TableView for PodsView {
@@ -203,18 +205,26 @@ impl TableView for PodsView {
         &[Kind::Pod]
     }
 
+    fn enter(&self, _cache: &Cache, key: &RowKey) -> Option<Drill> {
+        Some(Drill {
+            view: View::Pods,
+            scope: Scope::Pod {
+                namespace: key.0.clone(),
+                name: key.1.clone(),
+            },
+            crumb: key.1.clone(),
+        })
+    }
+
+    fn object(&self, cache: &Cache, key: &RowKey) -> Option<serde_json::Value> {
+        as_json(&*get(cache, key)?)
+    }
+
     fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
         let state = cache.pods.state();
         let mut keyed: Vec<(SortKey, RowKey)> = state
             .iter()
             .filter(|p| in_scope(p, query))
-            .filter(|p| {
-                query.filter.matches(
-                    p.metadata.namespace.as_deref().unwrap_or(""),
-                    p.metadata.name.as_deref().unwrap_or(""),
-                    p.metadata.labels.as_ref(),
-                )
-            })
             .map(|p| {
                 let ns = p.metadata.namespace.clone().unwrap_or_default();
                 let name = p.metadata.name.clone().unwrap_or_default();
@@ -246,7 +256,7 @@ impl TableView for PodsView {
     }
 
     fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
-        let pod = cache.pods.get(&ObjectRef::new(&key.1).within(&key.0))?;
+        let pod = get(cache, key)?;
         let (r, total) = ready(&pod);
         let (status, role) = status(&pod);
         let (count, last) = restarts(&pod);

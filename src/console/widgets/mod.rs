@@ -4,3 +4,6 @@
 mod screen;
 
 pub use screen::draw;
+
+#[cfg(test)]
+mod tests;

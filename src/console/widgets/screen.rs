@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use crate::console::theme::{Role, Theme};
-use crate::console::view_model::{ScreenVm, TableVm};
+use crate::console::view_model::{DETAIL_MAX, ScreenVm, TableVm, TextVm};
+use crate::console::views::Cell;
 
 pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     let [header, crumbs, body, status] = Layout::vertical([
@@ -19,7 +20,17 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     .areas(frame.area());
     draw_header(frame, header, vm, theme);
     draw_breadcrumb(frame, crumbs, vm, theme);
-    draw_table(frame, body, &vm.table, theme);
+    if let Some(text) = &vm.text {
+        draw_text(frame, body, text, theme);
+    } else if let Some(detail) = &vm.detail {
+        let height = (detail.len() + 2).min(DETAIL_MAX) as u16;
+        let [table, pane] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(height)]).areas(body);
+        draw_table(frame, table, &vm.table, theme);
+        draw_detail(frame, pane, detail, theme);
+    } else {
+        draw_table(frame, body, &vm.table, theme);
+    }
     frame.render_widget(
         Paragraph::new(Span::styled(vm.status.0.as_str(), theme.style(vm.status.1))),
         status,
@@ -96,7 +107,7 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
         .iter()
         .enumerate()
         .map(|(i, (_, w))| {
-            if i == 1 {
+            if i == table.flex {
                 Constraint::Min(*w)
             } else {
                 Constraint::Length(*w)
@@ -108,6 +119,49 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
             .header(header)
             .block(block)
             .column_spacing(2),
+        area,
+    );
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], theme: &Theme) {
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|c| Line::from(Span::styled(c.text.as_str(), theme.style(c.role))))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(" Why ", theme.style(Role::Title))),
+        ),
+        area,
+    );
+}
+
+fn draw_text(frame: &mut Frame, area: Rect, text: &TextVm, theme: &Theme) {
+    let lines: Vec<Line> = text
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(l.as_str(), theme.style(Role::Text))))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", text.title),
+                    theme.style(Role::Title),
+                ))
+                .title_bottom(
+                    Line::from(Span::styled(
+                        format!(" {} ", text.position),
+                        theme.style(Role::Muted),
+                    ))
+                    .right_aligned(),
+                ),
+        ),
         area,
     );
 }

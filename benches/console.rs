@@ -1,0 +1,142 @@
+//! How fast the console answers at 10,000 pods: the first pods screen, a
+//! filter keystroke (update → view model → frame), and a re-sort. Each is
+//! measured end to end into a ratatui TestBackend of 160x45, so the figures
+//! include drawing.
+
+use chrono::{TimeZone, Utc};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use kubedeck::console::cluster::watch::WatchMsg;
+use kubedeck::console::cluster::{Cache, Kind, cache};
+use kubedeck::console::input::keymap::Keymap;
+use kubedeck::console::state::AppState;
+use kubedeck::console::theme::Theme;
+use kubedeck::console::update::{Msg, update};
+use kubedeck::console::{view_model, widgets};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+const PODS: usize = 10_000;
+
+fn cluster() -> Cache {
+    let (cache, mut writers) = cache::new();
+    let apps = [
+        "web", "api", "worker", "ledger", "search", "auth", "cart", "mailer",
+    ];
+    for i in 0..PODS {
+        let app = apps[i % apps.len()];
+        let ns = format!("team-{:03}", i % 100);
+        let waiting = i % 97 == 0;
+        let state = if waiting {
+            json!({"waiting": {"reason": "CrashLoopBackOff"}})
+        } else {
+            json!({"running": {"startedAt": "2026-11-24T01:00:00Z"}})
+        };
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {
+                "name": format!("{app}-{:010x}-{:05}", i * 7919, i),
+                "namespace": ns, "labels": {"app": app, "team": format!("t{}", i % 100)},
+                "creationTimestamp": format!("2026-11-2{}T0{}:00:00Z", 1 + i % 3, i % 10)
+            },
+            "spec": {"nodeName": format!("node-{:03}", i % 100), "containers": [{"name": app, "image": format!("registry.example/{app}:1.{}", i % 5)}]},
+            "status": {"phase": "Running", "podIP": format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+                "containerStatuses": [{"name": app, "ready": !waiting, "restartCount": if waiting { 12 } else { 0 },
+                    "image": "x", "imageID": "", "state": state}]}
+        });
+        writers.apply_json(&pod).expect("bench pod is valid");
+    }
+    cache
+}
+
+fn key(s: &str) -> Msg {
+    Msg::Key(s.parse().expect("bench key"))
+}
+
+fn frame(
+    state: &AppState,
+    cache: &Cache,
+    keymap: &Keymap,
+    theme: &Theme,
+    terminal: &mut Terminal<TestBackend>,
+) {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 3, 0, 0)
+        .single()
+        .expect("time");
+    let vm = view_model::build(state, cache, keymap, now);
+    terminal
+        .draw(|f| widgets::draw(f, &vm, theme))
+        .expect("draw");
+}
+
+fn benches(c: &mut Criterion) {
+    let cache = cluster();
+    let keymap = Keymap::built_in_default();
+    let (theme, _) = Theme::load(None, None, false);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 3, 0, 0)
+        .single()
+        .expect("time");
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
+
+    c.bench_function("first pods screen at 10k pods", |b| {
+        b.iter(|| {
+            let mut state = AppState::new("bench", None, false);
+            update(&mut state, Msg::Resize(45), &cache, &keymap, now);
+            update(&mut state, key("1"), &cache, &keymap, now);
+            update(
+                &mut state,
+                Msg::Watch(WatchMsg::Synced(Kind::Pod)),
+                &cache,
+                &keymap,
+                now,
+            );
+            frame(&state, &cache, &keymap, &theme, &mut terminal);
+        })
+    });
+
+    let mut filtering = AppState::new("bench", None, false);
+    update(&mut filtering, Msg::Resize(45), &cache, &keymap, now);
+    update(&mut filtering, key("1"), &cache, &keymap, now);
+    update(&mut filtering, key("/"), &cache, &keymap, now);
+    for k in ["w", "e", "b"] {
+        update(&mut filtering, key(k), &cache, &keymap, now);
+    }
+    c.bench_function("filter keystroke to frame at 10k pods", |b| {
+        b.iter_batched(
+            || filtering.clone(),
+            |mut state| {
+                update(&mut state, key("-"), &cache, &keymap, now);
+                frame(&state, &cache, &keymap, &theme, &mut terminal);
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    let mut sorting = AppState::new("bench", None, false);
+    update(&mut sorting, Msg::Resize(45), &cache, &keymap, now);
+    update(&mut sorting, key("1"), &cache, &keymap, now);
+    update(
+        &mut sorting,
+        Msg::Watch(WatchMsg::Synced(Kind::Pod)),
+        &cache,
+        &keymap,
+        now,
+    );
+    c.bench_function("sort by the next column at 10k pods", |b| {
+        b.iter_batched(
+            || sorting.clone(),
+            |mut state| {
+                update(&mut state, key(">"), &cache, &keymap, now);
+                frame(&state, &cache, &keymap, &theme, &mut terminal);
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
+criterion_group!(console, benches);
+criterion_main!(console);

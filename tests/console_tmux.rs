@@ -1,0 +1,255 @@
+//! End to end: the real binary in tmux against a simulated cluster started
+//! with `kubedeck sim`, driven by keys and changed by the real kubectl.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubedeck");
+const KUBECTL: &str = "/usr/bin/kubectl";
+
+const HPA: &str = "\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: demo
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
+";
+
+/// The simulator process; killed however the test ends.
+struct Sim(Child);
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A tmux server of our own (its own socket), so that the test never
+/// touches the user's sessions; killed however the test ends.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", "t", k]);
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.cmd(&["send-keys", "-t", "t", "-l", text]);
+    }
+
+    /// Escape, then a pause: a key right after Esc would read as Alt+key.
+    fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    /// Polls the screen until `ok` holds, or fails with the last screen.
+    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen was:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.cmd(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+fn start_sim(dir: &Path) -> (Sim, PathBuf) {
+    let manifest = dir.join("hpa.yaml");
+    std::fs::write(&manifest, HPA).expect("write the manifest");
+    let kubeconfig = dir.join("kubeconfig");
+    let mut child = Command::new(BIN)
+        .args(["sim", "--scenario", "minimal", "--kubeconfig-out"])
+        .arg(&kubeconfig)
+        .arg("--manifests")
+        .arg(&manifest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubedeck sim starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let sim = Sim(child);
+    // The simulator prints the kubeconfig path once it serves.
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("kubeconfig:") => break,
+            Some(Ok(_)) => {}
+            _ => panic!("kubedeck sim exited before serving"),
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (sim, kubeconfig)
+}
+
+/// Web pod names on the pods screen, in screen order.
+fn web_pods(screen: &str) -> Vec<String> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("web-"))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn console_lists_filters_follows_changes_and_exits_cleanly() {
+    let version = Command::new("tmux").arg("-V").output();
+    assert!(
+        version.is_ok_and(|o| o.status.success()),
+        "this test needs tmux on PATH (apt-get install tmux)"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_sim, kubeconfig) = start_sim(dir.path());
+    let tmux = Tmux {
+        socket: format!("kubedeck-test-{}", std::process::id()),
+    };
+    // A home of its own: no user config, theme or kubectl cache leaks in.
+    let script = format!(
+        "HOME={home} XDG_CONFIG_HOME={home}/config KUBECONFIG={kc} {bin}; echo EXITED $?; sleep 600",
+        home = dir.path().display(),
+        kc = kubeconfig.display(),
+        bin = BIN,
+    );
+    tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "160",
+        "-y",
+        "45",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let long = Duration::from_secs(30);
+
+    tmux.wait_for("the overview with the demo namespace", long, |s| {
+        s.contains("Overview(all)") && s.lines().any(|l| l.contains("│demo "))
+    });
+    assert!(
+        tmux.alternate_screen(),
+        "the console uses the alternate screen"
+    );
+
+    tmux.keys(&[":"]);
+    tmux.type_text("hpa");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the HPA row", long, |s| {
+        s.contains("HorizontalPodAutoscalers(all)[1]") && s.contains("Deployment/web")
+    });
+    let row: Vec<&str> = screen
+        .lines()
+        .find(|l| l.contains("Deployment/web"))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    let at = row
+        .iter()
+        .position(|w| *w == "Deployment/web")
+        .expect("the reference column");
+    assert_eq!(
+        (row[at + 1], row[at + 4]),
+        ("2", "4"),
+        "min and max follow the reference: {row:?}"
+    );
+
+    tmux.keys(&["1"]);
+    let screen = tmux.wait_for("two running web pods", long, |s| {
+        s.contains("Pods(all)[2]") && web_pods(s).len() == 2
+    });
+    let pods = web_pods(&screen);
+
+    tmux.keys(&["/"]);
+    tmux.type_text(&pods[1]);
+    tmux.wait_for("the filter to narrow the pods to one", long, |s| {
+        s.contains("Pods(all)[1]") && web_pods(s) == [pods[1].clone()]
+    });
+    tmux.keys(&["Enter"]);
+    tmux.escape();
+    tmux.wait_for("Esc to clear the filter", long, |s| {
+        s.contains("Pods(all)[2]")
+    });
+
+    let victim = &pods[0];
+    let out = Command::new(KUBECTL)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["--cache-dir"])
+        .arg(dir.path().join("kubectl-cache"))
+        .args(["delete", "pod", "-n", "demo", victim, "--wait=false"])
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl delete failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let screen = tmux.wait_for("the deleted pod to be replaced", long, |s| {
+        let now = web_pods(s);
+        now.len() == 2 && !now.contains(victim) && now.contains(&pods[1])
+    });
+    assert!(screen.contains("Pods(all)[2]"));
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the console to exit", long, |s| s.contains("EXITED 0"));
+    assert!(
+        !tmux.alternate_screen(),
+        "the alternate screen is gone after quitting"
+    );
+}
