@@ -24,6 +24,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve a simulated Kubernetes cluster that kubectl and other clients can use.
     Sim(SimArgs),
+    /// Print the audit log of the actions taken (or refused) with kubedeck;
+    /// `--namespace` keeps one namespace's records.
+    Audit(AuditArgs),
 }
 
 /// How the console connects and looks; used without a subcommand.
@@ -93,4 +96,17 @@ pub struct SimArgs {
     /// Adds synthetic Deployments and nodes so that about N more pods run.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub pods: usize,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// Only records since this long ago (30m, 1h, 2d) or this RFC 3339 time.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Print the records as JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The audit log to read (default: audit.jsonl in the XDG data folder).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! kubedeck: a terminal operations console for Kubernetes, and the simulated
 //! cluster it is tested, benchmarked and demoed against.
 
+pub mod actions;
 pub mod cli;
 pub mod commands;
 pub mod console;

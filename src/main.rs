@@ -2,29 +2,29 @@
 
 use clap::Parser;
 use kubedeck::{cli, commands};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    let filter = || {
-        tracing_subscriber::EnvFilter::try_from_env("KUBEDECK_LOG")
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"))
-    };
     let result = match cli.command {
         Some(cli::Command::Sim(args)) => {
             tracing_subscriber::fmt()
-                .with_env_filter(filter())
+                .with_env_filter(filter("warn"))
                 .with_writer(std::io::stderr)
                 .init();
             commands::sim::run(args).await
         }
-        // The console owns the terminal: its log goes to a file, never stderr.
+        Some(cli::Command::Audit(args)) => {
+            commands::audit::run(&args, cli.console.namespace.as_deref())
+        }
         Some(cli::Command::Demo(demo)) => {
-            log_to_file(filter());
+            console_logging();
             commands::demo::run(demo, cli.console).await
         }
         None => {
-            log_to_file(filter());
+            console_logging();
             commands::console::run_kubeconfig(cli.console).await
         }
     };
@@ -37,25 +37,41 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-fn log_to_file(filter: tracing_subscriber::EnvFilter) {
-    let Some(paths) = kubedeck::console::config::Paths::discover() else {
-        return;
-    };
-    let path = paths.log_file();
-    let file = path
-        .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-        });
-    if let Ok(file) = file {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
+/// `KUBEDECK_LOG` (tracing's env-filter syntax), else `default`.
+fn filter(default: &str) -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("KUBEDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+}
+
+/// The console owns the terminal, so its log never goes to stderr: it goes
+/// to the log pane (tui-logger) and to a file in the XDG state dir.
+fn console_logging() {
+    let file = kubedeck::console::config::Paths::discover().and_then(|paths| {
+        let path = paths.log_file();
+        path.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+            })
+            .ok()
+    });
+    let file_layer = file.map(|f| {
+        tracing_subscriber::fmt::layer()
             .with_ansi(false)
-            .with_writer(std::sync::Mutex::new(file))
-            .init();
-    }
+            .with_writer(std::sync::Mutex::new(f))
+    });
+    // Without its mover thread tui-logger's pane stays empty; the console
+    // still runs, and the file still gets the log.
+    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Trace);
+    tracing_subscriber::registry()
+        // kube-client logs every failed request of a retrying watch as an
+        // error; the watchers report each failure once themselves.
+        .with(filter("warn,kubedeck=info,kube_client=off"))
+        .with(file_layer)
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .with(kubedeck::console::run::LogBell)
+        .init();
 }

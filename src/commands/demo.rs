@@ -4,6 +4,7 @@ use anyhow::Context as _;
 
 use crate::cli::{ConsoleArgs, DemoArgs};
 use crate::commands::console::options_from;
+use crate::console::run::Contexts;
 use crate::sim::{self, SimOptions, config::SimConfig};
 
 pub async fn run(demo: DemoArgs, args: ConsoleArgs) -> anyhow::Result<()> {
@@ -21,5 +22,9 @@ pub async fn run(demo: DemoArgs, args: ConsoleArgs) -> anyhow::Result<()> {
     .context("cannot start the simulated cluster")?;
     let config = kube::Config::new(sim.url().parse().context("simulator URL")?);
     let client = kube::Client::try_from(config).context("cannot create a Kubernetes client")?;
-    crate::console::run::run(client, options_from(args, "kubedeck-demo".to_string())).await
+    crate::console::run::run(
+        client,
+        options_from(args, "kubedeck-demo".to_string(), Contexts::Fixed),
+    )
+    .await
 }

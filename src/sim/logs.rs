@@ -470,8 +470,9 @@ pub fn history(
     let Some(inst) = instance(ctx, pod, container, previous)? else {
         return Ok(Vec::new());
     };
-    let until = inst.end.map_or(now, |(end, _)| end.min(now));
-    if let Some(lines) = workload_lines(ctx, pod, container, inst.start, until) {
+    // A workload's own story ends with its run; `finishedAt` has whole
+    // seconds only, so cutting at it would drop the run's last lines.
+    if let Some(lines) = workload_lines(ctx, pod, container, inst.start, now) {
         return Ok(lines);
     }
     Ok(inst.lines(interval(ctx), now))

@@ -383,3 +383,47 @@ pub async fn wait_pods_ready(
     )
     .await
 }
+
+/// A kubectl table parsed by the header's column offsets, so that headers
+/// like `LAST SCHEDULE` and cells like `cpu: 12%/50%` stay whole: one map
+/// from header to cell per row. Columns are separated by two or more spaces
+/// in the header (kubectl pads with three).
+pub fn columns(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let Some(header) = lines.next() else {
+        return Vec::new();
+    };
+    let header: Vec<char> = header.chars().collect();
+    let mut starts: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    while i < header.len() {
+        if header[i] == ' ' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < header.len() && !(header[i] == ' ' && header.get(i + 1).is_none_or(|c| *c == ' '))
+        {
+            i += 1;
+        }
+        starts.push((start, header[start..i].iter().collect()));
+    }
+    lines
+        .map(|line| {
+            let chars: Vec<char> = line.chars().collect();
+            starts
+                .iter()
+                .enumerate()
+                .map(|(k, (start, name))| {
+                    let end = starts.get(k + 1).map_or(chars.len(), |(s, _)| *s);
+                    let cell: String = chars
+                        .get((*start).min(chars.len())..end.min(chars.len()))
+                        .unwrap_or_default()
+                        .iter()
+                        .collect();
+                    (name.clone(), cell.trim().to_string())
+                })
+                .collect()
+        })
+        .collect()
+}

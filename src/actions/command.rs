@@ -1,0 +1,596 @@
+//! Every mutating action as plain data: the exact change, with all its
+//! parameters, that a confirm dialog shows, the executor runs and the audit
+//! log records. A command can describe itself (summary, kubectl equivalent,
+//! before → after) and say which RBAC permission it needs.
+
+use serde::{Deserialize, Serialize};
+
+/// A workload that can be scaled, restarted and rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+}
+
+impl WorkloadKind {
+    /// The plural resource name, as RBAC and URLs spell it.
+    pub fn plural(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployments",
+            WorkloadKind::StatefulSet => "statefulsets",
+        }
+    }
+
+    /// The singular lower-case name kubectl uses in `deployment/web`.
+    pub fn singular(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "deployment",
+            WorkloadKind::StatefulSet => "statefulset",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadRef {
+    pub kind: WorkloadKind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl WorkloadRef {
+    pub fn deployment(namespace: &str, name: &str) -> WorkloadRef {
+        WorkloadRef {
+            kind: WorkloadKind::Deployment,
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    pub fn statefulset(namespace: &str, name: &str) -> WorkloadRef {
+        WorkloadRef {
+            kind: WorkloadKind::StatefulSet,
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    fn slashed(&self) -> String {
+        format!("{}/{}", self.kind.singular(), self.name)
+    }
+}
+
+/// A namespaced object other than a workload (pod, CronJob, HPA).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectRef {
+    pub fn new(namespace: &str, name: &str) -> ObjectRef {
+        ObjectRef {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// One mutating action with all its parameters. `from`/`before` fields hold
+/// what the user saw when they chose the action, so that the dialog and the
+/// audit log can show before → after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Command {
+    Scale {
+        target: WorkloadRef,
+        from: i32,
+        to: i32,
+    },
+    RolloutRestart {
+        target: WorkloadRef,
+    },
+    SetImage {
+        target: WorkloadRef,
+        container: String,
+        from: String,
+        to: String,
+    },
+    PauseRollout {
+        target: WorkloadRef,
+    },
+    ResumeRollout {
+        target: WorkloadRef,
+    },
+    Rollback {
+        target: WorkloadRef,
+        from_revision: i64,
+        to_revision: i64,
+    },
+    DeletePod {
+        pod: ObjectRef,
+        grace_seconds: Option<i64>,
+        force: bool,
+    },
+    EvictPod {
+        pod: ObjectRef,
+    },
+    Cordon {
+        node: String,
+    },
+    Uncordon {
+        node: String,
+    },
+    TriggerCronJob {
+        cronjob: ObjectRef,
+        job_name: String,
+    },
+    SuspendCronJob {
+        cronjob: ObjectRef,
+    },
+    ResumeCronJob {
+        cronjob: ObjectRef,
+    },
+    SetHpaBounds {
+        hpa: ObjectRef,
+        from_min: i32,
+        from_max: i32,
+        min: i32,
+        max: i32,
+    },
+}
+
+/// The RBAC permission a command needs, as a SelfSubjectAccessReview asks it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Access {
+    pub verb: &'static str,
+    pub group: &'static str,
+    pub resource: &'static str,
+    pub subresource: &'static str,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+}
+
+impl Access {
+    /// `deployments.apps/scale`, the way kubectl names a resource.
+    pub fn resource_name(&self) -> String {
+        let mut s = self.resource.to_string();
+        if !self.group.is_empty() {
+            s = format!("{s}.{}", self.group);
+        }
+        if !self.subresource.is_empty() {
+            s = format!("{s}/{}", self.subresource);
+        }
+        s
+    }
+
+    /// "delete pods in namespace demo", for messages.
+    pub fn describe(&self) -> String {
+        let scope = if self.namespace.is_empty() {
+            "at cluster scope".to_string()
+        } else {
+            format!("in namespace {}", self.namespace)
+        };
+        format!("{} {} {scope}", self.verb, self.resource_name())
+    }
+}
+
+impl Command {
+    /// The action's stable name, as the audit log records it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::Scale { .. } => "scale",
+            Command::RolloutRestart { .. } => "rollout-restart",
+            Command::SetImage { .. } => "set-image",
+            Command::PauseRollout { .. } => "pause-rollout",
+            Command::ResumeRollout { .. } => "resume-rollout",
+            Command::Rollback { .. } => "rollback",
+            Command::DeletePod { .. } => "delete-pod",
+            Command::EvictPod { .. } => "evict-pod",
+            Command::Cordon { .. } => "cordon",
+            Command::Uncordon { .. } => "uncordon",
+            Command::TriggerCronJob { .. } => "trigger-cronjob",
+            Command::SuspendCronJob { .. } => "suspend-cronjob",
+            Command::ResumeCronJob { .. } => "resume-cronjob",
+            Command::SetHpaBounds { .. } => "set-hpa-bounds",
+        }
+    }
+
+    fn workload(&self) -> Option<&WorkloadRef> {
+        match self {
+            Command::Scale { target, .. }
+            | Command::RolloutRestart { target }
+            | Command::SetImage { target, .. }
+            | Command::PauseRollout { target }
+            | Command::ResumeRollout { target }
+            | Command::Rollback { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    fn object_ref(&self) -> Option<&ObjectRef> {
+        match self {
+            Command::DeletePod { pod, .. } | Command::EvictPod { pod } => Some(pod),
+            Command::TriggerCronJob { cronjob, .. }
+            | Command::SuspendCronJob { cronjob }
+            | Command::ResumeCronJob { cronjob } => Some(cronjob),
+            Command::SetHpaBounds { hpa, .. } => Some(hpa),
+            _ => None,
+        }
+    }
+
+    /// The namespace acted in; None for nodes.
+    pub fn namespace(&self) -> Option<&str> {
+        if let Some(w) = self.workload() {
+            return Some(&w.namespace);
+        }
+        self.object_ref().map(|o| o.namespace.as_str())
+    }
+
+    /// The name a protected context asks to be typed.
+    pub fn object_name(&self) -> &str {
+        match self {
+            Command::Cordon { node } | Command::Uncordon { node } => node,
+            _ => self
+                .workload()
+                .map(|w| w.name.as_str())
+                .or_else(|| self.object_ref().map(|o| o.name.as_str()))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `deployment/web`, `pod/web-1`, `node/n1`.
+    pub fn object(&self) -> String {
+        if let Some(w) = self.workload() {
+            return w.slashed();
+        }
+        match self {
+            Command::DeletePod { pod, .. } | Command::EvictPod { pod } => {
+                format!("pod/{}", pod.name)
+            }
+            Command::Cordon { node } | Command::Uncordon { node } => format!("node/{node}"),
+            Command::TriggerCronJob { cronjob, .. }
+            | Command::SuspendCronJob { cronjob }
+            | Command::ResumeCronJob { cronjob } => format!("cronjob/{}", cronjob.name),
+            Command::SetHpaBounds { hpa, .. } => {
+                format!("horizontalpodautoscaler/{}", hpa.name)
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// One line for the confirm dialog's title.
+    pub fn summary(&self) -> String {
+        let object = self.object();
+        match self {
+            Command::Scale { from, to, .. } => format!("Scale {object} from {from} to {to}"),
+            Command::RolloutRestart { .. } => format!("Restart {object} (rolling)"),
+            Command::SetImage { container, to, .. } => {
+                format!("Set image of container {container} in {object} to {to}")
+            }
+            Command::PauseRollout { .. } => format!("Pause the rollout of {object}"),
+            Command::ResumeRollout { .. } => format!("Resume the rollout of {object}"),
+            Command::Rollback {
+                from_revision,
+                to_revision,
+                ..
+            } => format!("Roll {object} back from revision {from_revision} to {to_revision}"),
+            Command::DeletePod {
+                grace_seconds,
+                force,
+                ..
+            } => match (force, grace_seconds) {
+                (true, _) => format!("Force-delete {object}"),
+                (false, Some(g)) => format!("Delete {object} with a {g}s grace period"),
+                (false, None) => format!("Delete {object}"),
+            },
+            Command::EvictPod { .. } => format!("Evict {object} (honouring its PDBs)"),
+            Command::Cordon { .. } => format!("Cordon {object}"),
+            Command::Uncordon { .. } => format!("Uncordon {object}"),
+            Command::TriggerCronJob { job_name, .. } => {
+                format!("Run {object} now as job/{job_name}")
+            }
+            Command::SuspendCronJob { .. } => format!("Suspend {object}"),
+            Command::ResumeCronJob { .. } => format!("Resume {object}"),
+            Command::SetHpaBounds { min, max, .. } => {
+                format!("Set {object} bounds to {min}–{max} replicas")
+            }
+        }
+    }
+
+    /// The equivalent kubectl command line (without `--context`).
+    pub fn kubectl(&self) -> String {
+        let object = self.object();
+        let ns = self
+            .namespace()
+            .map(|n| format!(" -n {n}"))
+            .unwrap_or_default();
+        match self {
+            Command::Scale { to, .. } => format!("kubectl scale {object} --replicas={to}{ns}"),
+            Command::RolloutRestart { .. } => format!("kubectl rollout restart {object}{ns}"),
+            Command::SetImage { container, to, .. } => {
+                format!("kubectl set image {object} {container}={to}{ns}")
+            }
+            Command::PauseRollout { .. } => format!("kubectl rollout pause {object}{ns}"),
+            Command::ResumeRollout { .. } => format!("kubectl rollout resume {object}{ns}"),
+            Command::Rollback { to_revision, .. } => {
+                format!("kubectl rollout undo {object} --to-revision={to_revision}{ns}")
+            }
+            Command::DeletePod {
+                grace_seconds,
+                force,
+                ..
+            } => {
+                let mut s = format!("kubectl delete {object}{ns}");
+                match (force, grace_seconds) {
+                    (true, g) => {
+                        s.push_str(&format!(" --grace-period={} --force", g.unwrap_or(0)));
+                    }
+                    (false, Some(g)) => s.push_str(&format!(" --grace-period={g}")),
+                    (false, None) => {}
+                }
+                s
+            }
+            Command::EvictPod { pod } => format!(
+                "kubectl create --raw /api/v1/namespaces/{}/pods/{}/eviction -f eviction.json",
+                pod.namespace, pod.name
+            ),
+            Command::Cordon { node } => format!("kubectl cordon {node}"),
+            Command::Uncordon { node } => format!("kubectl uncordon {node}"),
+            Command::TriggerCronJob { job_name, .. } => {
+                format!("kubectl create job {job_name} --from={object}{ns}")
+            }
+            Command::SuspendCronJob { .. } => {
+                format!("kubectl patch {object}{ns} -p '{{\"spec\":{{\"suspend\":true}}}}'")
+            }
+            Command::ResumeCronJob { .. } => {
+                format!("kubectl patch {object}{ns} -p '{{\"spec\":{{\"suspend\":false}}}}'")
+            }
+            Command::SetHpaBounds { min, max, .. } => format!(
+                "kubectl patch {object}{ns} -p '{{\"spec\":{{\"minReplicas\":{min},\"maxReplicas\":{max}}}}}'"
+            ),
+        }
+    }
+
+    /// What changes, before → after, in the user's terms.
+    pub fn change(&self) -> (String, String) {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        match self {
+            Command::Scale { from, to, .. } => {
+                (format!("replicas {from}"), format!("replicas {to}"))
+            }
+            Command::RolloutRestart { .. } => pair("running pods", "new pods"),
+            Command::SetImage { from, to, .. } => (from.clone(), to.clone()),
+            Command::PauseRollout { .. } => pair("rolling out", "paused"),
+            Command::ResumeRollout { .. } => pair("paused", "rolling out"),
+            Command::Rollback {
+                from_revision,
+                to_revision,
+                ..
+            } => (
+                format!("revision {from_revision}"),
+                format!("revision {to_revision}"),
+            ),
+            Command::DeletePod { .. } | Command::EvictPod { .. } => pair("running", "deleted"),
+            Command::Cordon { .. } => pair("schedulable", "unschedulable"),
+            Command::Uncordon { .. } => pair("unschedulable", "schedulable"),
+            Command::TriggerCronJob { job_name, .. } => {
+                ("no job".to_string(), format!("job/{job_name}"))
+            }
+            Command::SuspendCronJob { .. } => pair("scheduling", "suspended"),
+            Command::ResumeCronJob { .. } => pair("suspended", "scheduling"),
+            Command::SetHpaBounds {
+                from_min,
+                from_max,
+                min,
+                max,
+                ..
+            } => (
+                format!("replicas {from_min}–{from_max}"),
+                format!("replicas {min}–{max}"),
+            ),
+        }
+    }
+
+    /// The permission the action needs.
+    pub fn access(&self) -> Access {
+        let ns = self.namespace().unwrap_or_default().to_string();
+        let name = self.object_name().to_string();
+        let (verb, group, resource, subresource) = match self {
+            Command::Scale { target, .. } => ("patch", "apps", target.kind.plural(), "scale"),
+            Command::RolloutRestart { target }
+            | Command::SetImage { target, .. }
+            | Command::PauseRollout { target }
+            | Command::ResumeRollout { target }
+            | Command::Rollback { target, .. } => ("patch", "apps", target.kind.plural(), ""),
+            Command::DeletePod { .. } => ("delete", "", "pods", ""),
+            Command::EvictPod { .. } => ("create", "", "pods", "eviction"),
+            Command::Cordon { .. } | Command::Uncordon { .. } => ("patch", "", "nodes", ""),
+            Command::TriggerCronJob { .. } => ("create", "batch", "jobs", ""),
+            Command::SuspendCronJob { .. } | Command::ResumeCronJob { .. } => {
+                ("patch", "batch", "cronjobs", "")
+            }
+            Command::SetHpaBounds { .. } => {
+                ("patch", "autoscaling", "horizontalpodautoscalers", "")
+            }
+        };
+        // A Job's name is chosen by the command, not an existing object.
+        let name = if matches!(self, Command::TriggerCronJob { .. }) {
+            String::new()
+        } else {
+            name
+        };
+        Access {
+            verb,
+            group,
+            resource,
+            subresource,
+            namespace: ns,
+            name,
+        }
+    }
+
+    /// Checks the parameters before anything is sent; the message says what
+    /// is wrong in the user's terms.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(ns) = self.namespace() {
+            check_name("namespace", ns)?;
+        }
+        check_name("name", self.object_name())?;
+        match self {
+            Command::Scale { to, .. } if *to < 0 => {
+                Err(format!("replicas must be 0 or more, not {to}"))
+            }
+            Command::SetImage { container, to, .. } => {
+                check_name("container", container)?;
+                if to.trim().is_empty() || to.chars().any(char::is_whitespace) {
+                    Err(format!("{to:?} is not an image reference"))
+                } else {
+                    Ok(())
+                }
+            }
+            Command::PauseRollout { target } | Command::ResumeRollout { target }
+                if target.kind != WorkloadKind::Deployment =>
+            {
+                Err(format!(
+                    "{} do not support pause and resume",
+                    target.kind.plural()
+                ))
+            }
+            Command::Rollback { to_revision, .. } if *to_revision < 0 => Err(format!(
+                "revision must be positive (0 means the previous one), not {to_revision}"
+            )),
+            Command::DeletePod {
+                grace_seconds: Some(g),
+                ..
+            } if *g < 0 => Err(format!("grace period must be 0 or more seconds, not {g}")),
+            Command::TriggerCronJob { job_name, .. } => check_name("job name", job_name),
+            Command::SetHpaBounds { min, max, .. } if *min < 1 || max < min => Err(format!(
+                "HPA bounds need 1 ≤ min ≤ max, not min {min} and max {max}"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A DNS-1123 subdomain, as Kubernetes requires for object names.
+fn check_name(what: &str, name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} {name:?} is not a valid Kubernetes name (lower-case letters, digits, '-' and '.')"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_round_trip_as_tagged_json() {
+        let cmd = Command::Scale {
+            target: WorkloadRef::deployment("demo", "web"),
+            from: 2,
+            to: 5,
+        };
+        let json = serde_json::to_value(&cmd).unwrap();
+        assert_eq!(json["action"], "scale");
+        assert_eq!(json["target"]["kind"], "Deployment");
+        assert_eq!(json["to"], 5);
+        let back: Command = serde_json::from_value(json).unwrap();
+        assert_eq!(back, cmd);
+    }
+
+    #[test]
+    fn descriptions_match_kubectl() {
+        let cmd = Command::Rollback {
+            target: WorkloadRef::deployment("demo", "web"),
+            from_revision: 3,
+            to_revision: 2,
+        };
+        assert_eq!(
+            cmd.kubectl(),
+            "kubectl rollout undo deployment/web --to-revision=2 -n demo"
+        );
+        assert_eq!(cmd.change(), ("revision 3".into(), "revision 2".into()));
+        let del = Command::DeletePod {
+            pod: ObjectRef::new("demo", "web-1"),
+            grace_seconds: None,
+            force: true,
+        };
+        assert_eq!(
+            del.kubectl(),
+            "kubectl delete pod/web-1 -n demo --grace-period=0 --force"
+        );
+        assert_eq!(Command::Cordon { node: "n1".into() }.namespace(), None);
+    }
+
+    #[test]
+    fn access_names_verb_resource_and_subresource() {
+        let scale = Command::Scale {
+            target: WorkloadRef::statefulset("db", "mysql"),
+            from: 1,
+            to: 3,
+        }
+        .access();
+        assert_eq!(
+            (scale.verb, scale.group, scale.resource, scale.subresource),
+            ("patch", "apps", "statefulsets", "scale")
+        );
+        assert_eq!(
+            scale.describe(),
+            "patch statefulsets.apps/scale in namespace db"
+        );
+        let evict = Command::EvictPod {
+            pod: ObjectRef::new("demo", "p"),
+        }
+        .access();
+        assert_eq!(evict.resource_name(), "pods/eviction");
+        let cordon = Command::Cordon { node: "n1".into() }.access();
+        assert_eq!(cordon.describe(), "patch nodes at cluster scope");
+    }
+
+    #[test]
+    fn validation_rejects_bad_parameters() {
+        let scale = |to| Command::Scale {
+            target: WorkloadRef::deployment("demo", "web"),
+            from: 1,
+            to,
+        };
+        assert!(scale(0).validate().is_ok());
+        assert!(scale(-1).validate().is_err());
+        let bad_name = Command::Cordon {
+            node: "Bad Name".into(),
+        };
+        assert!(bad_name.validate().unwrap_err().contains("not a valid"));
+        let hpa = Command::SetHpaBounds {
+            hpa: ObjectRef::new("demo", "web"),
+            from_min: 1,
+            from_max: 3,
+            min: 5,
+            max: 2,
+        };
+        assert!(hpa.validate().is_err());
+        let pause = Command::PauseRollout {
+            target: WorkloadRef::statefulset("db", "mysql"),
+        };
+        assert!(pause.validate().unwrap_err().contains("statefulsets"));
+        let image = Command::SetImage {
+            target: WorkloadRef::deployment("demo", "web"),
+            container: "web".into(),
+            from: "a:1".into(),
+            to: "a 2".into(),
+        };
+        assert!(image.validate().is_err());
+    }
+}

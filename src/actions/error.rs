@@ -1,0 +1,65 @@
+//! Why an action did not happen, in words the console can show as is.
+
+use std::time::Duration;
+
+use super::command::Access;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    #[error("refused: context {context} is read-only, so nothing was changed")]
+    ReadOnly { context: String },
+    #[error(
+        "refused: this action was confirmed for context {confirmed}, but the console is on {current}"
+    )]
+    WrongContext { confirmed: String, current: String },
+    #[error("invalid action: {0}")]
+    Invalid(String),
+    #[error("forbidden: you may not {what}; nothing was changed ({message})")]
+    Forbidden { what: String, message: String },
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The cluster is not in the state the confirmation showed, or the
+    /// action does not apply to it (e.g. rolling back a paused Deployment).
+    #[error("{0}")]
+    Precondition(String),
+    #[error("conflict: the object kept changing; try again ({0})")]
+    Conflict(String),
+    /// The API server refused the change (422 invalid, 429 a PDB...).
+    #[error("rejected by the API server: {0}")]
+    Rejected(String),
+    #[error("no answer from the API server within {0:?}; the change may or may not have been made")]
+    Timeout(Duration),
+    #[error("API error: {0}")]
+    Api(String),
+}
+
+impl ActionError {
+    /// Maps a kube-rs error for an action needing `access`.
+    pub fn from_kube(e: kube::Error, access: &Access) -> ActionError {
+        match e {
+            kube::Error::Api(status) => {
+                let message = if status.message.is_empty() {
+                    status.reason.clone()
+                } else {
+                    status.message.clone()
+                };
+                match status.code {
+                    403 => ActionError::Forbidden {
+                        what: access.describe(),
+                        message,
+                    },
+                    404 => ActionError::NotFound(message),
+                    409 if status.reason == "AlreadyExists" => ActionError::Rejected(message),
+                    409 => ActionError::Conflict(message),
+                    400 | 410 | 422 | 429 => ActionError::Rejected(message),
+                    code => ActionError::Api(format!("{message} (HTTP {code})")),
+                }
+            }
+            other => ActionError::Api(other.to_string()),
+        }
+    }
+
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, ActionError::Conflict(_))
+    }
+}

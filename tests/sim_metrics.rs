@@ -1,0 +1,321 @@
+//! Metrics: `kubectl top` through metrics.k8s.io, the simulator's
+//! `/metrics` checked by `promtool`, and a real Prometheus (the Debian
+//! package's binary, run by hand) scraping it.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{TestSim, wait_pods_ready, wait_until};
+use prometheus_http_query::Client;
+
+const WAIT: Duration = Duration::from_secs(45);
+/// Prometheus 2.x scrapes a new target only after its discovery delay
+/// (5–7 s), and a rate needs two samples.
+const PROMETHEUS_WAIT: Duration = Duration::from_secs(60);
+
+const WEB_HPA: &str = "\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  namespace: demo
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: web
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+  - type: Resource
+    resource:
+      name: cpu
+      target:
+        type: Utilization
+        averageUtilization: 80
+";
+
+async fn started() -> TestSim {
+    common::require_kubectl();
+    let ts = common::start().await;
+    wait_pods_ready(&ts, "demo", "app=web", 2, None, WAIT).await;
+    ts
+}
+
+/// The first CPU value in millicores (`12m`, or whole cores `1`).
+fn millicores(cell: &str) -> Option<f64> {
+    match cell.strip_suffix('m') {
+        Some(m) => m.parse().ok(),
+        None => cell.parse::<f64>().ok().map(|c| c * 1000.0),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_top_pods_and_nodes() {
+    let ts = started().await;
+    let rows = wait_until("kubectl top pods -n demo", WAIT, || async {
+        let out = ts.kubectl(&["top", "pods", "-n", "demo"]).await;
+        if !out.success {
+            return Err(out.stderr);
+        }
+        let rows = common::columns(&out.stdout);
+        if rows.len() == 2 {
+            Ok(rows)
+        } else {
+            Err(out.stdout)
+        }
+    })
+    .await;
+    for r in &rows {
+        let name = r.get("NAME").map(String::as_str).unwrap_or("");
+        assert!(name.starts_with("web-"), "{rows:?}");
+        let cpu = r.get("CPU(cores)").and_then(|c| millicores(c));
+        assert!(cpu.is_some_and(|c| c > 0.0), "a CPU figure: {rows:?}");
+        let mem = r.get("MEMORY(bytes)").map(String::as_str).unwrap_or("");
+        assert!(
+            mem.ends_with("Mi")
+                && mem
+                    .trim_end_matches("Mi")
+                    .parse::<u64>()
+                    .is_ok_and(|m| m > 0),
+            "a memory figure: {rows:?}"
+        );
+    }
+
+    let out = ts.kubectl(&["top", "nodes"]).await.ok();
+    let rows = common::columns(&out);
+    let nodes = common::columns(&ts.kubectl(&["get", "nodes"]).await.ok());
+    assert_eq!(rows.len(), nodes.len(), "one row per node:\n{out}");
+    for r in &rows {
+        let pct = r
+            .get("CPU(%)")
+            .or_else(|| r.get("CPU%"))
+            .map(|p| p.trim_end_matches('%'))
+            .and_then(|p| p.parse::<u32>().ok());
+        assert!(pct.is_some_and(|p| p <= 100), "a CPU percentage:\n{out}");
+        assert!(
+            r.get("MEMORY(bytes)").is_some_and(|m| m.ends_with("Mi")),
+            "memory in Mi:\n{out}"
+        );
+    }
+
+    // One pod by name, and the containers of it.
+    let pod = rows_first_pod(&ts).await;
+    let out = ts
+        .kubectl(&["top", "pod", &pod, "-n", "demo", "--containers"])
+        .await
+        .ok();
+    assert!(out.contains("POD") && out.contains(&pod), "{out}");
+}
+
+async fn rows_first_pod(ts: &TestSim) -> String {
+    common::pods_json(ts, "demo", "app=web")
+        .await
+        .first()
+        .and_then(|p| p["metadata"]["name"].as_str())
+        .map(str::to_string)
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promtool_accepts_the_exposition() {
+    let ts = started().await;
+    ts.kubectl_stdin(&["apply", "-f", "-"], WEB_HPA).await.ok();
+    let text = ts.kubectl(&["get", "--raw", "/metrics"]).await.ok();
+    for family in [
+        "# TYPE http_requests_total counter",
+        "# TYPE http_request_duration_seconds histogram",
+        "# TYPE kube_pod_status_phase gauge",
+        "# TYPE kube_horizontalpodautoscaler_spec_max_replicas gauge",
+    ] {
+        assert!(text.contains(family), "/metrics lacks {family:?}");
+    }
+    let path = ts.write_file("metrics.txt", &text);
+    let file = std::fs::File::open(&path).expect("open the metrics file");
+    let out = Command::new(promtool())
+        .args(["check", "metrics"])
+        .stdin(file)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics ({:?}):\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn promtool() -> &'static str {
+    let p = "/usr/bin/promtool";
+    assert!(
+        Path::new(p).exists(),
+        "{p} is missing: apt-get install prometheus (.ci/run does)"
+    );
+    p
+}
+
+/// A Prometheus server killed (and reaped) when the test ends, whether it
+/// passes or panics.
+struct Prometheus {
+    child: Child,
+    url: String,
+    log: std::path::PathBuf,
+    started: std::time::Instant,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, target: &str) -> Prometheus {
+        let bin = "/usr/bin/prometheus";
+        assert!(
+            Path::new(bin).exists(),
+            "{bin} is missing: apt-get install prometheus (.ci/run does)"
+        );
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n- job_name: kubedeck-sim\n  metrics_path: /metrics\n  \
+                 static_configs:\n  - targets: ['{target}']\n"
+            ),
+        )
+        .expect("write the Prometheus config");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = dir.join("prometheus.log");
+        let log_file = std::fs::File::create(&log).expect("create the Prometheus log");
+        let child = Command::new(bin)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("start Prometheus");
+        Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Fails the test with Prometheus' log if it has exited.
+    fn check_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            panic!("Prometheus exited ({status}):\n{log}");
+        }
+    }
+
+    /// The samples of an instant query, as (labels, value).
+    async fn query(&mut self, q: &str) -> Result<Vec<(String, f64)>, String> {
+        self.check_running();
+        let client = Client::try_from(self.url.as_str()).map_err(|e| e.to_string())?;
+        let res = client.query(q).get().await.map_err(|e| e.to_string())?;
+        let Some(v) = res.data().as_vector() else {
+            return Err(format!("not a vector: {:?}", res.data()));
+        };
+        if v.is_empty() {
+            return Err(format!("no samples for {q}"));
+        }
+        Ok(v.iter()
+            .map(|s| {
+                let mut labels: Vec<String> =
+                    s.metric().iter().map(|(k, v)| format!("{k}={v}")).collect();
+                labels.sort();
+                (labels.join(","), s.sample().value())
+            })
+            .collect())
+    }
+
+    /// Polls `q` until it returns samples, failing after `PROMETHEUS_WAIT`
+    /// (counted from the start of Prometheus) with the target's state.
+    async fn wait_for(&mut self, q: &str) -> Vec<(String, f64)> {
+        loop {
+            let last = match self.query(q).await {
+                Ok(v) => return v,
+                Err(e) => e,
+            };
+            if self.started.elapsed() > PROMETHEUS_WAIT {
+                panic!(
+                    "no {q} within {PROMETHEUS_WAIT:?} of Prometheus' start: {last}; targets: {}",
+                    self.targets().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// The scrape target's health and last error, for failure messages.
+    async fn targets(&self) -> String {
+        let Ok(client) = Client::try_from(self.url.as_str()) else {
+            return String::new();
+        };
+        match client.targets(None).await {
+            Ok(t) => t
+                .active()
+                .iter()
+                .map(|a| format!("{} {:?} {}", a.scrape_url(), a.health(), a.last_error()))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_prometheus_scrapes_the_simulator() {
+    let ts = started().await;
+    ts.kubectl_stdin(&["apply", "-f", "-"], WEB_HPA).await.ok();
+    let target = ts
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut prom = Prometheus::start(ts.dir.path(), &target);
+
+    let rate = prom
+        .wait_for("sum by (namespace) (rate(http_requests_total{namespace=\"demo\"}[1m]))")
+        .await;
+    assert!(
+        rate.iter().all(|(_, v)| *v > 0.0),
+        "demo/web serves traffic: {rate:?}"
+    );
+
+    let hpa = prom
+        .wait_for("kube_horizontalpodautoscaler_spec_max_replicas")
+        .await;
+    assert!(
+        hpa.iter()
+            .any(|(labels, v)| labels.contains("namespace=demo") && *v == 4.0),
+        "the web HPA's maxReplicas: {hpa:?}"
+    );
+    let current = prom
+        .query("kube_horizontalpodautoscaler_status_current_replicas{namespace=\"demo\"}")
+        .await;
+    assert!(
+        current
+            .as_ref()
+            .is_ok_and(|v| v.iter().any(|(_, n)| *n == 2.0)),
+        "the web HPA's current replicas: {current:?}"
+    );
+    drop(prom);
+}
