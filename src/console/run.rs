@@ -1,28 +1,48 @@
 //! The console's runtime: the only loop that owns the state. It waits for
-//! keys and watch messages, drains what is queued, updates, and draws once
-//! if anything changed. Nothing here polls or redraws on a timer.
+//! keys, watch messages, metrics samples, answers from its own background
+//! tasks and log activity, drains what is queued, updates, and draws once if
+//! anything changed. Nothing here polls. The one timed wake-up is a
+//! deadline the view model computes: the moment a visible age would read
+//! differently.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use kube::Client;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
+use super::cluster::connect::{connect, context_names, read_kubeconfig};
+use super::cluster::metrics::{self, PodMetrics};
 use super::cluster::watch::{self, Pending, WatchMsg};
-use super::cluster::{self, Kind};
+use super::cluster::{self, Cache, Kind};
 use super::config::{Config, Paths};
+use super::input::action::Action;
 use super::input::key::Key;
-use super::input::keymap::Keymap;
-use super::state::{AppState, Health};
+use super::input::keymap::{Keymap, Mode};
+use super::state::{AppState, Health, Prompt};
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
 use super::{view_model, widgets};
 
+/// Where `:ctx` finds other contexts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contexts {
+    /// The kubeconfig the console started from.
+    Kubeconfig,
+    /// None: one in-process cluster (`kubedeck demo`).
+    Fixed,
+}
+
 pub struct ConsoleOptions {
     pub context: String,
+    pub contexts: Contexts,
     pub namespace: Option<String>,
     pub readonly: bool,
     pub theme: Option<String>,
@@ -33,12 +53,114 @@ pub struct ConsoleOptions {
 /// of changes cannot starve the keyboard.
 const MAX_BATCH: usize = 256;
 
+/// Rung when kubedeck logs anything, so a visible log pane redraws when it
+/// has news and not on a timer.
+pub static LOG_BELL: Notify = Notify::const_new();
+
+/// A tracing layer that rings `LOG_BELL`; it sits beside tui-logger's.
+pub struct LogBell;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for LogBell {
+    fn on_event(
+        &self,
+        _event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        LOG_BELL.notify_one();
+    }
+}
+
 /// Restores the terminal however the loop ends.
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         ratatui::restore();
+    }
+}
+
+/// One context's picture of the cluster: the cache, the tasks that fill it,
+/// and the channels they report on. Dropping it stops the tasks, and with
+/// the channels goes anything they had queued for the old context.
+struct Connection {
+    cache: Cache,
+    watch_rx: UnboundedReceiver<WatchMsg>,
+    metrics_rx: UnboundedReceiver<PodMetrics>,
+    /// False once the sampler has stopped (no metrics API).
+    sampling: bool,
+    pending: Arc<Pending>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Connection {
+    fn start(client: &Client, namespace: Option<&str>) -> Connection {
+        let (cache, writers) = cluster::cache::new();
+        let (tx, watch_rx) = mpsc::unbounded_channel();
+        let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
+        let mut tasks = watch::spawn_all(client, namespace, writers, tx, pending.clone());
+        tasks.push(metrics::spawn_sampler(client, namespace, metrics_tx));
+        Connection {
+            cache,
+            watch_rx,
+            metrics_rx,
+            sampling: true,
+            pending,
+            tasks,
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// What the runtime's own background tasks report.
+enum Background {
+    Connected {
+        request: u64,
+        name: String,
+        client: Client,
+    },
+    Failed {
+        request: u64,
+        name: String,
+        error: String,
+    },
+    Msg(Msg),
+}
+
+/// What woke the loop.
+enum Wake {
+    Msg(Msg),
+    Background(Background),
+    /// A visible age reads differently now.
+    Clock,
+    Nothing,
+}
+
+/// Per-context settings from the config file and the command line.
+struct Settings<'a> {
+    config: &'a Config,
+    opts: &'a ConsoleOptions,
+}
+
+impl Settings<'_> {
+    fn namespace(&self, context: &str) -> Option<String> {
+        self.opts.namespace.clone().or_else(|| {
+            self.config
+                .contexts
+                .get(context)
+                .and_then(|c| c.namespace.clone())
+        })
+    }
+
+    fn readonly(&self, context: &str) -> bool {
+        self.opts.readonly || self.config.readonly_for(context)
     }
 }
 
@@ -75,22 +197,29 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    let readonly = opts.readonly || config.readonly_for(&opts.context);
-    let namespace = opts
-        .namespace
-        .clone()
-        .or_else(|| context_cfg.and_then(|c| c.namespace.clone()));
-
-    let (cache, writers) = cluster::cache::new();
-    let (tx, mut rx) = mpsc::unbounded_channel::<WatchMsg>();
-    let pending = Arc::new(Pending::default());
-    let watchers = watch::spawn_all(&client, namespace.as_deref(), writers, tx, pending.clone());
-
-    let mut state = AppState::new(opts.context.clone(), namespace, readonly);
+    let settings = Settings {
+        config: &config,
+        opts: &opts,
+    };
+    let namespace = settings.namespace(&opts.context);
+    let mut conn = Connection::start(&client, namespace.as_deref());
+    tracing::info!(
+        "watching context {} ({})",
+        opts.context,
+        namespace.as_deref().map_or("all namespaces", |n| n)
+    );
+    let mut state = AppState::new(
+        opts.context.clone(),
+        namespace,
+        settings.readonly(&opts.context),
+    );
     state.warnings = warnings;
     for kind in Kind::ALL {
         state.health.insert(kind, Health::Syncing);
     }
+    let (bg_tx, mut bg_rx) = mpsc::unbounded_channel::<Background>();
+    // Numbers `:ctx` requests so a slow answer to an older one is ignored.
+    let mut request: u64 = 0;
 
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
     let _guard = TerminalGuard;
@@ -98,64 +227,212 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     update(
         &mut state,
         Msg::Resize(size.height),
-        &cache,
+        &conn.cache,
         &keymap,
         Utc::now(),
     );
     let mut events = EventStream::new();
     let mut dirty = true;
+    let mut deadline: Option<Instant> = None;
 
-    let result = loop {
+    loop {
         if dirty {
-            let vm = view_model::build(&state, &cache, &keymap, Utc::now());
-            if let Err(e) = terminal.draw(|f| widgets::draw(f, &vm, &theme)) {
-                break Err(anyhow::Error::from(e).context("cannot draw"));
+            if state.log_pane {
+                tui_logger::move_events();
             }
+            let now = Utc::now();
+            let vm = view_model::build(&state, &conn.cache, &keymap, now);
+            terminal
+                .draw(|f| widgets::draw(f, &vm, &theme))
+                .context("cannot draw")?;
+            deadline = vm.refresh_at.map(|at| instant_at(at, now));
             dirty = false;
         }
-        let first = tokio::select! {
+        let sampling = conn.sampling;
+        let log_pane = state.log_pane;
+        let wake = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => terminal_msg(ev),
-                Some(Err(e)) => break Err(anyhow::Error::from(e).context("cannot read the terminal")),
-                None => break Ok(()),
+                Some(Ok(ev)) => terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg),
+                Some(Err(e)) => return Err(anyhow::Error::from(e).context("cannot read the terminal")),
+                None => return Ok(()),
             },
-            w = rx.recv() => w.map(|w| watch_msg(w, &pending)),
+            w = conn.watch_rx.recv() => w.map_or(Wake::Nothing, |w| Wake::Msg(watch_msg(w, &conn.pending))),
+            m = conn.metrics_rx.recv(), if sampling => match m {
+                Some(m) => Wake::Msg(Msg::Metrics(m)),
+                None => {
+                    conn.sampling = false;
+                    Wake::Nothing
+                }
+            },
+            b = bg_rx.recv() => b.map_or(Wake::Nothing, Wake::Background),
+            () = LOG_BELL.notified(), if log_pane => Wake::Msg(Msg::Logged),
+            () = sleep_until(deadline), if deadline.is_some() => Wake::Clock,
         };
-        let mut batch: Vec<Msg> = first.into_iter().collect();
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(w) => batch.push(watch_msg(w, &pending)),
+        let first = match wake {
+            Wake::Msg(m) => Some(m),
+            Wake::Background(b) => on_background(b, request, &mut conn, &settings),
+            Wake::Clock => {
+                deadline = None;
+                dirty = true;
+                None
+            }
+            Wake::Nothing => None,
+        };
+        let mut queue: VecDeque<Msg> = first.into_iter().collect();
+        while queue.len() < MAX_BATCH {
+            match conn.watch_rx.try_recv() {
+                Ok(w) => queue.push_back(watch_msg(w, &conn.pending)),
                 Err(_) => break,
             }
         }
         let now = Utc::now();
-        let mut quit = false;
-        for msg in batch {
-            let outcome = update(&mut state, msg, &cache, &keymap, now);
+        while let Some(msg) = queue.pop_front() {
+            log_input(&state, &msg, &keymap);
+            let outcome = update(&mut state, msg, &conn.cache, &keymap, now);
             dirty |= outcome.redraw;
             for effect in outcome.effects {
                 match effect {
-                    Effect::Quit => quit = true,
-                    Effect::SwitchContext(name) => {
-                        state.message = Some((
-                            format!(
-                                "switching to context {name} needs a restart in this build: kubedeck --context {name}"
-                            ),
-                            super::theme::Role::Warning,
-                        ));
-                        dirty = true;
-                    }
+                    Effect::Quit => return Ok(()),
+                    Effect::SwitchContext(name) => match opts.contexts {
+                        Contexts::Fixed => queue.push_back(Msg::ContextFailed {
+                            name,
+                            error: "kubedeck demo runs one in-process cluster; start kubedeck on a kubeconfig to switch contexts".into(),
+                        }),
+                        Contexts::Kubeconfig => {
+                            request += 1;
+                            tracing::info!("switching to context {name}");
+                            spawn_connect(request, name, bg_tx.clone());
+                        }
+                    },
+                    Effect::ListContexts => match opts.contexts {
+                        Contexts::Fixed => queue.push_back(Msg::Contexts(Err(format!(
+                            "kubedeck demo has one context, {}: there is no other to switch to",
+                            state.context
+                        )))),
+                        Contexts::Kubeconfig => spawn_list_contexts(bg_tx.clone()),
+                    },
                 }
             }
         }
-        if quit {
-            break Ok(());
-        }
-    };
-    for w in watchers {
-        w.abort();
     }
-    result
+}
+
+/// Takes a background task's answer; a new connection replaces the old one
+/// here, before `update` sees the message that resets the screens.
+fn on_background(
+    b: Background,
+    latest: u64,
+    conn: &mut Connection,
+    settings: &Settings,
+) -> Option<Msg> {
+    match b {
+        Background::Connected {
+            request,
+            name,
+            client,
+        } if request == latest => {
+            let namespace = settings.namespace(&name);
+            *conn = Connection::start(&client, namespace.as_deref());
+            tracing::info!(
+                "now on context {name} ({})",
+                namespace.as_deref().map_or("all namespaces", |n| n)
+            );
+            Some(Msg::ContextSwitched {
+                readonly: settings.readonly(&name),
+                name,
+                namespace,
+            })
+        }
+        Background::Failed {
+            request,
+            name,
+            error,
+        } if request == latest => {
+            tracing::warn!("cannot switch to context {name}: {error}");
+            Some(Msg::ContextFailed { name, error })
+        }
+        // Superseded by a later `:ctx`, whose answer is still to come.
+        Background::Connected { .. } | Background::Failed { .. } => None,
+        Background::Msg(m) => Some(m),
+    }
+}
+
+fn spawn_connect(request: u64, name: String, tx: UnboundedSender<Background>) {
+    tokio::spawn(async move {
+        let result = async {
+            let kubeconfig = read_kubeconfig()
+                .await
+                .context("cannot read the kubeconfig")?;
+            connect(kubeconfig, Some(&name)).await
+        }
+        .await;
+        let _ = tx.send(match result {
+            Ok((name, client)) => Background::Connected {
+                request,
+                name,
+                client,
+            },
+            Err(e) => Background::Failed {
+                request,
+                name,
+                error: format!("{e:#}"),
+            },
+        });
+    });
+}
+
+fn spawn_list_contexts(tx: UnboundedSender<Background>) {
+    tokio::spawn(async move {
+        let names = read_kubeconfig()
+            .await
+            .map(|k| context_names(&k))
+            .map_err(|e| format!("cannot read the kubeconfig: {e:#}"));
+        let _ = tx.send(Background::Msg(Msg::Contexts(names)));
+    });
+}
+
+/// The tokio instant for a wall-clock time the view model computed at `now`.
+fn instant_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Instant {
+    Instant::now() + (at - now).to_std().unwrap_or_default()
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Logs what the user asked for: commands and actions at info; cursor
+/// movement and opening a prompt at debug.
+fn log_input(state: &AppState, msg: &Msg, keymap: &Keymap) {
+    let Msg::Key(key) = msg else {
+        return;
+    };
+    match &state.prompt {
+        Some(Prompt::Command(line)) => {
+            if keymap.resolve(Mode::Input, *key) == Some(&Action::Accept) {
+                tracing::info!("command :{line}");
+            }
+        }
+        Some(Prompt::Filter(_)) => {}
+        None => match keymap.resolve(Mode::Normal, *key) {
+            Some(
+                Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+                | Action::Command
+                | Action::Filter
+                | Action::Help
+                | Action::Back,
+            ) => tracing::debug!("key {key}"),
+            Some(action) => tracing::info!("{key}: {}", action.describe()),
+            None => {}
+        },
+    }
 }
 
 fn watch_msg(w: WatchMsg, pending: &Pending) -> Msg {

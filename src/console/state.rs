@@ -78,8 +78,16 @@ pub struct AppState {
     pub warnings: Vec<String>,
     pub message: Option<(String, Role)>,
     pub health: HashMap<Kind, Health>,
-    /// Table rows that fit on screen, from the last resize.
+    /// The terminal's height in rows, from the last resize.
+    pub height: u16,
+    /// Table rows that fit on screen: the height less the chrome and the
+    /// log pane.
     pub page: usize,
+    /// Whether kubedeck's own log shows under the table.
+    pub log_pane: bool,
+    /// The context a `:ctx` is connecting to; the console stays on the old
+    /// one until it succeeds.
+    pub switching: Option<String>,
     pub quit: bool,
 }
 
@@ -99,7 +107,10 @@ impl AppState {
             warnings: Vec::new(),
             message: None,
             health: HashMap::new(),
+            height: 26,
             page: 20,
+            log_pane: false,
+            switching: None,
             quit: false,
         }
     }

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::cluster::Cache;
+use super::cluster::metrics::PodMetrics;
 use super::cluster::watch::WatchMsg;
+use super::cluster::{Cache, Kind};
 use super::commands::{self, Command};
 use super::filter::Filter;
 use super::input::action::{Action, View};
@@ -13,7 +14,7 @@ use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Health, Prompt, Screen};
 use super::theme::Role;
 use super::views::describe::{self, TextPane};
-use super::views::{Query, table_for, table_of};
+use super::views::{Query, Scope, table_for, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -21,6 +22,23 @@ pub enum Msg {
     Watch(WatchMsg),
     /// The terminal's new height in rows.
     Resize(u16),
+    /// A pod metrics sample, or word that the cluster has none.
+    Metrics(PodMetrics),
+    /// kubedeck logged something; the log pane, if shown, has news.
+    Logged,
+    /// The runtime now watches this context, into a fresh cache.
+    ContextSwitched {
+        name: String,
+        namespace: Option<String>,
+        readonly: bool,
+    },
+    /// A `:ctx` failed; the console stays on the context it was on.
+    ContextFailed {
+        name: String,
+        error: String,
+    },
+    /// The kubeconfig's contexts, for `:ctx` without a name.
+    Contexts(Result<Vec<String>, String>),
 }
 
 /// What the runtime does after an update.
@@ -29,6 +47,8 @@ pub enum Effect {
     Quit,
     /// Reconnect to another kubeconfig context.
     SwitchContext(String),
+    /// Read the kubeconfig's context names.
+    ListContexts,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -50,6 +70,22 @@ impl Outcome {
 /// title and column header, status line.
 pub const CHROME_ROWS: u16 = 6;
 
+/// The log pane's height, borders included, for a terminal this high: ten
+/// rows, but never more than a third of the screen.
+pub fn log_pane_height(height: u16) -> u16 {
+    (height / 3).min(10)
+}
+
+/// Table rows that fit: the terminal less the chrome and the log pane.
+fn table_page(state: &AppState) -> usize {
+    let log = if state.log_pane {
+        log_pane_height(state.height)
+    } else {
+        0
+    };
+    state.height.saturating_sub(CHROME_ROWS + log).max(1) as usize
+}
+
 pub fn update(
     state: &mut AppState,
     msg: Msg,
@@ -59,12 +95,71 @@ pub fn update(
 ) -> Outcome {
     match msg {
         Msg::Resize(height) => {
-            state.page = height.saturating_sub(CHROME_ROWS).max(1) as usize;
+            state.height = height;
+            state.page = table_page(state);
             let page = state.page;
             clamp_offset(state.screen_mut(), page);
             Outcome::redraw()
         }
         Msg::Watch(w) => on_watch(state, w, cache, now),
+        Msg::Metrics(metrics) => on_metrics(state, metrics, cache, now),
+        Msg::Logged => Outcome {
+            redraw: state.log_pane,
+            effects: Vec::new(),
+        },
+        Msg::ContextSwitched {
+            name,
+            namespace,
+            readonly,
+        } => {
+            let mut fresh = AppState::new(name.clone(), namespace, readonly);
+            fresh.height = state.height;
+            fresh.page = state.page;
+            fresh.log_pane = state.log_pane;
+            fresh.warnings = std::mem::take(&mut state.warnings);
+            for kind in Kind::ALL {
+                fresh.health.insert(kind, Health::Syncing);
+            }
+            fresh.message = Some((format!("switched to context {name}"), Role::Ok));
+            *state = fresh;
+            refresh_current(state, cache, now);
+            Outcome::redraw()
+        }
+        Msg::ContextFailed { name, error } => {
+            // Only the latest request's answer matters.
+            if state.switching.as_deref() == Some(name.as_str()) {
+                state.switching = None;
+            }
+            state.message = Some((
+                format!(
+                    "cannot switch to context {name}: {error}; staying on {}",
+                    state.context
+                ),
+                Role::Warning,
+            ));
+            Outcome::redraw()
+        }
+        Msg::Contexts(Ok(names)) => {
+            let listed: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    if *n == state.context {
+                        format!("*{n}")
+                    } else {
+                        n.clone()
+                    }
+                })
+                .collect();
+            state.message = Some((
+                format!("contexts: {}  (:ctx NAME switches)", listed.join(" ")),
+                Role::Info,
+            ));
+            Outcome::redraw()
+        }
+        Msg::Contexts(Err(e)) => {
+            state.message = Some((e, Role::Warning));
+            Outcome::redraw()
+        }
         Msg::Key(key) => {
             if state.prompt.is_some() {
                 on_prompt_key(state, key, cache, keymap, now)
@@ -109,6 +204,28 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
     let shown = state.screen().text.is_none()
         && table_of(state.screen()).is_some_and(|t| t.depends_on().contains(&kind));
     if shown {
+        refresh_current(state, cache, now);
+    }
+    Outcome {
+        redraw: shown,
+        effects: Vec::new(),
+    }
+}
+
+/// Keeps the latest sample in the cache; the pods view reads it there.
+fn on_metrics(
+    state: &mut AppState,
+    metrics: PodMetrics,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Outcome {
+    cache.metrics.set(metrics);
+    let screen = state.screen();
+    let shown = screen.text.is_none()
+        && screen.view == View::Pods
+        && !matches!(screen.query.scope, Scope::Pod { .. });
+    if shown {
+        // A sort by CPU or MEM reorders with each sample.
         refresh_current(state, cache, now);
     }
     Outcome {
@@ -302,6 +419,13 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             state.help = true;
             Outcome::redraw()
         }
+        Action::ToggleLogPane => {
+            state.log_pane = !state.log_pane;
+            state.page = table_page(state);
+            let page = state.page;
+            clamp_offset(state.screen_mut(), page);
+            Outcome::redraw()
+        }
         Action::Quit => {
             state.quit = true;
             Outcome {
@@ -431,6 +555,12 @@ fn apply_filter(state: &mut AppState, text: &str, cache: &Cache, now: DateTime<U
 }
 
 fn run_command(state: &mut AppState, line: &str, cache: &Cache, now: DateTime<Utc>) -> Outcome {
+    if matches!(line.trim(), "ctx" | "context") {
+        return Outcome {
+            redraw: false,
+            effects: vec![Effect::ListContexts],
+        };
+    }
     match commands::parse(line) {
         Ok(Command::Goto(view)) => goto(state, view, cache, now),
         Ok(Command::Quit) => {
@@ -448,10 +578,18 @@ fn run_command(state: &mut AppState, line: &str, cache: &Cache, now: DateTime<Ut
             refresh_current(state, cache, now);
             Outcome::redraw()
         }
-        Ok(Command::Context(name)) => Outcome {
-            redraw: true,
-            effects: vec![Effect::SwitchContext(name)],
-        },
+        Ok(Command::Context(name)) if name == state.context => {
+            state.message = Some((format!("already on context {name}"), Role::Muted));
+            Outcome::redraw()
+        }
+        Ok(Command::Context(name)) => {
+            state.message = Some((format!("switching to context {name}…"), Role::Info));
+            state.switching = Some(name.clone());
+            Outcome {
+                redraw: true,
+                effects: vec![Effect::SwitchContext(name)],
+            }
+        }
         Err(e) => {
             state.message = Some((e, Role::Warning));
             Outcome::redraw()
@@ -834,5 +972,201 @@ mod tests {
         assert_eq!(state.screen().view, View::Events);
         update(&mut state, key("0"), &cache, &keymap, now());
         assert_eq!(state.screen().view, View::Overview);
+    }
+
+    fn command(state: &mut AppState, cache: &Cache, keymap: &Keymap, line: &str) -> Outcome {
+        update(state, key(":"), cache, keymap, now());
+        type_keys(state, cache, keymap, line);
+        update(state, key("enter"), cache, keymap, now())
+    }
+
+    fn message(state: &AppState) -> &str {
+        state.message.as_ref().map_or("", |(m, _)| m.as_str())
+    }
+
+    #[test]
+    fn the_log_pane_toggles_and_takes_its_rows_from_the_table() {
+        let (mut state, cache, keymap) = setup();
+        update(&mut state, Msg::Resize(40), &cache, &keymap, now());
+        assert_eq!(state.page, 34);
+        update(&mut state, key("G"), &cache, &keymap, now());
+        let out = update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+        assert!(out.redraw && state.log_pane);
+        assert_eq!(state.page, 24, "ten rows for the pane");
+        let vm = crate::console::view_model::build(&state, &cache, &keymap, now());
+        let log = vm.log.expect("the pane is in the view model");
+        assert_eq!(log.height, 10);
+        assert_eq!(log.title, "kubedeck log  <ctrl-l> hides");
+        update(&mut state, Msg::Resize(15), &cache, &keymap, now());
+        assert_eq!(state.page, 4, "a third of a short screen");
+        update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+        assert!(!state.log_pane);
+        assert_eq!(state.page, 9);
+        assert_eq!(
+            state.screen().selected,
+            4,
+            "the cursor kept its row throughout"
+        );
+    }
+
+    #[test]
+    fn log_activity_redraws_only_a_visible_log_pane() {
+        let (mut state, cache, keymap) = setup();
+        assert!(!update(&mut state, Msg::Logged, &cache, &keymap, now()).redraw);
+        update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+        assert!(update(&mut state, Msg::Logged, &cache, &keymap, now()).redraw);
+    }
+
+    #[test]
+    fn ctx_asks_the_runtime_to_switch_unless_already_there() {
+        let (mut state, cache, keymap) = setup();
+        let out = command(&mut state, &cache, &keymap, "ctx staging");
+        assert_eq!(out.effects, vec![Effect::SwitchContext("staging".into())]);
+        assert_eq!(message(&state), "switching to context staging…");
+        assert_eq!(state.switching.as_deref(), Some("staging"));
+        assert_eq!(state.context, "test", "nothing changes until it connects");
+        let out = command(&mut state, &cache, &keymap, "ctx test");
+        assert!(out.effects.is_empty());
+        assert_eq!(message(&state), "already on context test");
+        let out = command(&mut state, &cache, &keymap, "ctx");
+        assert_eq!(out.effects, vec![Effect::ListContexts]);
+        update(
+            &mut state,
+            Msg::Contexts(Ok(vec!["prod".into(), "test".into()])),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(
+            message(&state),
+            "contexts: prod *test  (:ctx NAME switches)"
+        );
+    }
+
+    #[test]
+    fn a_switched_context_starts_over_on_the_landing_view() {
+        let (mut state, cache, keymap) = setup();
+        update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+        command(&mut state, &cache, &keymap, "ns shop");
+        command(&mut state, &cache, &keymap, "ctx prod");
+        let page = state.page;
+        let (fresh, _) = crate::console::cluster::cache::new();
+        let out = update(
+            &mut state,
+            Msg::ContextSwitched {
+                name: "prod".into(),
+                namespace: Some("payments".into()),
+                readonly: true,
+            },
+            &fresh,
+            &keymap,
+            now(),
+        );
+        assert!(out.redraw);
+        assert_eq!(state.context, "prod");
+        assert_eq!(state.namespace.as_deref(), Some("payments"));
+        assert!(state.readonly, "a protected context is read-only");
+        assert_eq!(state.stack.len(), 1);
+        assert_eq!(state.screen().view, View::Overview);
+        assert!(state.screen().rows.is_empty(), "the fresh cache is empty");
+        assert!(state.health.values().all(|h| *h == Health::Syncing));
+        assert_eq!((state.page, state.log_pane), (page, true));
+        assert_eq!(state.switching, None);
+        assert_eq!(message(&state), "switched to context prod");
+    }
+
+    #[test]
+    fn a_failed_switch_stays_on_the_old_context_and_says_why() {
+        let (mut state, cache, keymap) = setup();
+        command(&mut state, &cache, &keymap, "ctx nope");
+        update(
+            &mut state,
+            Msg::ContextFailed {
+                name: "nope".into(),
+                error: "no context \"nope\" in the kubeconfig; it has: prod, test".into(),
+            },
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(
+            message(&state),
+            "cannot switch to context nope: no context \"nope\" in the kubeconfig; it has: prod, test; staying on test"
+        );
+        assert_eq!(state.context, "test");
+        assert_eq!(state.switching, None);
+        assert_eq!(state.screen().view, View::Pods);
+        assert_eq!(state.screen().rows.len(), 5);
+    }
+
+    #[test]
+    fn a_metrics_sample_fills_and_sorts_the_cpu_and_mem_columns() {
+        use crate::console::cluster::metrics::Usage;
+        let (mut state, cache, keymap) = setup();
+        let cells = |state: &AppState| -> Vec<(String, String, String)> {
+            let vm = crate::console::view_model::build(state, &cache, &keymap, now());
+            vm.table
+                .rows
+                .iter()
+                .map(|r| (r[1].text.clone(), r[5].text.clone(), r[6].text.clone()))
+                .collect()
+        };
+        let vm = crate::console::view_model::build(&state, &cache, &keymap, now());
+        assert_eq!(vm.table.columns[5].0, "CPU");
+        assert_eq!(vm.table.columns[6].0, "MEM");
+        assert!(cells(&state).iter().all(|(_, c, m)| c == "-" && m == "-"));
+        let usage = |cpu_millis, mib: u64| Usage {
+            cpu_millis,
+            memory_bytes: mib << 20,
+        };
+        let sample = PodMetrics::Sample(std::collections::HashMap::from([
+            (
+                ("shop".into(), "web-7d4b9c8f6d-x2x4k".into()),
+                usage(12, 45),
+            ),
+            (
+                ("shop".into(), "web-7d4b9c8f6d-q9z7m".into()),
+                usage(250, 80),
+            ),
+            (("payments".into(), "ledger-0".into()), usage(3, 300)),
+        ]));
+        let out = update(&mut state, Msg::Metrics(sample), &cache, &keymap, now());
+        assert!(out.redraw, "the pods view shows metrics");
+        assert!(cells(&state).contains(&(
+            "web-7d4b9c8f6d-x2x4k".into(),
+            "12m".into(),
+            "45Mi".into()
+        )));
+        assert!(cells(&state).contains(&("api-5f6b7c8d9f-abcde".into(), "-".into(), "-".into())));
+        for _ in 0..5 {
+            update(&mut state, key(">"), &cache, &keymap, now());
+        }
+        assert_eq!(state.screen().query.sort_column, 5);
+        assert_eq!(
+            &names(&state)[..3],
+            ["web-7d4b9c8f6d-q9z7m", "web-7d4b9c8f6d-x2x4k", "ledger-0"],
+            "busiest first"
+        );
+        update(
+            &mut state,
+            Msg::Metrics(PodMetrics::Unavailable),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert!(
+            cells(&state)
+                .iter()
+                .all(|(_, c, m)| c == "n/a" && m == "n/a")
+        );
+        update(&mut state, key("0"), &cache, &keymap, now());
+        let out = update(
+            &mut state,
+            Msg::Metrics(PodMetrics::Pending),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert!(!out.redraw, "no view but pods shows metrics");
     }
 }

@@ -2,12 +2,14 @@
 //! visible rows only. Built from the state, the cache and a clock passed
 //! in, so a frame is reproducible in tests.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::cluster::Cache;
+use super::input::action::Action;
 use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Health, Prompt};
 use super::theme::Role;
+use super::update::log_pane_height;
 use super::views::{Cell, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +29,19 @@ pub struct ScreenVm {
     pub detail: Option<Vec<Cell>>,
     /// Describe or YAML, shown instead of the table.
     pub text: Option<TextVm>,
+    /// kubedeck's own log under the table.
+    pub log: Option<LogVm>,
+    /// When a relative time on screen ("5m", "(30s ago)") will read
+    /// differently; the runtime redraws then. None when nothing shown
+    /// depends on the clock.
+    pub refresh_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogVm {
+    pub title: String,
+    /// Rows, borders included.
+    pub height: u16,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,13 +85,19 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     } else {
         screen.offset
     };
+    let mut refresh_at = None;
     let table = match table {
         Some(t) => {
             let end = (offset + page).min(screen.rows.len());
-            let rows: Vec<Vec<Cell>> = screen.rows[offset.min(end)..end]
-                .iter()
-                .filter_map(|k| t.cells(cache, k, now))
-                .collect();
+            let keys = &screen.rows[offset.min(end)..end];
+            let rows: Vec<Vec<Cell>> = keys.iter().filter_map(|k| t.cells(cache, k, now)).collect();
+            if screen.text.is_none() && !keys.is_empty() {
+                let selected = screen.selected_key();
+                refresh_at = Some(next_change(now, |at| {
+                    let rows: Vec<_> = keys.iter().map(|k| t.cells(cache, k, at)).collect();
+                    (rows, selected.and_then(|k| t.detail(cache, k, at)))
+                }));
+            }
             let scope = state.namespace.as_deref().unwrap_or("all");
             let mut title = format!("{}({scope})[{}]", t.title(), screen.rows.len());
             if !screen.filter_text.is_empty() {
@@ -155,7 +176,58 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         warnings: state.warnings.clone(),
         detail,
         text,
+        log: state.log_pane.then(|| LogVm {
+            title: match key_for(keymap, Action::ToggleLogPane) {
+                Some(k) => format!("kubedeck log  <{k}> hides"),
+                None => "kubedeck log".into(),
+            },
+            height: log_pane_height(state.height),
+        }),
+        refresh_at,
     }
+}
+
+/// Offsets, in seconds, at which `next_change` looks for a change; past the
+/// last one it gives up, so a screen of old objects wakes this rarely.
+const PROBES: [i64; 8] = [1, 2, 5, 10, 30, 60, 120, 300];
+
+/// The first whole second after `now` at which `render` (what the screen
+/// shows at a given clock) differs from what it shows at `now`; at most the
+/// last probe. Relative times only grow, so once the text differs it keeps
+/// differing, which is what lets a probe bracket the change and a bisection
+/// find it. Whatever is shown is asked, so every view's ages, "(30s ago)"
+/// and countdowns are covered without knowing how each one is formatted.
+pub fn next_change<T: PartialEq>(
+    now: DateTime<Utc>,
+    render: impl Fn(DateTime<Utc>) -> T,
+) -> DateTime<Utc> {
+    let at = |secs: i64| now + Duration::seconds(secs);
+    let base = render(now);
+    let mut same = 0;
+    for probe in PROBES {
+        if render(at(probe)) != base {
+            let mut changed = probe;
+            while changed - same > 1 {
+                let mid = (same + changed) / 2;
+                if render(at(mid)) != base {
+                    changed = mid;
+                } else {
+                    same = mid;
+                }
+            }
+            return at(changed);
+        }
+        same = probe;
+    }
+    at(same)
+}
+
+fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
+    keymap
+        .bindings(Mode::Normal)
+        .into_iter()
+        .find(|(a, _)| *a == action)
+        .and_then(|(_, keys)| keys.first().map(|k| k.to_string()))
 }
 
 /// The key hint line, from the active keymap so it never lies.
@@ -204,4 +276,83 @@ fn fit_columns(columns: &[super::views::Column], rows: &[Vec<Cell>]) -> Vec<(&'s
             (c.name, width as u16)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::cluster::watch::WatchMsg;
+    use crate::console::input::action::View;
+    use crate::console::state::Screen;
+    use crate::console::test_support::{cluster, now};
+    use crate::console::update::{Msg, update};
+    use crate::console::views::Query;
+    use crate::sim::table::human_duration;
+
+    /// When the age of something created `age` before `now()` next reads
+    /// differently, in seconds from `now()`.
+    fn next_for(age: Duration) -> i64 {
+        let created = now() - age;
+        let at = next_change(now(), |t| human_duration(t - created));
+        (at - now()).num_seconds()
+    }
+
+    #[test]
+    fn young_ages_change_within_the_second_older_ones_at_their_boundary() {
+        let secs = Duration::seconds;
+        assert_eq!(next_for(secs(45)), 1, "45s");
+        assert_eq!(next_for(secs(9 * 60 + 59)), 1, "9m59s");
+        assert_eq!(next_for(secs(10 * 60 + 20)), 40, "10m, until 11m");
+        assert_eq!(next_for(secs(3 * 3600 + 20 * 60 + 30)), 30, "3h20m");
+        assert_eq!(
+            next_for(secs(3 * 3600 + 20 * 60) + Duration::milliseconds(400)),
+            60,
+            "a fraction of a second rounds the wake-up up to the change"
+        );
+        assert_eq!(next_for(secs(20 * 3600)), 300, "20h: wake in 5 minutes");
+    }
+
+    #[test]
+    fn the_deadline_follows_what_is_visible() {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("test", None, false);
+        state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
+        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(
+            &mut state,
+            Msg::Watch(WatchMsg::Synced(crate::console::cluster::Kind::Pod)),
+            &cache,
+            &keymap,
+            now(),
+        );
+        let at = |state: &AppState| build(state, &cache, &keymap, now()).refresh_at;
+        assert_eq!(
+            at(&state),
+            Some(now() + Duration::seconds(1)),
+            "a 45s-old pod"
+        );
+        // Only the three-day-old pod: "3d" turns "3d1h" in an hour, past
+        // the horizon.
+        update(
+            &mut state,
+            Msg::Resize(CHROME_ROWS_FOR_ONE),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(at(&state), Some(now() + Duration::seconds(300)));
+        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(
+            &mut state,
+            Msg::Key("y".parse().expect("key")),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(at(&state), None, "a YAML pane is a snapshot");
+    }
+
+    /// A terminal height that leaves one table row: the first, ledger-0.
+    const CHROME_ROWS_FOR_ONE: u16 = crate::console::update::CHROME_ROWS + 1;
 }

@@ -6,6 +6,8 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
 use kube::runtime::reflector::{self, Store, store::Writer};
 
+use super::metrics::MetricsSlot;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Namespace,
@@ -80,6 +82,8 @@ pub struct Cache {
     pub hpas: Store<HorizontalPodAutoscaler>,
     pub jobs: Store<Job>,
     pub cronjobs: Store<CronJob>,
+    /// The latest pod metrics sample, which no watch delivers.
+    pub metrics: MetricsSlot,
 }
 
 /// The write halves, handed to the watchers.
@@ -128,6 +132,7 @@ pub fn new() -> (Cache, Writers) {
             hpas,
             jobs,
             cronjobs,
+            metrics: MetricsSlot::default(),
         },
         Writers {
             namespaces: w_namespaces,

@@ -3,6 +3,8 @@
 //! write; they tell the UI loop what changed through coalesced messages.
 
 pub mod cache;
+pub mod connect;
+pub mod metrics;
 pub mod watch;
 
 pub use cache::{Cache, Kind};

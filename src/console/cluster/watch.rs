@@ -59,15 +59,28 @@ where
         );
         futures::pin_mut!(stream);
         let mut failed = false;
+        let mut listed = 0usize;
         while let Some(item) = stream.next().await {
             let msg = match item {
                 Ok(watcher::Event::InitDone) => {
+                    let how = if failed { "resynced" } else { "synced" };
+                    tracing::info!("watch of {} {how}: {listed} listed", kind.plural());
                     failed = false;
                     Some(WatchMsg::Synced(kind))
                 }
-                Ok(watcher::Event::Init) | Ok(watcher::Event::InitApply(_)) => None,
+                Ok(watcher::Event::Init) => {
+                    listed = 0;
+                    None
+                }
+                Ok(watcher::Event::InitApply(_)) => {
+                    listed += 1;
+                    None
+                }
                 Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => {
-                    failed = false;
+                    if failed {
+                        tracing::info!("watch of {} resumed", kind.plural());
+                        failed = false;
+                    }
                     pending.raise(kind).then_some(WatchMsg::Changed(kind))
                 }
                 Err(e) if !failed => {

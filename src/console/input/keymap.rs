@@ -223,6 +223,8 @@ impl Keymap {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::super::action::View;
     use super::*;
 
@@ -326,5 +328,118 @@ mod tests {
             "{}",
             errs[0]
         );
+    }
+
+    fn fixtures(kind: &str) -> (PathBuf, Vec<PathBuf>) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/keymaps")
+            .join(kind);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        (dir, files)
+    }
+
+    fn load_path(path: &Path) -> (Keymap, Vec<ConfigError>) {
+        Keymap::load(path.to_str(), None)
+    }
+
+    #[test]
+    fn valid_fixtures_load_without_errors() {
+        let (_, files) = fixtures("valid");
+        assert!(files.len() >= 3);
+        for path in files {
+            let (_, errs) = load_path(&path);
+            assert!(errs.is_empty(), "{}: {}", path.display(), errs[0]);
+        }
+    }
+
+    #[test]
+    fn a_fixture_moving_delete_off_ctrl_d_keeps_everything_else() {
+        let (dir, _) = fixtures("valid");
+        let (km, errs) = load_path(&dir.join("two-keys.toml"));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("ctrl-d")), None);
+        assert_eq!(km.resolve(Mode::Normal, key("D")), Some(&Action::Delete));
+        assert_eq!(
+            km.resolve(Mode::Normal, key("f2")),
+            Some(&Action::Goto(View::Pods))
+        );
+        assert_eq!(km.resolve(Mode::Normal, key("ctrl-k")), Some(&Action::Kill));
+        assert_eq!(
+            km.resolve(Mode::Dialog, key("enter")),
+            Some(&Action::Accept)
+        );
+    }
+
+    #[test]
+    fn a_fixture_extending_tmux_safe_gets_its_parents_and_every_mode() {
+        let (dir, _) = fixtures("valid");
+        let (km, errs) = load_path(&dir.join("vim-extras.toml"));
+        assert!(errs.is_empty(), "{errs:?}");
+        for (mode, k, action) in [
+            (Mode::Normal, "alt-j", Some(Action::PageDown)),
+            (Mode::Normal, "shift-tab", Some(Action::SortReverse)),
+            (Mode::Normal, "space", Some(Action::Enter)),
+            (Mode::Normal, "6", Some(Action::Goto(View::CronJobs))),
+            // From tmux-safe: capitals for destructive actions, no ctrl-k.
+            (Mode::Normal, "K", Some(Action::Kill)),
+            (Mode::Normal, "ctrl-k", None),
+            // From default, through tmux-safe.
+            (Mode::Normal, "j", Some(Action::Down)),
+            (Mode::Dialog, "ctrl-p", Some(Action::PrevField)),
+            (Mode::Dialog, "backtab", Some(Action::PrevField)),
+            (Mode::Input, "ctrl-g", Some(Action::Back)),
+            (Mode::Input, "enter", Some(Action::Accept)),
+        ] {
+            assert_eq!(km.resolve(mode, key(k)), action.as_ref(), "{mode:?} {k}");
+        }
+    }
+
+    #[test]
+    fn a_fixture_without_extends_lies_over_the_default() {
+        let (dir, _) = fixtures("valid");
+        let (km, errs) = load_path(&dir.join("standalone.toml"));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("x")), Some(&Action::Describe));
+        assert_eq!(km.resolve(Mode::Normal, key("d")), Some(&Action::Describe));
+        assert_eq!(km.resolve(Mode::Normal, key("q")), Some(&Action::Quit));
+    }
+
+    #[test]
+    fn invalid_fixtures_name_file_line_and_problem_and_keep_the_default() {
+        // Each invalid fixture's first line is `# expect: <line>: <text in the message>`.
+        let (_, files) = fixtures("invalid");
+        assert!(files.len() >= 6);
+        let default = Keymap::built_in_default();
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("fixture readable");
+            let expect = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: "))
+                .unwrap_or_else(|| panic!("{} lacks an expect line", path.display()));
+            let (line, needle) = expect.split_once(": ").expect("expect line is `N: text`");
+            let (km, errs) = load_path(&path);
+            let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+            assert_eq!(shown.len(), 1, "{}: {shown:?}", path.display());
+            assert!(
+                shown[0].starts_with(&format!("{}:{line}: ", path.display())),
+                "{}",
+                shown[0]
+            );
+            assert!(shown[0].contains(needle), "{} lacks {needle:?}", shown[0]);
+            for mode in [Mode::Normal, Mode::Dialog, Mode::Input] {
+                assert_eq!(
+                    km.bindings(mode),
+                    default.bindings(mode),
+                    "{}: a bad keymap falls back to the default",
+                    path.display()
+                );
+            }
+        }
     }
 }

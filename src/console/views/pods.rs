@@ -1,6 +1,6 @@
 //! The pods view: ready containers, kubectl's status (with the reasons an
-//! on-call engineer looks for), restarts with the last restart's age, age,
-//! node and IP.
+//! on-call engineer looks for), restarts with the last restart's age, CPU
+//! and memory from the metrics API, age, node and IP.
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::Pod;
@@ -43,18 +43,28 @@ const COLUMNS: &[Column] = &[
         numeric: true,
     },
     Column {
+        name: "CPU",
+        min_width: 4,
+        numeric: true,
+    },
+    Column {
+        name: "MEM",
+        min_width: 5,
+        numeric: true,
+    },
+    Column {
         name: "AGE",
         min_width: 5,
         numeric: true,
     },
     Column {
         name: "IP",
-        min_width: 12,
+        min_width: 11,
         numeric: false,
     },
     Column {
         name: "NODE",
-        min_width: 10,
+        min_width: 6,
         numeric: false,
     },
 ];
@@ -222,6 +232,7 @@ impl TableView for PodsView {
 
     fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
         let state = cache.pods.state();
+        let metrics = cache.metrics.get();
         let mut keyed: Vec<(SortKey, RowKey)> = state
             .iter()
             .filter(|p| in_scope(p, query))
@@ -233,14 +244,26 @@ impl TableView for PodsView {
                     2 => SortKey::Num(ready(p).0 as i64),
                     3 => SortKey::Text(status(p).0),
                     4 => SortKey::Num(restarts(p).0 as i64),
-                    5 => SortKey::Num(-age_secs(created(p), now)),
-                    6 => SortKey::Text(
+                    // Pods without a sample sort below any that have one.
+                    5 | 6 => {
+                        let usage = metrics.usage(&(ns.clone(), name.clone()));
+                        SortKey::Num(usage.map_or(-1, |u| {
+                            let v = if query.sort_column == 5 {
+                                u.cpu_millis
+                            } else {
+                                u.memory_bytes
+                            };
+                            i64::try_from(v).unwrap_or(i64::MAX)
+                        }))
+                    }
+                    7 => SortKey::Num(-age_secs(created(p), now)),
+                    8 => SortKey::Text(
                         p.status
                             .as_ref()
                             .and_then(|s| s.pod_ip.clone())
                             .unwrap_or_default(),
                     ),
-                    7 => SortKey::Text(
+                    9 => SortKey::Text(
                         p.spec
                             .as_ref()
                             .and_then(|s| s.node_name.clone())
@@ -264,6 +287,7 @@ impl TableView for PodsView {
             Some(t) if count > 0 => format!("{count} ({} ago)", age(Some(t), now)),
             _ => count.to_string(),
         };
+        let (cpu, mem) = cache.metrics.get().cells(key);
         Some(vec![
             Cell::new(key.0.clone(), Role::Muted),
             Cell::text(key.1.clone()),
@@ -277,6 +301,8 @@ impl TableView for PodsView {
             ),
             Cell::new(status, role),
             Cell::new(restarts, if count > 0 { Role::Warning } else { Role::Text }),
+            Cell::text(cpu),
+            Cell::text(mem),
             Cell::text(age(created(&pod), now)),
             Cell::text(
                 pod.status

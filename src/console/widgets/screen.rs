@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use crate::console::theme::{Role, Theme};
-use crate::console::view_model::{DETAIL_MAX, ScreenVm, TableVm, TextVm};
+use crate::console::view_model::{DETAIL_MAX, LogVm, ScreenVm, TableVm, TextVm};
 use crate::console::views::Cell;
 
 pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
@@ -20,6 +20,15 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     .areas(frame.area());
     draw_header(frame, header, vm, theme);
     draw_breadcrumb(frame, crumbs, vm, theme);
+    let body = match &vm.log {
+        Some(log) => {
+            let [main, pane] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(log.height)]).areas(body);
+            draw_log(frame, pane, log, theme);
+            main
+        }
+        None => body,
+    };
     if let Some(text) = &vm.text {
         draw_text(frame, body, text, theme);
     } else if let Some(detail) = &vm.detail {
@@ -164,6 +173,35 @@ fn draw_text(frame: &mut Frame, area: Rect, text: &TextVm, theme: &Theme) {
         ),
         area,
     );
+}
+
+/// kubedeck's log, newest last, from tui-logger's buffer. The pane's
+/// presence and title come from the view model; the lines are tui-logger's,
+/// which keeps them.
+fn draw_log(frame: &mut Frame, area: Rect, log: &LogVm, theme: &Theme) {
+    let widget = tui_logger::TuiLoggerWidget::default()
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", log.title),
+                    theme.style(Role::Title),
+                )),
+        )
+        .style(theme.style(Role::Text))
+        .style_error(theme.style(Role::Danger))
+        .style_warn(theme.style(Role::Warning))
+        .style_info(theme.style(Role::Text))
+        .style_debug(theme.style(Role::Muted))
+        .style_trace(theme.style(Role::Muted))
+        .output_separator(' ')
+        .output_timestamp(Some("%H:%M:%S".into()))
+        .output_level(Some(tui_logger::TuiLoggerLevelOutput::Abbreviated))
+        .output_target(false)
+        .output_file(false)
+        .output_line(false);
+    frame.render_widget(widget, area);
 }
 
 fn overlay(area: Rect, width: u16, height: u16) -> Rect {

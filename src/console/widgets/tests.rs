@@ -182,3 +182,22 @@ fn describe_pane() {
     let buf = Console::new().keys(&["4", "j", "d"]).draw();
     insta::assert_snapshot!("describe_hpa", text(&buf));
 }
+
+#[test]
+fn the_log_pane_sits_under_a_shorter_table() {
+    let buf = Console::new().keys(&["1", "ctrl-l"]).draw();
+    let lines: Vec<String> = text(&buf).lines().map(str::to_string).collect();
+    // 30 rows: the pane takes a third, from row 19 to the status line.
+    assert!(
+        lines[19].starts_with("┌ kubedeck log  <ctrl-l> hides "),
+        "{}",
+        lines[19]
+    );
+    assert!(lines[18].starts_with("└"), "the table ends above the pane");
+    assert!(lines[28].starts_with("└"));
+    assert!(lines[29].starts_with("<:> command"));
+    assert!(
+        lines.iter().any(|l| l.contains("web-7d4b9c8f6d-x2x4k")),
+        "the table still lists the pods"
+    );
+}

@@ -85,6 +85,28 @@ pub fn behavior(image: &str, init: bool) -> Behavior {
     }
 }
 
+/// Whether a workload's load annotations (`kubedeck.io/load…`) changed.
+fn load_changed(change: &Change) -> bool {
+    let load = |o: &Value| -> Vec<(String, Value)> {
+        o["metadata"]["annotations"]
+            .as_object()
+            .map(|a| {
+                a.iter()
+                    .filter(|(k, _)| k.starts_with("kubedeck.io/load"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    change
+        .old
+        .as_ref()
+        .is_some_and(|old| load(old) != load(&change.object))
+}
+
+/// The exit code of a container the kernel killed for memory (128 + SIGKILL).
+const OOM_EXIT_CODE: i32 = 137;
+
 /// A container's spec in the pod, by name.
 fn container_spec<'a>(pod: &'a Value, name: &str, init: bool) -> &'a Value {
     let list = if init { "initContainers" } else { "containers" };
@@ -332,6 +354,36 @@ impl PodRt {
         self.ctrs.iter().any(|c| {
             c.init && c.finished_for_good() && c.term.as_ref().is_some_and(|t| t.code != 0)
         })
+    }
+
+    /// Plans the OOM kill of a running serving container whose memory will
+    /// pass its limit under the current load, or drops a plan the load no
+    /// longer supports. Called before each advance, so a plan is checked
+    /// again when it falls due.
+    fn plan_oom(&mut self, ctx: &Ctx, pod: &Value, now: DateTime<Utc>) {
+        let serving = |c: &Ctr| {
+            c.stage == Stage::Running
+                && !c.init
+                && c.behavior == Behavior::Serve
+                && c.planned_exit.is_none_or(|(code, _)| code == OOM_EXIT_CODE)
+        };
+        if !self.ctrs.iter().any(serving) {
+            return;
+        }
+        for c in self
+            .ctrs
+            .iter_mut()
+            .filter(|c| serving(c) && c.planned_exit.is_some())
+        {
+            c.planned_exit = None;
+            c.due = None;
+        }
+        if let Some((name, at)) = crate::sim::metrics::oom_at(ctx, pod, now)
+            && let Some(c) = self.ctrs.iter_mut().find(|c| c.name == name && serving(c))
+        {
+            c.planned_exit = Some((OOM_EXIT_CODE, "OOMKilled"));
+            c.due = Some(at.max(now));
+        }
     }
 
     fn restarts_after(&self, c: &Ctr, code: i32) -> bool {
@@ -1077,6 +1129,7 @@ impl Kubelet {
             wake = Some(stop_at);
         } else {
             evs = rt.apply_image_changes(pod, now);
+            rt.plan_oom(ctx, pod, now);
             evs.extend(rt.advance(ctx, pod, &pod_ref, now));
             wake = rt.next_wakeup(now);
         }
@@ -1128,6 +1181,19 @@ impl Controller for Kubelet {
                 return vec![obj_key(&change.object)];
             }
             return Vec::new();
+        }
+        let workload = std::ptr::eq(change.res, &resources::DEPLOYMENTS)
+            || std::ptr::eq(change.res, &resources::STATEFULSETS);
+        if workload && load_changed(change) {
+            // A new load can push a pod past its memory limit (or spare it).
+            let ns = meta_str(&change.object, "namespace");
+            return ctx
+                .store
+                .list(&resources::PODS, Some(ns))
+                .iter()
+                .filter(|p| !p["spec"]["nodeName"].as_str().unwrap_or("").is_empty())
+                .map(|p| obj_key(p))
+                .collect();
         }
         if std::ptr::eq(change.res, &resources::NODES) {
             let flipped = change
