@@ -42,6 +42,33 @@ impl ConfigError {
     }
 }
 
+/// Errors from resolving a parent (`extends`): a parent that does not
+/// exist, or a loop, is located at the `extends` line of the file the user
+/// loaded; errors inside an existing parent file keep their own place.
+pub fn at_extends(
+    errors: Vec<ConfigError>,
+    depth: usize,
+    file: &str,
+    text: &str,
+    parent: &toml::Spanned<String>,
+) -> Vec<ConfigError> {
+    if depth > 0 {
+        return errors;
+    }
+    let line = Some(line_of(text, parent.span().start));
+    errors
+        .into_iter()
+        .map(|e| match e.line {
+            Some(_) => e,
+            None => ConfigError::new(
+                file,
+                line,
+                format!("extends {:?}: {}", parent.get_ref(), e.message),
+            ),
+        })
+        .collect()
+}
+
 /// The 1-based line of a byte offset.
 pub fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]

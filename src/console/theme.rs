@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::console::config_file::{ConfigError, line_of, read_optional};
+use crate::console::config_file::{ConfigError, at_extends, line_of, read_optional};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -235,7 +235,8 @@ impl Theme {
             toml::from_str(text).map_err(|e| vec![ConfigError::from_toml(file, text, &e)])?;
         let mut next = self.clone();
         if let Some(parent) = &raw.extends {
-            next.layer_named(parent.get_ref(), user_dir, depth + 1)?;
+            next.layer_named(parent.get_ref(), user_dir, depth + 1)
+                .map_err(|e| at_extends(e, depth, file, text, parent))?;
         }
         let mut errors = Vec::new();
         let colour = |value: &Spanned<String>, errors: &mut Vec<ConfigError>| -> Option<Color> {
@@ -573,7 +574,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "theme.rs: a missing or looping parent is reported without the extending file and line"]
     fn extends_errors_name_the_extending_file_and_line() {
         let (dir, _) = fixtures("invalid");
         let (dark, _) = Theme::load(None, None, false);

@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::action::Action;
 use super::key::Key;
-use crate::console::config_file::{ConfigError, line_of, read_optional};
+use crate::console::config_file::{ConfigError, at_extends, line_of, read_optional};
 
 /// Where keys are read: tables, dialogs, or a text prompt (`:` and `/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -176,7 +176,8 @@ impl Keymap {
         if let Some(parent) = &raw.extends {
             let parent_name = parent.get_ref();
             if parent_name != name && parent_name != "default" {
-                next.layer_named(parent_name, user_dir, depth + 1)?;
+                next.layer_named(parent_name, user_dir, depth + 1)
+                    .map_err(|e| at_extends(e, depth, file, text, parent))?;
             }
         }
         let mut errors = Vec::new();
