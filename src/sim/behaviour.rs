@@ -1210,10 +1210,8 @@ fn human(bytes: u64) -> String {
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::{Store, fmt_time};
     use serde_json::json;
-    use std::sync::Arc;
 
     fn ctx() -> Ctx {
         let store = Store::new(1000);
@@ -1223,11 +1221,7 @@ mod tests {
                 json!({"metadata": {"name": "selfmonitor"}}),
             )
             .unwrap();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn sh(script: &str) -> Value {

@@ -518,22 +518,16 @@ pub fn next_line_at(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use serde_json::json;
 
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx() -> Ctx {
         let store = Store::new(100);
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn t(s: &str) -> DateTime<Utc> {

@@ -33,7 +33,6 @@ use tokio::task::JoinHandle;
 
 use config::{AuthMode, SimConfig};
 use controllers::Ctx;
-use events::Recorder;
 use store::Store;
 
 pub struct SimOptions {
@@ -86,11 +85,7 @@ impl Drop for Sim {
 /// plane and serves the API.
 pub async fn start(opts: SimOptions) -> anyhow::Result<Sim> {
     let store = Store::new(opts.config.watch_window);
-    let ctx = Arc::new(Ctx {
-        recorder: Recorder::new(store.clone()),
-        store,
-        config: Arc::new(opts.config),
-    });
+    let ctx = Arc::new(Ctx::new(store, opts.config));
     scenario::load(&ctx.store, &opts.scenario)?;
     manifests::load_paths(&ctx.store, &opts.manifests)?;
 

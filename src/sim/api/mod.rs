@@ -407,7 +407,6 @@ mod tests {
     mod served {
         use super::*;
         use crate::sim::config::{AuthMode, SimConfig};
-        use crate::sim::events::Recorder;
         use crate::sim::store::Store;
         use axum::body::Body;
         use serde_json::{Value, json};
@@ -429,14 +428,13 @@ mod tests {
                     )
                     .unwrap();
             }
-            Arc::new(Ctx {
-                recorder: Recorder::new(store.clone()),
+            Arc::new(Ctx::new(
                 store,
-                config: Arc::new(SimConfig {
+                SimConfig {
                     auth,
                     ..SimConfig::default()
-                }),
-            })
+                },
+            ))
         }
 
         async fn call(
@@ -571,11 +569,7 @@ mod tests {
                     )
                     .unwrap();
             }
-            let ctx = Arc::new(Ctx {
-                recorder: Recorder::new(store.clone()),
-                store,
-                config: Arc::new(SimConfig::default()),
-            });
+            let ctx = Arc::new(Ctx::new(store, SimConfig::default()));
             let req = axum::http::Request::builder()
                 .uri("/api/v1/configmaps?watch=true&resourceVersion=1")
                 .body(Body::empty())

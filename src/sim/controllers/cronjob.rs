@@ -742,7 +742,6 @@ fn cleanup_finished_jobs(ctx: &Ctx, cj: &Value, status: &mut Value, jobs: &[Valu
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn t(s: &str) -> DateTime<Utc> {
@@ -754,11 +753,7 @@ mod tests {
         store
             .create(&resources::NAMESPACES, json!({"metadata": {"name": "ops"}}))
             .unwrap();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn cronjob(ctx: &Ctx, spec: Value) -> Value {

@@ -72,11 +72,11 @@ impl Controller for DaemonSetController {
         let hash = current_revision(ctx, &ds);
         let nodes = ctx.store.list(&resources::NODES, None);
         let places = placements(&ds, &nodes);
-        let pods = claim_pods(ctx, &ds);
+        let pods = wu::claim_pods(ctx, &ds);
         if !wu::is_terminating(&ds) {
             manage(ctx, &ds, &hash, &nodes, &places, &pods);
         }
-        let pods = claim_pods(ctx, &ds);
+        let pods = wu::claim_pods(ctx, &ds);
         let now = Utc::now();
         let min_ready = wu::int_field(&ds["spec"]["minReadySeconds"], 0);
         let status = compute_status(&ds, &hash, &nodes, &places, &pods, min_ready, now);
@@ -177,43 +177,6 @@ fn current_revision(ctx: &Ctx, ds: &Value) -> String {
     // A concurrent reconcile may have created it first; either way it exists.
     let _ = ctx.store.create(&resources::CONTROLLER_REVISIONS, revision);
     hash
-}
-
-/// The pods this DaemonSet controls, adopting matching orphans and
-/// releasing pods that stopped matching, as kube's `ClaimPods` does.
-fn claim_pods(ctx: &Ctx, ds: &Value) -> Vec<Obj> {
-    let uid = meta_str(ds, "uid");
-    let ns = meta_str(ds, "namespace");
-    let selector = wu::workload_selector(ds);
-    let mut out = Vec::new();
-    for pod in ctx.store.list(&resources::PODS, Some(ns)) {
-        let matches = selector
-            .as_ref()
-            .is_some_and(|s| s.matches(wu::labels(&pod)));
-        if wu::is_controlled_by(&pod, uid) {
-            if matches || wu::is_terminating(&pod) {
-                out.push(pod);
-                continue;
-            }
-            let _ = ctx
-                .store
-                .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
-                    wu::remove_owner_ref(p, uid)
-                });
-        } else if matches
-            && wu::controller_ref(&pod).is_none()
-            && !wu::is_terminating(&pod)
-            && !wu::is_terminating(ds)
-            && let Ok(Some(adopted)) =
-                ctx.store
-                    .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
-                        wu::set_controller_ref(p, ds)
-                    })
-        {
-            out.push(adopted);
-        }
-    }
-    out
 }
 
 /// The tolerations kube's `AddOrUpdateDaemonPodTolerations` gives every
@@ -723,7 +686,6 @@ fn compute_status(
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::{Store, fmt_time};
 
     fn ctx() -> Ctx {
@@ -733,11 +695,7 @@ mod tests {
                 .create(&resources::NAMESPACES, json!({"metadata": {"name": ns}}))
                 .unwrap();
         }
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn node(ctx: &Ctx, name: &str, labels: Value, taints: Value) {

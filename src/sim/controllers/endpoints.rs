@@ -425,7 +425,6 @@ impl Controller for EndpointsController {
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx() -> Ctx {
@@ -442,11 +441,7 @@ mod tests {
                 json!({"metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "zone-a"}}}),
             )
             .ok();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn pod(ctx: &Ctx, name: &str, ip: &str, ready: bool, labels: Value) {

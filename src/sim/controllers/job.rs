@@ -907,7 +907,6 @@ impl Controller for TtlAfterFinished {
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx() -> Ctx {
@@ -918,11 +917,7 @@ mod tests {
                 json!({"metadata": {"name": "default"}}),
             )
             .unwrap();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn job(ctx: &Ctx, spec: Value) -> Value {

@@ -1235,7 +1235,6 @@ impl Controller for Kubelet {
 mod tests {
     use super::*;
     use crate::sim::config::{Delays, SimConfig};
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx_with(delays: Delays) -> Ctx {
@@ -1253,14 +1252,13 @@ mod tests {
                                   "addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]}}),
             )
             .ok();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
+        Ctx::new(
             store,
-            config: Arc::new(SimConfig {
+            SimConfig {
                 delays,
                 ..SimConfig::default()
-            }),
-        }
+            },
+        )
     }
 
     fn ms(n: u64) -> Duration {

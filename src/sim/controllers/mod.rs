@@ -39,6 +39,16 @@ pub struct Ctx {
     pub recorder: Recorder,
 }
 
+impl Ctx {
+    pub fn new(store: Arc<Store>, config: SimConfig) -> Ctx {
+        Ctx {
+            recorder: Recorder::new(store.clone()),
+            store,
+            config: Arc::new(config),
+        }
+    }
+}
+
 pub trait Controller: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 

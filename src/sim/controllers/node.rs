@@ -235,16 +235,11 @@ mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
     use crate::sim::controllers::scheduler::node_is_ready;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx() -> Ctx {
         let store = Store::new(1000);
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn taints(ctx: &Ctx) -> Vec<String> {

@@ -395,7 +395,6 @@ impl Controller for DisruptionController {
 mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     fn ctx() -> Ctx {
@@ -406,11 +405,7 @@ mod tests {
                 json!({"metadata": {"name": "demo"}}),
             )
             .ok();
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     fn rs_pod(ctx: &Ctx, name: &str, ready: bool) {

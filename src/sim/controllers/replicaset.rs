@@ -71,7 +71,7 @@ impl Controller for ReplicaSetController {
 
     fn reconcile(&self, ctx: &Ctx, key: &ObjKey) -> Option<Duration> {
         let rs = ctx.store.get(&resources::REPLICASETS, &key.0, &key.1)?;
-        let pods = claim_pods(ctx, &rs);
+        let pods = wu::claim_pods(ctx, &rs);
         let desired = wu::int_field(&rs["spec"]["replicas"], 1).max(0);
         let active: Vec<&Value> = pods
             .iter()
@@ -92,7 +92,11 @@ impl Controller for ReplicaSetController {
                 changed = true;
             }
         }
-        let pods = if changed { claim_pods(ctx, &rs) } else { pods };
+        let pods = if changed {
+            wu::claim_pods(ctx, &rs)
+        } else {
+            pods
+        };
         let now = Utc::now();
         let min_ready = wu::int_field(&rs["spec"]["minReadySeconds"], 0);
         let status = compute_status(&rs, &pods, min_ready, now);
@@ -108,43 +112,6 @@ impl Controller for ReplicaSetController {
             .filter_map(|p| wu::until_available(p, min_ready, now))
             .min()
     }
-}
-
-/// The pods this ReplicaSet controls after adoption and release, as kube's
-/// `ClaimPods` does.
-fn claim_pods(ctx: &Ctx, rs: &Value) -> Vec<Obj> {
-    let uid = meta_str(rs, "uid");
-    let ns = meta_str(rs, "namespace");
-    let selector = wu::workload_selector(rs);
-    let mut out = Vec::new();
-    for pod in ctx.store.list(&resources::PODS, Some(ns)) {
-        let matches = selector
-            .as_ref()
-            .is_some_and(|s| s.matches(wu::labels(&pod)));
-        if wu::is_controlled_by(&pod, uid) {
-            if matches || wu::is_terminating(&pod) {
-                out.push(pod);
-                continue;
-            }
-            let _ = ctx
-                .store
-                .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
-                    wu::remove_owner_ref(p, uid)
-                });
-        } else if matches
-            && wu::controller_ref(&pod).is_none()
-            && !wu::is_terminating(&pod)
-            && !wu::is_terminating(rs)
-            && let Ok(Some(adopted)) =
-                ctx.store
-                    .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
-                        wu::set_controller_ref(p, rs)
-                    })
-        {
-            out.push(adopted);
-        }
-    }
-    out
 }
 
 fn create_pods(ctx: &Ctx, rs: &Value, count: i64) {
@@ -283,16 +250,11 @@ fn compute_status(rs: &Value, pods: &[Obj], min_ready: i64, now: DateTime<Utc>) 
 pub(crate) mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::{Store, fmt_time};
 
     pub(crate) fn ctx() -> Ctx {
         let store = Store::new(1000);
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     pub(crate) fn ns(ctx: &Ctx, name: &str) {

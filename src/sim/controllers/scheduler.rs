@@ -622,7 +622,6 @@ impl Controller for Scheduler {
 pub(crate) mod tests {
     use super::*;
     use crate::sim::config::{Delays, SimConfig};
-    use crate::sim::events::Recorder;
     use crate::sim::store::Store;
 
     pub(crate) fn test_ctx() -> Ctx {
@@ -639,11 +638,7 @@ pub(crate) mod tests {
                 .create(&resources::NAMESPACES, json!({"metadata": {"name": ns}}))
                 .ok();
         }
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(config),
-        }
+        Ctx::new(store, config)
     }
 
     fn node(ctx: &Ctx, name: &str, cpu: &str) {

@@ -7,8 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::Ctx;
+use crate::sim::resources;
 use crate::sim::selector::LabelSelector;
-use crate::sim::store::{meta_str, parse_time};
+use crate::sim::store::{Obj, meta_str, parse_time};
 
 /// The label the deployment controller adds to tell its ReplicaSets apart.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
@@ -302,6 +304,42 @@ pub fn set_annotation(obj: &mut Value, key: &str, value: &str) {
         *ann = json!({});
     }
     ann[key] = json!(value);
+}
+
+/// The pods a ReplicaSet or DaemonSet controls after adopting orphans that
+/// match its selector and releasing its pods that no longer do, as kube's
+/// `ClaimPods` does.
+pub fn claim_pods(ctx: &Ctx, owner: &Value) -> Vec<Obj> {
+    let uid = meta_str(owner, "uid");
+    let ns = meta_str(owner, "namespace");
+    let selector = workload_selector(owner);
+    let mut out = Vec::new();
+    for pod in ctx.store.list(&resources::PODS, Some(ns)) {
+        let matches = selector.as_ref().is_some_and(|s| s.matches(labels(&pod)));
+        if is_controlled_by(&pod, uid) {
+            if matches || is_terminating(&pod) {
+                out.push(pod);
+                continue;
+            }
+            let _ = ctx
+                .store
+                .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
+                    remove_owner_ref(p, uid)
+                });
+        } else if matches
+            && controller_ref(&pod).is_none()
+            && !is_terminating(&pod)
+            && !is_terminating(owner)
+            && let Ok(Some(adopted)) =
+                ctx.store
+                    .modify(&resources::PODS, ns, meta_str(&pod, "name"), |p| {
+                        set_controller_ref(p, owner)
+                    })
+        {
+            out.push(adopted);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -429,11 +429,9 @@ pub fn oom_at(ctx: &Ctx, pod: &Value, now: DateTime<Utc>) -> Option<(String, Dat
 pub(crate) mod tests {
     use super::*;
     use crate::sim::config::SimConfig;
-    use crate::sim::events::Recorder;
     use crate::sim::store::{Store, fmt_time};
     use chrono::TimeZone;
     use serde_json::json;
-    use std::sync::Arc;
 
     pub fn ctx() -> Ctx {
         let ctx = bare_ctx();
@@ -448,11 +446,7 @@ pub(crate) mod tests {
 
     pub fn bare_ctx() -> Ctx {
         let store = Store::new(10_000);
-        Ctx {
-            recorder: Recorder::new(store.clone()),
-            store,
-            config: Arc::new(SimConfig::default()),
-        }
+        Ctx::new(store, SimConfig::default())
     }
 
     pub fn t0() -> DateTime<Utc> {
