@@ -132,6 +132,32 @@ impl Executor {
         }
     }
 
+    /// Records an action the console refused before building a command,
+    /// because the context is read-only; returns a problem writing the log.
+    pub async fn record_readonly_refusal(
+        &self,
+        namespace: &str,
+        object: &str,
+        action: &str,
+    ) -> Option<String> {
+        let record = Record {
+            time: chrono::Utc::now(),
+            user: self.user.clone(),
+            context: self.context.clone(),
+            namespace: namespace.to_string(),
+            object: object.to_string(),
+            action: action.to_string(),
+            parameters: serde_json::Value::Null,
+            before: String::new(),
+            after: String::new(),
+            result: AuditResult::Refused {
+                reason: "read-only".into(),
+            },
+            duration_ms: 0,
+        };
+        self.write_audit(record).await
+    }
+
     async fn write_audit(&self, record: Record) -> Option<String> {
         let log = self.audit.clone();
         let path = log.path().display().to_string();

@@ -1,11 +1,15 @@
 //! The terminal console.
 
+pub mod act;
 pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod config_file;
+pub mod dialog;
 pub mod filter;
 pub mod input;
+pub mod panels;
+pub mod rollout;
 pub mod run;
 pub mod state;
 #[cfg(test)]

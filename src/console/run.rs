@@ -12,7 +12,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::ControllerRevision;
 use kube::Client;
+use kube::api::{Api, ListParams};
 use tokio::sync::Notify;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -30,6 +32,10 @@ use super::state::{AppState, Health, Prompt};
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
 use super::{view_model, widgets};
+use crate::actions::{
+    AuditLog, Command as ActionCommand, Confirmed, Executor, Rbac, WorkloadRef, kubeconfig_user,
+    plan,
+};
 
 /// Where `:ctx` finds other contexts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +90,9 @@ impl Drop for TerminalGuard {
 /// the channels goes anything they had queued for the old context.
 struct Connection {
     cache: Cache,
+    /// What actions go through: RBAC checks and the executor, both for
+    /// this connection's context and credentials.
+    actions: Actions,
     watch_rx: UnboundedReceiver<WatchMsg>,
     metrics_rx: UnboundedReceiver<PodMetrics>,
     /// False once the sampler has stopped (no metrics API).
@@ -93,7 +102,7 @@ struct Connection {
 }
 
 impl Connection {
-    fn start(client: &Client, namespace: Option<&str>) -> Connection {
+    fn start(client: &Client, namespace: Option<&str>, actions: Actions) -> Connection {
         let (cache, writers) = cluster::cache::new();
         let (tx, watch_rx) = mpsc::unbounded_channel();
         let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
@@ -102,6 +111,7 @@ impl Connection {
         tasks.push(metrics::spawn_sampler(client, namespace, metrics_tx));
         Connection {
             cache,
+            actions,
             watch_rx,
             metrics_rx,
             sampling: true,
@@ -119,12 +129,122 @@ impl Drop for Connection {
     }
 }
 
+/// The action core for one context: planning reads through `client`,
+/// RBAC answers are cached in `rbac`, and only `executor` changes anything.
+#[derive(Clone)]
+struct Actions {
+    client: Client,
+    context: String,
+    config: Arc<Config>,
+    rbac: Arc<Rbac>,
+    executor: Arc<Executor>,
+}
+
+impl Actions {
+    fn new(
+        client: &Client,
+        context: &str,
+        user: &str,
+        readonly: bool,
+        config: Arc<Config>,
+    ) -> Actions {
+        let audit = AuditLog::discover().unwrap_or_else(|| {
+            let path = std::env::temp_dir().join("kubedeck-audit.jsonl");
+            tracing::warn!("no home folder: the audit log goes to {}", path.display());
+            AuditLog::new(path)
+        });
+        Actions {
+            client: client.clone(),
+            context: context.to_string(),
+            config,
+            rbac: Arc::new(Rbac::new(client.clone(), Rbac::DEFAULT_TTL)),
+            executor: Arc::new(Executor::new(
+                client.clone(),
+                context,
+                user,
+                readonly,
+                audit,
+            )),
+        }
+    }
+
+    /// Plans the command and asks RBAC, at once; answers with `Msg::Planned`.
+    fn plan(&self, id: u64, command: ActionCommand, tx: UnboundedSender<Background>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let (permission, result) = tokio::join!(
+                this.rbac.can(&command),
+                plan(&this.client, &this.context, &this.config, command.clone())
+            );
+            if let Err(e) = &result {
+                tracing::warn!("cannot plan {}: {e}", command.summary());
+            }
+            let _ = tx.send(Background::Msg(Msg::Planned {
+                id,
+                result: result.map_err(|e| e.to_string()),
+                permission,
+            }));
+        });
+    }
+
+    fn execute(&self, confirmed: Confirmed, tx: UnboundedSender<Background>) {
+        let executor = self.executor.clone();
+        tokio::spawn(async move {
+            let command = confirmed.command().clone();
+            tracing::info!("running {}", confirmed.confirmation().kubectl());
+            let result = match executor.execute(confirmed).await {
+                Ok(o) => Ok(match o.audit_error {
+                    Some(a) => format!("{}; but {a}", o.message),
+                    None => o.message,
+                }),
+                Err(e) => {
+                    tracing::warn!("{}: {e}", command.summary());
+                    Err(e.to_string())
+                }
+            };
+            let _ = tx.send(Background::Msg(Msg::Executed { command, result }));
+        });
+    }
+
+    /// Audits a change the console refused because the context is read-only.
+    fn audit_readonly_refusal(&self, namespace: String, object: String, action: String) {
+        let executor = self.executor.clone();
+        tokio::spawn(async move {
+            if let Some(problem) = executor
+                .record_readonly_refusal(&namespace, &object, &action)
+                .await
+            {
+                tracing::warn!("{problem}");
+            }
+        });
+    }
+
+    fn load_revisions(&self, target: WorkloadRef, tx: UnboundedSender<Background>) {
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let api: Api<ControllerRevision> = Api::namespaced(client, &target.namespace);
+            let result = api
+                .list(&ListParams::default())
+                .await
+                .map(|l| {
+                    l.items
+                        .into_iter()
+                        .filter_map(|cr| serde_json::to_value(cr).ok())
+                        .collect()
+                })
+                .map_err(|e| e.to_string());
+            let _ = tx.send(Background::Msg(Msg::Revisions { target, result }));
+        });
+    }
+}
+
 /// What the runtime's own background tasks report.
 enum Background {
     Connected {
         request: u64,
         name: String,
         client: Client,
+        user: String,
     },
     Failed {
         request: u64,
@@ -161,6 +281,24 @@ impl Settings<'_> {
 
     fn readonly(&self, context: &str) -> bool {
         self.opts.readonly || self.config.readonly_for(context)
+    }
+
+    fn actions(&self, client: &Client, context: &str, user: &str) -> Actions {
+        Actions::new(
+            client,
+            context,
+            user,
+            self.readonly(context),
+            Arc::new(self.config.clone()),
+        )
+    }
+}
+
+/// Who the kubeconfig says acts in `context`, for the audit log.
+async fn user_for(context: &str) -> String {
+    match read_kubeconfig().await {
+        Ok(k) => kubeconfig_user(&k, Some(context)),
+        Err(_) => "unknown".to_string(),
     }
 }
 
@@ -202,7 +340,12 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         opts: &opts,
     };
     let namespace = settings.namespace(&opts.context);
-    let mut conn = Connection::start(&client, namespace.as_deref());
+    let user = match opts.contexts {
+        Contexts::Kubeconfig => user_for(&opts.context).await,
+        Contexts::Fixed => "demo".to_string(),
+    };
+    let actions = settings.actions(&client, &opts.context, &user);
+    let mut conn = Connection::start(&client, namespace.as_deref(), actions);
     tracing::info!(
         "watching context {} ({})",
         opts.context,
@@ -311,6 +454,16 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                         )))),
                         Contexts::Kubeconfig => spawn_list_contexts(bg_tx.clone()),
                     },
+                    Effect::Plan { id, command } => conn.actions.plan(id, command, bg_tx.clone()),
+                    Effect::Execute(confirmed) => conn.actions.execute(confirmed, bg_tx.clone()),
+                    Effect::AuditReadonlyRefusal {
+                        namespace,
+                        object,
+                        action,
+                    } => conn.actions.audit_readonly_refusal(namespace, object, action),
+                    Effect::LoadRevisions(target) => {
+                        conn.actions.load_revisions(target, bg_tx.clone());
+                    }
                 }
             }
         }
@@ -330,9 +483,11 @@ fn on_background(
             request,
             name,
             client,
+            user,
         } if request == latest => {
             let namespace = settings.namespace(&name);
-            *conn = Connection::start(&client, namespace.as_deref());
+            let actions = settings.actions(&client, &name, &user);
+            *conn = Connection::start(&client, namespace.as_deref(), actions);
             tracing::info!(
                 "now on context {name} ({})",
                 namespace.as_deref().map_or("all namespaces", |n| n)
@@ -363,14 +518,18 @@ fn spawn_connect(request: u64, name: String, tx: UnboundedSender<Background>) {
             let kubeconfig = read_kubeconfig()
                 .await
                 .context("cannot read the kubeconfig")?;
-            connect(kubeconfig, Some(&name)).await
+            let user = kubeconfig_user(&kubeconfig, Some(&name));
+            connect(kubeconfig, Some(&name))
+                .await
+                .map(|(name, client)| (name, client, user))
         }
         .await;
         let _ = tx.send(match result {
-            Ok((name, client)) => Background::Connected {
+            Ok((name, client, user)) => Background::Connected {
                 request,
                 name,
                 client,
+                user,
             },
             Err(e) => Background::Failed {
                 request,
@@ -409,6 +568,10 @@ fn log_input(state: &AppState, msg: &Msg, keymap: &Keymap) {
     let Msg::Key(key) = msg else {
         return;
     };
+    // Typing in a dialog is not a command; what runs is logged when it runs.
+    if state.dialog.is_some() {
+        return;
+    }
     match &state.prompt {
         Some(Prompt::Command(line)) => {
             if keymap.resolve(Mode::Input, *key) == Some(&Action::Accept) {

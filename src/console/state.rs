@@ -6,10 +6,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::cluster::Kind;
+use super::dialog::Dialog;
 use super::input::action::View;
 use super::theme::Role;
 use super::views::describe::TextPane;
 use super::views::{Query, RowKey};
+use crate::actions::WorkloadRef;
 
 /// One level of the drill-down: a view, what it lists and where the cursor is.
 #[derive(Debug, Clone)]
@@ -27,6 +29,32 @@ pub struct Screen {
     pub filter_text: String,
     /// Describe or YAML text shown instead of the table.
     pub text: Option<TextPane>,
+    /// Rollout progress or revision history shown instead of the table.
+    pub panel: Option<Panel>,
+}
+
+/// A live pane about one workload, computed from the cache at each frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Panel {
+    Rollout {
+        target: WorkloadRef,
+    },
+    History {
+        target: WorkloadRef,
+        /// The revision under the cursor; None: the newest.
+        selected: Option<i64>,
+        /// A StatefulSet's ControllerRevisions, fetched on opening (the
+        /// cache does not hold them); None until they arrive.
+        controller_revisions: Option<Vec<serde_json::Value>>,
+    },
+}
+
+impl Panel {
+    pub fn target(&self) -> &WorkloadRef {
+        match self {
+            Panel::Rollout { target } | Panel::History { target, .. } => target,
+        }
+    }
 }
 
 impl Screen {
@@ -40,7 +68,13 @@ impl Screen {
             offset: 0,
             filter_text: String::new(),
             text: None,
+            panel: None,
         }
+    }
+
+    /// Whether a describe/YAML pane or a panel covers the table.
+    pub fn covered(&self) -> bool {
+        self.text.is_some() || self.panel.is_some()
     }
 
     pub fn selected_key(&self) -> Option<&RowKey> {
@@ -88,6 +122,11 @@ pub struct AppState {
     /// The context a `:ctx` is connecting to; the console stays on the old
     /// one until it succeeds.
     pub switching: Option<String>,
+    /// An action's form or confirm dialog, over everything else.
+    pub dialog: Option<Dialog>,
+    /// Numbers action plans so that an answer for a dialog the user has
+    /// since closed is ignored.
+    pub requests: u64,
     pub quit: bool,
 }
 
@@ -111,6 +150,8 @@ impl AppState {
             page: 20,
             log_pane: false,
             switching: None,
+            dialog: None,
+            requests: 0,
             quit: false,
         }
     }

@@ -403,3 +403,89 @@ fn others() -> Vec<Value> {
     ));
     out
 }
+
+/// A Deployment `demo/web` mid-rollout to an image that cannot be pulled:
+/// revision 1 (web:1.0.0) still runs two ready pods, revision 2
+/// (web:notfound) has one pod in ImagePullBackOff. With an HPA (2–4).
+pub fn rollout_cluster() -> Cache {
+    let (cache, mut writers) = cache::new();
+    let template = |image: &str, hash: &str| {
+        json!({"metadata": {"labels": {"app": "web", "pod-template-hash": hash}},
+               "spec": {"containers": [{"name": "web", "image": image,
+                                        "ports": [{"containerPort": 8080, "name": "http"}]}]}})
+    };
+    let rs = |hash: &str, rev: &str, image: &str, replicas: i32, ready: i32, cause: &str| {
+        let mut m = meta(
+            "demo",
+            &format!("web-{hash}"),
+            if rev == "1" { 7200 } else { 90 },
+        );
+        m["labels"] = json!({"app": "web", "pod-template-hash": hash});
+        m["annotations"] = json!({"deployment.kubernetes.io/revision": rev});
+        if !cause.is_empty() {
+            m["annotations"]["kubernetes.io/change-cause"] = json!(cause);
+        }
+        m["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                                       "uid": "uid-demo-web", "controller": true}]);
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": m,
+               "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web", "pod-template-hash": hash}},
+                        "template": template(image, hash)},
+               "status": {"replicas": replicas, "readyReplicas": ready, "availableReplicas": ready}})
+    };
+    let owned_pod = |name: &str, hash: &str, image: &str, waiting: Option<&str>| {
+        let mut p = pod("demo", name, "web", "sim-node-1", 60, 0, waiting);
+        let ready = if waiting.is_none() { "True" } else { "False" };
+        p["status"]["conditions"] = json!([{"type": "Ready", "status": ready}]);
+        p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "name": format!("web-{hash}"), "uid": format!("uid-demo-web-{hash}"), "controller": true}]);
+        p["spec"]["containers"][0]["image"] = json!(image);
+        p
+    };
+    let mut d = meta("demo", "web", 7200);
+    d["generation"] = json!(2);
+    d["annotations"] = json!({"deployment.kubernetes.io/revision": "2"});
+    let mut dtemplate = template("registry.example/web:notfound", "");
+    dtemplate["metadata"]["labels"] = json!({"app": "web"});
+    for obj in [
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": d,
+               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": dtemplate},
+               "status": {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 1, "readyReplicas": 2,
+                          "availableReplicas": 2, "unavailableReplicas": 1,
+                          "conditions": [{"type": "Progressing", "status": "True", "reason": "ReplicaSetUpdated"}]}}),
+        rs("5d8f7c6b4", "1", "registry.example/web:1.0.0", 2, 2, ""),
+        rs(
+            "7f9b8d5c2",
+            "2",
+            "registry.example/web:notfound",
+            1,
+            0,
+            "image update to notfound",
+        ),
+        owned_pod(
+            "web-5d8f7c6b4-aaaaa",
+            "5d8f7c6b4",
+            "registry.example/web:1.0.0",
+            None,
+        ),
+        owned_pod(
+            "web-5d8f7c6b4-bbbbb",
+            "5d8f7c6b4",
+            "registry.example/web:1.0.0",
+            None,
+        ),
+        owned_pod(
+            "web-7f9b8d5c2-ccccc",
+            "7f9b8d5c2",
+            "registry.example/web:notfound",
+            Some("ImagePullBackOff"),
+        ),
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": meta("demo", "web", 7200),
+               "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}),
+        json!({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("demo", "web", 3600),
+               "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                        "minReplicas": 2, "maxReplicas": 4}}),
+    ] {
+        writers.apply_json(&obj).expect("valid fixture object");
+    }
+    cache
+}

@@ -15,6 +15,7 @@ use super::state::{AppState, Health, Prompt, Screen};
 use super::theme::Role;
 use super::views::describe::{self, TextPane};
 use super::views::{Query, Scope, table_for, table_of};
+use crate::actions::{Command as ActionCommand, Confirmation, Confirmed, Permission, WorkloadRef};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
@@ -39,26 +40,88 @@ pub enum Msg {
     },
     /// The kubeconfig's contexts, for `:ctx` without a name.
     Contexts(Result<Vec<String>, String>),
+    /// The answer to `Effect::Plan`: the confirmation to show (or why there
+    /// is none) and what RBAC says.
+    Planned {
+        id: u64,
+        result: Result<Confirmation, String>,
+        permission: Permission,
+    },
+    /// The answer to `Effect::Execute`: the API's message either way.
+    Executed {
+        command: ActionCommand,
+        result: Result<String, String>,
+    },
+    /// A StatefulSet's ControllerRevisions, for its history panel.
+    Revisions {
+        target: WorkloadRef,
+        result: Result<Vec<serde_json::Value>, String>,
+    },
 }
 
 /// What the runtime does after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Effect {
     Quit,
     /// Reconnect to another kubeconfig context.
     SwitchContext(String),
     /// Read the kubeconfig's context names.
     ListContexts,
+    /// Read the cluster around a command and ask RBAC about it, answering
+    /// with `Msg::Planned`.
+    Plan {
+        id: u64,
+        command: ActionCommand,
+    },
+    /// Run a confirmed command in the executor, answering with `Msg::Executed`.
+    Execute(Confirmed),
+    /// List a StatefulSet's ControllerRevisions, answering with `Msg::Revisions`.
+    LoadRevisions(WorkloadRef),
+    /// Append an action refused because the context is read-only to the audit log.
+    AuditReadonlyRefusal {
+        namespace: String,
+        object: String,
+        action: String,
+    },
 }
 
-#[derive(Debug, Default, PartialEq, Eq)]
+/// A `Confirmed` is neither Clone nor comparable; two effects are equal
+/// when they would run the same confirmation.
+impl PartialEq for Effect {
+    fn eq(&self, other: &Effect) -> bool {
+        match (self, other) {
+            (Effect::Quit, Effect::Quit) | (Effect::ListContexts, Effect::ListContexts) => true,
+            (Effect::SwitchContext(a), Effect::SwitchContext(b)) => a == b,
+            (Effect::Plan { id: a, command: ca }, Effect::Plan { id: b, command: cb }) => {
+                a == b && ca == cb
+            }
+            (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
+            (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
+            (
+                Effect::AuditReadonlyRefusal {
+                    namespace: na,
+                    object: oa,
+                    action: aa,
+                },
+                Effect::AuditReadonlyRefusal {
+                    namespace: nb,
+                    object: ob,
+                    action: ab,
+                },
+            ) => na == nb && oa == ob && aa == ab,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Default, PartialEq)]
 pub struct Outcome {
     pub redraw: bool,
     pub effects: Vec<Effect>,
 }
 
 impl Outcome {
-    fn redraw() -> Outcome {
+    pub(crate) fn redraw() -> Outcome {
         Outcome {
             redraw: true,
             effects: Vec::new(),
@@ -117,6 +180,7 @@ pub fn update(
             fresh.page = state.page;
             fresh.log_pane = state.log_pane;
             fresh.warnings = std::mem::take(&mut state.warnings);
+            fresh.requests = state.requests;
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -160,8 +224,17 @@ pub fn update(
             state.message = Some((e, Role::Warning));
             Outcome::redraw()
         }
+        Msg::Planned {
+            id,
+            result,
+            permission,
+        } => super::act::on_planned(state, id, result, permission),
+        Msg::Executed { command, result } => super::act::on_executed(state, command, result),
+        Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
         Msg::Key(key) => {
-            if state.prompt.is_some() {
+            if state.dialog.is_some() {
+                super::act::on_dialog_key(state, key, keymap)
+            } else if state.prompt.is_some() {
                 on_prompt_key(state, key, cache, keymap, now)
             } else if state.help {
                 match keymap.resolve(Mode::Normal, key) {
@@ -200,6 +273,12 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             return Outcome::redraw();
         }
     }
+    if state.screen().panel.is_some() {
+        return Outcome {
+            redraw: super::act::PANEL_KINDS.contains(&kind),
+            effects: Vec::new(),
+        };
+    }
     // A describe or YAML pane is a snapshot: it does not follow changes.
     let shown = state.screen().text.is_none()
         && table_of(state.screen()).is_some_and(|t| t.depends_on().contains(&kind));
@@ -221,7 +300,7 @@ fn on_metrics(
 ) -> Outcome {
     cache.metrics.set(metrics);
     let screen = state.screen();
-    let shown = screen.text.is_none()
+    let shown = !screen.covered()
         && screen.view == View::Pods
         && !matches!(screen.query.scope, Scope::Pod { .. });
     if shown {
@@ -242,7 +321,7 @@ fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) {
 /// Rebuilds the row list, keeping the cursor on the same object if it is
 /// still listed.
 pub fn refresh(screen: &mut Screen, cache: &Cache, now: DateTime<Utc>, page: usize) {
-    if screen.text.is_some() {
+    if screen.covered() {
         return;
     }
     let Some(table) = table_of(screen) else {
@@ -400,6 +479,11 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             _ => {}
         }
     }
+    if state.screen().panel.is_some()
+        && let Some(out) = super::act::on_panel_action(state, &action, cache)
+    {
+        return out;
+    }
     match action {
         Action::Down => move_cursor(state, 1),
         Action::Up => move_cursor(state, -1),
@@ -469,6 +553,17 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::Enter => enter(state, cache, now),
         Action::Describe => open_text(state, false, cache, now),
         Action::Yaml => open_text(state, true, cache, now),
+        Action::Scale
+        | Action::Restart
+        | Action::SetImage
+        | Action::Rollback
+        | Action::Delete
+        | Action::Kill
+        | Action::Cordon
+        | Action::Uncordon
+        | Action::Trigger
+        | Action::Pause
+        | Action::RolloutStatus => super::act::on_action(state, &action, cache, now),
         other => {
             state.message = Some((
                 format!("{} is not available here yet", other.describe()),

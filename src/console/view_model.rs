@@ -31,10 +31,30 @@ pub struct ScreenVm {
     pub text: Option<TextVm>,
     /// kubedeck's own log under the table.
     pub log: Option<LogVm>,
+    /// Rollout progress or revision history, shown instead of the table.
+    pub panel: Option<PanelVm>,
+    /// An action's form or confirm dialog, over everything.
+    pub dialog: Option<DialogVm>,
     /// When a relative time on screen ("5m", "(30s ago)") will read
     /// differently; the runtime redraws then. None when nothing shown
     /// depends on the clock.
     pub refresh_at: Option<DateTime<Utc>>,
+}
+
+/// A bordered pane of styled lines; everything is formatted here so the
+/// widgets only draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelVm {
+    pub title: String,
+    pub lines: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialogVm {
+    pub title: String,
+    pub lines: Vec<Vec<Cell>>,
+    /// Drawn in the danger colour: RBAC says no, or the action is risky.
+    pub danger: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +93,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     let screen = state.screen();
     let table = table_of(screen);
     let detail = match (table, screen.selected_key()) {
-        (Some(t), Some(k)) if screen.text.is_none() => t.detail(cache, k, now),
+        (Some(t), Some(k)) if !screen.covered() => t.detail(cache, k, now),
         _ => None,
     };
     // A detail pane takes its lines from the table's; the window still
@@ -91,7 +111,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             let end = (offset + page).min(screen.rows.len());
             let keys = &screen.rows[offset.min(end)..end];
             let rows: Vec<Vec<Cell>> = keys.iter().filter_map(|k| t.cells(cache, k, now)).collect();
-            if screen.text.is_none() && !keys.is_empty() {
+            if !screen.covered() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
                     let rows: Vec<_> = keys.iter().map(|k| t.cells(cache, k, at)).collect();
@@ -123,6 +143,12 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             flex: 0,
         },
     };
+    // A history lists ages.
+    if let Some(p @ super::state::Panel::History { .. }) = &screen.panel {
+        refresh_at = Some(next_change(now, |at| {
+            super::panels::panel(p, cache, keymap, at)
+        }));
+    }
     let text = screen.text.as_ref().map(|pane| {
         let shown = state.page + 1;
         let end = (pane.scroll + shown).min(pane.lines.len());
@@ -183,6 +209,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             },
             height: log_pane_height(state.height),
         }),
+        panel: screen
+            .panel
+            .as_ref()
+            .map(|p| super::panels::panel(p, cache, keymap, now)),
+        dialog: state
+            .dialog
+            .as_ref()
+            .map(|d| super::panels::dialog(d, keymap)),
         refresh_at,
     }
 }
@@ -222,7 +256,7 @@ pub fn next_change<T: PartialEq>(
     at(same)
 }
 
-fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
+pub fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
     keymap
         .bindings(Mode::Normal)
         .into_iter()

@@ -54,6 +54,10 @@ pub enum Action {
     Cordon,
     Uncordon,
     Trigger,
+    /// Pause or resume a Deployment's rollout; suspend or resume a CronJob.
+    Pause,
+    /// Show the selected workload's rollout progress.
+    RolloutStatus,
     ToggleLogPane,
     Goto(View),
     /// Confirm a dialog.
@@ -93,6 +97,8 @@ impl Action {
             Action::Cordon => "cordon node",
             Action::Uncordon => "uncordon node",
             Action::Trigger => "run a CronJob now",
+            Action::Pause => "pause/resume a rollout, suspend/resume a CronJob",
+            Action::RolloutStatus => "rollout progress",
             Action::ToggleLogPane => "show or hide kubedeck's own log",
             Action::Accept => "confirm",
             Action::NextField => "next field",

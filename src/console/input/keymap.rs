@@ -401,6 +401,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_adds_two_keys() {
+        let (dir, _) = fixtures("valid");
+        let (km, errs) = load_path(&dir.join("readme-example.toml"));
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("x")), Some(&Action::Describe));
+        assert_eq!(km.resolve(Mode::Normal, key("d")), Some(&Action::Describe));
+        assert_eq!(
+            km.resolve(Mode::Normal, key("6")),
+            Some(&Action::Goto(View::Nodes))
+        );
+    }
+
+    #[test]
     fn a_fixture_without_extends_lies_over_the_default() {
         let (dir, _) = fixtures("valid");
         let (km, errs) = load_path(&dir.join("standalone.toml"));

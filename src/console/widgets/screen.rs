@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use crate::console::theme::{Role, Theme};
-use crate::console::view_model::{DETAIL_MAX, LogVm, ScreenVm, TableVm, TextVm};
+use crate::console::view_model::{DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm};
 use crate::console::views::Cell;
 
 pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
@@ -29,7 +29,9 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         }
         None => body,
     };
-    if let Some(text) = &vm.text {
+    if let Some(panel) = &vm.panel {
+        draw_panel(frame, body, panel, theme);
+    } else if let Some(text) = &vm.text {
         draw_text(frame, body, text, theme);
     } else if let Some(detail) = &vm.detail {
         let height = (detail.len() + 2).min(DETAIL_MAX) as u16;
@@ -49,6 +51,83 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     } else if !vm.warnings.is_empty() {
         draw_warnings(frame, body, &vm.warnings, theme);
     }
+    if let Some(dialog) = &vm.dialog {
+        draw_dialog(frame, body, dialog, theme);
+    }
+}
+
+fn styled_lines<'a>(lines: &'a [Vec<Cell>], theme: &Theme) -> Vec<Line<'a>> {
+    lines
+        .iter()
+        .map(|cells| {
+            Line::from(
+                cells
+                    .iter()
+                    .map(|c| Span::styled(c.text.as_str(), theme.style(c.role)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
+fn draw_panel(frame: &mut Frame, area: Rect, panel: &PanelVm, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(styled_lines(&panel.lines, theme)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", panel.title),
+                    theme.style(Role::Title),
+                )),
+        ),
+        area,
+    );
+}
+
+/// A dialog centred over the body, as wide as its longest line allows,
+/// wrapping what does not fit.
+fn draw_dialog(frame: &mut Frame, area: Rect, dialog: &DialogVm, theme: &Theme) {
+    let widest = dialog
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|c| c.text.chars().count()).sum::<usize>())
+        .chain(std::iter::once(dialog.title.chars().count() + 2))
+        .max()
+        .unwrap_or(0);
+    let width = (widest as u16 + 4).clamp(40, area.width.saturating_sub(4).max(40));
+    let inner = width.saturating_sub(2).max(1) as usize;
+    // Wrapped height: each line takes ceil(len / inner) rows, at least one.
+    let height: usize = dialog
+        .lines
+        .iter()
+        .map(|l| {
+            let len: usize = l.iter().map(|c| c.text.chars().count()).sum();
+            len.div_ceil(inner).max(1)
+        })
+        .sum();
+    let rect = overlay(area, width, height as u16 + 2);
+    let border = if dialog.danger {
+        Role::Danger
+    } else {
+        Role::DialogBorder
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(styled_lines(&dialog.lines, theme))
+            .wrap(Wrap { trim: false })
+            .style(theme.style(Role::Dialog))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.style(border))
+                    .title(Span::styled(
+                        format!(" {} ", dialog.title),
+                        theme.style(Role::Title).add_modifier(Modifier::BOLD),
+                    )),
+            ),
+        rect,
+    );
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {

@@ -41,6 +41,100 @@ impl Console {
         }
     }
 
+    /// The rollout cluster (demo/web stuck on an image that cannot be
+    /// pulled) in `context`, on the workloads view.
+    fn rollout(context: &str) -> Console {
+        let cache = crate::console::test_support::rollout_cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new(context, None, false);
+        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        let mut c = Console {
+            state,
+            cache,
+            keymap,
+        };
+        c.keys(&["2"]);
+        c
+    }
+
+    /// Presses `key`, and answers the plan it asks for as the runtime
+    /// would: consequences from plan.rs over the cached objects.
+    fn planned(&mut self, key: &str) -> &mut Console {
+        use crate::actions::plan::{Snapshot, consequences};
+        use crate::actions::{Confirmation, Permission};
+        use crate::console::update::Effect;
+        use crate::console::views::as_json;
+        let out = update(
+            &mut self.state,
+            Msg::Key(key.parse().expect("test key parses")),
+            &self.cache,
+            &self.keymap,
+            now(),
+        );
+        let Some(Effect::Plan { id, command }) = out.effects.into_iter().next() else {
+            panic!("{key} asks for no plan");
+        };
+        let c = &self.cache;
+        let name = command.object_name().to_string();
+        let target = match command {
+            crate::actions::Command::DeletePod { .. }
+            | crate::actions::Command::EvictPod { .. } => c
+                .pods
+                .state()
+                .iter()
+                .find(|p| p.metadata.name.as_deref() == Some(name.as_str()))
+                .and_then(|p| as_json(p.as_ref())),
+            _ => c
+                .deployments
+                .state()
+                .iter()
+                .find(|d| d.metadata.name.as_deref() == Some(name.as_str()))
+                .and_then(|d| as_json(d.as_ref())),
+        }
+        .unwrap_or_default();
+        let snap = Snapshot {
+            target,
+            pods: c
+                .pods
+                .state()
+                .iter()
+                .filter_map(|p| as_json(p.as_ref()))
+                .collect(),
+            services: c
+                .services
+                .state()
+                .iter()
+                .filter_map(|s| as_json(s.as_ref()))
+                .collect(),
+            hpas: c
+                .hpas
+                .state()
+                .iter()
+                .filter_map(|h| as_json(h.as_ref()))
+                .collect(),
+            ..Snapshot::default()
+        };
+        let consequences = consequences(&command, &snap);
+        let confirmation = Confirmation::new(
+            command,
+            &self.state.context,
+            &crate::console::config::Config::default(),
+            consequences,
+        );
+        update(
+            &mut self.state,
+            Msg::Planned {
+                id,
+                result: Ok(confirmation),
+                permission: Permission::Allowed,
+            },
+            &self.cache,
+            &self.keymap,
+            now(),
+        );
+        self
+    }
+
     fn keys(&mut self, keys: &[&str]) -> &mut Console {
         for k in keys {
             let key = k.parse().expect("test key parses");
@@ -200,4 +294,56 @@ fn the_log_pane_sits_under_a_shorter_table() {
         lines.iter().any(|l| l.contains("web-7d4b9c8f6d-x2x4k")),
         "the table still lists the pods"
     );
+}
+
+#[test]
+fn scale_form_and_confirm_under_an_hpa() {
+    let mut c = Console::rollout("kind-dev");
+    insta::assert_snapshot!("scale_form_hpa", text(&c.keys(&["s"]).draw()));
+    c.keys(&["backspace", "0"]);
+    let buf = c.planned("enter").draw();
+    insta::assert_snapshot!("confirm_scale_hpa", text(&buf));
+    assert_eq!(fg_of(&buf, "2 of 2 ready pods will be killed"), text_fg());
+}
+
+#[test]
+fn confirm_delete_with_consequences() {
+    let mut c = Console::rollout("kind-dev");
+    c.command("pods");
+    let buf = c.keys(&["ctrl-d", "tab", "3", "0"]).planned("enter").draw();
+    insta::assert_snapshot!("confirm_delete", text(&buf));
+}
+
+#[test]
+fn confirm_in_a_protected_context_asks_for_the_name() {
+    let mut c = Console::rollout("gke_prod-eu");
+    c.command("pods");
+    let buf = c.planned("ctrl-k").keys(&["w", "e", "b", "enter"]).draw();
+    insta::assert_snapshot!("confirm_protected", text(&buf));
+    assert_eq!(fg_of(&buf, "typed \"web\""), danger());
+}
+
+#[test]
+fn revision_history_with_the_template_diff() {
+    let buf = Console::rollout("kind-dev").keys(&["u"]).draw();
+    insta::assert_snapshot!("history", text(&buf));
+    assert_eq!(
+        fg_of(&buf, "-   - image: registry.example/web:notfound"),
+        danger()
+    );
+}
+
+#[test]
+fn rollout_progress_stalled_with_its_reason() {
+    let buf = Console::rollout("kind-dev").keys(&["R"]).draw();
+    insta::assert_snapshot!("rollout_stalled", text(&buf));
+    assert_eq!(fg_of(&buf, "STALLED: ImagePullBackOff"), danger());
+}
+
+fn text_fg() -> ratatui::style::Color {
+    let (theme, _) = Theme::load(None, None, false);
+    theme
+        .style(Role::Text)
+        .fg
+        .unwrap_or(ratatui::style::Color::Reset)
 }
