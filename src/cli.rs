@@ -27,6 +27,16 @@ pub enum Command {
     /// Print the audit log of the actions taken (or refused) with kubedeck;
     /// `--namespace` keeps one namespace's records.
     Audit(AuditArgs),
+    /// Recovery tests: kill pods and measure, from the watch streams, how
+    /// the workload recovers.
+    #[command(subcommand)]
+    Chaos(crate::commands::chaos::ChaosCommand),
+    /// Database backup CronJobs: freshness, and running one now.
+    #[command(subcommand)]
+    Backup(crate::commands::backup::BackupCommand),
+    /// Runbooks: run one step by step, check files, list them.
+    #[command(subcommand)]
+    Runbook(crate::commands::runbook::RunbookCommand),
 }
 
 /// How the console connects and looks; used without a subcommand.

@@ -5,4 +5,8 @@ pub mod actions;
 pub mod cli;
 pub mod commands;
 pub mod console;
+pub mod logs;
+pub mod metrics;
+pub mod ops;
+pub mod runbooks;
 pub mod sim;

@@ -19,6 +19,27 @@ async fn main() -> std::process::ExitCode {
         Some(cli::Command::Audit(args)) => {
             commands::audit::run(&args, cli.console.namespace.as_deref())
         }
+        Some(cli::Command::Chaos(chaos)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::chaos::run(chaos, cli.console).await
+        }
+        Some(cli::Command::Backup(backup)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::backup::run(backup, cli.console).await
+        }
+        Some(cli::Command::Runbook(runbook)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::runbook::run(runbook, cli.console).await
+        }
         Some(cli::Command::Demo(demo)) => {
             console_logging();
             commands::demo::run(demo, cli.console).await

@@ -1,6 +1,9 @@
 //! One module per subcommand: each turns parsed arguments into a run.
 
 pub mod audit;
+pub mod backup;
+pub mod chaos;
 pub mod console;
 pub mod demo;
+pub mod runbook;
 pub mod sim;

@@ -344,8 +344,10 @@ mod tests {
         (dir, files)
     }
 
+    /// Loads a fixture by path, with its folder as the user keymap folder so
+    /// that `extends` can name a sibling file.
     fn load_path(path: &Path) -> (Keymap, Vec<ConfigError>) {
-        Keymap::load(path.to_str(), None)
+        Keymap::load(path.to_str(), path.parent())
     }
 
     #[test]
