@@ -340,13 +340,25 @@ fn the_viewer_sees_actions_unavailable_and_read_only_refuses_them() {
         !screen.contains("Scale deployment/web"),
         "no dialog opens:\n{screen}"
     );
-    let audit = std::fs::read_to_string(home.join("data/kubedeck/audit.jsonl"))
-        .expect("the forced attempt was audited");
-    let results: Vec<Value> = audit
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .map(|r| r["result"].clone())
-        .collect();
-    assert_eq!(results.len(), 1, "{audit}");
-    assert!(results[0].to_string().contains("denied"), "{audit}");
+    // The forced attempt is audited as denied, the read-only refusal as
+    // refused (written in the background: wait for it).
+    let path = home.join("data/kubedeck/audit.jsonl");
+    let deadline = std::time::Instant::now() + long;
+    let records: Vec<Value> = loop {
+        let audit = std::fs::read_to_string(&path).unwrap_or_default();
+        let records: Vec<Value> = audit
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .collect();
+        if records.len() >= 2 || std::time::Instant::now() > deadline {
+            break records;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(records[0]["result"]["status"], "denied", "{records:?}");
+    assert_eq!(records[1]["result"]["status"], "refused", "{records:?}");
+    assert_eq!(records[1]["result"]["reason"], "read-only", "{records:?}");
+    assert_eq!(records[1]["object"], "deployment/web", "{records:?}");
+    assert_eq!(records[1]["action"], "scale", "{records:?}");
 }
