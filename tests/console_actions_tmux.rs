@@ -3,109 +3,20 @@
 //! rollout stall with its reason, roll back to the previous revision from
 //! the history, and see every pod Ready on the old image again.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::tmux::{self, BIN, Sim, Tmux};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_kubedeck");
 const KUBECTL: &str = "/usr/bin/kubectl";
 const OLD_IMAGE: &str = "registry.example/web:1.0.0";
 const BAD_IMAGE: &str = "registry.example/web:notfound";
 
-/// The simulator process; killed however the test ends.
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A tmux server on a socket of its own, killed however the test ends.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "t", k]);
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", "t", "-l", text]);
-    }
-
-    /// Polls the screen until `ok` holds, or fails with the last screen.
-    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
 fn start_sim(dir: &Path, extra: &[&str]) -> (Sim, PathBuf) {
-    let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(BIN)
-        .args(["sim", "--scenario", "minimal", "--kubeconfig-out"])
-        .arg(&kubeconfig)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kubedeck sim starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let sim = Sim(child);
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("kubeconfig:") => break,
-            Some(Ok(_)) => {}
-            _ => panic!("kubedeck sim exited before serving"),
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (sim, kubeconfig)
+    tmux::start_sim(dir, extra)
 }
 
 /// The demo namespace's live pods: (name, image, ready).
@@ -149,14 +60,6 @@ fn pods(kubeconfig: &Path, cache: &Path) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-fn require_tmux() {
-    let version = Command::new("tmux").arg("-V").output();
-    assert!(
-        version.is_ok_and(|o| o.status.success()),
-        "this test needs tmux on PATH (apt-get install tmux)"
-    );
-}
-
 /// Starts the console in a 160x45 tmux session with `args`, in a home of
 /// its own so that no user config leaks in and the audit log lands in
 /// `home/data`.
@@ -197,7 +100,7 @@ fn select_web(tmux: &Tmux, timeout: Duration) {
 
 #[test]
 fn set_a_bad_image_see_the_stall_and_roll_back_by_keys() {
-    require_tmux();
+    tmux::require_tmux();
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kubeconfig) = start_sim(dir.path(), &[]);
     let kubectl_cache = dir.path().join("kubectl-cache");
@@ -291,7 +194,7 @@ fn set_a_bad_image_see_the_stall_and_roll_back_by_keys() {
 
 #[test]
 fn the_viewer_sees_actions_unavailable_and_read_only_refuses_them() {
-    require_tmux();
+    tmux::require_tmux();
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kubeconfig) = start_sim(dir.path(), &["--auth", "tokens"]);
     let long = Duration::from_secs(30);

@@ -1,12 +1,13 @@
 //! End to end: the real binary in tmux against a simulated cluster started
 //! with `kubedeck sim`, driven by keys and changed by the real kubectl.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_kubedeck");
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::tmux::{self, BIN, Sim, Tmux};
 const KUBECTL: &str = "/usr/bin/kubectl";
 
 const HPA: &str = "\
@@ -24,114 +25,11 @@ spec:
       resource: {name: cpu, target: {type: Utilization, averageUtilization: 70}}
 ";
 
-/// The simulator process; killed however the test ends.
-struct Sim(Child);
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A tmux server of our own (its own socket), so that the test never
-/// touches the user's sessions; killed however the test ends.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "t", k]);
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", "t", "-l", text]);
-    }
-
-    /// Escape, then a pause: a key right after Esc would read as Alt+key.
-    fn escape(&self) {
-        self.keys(&["Escape"]);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    /// Polls the screen until `ok` holds, or fails with the last screen.
-    fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn alternate_screen(&self) -> bool {
-        self.cmd(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
-}
-
 fn start_sim(dir: &Path) -> (Sim, PathBuf) {
     let manifest = dir.join("hpa.yaml");
     std::fs::write(&manifest, HPA).expect("write the manifest");
-    let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(BIN)
-        .args(["sim", "--scenario", "minimal", "--kubeconfig-out"])
-        .arg(&kubeconfig)
-        .arg("--manifests")
-        .arg(&manifest)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("kubedeck sim starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let sim = Sim(child);
-    // The simulator prints the kubeconfig path once it serves.
-    let mut lines = BufReader::new(stdout).lines();
-    loop {
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("kubeconfig:") => break,
-            Some(Ok(_)) => {}
-            _ => panic!("kubedeck sim exited before serving"),
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (sim, kubeconfig)
+    let manifest = manifest.to_str().expect("utf-8 path").to_string();
+    tmux::start_sim(dir, &["--manifests", &manifest])
 }
 
 /// Web pod names on the pods screen, in screen order.
@@ -148,11 +46,7 @@ fn web_pods(screen: &str) -> Vec<String> {
 
 #[test]
 fn console_lists_filters_follows_changes_and_exits_cleanly() {
-    let version = Command::new("tmux").arg("-V").output();
-    assert!(
-        version.is_ok_and(|o| o.status.success()),
-        "this test needs tmux on PATH (apt-get install tmux)"
-    );
+    tmux::require_tmux();
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kubeconfig) = start_sim(dir.path());
     let tmux = Tmux {
