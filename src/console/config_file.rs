@@ -42,6 +42,59 @@ impl ConfigError {
     }
 }
 
+/// A named layer's text and how to name it in messages.
+pub struct Found {
+    pub file: String,
+    pub text: String,
+}
+
+/// Finds the keymap or theme `name`: a file `<name>.toml` in the user's
+/// folder, else a built-in one, else `name` as a path; otherwise an error
+/// that lists the built-in names and says where user files go.
+pub fn find_named(
+    kind: &str,
+    name: &str,
+    user_dir: Option<&Path>,
+    built_in: &[(&str, &str)],
+) -> Result<Found, ConfigError> {
+    if let Some(dir) = user_dir {
+        let path = dir.join(format!("{name}.toml"));
+        if let Some(text) = read_optional(&path)? {
+            return Ok(Found {
+                file: path.display().to_string(),
+                text,
+            });
+        }
+    }
+    if let Some((_, text)) = built_in.iter().find(|(n, _)| *n == name) {
+        return Ok(Found {
+            file: format!("built-in {kind} \"{name}\""),
+            text: text.to_string(),
+        });
+    }
+    match read_optional(Path::new(name))? {
+        Some(text) => Ok(Found {
+            file: name.to_string(),
+            text,
+        }),
+        None => Err(ConfigError::new(
+            name,
+            None,
+            format!(
+                "no such {kind}: the built-in ones are {}; user {kind}s go in {}",
+                built_in
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                user_dir.map_or(format!("the config folder's {kind}s/"), |d| d
+                    .display()
+                    .to_string())
+            ),
+        )),
+    }
+}
+
 /// Errors from resolving a parent (`extends`): a parent that does not
 /// exist, or a loop, is located at the `extends` line of the file the user
 /// loaded; errors inside an existing parent file keep their own place.

@@ -11,7 +11,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::console::config_file::{ConfigError, at_extends, line_of, read_optional};
+use crate::console::config_file::{ConfigError, at_extends, find_named, line_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -190,38 +190,8 @@ impl Theme {
                 "themes extend each other in a loop",
             )]);
         }
-        if let Some(dir) = user_dir {
-            let path = dir.join(format!("{name}.toml"));
-            match read_optional(&path) {
-                Ok(Some(text)) => {
-                    return self.layer_text(&path.display().to_string(), &text, user_dir, depth);
-                }
-                Ok(None) => {}
-                Err(e) => return Err(vec![e]),
-            }
-        }
-        if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
-            return self.layer_text(&format!("built-in theme \"{name}\""), text, user_dir, depth);
-        }
-        match read_optional(Path::new(name)) {
-            Ok(Some(text)) => self.layer_text(name, &text, user_dir, depth),
-            Ok(None) => Err(vec![ConfigError::new(
-                name,
-                None,
-                format!(
-                    "no such theme: the built-in ones are {}; user themes go in {}",
-                    BUILT_IN
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    user_dir.map_or("the config folder's themes/".to_string(), |d| d
-                        .display()
-                        .to_string())
-                ),
-            )]),
-            Err(e) => Err(vec![e]),
-        }
+        let found = find_named("theme", name, user_dir, BUILT_IN).map_err(|e| vec![e])?;
+        self.layer_text(&found.file, &found.text, user_dir, depth)
     }
 
     fn layer_text(

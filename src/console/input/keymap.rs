@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::action::Action;
 use super::key::Key;
-use crate::console::config_file::{ConfigError, at_extends, line_of, read_optional};
+use crate::console::config_file::{ConfigError, at_extends, find_named, line_of};
 
 /// Where keys are read: tables, dialogs, or a text prompt (`:` and `/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,51 +113,8 @@ impl Keymap {
                 "keymaps extend each other in a loop",
             )]);
         }
-        if let Some(dir) = user_dir {
-            let path = dir.join(format!("{name}.toml"));
-            match read_optional(&path) {
-                Ok(Some(text)) => {
-                    return self.layer_text(
-                        name,
-                        &path.display().to_string(),
-                        &text,
-                        user_dir,
-                        depth,
-                    );
-                }
-                Ok(None) => {}
-                Err(e) => return Err(vec![e]),
-            }
-        }
-        if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| *n == name) {
-            return self.layer_text(
-                name,
-                &format!("built-in keymap \"{name}\""),
-                text,
-                user_dir,
-                depth,
-            );
-        }
-        let path = Path::new(name);
-        match read_optional(path) {
-            Ok(Some(text)) => self.layer_text(name, name, &text, user_dir, depth),
-            Ok(None) => Err(vec![ConfigError::new(
-                name,
-                None,
-                format!(
-                    "no such keymap: the built-in ones are {}; user keymaps go in {}",
-                    BUILT_IN
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    user_dir.map_or("the config folder's keymaps/".to_string(), |d| d
-                        .display()
-                        .to_string())
-                ),
-            )]),
-            Err(e) => Err(vec![e]),
-        }
+        let found = find_named("keymap", name, user_dir, BUILT_IN).map_err(|e| vec![e])?;
+        self.layer_text(name, &found.file, &found.text, user_dir, depth)
     }
 
     /// Applies one file over the keymap built so far, after its parent.
