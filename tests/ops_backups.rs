@@ -11,40 +11,6 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-const POSTGRES: &str = "\
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: postgres
-  namespace: default
-spec:
-  serviceName: postgres
-  replicas: 1
-  selector:
-    matchLabels: {app: postgres}
-  template:
-    metadata:
-      labels: {app: postgres}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:16.4
-        ports:
-        - containerPort: 5432
-          name: postgres
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: postgres
-  namespace: default
-spec:
-  selector: {app: postgres}
-  ports:
-  - port: 5432
-    targetPort: 5432
-";
-
 fn backup_cronjob(name: &str, schedule: &str, suspend: bool, labels: &str) -> String {
     format!(
         "\
@@ -94,7 +60,9 @@ async fn kubedeck(ts: &common::TestSim, args: &[&str]) -> common::Out {
 async fn a_backup_run_succeeds_then_fails_without_the_database() {
     common::require_kubectl();
     let ts = common::start().await;
-    ts.kubectl_stdin(&["apply", "-f", "-"], POSTGRES).await.ok();
+    ts.kubectl_stdin(&["apply", "-f", "-"], common::POSTGRES)
+        .await
+        .ok();
     ts.kubectl_stdin(
         &["apply", "-f", "-"],
         &backup_cronjob("shop-backup", "0 2 * * *", false, ""),

@@ -12,40 +12,6 @@ use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-const POSTGRES: &str = "\
-apiVersion: apps/v1
-kind: StatefulSet
-metadata:
-  name: postgres
-  namespace: default
-spec:
-  serviceName: postgres
-  replicas: 1
-  selector:
-    matchLabels: {app: postgres}
-  template:
-    metadata:
-      labels: {app: postgres}
-    spec:
-      containers:
-      - name: postgres
-        image: postgres:16.4
-        ports:
-        - containerPort: 5432
-          name: postgres
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: postgres
-  namespace: default
-spec:
-  selector: {app: postgres}
-  ports:
-  - port: 5432
-    targetPort: 5432
-";
-
 /// A backup CronJob as the seed documents write them: pg_dump inside
 /// `sh -c`, the file name stamped by `$(date ...)`.
 fn backup_cronjob(name: &str, schedule: &str) -> String {
@@ -110,7 +76,9 @@ async fn wait_job(ts: &TestSim, job: &str, cond: &str) {
 async fn manual_backup_dumps_the_database_and_fails_without_it() {
     common::require_kubectl();
     let ts = common::start().await;
-    ts.kubectl_stdin(&["apply", "-f", "-"], POSTGRES).await.ok();
+    ts.kubectl_stdin(&["apply", "-f", "-"], common::POSTGRES)
+        .await
+        .ok();
     ts.kubectl_stdin(
         &["apply", "-f", "-"],
         &backup_cronjob("shop-backup", "0 2 * * *"),
@@ -252,7 +220,9 @@ async fn manual_backup_dumps_the_database_and_fails_without_it() {
 async fn scheduled_backup_updates_the_cronjob_status() {
     common::require_kubectl();
     let ts = common::start().await;
-    ts.kubectl_stdin(&["apply", "-f", "-"], POSTGRES).await.ok();
+    ts.kubectl_stdin(&["apply", "-f", "-"], common::POSTGRES)
+        .await
+        .ok();
     wait_pods_ready(&ts, "default", "app=postgres", 1, None, WAIT).await;
     ts.kubectl_stdin(
         &["apply", "-f", "-"],

@@ -429,3 +429,39 @@ pub fn columns(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
         })
         .collect()
 }
+
+/// A one-replica PostgreSQL StatefulSet and its Service in `default`: the
+/// database the backup tests dump, or fail to reach when scaled to 0.
+pub const POSTGRES: &str = "\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres
+  namespace: default
+spec:
+  serviceName: postgres
+  replicas: 1
+  selector:
+    matchLabels: {app: postgres}
+  template:
+    metadata:
+      labels: {app: postgres}
+    spec:
+      containers:
+      - name: postgres
+        image: postgres:16.4
+        ports:
+        - containerPort: 5432
+          name: postgres
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: postgres
+  namespace: default
+spec:
+  selector: {app: postgres}
+  ports:
+  - port: 5432
+    targetPort: 5432
+";
