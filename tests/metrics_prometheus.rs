@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::prometheus::Prometheus;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use kube::Api;
@@ -22,75 +21,6 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 /// Prometheus 2.x scrapes a new target only after its discovery delay
 /// (5–7 s), and a rate needs two samples.
 const DEADLINE: Duration = Duration::from_secs(60);
-
-/// A Prometheus scraping `target` every second, killed (and reaped) when
-/// the test ends, pass or panic.
-struct Prometheus {
-    child: Child,
-    url: String,
-    log: std::path::PathBuf,
-}
-
-impl Prometheus {
-    fn start(dir: &Path, target: &str) -> Prometheus {
-        let bin = "/usr/bin/prometheus";
-        assert!(
-            Path::new(bin).exists(),
-            "{bin} is missing: apt-get install prometheus (.ci/run does)"
-        );
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n- job_name: kubedeck-sim\n  \
-                 static_configs:\n  - targets: ['{target}']\n"
-            ),
-        )
-        .expect("write the Prometheus config");
-        let port = free_port();
-        let log = dir.join("prometheus.log");
-        let log_file = std::fs::File::create(&log).expect("create the Prometheus log");
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("start Prometheus");
-        Prometheus {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    fn check_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            panic!("Prometheus exited ({status}):\n{log}");
-        }
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 fn view(kind: ObjectKind, names: &[&str]) -> ViewRequest {
     ViewRequest {

@@ -5,9 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::prometheus::Prometheus;
 use common::{TestSim, wait_pods_ready, wait_until};
 use prometheus_http_query::Client;
 
@@ -158,66 +159,8 @@ fn promtool() -> &'static str {
     p
 }
 
-/// A Prometheus server killed (and reaped) when the test ends, whether it
-/// passes or panics.
-struct Prometheus {
-    child: Child,
-    url: String,
-    log: std::path::PathBuf,
-    started: std::time::Instant,
-}
-
+/// Queries against the shared test Prometheus.
 impl Prometheus {
-    fn start(dir: &Path, target: &str) -> Prometheus {
-        let bin = "/usr/bin/prometheus";
-        assert!(
-            Path::new(bin).exists(),
-            "{bin} is missing: apt-get install prometheus (.ci/run does)"
-        );
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n- job_name: kubedeck-sim\n  metrics_path: /metrics\n  \
-                 static_configs:\n  - targets: ['{target}']\n"
-            ),
-        )
-        .expect("write the Prometheus config");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let log = dir.join("prometheus.log");
-        let log_file = std::fs::File::create(&log).expect("create the Prometheus log");
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("start Prometheus");
-        Prometheus {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            started: std::time::Instant::now(),
-        }
-    }
-
-    /// Fails the test with Prometheus' log if it has exited.
-    fn check_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-            panic!("Prometheus exited ({status}):\n{log}");
-        }
-    }
-
     /// The samples of an instant query, as (labels, value).
     async fn query(&mut self, q: &str) -> Result<Vec<(String, f64)>, String> {
         self.check_running();
@@ -271,13 +214,6 @@ impl Prometheus {
                 .join("; "),
             Err(e) => e.to_string(),
         }
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
