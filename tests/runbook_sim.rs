@@ -189,6 +189,29 @@ async fn scaling_demo_runs_to_success() {
         .and_then(|a| a.get("kubedeck.io/load").cloned());
     assert_eq!(load.as_deref(), Some("steady 100rps"));
     assert_eq!(incident_logs(ts.dir.path(), "scaling-demo-").len(), 1);
+    // Annotate steps go through the executor: audited with before → after.
+    let audit = AuditLog::new(ts.dir.path().join("data/kubedeck/audit.jsonl"))
+        .read()
+        .expect("audit log");
+    let annotations: Vec<(&str, &str, &str)> = audit
+        .records
+        .iter()
+        .filter(|r| r.action == "annotate" && r.result == AuditResult::Ok)
+        .map(|r| (r.object.as_str(), r.before.as_str(), r.after.as_str()))
+        .collect();
+    assert!(
+        annotations.contains(&(
+            "deployment/myfin-api",
+            "no kubedeck.io/load",
+            "kubedeck.io/load=spike 100rps 900rps 10m"
+        )),
+        "{annotations:?}"
+    );
+    assert_eq!(
+        annotations.last().map(|a| a.2),
+        Some("kubedeck.io/load=steady 100rps"),
+        "{annotations:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,6 +60,57 @@ impl WorkloadRef {
     }
 }
 
+/// The kinds an annotation can be set on (runbooks mark workloads and HPAs
+/// with what an incident did to them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum AnnotatableKind {
+    Deployment,
+    StatefulSet,
+    HorizontalPodAutoscaler,
+}
+
+impl AnnotatableKind {
+    pub fn group(self) -> &'static str {
+        match self {
+            AnnotatableKind::Deployment | AnnotatableKind::StatefulSet => "apps",
+            AnnotatableKind::HorizontalPodAutoscaler => "autoscaling",
+        }
+    }
+
+    pub fn version(self) -> &'static str {
+        match self {
+            AnnotatableKind::Deployment | AnnotatableKind::StatefulSet => "v1",
+            AnnotatableKind::HorizontalPodAutoscaler => "v2",
+        }
+    }
+
+    /// The kind as the API names it.
+    pub fn kind(self) -> &'static str {
+        match self {
+            AnnotatableKind::Deployment => "Deployment",
+            AnnotatableKind::StatefulSet => "StatefulSet",
+            AnnotatableKind::HorizontalPodAutoscaler => "HorizontalPodAutoscaler",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            AnnotatableKind::Deployment => "deployments",
+            AnnotatableKind::StatefulSet => "statefulsets",
+            AnnotatableKind::HorizontalPodAutoscaler => "horizontalpodautoscalers",
+        }
+    }
+
+    pub fn singular(self) -> &'static str {
+        match self {
+            AnnotatableKind::Deployment => "deployment",
+            AnnotatableKind::StatefulSet => "statefulset",
+            AnnotatableKind::HorizontalPodAutoscaler => "horizontalpodautoscaler",
+        }
+    }
+}
+
 /// A namespaced object other than a workload (pod, CronJob, HPA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectRef {
@@ -138,6 +189,14 @@ pub enum Command {
         min: i32,
         max: i32,
     },
+    /// Set an annotation (`to` Some) or remove it (`to` None).
+    Annotate {
+        kind: AnnotatableKind,
+        object: ObjectRef,
+        key: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 /// The RBAC permission a command needs, as a SelfSubjectAccessReview asks it.
@@ -194,6 +253,7 @@ impl Command {
             Command::SuspendCronJob { .. } => "suspend-cronjob",
             Command::ResumeCronJob { .. } => "resume-cronjob",
             Command::SetHpaBounds { .. } => "set-hpa-bounds",
+            Command::Annotate { .. } => "annotate",
         }
     }
 
@@ -216,6 +276,7 @@ impl Command {
             | Command::SuspendCronJob { cronjob }
             | Command::ResumeCronJob { cronjob } => Some(cronjob),
             Command::SetHpaBounds { hpa, .. } => Some(hpa),
+            Command::Annotate { object, .. } => Some(object),
             _ => None,
         }
     }
@@ -255,6 +316,9 @@ impl Command {
             | Command::ResumeCronJob { cronjob } => format!("cronjob/{}", cronjob.name),
             Command::SetHpaBounds { hpa, .. } => {
                 format!("horizontalpodautoscaler/{}", hpa.name)
+            }
+            Command::Annotate { kind, object, .. } => {
+                format!("{}/{}", kind.singular(), object.name)
             }
             _ => String::new(),
         }
@@ -296,6 +360,10 @@ impl Command {
             Command::SetHpaBounds { min, max, .. } => {
                 format!("Set {object} bounds to {min}–{max} replicas")
             }
+            Command::Annotate { key, to, .. } => match to {
+                Some(v) => format!("Annotate {object} with {key}={v}"),
+                None => format!("Remove the annotation {key} from {object}"),
+            },
         }
     }
 
@@ -350,6 +418,13 @@ impl Command {
             Command::SetHpaBounds { min, max, .. } => format!(
                 "kubectl patch {object}{ns} -p '{{\"spec\":{{\"minReplicas\":{min},\"maxReplicas\":{max}}}}}'"
             ),
+            Command::Annotate { key, to, .. } => match to {
+                Some(v) => format!(
+                    "kubectl annotate {object} {key}={} --overwrite{ns}",
+                    shell_word(v)
+                ),
+                None => format!("kubectl annotate {object} {key}-{ns}"),
+            },
         }
     }
 
@@ -390,6 +465,13 @@ impl Command {
                 format!("replicas {from_min}–{from_max}"),
                 format!("replicas {min}–{max}"),
             ),
+            Command::Annotate { key, from, to, .. } => {
+                let show = |v: &Option<String>| {
+                    v.as_ref()
+                        .map_or_else(|| format!("no {key}"), |v| format!("{key}={v}"))
+                };
+                (show(from), show(to))
+            }
         }
     }
 
@@ -414,6 +496,7 @@ impl Command {
             Command::SetHpaBounds { .. } => {
                 ("patch", "autoscaling", "horizontalpodautoscalers", "")
             }
+            Command::Annotate { kind, .. } => ("patch", kind.group(), kind.plural(), ""),
         };
         // A Job's name is chosen by the command, not an existing object.
         let name = if matches!(self, Command::TriggerCronJob { .. }) {
@@ -469,8 +552,48 @@ impl Command {
             Command::SetHpaBounds { min, max, .. } if *min < 1 || max < min => Err(format!(
                 "HPA bounds need 1 ≤ min ≤ max, not min {min} and max {max}"
             )),
+            Command::Annotate { key, .. } => check_annotation_key(key),
             _ => Ok(()),
         }
+    }
+}
+
+/// An annotation key as Kubernetes requires it: an optional DNS subdomain
+/// prefix and `/`, then a name of at most 63 alphanumerics, `-`, `_` or `.`
+/// that starts and ends alphanumeric.
+fn check_annotation_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        check_name("annotation key prefix", p)?;
+    }
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key:?} is not an annotation key: the name part must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// A value as a shell word: quoted when it holds anything but plain characters.
+fn shell_word(v: &str) -> String {
+    if !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:/@+=,".contains(c))
+    {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
     }
 }
 
@@ -509,6 +632,71 @@ mod tests {
         assert_eq!(json["to"], 5);
         let back: Command = serde_json::from_value(json).unwrap();
         assert_eq!(back, cmd);
+    }
+
+    fn annotate(key: &str, from: Option<&str>, to: Option<&str>) -> Command {
+        Command::Annotate {
+            kind: AnnotatableKind::HorizontalPodAutoscaler,
+            object: ObjectRef::new("myfin", "api-hpa"),
+            key: key.into(),
+            from: from.map(Into::into),
+            to: to.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn annotations_read_as_kubectl_annotate_and_need_patch_on_the_kind() {
+        let set = annotate(
+            "kubedeck.io/load",
+            Some("steady 100rps"),
+            Some("spike 1 2 3m"),
+        );
+        assert_eq!(
+            set.kubectl(),
+            "kubectl annotate horizontalpodautoscaler/api-hpa kubedeck.io/load='spike 1 2 3m' --overwrite -n myfin"
+        );
+        assert_eq!(
+            set.change(),
+            (
+                "kubedeck.io/load=steady 100rps".into(),
+                "kubedeck.io/load=spike 1 2 3m".into()
+            )
+        );
+        let access = set.access();
+        assert_eq!(
+            (access.verb, access.resource_name().as_str()),
+            ("patch", "horizontalpodautoscalers.autoscaling")
+        );
+        let unset = annotate("note", Some("x"), None);
+        assert_eq!(
+            unset.kubectl(),
+            "kubectl annotate horizontalpodautoscaler/api-hpa note- -n myfin"
+        );
+        assert_eq!(unset.change().1, "no note");
+        let json = serde_json::to_value(&set).unwrap();
+        assert_eq!(json["action"], "annotate");
+        assert_eq!(serde_json::from_value::<Command>(json).unwrap(), set);
+    }
+
+    #[test]
+    fn bad_annotation_keys_are_refused_before_anything_is_sent() {
+        for key in [
+            "",
+            "has space",
+            "-leading",
+            "a/b/",
+            "x".repeat(64).as_str(),
+            "Bad_Prefix!/k",
+        ] {
+            let err = annotate(key, None, Some("v")).validate().unwrap_err();
+            assert!(
+                err.contains("annotation key") || err.contains("not a valid"),
+                "{key:?}: {err}"
+            );
+        }
+        annotate("sim.kubedeck.io/sync-period-seconds", None, Some("1"))
+            .validate()
+            .expect("a prefixed key is valid");
     }
 
     #[test]

@@ -389,6 +389,28 @@ impl Executor {
                 .map_err(err)?;
                 Ok(format!("{object} now keeps {min}–{max} replicas"))
             }
+            Command::Annotate {
+                kind,
+                object: o,
+                key,
+                to,
+                ..
+            } => {
+                // A null in a merge patch removes the key.
+                let patch = Patch::Merge(json!({"metadata": {"annotations": {key.as_str(): to}}}));
+                Api::<DynamicObject>::namespaced_with(
+                    self.client.clone(),
+                    &o.namespace,
+                    &super::plan::annotatable(*kind),
+                )
+                .patch(&o.name, &pp, &patch)
+                .await
+                .map_err(err)?;
+                Ok(match to {
+                    Some(v) => format!("{object} annotated {key}={v}"),
+                    None => format!("{object}: annotation {key} removed"),
+                })
+            }
         }
     }
 

@@ -11,7 +11,7 @@ pub mod plan;
 pub mod rbac;
 
 pub use audit::{AuditLog, AuditResult, Record};
-pub use command::{Access, Command, ObjectRef, WorkloadKind, WorkloadRef};
+pub use command::{Access, AnnotatableKind, Command, ObjectRef, WorkloadKind, WorkloadRef};
 pub use error::ActionError;
 pub use executor::{Executor, Outcome, kubeconfig_user};
 pub use plan::{ConfirmError, Confirmation, Confirmed, Snapshot, plan};

@@ -9,12 +9,12 @@ use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::command::{Command, WorkloadKind, WorkloadRef};
+use super::command::{AnnotatableKind, Command, WorkloadKind, WorkloadRef};
 use super::error::ActionError;
 use crate::console::config::Config;
 use crate::sim::selector::LabelSelector;
@@ -264,8 +264,24 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
             )
             .await?;
         }
+        Command::Annotate { kind, object, .. } => {
+            s.target = get_json(
+                Api::<DynamicObject>::namespaced_with(client.clone(), ns, &annotatable(*kind)),
+                &object.name,
+                cmd,
+            )
+            .await?;
+        }
     }
     Ok(s)
+}
+
+/// How the dynamic API reaches an annotatable kind.
+pub fn annotatable(kind: AnnotatableKind) -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(kind.group(), kind.version(), kind.kind()),
+        kind.plural(),
+    )
 }
 
 async fn pods_and_services(client: &Client, ns: &str) -> (Vec<Value>, Vec<Value>) {
@@ -615,6 +631,19 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
                 out.push(format!(
                     "{current} replicas now: the HPA will scale down to {max}"
                 ));
+            }
+        }
+        Command::Annotate { key, from, to, .. } => {
+            // The value the user saw may be stale: say what is there now.
+            let now = t["metadata"]["annotations"][key.as_str()].as_str();
+            if now != from.as_deref() {
+                out.push(match now {
+                    Some(v) => format!("{key} is {v:?} now, and will be replaced"),
+                    None => format!("{key} is not set now"),
+                });
+            }
+            if to.is_none() && now.is_none() {
+                out.push("nothing to remove: the annotation is not there".to_string());
             }
         }
         Command::DeletePod { .. } | Command::EvictPod { .. } => {}

@@ -7,19 +7,14 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
-use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams, Patch, PatchParams,
-};
-use serde_json::{Value, json};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, LogParams};
+use serde_json::Value;
 
 use super::model::{Action, PodChoice};
-use crate::actions::{
-    AuditResult, Command, Executor, ObjectRef, Record, WorkloadKind, WorkloadRef, plan,
-};
+use crate::actions::{Command, Executor, ObjectRef, WorkloadKind, WorkloadRef, plan};
 use crate::console::config::Config;
 use crate::ops::duration::human;
 
@@ -216,69 +211,28 @@ pub async fn perform(
             force,
         } => recovery_test(env, target, *slo, *min_ready, *force, out).await,
         Action::Annotate { target, key, value } => {
-            let start = Instant::now();
-            let object = target.slashed();
-            // The error, and whether the API server said 403.
-            let result: Result<(), (String, bool)> = if env.executor.readonly {
-                Err((
-                    format!(
-                        "refused: context {} is read-only, so nothing was changed",
-                        env.executor.context
-                    ),
-                    false,
-                ))
-            } else {
-                let ar = ApiResource::from_gvk_with_plural(
-                    &GroupVersionKind::gvk(target.group, target.version, target.kind),
-                    target.resource,
-                );
-                let api: Api<DynamicObject> =
-                    Api::namespaced_with(env.client.clone(), &target.namespace, &ar);
-                let patch =
-                    Patch::Merge(json!({"metadata": {"annotations": {key.as_str(): value}}}));
-                api.patch(&target.name, &PatchParams::default(), &patch)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        let denied = matches!(&e, kube::Error::Api(s) if s.code == 403);
-                        (format!("cannot annotate {object}: {e}"), denied)
-                    })
+            let current = Api::<DynamicObject>::namespaced_with(
+                env.client.clone(),
+                &target.namespace,
+                &crate::actions::plan::annotatable(target.kind),
+            )
+            .get(&target.name)
+            .await
+            .map_err(|e| format!("cannot read {}: {e}", target.slashed()))?;
+            let from = current
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .cloned();
+            let cmd = Command::Annotate {
+                kind: target.kind,
+                object: ObjectRef::new(&target.namespace, &target.name),
+                key: key.clone(),
+                from,
+                to: value.clone(),
             };
-            let audit = match &result {
-                Ok(()) => AuditResult::Ok,
-                Err(_) if env.executor.readonly => AuditResult::Refused {
-                    reason: "read-only".into(),
-                },
-                Err((e, true)) => AuditResult::Denied { message: e.clone() },
-                Err((e, false)) => AuditResult::Failed { message: e.clone() },
-            };
-            let record = Record {
-                time: Utc::now(),
-                user: env.executor.user.clone(),
-                context: env.executor.context.clone(),
-                namespace: target.namespace.clone(),
-                object: object.clone(),
-                action: "annotate".into(),
-                parameters: json!({"action": "annotate", "key": key, "value": value}),
-                before: String::new(),
-                after: value
-                    .as_ref()
-                    .map_or_else(|| format!("no {key}"), |v| format!("{key}={v}")),
-                result: audit,
-                duration_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
-            };
-            if let Err(e) = env.executor.audit.append(&record) {
-                env.say(
-                    out,
-                    format!(
-                        "warning: could not write the audit log {}: {e}",
-                        env.executor.audit.path().display()
-                    ),
-                );
-            }
-            result.map_err(|(e, _)| e)?;
-            env.say(out, format!("{object} annotated"));
-            Ok(())
+            run_command(env, cmd, typed, out).await
         }
     }
 }

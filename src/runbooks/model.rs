@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::actions::{ObjectRef, WorkloadRef};
+use crate::actions::{AnnotatableKind, ObjectRef, WorkloadRef};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -256,17 +256,13 @@ pub enum PodChoice {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnnotateTarget {
-    /// Plural resource name: deployments, statefulsets, horizontalpodautoscalers.
-    pub resource: &'static str,
-    pub group: &'static str,
-    pub version: &'static str,
-    pub kind: &'static str,
+    pub kind: AnnotatableKind,
     pub namespace: String,
     pub name: String,
 }
 
 impl AnnotateTarget {
     pub fn slashed(&self) -> String {
-        format!("{}/{}", self.kind.to_lowercase(), self.name)
+        format!("{}/{}", self.kind.singular(), self.name)
     }
 }

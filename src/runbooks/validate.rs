@@ -18,7 +18,7 @@ use super::format::{
 use super::model::{
     Action, AnnotateTarget, Condition, Op, Plan, PodChoice, Show, Step, StepKind, Target, VIEWS,
 };
-use crate::actions::{ObjectRef, WorkloadKind, WorkloadRef};
+use crate::actions::{AnnotatableKind, ObjectRef, WorkloadKind, WorkloadRef};
 use crate::ops::duration;
 
 /// One problem in a runbook file.
@@ -783,20 +783,12 @@ impl Resolver<'_> {
                 let key = self.text(key, "key");
                 let value = self.opt(value.as_ref(), "value");
                 let t = t?;
-                let (resource, group, version, kind, name) = match t.split_once('/') {
-                    Some(("deployment" | "deploy", n)) => {
-                        ("deployments", "apps", "v1", "Deployment", n)
+                let (kind, name) = match t.split_once('/') {
+                    Some(("deployment" | "deploy", n)) => (AnnotatableKind::Deployment, n),
+                    Some(("statefulset" | "sts", n)) => (AnnotatableKind::StatefulSet, n),
+                    Some(("hpa" | "horizontalpodautoscaler", n)) => {
+                        (AnnotatableKind::HorizontalPodAutoscaler, n)
                     }
-                    Some(("statefulset" | "sts", n)) => {
-                        ("statefulsets", "apps", "v1", "StatefulSet", n)
-                    }
-                    Some(("hpa" | "horizontalpodautoscaler", n)) => (
-                        "horizontalpodautoscalers",
-                        "autoscaling",
-                        "v2",
-                        "HorizontalPodAutoscaler",
-                        n,
-                    ),
                     _ => {
                         self.err(
                             "target",
@@ -814,9 +806,6 @@ impl Resolver<'_> {
                 }
                 Some(Action::Annotate {
                     target: AnnotateTarget {
-                        resource,
-                        group,
-                        version,
                         kind,
                         namespace: ns?,
                         name: name.to_string(),
