@@ -12,10 +12,11 @@ use crate::actions::{AuditLog, Executor, WorkloadKind, WorkloadRef, kubeconfig_u
 use crate::cli::ConsoleArgs;
 use crate::console::cluster::connect::{connect, read_kubeconfig};
 use crate::console::config::{Config, Paths};
+use crate::metrics::Queries;
 use crate::ops::duration;
 use crate::ops::recovery::{self, KillMode, Runner, TestSpec};
-use crate::ops::report;
 use crate::ops::timeline::Verdict;
+use crate::ops::{report, service};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum ChaosCommand {
@@ -288,8 +289,25 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
     let mut print = |e: &crate::ops::timeline::TimelineEvent| {
         println!("{}", e.line());
     };
-    let report = runner.run(&spec, &target, &mut print).await?;
+    let mut report = runner.run(&spec, &target, &mut print).await?;
     println!();
+    if let Some(url) = session
+        .config
+        .contexts
+        .get(&session.context)
+        .and_then(|c| c.prometheus.as_deref())
+    {
+        let m = service::sample(
+            url,
+            &Queries::default(),
+            &workload,
+            report.started,
+            report.finished,
+        )
+        .await;
+        println!("{}", m.summary());
+        report.service = Some(m);
+    }
     let with_ep = report.with_endpoints();
     for k in &report.kills {
         let recovery = k

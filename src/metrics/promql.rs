@@ -238,6 +238,12 @@ pub fn unknown_placeholders(template: &str) -> Vec<String> {
 /// or widen a regex. Unknown placeholders are left as written (and make
 /// PromQL reject the query); `Queries::validate` reports them up front.
 pub fn render(template: &str, b: &Bindings<'_>) -> String {
+    render_with_rate(template, b, &rate_range(b.step))
+}
+
+/// `render` with `$rate` given rather than derived from the step: a
+/// recovery test's seconds-long dip would vanish in a 5m rate.
+pub fn render_with_rate(template: &str, b: &Bindings<'_>, rate: &str) -> String {
     let names = alternation(b.names);
     let mut out = String::with_capacity(template.len() + 64);
     for t in tokens(template) {
@@ -247,7 +253,7 @@ pub fn render(template: &str, b: &Bindings<'_>) -> String {
             Err("names") => out.push_str(&escape_string(&names)),
             Err("pods") => out.push_str(&escape_string(&b.kind.pod_regex(&names))),
             Err("kind") => out.push_str(b.kind.label()),
-            Err("rate") => out.push_str(&rate_range(b.step)),
+            Err("rate") => out.push_str(rate),
             Err(other) => {
                 out.push('$');
                 out.push_str(other);

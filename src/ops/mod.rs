@@ -7,4 +7,5 @@ pub mod backups;
 pub mod duration;
 pub mod recovery;
 pub mod report;
+pub mod service;
 pub mod timeline;

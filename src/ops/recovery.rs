@@ -976,6 +976,7 @@ impl<'a> Engine<'a> {
             aborted: self.aborted,
             verdict: Verdict::Fail,
             reasons: Vec::new(),
+            service: None,
         };
         report.judge();
         report

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use super::duration::human;
+use super::service::ServiceMetrics;
 use super::timeline::{Kill, Milestone, Report, Verdict};
 
 /// `<data dir>/reports`.
@@ -147,6 +148,9 @@ pub fn markdown(r: &Report) -> String {
     for reason in &r.reasons {
         let _ = writeln!(s, "- {reason}");
     }
+    if let Some(m) = &r.service {
+        service_section(&mut s, r, m);
+    }
     let with_ep = r.with_endpoints();
     for k in &r.kills {
         let _ = writeln!(
@@ -189,9 +193,40 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
+/// The service's 5xx ratio and p95 latency while the test ran.
+fn service_section(s: &mut String, r: &Report, m: &ServiceMetrics) {
+    let _ = writeln!(s, "\n## Service during the test\n\n{}.\n", m.summary());
+    if let Some(e) = m.error.as_ref().filter(|_| !m.samples.is_empty()) {
+        let _ = writeln!(s, "Partial: {e}.\n");
+    }
+    if m.samples.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "| Since start | 5xx ratio | p95 latency |\n|---|---|---|"
+    );
+    for x in &m.samples {
+        let offset = (x.at - r.started).num_milliseconds();
+        let since = if offset < 0 {
+            format!("-{}", ms(offset.unsigned_abs()))
+        } else {
+            format!("+{}", ms(offset.unsigned_abs()))
+        };
+        let ratio = x
+            .error_ratio
+            .map_or_else(|| "—".to_string(), |v| format!("{:.2}%", v * 100.0));
+        let p95 = x
+            .p95_seconds
+            .map_or_else(|| "—".to_string(), |v| format!("{:.0} ms", v * 1000.0));
+        let _ = writeln!(s, "| {since} | {ratio} | {p95} |");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::service::ServiceSample;
     use crate::ops::timeline::{EndpointStats, TimelineEvent, What};
     use chrono::{DateTime, Utc};
 
@@ -245,6 +280,7 @@ mod tests {
             aborted: None,
             verdict: Verdict::Pass,
             reasons: Vec::new(),
+            service: None,
         };
         r.judge();
         r
@@ -261,6 +297,40 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("+1.01s  ready endpoints: 1"), "{md}");
+        assert!(!md.contains("Service during the test"), "{md}");
+    }
+
+    #[test]
+    fn markdown_shows_the_service_during_the_test() {
+        let mut r = report();
+        r.service = Some(ServiceMetrics {
+            source: "http://127.0.0.1:9090".into(),
+            step_ms: 1000,
+            samples: vec![
+                ServiceSample {
+                    at: t(1000),
+                    error_ratio: Some(0.002),
+                    p95_seconds: Some(0.12),
+                },
+                ServiceSample {
+                    at: t(2000),
+                    error_ratio: Some(0.031),
+                    p95_seconds: None,
+                },
+            ],
+            max_error_ratio: Some(0.031),
+            max_p95_seconds: Some(0.12),
+            error: None,
+        });
+        let md = markdown(&r);
+        assert!(
+            md.contains("peak 5xx ratio 3.10%, peak p95 latency 120 ms (2 samples"),
+            "{md}"
+        );
+        assert!(md.contains("| +1.00s | 0.20% | 120 ms |"), "{md}");
+        assert!(md.contains("| +2.00s | 3.10% | — |"), "{md}");
+        let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

@@ -237,6 +237,10 @@ pub struct Report {
     pub verdict: Verdict,
     /// What failed; empty on a pass.
     pub reasons: Vec<String>,
+    /// The service's 5xx ratio and p95 latency during the test, when a
+    /// Prometheus was there to ask.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::service::ServiceMetrics>,
 }
 
 impl Report {
@@ -354,6 +358,7 @@ mod tests {
             aborted: None,
             verdict: Verdict::Pass,
             reasons: Vec::new(),
+            service: None,
         }
     }
 
