@@ -339,6 +339,13 @@ impl Command {
                 from_revision,
                 to_revision,
                 ..
+            } if *to_revision == 0 => {
+                format!("Roll {object} back from revision {from_revision} to the previous one")
+            }
+            Command::Rollback {
+                from_revision,
+                to_revision,
+                ..
             } => format!("Roll {object} back from revision {from_revision} to {to_revision}"),
             Command::DeletePod {
                 grace_seconds,
@@ -445,7 +452,12 @@ impl Command {
                 ..
             } => (
                 format!("revision {from_revision}"),
-                format!("revision {to_revision}"),
+                // 0 asks for the previous revision, as `kubectl rollout undo` does.
+                if *to_revision == 0 {
+                    "the previous revision".to_string()
+                } else {
+                    format!("revision {to_revision}")
+                },
             ),
             Command::DeletePod { .. } | Command::EvictPod { .. } => pair("running", "deleted"),
             Command::Cordon { .. } => pair("schedulable", "unschedulable"),
@@ -711,6 +723,12 @@ mod tests {
             "kubectl rollout undo deployment/web --to-revision=2 -n demo"
         );
         assert_eq!(cmd.change(), ("revision 3".into(), "revision 2".into()));
+        let undo = Command::Rollback {
+            target: WorkloadRef::deployment("demo", "web"),
+            from_revision: 3,
+            to_revision: 0,
+        };
+        assert_eq!(undo.change().1, "the previous revision");
         let del = Command::DeletePod {
             pod: ObjectRef::new("demo", "web-1"),
             grace_seconds: None,
