@@ -600,3 +600,89 @@ async fn apply_user_manifest() {
     let t = table(&ts.kubectl(&["get", "deploy", "hello"]).await.ok());
     assert_eq!(t[1][..4], ["hello", "3/3", "3", "3"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_autoscale_creates_through_autoscaling_v1_and_v1_writes_keep_v2_fields() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let ts = started().await;
+    let out = ts
+        .kubectl(&[
+            "autoscale",
+            "deployment",
+            "web",
+            "-n",
+            "demo",
+            "--min=2",
+            "--max=5",
+            "--cpu-percent=60",
+        ])
+        .await
+        .ok();
+    assert!(
+        out.contains("horizontalpodautoscaler.autoscaling/web autoscaled"),
+        "{out}"
+    );
+    let t = table(&ts.kubectl(&["get", "hpa", "web", "-n", "demo"]).await.ok());
+    // NAME REFERENCE TARGETS("cpu: <unknown>/60%") MINPODS MAXPODS REPLICAS AGE
+    let row = &t[1];
+    assert_eq!(row[..2], ["web", "Deployment/web"]);
+    assert!(row.iter().any(|c| c.ends_with("/60%")), "{row:?}");
+    assert_eq!(row[row.len() - 4..row.len() - 2], ["2", "5"]);
+
+    // Give it what v1 cannot express, through v2 (kubectl's preferred version).
+    ts.kubectl(&[
+        "patch",
+        "hpa",
+        "web",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":120}},
+            "metrics":[{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":60}}},
+                       {"type":"Resource","resource":{"name":"memory","target":{"type":"Utilization","averageUtilization":80}}}]}}"#,
+    ])
+    .await
+    .ok();
+
+    // A read-modify-write through autoscaling/v1, as an old client does.
+    let v1 = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("autoscaling", "v1", "HorizontalPodAutoscaler"),
+        "horizontalpodautoscalers",
+    );
+    let api: Api<DynamicObject> = Api::namespaced_with(ts.client(), "demo", &v1);
+    let mut hpa = api.get("web").await.expect("the HPA through v1");
+    assert_eq!(hpa.data["spec"]["targetCPUUtilizationPercentage"], 60);
+    assert!(hpa.data["spec"].get("metrics").is_none(), "{:?}", hpa.data);
+    hpa.data["spec"]["maxReplicas"] = serde_json::json!(7);
+    api.replace("web", &PostParams::default(), &hpa)
+        .await
+        .expect("replace through v1");
+
+    let v2: serde_json::Value = serde_json::from_str(
+        &ts.kubectl(&["get", "hpa", "web", "-n", "demo", "-o", "json"])
+            .await
+            .ok(),
+    )
+    .expect("JSON");
+    assert_eq!(v2["apiVersion"], "autoscaling/v2");
+    assert_eq!(v2["spec"]["maxReplicas"], 7);
+    assert_eq!(
+        v2["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"],
+        120
+    );
+    let metrics: Vec<&str> = v2["spec"]["metrics"]
+        .as_array()
+        .expect("metrics")
+        .iter()
+        .filter_map(|m| m["resource"]["name"].as_str())
+        .collect();
+    assert_eq!(metrics, ["cpu", "memory"]);
+    assert!(
+        v2["metadata"]["annotations"]
+            .as_object()
+            .is_none_or(|a| a.keys().all(|k| !k.starts_with("autoscaling.alpha"))),
+        "{}",
+        v2["metadata"]
+    );
+}

@@ -100,6 +100,8 @@ res!(CONTROLLER_REVISIONS, "apps", "v1", "controllerrevisions", "controllerrevis
 res!(JOBS, "batch", "v1", "jobs", "job", "Job", true, short: [], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
 res!(CRONJOBS, "batch", "v1", "cronjobs", "cronjob", "CronJob", true, short: ["cj"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
 res!(HPAS, "autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, short: ["hpa"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
+// A view of the stored v2 objects (`kubectl autoscale` creates v1).
+res!(HPAS_V1, "autoscaling", "v1", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, short: ["hpa"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: false);
 res!(PDBS, "policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, short: ["pdb"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
 res!(ENDPOINT_SLICES, "discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
 // events.k8s.io/v1 is a second view of the core events: the API layer converts.
@@ -137,6 +139,7 @@ pub static ALL: &[&ResourceDef] = &[
     &JOBS,
     &CRONJOBS,
     &HPAS,
+    &HPAS_V1,
     &PDBS,
     &ENDPOINT_SLICES,
     &EVENTS_V1,

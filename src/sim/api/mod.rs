@@ -9,6 +9,7 @@
 mod auth;
 mod discovery;
 mod eventsv1;
+mod hpav1;
 mod metrics;
 mod objects;
 mod openapi;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::query::{Continue, ListOptions, delete_options};
 use super::response::{self, Shape};
-use super::{Req, Target, eventsv1};
+use super::{Req, Target, eventsv1, hpav1};
 use crate::sim::error::{ApiError, ApiResult};
 use crate::sim::patch::{self, PatchType};
 use crate::sim::resources::{self, ResourceDef};
@@ -24,10 +24,16 @@ fn is_events_v1(res: &'static ResourceDef) -> bool {
     std::ptr::eq(res, &resources::EVENTS_V1)
 }
 
+fn is_hpa_v1(res: &'static ResourceDef) -> bool {
+    std::ptr::eq(res, &resources::HPAS_V1)
+}
+
 /// The stored kind behind a served kind.
 pub fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
     if is_events_v1(res) {
         &resources::EVENTS
+    } else if is_hpa_v1(res) {
+        &resources::HPAS
     } else {
         res
     }
@@ -37,6 +43,8 @@ pub fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
 pub fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
     if is_events_v1(res) {
         Arc::new(eventsv1::from_core(obj))
+    } else if is_hpa_v1(res) {
+        Arc::new(hpav1::from_v2(obj))
     } else {
         obj.clone()
     }
@@ -46,6 +54,8 @@ pub fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
 fn unview(res: &'static ResourceDef, obj: Value) -> Value {
     if is_events_v1(res) {
         eventsv1::to_core(&obj)
+    } else if is_hpa_v1(res) {
+        hpav1::to_v2(&obj)
     } else {
         obj
     }
