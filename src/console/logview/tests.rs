@@ -613,3 +613,13 @@ fn snapshot_of_a_workloads_log_with_pod_colours_and_search_highlights() {
     let (x, y) = cells_of(&buf, "GET /healthz")[0];
     assert_eq!(Some(buf[(x, y)].fg), theme.style(Role::Text).fg);
 }
+
+#[test]
+fn tmux_safe_saves_on_a_capital_and_frees_ctrl_s() {
+    let (km, errs) = Keymap::load(Some("tmux-safe"), None);
+    assert!(errs.is_empty(), "{errs:?}");
+    let key = |s: &str| s.parse::<Key>().expect("key parses");
+    assert_eq!(km.resolve(Mode::Logs, key("S")), Some(&Action::LogsSave));
+    assert_eq!(km.resolve(Mode::Logs, key("ctrl-s")), None);
+    assert_eq!(km.resolve(Mode::Logs, key("&")), Some(&Action::LogsFilter));
+}
