@@ -28,6 +28,7 @@ use super::config::{Config, Paths};
 use super::input::action::Action;
 use super::input::key::Key;
 use super::input::keymap::{Keymap, Mode};
+use super::logview::task::{self as logtask, LogTask};
 use super::state::{AppState, Health, Prompt};
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
@@ -99,6 +100,8 @@ struct Connection {
     sampling: bool,
     pending: Arc<Pending>,
     tasks: Vec<JoinHandle<()>>,
+    /// The log view's stream, on this connection's client.
+    logs: Option<LogTask>,
 }
 
 impl Connection {
@@ -117,6 +120,7 @@ impl Connection {
             sampling: true,
             pending,
             tasks,
+            logs: None,
         }
     }
 }
@@ -393,6 +397,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         }
         let sampling = conn.sampling;
         let log_pane = state.log_pane;
+        let streaming = conn.logs.as_ref().is_some_and(LogTask::is_live);
         let wake = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg),
@@ -408,6 +413,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                 }
             },
             b = bg_rx.recv() => b.map_or(Wake::Nothing, Wake::Background),
+            l = logtask::next(&mut conn.logs), if streaming => l.map_or(Wake::Nothing, Wake::Msg),
             () = LOG_BELL.notified(), if log_pane => Wake::Msg(Msg::Logged),
             () = sleep_until(deadline), if deadline.is_some() => Wake::Clock,
         };
@@ -463,6 +469,27 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                     } => conn.actions.audit_readonly_refusal(namespace, object, action),
                     Effect::LoadRevisions(target) => {
                         conn.actions.load_revisions(target, bg_tx.clone());
+                    }
+                    Effect::OpenLogs {
+                        stream,
+                        target,
+                        options,
+                    } => {
+                        let client = conn.actions.client.clone();
+                        conn.logs = Some(LogTask::spawn(client, stream, target, options));
+                    }
+                    Effect::CloseLogs => conn.logs = None,
+                    Effect::SaveLogs {
+                        buffer,
+                        file_name,
+                        timestamps,
+                        filtered,
+                    } => {
+                        let tx = bg_tx.clone();
+                        tokio::spawn(async move {
+                            let msg = logtask::save(buffer, file_name, timestamps, filtered).await;
+                            let _ = tx.send(Background::Msg(msg));
+                        });
                     }
                 }
             }
@@ -570,6 +597,14 @@ fn log_input(state: &AppState, msg: &Msg, keymap: &Keymap) {
     };
     // Typing in a dialog is not a command; what runs is logged when it runs.
     if state.dialog.is_some() {
+        return;
+    }
+    if let Some(logs) = &state.logs {
+        if logs.prompt.is_none()
+            && let Some(action) = keymap.resolve(Mode::Logs, *key)
+        {
+            tracing::info!("{key}: {}", action.describe());
+        }
         return;
     }
     match &state.prompt {

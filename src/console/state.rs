@@ -124,6 +124,8 @@ pub struct AppState {
     pub switching: Option<String>,
     /// An action's form or confirm dialog, over everything else.
     pub dialog: Option<Dialog>,
+    /// The log view, in place of the table while open.
+    pub logs: Option<super::logview::LogView>,
     /// Numbers action plans so that an answer for a dialog the user has
     /// since closed is ignored.
     pub requests: u64,
@@ -151,6 +153,7 @@ impl AppState {
             log_pane: false,
             switching: None,
             dialog: None,
+            logs: None,
             requests: 0,
             quit: false,
         }

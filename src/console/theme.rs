@@ -34,6 +34,21 @@ pub enum Role {
     Dialog,
     DialogBorder,
     Key,
+    /// Search matches in the log view.
+    Highlight,
+    /// The log view's pod prefixes, one per `LogLine::colour()`.
+    #[serde(rename = "log-pod-1")]
+    LogPod1,
+    #[serde(rename = "log-pod-2")]
+    LogPod2,
+    #[serde(rename = "log-pod-3")]
+    LogPod3,
+    #[serde(rename = "log-pod-4")]
+    LogPod4,
+    #[serde(rename = "log-pod-5")]
+    LogPod5,
+    #[serde(rename = "log-pod-6")]
+    LogPod6,
 }
 
 impl Role {
@@ -56,7 +71,27 @@ impl Role {
         Role::Dialog,
         Role::DialogBorder,
         Role::Key,
+        Role::Highlight,
+        Role::LogPod1,
+        Role::LogPod2,
+        Role::LogPod3,
+        Role::LogPod4,
+        Role::LogPod5,
+        Role::LogPod6,
     ];
+
+    /// The role of a log line's pod prefix for its colour index.
+    pub fn log_pod(colour: u8) -> Role {
+        const PODS: [Role; 6] = [
+            Role::LogPod1,
+            Role::LogPod2,
+            Role::LogPod3,
+            Role::LogPod4,
+            Role::LogPod5,
+            Role::LogPod6,
+        ];
+        PODS[usize::from(colour) % PODS.len()]
+    }
 
     /// The role to use when a theme does not set this one.
     fn fallback(self) -> Option<Role> {
@@ -67,6 +102,13 @@ impl Role {
             }
             Role::Title | Role::Breadcrumb => Some(Role::Header),
             Role::SparklineTarget => Some(Role::Warning),
+            Role::Highlight => Some(Role::Selection),
+            Role::LogPod1 => Some(Role::Info),
+            Role::LogPod2 => Some(Role::Ok),
+            Role::LogPod3 => Some(Role::Warning),
+            Role::LogPod4 => Some(Role::Accent),
+            Role::LogPod5 => Some(Role::Breadcrumb),
+            Role::LogPod6 => Some(Role::Key),
             Role::DialogBorder => Some(Role::Border),
             Role::StatusBar | Role::Dialog | Role::Border => Some(Role::Muted),
             Role::Muted | Role::Ok | Role::Warning | Role::Danger | Role::Accent => {
@@ -166,8 +208,9 @@ impl Theme {
     fn strip_colours(&mut self) {
         for (role, style) in self.styles.iter_mut() {
             let mut plain = Style::default().add_modifier(style.add_modifier);
-            // Without colour, the selection must still stand out.
-            if *role == Role::Selection {
+            // Without colour, the selection and search matches must still
+            // stand out.
+            if matches!(role, Role::Selection | Role::Highlight) {
                 plain = plain.add_modifier(Modifier::REVERSED);
             }
             *style = plain;
@@ -483,7 +526,12 @@ mod tests {
                 | Role::Sparkline
                 | Role::Key
                 | Role::Title
-                | Role::Breadcrumb => accent,
+                | Role::Breadcrumb
+                | Role::Highlight
+                | Role::LogPod1
+                | Role::LogPod4
+                | Role::LogPod5
+                | Role::LogPod6 => accent,
                 _ => plain,
             };
             assert_eq!(alone.style(*role), want, "{role:?}");

@@ -57,6 +57,13 @@ pub enum Msg {
         target: WorkloadRef,
         result: Result<Vec<serde_json::Value>, String>,
     },
+    /// Lines of the log view's stream number `stream`, all that were ready.
+    LogLines {
+        stream: u64,
+        lines: Vec<crate::logs::LogLine>,
+    },
+    /// The answer to `Effect::SaveLogs`: what was written, or why not.
+    LogsSaved(Result<String, String>),
 }
 
 /// What the runtime does after an update.
@@ -83,6 +90,23 @@ pub enum Effect {
         object: String,
         action: String,
     },
+    /// Stream a target's logs, replacing any stream open, answering with
+    /// `Msg::LogLines` numbered `stream`.
+    OpenLogs {
+        stream: u64,
+        target: crate::logs::Target,
+        options: crate::logs::StreamOptions,
+    },
+    /// Stop the log view's stream.
+    CloseLogs,
+    /// Write a copy of the log view's buffer to `file_name` in the logs
+    /// folder, answering with `Msg::LogsSaved`.
+    SaveLogs {
+        buffer: Box<crate::logs::LogBuffer>,
+        file_name: String,
+        timestamps: bool,
+        filtered: bool,
+    },
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -97,6 +121,33 @@ impl PartialEq for Effect {
             }
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
+            (
+                Effect::OpenLogs {
+                    stream: sa,
+                    target: ta,
+                    options: oa,
+                },
+                Effect::OpenLogs {
+                    stream: sb,
+                    target: tb,
+                    options: ob,
+                },
+            ) => sa == sb && ta == tb && format!("{oa:?}") == format!("{ob:?}"),
+            (Effect::CloseLogs, Effect::CloseLogs) => true,
+            (
+                Effect::SaveLogs {
+                    file_name: fa,
+                    timestamps: ta,
+                    filtered: la,
+                    ..
+                },
+                Effect::SaveLogs {
+                    file_name: fb,
+                    timestamps: tb,
+                    filtered: lb,
+                    ..
+                },
+            ) => fa == fb && ta == tb && la == lb,
             (
                 Effect::AuditReadonlyRefusal {
                     namespace: na,
@@ -231,6 +282,8 @@ pub fn update(
         } => super::act::on_planned(state, id, result, permission),
         Msg::Executed { command, result } => super::act::on_executed(state, command, result),
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
+        Msg::LogLines { stream, lines } => super::logview::on_lines(state, stream, lines),
+        Msg::LogsSaved(result) => super::logview::on_saved(state, result),
         Msg::Key(key) => {
             if state.dialog.is_some() {
                 super::act::on_dialog_key(state, key, keymap)
@@ -244,6 +297,13 @@ pub fn update(
                     }
                     _ => Outcome::default(),
                 }
+            } else if state.logs.is_some() {
+                let out = super::logview::on_key(state, key, keymap, now);
+                if state.logs.is_none() {
+                    // Back at the table, which did not follow changes meanwhile.
+                    refresh_current(state, cache, now);
+                }
+                out
             } else {
                 match keymap.resolve(Mode::Normal, key).cloned() {
                     Some(action) => on_action(state, action, cache, now),
@@ -273,6 +333,10 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             return Outcome::redraw();
         }
     }
+    if state.logs.is_some() {
+        // The table is hidden; it is refreshed when the log view closes.
+        return Outcome::default();
+    }
     if state.screen().panel.is_some() {
         return Outcome {
             redraw: super::act::PANEL_KINDS.contains(&kind),
@@ -301,6 +365,7 @@ fn on_metrics(
     cache.metrics.set(metrics);
     let screen = state.screen();
     let shown = !screen.covered()
+        && state.logs.is_none()
         && screen.view == View::Pods
         && !matches!(screen.query.scope, Scope::Pod { .. });
     if shown {
@@ -553,6 +618,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::Enter => enter(state, cache, now),
         Action::Describe => open_text(state, false, cache, now),
         Action::Yaml => open_text(state, true, cache, now),
+        Action::Logs => super::logview::open(state, cache),
         Action::Scale
         | Action::Restart
         | Action::SetImage

@@ -35,6 +35,8 @@ pub struct ScreenVm {
     pub panel: Option<PanelVm>,
     /// An action's form or confirm dialog, over everything.
     pub dialog: Option<DialogVm>,
+    /// The log view, shown instead of the table.
+    pub logview: Option<super::logview::view_model::LogViewVm>,
     /// When a relative time on screen ("5m", "(30s ago)") will read
     /// differently; the runtime redraws then. None when nothing shown
     /// depends on the clock.
@@ -111,7 +113,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             let end = (offset + page).min(screen.rows.len());
             let keys = &screen.rows[offset.min(end)..end];
             let rows: Vec<Vec<Cell>> = keys.iter().filter_map(|k| t.cells(cache, k, now)).collect();
-            if !screen.covered() && !keys.is_empty() {
+            if !screen.covered() && state.logs.is_none() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
                     let rows: Vec<_> = keys.iter().map(|k| t.cells(cache, k, at)).collect();
@@ -173,6 +175,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 Role::Danger,
             )
         });
+    let logs_status = super::logview::view_model::status(state, keymap);
     let status = match &state.prompt {
         Some(Prompt::Command(t)) => (format!(":{t}"), Role::Accent),
         Some(Prompt::Filter(t)) => (format!("/{t}"), Role::Accent),
@@ -181,15 +184,23 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             .clone()
             .unwrap_or_else(|| (hints(keymap), Role::Muted)),
     };
+    let status = logs_status.unwrap_or(status);
+    let mut breadcrumb: Vec<String> = state.stack.iter().map(|s| s.crumb.clone()).collect();
+    if let Some(lv) = &state.logs {
+        breadcrumb.push(format!("logs {}", lv.title));
+    }
     ScreenVm {
         context: state.context.clone(),
         namespace: state.namespace.clone().unwrap_or_else(|| "all".into()),
         readonly: state.readonly,
         health,
-        breadcrumb: state.stack.iter().map(|s| s.crumb.clone()).collect(),
+        breadcrumb,
         table,
         status,
         help: state.help.then(|| {
+            if state.logs.is_some() {
+                return super::logview::view_model::help(keymap);
+            }
             keymap
                 .bindings(Mode::Normal)
                 .into_iter()
@@ -217,6 +228,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             .dialog
             .as_ref()
             .map(|d| super::panels::dialog(d, keymap)),
+        logview: state
+            .logs
+            .as_ref()
+            .map(|lv| super::logview::view_model::build(lv, super::logview::rows(state))),
         refresh_at,
     }
 }

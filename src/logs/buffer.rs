@@ -338,7 +338,7 @@ impl Pattern {
 
 /// A bounded ring buffer of log lines with a filter, a search and a pause
 /// point. See the module documentation for the bound.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LogBuffer {
     bound: Bound,
     lines: VecDeque<LogLine>,
@@ -516,6 +516,12 @@ impl LogBuffer {
         self.shown
             .range(start..end)
             .filter_map(|s| self.get(*s).map(|l| (*s, l)))
+    }
+
+    /// Where a sequence number is or would be in the view: the index of
+    /// the first shown line at or after it, at most the view's length.
+    pub fn view_position(&self, seq: u64) -> usize {
+        self.view_end_index_before(seq).min(self.view_len())
     }
 
     /// The view index of a sequence number, if the view shows it.

@@ -65,6 +65,28 @@ pub enum Action {
     /// Move the focus within a dialog or form.
     NextField,
     PrevField,
+    /// Log view: follow the newest line, or stop following.
+    LogsFollow,
+    /// Log view: freeze the view while lines keep arriving, or resume.
+    LogsPause,
+    /// Log view: the previous (crashed) container's log, or the current one.
+    LogsPrevious,
+    /// Log view: the next container, or all of them.
+    LogsContainer,
+    LogsTimestamps,
+    LogsWrap,
+    /// Log view: cycle how far back the log starts (tail or since).
+    LogsSince,
+    /// Log view: search prompt, highlighting matches.
+    LogsSearch,
+    LogsNextMatch,
+    LogsPrevMatch,
+    /// Log view: filter prompt, keeping only matching lines.
+    LogsFilter,
+    /// Log view prompts: switch between substring and regex.
+    LogsRegex,
+    /// Log view: save the lines to a file.
+    LogsSave,
 }
 
 impl Action {
@@ -103,6 +125,19 @@ impl Action {
             Action::Accept => "confirm",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
+            Action::LogsFollow => "logs: follow the newest line, or stop",
+            Action::LogsPause => "logs: pause or resume",
+            Action::LogsPrevious => "logs: previous container instance, or current",
+            Action::LogsContainer => "logs: next container, or all",
+            Action::LogsTimestamps => "logs: timestamps on/off",
+            Action::LogsWrap => "logs: wrap long lines on/off",
+            Action::LogsSince => "logs: tail 200, 1000, since 5m, 1h, all",
+            Action::LogsSearch => "logs: search (highlight and jump)",
+            Action::LogsNextMatch => "logs: next match",
+            Action::LogsPrevMatch => "logs: previous match",
+            Action::LogsFilter => "logs: keep only matching lines",
+            Action::LogsRegex => "logs prompt: substring or regex",
+            Action::LogsSave => "logs: save to a file",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
         };
         text.to_string()

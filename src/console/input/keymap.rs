@@ -18,6 +18,8 @@ pub enum Mode {
     Normal,
     Dialog,
     Input,
+    /// The log view; keys it does not bind fall back to normal navigation.
+    Logs,
 }
 
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -43,6 +45,8 @@ struct RawKeymap {
     dialog: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default)]
     input: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    logs: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 impl Keymap {
@@ -142,6 +146,7 @@ impl Keymap {
             (Mode::Normal, &raw.normal),
             (Mode::Dialog, &raw.dialog),
             (Mode::Input, &raw.input),
+            (Mode::Logs, &raw.logs),
         ] {
             let layer = next.layers.entry(mode).or_default();
             for (key, value) in table {

@@ -29,7 +29,9 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         }
         None => body,
     };
-    if let Some(panel) = &vm.panel {
+    if let Some(logview) = &vm.logview {
+        crate::console::logview::widget::draw(frame, body, logview, theme);
+    } else if let Some(panel) = &vm.panel {
         draw_panel(frame, body, panel, theme);
     } else if let Some(text) = &vm.text {
         draw_text(frame, body, text, theme);
