@@ -103,7 +103,8 @@ struct Connection {
 
 impl Connection {
     fn start(client: &Client, namespace: Option<&str>, actions: Actions) -> Connection {
-        let (cache, writers) = cluster::cache::new();
+        let (mut cache, writers) = cluster::cache::new();
+        cache.backup_patterns = Arc::new(actions.config.backups.patterns.clone());
         let (tx, watch_rx) = mpsc::unbounded_channel();
         let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
         let pending = Arc::new(Pending::default());
@@ -346,6 +347,9 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
     let actions = settings.actions(&client, &opts.context, &user);
     let mut conn = Connection::start(&client, namespace.as_deref(), actions);
+    // The log stream of the backup run being followed, if any; held only
+    // so that replacing or dropping it stops the stream.
+    let mut _backup_logs: Option<super::ops::backup_view::LogTask> = None;
     tracing::info!(
         "watching context {} ({})",
         opts.context,
@@ -464,6 +468,15 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                     Effect::LoadRevisions(target) => {
                         conn.actions.load_revisions(target, bg_tx.clone());
                     }
+                    Effect::FollowBackupLogs(follow) => {
+                        let tx = bg_tx.clone();
+                        _backup_logs = Some(super::ops::backup_view::spawn_logs(
+                            &conn.actions.client,
+                            follow,
+                            move |m| tx.send(Background::Msg(m)).is_ok(),
+                        ));
+                    }
+                    Effect::StopBackupLogs => _backup_logs = None,
                 }
             }
         }

@@ -57,6 +57,13 @@ pub enum Msg {
         target: WorkloadRef,
         result: Result<Vec<serde_json::Value>, String>,
     },
+    /// A log line of a followed backup Job; `note` for the stream's own
+    /// notes (joined, ended).
+    BackupLog {
+        job: String,
+        line: String,
+        note: bool,
+    },
 }
 
 /// What the runtime does after an update.
@@ -83,6 +90,11 @@ pub enum Effect {
         object: String,
         action: String,
     },
+    /// Stream a backup Job's log, answering with `Msg::BackupLog`; replaces
+    /// the stream of an earlier run.
+    FollowBackupLogs(super::ops::backup_view::BackupFollow),
+    /// The backup run pane closed: stop its log stream.
+    StopBackupLogs,
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -97,6 +109,8 @@ impl PartialEq for Effect {
             }
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
+            (Effect::FollowBackupLogs(a), Effect::FollowBackupLogs(b)) => a == b,
+            (Effect::StopBackupLogs, Effect::StopBackupLogs) => true,
             (
                 Effect::AuditReadonlyRefusal {
                     namespace: na,
@@ -229,7 +243,15 @@ pub fn update(
             result,
             permission,
         } => super::act::on_planned(state, id, result, permission),
-        Msg::Executed { command, result } => super::act::on_executed(state, command, result),
+        Msg::Executed { command, result } => {
+            let follow = super::ops::backup_view::on_executed(state, &command, &result, now);
+            let mut out = super::act::on_executed(state, command, result);
+            out.effects.extend(follow);
+            out
+        }
+        Msg::BackupLog { job, line, note } => {
+            super::ops::backup_view::on_log(state, &job, line, note)
+        }
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
         Msg::Key(key) => {
             if state.dialog.is_some() {
@@ -272,6 +294,9 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             ));
             return Outcome::redraw();
         }
+    }
+    if let Some(out) = super::ops::backup_view::on_watch(state, kind) {
+        return out;
     }
     if state.screen().panel.is_some() {
         return Outcome {
@@ -482,6 +507,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
     if state.screen().panel.is_some()
         && let Some(out) = super::act::on_panel_action(state, &action, cache)
     {
+        return out;
+    }
+    if let Some(out) = super::ops::backup_view::on_action(state, &action, cache, now) {
         return out;
     }
     match action {
