@@ -408,7 +408,8 @@ fn snapshot_failed_run_shows_the_last_log_lines_and_events() {
             note: false,
         });
     }
-    let screen = text(&c.draw()).replace(&name, "orders-backup-manual-STAMP");
+    assert_eq!(name, "orders-backup-manual-030000", "named from the clock");
+    let screen = text(&c.draw());
     insta::assert_snapshot!("backup_run_failed", screen);
     assert!(screen.contains("FAILED after 6s: BackoffLimitExceeded"));
     assert!(screen.contains("Connection refused"));

@@ -343,7 +343,17 @@ fn events(cache: &Cache, run: &BackupRun, pods: &[std::sync::Arc<Pod>]) -> Vec<V
             p.metadata.name.as_deref().unwrap_or_default(),
         ));
     }
-    all.sort_by_key(|e| event_time(e));
+    // Timestamps have whole seconds: the resourceVersion orders events
+    // recorded within one.
+    all.sort_by_key(|e| {
+        let rv: u64 = e
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        (event_time(e), rv)
+    });
     let skip = all.len().saturating_sub(MAX_EVENTS);
     all.iter()
         .skip(skip)
