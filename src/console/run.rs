@@ -347,9 +347,9 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
     let actions = settings.actions(&client, &opts.context, &user);
     let mut conn = Connection::start(&client, namespace.as_deref(), actions);
-    // The log stream of the backup run being followed, if any; held only
-    // so that replacing or dropping it stops the stream.
-    let mut _backup_logs: Option<super::ops::backup_view::LogTask> = None;
+    // The log stream of the backup run being followed, if any; replacing
+    // or dropping it stops the stream.
+    let mut backup_logs: Option<super::ops::backup_view::LogTask> = None;
     tracing::info!(
         "watching context {} ({})",
         opts.context,
@@ -470,15 +470,17 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                     }
                     Effect::FollowBackupLogs(follow) => {
                         let tx = bg_tx.clone();
-                        _backup_logs = Some(super::ops::backup_view::spawn_logs(
+                        backup_logs = Some(super::ops::backup_view::spawn_logs(
                             &conn.actions.client,
                             follow,
                             move |m| tx.send(Background::Msg(m)).is_ok(),
                         ));
                     }
-                    Effect::StopBackupLogs => _backup_logs = None,
                 }
             }
+        }
+        if backup_logs.is_some() && !super::ops::backup_view::following(&state) {
+            backup_logs = None;
         }
     }
 }

@@ -90,11 +90,9 @@ pub enum Effect {
         object: String,
         action: String,
     },
-    /// Stream a backup Job's log, answering with `Msg::BackupLog`; replaces
-    /// the stream of an earlier run.
+    /// Stream a backup Job's log, answering with `Msg::BackupLog`, while a
+    /// run pane is open; replaces the stream of an earlier run.
     FollowBackupLogs(super::ops::backup_view::BackupFollow),
-    /// The backup run pane closed: stop its log stream.
-    StopBackupLogs,
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -110,7 +108,6 @@ impl PartialEq for Effect {
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
             (Effect::FollowBackupLogs(a), Effect::FollowBackupLogs(b)) => a == b,
-            (Effect::StopBackupLogs, Effect::StopBackupLogs) => true,
             (
                 Effect::AuditReadonlyRefusal {
                     namespace: na,
@@ -509,7 +506,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
     {
         return out;
     }
-    if let Some(out) = super::ops::backup_view::on_action(state, &action, cache, now) {
+    if let Some(out) = super::ops::backup_view::on_action(state, &action) {
         return out;
     }
     match action {

@@ -342,11 +342,12 @@ fn backup_now_opens_the_run_pane_which_follows_the_job_to_success() {
     assert!(!screen.contains("not ours"), "{screen}");
     let vm = view_model::build(&c.state, &c.cache, &c.keymap, now());
     assert_eq!(vm.refresh_at, None, "an ended run does not tick");
-    // Esc closes the pane and stops the log stream.
-    let out = c.key("esc");
-    assert_eq!(out.effects, [Effect::StopBackupLogs]);
+    // Esc closes the pane, and with it goes the log stream.
+    assert!(super::backup_view::following(&c.state));
+    c.key("esc");
     assert_eq!(c.state.screen().view, View::Backups);
-    assert!(c.state.screen().backup_run.is_none());
+    assert!(!c.state.screen().covered(), "the table again");
+    assert!(!super::backup_view::following(&c.state));
 }
 
 #[test]
@@ -413,4 +414,19 @@ fn snapshot_failed_run_shows_the_last_log_lines_and_events() {
     insta::assert_snapshot!("backup_run_failed", screen);
     assert!(screen.contains("FAILED after 6s: BackoffLimitExceeded"));
     assert!(screen.contains("Connection refused"));
+}
+
+#[test]
+fn leaving_the_run_pane_for_another_view_ends_the_following() {
+    let mut c = Console::new();
+    backup_now(&mut c);
+    assert!(super::backup_view::following(&c.state));
+    c.key("j");
+    assert!(
+        c.state.screen().backup_run.is_some(),
+        "table keys do nothing"
+    );
+    c.key("1");
+    assert_eq!(c.state.screen().view, View::Pods);
+    assert!(!super::backup_view::following(&c.state));
 }

@@ -18,7 +18,7 @@ use crate::console::cluster::{Cache, Kind};
 use crate::console::input::action::{Action, View};
 use crate::console::state::{AppState, Screen};
 use crate::console::theme::Role;
-use crate::console::update::{Effect, Msg, Outcome, refresh};
+use crate::console::update::{Effect, Msg, Outcome};
 use crate::console::view_model::PanelVm;
 use crate::console::views::{Cell, event_time, events_for, truncate};
 use crate::logs::buffer::LineKind;
@@ -109,25 +109,11 @@ pub fn on_watch(state: &AppState, kind: Kind) -> Option<Outcome> {
     })
 }
 
-/// Keys while the pane is shown: Back closes it and stops the log stream;
-/// table keys do nothing; the rest (commands, views, quit) work as anywhere.
-pub fn on_action(
-    state: &mut AppState,
-    action: &Action,
-    cache: &Cache,
-    now: DateTime<Utc>,
-) -> Option<Outcome> {
+/// Keys while the pane is shown: table keys do nothing; the rest (Esc,
+/// commands, views, quit) work as anywhere.
+pub fn on_action(state: &AppState, action: &Action) -> Option<Outcome> {
     state.screen().backup_run.as_ref()?;
     match action {
-        Action::Back => {
-            state.stack.pop();
-            let page = state.page;
-            refresh(state.screen_mut(), cache, now, page);
-            Some(Outcome {
-                redraw: true,
-                effects: vec![Effect::StopBackupLogs],
-            })
-        }
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -390,6 +376,12 @@ pub fn refresh_at(run: &BackupRun, cache: &Cache, now: DateTime<Utc>) -> Option<
     }
     let secs = (now - start).num_seconds().max(0);
     Some(start + Duration::seconds(secs + 1))
+}
+
+/// Whether a run pane is still open anywhere in the drill-down; the runtime
+/// stops the log stream once none is, however the pane was left.
+pub fn following(state: &AppState) -> bool {
+    state.stack.iter().any(|s| s.backup_run.is_some())
 }
 
 /// The log stream of a run; dropping it stops the stream.
