@@ -234,3 +234,34 @@ async fn a_backup_with_no_success_for_two_intervals_is_stale() {
     assert_eq!(rows[0]["LAST SUCCESS"], "never");
     assert_eq!(rows[0]["SCHEDULE"], "every 1s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_patterns_decide_what_backup_list_finds() {
+    common::require_kubectl();
+    let ts = common::start().await;
+    let config = ts.dir.path().join("config/kubedeck");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.toml"),
+        "[backups]\npatterns = [\"mailer\"]\n",
+    )
+    .expect("write config");
+    for cj in [
+        backup_cronjob("report-mailer", "0 2 * * *", false, ""),
+        backup_cronjob("shop-backup", "0 2 * * *", false, ""),
+        backup_cronjob("orders", "0 3 * * *", false, "kubedeck.io/backup: 'true'"),
+    ] {
+        ts.kubectl_stdin(&["apply", "-f", "-"], &cj).await.ok();
+    }
+    let out = kubedeck(&ts, &["backup", "list", "-n", "default"]).await;
+    assert!(out.success, "{}{}", out.stdout, out.stderr);
+    let names: Vec<String> = common::columns(&out.stdout)
+        .iter()
+        .map(|r| r["NAME"].clone())
+        .collect();
+    assert_eq!(
+        names,
+        ["orders", "report-mailer"],
+        "the label always counts; `backup` is no longer a pattern"
+    );
+}

@@ -55,7 +55,8 @@ pub async fn run(command: BackupCommand, console: ConsoleArgs) -> anyhow::Result
 async fn list(console: ConsoleArgs) -> anyhow::Result<()> {
     let session = Session::open(&console).await?;
     let namespace = (!console.all_namespaces).then(|| session.namespace(&console));
-    let found = backups::discover(&session.client, namespace.as_deref()).await?;
+    let patterns = &session.config.backups.patterns;
+    let found = backups::discover(&session.client, namespace.as_deref(), patterns).await?;
     if found.is_empty() {
         println!(
             "No backup CronJobs {} (names containing {}, or label {}=true).",
@@ -63,7 +64,7 @@ async fn list(console: ConsoleArgs) -> anyhow::Result<()> {
                 || "in any namespace".to_string(),
                 |n| format!("in namespace {n}")
             ),
-            backups::DEFAULT_PATTERNS.join(" or "),
+            patterns.join(" or "),
             backups::BACKUP_LABEL
         );
         return Ok(());

@@ -57,6 +57,7 @@ fn target(state: &AppState) -> Option<Target> {
         },
         (View::Nodes, _) => Some(Target::Node(name)),
         (View::CronJobs, _) => Some(Target::CronJob(ObjectRef::new(&ns, &name))),
+        (View::Backups, _) => Some(Target::CronJob(ObjectRef::new(&ns, &name))),
         _ => None,
     }
 }

@@ -26,6 +26,7 @@ pub const ALIASES: &[(View, &[&str])] = &[
     (View::Jobs, &["jobs", "job"]),
     (View::CronJobs, &["cj", "cronjobs", "cronjob"]),
     (View::Nodes, &["nodes", "no", "node"]),
+    (View::Backups, &["backups", "backup", "bk"]),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -74,6 +74,33 @@ pub struct Config {
     /// Settings for one kubeconfig context, by its name.
     #[serde(default)]
     pub contexts: BTreeMap<String, ContextConfig>,
+    /// Which CronJobs the backups view and `kubedeck backup` treat as backups.
+    #[serde(default)]
+    pub backups: BackupsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BackupsConfig {
+    /// Name parts (case-insensitive) that make a CronJob a backup; the
+    /// label `kubedeck.io/backup=true` counts whatever this says.
+    #[serde(default = "default_backup_patterns")]
+    pub patterns: Vec<String>,
+}
+
+fn default_backup_patterns() -> Vec<String> {
+    crate::ops::backups::DEFAULT_PATTERNS
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+impl Default for BackupsConfig {
+    fn default() -> BackupsConfig {
+        BackupsConfig {
+            patterns: default_backup_patterns(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -98,6 +125,7 @@ impl Default for Config {
             favourite_namespaces: Vec::new(),
             protected_contexts: default_protected(),
             contexts: BTreeMap::new(),
+            backups: BackupsConfig::default(),
         }
     }
 }
@@ -235,6 +263,18 @@ mod tests {
             "arn:aws:eks:cluster/live-1"
         ));
         assert!(!glob_match("live-*-a", "live-1-b"));
+    }
+
+    #[test]
+    fn backup_patterns_default_to_backup_and_dump_and_can_be_set() {
+        assert_eq!(Config::default().backups.patterns, ["backup", "dump"]);
+        let config: Config =
+            toml::from_str("[backups]\npatterns = [\"pgdump\", \"snapshot\"]\n").expect("parses");
+        assert_eq!(config.backups.patterns, ["pgdump", "snapshot"]);
+        let config: Config = toml::from_str("[backups]\n").expect("parses");
+        assert_eq!(config.backups, BackupsConfig::default());
+        let err = toml::from_str::<Config>("[backups]\npattern = [\"x\"]\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `pattern`"), "{err}");
     }
 
     #[test]

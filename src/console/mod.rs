@@ -9,6 +9,7 @@ pub mod dialog;
 pub mod filter;
 pub mod input;
 pub mod logview;
+pub mod ops;
 pub mod panels;
 pub mod rollout;
 pub mod run;

@@ -106,7 +106,8 @@ struct Connection {
 
 impl Connection {
     fn start(client: &Client, namespace: Option<&str>, actions: Actions) -> Connection {
-        let (cache, writers) = cluster::cache::new();
+        let (mut cache, writers) = cluster::cache::new();
+        cache.backup_patterns = Arc::new(actions.config.backups.patterns.clone());
         let (tx, watch_rx) = mpsc::unbounded_channel();
         let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
         let pending = Arc::new(Pending::default());
@@ -350,6 +351,9 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
     let actions = settings.actions(&client, &opts.context, &user);
     let mut conn = Connection::start(&client, namespace.as_deref(), actions);
+    // The log stream of the backup run being followed, if any; replacing
+    // or dropping it stops the stream.
+    let mut backup_logs: Option<super::ops::backup_view::LogTask> = None;
     tracing::info!(
         "watching context {} ({})",
         opts.context,
@@ -491,8 +495,19 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                             let _ = tx.send(Background::Msg(msg));
                         });
                     }
+                    Effect::FollowBackupLogs(follow) => {
+                        let tx = bg_tx.clone();
+                        backup_logs = Some(super::ops::backup_view::spawn_logs(
+                            &conn.actions.client,
+                            follow,
+                            move |m| tx.send(Background::Msg(m)).is_ok(),
+                        ));
+                    }
                 }
             }
+        }
+        if backup_logs.is_some() && !super::ops::backup_view::following(&state) {
+            backup_logs = None;
         }
     }
 }

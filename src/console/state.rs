@@ -31,6 +31,8 @@ pub struct Screen {
     pub text: Option<TextPane>,
     /// Rollout progress or revision history shown instead of the table.
     pub panel: Option<Panel>,
+    /// A backup run being followed, shown instead of the table.
+    pub backup_run: Option<super::ops::backup_view::BackupRun>,
 }
 
 /// A live pane about one workload, computed from the cache at each frame.
@@ -69,12 +71,13 @@ impl Screen {
             filter_text: String::new(),
             text: None,
             panel: None,
+            backup_run: None,
         }
     }
 
     /// Whether a describe/YAML pane or a panel covers the table.
     pub fn covered(&self) -> bool {
-        self.text.is_some() || self.panel.is_some()
+        self.text.is_some() || self.panel.is_some() || self.backup_run.is_some()
     }
 
     pub fn selected_key(&self) -> Option<&RowKey> {

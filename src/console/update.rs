@@ -64,6 +64,13 @@ pub enum Msg {
     },
     /// The answer to `Effect::SaveLogs`: what was written, or why not.
     LogsSaved(Result<String, String>),
+    /// A log line of a followed backup Job; `note` for the stream's own
+    /// notes (joined, ended).
+    BackupLog {
+        job: String,
+        line: String,
+        note: bool,
+    },
 }
 
 /// What the runtime does after an update.
@@ -107,6 +114,9 @@ pub enum Effect {
         timestamps: bool,
         filtered: bool,
     },
+    /// Stream a backup Job's log, answering with `Msg::BackupLog`, while a
+    /// run pane is open; replaces the stream of an earlier run.
+    FollowBackupLogs(super::ops::backup_view::BackupFollow),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -121,6 +131,7 @@ impl PartialEq for Effect {
             }
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
+            (Effect::FollowBackupLogs(a), Effect::FollowBackupLogs(b)) => a == b,
             (
                 Effect::OpenLogs {
                     stream: sa,
@@ -280,7 +291,15 @@ pub fn update(
             result,
             permission,
         } => super::act::on_planned(state, id, result, permission),
-        Msg::Executed { command, result } => super::act::on_executed(state, command, result),
+        Msg::Executed { command, result } => {
+            let follow = super::ops::backup_view::on_executed(state, &command, &result, now);
+            let mut out = super::act::on_executed(state, command, result);
+            out.effects.extend(follow);
+            out
+        }
+        Msg::BackupLog { job, line, note } => {
+            super::ops::backup_view::on_log(state, &job, line, note)
+        }
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
         Msg::LogLines { stream, lines } => super::logview::on_lines(state, stream, lines),
         Msg::LogsSaved(result) => super::logview::on_saved(state, result),
@@ -336,6 +355,9 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
     if state.logs.is_some() {
         // The table is hidden; it is refreshed when the log view closes.
         return Outcome::default();
+    }
+    if let Some(out) = super::ops::backup_view::on_watch(state, kind) {
+        return out;
     }
     if state.screen().panel.is_some() {
         return Outcome {
@@ -547,6 +569,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
     if state.screen().panel.is_some()
         && let Some(out) = super::act::on_panel_action(state, &action, cache)
     {
+        return out;
+    }
+    if let Some(out) = super::ops::backup_view::on_action(state, &action) {
         return out;
     }
     match action {

@@ -27,6 +27,8 @@ pub struct ScreenVm {
     pub warnings: Vec<String>,
     /// Notes on the selected row under the table (the HPA's "why").
     pub detail: Option<Vec<Cell>>,
+    /// The detail pane's title.
+    pub detail_title: &'static str,
     /// Describe or YAML, shown instead of the table.
     pub text: Option<TextVm>,
     /// kubedeck's own log under the table.
@@ -151,6 +153,9 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             super::panels::panel(p, cache, keymap, at)
         }));
     }
+    if let Some(run) = &screen.backup_run {
+        refresh_at = super::ops::backup_view::refresh_at(run, cache, now);
+    }
     let text = screen.text.as_ref().map(|pane| {
         let shown = state.page + 1;
         let end = (pane.scroll + shown).min(pane.lines.len());
@@ -212,6 +217,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         }),
         warnings: state.warnings.clone(),
         detail,
+        detail_title: table_of(screen).map_or("Why", |t| t.detail_title()),
         text,
         log: state.log_pane.then(|| LogVm {
             title: match key_for(keymap, Action::ToggleLogPane) {
@@ -223,7 +229,13 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         panel: screen
             .panel
             .as_ref()
-            .map(|p| super::panels::panel(p, cache, keymap, now)),
+            .map(|p| super::panels::panel(p, cache, keymap, now))
+            .or_else(|| {
+                screen
+                    .backup_run
+                    .as_ref()
+                    .map(|r| super::ops::backup_view::panel(r, cache, now, state.page))
+            }),
         dialog: state
             .dialog
             .as_ref()

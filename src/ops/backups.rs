@@ -404,8 +404,13 @@ impl BackupInfo {
 }
 
 /// The backup CronJobs of a namespace (None: all namespaces), by
-/// namespace and name.
-pub async fn discover(client: &Client, namespace: Option<&str>) -> anyhow::Result<Vec<BackupInfo>> {
+/// namespace and name; `patterns` as `is_backup` takes them.
+pub async fn discover(
+    client: &Client,
+    namespace: Option<&str>,
+    patterns: &[String],
+) -> anyhow::Result<Vec<BackupInfo>> {
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
     let (cjs, jobs): (Api<CronJob>, Api<Job>) = match namespace {
         Some(ns) => (
             Api::namespaced(client.clone(), ns),
@@ -424,7 +429,7 @@ pub async fn discover(client: &Client, namespace: Option<&str>) -> anyhow::Resul
             is_backup(
                 cj.metadata.name.as_deref().unwrap_or_default(),
                 cj.metadata.labels.as_ref(),
-                DEFAULT_PATTERNS,
+                &patterns,
             )
         })
         .map(|cj| BackupInfo::of(cj, &jobs.items, now))

@@ -84,6 +84,9 @@ pub struct Cache {
     pub cronjobs: Store<CronJob>,
     /// The latest pod metrics sample, which no watch delivers.
     pub metrics: MetricsSlot,
+    /// Name parts that make a CronJob a backup, from the config file; the
+    /// backups view lists what matches them.
+    pub backup_patterns: std::sync::Arc<Vec<String>>,
 }
 
 /// The write halves, handed to the watchers.
@@ -133,6 +136,9 @@ pub fn new() -> (Cache, Writers) {
             jobs,
             cronjobs,
             metrics: MetricsSlot::default(),
+            backup_patterns: std::sync::Arc::new(
+                crate::console::config::BackupsConfig::default().patterns,
+            ),
         },
         Writers {
             namespaces: w_namespaces,

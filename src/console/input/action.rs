@@ -18,6 +18,7 @@ pub enum View {
     Jobs,
     CronJobs,
     Nodes,
+    Backups,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -156,6 +157,7 @@ fn view_name(view: View) -> &'static str {
         View::Jobs => "jobs",
         View::CronJobs => "cron jobs",
         View::Nodes => "nodes",
+        View::Backups => "backups",
     }
 }
 

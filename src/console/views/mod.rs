@@ -2,6 +2,7 @@
 //! cache) and how one row reads. Rows are only formatted for the visible
 //! window; the full pass over the cache only orders keys.
 
+pub mod backups;
 pub mod containers;
 pub mod describe;
 pub mod events;
@@ -127,6 +128,10 @@ pub trait TableView: Sync {
     fn detail(&self, _cache: &Cache, _key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
         None
     }
+    /// The detail pane's title.
+    fn detail_title(&self) -> &'static str {
+        "Why"
+    }
 }
 
 pub const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
@@ -184,6 +189,7 @@ pub fn table_for(view: View) -> Option<&'static dyn TableView> {
         View::Jobs => &jobs::JobsView,
         View::CronJobs => &jobs::CronJobsView,
         View::Nodes => &nodes::NodesView,
+        View::Backups => &backups::BackupsView,
     })
 }
 

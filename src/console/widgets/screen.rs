@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         let [table, pane] =
             Layout::vertical([Constraint::Min(3), Constraint::Length(height)]).areas(body);
         draw_table(frame, table, &vm.table, theme);
-        draw_detail(frame, pane, detail, theme);
+        draw_detail(frame, pane, detail, vm.detail_title, theme);
     } else {
         draw_table(frame, body, &vm.table, theme);
     }
@@ -213,7 +213,7 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
     );
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], theme: &Theme) {
+fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], title: &str, theme: &Theme) {
     let lines: Vec<Line> = lines
         .iter()
         .map(|c| Line::from(Span::styled(c.text.as_str(), theme.style(c.role))))
@@ -223,7 +223,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], theme: &Theme) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::Border))
-                .title(Span::styled(" Why ", theme.style(Role::Title))),
+                .title(Span::styled(format!(" {title} "), theme.style(Role::Title))),
         ),
         area,
     );

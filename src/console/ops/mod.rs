@@ -1,0 +1,3 @@
+#[cfg(test)]
+mod backup_tests;
+pub mod backup_view;
