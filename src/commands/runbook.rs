@@ -198,6 +198,7 @@ async fn run_one(
                 .unwrap_or_else(|e| e.into_inner())
                 .push(line.to_string());
         })),
+        recovery: None,
     };
 
     println!("runbook {} — {}", plan.name, plan.title);

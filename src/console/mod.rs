@@ -8,6 +8,7 @@ pub mod config_file;
 pub mod dialog;
 pub mod filter;
 pub mod input;
+pub mod ops;
 pub mod panels;
 pub mod rollout;
 pub mod run;

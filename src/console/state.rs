@@ -31,6 +31,8 @@ pub struct Screen {
     pub text: Option<TextPane>,
     /// Rollout progress or revision history shown instead of the table.
     pub panel: Option<Panel>,
+    /// A recovery-test timeline or a runbook shown instead of the table.
+    pub ops: Option<super::ops::Pane>,
 }
 
 /// A live pane about one workload, computed from the cache at each frame.
@@ -69,12 +71,13 @@ impl Screen {
             filter_text: String::new(),
             text: None,
             panel: None,
+            ops: None,
         }
     }
 
     /// Whether a describe/YAML pane or a panel covers the table.
     pub fn covered(&self) -> bool {
-        self.text.is_some() || self.panel.is_some()
+        self.text.is_some() || self.panel.is_some() || self.ops.is_some()
     }
 
     pub fn selected_key(&self) -> Option<&RowKey> {
@@ -127,6 +130,8 @@ pub struct AppState {
     /// Numbers action plans so that an answer for a dialog the user has
     /// since closed is ignored.
     pub requests: u64,
+    /// Recovery tests and runbook runs, which outlive the screens showing them.
+    pub ops: super::ops::OpsState,
     pub quit: bool,
 }
 
@@ -152,6 +157,7 @@ impl AppState {
             switching: None,
             dialog: None,
             requests: 0,
+            ops: super::ops::OpsState::default(),
             quit: false,
         }
     }

@@ -57,6 +57,8 @@ pub enum Msg {
         target: WorkloadRef,
         result: Result<Vec<serde_json::Value>, String>,
     },
+    /// News from a recovery test or a runbook run.
+    Ops(super::ops::OpsMsg),
 }
 
 /// What the runtime does after an update.
@@ -83,6 +85,8 @@ pub enum Effect {
         object: String,
         action: String,
     },
+    /// Start or drive a recovery test or a runbook run.
+    Ops(super::ops::OpsEffect),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -109,6 +113,7 @@ impl PartialEq for Effect {
                     action: ab,
                 },
             ) => na == nb && oa == ob && aa == ab,
+            (Effect::Ops(a), Effect::Ops(b)) => a == b,
             _ => false,
         }
     }
@@ -181,6 +186,7 @@ pub fn update(
             fresh.log_pane = state.log_pane;
             fresh.warnings = std::mem::take(&mut state.warnings);
             fresh.requests = state.requests;
+            fresh.ops = std::mem::take(&mut state.ops);
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -231,8 +237,11 @@ pub fn update(
         } => super::act::on_planned(state, id, result, permission),
         Msg::Executed { command, result } => super::act::on_executed(state, command, result),
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
+        Msg::Ops(m) => super::ops::on_msg(state, m, cache, now),
         Msg::Key(key) => {
-            if state.dialog.is_some() {
+            if let Some(out) = super::ops::on_dialog_key(state, key, keymap) {
+                out
+            } else if state.dialog.is_some() {
                 super::act::on_dialog_key(state, key, keymap)
             } else if state.prompt.is_some() {
                 on_prompt_key(state, key, cache, keymap, now)
@@ -484,6 +493,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
     {
         return out;
     }
+    if let Some(out) = super::ops::on_action(state, &action) {
+        return out;
+    }
     match action {
         Action::Down => move_cursor(state, 1),
         Action::Up => move_cursor(state, -1),
@@ -650,6 +662,9 @@ fn apply_filter(state: &mut AppState, text: &str, cache: &Cache, now: DateTime<U
 }
 
 fn run_command(state: &mut AppState, line: &str, cache: &Cache, now: DateTime<Utc>) -> Outcome {
+    if let Some(out) = super::ops::on_command(state, line) {
+        return out;
+    }
     if matches!(line.trim(), "ctx" | "context") {
         return Outcome {
             redraw: false,

@@ -212,7 +212,11 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         panel: screen
             .panel
             .as_ref()
-            .map(|p| super::panels::panel(p, cache, keymap, now)),
+            .map(|p| super::panels::panel(p, cache, keymap, now))
+            .or_else(|| {
+                let pane = screen.ops.as_ref()?;
+                Some(super::ops::pane_vm(state, pane, keymap))
+            }),
         dialog: state
             .dialog
             .as_ref()

@@ -476,6 +476,7 @@ mod tests {
             config: Config::default(),
             prometheus: None,
             live: None,
+            recovery: None,
         }
     }
 

@@ -65,6 +65,10 @@ pub enum Action {
     /// Move the focus within a dialog or form.
     NextField,
     PrevField,
+    /// Kill pods of the selected workload and time the recovery.
+    RecoveryTest,
+    /// In a runbook: run steps until the next human gate.
+    RunToGate,
 }
 
 impl Action {
@@ -103,6 +107,8 @@ impl Action {
             Action::Accept => "confirm",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
+            Action::RecoveryTest => "pod-kill recovery test (:recovery shows it)",
+            Action::RunToGate => "runbook: run until the next gate",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
         };
         text.to_string()
