@@ -11,6 +11,8 @@
 pub mod recovery_view;
 pub mod runbook_view;
 pub mod tasks;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
@@ -661,23 +663,10 @@ fn on_runbook_msg(
     match msg {
         RunbookMsg::Live(line) => rb.live.push(line),
         RunbookMsg::Recovery(news) => {
-            if let RecoveryMsg::Started { .. } = &news {
-                let target = rb
-                    .snapshot
-                    .current
-                    .and_then(|i| rb.info.steps.get(i))
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default();
-                let mut live = RecoveryLive::default();
-                live.title = target;
-                rb.recovery = Some(live);
+            if let RecoveryMsg::Started { target, .. } = &news {
+                rb.recovery = Some(RecoveryLive::new(target));
             }
             if let Some(r) = &mut rb.recovery {
-                if let RecoveryMsg::Started { plan, .. } = &news
-                    && let Some(first) = plan.first()
-                {
-                    r.title = first.clone();
-                }
                 r.apply(news);
             }
         }
@@ -775,7 +764,11 @@ fn open_show(
     if let Some(f) = &target.filter {
         text.push_str(&format!(" filtered by {f}"));
     }
-    text.push_str("; esc returns to the runbook");
+    text.push_str(if target.filter.is_some() {
+        "; esc clears the filter, esc again returns to the runbook"
+    } else {
+        "; esc returns to the runbook"
+    });
     push_note(state, step, note.map_or(text, str::to_string));
 }
 
@@ -881,7 +874,7 @@ pub fn pane_vm(state: &AppState, pane: &Pane, keymap: &Keymap) -> PanelVm {
             let r = state.ops.recovery.clone().unwrap_or_default();
             (
                 format!("Recovery test of {}", r.title),
-                r.lines(8),
+                r.lines(8, true),
                 *scroll,
                 vec![(Action::Back, "back (the test keeps running)")],
             )

@@ -57,6 +57,7 @@ impl Summary {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecoveryMsg {
     Started {
+        target: WorkloadRef,
         plan: Vec<String>,
         slo: Duration,
         min_endpoints: u32,
@@ -106,10 +107,12 @@ impl RecoveryLive {
     pub fn apply(&mut self, msg: RecoveryMsg) {
         match msg {
             RecoveryMsg::Started {
+                target,
                 plan,
                 slo,
                 min_endpoints,
             } => {
+                self.title = RecoveryLive::new(&target).title;
                 self.plan = plan;
                 self.slo = slo;
                 self.min_endpoints = min_endpoints;
@@ -165,10 +168,11 @@ impl RecoveryLive {
 
     /// The pane's lines; `events` is how many of the latest timeline lines
     /// to show under the milestones.
-    pub fn lines(&self, events: usize) -> Vec<Vec<Cell>> {
+    /// `plan`: whether to repeat the plan the operator confirmed.
+    pub fn lines(&self, events: usize, plan: bool) -> Vec<Vec<Cell>> {
         let label = |s: &str| Cell::new(format!("{s:<22}"), Role::Muted);
         let mut lines = vec![vec![label("target"), Cell::text(self.title.clone())]];
-        for (i, p) in self.plan.iter().enumerate() {
+        for (i, p) in self.plan.iter().enumerate().filter(|_| plan) {
             lines.push(vec![label(if i == 0 { "test" } else { "" }), Cell::text(p)]);
         }
         let state = match &self.outcome {
@@ -260,8 +264,8 @@ impl RecoveryLive {
 
     /// One row per milestone, one column per kill: offsets from its delete.
     fn grid(&self) -> Vec<Vec<Cell>> {
-        const COL: usize = 22;
-        const MAX_KILLS: usize = 4;
+        const COL: usize = 26;
+        const MAX_KILLS: usize = 3;
         let mut lines = Vec::new();
         if self.kills.is_empty() {
             lines.push(vec![Cell::new(

@@ -197,7 +197,13 @@ impl RunbookLive {
             if timeline_step {
                 shown.retain(|l| !l.trim_start().starts_with('+'));
             }
-            let skip = shown.len().saturating_sub(OUTPUT_LINES);
+            // Passed steps keep their last line; the others say more.
+            let keep = if status == Status::Passed {
+                1
+            } else {
+                OUTPUT_LINES
+            };
+            let skip = shown.len().saturating_sub(keep);
             for line in &shown[skip..] {
                 lines.push(vec![Cell::new(format!("       {line}"), Role::Muted)]);
             }
@@ -236,7 +242,7 @@ impl RunbookLive {
         if let Some(r) = &self.recovery {
             lines.push(Vec::new());
             lines.push(vec![Cell::new("Recovery timeline", Role::Title)]);
-            lines.extend(r.lines(0));
+            lines.extend(r.lines(0, false));
         }
         lines
     }

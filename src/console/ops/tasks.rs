@@ -173,6 +173,7 @@ async fn run_recovery(deps: Deps, spec: RecoverySpec, send: Reply) {
         Err(e) => return news(RecoveryMsg::Failed(format!("{e:#}"))),
     };
     news(RecoveryMsg::Started {
+        target: spec.target.clone(),
         plan: target.plan_lines(&test),
         slo: test.slo,
         min_endpoints: test.min_endpoints,
@@ -269,6 +270,7 @@ fn open_runbook(
         recovery: Some(Box::new(move |news: RecoveryNews<'_>| {
             let msg = match news {
                 RecoveryNews::Started { spec, plan } => RecoveryMsg::Started {
+                    target: spec.target.clone(),
                     plan,
                     slo: spec.slo,
                     min_endpoints: spec.min_endpoints,
