@@ -33,6 +33,7 @@ use super::views::{Cell, Query};
 use crate::actions::WorkloadRef;
 use crate::ops::duration;
 use crate::ops::recovery::KillMode;
+use crate::ops::timeline::Verdict;
 use crate::runbooks::{Input, Prompt};
 use recovery_view::{RecoveryLive, RecoveryMsg, RecoverySpec};
 use runbook_view::{Listed, RunbookCmd, RunbookInfo, RunbookLive, RunbookMsg};
@@ -595,22 +596,26 @@ pub fn on_msg(state: &mut AppState, msg: OpsMsg, cache: &Cache, now: DateTime<Ut
             };
             let done = matches!(news, RecoveryMsg::Finished(_) | RecoveryMsg::Failed(_));
             r.apply(news);
-            if done && !shown {
-                let text = match &r.outcome {
-                    Some(Ok(s)) => format!(
-                        "recovery test of {}: {:?}; :recovery shows the timeline",
-                        r.title, s.verdict
+            if done {
+                let verdict = |v: Verdict| match v {
+                    Verdict::Pass => "PASS",
+                    Verdict::Fail => "FAIL",
+                };
+                let text = match (&r.outcome, shown) {
+                    (Some(Ok(s)), true) => {
+                        format!("recovery test of {}: {}", r.title, verdict(s.verdict))
+                    }
+                    (Some(Ok(s)), false) => format!(
+                        "recovery test of {}: {}; :recovery shows the timeline",
+                        r.title,
+                        verdict(s.verdict)
                     ),
                     _ => format!(
                         "recovery test of {} did not run; :recovery says why",
                         r.title
                     ),
                 };
-                return say(
-                    state,
-                    text.replace("Pass", "PASS").replace("Fail", "FAIL"),
-                    Role::Info,
-                );
+                return say(state, text, Role::Info);
             }
             Outcome {
                 redraw: shown,
@@ -837,6 +842,7 @@ pub fn dialog_vm(dialog: &OpsDialog, keymap: &Keymap) -> DialogVm {
                     let mut keys = hints(keymap, Mode::Dialog, &[(Action::Accept, "yes")]);
                     keys.push(Cell::new("  <n>", Role::Key));
                     keys.push(Cell::new(" no", Role::Muted));
+                    keys.push(Cell::text("  "));
                     keys.extend(hints(keymap, Mode::Dialog, &[(Action::Back, "later")]));
                     lines.push(keys);
                 }

@@ -264,7 +264,7 @@ impl RecoveryLive {
 
     /// One row per milestone, one column per kill: offsets from its delete.
     fn grid(&self) -> Vec<Vec<Cell>> {
-        const COL: usize = 26;
+        const COL: usize = 30;
         const MAX_KILLS: usize = 3;
         let mut lines = Vec::new();
         if self.kills.is_empty() {

@@ -139,8 +139,8 @@ impl RunbookLive {
     pub fn lines(&self) -> Vec<Vec<Cell>> {
         let info = &self.info;
         let mut lines = Vec::new();
-        if let Some(first) = info.description.lines().find(|l| !l.trim().is_empty()) {
-            lines.push(vec![Cell::new(first.trim().to_string(), Role::Muted)]);
+        for l in info.description.lines().filter(|l| !l.trim().is_empty()) {
+            lines.push(vec![Cell::new(l.trim().to_string(), Role::Muted)]);
         }
         if !info.vars.is_empty() {
             let mut row = vec![Cell::new("variables  ", Role::Muted)];
@@ -203,8 +203,13 @@ impl RunbookLive {
             } else {
                 OUTPUT_LINES
             };
-            let skip = shown.len().saturating_sub(keep);
-            for line in &shown[skip..] {
+            // A note reads from its start; anything else ends with its result.
+            let range = if step.kind == "note" {
+                0..shown.len().min(OUTPUT_LINES)
+            } else {
+                shown.len().saturating_sub(keep)..shown.len()
+            };
+            for line in &shown[range] {
                 lines.push(vec![Cell::new(format!("       {line}"), Role::Muted)]);
             }
             for note in self.notes.get(&i).into_iter().flatten() {
