@@ -282,6 +282,10 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             return Outcome::redraw();
         }
     }
+    // A recovery timeline or a runbook does not read the cache.
+    if state.screen().ops.is_some() {
+        return Outcome::default();
+    }
     if state.screen().panel.is_some() {
         return Outcome {
             redraw: super::act::PANEL_KINDS.contains(&kind),

@@ -924,6 +924,7 @@ pub fn pane_vm(state: &AppState, pane: &Pane, keymap: &Keymap) -> PanelVm {
             ),
         },
     };
+    let scroll = scroll.min(lines.len().saturating_sub(1));
     let mut lines: Vec<Vec<Cell>> = lines.into_iter().skip(scroll).collect();
     lines.insert(0, hints(keymap, Mode::Normal, &keys));
     PanelVm { title, lines }
