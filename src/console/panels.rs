@@ -23,7 +23,7 @@ fn text(s: impl Into<String>, role: Role) -> Vec<Cell> {
     vec![Cell::new(s, role)]
 }
 
-pub(crate) fn key_in(keymap: &Keymap, mode: Mode, action: Action) -> String {
+fn key_in(keymap: &Keymap, mode: Mode, action: Action) -> String {
     keymap
         .bindings(mode)
         .into_iter()
