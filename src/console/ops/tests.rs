@@ -618,3 +618,35 @@ fn the_shipped_failover_demo_has_the_steps_the_pane_lists() {
         "{text}"
     );
 }
+
+#[test]
+fn the_form_chooses_a_percentage_and_a_forced_delete() {
+    let mut t = T::new(false);
+    t.key("x");
+    t.key("right");
+    t.key("right");
+    t.key("tab");
+    t.key("backspace");
+    t.typed("50");
+    t.key("tab");
+    t.key("right");
+    let OpsEffect::InspectRecovery { spec, .. } = only_effect(t.key("enter")) else {
+        panic!("the form asks for the plan");
+    };
+    assert_eq!(spec.mode, KillMode::Percent(50));
+    assert!(spec.force);
+    t.key("esc");
+    t.key("x");
+    t.key("left");
+    assert!(
+        t.dialog_text().contains("◀ all pods ▶"),
+        "{}",
+        t.dialog_text()
+    );
+    t.key("left");
+    t.key("tab");
+    t.key("backspace");
+    t.typed("0");
+    assert!(t.key("enter").effects.is_empty());
+    assert!(t.dialog_text().contains("N or percent must be at least 1"));
+}
