@@ -198,6 +198,8 @@ async fn run_one(
                 .unwrap_or_else(|e| e.into_inner())
                 .push(line.to_string());
         })),
+        recovery: None,
+        confirm_actions: false,
     };
 
     println!("runbook {} — {}", plan.name, plan.title);

@@ -572,6 +572,7 @@ pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Outcome
             redraw: c.edit(key),
             effects: Vec::new(),
         },
+        (Dialog::Ops(_), _) => Outcome::default(),
     }
 }
 

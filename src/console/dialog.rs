@@ -16,6 +16,8 @@ pub enum Dialog {
         summary: String,
     },
     Confirm(ConfirmDialog),
+    /// A recovery test's confirmation or a runbook's question.
+    Ops(super::ops::OpsDialog),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,10 @@ pub enum FormKind {
     },
     DeletePod {
         pod: ObjectRef,
+    },
+    /// The recovery test's parameters; `ops` reads them, not `command`.
+    RecoveryTest {
+        target: WorkloadRef,
     },
 }
 
@@ -281,6 +287,9 @@ impl Form {
                         force: false,
                     }
                 }
+            }
+            FormKind::RecoveryTest { .. } => {
+                return Err("a recovery test is not a single command".into());
             }
         };
         cmd.validate()?;

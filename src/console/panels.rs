@@ -33,7 +33,7 @@ fn key_in(keymap: &Keymap, mode: Mode, action: Action) -> String {
 }
 
 /// "<u> history  <esc> back", from the keymap so hints never lie.
-fn hints(keymap: &Keymap, mode: Mode, items: &[(Action, &str)]) -> Vec<Cell> {
+pub(crate) fn hints(keymap: &Keymap, mode: Mode, items: &[(Action, &str)]) -> Vec<Cell> {
     let mut cells = Vec::new();
     for (action, label) in items {
         if !cells.is_empty() {
@@ -308,6 +308,7 @@ pub fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
             danger: false,
         },
         Dialog::Confirm(c) => confirm_vm(c, keymap),
+        Dialog::Ops(d) => super::ops::dialog_vm(d, keymap),
     }
 }
 

@@ -211,6 +211,16 @@ impl Actions {
         });
     }
 
+    /// What the recovery test and runbook tasks act with.
+    fn ops_deps(&self) -> super::ops::tasks::Deps {
+        super::ops::tasks::Deps {
+            client: self.client.clone(),
+            context: self.context.clone(),
+            config: self.config.clone(),
+            executor: self.executor.clone(),
+        }
+    }
+
     /// Audits a change the console refused because the context is read-only.
     fn audit_readonly_refusal(&self, namespace: String, object: String, action: String) {
         let executor = self.executor.clone();
@@ -369,6 +379,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         state.health.insert(kind, Health::Syncing);
     }
     let (bg_tx, mut bg_rx) = mpsc::unbounded_channel::<Background>();
+    let mut ops_tasks = super::ops::tasks::OpsTasks::default();
     // Numbers `:ctx` requests so a slow answer to an older one is ignored.
     let mut request: u64 = 0;
 
@@ -502,6 +513,13 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                             follow,
                             move |m| tx.send(Background::Msg(m)).is_ok(),
                         ));
+                    }
+                    Effect::Ops(effect) => {
+                        let tx = bg_tx.clone();
+                        let reply: super::ops::tasks::Reply = Arc::new(move |m| {
+                            let _ = tx.send(Background::Msg(m));
+                        });
+                        ops_tasks.handle(effect, &conn.actions.ops_deps(), reply);
                     }
                 }
             }

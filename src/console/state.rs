@@ -33,6 +33,8 @@ pub struct Screen {
     pub panel: Option<Panel>,
     /// A backup run being followed, shown instead of the table.
     pub backup_run: Option<super::ops::backup_view::BackupRun>,
+    /// A recovery-test timeline or a runbook shown instead of the table.
+    pub ops: Option<super::ops::Pane>,
 }
 
 /// A live pane about one workload, computed from the cache at each frame.
@@ -72,12 +74,16 @@ impl Screen {
             text: None,
             panel: None,
             backup_run: None,
+            ops: None,
         }
     }
 
     /// Whether a describe/YAML pane or a panel covers the table.
     pub fn covered(&self) -> bool {
-        self.text.is_some() || self.panel.is_some() || self.backup_run.is_some()
+        self.text.is_some()
+            || self.panel.is_some()
+            || self.backup_run.is_some()
+            || self.ops.is_some()
     }
 
     pub fn selected_key(&self) -> Option<&RowKey> {
@@ -132,6 +138,8 @@ pub struct AppState {
     /// Numbers action plans so that an answer for a dialog the user has
     /// since closed is ignored.
     pub requests: u64,
+    /// Recovery tests and runbook runs, which outlive the screens showing them.
+    pub ops: super::ops::OpsState,
     pub quit: bool,
 }
 
@@ -158,6 +166,7 @@ impl AppState {
             dialog: None,
             logs: None,
             requests: 0,
+            ops: super::ops::OpsState::default(),
             quit: false,
         }
     }

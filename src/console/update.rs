@@ -71,6 +71,8 @@ pub enum Msg {
         line: String,
         note: bool,
     },
+    /// News from a recovery test or a runbook run.
+    Ops(super::ops::OpsMsg),
 }
 
 /// What the runtime does after an update.
@@ -117,6 +119,8 @@ pub enum Effect {
     /// Stream a backup Job's log, answering with `Msg::BackupLog`, while a
     /// run pane is open; replaces the stream of an earlier run.
     FollowBackupLogs(super::ops::backup_view::BackupFollow),
+    /// Start or drive a recovery test or a runbook run.
+    Ops(super::ops::OpsEffect),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -171,6 +175,7 @@ impl PartialEq for Effect {
                     action: ab,
                 },
             ) => na == nb && oa == ob && aa == ab,
+            (Effect::Ops(a), Effect::Ops(b)) => a == b,
             _ => false,
         }
     }
@@ -243,6 +248,7 @@ pub fn update(
             fresh.log_pane = state.log_pane;
             fresh.warnings = std::mem::take(&mut state.warnings);
             fresh.requests = state.requests;
+            fresh.ops = std::mem::take(&mut state.ops);
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -303,8 +309,11 @@ pub fn update(
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
         Msg::LogLines { stream, lines } => super::logview::on_lines(state, stream, lines),
         Msg::LogsSaved(result) => super::logview::on_saved(state, result),
+        Msg::Ops(m) => super::ops::on_msg(state, m, cache, now),
         Msg::Key(key) => {
-            if state.dialog.is_some() {
+            if let Some(out) = super::ops::on_dialog_key(state, key, keymap) {
+                out
+            } else if state.dialog.is_some() {
                 super::act::on_dialog_key(state, key, keymap)
             } else if state.prompt.is_some() {
                 on_prompt_key(state, key, cache, keymap, now)
@@ -358,6 +367,10 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
     }
     if let Some(out) = super::ops::backup_view::on_watch(state, kind) {
         return out;
+    }
+    // A recovery timeline or a runbook does not read the cache.
+    if state.screen().ops.is_some() {
+        return Outcome::default();
     }
     if state.screen().panel.is_some() {
         return Outcome {
@@ -574,6 +587,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
     if let Some(out) = super::ops::backup_view::on_action(state, &action) {
         return out;
     }
+    if let Some(out) = super::ops::on_action(state, &action) {
+        return out;
+    }
     match action {
         Action::Down => move_cursor(state, 1),
         Action::Up => move_cursor(state, -1),
@@ -741,6 +757,9 @@ fn apply_filter(state: &mut AppState, text: &str, cache: &Cache, now: DateTime<U
 }
 
 fn run_command(state: &mut AppState, line: &str, cache: &Cache, now: DateTime<Utc>) -> Outcome {
+    if let Some(out) = super::ops::on_command(state, line) {
+        return out;
+    }
     if matches!(line.trim(), "ctx" | "context") {
         return Outcome {
             redraw: false,

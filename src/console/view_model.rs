@@ -235,6 +235,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                     .backup_run
                     .as_ref()
                     .map(|r| super::ops::backup_view::panel(r, cache, now, state.page))
+                    .or_else(|| {
+                        let pane = screen.ops.as_ref()?;
+                        Some(super::ops::pane_vm(state, pane, keymap))
+                    })
             }),
         dialog: state
             .dialog

@@ -21,6 +21,24 @@ use crate::ops::duration::human;
 /// Where a long action's lines go as they happen.
 pub type LiveSink = Box<dyn Fn(&str) + Send + Sync>;
 
+/// What a recovery-test step reports as it runs, for a live timeline.
+pub enum RecoveryNews<'a> {
+    /// The test is about to start: its plan, in the operator's terms.
+    Started {
+        spec: &'a crate::ops::recovery::TestSpec,
+        plan: Vec<String>,
+    },
+    Event(&'a crate::ops::timeline::TimelineEvent),
+    /// The test ran; `saved` is the Markdown report, or why it was not saved.
+    Finished {
+        report: &'a crate::ops::timeline::Report,
+        saved: Result<std::path::PathBuf, String>,
+    },
+}
+
+/// Where a recovery-test step's structured timeline goes as it happens.
+pub type RecoverySink = Box<dyn Fn(RecoveryNews<'_>) + Send + Sync>;
+
 /// What a run acts with: the cluster, the action core and the settings.
 pub struct Env {
     pub client: Client,
@@ -31,6 +49,12 @@ pub struct Env {
     /// Called with each line of a long action's output as it happens
     /// (the recovery test's timeline, a backup's progress).
     pub live: Option<LiveSink>,
+    /// Called with a recovery-test step's events and report (the
+    /// console's live timeline).
+    pub recovery: Option<RecoverySink>,
+    /// Ask before each action, as the console's own actions do; headless,
+    /// the runbook's `confirm` steps (or `--yes`) are the gates.
+    pub confirm_actions: bool,
 }
 
 impl Env {
@@ -478,8 +502,19 @@ async fn recovery_test(
         executor: &env.executor,
         config: &env.config,
     };
+    if let Some(sink) = &env.recovery {
+        sink(RecoveryNews::Started {
+            spec: &spec,
+            plan: found.plan_lines(&spec),
+        });
+    }
     let mut lines = Vec::new();
-    let mut on_event = |e: &crate::ops::timeline::TimelineEvent| env.say(&mut lines, e.line());
+    let mut on_event = |e: &crate::ops::timeline::TimelineEvent| {
+        if let Some(sink) = &env.recovery {
+            sink(RecoveryNews::Event(e));
+        }
+        env.say(&mut lines, e.line());
+    };
     let report = runner
         .run(&spec, &found, &mut on_event)
         .await
@@ -500,9 +535,25 @@ async fn recovery_test(
             format!("recovered in {} (SLO {})", human(worst), human(slo)),
         );
     }
-    match crate::ops::report::save(&report, None) {
-        Ok((md, _)) => env.say(out, format!("report: {}", md.display())),
-        Err(e) => env.say(out, format!("warning: the report was not saved: {e:#}")),
+    let saved = crate::ops::report::save(&report, None)
+        .map(|(md, _)| md)
+        .map_err(|e| format!("{e:#}"));
+    match &saved {
+        Ok(md) => env.say(out, format!("report: {}", md.display())),
+        Err(e) => env.say(out, format!("warning: the report was not saved: {e}")),
+    }
+    env.say(
+        out,
+        match report.verdict {
+            Verdict::Pass => format!("verdict: PASS (SLO {})", human(slo)),
+            Verdict::Fail => format!("verdict: FAIL (SLO {})", human(slo)),
+        },
+    );
+    if let Some(sink) = &env.recovery {
+        sink(RecoveryNews::Finished {
+            report: &report,
+            saved,
+        });
     }
     match report.verdict {
         Verdict::Pass => Ok(()),

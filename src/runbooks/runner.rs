@@ -288,6 +288,12 @@ impl Run {
                             action: act::describe(action),
                         });
                     }
+                    (false, None) if env.confirm_actions => {
+                        return Progress::Waiting(Prompt::Confirm(format!(
+                            "Run: {}?",
+                            act::describe(action)
+                        )));
+                    }
                     (_, Some(Input::No)) => {
                         out.push(format!("{}: declined", act::describe(action)));
                         self.outcome = Some(Outcome::Aborted {
@@ -476,6 +482,8 @@ mod tests {
             config: Config::default(),
             prometheus: None,
             live: None,
+            recovery: None,
+            confirm_actions: false,
         }
     }
 
@@ -510,6 +518,33 @@ steps:
     name: Last
     note: bye
 ";
+
+    #[tokio::test]
+    async fn in_the_console_an_action_asks_first_and_no_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = env(dir.path());
+        env.confirm_actions = true;
+        let mut run = run_of(
+            "title: T\nsteps:\n  - id: cordon\n    name: Cordon\n    action: {cordon: {node: node-a}}\n",
+        );
+        assert_eq!(
+            run.advance(&env, None).await,
+            Progress::Waiting(Prompt::Confirm("Run: cordon node/node-a?".into()))
+        );
+        assert_eq!(
+            run.advance(&env, Some(Input::No)).await,
+            Progress::Stepped {
+                index: 0,
+                status: Status::Failed
+            }
+        );
+        assert!(matches!(run.outcome(), Some(Outcome::Aborted { .. })));
+        let audit = AuditLog::new(dir.path().join("audit.jsonl"));
+        assert!(
+            audit.read().map_or(true, |a| a.records.is_empty()),
+            "nothing was executed"
+        );
+    }
 
     #[tokio::test]
     async fn a_skipped_check_branches_and_a_gate_waits_for_its_answer() {

@@ -88,6 +88,10 @@ pub enum Action {
     LogsRegex,
     /// Log view: save the lines to a file.
     LogsSave,
+    /// Kill pods of the selected workload and time the recovery.
+    RecoveryTest,
+    /// In a runbook: run steps until the next human gate.
+    RunToGate,
 }
 
 impl Action {
@@ -139,6 +143,8 @@ impl Action {
             Action::LogsFilter => "logs: keep only matching lines",
             Action::LogsRegex => "logs prompt: substring or regex",
             Action::LogsSave => "logs: save to a file",
+            Action::RecoveryTest => "pod-kill recovery test (:recovery shows it)",
+            Action::RunToGate => "runbook: run until the next gate",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
         };
         text.to_string()

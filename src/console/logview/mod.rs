@@ -261,7 +261,7 @@ pub fn open(state: &mut AppState, cache: &Cache) -> Outcome {
         .unwrap_or_default()
         .to_string();
     let title = format!("{}/{name}", short_kind(&kind));
-    let mut view = if kind == "Pod" {
+    let view = if kind == "Pod" {
         let containers = container_names(&obj["spec"]["containers"]);
         let chosen = match &screen.query.scope {
             Scope::Pod { .. } => key
@@ -295,6 +295,25 @@ pub fn open(state: &mut AppState, cache: &Cache) -> Outcome {
         }
     };
     state.message = None;
+    start(state, view)
+}
+
+/// Opens the log view on every pod matching a label selector, as a
+/// runbook's `show: logs` step with a filter such as `app=web` asks.
+pub fn open_selector(state: &mut AppState, namespace: &str, selector: &str) -> Outcome {
+    let view = LogView::new(
+        Target::Selector {
+            namespace: namespace.to_string(),
+            selector: selector.to_string(),
+        },
+        format!("-l {selector}"),
+        true,
+        Vec::new(),
+    );
+    start(state, view)
+}
+
+fn start(state: &mut AppState, mut view: LogView) -> Outcome {
     let effect = restart(state, &mut view);
     state.logs = Some(view);
     Outcome {
