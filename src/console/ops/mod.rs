@@ -790,7 +790,9 @@ fn open_show(
             push_note(
                 state,
                 step,
-                format!("streaming the logs of the pods {selector} in {ns}; esc returns to their pods view"),
+                format!(
+                    "streaming the logs of the pods {selector} in {ns}; esc returns to their pods view"
+                ),
             );
             out.effects
         }
