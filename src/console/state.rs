@@ -128,6 +128,8 @@ pub struct AppState {
     /// since closed is ignored.
     pub requests: u64,
     pub quit: bool,
+    /// The metrics window, and whether the chart of the selection shows.
+    pub charts: super::charts::ChartUi,
 }
 
 impl AppState {
@@ -153,6 +155,7 @@ impl AppState {
             dialog: None,
             requests: 0,
             quit: false,
+            charts: super::charts::ChartUi::default(),
         }
     }
 

@@ -35,6 +35,10 @@ pub struct ScreenVm {
     pub panel: Option<PanelVm>,
     /// An action's form or confirm dialog, over everything.
     pub dialog: Option<DialogVm>,
+    /// Which metrics source is used and its health, for the header.
+    pub metrics: Option<(String, Role)>,
+    /// The chart of the selected object, under the table.
+    pub chart: Option<super::charts::chart::ChartVm>,
     /// When a relative time on screen ("5m", "(30s ago)") will read
     /// differently; the runtime redraws then. None when nothing shown
     /// depends on the clock.
@@ -99,7 +103,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     // A detail pane takes its lines from the table's; the window still
     // holds the cursor.
     let detail_height = detail.as_ref().map_or(0, |d| (d.len() + 2).min(DETAIL_MAX));
-    let page = state.page.saturating_sub(detail_height).max(1);
+    let chart = super::charts::chart::build(state, cache);
+    let chart_height = chart
+        .as_ref()
+        .map_or(0, |_| super::charts::chart::CHART_HEIGHT as usize);
+    let page = state
+        .page
+        .saturating_sub(detail_height + chart_height)
+        .max(1);
     let offset = if screen.selected >= screen.offset + page {
         screen.selected + 1 - page
     } else {
@@ -110,7 +121,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         Some(t) => {
             let end = (offset + page).min(screen.rows.len());
             let keys = &screen.rows[offset.min(end)..end];
-            let rows: Vec<Vec<Cell>> = keys.iter().filter_map(|k| t.cells(cache, k, now)).collect();
+            let rows: Vec<Vec<Cell>> = keys
+                .iter()
+                .filter_map(|k| {
+                    let mut cells = t.cells(cache, k, now)?;
+                    cells.extend(super::charts::chart::row_cells(state, cache, k));
+                    Some(cells)
+                })
+                .collect();
             if !screen.covered() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
@@ -123,9 +141,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
+            if let Some(note) = super::charts::chart::title_note(state, cache) {
+                title.push_str(&note);
+            }
+            let mut columns = fit_columns(t.columns(), &rows);
+            columns.extend(super::charts::chart::columns(state, cache));
             TableVm {
                 title,
-                columns: fit_columns(t.columns(), &rows),
+                columns,
                 sort_column: screen.query.sort_column,
                 descending: screen.query.descending,
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
@@ -173,6 +196,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 Role::Danger,
             )
         });
+    let metrics = cache.charts.get().status_line(now);
+    if let Some(at) = cache.charts.get().refresh_at(now) {
+        refresh_at = Some(refresh_at.map_or(at, |r: DateTime<Utc>| r.min(at)));
+    }
     let status = match &state.prompt {
         Some(Prompt::Command(t)) => (format!(":{t}"), Role::Accent),
         Some(Prompt::Filter(t)) => (format!("/{t}"), Role::Accent),
@@ -217,6 +244,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             .dialog
             .as_ref()
             .map(|d| super::panels::dialog(d, keymap)),
+        metrics,
+        chart,
         refresh_at,
     }
 }

@@ -84,6 +84,8 @@ pub struct Cache {
     pub cronjobs: Store<CronJob>,
     /// The latest pod metrics sample, which no watch delivers.
     pub metrics: MetricsSlot,
+    /// Sparkline series and the metrics source's status.
+    pub charts: crate::console::charts::ChartSlot,
 }
 
 /// The write halves, handed to the watchers.
@@ -133,6 +135,7 @@ pub fn new() -> (Cache, Writers) {
             jobs,
             cronjobs,
             metrics: MetricsSlot::default(),
+            charts: crate::console::charts::ChartSlot::default(),
         },
         Writers {
             namespaces: w_namespaces,

@@ -29,6 +29,18 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         }
         None => body,
     };
+    let body = match &vm.chart {
+        Some(chart) if vm.panel.is_none() && vm.text.is_none() => {
+            let [main, pane] = Layout::vertical([
+                Constraint::Min(3),
+                Constraint::Length(crate::console::charts::chart::CHART_HEIGHT),
+            ])
+            .areas(body);
+            crate::console::charts::chart::draw(frame, pane, chart, theme);
+            main
+        }
+        _ => body,
+    };
     if let Some(panel) = &vm.panel {
         draw_panel(frame, body, panel, theme);
     } else if let Some(text) = &vm.text {
@@ -142,6 +154,10 @@ fn draw_header(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
         spans.push(Span::styled("  [read-only]", theme.style(Role::Warning)));
     }
     if let Some((text, role)) = &vm.health {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.as_str(), theme.style(*role)));
+    }
+    if let Some((text, role)) = &vm.metrics {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(text.as_str(), theme.style(*role)));
     }
