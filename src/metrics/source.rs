@@ -1376,6 +1376,89 @@ mod tests {
         assert!(toml::from_str::<PrometheusConfig>("timeout = -1").is_err());
     }
 
+    /// A Prometheus over TLS with a certificate from a throwaway CA: its
+    /// one answer is a CPU series for pod `web-1`.
+    async fn tls_prometheus() -> (String, String, tokio::task::JoinHandle<()>) {
+        let tls = crate::sim::tls::generate("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::get(|| async {
+                axum::Json(json!({"status": "success", "data": {"resultType": "matrix",
+                    "result": [{"metric": {"pod": "web-1"}, "values": [[unix_now(), "0.25"]]}]}}))
+            }),
+        );
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            tls.cert_pem.into_bytes(),
+            tls.key_pem.into_bytes(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        );
+        let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let task = tokio::spawn(async move {
+            let _ = server.serve(app.into_make_service()).await;
+        });
+        (url, tls.ca_pem, task)
+    }
+
+    async fn ask_once(config: &PrometheusConfig) -> MetricsMsg {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let src = MetricsSource::prometheus(config, Queries::default(), Backoff::default(), tx)
+            .unwrap_or_else(|e| panic!("{e}"));
+        src.request(ViewRequest {
+            view: "pods".into(),
+            kind: ObjectKind::Pod,
+            namespace: "demo".into(),
+            names: vec!["web-1".into()],
+            metrics: vec![Metric::Cpu],
+            window: Window::M5,
+            width: 30,
+        });
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some(MetricsMsg::Health(_))) => {}
+                Ok(Some(m)) => return m,
+                other => panic!("no answer: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_custom_ca_lets_kubedeck_trust_a_private_prometheus() {
+        let (url, ca_pem, server) = tls_prometheus().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap_or_else(|e| panic!("{e}"));
+        let trusted = PrometheusConfig {
+            url: url.clone(),
+            ca_file: Some(ca),
+            ..PrometheusConfig::default()
+        };
+        match ask_once(&trusted).await {
+            MetricsMsg::Data { series, .. } => {
+                assert_eq!(
+                    series.object("web-1").and_then(|o| o.latest(Metric::Cpu)),
+                    Some(0.25)
+                );
+            }
+            other => panic!("the CA is trusted: {other:?}"),
+        }
+        let untrusted = PrometheusConfig {
+            url,
+            ..PrometheusConfig::default()
+        };
+        assert!(
+            matches!(ask_once(&untrusted).await, MetricsMsg::Failed { .. }),
+            "without the CA the certificate is refused"
+        );
+        server.abort();
+    }
+
     #[test]
     fn a_ca_file_that_is_missing_or_not_pem_is_named_in_the_error() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -43,12 +43,15 @@ fn prometheus_ok() -> SourceStatus {
     }
 }
 
+/// An object's name and each metric's value at point i.
+type Objects<'a> = &'a [(&'a str, &'a [(Metric, fn(f64) -> f64)])];
+
 /// A series over the window's range at `width` columns: `f(i)` at point i.
 fn series(
     kind: ObjectKind,
     ns: &str,
     width: u16,
-    objects: &[(&str, &[(Metric, fn(f64) -> f64)])],
+    objects: Objects<'_>,
 ) -> ViewSeries {
     let window = Window::M5;
     let step = step_for(window.duration(), width);
