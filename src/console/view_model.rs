@@ -91,6 +91,9 @@ pub struct TableVm {
     pub selected: Option<usize>,
     /// The column that takes the width left over.
     pub flex: usize,
+    /// Columns from this index on (the sparklines) are left out, from the
+    /// right, when the table does not fit the terminal.
+    pub optional: usize,
 }
 
 pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
@@ -145,6 +148,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 title.push_str(&note);
             }
             let mut columns = fit_columns(t.columns(), &rows);
+            let optional = columns.len();
             columns.extend(super::charts::chart::columns(state, cache));
             TableVm {
                 title,
@@ -154,6 +158,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
                 flex: t.flex_column(),
+                optional,
             }
         }
         None => TableVm {
@@ -164,6 +169,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             rows: Vec::new(),
             selected: None,
             flex: 0,
+            optional: 0,
         },
     };
     // A history lists ages.

@@ -92,6 +92,24 @@ pub fn row_cells(state: &AppState, cache: &Cache, key: &RowKey) -> Vec<Cell> {
         .collect()
 }
 
+/// How many of the table's columns to draw in `width`: all, or without as
+/// many optional (sparkline) columns, from the right, as it takes to fit.
+pub fn columns_that_fit(table: &crate::console::view_model::TableVm, width: u16) -> usize {
+    let need = |n: usize| -> usize {
+        // Borders, and two columns of spacing between columns.
+        let cols: usize = table.columns[..n]
+            .iter()
+            .map(|(_, w)| usize::from(*w))
+            .sum();
+        cols + 2 * n.saturating_sub(1) + 2
+    };
+    let mut n = table.columns.len();
+    while n > table.optional.min(table.columns.len()) && need(n) > usize::from(width) {
+        n -= 1;
+    }
+    n
+}
+
 /// One line of the plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesVm {

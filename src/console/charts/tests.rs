@@ -354,3 +354,26 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
         "{first}"
     );
 }
+
+#[test]
+fn a_narrow_terminal_keeps_the_table_as_it_was_and_drops_the_sparklines() {
+    let mut plain = Console::new();
+    plain.keys(&["2"]);
+    let mut with = Console::new();
+    with.keys(&["2"]);
+    with.answer(
+        &rows_view(ObjectKind::Deployment, "shop"),
+        series(
+            ObjectKind::Deployment,
+            "shop",
+            SPARK_WIDTH,
+            &[("web", &[(Metric::Cpu, rising)])],
+        ),
+    );
+    // Below the header, breadcrumb and title (which names the window).
+    let body = |c: &Console, w: u16| -> Vec<String> {
+        text(&c.draw(w)).lines().skip(3).map(str::to_string).collect()
+    };
+    assert_eq!(body(&with, 120), body(&plain, 120));
+    assert!(body(&with, 170).iter().any(|l| l.contains("CPU~")));
+}
