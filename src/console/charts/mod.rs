@@ -150,5 +150,18 @@ pub fn next_window(state: &mut super::state::AppState) -> super::update::Outcome
 /// `m`: show or hide the chart of the selection.
 pub fn toggle_chart(state: &mut super::state::AppState) -> super::update::Outcome {
     state.charts.shown = !state.charts.shown;
+    let screen = state.screen();
+    let chartable = matches!(
+        screen.view,
+        super::input::action::View::Workloads
+            | super::input::action::View::Hpas
+            | super::input::action::View::Pods
+    ) && !matches!(screen.query.scope, super::views::Scope::Pod { .. });
+    state.message = (state.charts.shown && !chartable).then(|| {
+        (
+            "charts show for workloads, HPAs and pods".to_string(),
+            Role::Muted,
+        )
+    });
     super::update::Outcome::redraw()
 }

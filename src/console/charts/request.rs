@@ -128,9 +128,24 @@ pub fn wanted(state: &AppState, cache: &Cache, width: u16) -> Vec<ViewRequest> {
 #[derive(Debug, Default)]
 pub struct Requester {
     sent: HashMap<String, (ViewRequest, Instant)>,
+    /// Ask again at least this often, whatever the step: metrics-server's
+    /// ring buffers gain a sample every period, and asking them is free.
+    pub cap: Option<Duration>,
 }
 
 impl Requester {
+    pub fn with_cap(cap: Option<Duration>) -> Requester {
+        Requester {
+            sent: HashMap::new(),
+            cap,
+        }
+    }
+
+    /// Forgets what was asked, so that everything visible is asked again.
+    pub fn reset(&mut self) {
+        self.sent.clear();
+    }
+
     /// Of `wanted`, the requests to send at `now`, and when to look again.
     pub fn due(
         &mut self,
@@ -143,6 +158,9 @@ impl Requester {
         let mut next: Option<Instant> = None;
         for req in wanted {
             let step = step_for(req.window.duration(), req.width).max(Duration::from_secs(1));
+            let step = self
+                .cap
+                .map_or(step, |c| step.min(c.max(Duration::from_secs(1))));
             let fresh = self
                 .sent
                 .get(&req.view)

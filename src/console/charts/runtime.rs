@@ -44,23 +44,21 @@ impl ChartSource {
                 })
                 .ok()
         });
+        let mut cap = None;
         let source = prom.unwrap_or_else(|| {
-            MetricsSource::metrics_server(
-                client.clone(),
-                SamplerOptions {
-                    namespace: namespace.map(str::to_string),
-                    ..SamplerOptions::default()
-                },
-                Backoff::default(),
-                tx.clone(),
-            )
+            let options = SamplerOptions {
+                namespace: namespace.map(str::to_string),
+                ..SamplerOptions::default()
+            };
+            cap = Some(options.period);
+            MetricsSource::metrics_server(client.clone(), options, Backoff::default(), tx.clone())
         });
         // The header names the source from the start.
         let _ = tx.send(MetricsMsg::Health(source.status()));
         ChartSource {
             source,
             rx,
-            requester: Requester::default(),
+            requester: Requester::with_cap(cap),
             problem,
             deadline: None,
         }
@@ -69,6 +67,11 @@ impl ChartSource {
     /// The source's next message, with its current status.
     pub async fn recv(&mut self) -> Option<ChartMsg> {
         let msg = self.rx.recv().await?;
+        if let MetricsMsg::Health(_) = msg {
+            // Back from down (or just started): ask for everything again
+            // rather than wait out the steps.
+            self.requester.reset();
+        }
         Some(ChartMsg {
             msg,
             status: self.source.status(),

@@ -133,7 +133,13 @@ mod tests {
             (70, 7.0),
         ]);
         assert_eq!(sparkline(&p, 0, 70, 8).as_deref(), Some("▁▂▃▄▅  █"));
-        let offset: Vec<Point> = p.iter().map(|q| Point { t: q.t, v: q.v + 100.0 }).collect();
+        let offset: Vec<Point> = p
+            .iter()
+            .map(|q| Point {
+                t: q.t,
+                v: q.v + 100.0,
+            })
+            .collect();
         assert_eq!(
             sparkline(&offset, 0, 70, 8).as_deref(),
             Some("▁▂▃▄▅  █"),

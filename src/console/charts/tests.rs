@@ -47,12 +47,7 @@ fn prometheus_ok() -> SourceStatus {
 type Objects<'a> = &'a [(&'a str, &'a [(Metric, fn(f64) -> f64)])];
 
 /// A series over the window's range at `width` columns: `f(i)` at point i.
-fn series(
-    kind: ObjectKind,
-    ns: &str,
-    width: u16,
-    objects: Objects<'_>,
-) -> ViewSeries {
+fn series(kind: ObjectKind, ns: &str, width: u16, objects: Objects<'_>) -> ViewSeries {
     let window = Window::M5;
     let step = step_for(window.duration(), width);
     let (start, end) = query_range(now().timestamp(), window.duration(), step);
@@ -115,7 +110,13 @@ impl Console {
     fn keys(&mut self, keys: &[&str]) -> &mut Console {
         for k in keys {
             let key = k.parse().expect("test key parses");
-            update(&mut self.state, Msg::Key(key), &self.cache, &self.keymap, now());
+            update(
+                &mut self.state,
+                Msg::Key(key),
+                &self.cache,
+                &self.keymap,
+                now(),
+            );
         }
         self
     }
@@ -132,7 +133,13 @@ impl Console {
             status: prometheus_ok(),
             problem: None,
         };
-        update(&mut self.state, Msg::Charts(msg), &self.cache, &self.keymap, now());
+        update(
+            &mut self.state,
+            Msg::Charts(msg),
+            &self.cache,
+            &self.keymap,
+            now(),
+        );
         self
     }
 
@@ -200,12 +207,21 @@ fn workload_rows_carry_sparklines_and_a_dim_placeholder_without_data() {
         .unwrap_or_default();
     assert!(web.contains("▁▂▃▃▄▅▆▆▇█"), "CPU rises: {web}");
     assert!(web.contains("▁▁▁▁▁█████"), "the rate steps up: {web}");
-    let api = shown.lines().find(|l| l.contains(" api ")).unwrap_or_default();
+    let api = shown
+        .lines()
+        .find(|l| l.contains(" api "))
+        .unwrap_or_default();
     assert!(api.contains("··········"), "no data, a placeholder: {api}");
     let x = web.chars().position(|ch| ch == '▁').unwrap_or(0) as u16;
-    let y = shown.lines().position(|l| l.contains("web:1.0")).unwrap_or(0) as u16;
+    let y = shown
+        .lines()
+        .position(|l| l.contains("web:1.0"))
+        .unwrap_or(0) as u16;
     let theme = Theme::load(None, None, false).0;
-    assert_eq!(buf[(x, y)].fg, theme.style(Role::Sparkline).fg.unwrap_or_default());
+    assert_eq!(
+        buf[(x, y)].fg,
+        theme.style(Role::Sparkline).fg.unwrap_or_default()
+    );
     insta::assert_snapshot!(shown);
 }
 
@@ -241,12 +257,12 @@ fn the_hpa_chart_shows_cpu_against_its_target_with_now_min_and_max() {
     c.keys(&["m"]);
     let shown = text(&c.draw(150));
     assert!(shown.contains("hpa/web · last 5m"), "{shown}");
-    assert!(shown.contains("target 70%"), "the target line's legend: {shown}");
-    assert!(shown.contains("── 70%"), "{shown}");
     assert!(
-        shown.contains("now 2  (min 1, max 2)"),
-        "replicas: {shown}"
+        shown.contains("target 70%"),
+        "the target line's legend: {shown}"
     );
+    assert!(shown.contains("── 70%"), "{shown}");
+    assert!(shown.contains("now 2  (min 1, max 2)"), "replicas: {shown}");
     assert!(shown.contains("min 30%"), "0.06 cores of 2×100m: {shown}");
     insta::assert_snapshot!(shown);
 
@@ -272,7 +288,11 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
         .find(|r| r.view == DETAIL_VIEW)
         .expect("the chart's request");
     assert_eq!(
-        (detail.kind, detail.names.as_slice(), detail.metrics.as_slice()),
+        (
+            detail.kind,
+            detail.names.as_slice(),
+            detail.metrics.as_slice()
+        ),
         (
             ObjectKind::Deployment,
             &["web".to_string()][..],
@@ -282,7 +302,10 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
     );
     let rows: Vec<_> = first.iter().filter(|r| r.view != DETAIL_VIEW).collect();
     assert_eq!(rows.len(), 2, "one request per namespace: {rows:?}");
-    assert!(rows.iter().all(|r| r.names.len() == 1 && r.width == SPARK_WIDTH));
+    assert!(
+        rows.iter()
+            .all(|r| r.names.len() == 1 && r.width == SPARK_WIDTH)
+    );
 
     let mut requester = Requester::default();
     let t0 = tokio::time::Instant::now();
@@ -293,10 +316,20 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
     let (again, _) = requester.due(first.clone(), t0 + step / 2);
     assert!(again.is_empty(), "fresh answers are not asked again");
     let (stale, _) = requester.due(first, t0 + step);
-    assert_eq!(stale.len(), 1, "the chart's answer is a step old: {stale:?}");
+    assert_eq!(
+        stale.len(),
+        1,
+        "the chart's answer is a step old: {stale:?}"
+    );
 
     c.keys(&["w"]);
-    assert_eq!(c.state.charts, ChartUi { window: Window::M15, shown: true });
+    assert_eq!(
+        c.state.charts,
+        ChartUi {
+            window: Window::M15,
+            shown: true
+        }
+    );
     let next = wanted(&c.state, &c.cache, 150);
     let (sent, _) = requester.due(next, t0 + step);
     assert_eq!(sent.len(), 3, "a new window is a new question");
@@ -336,11 +369,13 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
         Some("metrics: prometheus http://prometheus:9090: down, retry in 4s".into())
     );
     assert_eq!(
-        data.status_line(now() + chrono::Duration::seconds(2)).map(|s| s.0),
+        data.status_line(now() + chrono::Duration::seconds(2))
+            .map(|s| s.0),
         Some("metrics: prometheus http://prometheus:9090: down, retry in 2s".into())
     );
     assert_eq!(
-        data.status_line(now() + chrono::Duration::seconds(9)).map(|s| s.0),
+        data.status_line(now() + chrono::Duration::seconds(9))
+            .map(|s| s.0),
         Some("metrics: prometheus http://prometheus:9090: down, retrying".into())
     );
     assert_eq!(
@@ -350,7 +385,11 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
     drop(data);
     let first = text(&c.draw(150));
     assert!(
-        first.lines().next().unwrap_or_default().contains("down, retry in 4s"),
+        first
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("down, retry in 4s"),
         "{first}"
     );
 }
@@ -372,8 +411,35 @@ fn a_narrow_terminal_keeps_the_table_as_it_was_and_drops_the_sparklines() {
     );
     // Below the header, breadcrumb and title (which names the window).
     let body = |c: &Console, w: u16| -> Vec<String> {
-        text(&c.draw(w)).lines().skip(3).map(str::to_string).collect()
+        text(&c.draw(w))
+            .lines()
+            .skip(3)
+            .map(str::to_string)
+            .collect()
     };
     assert_eq!(body(&with, 120), body(&plain, 120));
     assert!(body(&with, 170).iter().any(|l| l.contains("CPU~")));
+}
+
+#[test]
+fn metrics_server_views_are_asked_again_each_sampling_period() {
+    let mut c = Console::new();
+    c.keys(&["1"]);
+    let want = wanted(&c.state, &c.cache, 150);
+    assert!(
+        want.iter()
+            .all(|r| r.kind == ObjectKind::Pod && r.width == SPARK_WIDTH)
+    );
+    let mut requester = Requester::with_cap(Some(Duration::from_secs(15)));
+    let t0 = tokio::time::Instant::now();
+    let (sent, next) = requester.due(want.clone(), t0);
+    assert_eq!(sent.len(), want.len());
+    assert_eq!(
+        next,
+        Some(t0 + Duration::from_secs(15)),
+        "not the 30 s step"
+    );
+    requester.reset();
+    let (again, _) = requester.due(want, t0 + Duration::from_secs(1));
+    assert_eq!(again.len(), sent.len(), "a reset asks for everything");
 }
