@@ -110,6 +110,23 @@ pub fn columns_that_fit(table: &crate::console::view_model::TableVm, width: u16)
     n
 }
 
+/// The table without the optional columns that do not fit in `width`.
+pub fn fitted(
+    table: &crate::console::view_model::TableVm,
+    width: u16,
+) -> std::borrow::Cow<'_, crate::console::view_model::TableVm> {
+    let n = columns_that_fit(table, width);
+    if n == table.columns.len() {
+        return std::borrow::Cow::Borrowed(table);
+    }
+    let mut t = table.clone();
+    t.columns.truncate(n);
+    for row in &mut t.rows {
+        row.truncate(n);
+    }
+    std::borrow::Cow::Owned(t)
+}
+
 /// One line of the plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesVm {

@@ -179,6 +179,7 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
+    let table = &*crate::console::charts::chart::fitted(table, area.width);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Role::Border))
@@ -186,25 +187,18 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
             format!(" {} ", table.title),
             theme.style(Role::Title),
         ));
-    let shown = crate::console::charts::chart::columns_that_fit(table, area.width);
-    let header = Row::new(
-        table.columns[..shown]
-            .iter()
-            .enumerate()
-            .map(|(i, (name, _))| {
-                if i == table.sort_column {
-                    format!("{name}{}", if table.descending { "↓" } else { "↑" })
-                } else {
-                    name.to_string()
-                }
-            }),
-    )
+    let header = Row::new(table.columns.iter().enumerate().map(|(i, (name, _))| {
+        if i == table.sort_column {
+            format!("{name}{}", if table.descending { "↓" } else { "↑" })
+        } else {
+            name.to_string()
+        }
+    }))
     .style(theme.style(Role::Header));
     let rows = table.rows.iter().enumerate().map(|(i, cells)| {
         let row = Row::new(
             cells
                 .iter()
-                .take(shown)
                 .map(|c| Span::styled(c.text.as_str(), theme.style(c.role))),
         );
         if Some(i) == table.selected {
@@ -213,7 +207,8 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
             row
         }
     });
-    let widths: Vec<Constraint> = table.columns[..shown]
+    let widths: Vec<Constraint> = table
+        .columns
         .iter()
         .enumerate()
         .map(|(i, (_, w))| {
