@@ -60,6 +60,10 @@ pub struct ConsoleArgs {
     /// A built-in keymap (default, tmux-safe), a keymap in the config folder, or a file.
     #[arg(long, global = true, value_name = "NAME")]
     pub keymap: Option<String>,
+    /// The Prometheus to draw sparklines from (default: the context's in
+    /// config.toml, else metrics-server sampled from now on).
+    #[arg(long, global = true, value_name = "URL")]
+    pub prometheus: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

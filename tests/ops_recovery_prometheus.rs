@@ -37,6 +37,17 @@ async fn wait_for_request_rates(prom: &mut Prometheus) {
 async fn the_report_carries_the_service_5xx_ratio_and_p95_from_prometheus() {
     let ts = common::start().await;
     common::wait_pods_ready(&ts, "demo", "app=web", 2, None, WAIT).await;
+    // Enough traffic that the simulator's baseline 5xx share shows in a 1m rate.
+    ts.kubectl(&[
+        "annotate",
+        "deploy/web",
+        "-n",
+        "demo",
+        "kubedeck.io/load=steady 400rps",
+        "--overwrite",
+    ])
+    .await
+    .ok();
     let target = ts
         .url()
         .trim_start_matches("http://")

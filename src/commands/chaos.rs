@@ -12,7 +12,6 @@ use crate::actions::{AuditLog, Executor, WorkloadKind, WorkloadRef, kubeconfig_u
 use crate::cli::ConsoleArgs;
 use crate::console::cluster::connect::{connect, read_kubeconfig};
 use crate::console::config::{Config, Paths};
-use crate::metrics::Queries;
 use crate::ops::duration;
 use crate::ops::recovery::{self, KillMode, Runner, TestSpec};
 use crate::ops::timeline::Verdict;
@@ -291,15 +290,13 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
     };
     let mut report = runner.run(&spec, &target, &mut print).await?;
     println!();
-    if let Some(url) = session
+    if let Some(prometheus) = session
         .config
-        .contexts
-        .get(&session.context)
-        .and_then(|c| c.prometheus.as_deref())
+        .prometheus_for(&session.context, console.prometheus.as_deref())
     {
         let m = service::sample(
-            url,
-            &Queries::default(),
+            &prometheus,
+            &session.config.metrics.queries,
             &workload,
             report.started,
             report.finished,

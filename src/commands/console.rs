@@ -28,5 +28,6 @@ pub fn options_from(args: ConsoleArgs, context: String, contexts: Contexts) -> C
         readonly: args.readonly,
         theme: args.theme,
         keymap: args.keymap,
+        prometheus: args.prometheus,
     }
 }

@@ -56,7 +56,7 @@ impl Paths {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Config {
     pub theme: Option<String>,
@@ -77,6 +77,19 @@ pub struct Config {
     /// Which CronJobs the backups view and `kubedeck backup` treat as backups.
     #[serde(default)]
     pub backups: BackupsConfig,
+    /// Where sparklines come from: `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: a Prometheus (`[metrics.prometheus]`, else metrics-server
+/// is sampled) and the PromQL templates (`[metrics.queries]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MetricsConfig {
+    pub prometheus: Option<crate::metrics::PrometheusConfig>,
+    #[serde(default)]
+    pub queries: crate::metrics::Queries,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -126,6 +139,7 @@ impl Default for Config {
             protected_contexts: default_protected(),
             contexts: BTreeMap::new(),
             backups: BackupsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -154,6 +168,27 @@ impl Config {
             .get(context)
             .and_then(|c| c.readonly)
             .unwrap_or(self.readonly)
+    }
+
+    /// The Prometheus to use in `context`: the `url` (from `--prometheus`,
+    /// else the context's `prometheus`, else `[metrics.prometheus]`) with
+    /// `[metrics.prometheus]`'s credentials; None for metrics-server.
+    pub fn prometheus_for(
+        &self,
+        context: &str,
+        url: Option<&str>,
+    ) -> Option<crate::metrics::PrometheusConfig> {
+        let url = url
+            .map(str::to_string)
+            .or_else(|| self.contexts.get(context)?.prometheus.clone())
+            .or_else(|| {
+                let p = self.metrics.prometheus.as_ref()?;
+                (!p.url.is_empty()).then(|| p.url.clone())
+            })?;
+        Some(crate::metrics::PrometheusConfig {
+            url,
+            ..self.metrics.prometheus.clone().unwrap_or_default()
+        })
     }
 
     pub fn is_protected(&self, context: &str) -> bool {
@@ -242,6 +277,33 @@ mod tests {
                 "a bad file falls back to the defaults"
             );
         }
+    }
+
+    #[test]
+    fn the_prometheus_url_comes_from_the_flag_then_the_context_then_metrics() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/valid/metrics.toml");
+        let (config, err) = Config::load(&path);
+        assert!(err.is_none(), "{err:?}");
+        let p = config
+            .prometheus_for("staging", None)
+            .expect("the context's");
+        assert_eq!(p.url, "http://prometheus.staging:9090");
+        assert_eq!(p.timeout, std::time::Duration::from_secs(5));
+        assert_eq!(p.ca_file, Some(PathBuf::from("/etc/ssl/private-ca.pem")));
+        assert!(p.basic_auth.is_some_and(|b| b.username == "kubedeck"));
+        let p = config
+            .prometheus_for("other", None)
+            .expect("[metrics.prometheus]");
+        assert_eq!(p.url, "https://prometheus.example.com");
+        let p = config.prometheus_for("staging", Some("http://127.0.0.1:1"));
+        assert_eq!(p.map(|p| p.url).as_deref(), Some("http://127.0.0.1:1"));
+        assert!(config.metrics.queries.pod_restarts.contains("max by"));
+        assert_eq!(
+            config.metrics.queries.pod_cpu,
+            crate::metrics::Queries::default().pod_cpu
+        );
+        assert_eq!(Config::default().prometheus_for("any", None), None);
     }
 
     #[test]

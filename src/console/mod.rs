@@ -1,6 +1,7 @@
 //! The terminal console.
 
 pub mod act;
+pub mod charts;
 pub mod cluster;
 pub mod commands;
 pub mod config;

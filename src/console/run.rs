@@ -20,6 +20,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::charts::runtime::ChartSource;
 use super::cluster::connect::{connect, context_names, read_kubeconfig};
 use super::cluster::metrics::{self, PodMetrics};
 use super::cluster::watch::{self, Pending, WatchMsg};
@@ -37,6 +38,7 @@ use crate::actions::{
     AuditLog, Command as ActionCommand, Confirmed, Executor, Rbac, WorkloadRef, kubeconfig_user,
     plan,
 };
+use crate::metrics::PrometheusConfig;
 
 /// Where `:ctx` finds other contexts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,8 @@ pub struct ConsoleOptions {
     pub readonly: bool,
     pub theme: Option<String>,
     pub keymap: Option<String>,
+    /// `--prometheus URL`.
+    pub prometheus: Option<String>,
 }
 
 /// At most this many queued messages are folded into one frame, so a flood
@@ -102,10 +106,17 @@ struct Connection {
     tasks: Vec<JoinHandle<()>>,
     /// The log view's stream, on this connection's client.
     logs: Option<LogTask>,
+    /// Sparkline series for the visible rows and the chart.
+    charts: ChartSource,
 }
 
 impl Connection {
-    fn start(client: &Client, namespace: Option<&str>, actions: Actions) -> Connection {
+    fn start(
+        client: &Client,
+        namespace: Option<&str>,
+        actions: Actions,
+        prometheus: Option<&PrometheusConfig>,
+    ) -> Connection {
         let (mut cache, writers) = cluster::cache::new();
         cache.backup_patterns = Arc::new(actions.config.backups.patterns.clone());
         let (tx, watch_rx) = mpsc::unbounded_channel();
@@ -113,7 +124,14 @@ impl Connection {
         let pending = Arc::new(Pending::default());
         let mut tasks = watch::spawn_all(client, namespace, writers, tx, pending.clone());
         tasks.push(metrics::spawn_sampler(client, namespace, metrics_tx));
+        let charts = ChartSource::start(
+            client,
+            namespace,
+            prometheus,
+            &actions.config.metrics.queries,
+        );
         Connection {
+            charts,
             cache,
             actions,
             watch_rx,
@@ -298,6 +316,11 @@ impl Settings<'_> {
         self.opts.readonly || self.config.readonly_for(context)
     }
 
+    fn prometheus(&self, context: &str) -> Option<PrometheusConfig> {
+        self.config
+            .prometheus_for(context, self.opts.prometheus.as_deref())
+    }
+
     fn actions(&self, client: &Client, context: &str, user: &str) -> Actions {
         Actions::new(
             client,
@@ -360,7 +383,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         Contexts::Fixed => "demo".to_string(),
     };
     let actions = settings.actions(&client, &opts.context, &user);
-    let mut conn = Connection::start(&client, namespace.as_deref(), actions);
+    let prometheus = settings.prometheus(&opts.context);
+    let mut conn = Connection::start(&client, namespace.as_deref(), actions, prometheus.as_ref());
     // The log stream of the backup run being followed, if any; replacing
     // or dropping it stops the stream.
     let mut backup_logs: Option<super::ops::backup_view::LogTask> = None;
@@ -396,6 +420,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut dirty = true;
     let mut deadline: Option<Instant> = None;
+    let mut width = size.width;
 
     loop {
         if dirty {
@@ -410,12 +435,19 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             deadline = vm.refresh_at.map(|at| instant_at(at, now));
             dirty = false;
         }
+        conn.charts.sync(&state, &conn.cache, width);
+        let charts_due = conn.charts.deadline;
         let sampling = conn.sampling;
         let log_pane = state.log_pane;
         let streaming = conn.logs.as_ref().is_some_and(LogTask::is_live);
         let wake = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg),
+                Some(Ok(ev)) => {
+                if let Event::Resize(w, _) = ev {
+                    width = w;
+                }
+                terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg)
+            }
                 Some(Err(e)) => return Err(anyhow::Error::from(e).context("cannot read the terminal")),
                 None => return Ok(()),
             },
@@ -430,6 +462,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             b = bg_rx.recv() => b.map_or(Wake::Nothing, Wake::Background),
             l = logtask::next(&mut conn.logs), if streaming => l.map_or(Wake::Nothing, Wake::Msg),
             () = LOG_BELL.notified(), if log_pane => Wake::Msg(Msg::Logged),
+            c = conn.charts.recv() => c.map_or(Wake::Nothing, |c| Wake::Msg(Msg::Charts(c))),
+            () = sleep_until(charts_due), if charts_due.is_some() => Wake::Nothing,
             () = sleep_until(deadline), if deadline.is_some() => Wake::Clock,
         };
         let first = match wake {
@@ -547,7 +581,8 @@ fn on_background(
         } if request == latest => {
             let namespace = settings.namespace(&name);
             let actions = settings.actions(&client, &name, &user);
-            *conn = Connection::start(&client, namespace.as_deref(), actions);
+            let prometheus = settings.prometheus(&name);
+            *conn = Connection::start(&client, namespace.as_deref(), actions, prometheus.as_ref());
             tracing::info!(
                 "now on context {name} ({})",
                 namespace.as_deref().map_or("all namespaces", |n| n)

@@ -141,6 +141,8 @@ pub struct AppState {
     /// Recovery tests and runbook runs, which outlive the screens showing them.
     pub ops: super::ops::OpsState,
     pub quit: bool,
+    /// The metrics window, and whether the chart of the selection shows.
+    pub charts: super::charts::ChartUi,
 }
 
 impl AppState {
@@ -168,6 +170,7 @@ impl AppState {
             requests: 0,
             ops: super::ops::OpsState::default(),
             quit: false,
+            charts: super::charts::ChartUi::default(),
         }
     }
 

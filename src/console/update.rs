@@ -27,6 +27,8 @@ pub enum Msg {
     Metrics(PodMetrics),
     /// kubedeck logged something; the log pane, if shown, has news.
     Logged,
+    /// Sparkline series, or news of the metrics source.
+    Charts(super::charts::ChartMsg),
     /// The runtime now watches this context, into a fresh cache.
     ContextSwitched {
         name: String,
@@ -233,6 +235,7 @@ pub fn update(
         }
         Msg::Watch(w) => on_watch(state, w, cache, now),
         Msg::Metrics(metrics) => on_metrics(state, metrics, cache, now),
+        Msg::Charts(msg) => super::charts::on_msg(state, msg, cache, now),
         Msg::Logged => Outcome {
             redraw: state.log_pane,
             effects: Vec::new(),
@@ -249,6 +252,7 @@ pub fn update(
             fresh.warnings = std::mem::take(&mut state.warnings);
             fresh.requests = state.requests;
             fresh.ops = std::mem::take(&mut state.ops);
+            fresh.charts = state.charts;
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -616,6 +620,8 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             clamp_offset(state.screen_mut(), page);
             Outcome::redraw()
         }
+        Action::MetricsWindow => super::charts::next_window(state),
+        Action::ToggleChart => super::charts::toggle_chart(state),
         Action::Quit => {
             state.quit = true;
             Outcome {

@@ -39,6 +39,10 @@ pub struct ScreenVm {
     pub dialog: Option<DialogVm>,
     /// The log view, shown instead of the table.
     pub logview: Option<super::logview::view_model::LogViewVm>,
+    /// Which metrics source is used and its health, for the header.
+    pub metrics: Option<(String, Role)>,
+    /// The chart of the selected object, under the table.
+    pub chart: Option<super::charts::chart::ChartVm>,
     /// When a relative time on screen ("5m", "(30s ago)") will read
     /// differently; the runtime redraws then. None when nothing shown
     /// depends on the clock.
@@ -91,6 +95,9 @@ pub struct TableVm {
     pub selected: Option<usize>,
     /// The column that takes the width left over.
     pub flex: usize,
+    /// Columns from this index on (the sparklines) are left out, from the
+    /// right, when the table does not fit the terminal.
+    pub optional: usize,
 }
 
 pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
@@ -103,7 +110,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     // A detail pane takes its lines from the table's; the window still
     // holds the cursor.
     let detail_height = detail.as_ref().map_or(0, |d| (d.len() + 2).min(DETAIL_MAX));
-    let page = state.page.saturating_sub(detail_height).max(1);
+    let chart = super::charts::chart::build(state, cache);
+    let chart_height = chart
+        .as_ref()
+        .map_or(0, |_| super::charts::chart::CHART_HEIGHT as usize);
+    let page = state
+        .page
+        .saturating_sub(detail_height + chart_height)
+        .max(1);
     let offset = if screen.selected >= screen.offset + page {
         screen.selected + 1 - page
     } else {
@@ -114,7 +128,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         Some(t) => {
             let end = (offset + page).min(screen.rows.len());
             let keys = &screen.rows[offset.min(end)..end];
-            let rows: Vec<Vec<Cell>> = keys.iter().filter_map(|k| t.cells(cache, k, now)).collect();
+            let rows: Vec<Vec<Cell>> = keys
+                .iter()
+                .filter_map(|k| {
+                    let mut cells = t.cells(cache, k, now)?;
+                    cells.extend(super::charts::chart::row_cells(state, cache, k));
+                    Some(cells)
+                })
+                .collect();
             if !screen.covered() && state.logs.is_none() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
@@ -127,14 +148,21 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
+            if let Some(note) = super::charts::chart::title_note(state, cache) {
+                title.push_str(&note);
+            }
+            let mut columns = fit_columns(t.columns(), &rows);
+            let optional = columns.len();
+            columns.extend(super::charts::chart::columns(state, cache));
             TableVm {
                 title,
-                columns: fit_columns(t.columns(), &rows),
+                columns,
                 sort_column: screen.query.sort_column,
                 descending: screen.query.descending,
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
                 flex: t.flex_column(),
+                optional,
             }
         }
         None => TableVm {
@@ -145,6 +173,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             rows: Vec::new(),
             selected: None,
             flex: 0,
+            optional: 0,
         },
     };
     // A history lists ages.
@@ -181,6 +210,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             )
         });
     let logs_status = super::logview::view_model::status(state, keymap);
+    let metrics = cache.charts.get().status_line(now);
+    if let Some(at) = cache.charts.get().refresh_at(now) {
+        refresh_at = Some(refresh_at.map_or(at, |r: DateTime<Utc>| r.min(at)));
+    }
     let status = match &state.prompt {
         Some(Prompt::Command(t)) => (format!(":{t}"), Role::Accent),
         Some(Prompt::Filter(t)) => (format!("/{t}"), Role::Accent),
@@ -248,6 +281,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             .logs
             .as_ref()
             .map(|lv| super::logview::view_model::build(lv, super::logview::rows(state))),
+        metrics,
+        chart,
         refresh_at,
     }
 }

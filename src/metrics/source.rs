@@ -401,7 +401,7 @@ impl SourceStatus {
 }
 
 /// What the source sends back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MetricsMsg {
     Data {
         ticket: Ticket,
@@ -418,7 +418,7 @@ pub enum MetricsMsg {
 /// How to reach a Prometheus: `[metrics.prometheus]` in config.toml or
 /// `--prometheus URL`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PrometheusConfig {
     pub url: String,
     pub bearer_token: Option<String>,
@@ -434,6 +434,7 @@ pub struct PrometheusConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     pub username: String,
     pub password: String,
@@ -496,10 +497,8 @@ pub enum MetricsError {
     Url { url: String, reason: String },
     #[error("invalid Prometheus credentials: {0}")]
     Credentials(String),
-    #[error(
-        "a custom CA for Prometheus ({0}) is not supported yet: it needs a reqwest client of kubedeck's own"
-    )]
-    CustomCa(PathBuf),
+    #[error("cannot use the CA file {path} for Prometheus: {reason}")]
+    CustomCa { path: PathBuf, reason: String },
     #[error("{0}")]
     Queries(String),
 }
@@ -609,40 +608,13 @@ impl MetricsSource {
         backoff: Backoff,
         tx: UnboundedSender<MetricsMsg>,
     ) -> Result<MetricsSource, MetricsError> {
-        if let Some(ca) = &config.ca_file {
-            return Err(MetricsError::CustomCa(ca.clone()));
-        }
         let errors = queries.validate();
         if !errors.is_empty() {
             let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
             return Err(MetricsError::Queries(text.join("; ")));
         }
+        let (client, authorization) = connect(config)?;
         let url = config.url.trim_end_matches('/').to_string();
-        let client = PromClient::try_from(url.as_str()).map_err(|e| MetricsError::Url {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
-        let authorization = match (&config.bearer_token, &config.basic_auth) {
-            (Some(_), Some(_)) => {
-                return Err(MetricsError::Credentials(
-                    "both a bearer token and basic auth are set".into(),
-                ));
-            }
-            (Some(token), None) => Some(format!("Bearer {}", token.trim())),
-            (None, Some(b)) => Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", b.username, b.password))
-            )),
-            (None, None) => None,
-        }
-        .map(|v| {
-            let mut h = HeaderValue::try_from(v)
-                .map_err(|_| MetricsError::Credentials("not valid in an HTTP header".into()))?;
-            h.set_sensitive(true);
-            Ok::<_, MetricsError>(h)
-        })
-        .transpose()?;
         let inner = Inner {
             backend: Backend::Prometheus(Box::new(Prometheus {
                 client,
@@ -733,6 +705,63 @@ impl MetricsSource {
             Backend::Prometheus(_) => 0,
         }
     }
+}
+
+/// A client for the Prometheus `config` names (trusting its CA file, if
+/// any) and the Authorization header its credentials make.
+pub fn connect(
+    config: &PrometheusConfig,
+) -> Result<(PromClient, Option<HeaderValue>), MetricsError> {
+    let url = config.url.trim_end_matches('/').to_string();
+    let url_error = |e: prometheus_http_query::Error| MetricsError::Url {
+        url: url.clone(),
+        reason: e.to_string(),
+    };
+    let client = match &config.ca_file {
+        Some(path) => PromClient::from(http_client_trusting(path)?, &url).map_err(url_error)?,
+        None => PromClient::try_from(url.as_str()).map_err(url_error)?,
+    };
+    let authorization = match (&config.bearer_token, &config.basic_auth) {
+        (Some(_), Some(_)) => {
+            return Err(MetricsError::Credentials(
+                "both a bearer token and basic auth are set".into(),
+            ));
+        }
+        (Some(token), None) => Some(format!("Bearer {}", token.trim())),
+        (None, Some(b)) => Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", b.username, b.password))
+        )),
+        (None, None) => None,
+    }
+    .map(|v| {
+        let mut h = HeaderValue::try_from(v)
+            .map_err(|_| MetricsError::Credentials("not valid in an HTTP header".into()))?;
+        h.set_sensitive(true);
+        Ok::<_, MetricsError>(h)
+    })
+    .transpose()?;
+    Ok((client, authorization))
+}
+
+/// An HTTP client that trusts the PEM certificates in `path` besides the
+/// usual roots, for a Prometheus behind a private CA.
+fn http_client_trusting(path: &std::path::Path) -> Result<reqwest::Client, MetricsError> {
+    let fail = |reason: String| MetricsError::CustomCa {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| fail(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(fail("it holds no PEM certificate".into()));
+    }
+    reqwest::Client::builder()
+        .tls_certs_merge(certs)
+        .build()
+        .map_err(|e| fail(format!("cannot build a TLS client with it: {e}")))
 }
 
 fn status_of(inner: &Inner) -> SourceStatus {
@@ -1314,7 +1343,7 @@ mod tests {
     #[test]
     fn prometheus_config_reads_from_toml_and_rejects_what_cannot_work() {
         let c: PrometheusConfig =
-            toml::from_str("url = 'http://prom:9090/'\nbearer_token = 'abc'\ntimeout = 2.5")
+            toml::from_str("url = 'http://prom:9090/'\nbearer-token = 'abc'\ntimeout = 2.5")
                 .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(c.timeout, Duration::from_millis(2500));
         assert_eq!(c.slow_after, Duration::from_secs(2));
@@ -1355,5 +1384,123 @@ mod tests {
         let err = MetricsSource::prometheus(&bad_url, Queries::default(), Backoff::default(), tx);
         assert!(matches!(err, Err(MetricsError::Url { .. })));
         assert!(toml::from_str::<PrometheusConfig>("timeout = -1").is_err());
+    }
+
+    /// A Prometheus over TLS with a certificate from a throwaway CA: its
+    /// one answer is a CPU series for pod `web-1`.
+    async fn tls_prometheus() -> (String, String, tokio::task::JoinHandle<()>) {
+        let tls = crate::sim::tls::generate("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::get(|| async {
+                axum::Json(json!({"status": "success", "data": {"resultType": "matrix",
+                    "result": [{"metric": {"pod": "web-1"}, "values": [[unix_now(), "0.25"]]}]}}))
+            }),
+        );
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            tls.cert_pem.into_bytes(),
+            tls.key_pem.into_bytes(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        );
+        let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let task = tokio::spawn(async move {
+            let _ = server.serve(app.into_make_service()).await;
+        });
+        (url, tls.ca_pem, task)
+    }
+
+    async fn ask_once(config: &PrometheusConfig) -> MetricsMsg {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let src = MetricsSource::prometheus(config, Queries::default(), Backoff::default(), tx)
+            .unwrap_or_else(|e| panic!("{e}"));
+        src.request(ViewRequest {
+            view: "pods".into(),
+            kind: ObjectKind::Pod,
+            namespace: "demo".into(),
+            names: vec!["web-1".into()],
+            metrics: vec![Metric::Cpu],
+            window: Window::M5,
+            width: 30,
+        });
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some(MetricsMsg::Health(_))) => {}
+                Ok(Some(m)) => return m,
+                other => panic!("no answer: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_custom_ca_lets_kubedeck_trust_a_private_prometheus() {
+        let (url, ca_pem, server) = tls_prometheus().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap_or_else(|e| panic!("{e}"));
+        let trusted = PrometheusConfig {
+            url: url.clone(),
+            ca_file: Some(ca),
+            ..PrometheusConfig::default()
+        };
+        match ask_once(&trusted).await {
+            MetricsMsg::Data { series, .. } => {
+                assert_eq!(
+                    series.object("web-1").and_then(|o| o.latest(Metric::Cpu)),
+                    Some(0.25)
+                );
+            }
+            other => panic!("the CA is trusted: {other:?}"),
+        }
+        let untrusted = PrometheusConfig {
+            url,
+            ..PrometheusConfig::default()
+        };
+        assert!(
+            matches!(ask_once(&untrusted).await, MetricsMsg::Failed { .. }),
+            "without the CA the certificate is refused"
+        );
+        server.abort();
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_not_pem_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let garbage = dir.path().join("ca.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "just text\n").unwrap_or_else(|e| panic!("{e}"));
+        let missing = dir.path().join("missing.pem");
+        for (path, why) in [
+            (&garbage, "not a PEM certificate bundle"),
+            (&empty, "no PEM certificate"),
+            (&missing, "No such file"),
+        ] {
+            let config = PrometheusConfig {
+                url: "https://prom.example:9090".into(),
+                ca_file: Some(path.clone()),
+                ..PrometheusConfig::default()
+            };
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let err =
+                MetricsSource::prometheus(&config, Queries::default(), Backoff::default(), tx)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+            assert!(
+                err.contains(&path.display().to_string()) && err.contains(why),
+                "{path:?}: {err}"
+            );
+        }
     }
 }

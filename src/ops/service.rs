@@ -7,12 +7,12 @@
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use prometheus_http_query::Client as PromClient;
 use serde::{Deserialize, Serialize};
 
 use crate::actions::{WorkloadKind, WorkloadRef};
 use crate::metrics::promql::{Bindings, render_with_rate};
-use crate::metrics::{Metric, ObjectKind, Queries};
+use crate::metrics::source::connect;
+use crate::metrics::{Metric, ObjectKind, PrometheusConfig, Queries};
 
 /// The `rate()` range: short enough that a seconds-long outage shows,
 /// long enough to hold two scrapes at the common 15–30 s intervals.
@@ -94,12 +94,13 @@ pub fn queries(queries: &Queries, target: &WorkloadRef, step: Duration) -> [(Met
 /// Samples the service over `[start, end]`. Never fails: problems land in
 /// `error`.
 pub async fn sample(
-    url: &str,
+    prometheus: &PrometheusConfig,
     templates: &Queries,
     target: &WorkloadRef,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> ServiceMetrics {
+    let url = prometheus.url.as_str();
     let step = step_for(start, end);
     let mut out = ServiceMetrics {
         source: url.to_string(),
@@ -109,25 +110,33 @@ pub async fn sample(
         max_p95_seconds: None,
         error: None,
     };
-    let client = match PromClient::try_from(url) {
+    let (client, authorization) = match connect(prometheus) {
         Ok(c) => c,
         Err(e) => {
-            out.error = Some(format!("bad Prometheus URL {url:?}: {e}"));
+            out.error = Some(e.to_string());
             return out;
         }
     };
     let mut points: std::collections::BTreeMap<i64, ServiceSample> = Default::default();
     let mut errors = Vec::new();
     for (metric, q) in queries(templates, target, step) {
-        let ask = client.query_range(&q, start.timestamp(), end.timestamp(), step.as_secs_f64());
-        let answer = match tokio::time::timeout(TIMEOUT, ask.get()).await {
+        let mut ask =
+            client.query_range(&q, start.timestamp(), end.timestamp(), step.as_secs_f64());
+        if let Some(h) = &authorization {
+            ask = ask.header(axum::http::header::AUTHORIZATION, h.clone());
+        }
+        let timeout = prometheus.timeout.min(TIMEOUT);
+        let answer = match tokio::time::timeout(timeout, ask.get()).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 errors.push(format!("{url}: {e}"));
                 continue;
             }
             Err(_) => {
-                errors.push(format!("{url}: no answer within {}s", TIMEOUT.as_secs()));
+                errors.push(format!(
+                    "{url}: no answer within {}s",
+                    timeout.as_secs_f64()
+                ));
                 continue;
             }
         };

@@ -87,6 +87,8 @@ pub struct Cache {
     /// Name parts that make a CronJob a backup, from the config file; the
     /// backups view lists what matches them.
     pub backup_patterns: std::sync::Arc<Vec<String>>,
+    /// Sparkline series and the metrics source's status.
+    pub charts: crate::console::charts::ChartSlot,
 }
 
 /// The write halves, handed to the watchers.
@@ -139,6 +141,7 @@ pub fn new() -> (Cache, Writers) {
             backup_patterns: std::sync::Arc::new(
                 crate::console::config::BackupsConfig::default().patterns,
             ),
+            charts: crate::console::charts::ChartSlot::default(),
         },
         Writers {
             namespaces: w_namespaces,

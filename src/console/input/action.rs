@@ -60,6 +60,10 @@ pub enum Action {
     /// Show the selected workload's rollout progress.
     RolloutStatus,
     ToggleLogPane,
+    /// Cycle the sparklines' and chart's window: 5m, 15m, 1h, 6h.
+    MetricsWindow,
+    /// Show or hide the chart of the selected workload, HPA or pod.
+    ToggleChart,
     Goto(View),
     /// Confirm a dialog.
     Accept,
@@ -127,6 +131,8 @@ impl Action {
             Action::Pause => "pause/resume a rollout, suspend/resume a CronJob",
             Action::RolloutStatus => "rollout progress",
             Action::ToggleLogPane => "show or hide kubedeck's own log",
+            Action::MetricsWindow => "metrics window: 5m, 15m, 1h, 6h",
+            Action::ToggleChart => "show or hide the metrics chart of the selection",
             Action::Accept => "confirm",
             Action::NextField => "next field",
             Action::PrevField => "previous field",

@@ -29,6 +29,18 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         }
         None => body,
     };
+    let body = match &vm.chart {
+        Some(chart) if vm.panel.is_none() && vm.text.is_none() && vm.logview.is_none() => {
+            let [main, pane] = Layout::vertical([
+                Constraint::Min(3),
+                Constraint::Length(crate::console::charts::chart::CHART_HEIGHT),
+            ])
+            .areas(body);
+            crate::console::charts::chart::draw(frame, pane, chart, theme);
+            main
+        }
+        _ => body,
+    };
     if let Some(logview) = &vm.logview {
         crate::console::logview::widget::draw(frame, body, logview, theme);
     } else if let Some(panel) = &vm.panel {
@@ -147,6 +159,10 @@ fn draw_header(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
         spans.push(Span::raw("  "));
         spans.push(Span::styled(text.as_str(), theme.style(*role)));
     }
+    if let Some((text, role)) = &vm.metrics {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.as_str(), theme.style(*role)));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -165,6 +181,7 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
+    let table = &*crate::console::charts::chart::fitted(table, area.width);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Role::Border))
