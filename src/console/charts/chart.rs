@@ -92,22 +92,49 @@ pub fn row_cells(state: &AppState, cache: &Cache, key: &RowKey) -> Vec<Cell> {
         .collect()
 }
 
-/// How many of the table's columns to draw in `width`: all, or without as
-/// many optional (sparkline) columns, from the right, as it takes to fit.
-pub fn columns_that_fit(table: &crate::console::view_model::TableVm, width: u16) -> usize {
-    let need = |n: usize| -> usize {
-        // Borders, and two columns of spacing between columns.
-        let cols: usize = table.columns[..n]
-            .iter()
-            .map(|(_, w)| usize::from(*w))
-            .sum();
-        cols + 2 * n.saturating_sub(1) + 2
-    };
-    let mut n = table.columns.len();
-    while n > table.optional.min(table.columns.len()) && need(n) > usize::from(width) {
-        n -= 1;
+/// A text column is never narrowed below this (or its header), so a
+/// sparkline does not cost a column its meaning.
+const NARROWEST: u16 = 12;
+
+/// Width the table needs with its first `n` columns: the columns, two
+/// columns of spacing between them, and the borders.
+fn needed(widths: &[u16], n: usize) -> usize {
+    widths[..n].iter().map(|w| usize::from(*w)).sum::<usize>() + 2 * n.saturating_sub(1) + 2
+}
+
+/// The column widths that fit `width` with the first `n` columns, the
+/// text columns before the sparklines narrowed widest first (never the
+/// flexible one, which holds the names, nor below `NARROWEST` or the
+/// header); None when they cannot.
+fn narrowed(table: &crate::console::view_model::TableVm, n: usize, width: u16) -> Option<Vec<u16>> {
+    let mut widths: Vec<u16> = table.columns.iter().map(|(_, w)| *w).collect();
+    let floor = |i: usize| NARROWEST.max(table.columns[i].0.chars().count() as u16 + 1);
+    let text_columns = table.optional.min(n);
+    while needed(&widths, n) > usize::from(width) {
+        let widest = (0..text_columns)
+            .filter(|&i| i != table.flex && widths[i] > floor(i))
+            .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))?;
+        widths[widest] -= 1;
     }
-    n
+    Some(widths)
+}
+
+/// How many of the table's columns to draw in `width`, and their widths:
+/// all, or without as many optional (sparkline) columns, from the right, as
+/// it takes to fit. Text columns give up their slack for a sparkline before
+/// it is dropped.
+pub fn columns_that_fit(
+    table: &crate::console::view_model::TableVm,
+    width: u16,
+) -> (usize, Vec<u16>) {
+    let natural: Vec<u16> = table.columns.iter().map(|(_, w)| *w).collect();
+    let first_optional = table.optional.min(table.columns.len());
+    for n in (first_optional + 1..=table.columns.len()).rev() {
+        if let Some(widths) = narrowed(table, n, width) {
+            return (n, widths);
+        }
+    }
+    (first_optional, natural)
 }
 
 /// The table without the optional columns that do not fit in `width`.
@@ -115,12 +142,20 @@ pub fn fitted(
     table: &crate::console::view_model::TableVm,
     width: u16,
 ) -> std::borrow::Cow<'_, crate::console::view_model::TableVm> {
-    let n = columns_that_fit(table, width);
-    if n == table.columns.len() {
+    let (n, widths) = columns_that_fit(table, width);
+    let unchanged = table
+        .columns
+        .iter()
+        .map(|(_, w)| *w)
+        .eq(widths.iter().copied());
+    if n == table.columns.len() && unchanged {
         return std::borrow::Cow::Borrowed(table);
     }
     let mut t = table.clone();
     t.columns.truncate(n);
+    for (c, w) in t.columns.iter_mut().zip(&widths) {
+        c.1 = *w;
+    }
     for row in &mut t.rows {
         row.truncate(n);
     }

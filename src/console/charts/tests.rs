@@ -395,7 +395,7 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
 }
 
 #[test]
-fn a_narrow_terminal_keeps_the_table_as_it_was_and_drops_the_sparklines() {
+fn a_narrow_terminal_drops_sparklines_before_it_cuts_text() {
     let mut plain = Console::new();
     plain.keys(&["2"]);
     let mut with = Console::new();
@@ -418,7 +418,15 @@ fn a_narrow_terminal_keeps_the_table_as_it_was_and_drops_the_sparklines() {
             .collect()
     };
     assert_eq!(body(&with, 120), body(&plain, 120));
-    assert!(body(&with, 170).iter().any(|l| l.contains("CPU~")));
+    // Between, text columns give up slack (never below 12, never the
+    // names) for as many sparklines as then fit.
+    let mid = body(&with, 140).join("\n");
+    assert!(mid.contains("CPU~") && !mid.contains("MEM~"), "{mid}");
+    for whole in ["Deployment", "StatefulSet", "worker:9.9", "6d5f7b8c9"] {
+        assert!(mid.contains(whole), "{whole} is cut:\n{mid}");
+    }
+    let wide = body(&with, 170).join("\n");
+    assert!(wide.contains("CPU~") && wide.contains("REQ/S~"), "{wide}");
 }
 
 #[test]
