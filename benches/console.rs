@@ -1,7 +1,8 @@
 //! How fast the console answers at 10,000 pods: the first pods screen, a
-//! filter keystroke (update → view model → frame), and a re-sort. Each is
-//! measured end to end into a ratatui TestBackend of 160x45, so the figures
-//! include drawing.
+//! filter keystroke (update → view model → frame), and a re-sort; and the
+//! log view full to its bound (50,000 lines): a filter keystroke, and a
+//! batch of new lines arriving while following. Each is measured end to end
+//! into a ratatui TestBackend of 160x45, so the figures include drawing.
 
 use chrono::{TimeZone, Utc};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -11,7 +12,9 @@ use kubedeck::console::input::keymap::Keymap;
 use kubedeck::console::state::AppState;
 use kubedeck::console::theme::Theme;
 use kubedeck::console::update::{Msg, update};
+use kubedeck::console::logview::LogView;
 use kubedeck::console::{view_model, widgets};
+use kubedeck::logs::{LineKind, LogLine, Target};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -138,5 +141,99 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(console, benches);
+/// `n` lines of a workload's log from 4 pods, as a busy service writes them.
+fn log_lines(n: usize, from: usize) -> Vec<LogLine> {
+    let pods: Vec<std::sync::Arc<str>> = (0..4)
+        .map(|i| format!("web-5bb9cdfb7d-{i:05}").into())
+        .collect();
+    let container: std::sync::Arc<str> = "web".into();
+    let paths = ["/api/cart", "/api/orders/4821", "/healthz", "/static/app.js"];
+    (from..from + n)
+        .map(|i| LogLine {
+            pod: pods[i % pods.len()].clone(),
+            container: container.clone(),
+            time: None,
+            text: format!(
+                "GET {} {} {}ms request_id={i:08x}",
+                paths[i % paths.len()],
+                if i % 50 == 0 { 500 } else { 200 },
+                40 + i % 150
+            ),
+            kind: LineKind::Log,
+        })
+        .collect()
+}
+
+fn log_benches(c: &mut Criterion) {
+    let cache = cache::new().0;
+    let keymap = Keymap::built_in_default();
+    let (theme, _) = Theme::load(None, None, false);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 3, 0, 0)
+        .single()
+        .expect("time");
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
+    let mut state = AppState::new("bench", None, false);
+    update(&mut state, Msg::Resize(45), &cache, &keymap, now);
+    let mut view = LogView::new(
+        Target::Selector {
+            namespace: "demo".into(),
+            selector: "app=web".into(),
+        },
+        "deploy/web".into(),
+        true,
+        vec!["web".into()],
+    );
+    view.stream = 1;
+    state.logs = Some(view);
+    let full = 50_000;
+    for chunk in 0..full / 5_000 {
+        let lines = log_lines(5_000, chunk * 5_000);
+        update(
+            &mut state,
+            Msg::LogLines { stream: 1, lines },
+            &cache,
+            &keymap,
+            now,
+        );
+    }
+
+    let mut filtering = state.clone();
+    update(&mut filtering, key("&"), &cache, &keymap, now);
+    for k in ["5", "0"] {
+        update(&mut filtering, key(k), &cache, &keymap, now);
+    }
+    c.bench_function("log filter keystroke to frame at 50k lines", |b| {
+        b.iter_batched(
+            || filtering.clone(),
+            |mut state| {
+                update(&mut state, key("0"), &cache, &keymap, now);
+                frame(&state, &cache, &keymap, &theme, &mut terminal);
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    let batch = log_lines(1_000, full);
+    c.bench_function("1,000 new log lines to frame, following at the bound", |b| {
+        b.iter_batched(
+            || (state.clone(), batch.clone()),
+            |(mut state, lines)| {
+                update(
+                    &mut state,
+                    Msg::LogLines { stream: 1, lines },
+                    &cache,
+                    &keymap,
+                    now,
+                );
+                frame(&state, &cache, &keymap, &theme, &mut terminal);
+                state
+            },
+            BatchSize::LargeInput,
+        )
+    });
+}
+
+criterion_group!(console, benches, log_benches);
 criterion_main!(console);
