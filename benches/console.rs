@@ -9,10 +9,10 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use kubedeck::console::cluster::watch::WatchMsg;
 use kubedeck::console::cluster::{Cache, Kind, cache};
 use kubedeck::console::input::keymap::Keymap;
+use kubedeck::console::logview::LogView;
 use kubedeck::console::state::AppState;
 use kubedeck::console::theme::Theme;
 use kubedeck::console::update::{Msg, update};
-use kubedeck::console::logview::LogView;
 use kubedeck::console::{view_model, widgets};
 use kubedeck::logs::{LineKind, LogLine, Target};
 use ratatui::Terminal;
@@ -147,7 +147,12 @@ fn log_lines(n: usize, from: usize) -> Vec<LogLine> {
         .map(|i| format!("web-5bb9cdfb7d-{i:05}").into())
         .collect();
     let container: std::sync::Arc<str> = "web".into();
-    let paths = ["/api/cart", "/api/orders/4821", "/healthz", "/static/app.js"];
+    let paths = [
+        "/api/cart",
+        "/api/orders/4821",
+        "/healthz",
+        "/static/app.js",
+    ];
     (from..from + n)
         .map(|i| LogLine {
             pod: pods[i % pods.len()].clone(),
@@ -216,23 +221,26 @@ fn log_benches(c: &mut Criterion) {
     });
 
     let batch = log_lines(1_000, full);
-    c.bench_function("1,000 new log lines to frame, following at the bound", |b| {
-        b.iter_batched(
-            || (state.clone(), batch.clone()),
-            |(mut state, lines)| {
-                update(
-                    &mut state,
-                    Msg::LogLines { stream: 1, lines },
-                    &cache,
-                    &keymap,
-                    now,
-                );
-                frame(&state, &cache, &keymap, &theme, &mut terminal);
-                state
-            },
-            BatchSize::LargeInput,
-        )
-    });
+    c.bench_function(
+        "1,000 new log lines to frame, following at the bound",
+        |b| {
+            b.iter_batched(
+                || (state.clone(), batch.clone()),
+                |(mut state, lines)| {
+                    update(
+                        &mut state,
+                        Msg::LogLines { stream: 1, lines },
+                        &cache,
+                        &keymap,
+                        now,
+                    );
+                    frame(&state, &cache, &keymap, &theme, &mut terminal);
+                    state
+                },
+                BatchSize::LargeInput,
+            )
+        },
+    );
 }
 
 criterion_group!(console, benches, log_benches);
