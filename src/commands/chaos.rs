@@ -290,20 +290,13 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
     };
     let mut report = runner.run(&spec, &target, &mut print).await?;
     println!();
-    if let Some(prometheus) = session
+    let prometheus = session
         .config
-        .prometheus_for(&session.context, console.prometheus.as_deref())
+        .prometheus_for(&session.context, console.prometheus.as_deref());
+    let queries = &session.config.metrics.queries;
+    if let Some(line) = service::attach(&mut report, prometheus.as_ref(), queries, &workload).await
     {
-        let m = service::sample(
-            &prometheus,
-            &session.config.metrics.queries,
-            &workload,
-            report.started,
-            report.finished,
-        )
-        .await;
-        println!("{}", m.summary());
-        report.service = Some(m);
+        println!("{line}");
     }
     let with_ep = report.with_endpoints();
     for k in &report.kills {

@@ -179,9 +179,8 @@ async fn run_one(
         .ok_or_else(|| anyhow!("no home directory: cannot find the audit log"))?;
     let readonly = console.readonly || config.readonly_for(&context);
     let prometheus = config
-        .contexts
-        .get(&context)
-        .and_then(|c| c.prometheus.clone());
+        .prometheus_for(&context, console.prometheus.as_deref())
+        .map(|p| p.url);
     let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone());
     // Lines a long action printed as they came are not printed again.
     let printed: Arc<Mutex<Vec<String>>> = Arc::default();

@@ -161,6 +161,8 @@ struct Actions {
     config: Arc<Config>,
     rbac: Arc<Rbac>,
     executor: Arc<Executor>,
+    /// This context's Prometheus, for what a recovery test reads.
+    prometheus: Option<PrometheusConfig>,
 }
 
 impl Actions {
@@ -170,6 +172,7 @@ impl Actions {
         user: &str,
         readonly: bool,
         config: Arc<Config>,
+        prometheus: Option<PrometheusConfig>,
     ) -> Actions {
         let audit = AuditLog::discover().unwrap_or_else(|| {
             let path = std::env::temp_dir().join("kubedeck-audit.jsonl");
@@ -188,6 +191,7 @@ impl Actions {
                 readonly,
                 audit,
             )),
+            prometheus,
         }
     }
 
@@ -236,6 +240,7 @@ impl Actions {
             context: self.context.clone(),
             config: self.config.clone(),
             executor: self.executor.clone(),
+            prometheus: self.prometheus.clone(),
         }
     }
 
@@ -328,6 +333,7 @@ impl Settings<'_> {
             user,
             self.readonly(context),
             Arc::new(self.config.clone()),
+            self.prometheus(context),
         )
     }
 }

@@ -62,6 +62,28 @@ impl ServiceMetrics {
     }
 }
 
+/// Adds the service's health over the test to `report` when there is a
+/// Prometheus to ask; the one line to show for it, if any.
+pub async fn attach(
+    report: &mut crate::ops::timeline::Report,
+    prometheus: Option<&PrometheusConfig>,
+    templates: &Queries,
+    target: &WorkloadRef,
+) -> Option<String> {
+    let prometheus = prometheus?;
+    let m = sample(
+        prometheus,
+        templates,
+        target,
+        report.started,
+        report.finished,
+    )
+    .await;
+    let line = m.summary();
+    report.service = Some(m);
+    Some(line)
+}
+
 /// The step that gives about `POINTS` samples over the span, at least 1 s.
 pub fn step_for(start: DateTime<Utc>, end: DateTime<Utc>) -> Duration {
     let span = (end - start).num_seconds().max(1);

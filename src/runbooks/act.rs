@@ -520,7 +520,21 @@ async fn recovery_test(
         .await
         .map_err(|e| format!("{e:#}"));
     out.append(&mut lines);
-    let report = report?;
+    let mut report = report?;
+    let prometheus = env
+        .prometheus
+        .as_deref()
+        .and_then(|url| env.config.prometheus_for(&env.executor.context, Some(url)));
+    if let Some(line) = crate::ops::service::attach(
+        &mut report,
+        prometheus.as_ref(),
+        &env.config.metrics.queries,
+        target,
+    )
+    .await
+    {
+        env.say(out, line);
+    }
     env.say(
         out,
         format!(

@@ -36,6 +36,8 @@ pub struct Summary {
     pub worst: Option<Duration>,
     /// The Markdown report's path, or why it was not saved.
     pub saved: Result<String, String>,
+    /// The service's peak 5xx ratio and p95 latency, from Prometheus.
+    pub service: Option<String>,
 }
 
 impl Summary {
@@ -49,6 +51,7 @@ impl Summary {
             time_at_zero_ms: report.endpoints.time_at_zero_ms,
             worst: report.worst_recovery(),
             saved,
+            service: report.service.as_ref().map(|m| m.summary()),
         }
     }
 }
@@ -236,6 +239,9 @@ impl RecoveryLive {
                             lines.push(vec![Cell::new(format!("  • {r}"), Role::Danger)]);
                         }
                     }
+                }
+                if let Some(service) = &s.service {
+                    lines.push(vec![label("service"), Cell::text(service.clone())]);
                 }
                 lines.push(match &s.saved {
                     Ok(path) => vec![label("report"), Cell::text(path.clone())],

@@ -36,6 +36,9 @@ pub struct Deps {
     pub context: String,
     pub config: Arc<Config>,
     pub executor: Arc<Executor>,
+    /// The Prometheus the console draws from, if any: a recovery test reads
+    /// the service's 5xx ratio and p95 latency from it.
+    pub prometheus: Option<crate::metrics::PrometheusConfig>,
 }
 
 impl Deps {
@@ -187,7 +190,15 @@ async fn run_recovery(deps: Deps, spec: RecoverySpec, send: Reply) {
     let mut on_event =
         |e: &crate::ops::timeline::TimelineEvent| news(RecoveryMsg::Event(e.clone()));
     match runner.run(&test, &target, &mut on_event).await {
-        Ok(report) => {
+        Ok(mut report) => {
+            let queries = &deps.config.metrics.queries;
+            crate::ops::service::attach(
+                &mut report,
+                deps.prometheus.as_ref(),
+                queries,
+                &test.target,
+            )
+            .await;
             let saved = report::save(&report, None)
                 .map(|(md, _)| md.display().to_string())
                 .map_err(|e| format!("{e:#}"));
@@ -254,11 +265,7 @@ fn open_runbook(
     let live_send = send.clone();
     let env = Env {
         client: deps.client.clone(),
-        prometheus: deps
-            .config
-            .contexts
-            .get(&deps.context)
-            .and_then(|c| c.prometheus.clone()),
+        prometheus: deps.prometheus.as_ref().map(|p| p.url.clone()),
         config: (*deps.config).clone(),
         executor,
         live: Some(Box::new(move |line: &str| {
