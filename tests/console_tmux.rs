@@ -49,6 +49,27 @@ fn console_lists_filters_follows_changes_and_exits_cleanly() {
     tmux::require_tmux();
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kubeconfig) = start_sim(dir.path());
+    // A second context on the same cluster, whose config names a theme.
+    let status = Command::new(KUBECTL)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args([
+            "config",
+            "set-context",
+            "staging",
+            "--cluster=kubedeck-sim",
+            "--user=kubedeck-sim-admin",
+        ])
+        .status()
+        .expect("kubectl runs");
+    assert!(status.success());
+    let config = dir.path().join("config/kubedeck");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.toml"),
+        "[contexts.staging]\ntheme = \"no-such-theme\"\n",
+    )
+    .expect("config.toml");
     let tmux = Tmux {
         socket: format!("kubedeck-test-{}", std::process::id()),
     };
@@ -139,6 +160,16 @@ fn console_lists_filters_follows_changes_and_exits_cleanly() {
         now.len() == 2 && !now.contains(victim) && now.contains(&pods[1])
     });
     assert!(screen.contains("Pods(all)[2]"));
+
+    // Another context with a theme of its own: the switch loads it (this
+    // one is missing, which the warnings say).
+    tmux.keys(&[":"]);
+    tmux.type_text("ctx staging");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the switch and the theme's warning", long, |s| {
+        s.contains("ctx: staging") && s.contains("no-such-theme")
+    });
+    assert!(!screen.contains("Pods(all)"), "a switch starts over: {screen}");
 
     tmux.keys(&["q"]);
     tmux.wait_for("the console to exit", long, |s| s.contains("EXITED 0"));

@@ -321,6 +321,15 @@ impl Settings<'_> {
         self.opts.readonly || self.config.readonly_for(context)
     }
 
+    /// `--theme`, else the context's theme, else the config's.
+    fn theme_name(&self, context: &str) -> Option<String> {
+        self.opts
+            .theme
+            .clone()
+            .or_else(|| self.config.contexts.get(context)?.theme.clone())
+            .or_else(|| self.config.theme.clone())
+    }
+
     fn prometheus(&self, context: &str) -> Option<PrometheusConfig> {
         self.config
             .prometheus_for(context, self.opts.prometheus.as_deref())
@@ -354,17 +363,13 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
     let mut warnings: Vec<String> = config_err.iter().map(|e| e.to_string()).collect();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let context_cfg = config.contexts.get(&opts.context);
-    let theme_name = opts
-        .theme
-        .clone()
-        .or_else(|| context_cfg.and_then(|c| c.theme.clone()))
-        .or_else(|| config.theme.clone());
-    let (theme, theme_errs) = Theme::load(
-        theme_name.as_deref(),
-        paths.as_ref().map(|p| p.themes_dir()).as_deref(),
-        no_color,
-    );
+    let settings = Settings {
+        config: &config,
+        opts: &opts,
+    };
+    let themes_dir = paths.as_ref().map(|p| p.themes_dir());
+    let mut theme_name = settings.theme_name(&opts.context);
+    let (mut theme, theme_errs) = Theme::load(theme_name.as_deref(), themes_dir.as_deref(), no_color);
     let keymap_name = opts.keymap.clone().or_else(|| config.keymap.clone());
     let (keymap, keymap_errs) = Keymap::load(
         keymap_name.as_deref(),
@@ -379,10 +384,6 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     for w in &warnings {
         tracing::warn!("{w}");
     }
-    let settings = Settings {
-        config: &config,
-        opts: &opts,
-    };
     let namespace = settings.namespace(&opts.context);
     let user = match opts.contexts {
         Contexts::Kubeconfig => user_for(&opts.context).await,
@@ -474,7 +475,34 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         };
         let first = match wake {
             Wake::Msg(m) => Some(m),
-            Wake::Background(b) => on_background(b, request, &mut conn, &settings),
+            Wake::Background(b) => match on_background(b, request, &mut conn, &settings) {
+                // A context may have a theme of its own.
+                Some(Msg::ContextSwitched {
+                    name,
+                    namespace,
+                    readonly,
+                    mut warnings,
+                }) => {
+                    let wanted = settings.theme_name(&name);
+                    if wanted != theme_name {
+                        let (t, errors) =
+                            Theme::load(wanted.as_deref(), themes_dir.as_deref(), no_color);
+                        for e in &errors {
+                            tracing::warn!("{e}");
+                        }
+                        warnings.extend(errors.iter().map(ToString::to_string));
+                        theme = t;
+                        theme_name = wanted;
+                    }
+                    Some(Msg::ContextSwitched {
+                        name,
+                        namespace,
+                        readonly,
+                        warnings,
+                    })
+                }
+                other => other,
+            },
             Wake::Clock => {
                 deadline = None;
                 dirty = true;
@@ -597,6 +625,7 @@ fn on_background(
                 readonly: settings.readonly(&name),
                 name,
                 namespace,
+                warnings: Vec::new(),
             })
         }
         Background::Failed {

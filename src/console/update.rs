@@ -34,6 +34,8 @@ pub enum Msg {
         name: String,
         namespace: Option<String>,
         readonly: bool,
+        /// Problems with the new context's own files (its theme).
+        warnings: Vec<String>,
     },
     /// A `:ctx` failed; the console stays on the context it was on.
     ContextFailed {
@@ -244,12 +246,14 @@ pub fn update(
             name,
             namespace,
             readonly,
+            warnings,
         } => {
             let mut fresh = AppState::new(name.clone(), namespace, readonly);
             fresh.height = state.height;
             fresh.page = state.page;
             fresh.log_pane = state.log_pane;
             fresh.warnings = std::mem::take(&mut state.warnings);
+            fresh.warnings.extend(warnings);
             fresh.requests = state.requests;
             fresh.ops = std::mem::take(&mut state.ops);
             fresh.charts = state.charts;
@@ -1268,6 +1272,7 @@ mod tests {
                 name: "prod".into(),
                 namespace: Some("payments".into()),
                 readonly: true,
+                warnings: vec!["theme \"prod-red\": no such theme".into()],
             },
             &fresh,
             &keymap,
@@ -1284,6 +1289,7 @@ mod tests {
         assert_eq!((state.page, state.log_pane), (page, true));
         assert_eq!(state.switching, None);
         assert_eq!(message(&state), "switched to context prod");
+        assert_eq!(state.warnings, ["theme \"prod-red\": no such theme"]);
     }
 
     #[test]
