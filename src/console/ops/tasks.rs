@@ -322,12 +322,15 @@ async fn drive(
     send: Reply,
 ) {
     let report = |msg: RunbookMsg| send(Msg::Ops(OpsMsg::Runbook { id, msg }));
+    // An answer to a gate that `ToGate` reached goes on to the next gate.
+    let mut to_gate = false;
     while let Some(cmd) = rx.recv().await {
-        let (mut input, to_gate) = match cmd {
-            RunbookCmd::Step => (None, false),
-            RunbookCmd::ToGate => (None, true),
-            RunbookCmd::Answer(a) => (Some(a), false),
-        };
+        let mut input = None;
+        match cmd {
+            RunbookCmd::Step => to_gate = false,
+            RunbookCmd::ToGate => to_gate = true,
+            RunbookCmd::Answer(a) => input = Some(a),
+        }
         while let Some(i) = run.current() {
             let mut running = snapshot(&run, None, None);
             if let Some(s) = running.states.get_mut(i) {
