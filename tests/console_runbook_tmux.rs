@@ -82,6 +82,11 @@ fn the_failover_demo_runbook_ends_with_the_recovery_timeline_on_screen() {
     });
     // Shipped order: high-error-rate, pod-crash-loop, failover-demo.
     tmux.keys(&["j", "j", "Enter"]);
+    // Its variables first, with their defaults: Enter keeps them.
+    tmux.wait_for("the variables dialog", long, |s| {
+        s.contains("Runbook failover-demo") && s.contains("deployment  myfin-api")
+    });
+    tmux.keys(&["Enter"]);
     // A frame may reach the terminal in parts: wait for the steps too.
     let pane = tmux.wait_for("the failover runbook", long, |s| {
         s.contains("Runbook failover-demo — Failover demo")

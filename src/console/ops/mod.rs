@@ -73,6 +73,12 @@ pub enum OpsMsg {
     },
     Recovery(RecoveryMsg),
     Runbooks(Vec<Listed>),
+    /// The answer to `ReadRunbookVars`: each variable and its default.
+    RunbookVars {
+        id: u64,
+        name: String,
+        result: Result<Vec<(String, String)>, String>,
+    },
     RunbookOpened {
         id: u64,
         result: Result<RunbookInfo, String>,
@@ -104,12 +110,20 @@ pub enum OpsEffect {
         spec: RecoverySpec,
     },
     ListRunbooks,
-    /// Read, check and load a runbook into a task of its own; the console's
-    /// namespace, when it has one, sets the `namespace` variable.
-    OpenRunbook {
+    /// Read a runbook's variables and their defaults, for the dialog that
+    /// sets them; the console's namespace, when it has one, is the
+    /// `namespace` variable's default.
+    ReadRunbookVars {
         id: u64,
         name: String,
         namespace: Option<String>,
+    },
+    /// Read, check and load a runbook into a task of its own, its
+    /// variables set to `vars`.
+    OpenRunbook {
+        id: u64,
+        name: String,
+        vars: std::collections::BTreeMap<String, String>,
     },
     Runbook {
         id: u64,
@@ -124,6 +138,13 @@ pub enum OpsDialog {
         plan: RecoveryPlan,
         typed: String,
         error: Option<String>,
+    },
+    /// A runbook's variables, set before it is opened.
+    RunbookVars {
+        id: u64,
+        name: String,
+        vars: Vec<(String, String)>,
+        focus: usize,
     },
     /// A runbook's question: a `confirm` step, or a protected context's
     /// typed name for an action.
@@ -412,6 +433,49 @@ pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Option<
                 effects: Vec::new(),
             }),
         },
+        Dialog::Ops(OpsDialog::RunbookVars {
+            id,
+            name,
+            vars,
+            focus,
+        }) => {
+            let n = vars.len().max(1);
+            match action {
+                Some(Action::Back) => {
+                    state.dialog = None;
+                    state.ops.opening = None;
+                    Some(say(
+                        state,
+                        "cancelled: the runbook was not opened",
+                        Role::Muted,
+                    ))
+                }
+                Some(Action::Accept) => {
+                    let out = OpsEffect::OpenRunbook {
+                        id: *id,
+                        name: name.clone(),
+                        vars: vars.iter().cloned().collect(),
+                    };
+                    state.dialog = None;
+                    Some(effect(out))
+                }
+                Some(Action::NextField) => {
+                    *focus = (*focus + 1) % n;
+                    Some(Outcome::redraw())
+                }
+                Some(Action::PrevField) => {
+                    *focus = (*focus + n - 1) % n;
+                    Some(Outcome::redraw())
+                }
+                _ => {
+                    let redraw = vars.get_mut(*focus).is_some_and(|(_, v)| edit(v, key));
+                    Some(Outcome {
+                        redraw,
+                        effects: Vec::new(),
+                    })
+                }
+            }
+        }
         Dialog::Ops(OpsDialog::Gate { id, prompt, typed }) => {
             let id = *id;
             let answer = match (&*prompt, action, key.code) {
@@ -500,7 +564,7 @@ fn runbooks_key(state: &mut AppState, selected: usize, action: &Action) -> Optio
             let id = state.requests;
             state.ops.opening = Some(id);
             state.message = Some((format!("opening runbook {}…", listed.name), Role::Info));
-            return Some(effect(OpsEffect::OpenRunbook {
+            return Some(effect(OpsEffect::ReadRunbookVars {
                 id,
                 name: listed.name,
                 namespace: state.namespace.clone(),
@@ -629,6 +693,32 @@ pub fn on_msg(state: &mut AppState, msg: OpsMsg, cache: &Cache, now: DateTime<Ut
             state.ops.listed = listed;
             push_pane(state, Pane::Runbooks { selected: 0 }, "runbooks");
             Outcome::redraw()
+        }
+        OpsMsg::RunbookVars { id, name, result } => {
+            if state.ops.opening != Some(id) {
+                return Outcome::default();
+            }
+            match result {
+                Ok(vars) if vars.is_empty() => effect(OpsEffect::OpenRunbook {
+                    id,
+                    name,
+                    vars: Default::default(),
+                }),
+                Ok(vars) => {
+                    state.message = None;
+                    state.dialog = Some(Dialog::Ops(OpsDialog::RunbookVars {
+                        id,
+                        name,
+                        vars,
+                        focus: 0,
+                    }));
+                    Outcome::redraw()
+                }
+                Err(e) => {
+                    state.ops.opening = None;
+                    say(state, e, Role::Danger)
+                }
+            }
         }
         OpsMsg::RunbookOpened { id, result } => {
             if state.ops.opening != Some(id) {
@@ -854,6 +944,48 @@ pub fn dialog_vm(dialog: &OpsDialog, keymap: &Keymap) -> DialogVm {
                 ),
                 lines,
                 danger: true,
+            }
+        }
+        OpsDialog::RunbookVars {
+            name, vars, focus, ..
+        } => {
+            let width = vars
+                .iter()
+                .map(|(k, _)| k.chars().count())
+                .max()
+                .unwrap_or(0);
+            let mut lines: Vec<Vec<Cell>> = vec![
+                text(
+                    "Its variables, with their defaults; change any before it starts.".into(),
+                    Role::Muted,
+                ),
+                Vec::new(),
+            ];
+            for (i, (k, v)) in vars.iter().enumerate() {
+                let (value, role) = if i == *focus {
+                    (format!("{v}▏"), Role::Selection)
+                } else {
+                    (v.clone(), Role::Text)
+                };
+                lines.push(vec![
+                    Cell::new(format!("{k:>width$}  "), Role::Accent),
+                    Cell::new(value, role),
+                ]);
+            }
+            lines.push(Vec::new());
+            lines.push(hints(
+                keymap,
+                Mode::Dialog,
+                &[
+                    (Action::Accept, "open"),
+                    (Action::NextField, "next"),
+                    (Action::Back, "cancel"),
+                ],
+            ));
+            DialogVm {
+                title: format!("Runbook {name}"),
+                lines,
+                danger: false,
             }
         }
         OpsDialog::Gate { prompt, typed, .. } => {

@@ -91,13 +91,17 @@ impl OpsTasks {
                     .collect();
                 send(Msg::Ops(OpsMsg::Runbooks(listed)));
             }
-            OpsEffect::OpenRunbook {
+            OpsEffect::ReadRunbookVars {
                 id,
                 name,
                 namespace,
             } => {
+                let result = runbook_vars(&name, namespace);
+                send(Msg::Ops(OpsMsg::RunbookVars { id, name, result }));
+            }
+            OpsEffect::OpenRunbook { id, name, vars } => {
                 let (tx, rx) = mpsc::unbounded_channel();
-                match open_runbook(deps, &name, namespace, id, send.clone()) {
+                match open_runbook(deps, &name, &vars, id, send.clone()) {
                     Ok((info, run, env)) => {
                         send(Msg::Ops(OpsMsg::RunbookOpened {
                             id,
@@ -209,32 +213,43 @@ async fn run_recovery(deps: Deps, spec: RecoverySpec, send: Reply) {
     }
 }
 
-/// Reads and resolves a runbook, and the environment its run acts in.
+/// Finds and checks a runbook; errors name its file and the first problem.
+fn read_runbook(name: &str) -> Result<validate::Runbook, String> {
+    let user_dir = Paths::discover().map(|p| p.runbooks_dir());
+    let source = library::find(name, user_dir.as_deref())?;
+    validate::parse(&source.name, &source.label, &source.text)
+        .map_err(|errors| problems(&source.label, &errors))
+}
+
+fn problems(label: &str, errors: &[validate::Diagnostic]) -> String {
+    let first = errors.first().map(ToString::to_string).unwrap_or_default();
+    format!("{label}: {} errors, the first: {first}", errors.len())
+}
+
+/// A runbook's variables and their defaults; `namespace`, when the console
+/// has one, stands for that variable's default.
+fn runbook_vars(name: &str, namespace: Option<String>) -> Result<Vec<(String, String)>, String> {
+    let mut vars = read_runbook(name)?.variables;
+    if let (Some(ns), Some(v)) = (namespace, vars.get_mut("namespace")) {
+        *v = ns;
+    }
+    Ok(vars.into_iter().collect())
+}
+
+/// Reads and resolves a runbook with `vars`, and the environment its run
+/// acts in.
 fn open_runbook(
     deps: &Deps,
     name: &str,
-    namespace: Option<String>,
+    vars: &BTreeMap<String, String>,
     id: u64,
     send: Reply,
 ) -> Result<(RunbookInfo, Run, Env), String> {
-    let user_dir = Paths::discover().map(|p| p.runbooks_dir());
-    let source = library::find(name, user_dir.as_deref())?;
-    let report = |errors: Vec<validate::Diagnostic>| {
-        let first = errors.first().map(ToString::to_string).unwrap_or_default();
-        format!(
-            "{}: {} errors, the first: {first}",
-            source.label,
-            errors.len()
-        )
-    };
-    let runbook = validate::parse(&source.name, &source.label, &source.text).map_err(report)?;
-    let mut overrides = BTreeMap::new();
-    if let Some(ns) = namespace
-        && runbook.variables.contains_key("namespace")
-    {
-        overrides.insert("namespace".to_string(), ns);
-    }
-    let plan = runbook.resolve(&overrides).map_err(report)?;
+    let runbook = read_runbook(name)?;
+    let label = runbook.file.clone();
+    let plan = runbook
+        .resolve(vars)
+        .map_err(|errors| problems(&label, &errors))?;
     let executor = deps.executor();
     let info = RunbookInfo {
         name: plan.name.clone(),

@@ -413,6 +413,35 @@ fn states(list: &[(Status, &[&str])]) -> Vec<StepState> {
         .collect()
 }
 
+fn failover_vars() -> Vec<(String, String)> {
+    [("deployment", "web"), ("namespace", "demo"), ("slo", "30s")]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec()
+}
+
+/// Enter on the selected runbook, its variables read, and their dialog
+/// accepted as they are; the id of the run being opened.
+fn accept_vars(t: &mut T, runbook: &str) -> u64 {
+    let OpsEffect::ReadRunbookVars { id, name, .. } = only_effect(t.key("enter")) else {
+        panic!("enter reads the runbook's variables");
+    };
+    assert_eq!(name, runbook);
+    t.ops(OpsMsg::RunbookVars {
+        id,
+        name,
+        result: Ok(failover_vars()),
+    });
+    let OpsEffect::OpenRunbook {
+        id: opened, vars, ..
+    } = only_effect(t.key("enter"))
+    else {
+        panic!("enter in the variables dialog opens the runbook");
+    };
+    assert_eq!(opened, id);
+    assert_eq!(vars, failover_vars().into_iter().collect());
+    id
+}
+
 /// `:runbooks`, the list, Enter on failover-demo, and the opened run.
 fn open_failover(t: &mut T) -> u64 {
     assert_eq!(only_effect(t.command("runbooks")), OpsEffect::ListRunbooks);
@@ -433,10 +462,7 @@ fn open_failover(t: &mut T) -> u64 {
             .contains("failover-demo          shipped  Failover demo")
     );
     t.key("j");
-    let OpsEffect::OpenRunbook { id, name, .. } = only_effect(t.key("enter")) else {
-        panic!("enter opens the runbook");
-    };
-    assert_eq!(name, "failover-demo");
+    let id = accept_vars(t, "failover-demo");
     t.ops(OpsMsg::RunbookOpened {
         id,
         result: Ok(failover_info()),
@@ -670,9 +696,7 @@ fn a_show_logs_step_with_a_label_filter_streams_those_pods_logs() {
         source: "shipped".into(),
         title: "Failover demo".into(),
     }]));
-    let OpsEffect::OpenRunbook { id, .. } = only_effect(t.key("enter")) else {
-        panic!("enter opens the runbook");
-    };
+    let id = accept_vars(&mut t, "failover-demo");
     t.ops(OpsMsg::RunbookOpened {
         id,
         result: Ok(info),
@@ -719,5 +743,59 @@ fn a_show_logs_step_with_a_label_filter_streams_those_pods_logs() {
             .contains("streaming the logs of the pods app=web in demo"),
         "{}",
         t.pane_text()
+    );
+}
+
+#[test]
+fn a_runbooks_variables_are_set_in_a_dialog_before_it_opens() {
+    let mut t = T::new(false);
+    t.command("runbooks");
+    t.ops(OpsMsg::Runbooks(vec![Listed {
+        name: "failover-demo".into(),
+        source: "shipped".into(),
+        title: "Failover demo".into(),
+    }]));
+    let OpsEffect::ReadRunbookVars { id, name, .. } = only_effect(t.key("enter")) else {
+        panic!("enter reads the variables");
+    };
+    t.ops(OpsMsg::RunbookVars {
+        id,
+        name,
+        result: Ok(failover_vars()),
+    });
+    let dialog = t.dialog_text();
+    assert!(dialog.contains("deployment  web"), "{dialog}");
+    assert!(dialog.contains("slo  30s"), "{dialog}");
+    for _ in 0..3 {
+        t.key("backspace");
+    }
+    t.typed("api");
+    t.key("tab");
+    t.key("tab");
+    t.key("backspace");
+    t.key("backspace");
+    t.key("backspace");
+    t.typed("10s");
+    let OpsEffect::OpenRunbook { vars, .. } = only_effect(t.key("enter")) else {
+        panic!("enter opens the runbook");
+    };
+    assert_eq!(vars["deployment"], "api");
+    assert_eq!(vars["namespace"], "demo");
+    assert_eq!(vars["slo"], "10s");
+
+    // A runbook that cannot be read says why and opens nothing.
+    let OpsEffect::ReadRunbookVars { id, name, .. } = only_effect(t.key("enter")) else {
+        panic!("enter reads the variables");
+    };
+    let out = t.ops(OpsMsg::RunbookVars {
+        id,
+        name,
+        result: Err("failover-demo.yaml:3: unknown field `titel`".into()),
+    });
+    assert!(out.effects.is_empty());
+    assert!(
+        t.message().contains("unknown field `titel`"),
+        "{}",
+        t.message()
     );
 }
