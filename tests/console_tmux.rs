@@ -169,7 +169,10 @@ fn console_lists_filters_follows_changes_and_exits_cleanly() {
     let screen = tmux.wait_for("the switch and the theme's warning", long, |s| {
         s.contains("ctx: staging") && s.contains("no-such-theme")
     });
-    assert!(!screen.contains("Pods(all)"), "a switch starts over: {screen}");
+    assert!(
+        !screen.contains("Pods(all)"),
+        "a switch starts over: {screen}"
+    );
 
     tmux.keys(&["q"]);
     tmux.wait_for("the console to exit", long, |s| s.contains("EXITED 0"));

@@ -369,7 +369,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
     let themes_dir = paths.as_ref().map(|p| p.themes_dir());
     let mut theme_name = settings.theme_name(&opts.context);
-    let (mut theme, theme_errs) = Theme::load(theme_name.as_deref(), themes_dir.as_deref(), no_color);
+    let (mut theme, theme_errs) =
+        Theme::load(theme_name.as_deref(), themes_dir.as_deref(), no_color);
     let keymap_name = opts.keymap.clone().or_else(|| config.keymap.clone());
     let (keymap, keymap_errs) = Keymap::load(
         keymap_name.as_deref(),
