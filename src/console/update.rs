@@ -151,7 +151,7 @@ impl PartialEq for Effect {
                     target: tb,
                     options: ob,
                 },
-            ) => sa == sb && ta == tb && format!("{oa:?}") == format!("{ob:?}"),
+            ) => sa == sb && ta == tb && oa == ob,
             (Effect::CloseLogs, Effect::CloseLogs) => true,
             (
                 Effect::SaveLogs {

@@ -112,7 +112,7 @@ pub enum Since {
 
 /// How to stream. Timestamps are always fetched (resuming needs them) and
 /// kept in [`LogLine::time`]; whether to show them is the view's choice.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
     /// Keep streaming new lines, follow new pods, reconnect. Off: fetch
     /// what is there once, then the stream ends.
