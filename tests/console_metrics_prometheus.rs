@@ -142,7 +142,7 @@ async fn the_deployment_row_has_a_sparkline_and_the_hpa_chart_its_target() {
         url: prom.url.clone(),
         ..PrometheusConfig::default()
     };
-    let charts = ChartSource::start(&client, None, Some(&config), &Queries::default());
+    let charts = ChartSource::start(None, Some(&config), &Queries::default());
     let mut c = Console {
         state: AppState::new("sim", None, false),
         cache,

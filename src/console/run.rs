@@ -123,13 +123,13 @@ impl Connection {
         let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
         let pending = Arc::new(Pending::default());
         let mut tasks = watch::spawn_all(client, namespace, writers, tx, pending.clone());
-        tasks.push(metrics::spawn_sampler(client, namespace, metrics_tx));
-        let charts = ChartSource::start(
+        let charts = ChartSource::start(namespace, prometheus, &actions.config.metrics.queries);
+        tasks.push(metrics::spawn_sampler(
             client,
             namespace,
-            prometheus,
-            &actions.config.metrics.queries,
-        );
+            charts.feed(),
+            metrics_tx,
+        ));
         Connection {
             charts,
             cache,

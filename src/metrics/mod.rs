@@ -9,6 +9,6 @@ pub mod source;
 
 pub use promql::{Metric, ObjectKind, Queries};
 pub use source::{
-    Backoff, Health, MetricsMsg, MetricsSource, ObjectSeries, Origin, Point, PrometheusConfig,
-    SamplerOptions, SourceStatus, Ticket, ViewRequest, ViewSeries, Window,
+    Backoff, Feed, Health, MetricsMsg, MetricsSource, ObjectSeries, Origin, Point,
+    PrometheusConfig, SamplerOptions, SourceStatus, Ticket, ViewRequest, ViewSeries, Window,
 };

@@ -120,6 +120,9 @@ pub enum Health {
     Slow,
     /// The last attempt failed or timed out; retrying with back-off.
     Down,
+    /// There is no API to ask (metrics.k8s.io not installed, not serving or
+    /// not allowed); nothing is retried.
+    Unavailable,
 }
 
 impl Health {
@@ -128,6 +131,7 @@ impl Health {
             Health::Ok => "ok",
             Health::Slow => "slow",
             Health::Down => "down",
+            Health::Unavailable => "unavailable",
         }
     }
 }
@@ -214,6 +218,17 @@ impl HealthTracker {
     }
 
     /// The time until the next attempt, while down.
+    /// Records that there is nothing to retry: `reason` says why. True if
+    /// the health changed.
+    pub fn stopped(&mut self, reason: String) -> bool {
+        let before = self.health;
+        self.health = Health::Unavailable;
+        self.retry_at = None;
+        self.probing = false;
+        self.last_error = Some(reason);
+        before != Health::Unavailable
+    }
+
     pub fn retry_in(&self, now: Instant) -> Option<Duration> {
         (self.health == Health::Down).then(|| {
             self.retry_at
@@ -390,6 +405,11 @@ impl SourceStatus {
             Origin::Prometheus => format!("prometheus {}: {}", self.endpoint, self.health.label()),
             Origin::MetricsServer => format!("metrics-server: {}", self.health.label()),
         };
+        if self.health == Health::Unavailable
+            && let Some(why) = &self.last_error
+        {
+            s.push_str(&format!(" ({why}), sampling stopped"));
+        }
         if let Some(r) = self.retry_in {
             s.push_str(&format!(", retry in {}s", r.as_secs_f64().ceil() as u64));
         }
@@ -642,6 +662,26 @@ impl MetricsSource {
         backoff: Backoff,
         tx: UnboundedSender<MetricsMsg>,
     ) -> MetricsSource {
+        let api = pod_metrics_api(client, options.namespace.as_deref());
+        let period = options.period;
+        let (mut source, feed) = MetricsSource::metrics_server_fed(options, backoff, tx);
+        source.sampler = Some(tokio::spawn(sample_pod_metrics(
+            api,
+            period,
+            Some(feed),
+            |_| true,
+        )));
+        source
+    }
+
+    /// The metrics-server fallback without a sampler of its own: whoever
+    /// already lists PodMetrics (`sample_pod_metrics`) hands each list to
+    /// the returned `Feed`, so one list per period serves both.
+    pub fn metrics_server_fed(
+        options: SamplerOptions,
+        backoff: Backoff,
+        tx: UnboundedSender<MetricsMsg>,
+    ) -> (MetricsSource, Feed) {
         let slow_after = options.slow_after;
         let inner = Arc::new(Inner {
             backend: Backend::MetricsServer(Fallback {
@@ -655,11 +695,14 @@ impl MetricsSource {
             tickets: Tickets::default(),
             tx,
         });
-        let sampler = tokio::spawn(sample(inner.clone(), client));
-        MetricsSource {
+        let feed = Feed {
+            inner: inner.clone(),
+        };
+        let source = MetricsSource {
             inner,
-            sampler: Some(sampler),
-        }
+            sampler: None,
+        };
+        (source, feed)
     }
 
     pub fn status(&self) -> SourceStatus {
@@ -1014,38 +1057,137 @@ impl History {
     }
 }
 
-async fn sample(inner: Arc<Inner>, client: KubeClient) {
-    let Backend::MetricsServer(f) = &inner.backend else {
-        return;
-    };
-    let api: Api<DynamicObject> = match &f.options.namespace {
+/// The PodMetrics API of `namespace`, or of all namespaces.
+pub fn pod_metrics_api(client: KubeClient, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
         Some(ns) => Api::namespaced_with(client, ns, &pod_metrics_resource()),
         None => Api::all_with(client, &pod_metrics_resource()),
-    };
+    }
+}
+
+/// Whether an error means there is no metrics API for us: not installed
+/// (404), its backend down or not registered (503), or not allowed (403).
+/// None of these change within a session, so sampling stops.
+pub fn unavailable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if matches!(s.code, 403 | 404 | 503))
+}
+
+/// The header's word for why there is no metrics API.
+fn unavailable_reason(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => "not allowed".into(),
+        kube::Error::Api(s) if s.code == 404 => "not installed".into(),
+        kube::Error::Api(s) if s.code == 503 => "not serving".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One round of sampling, as the caller of `sample_pod_metrics` sees it.
+#[derive(Debug)]
+pub enum Round<'a> {
+    /// This round's PodMetrics.
+    Listed(&'a [DynamicObject]),
+    /// A passing failure; the next round comes after the back-off.
+    Failed(&'a str),
+    /// No metrics API: the last round.
+    Unavailable(&'a kube::Error),
+}
+
+/// Lists PodMetrics every `period` (the metrics API has no watch), feeding
+/// each list to `feed`'s history and health and handing it to `tap`. Stops
+/// when there is no metrics API or `tap` returns false. After a failure the
+/// next list waits out `feed`'s back-off (never longer than a period).
+pub async fn sample_pod_metrics(
+    api: Api<DynamicObject>,
+    period: Duration,
+    feed: Option<Feed>,
+    mut tap: impl FnMut(Round<'_>) -> bool,
+) {
     let mut next = tokio::time::Instant::now();
     loop {
         tokio::time::sleep_until(next).await;
-        // While down, this list is the probe once the back-off has passed;
-        // a list before then (a period is shorter) is not a failed retry.
-        let _ = lock(&inner.health).admit(Instant::now());
-        let began = Instant::now();
-        let listed = tokio::time::timeout(f.options.period, api.list(&ListParams::default())).await;
-        let wait = match listed {
+        if let Some(f) = &feed {
+            f.listing();
+        }
+        let began = tokio::time::Instant::now();
+        let listed = tokio::time::timeout(period, api.list(&ListParams::default())).await;
+        let error = match listed {
             Ok(Ok(list)) => {
-                lock(&f.history).record(unix_now(), &list.items, &f.options);
-                record_outcome(&inner, Ok(began.elapsed()));
-                f.options.period
+                if let Some(f) = &feed {
+                    f.record(&list.items, began.elapsed());
+                }
+                if !tap(Round::Listed(&list.items)) {
+                    return;
+                }
+                next = began + period;
+                continue;
             }
-            Ok(Err(e)) => {
-                record_outcome(&inner, Err(e.to_string()));
-                retry_wait(&inner, f.options.period)
+            Ok(Err(e)) if unavailable(&e) => {
+                if let Some(f) = &feed {
+                    f.unavailable(unavailable_reason(&e));
+                }
+                tap(Round::Unavailable(&e));
+                return;
             }
-            Err(_) => {
-                record_outcome(&inner, Err("metrics.k8s.io did not answer".into()));
-                retry_wait(&inner, f.options.period)
-            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "metrics.k8s.io did not answer".to_string(),
         };
+        let wait = feed.as_ref().map_or(period, |f| f.failed(error.clone()));
+        if !tap(Round::Failed(&error)) {
+            return;
+        }
         next = tokio::time::Instant::now() + wait;
+    }
+}
+
+/// The metrics-server source's intake: what a sampler does with each list
+/// (history, health, back-off). Cheap to clone.
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+impl Feed {
+    fn fallback(&self) -> Option<&Fallback> {
+        match &self.inner.backend {
+            Backend::MetricsServer(f) => Some(f),
+            Backend::Prometheus(_) => None,
+        }
+    }
+
+    /// How often to list.
+    pub fn period(&self) -> Duration {
+        self.fallback()
+            .map_or(SamplerOptions::default().period, |f| f.options.period)
+    }
+
+    /// Before each list. While down, this list is the probe once the
+    /// back-off has passed; a list before then (a period is shorter) is
+    /// not a failed retry.
+    pub fn listing(&self) {
+        let _ = lock(&self.inner.health).admit(Instant::now());
+    }
+
+    /// A list that answered `items` after `took`.
+    pub fn record(&self, items: &[DynamicObject], took: Duration) {
+        if let Some(f) = self.fallback() {
+            lock(&f.history).record(unix_now(), items, &f.options);
+        }
+        record_outcome(&self.inner, Ok(took));
+    }
+
+    /// A list that failed; returns the wait before the next one.
+    pub fn failed(&self, error: String) -> Duration {
+        record_outcome(&self.inner, Err(error));
+        retry_wait(&self.inner, self.period())
+    }
+
+    /// There is no metrics API (`reason` says why): sampling has stopped.
+    pub fn unavailable(&self, reason: String) {
+        let changed = lock(&self.inner.health).stopped(reason);
+        if changed {
+            deliver(&self.inner, MetricsMsg::Health(status_of(&self.inner)));
+        }
     }
 }
 
@@ -1308,6 +1450,51 @@ mod tests {
     }
 
     #[test]
+    fn a_feed_keeps_health_and_back_off_for_the_sampler_that_lists() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let options = SamplerOptions {
+            period: Duration::from_secs(15),
+            ..SamplerOptions::default()
+        };
+        let backoff = Backoff {
+            base: Duration::from_secs(2),
+            cap: Duration::from_secs(60),
+        };
+        let (src, feed) = MetricsSource::metrics_server_fed(options, backoff, tx);
+        let health = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<MetricsMsg>| match rx.try_recv()
+        {
+            Ok(MetricsMsg::Health(s)) => Some(s.health),
+            _ => None,
+        };
+
+        feed.listing();
+        let wait = feed.failed("connection refused".into());
+        assert!(
+            wait <= Duration::from_secs(2) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
+        assert_eq!(health(&mut rx), Some(Health::Down));
+        assert!(
+            src.status()
+                .describe()
+                .starts_with("metrics-server: down, retry in 2s")
+        );
+        // A list before the back-off has passed is the same outage.
+        feed.listing();
+        feed.failed("connection refused".into());
+        assert_eq!(src.status().failures, 1);
+
+        feed.listing();
+        feed.record(
+            &[pod_metrics("demo", "web-1", "5m", "1Mi")],
+            Duration::from_millis(5),
+        );
+        assert_eq!(health(&mut rx), Some(Health::Ok));
+        assert_eq!((src.status().health, src.samples_held()), (Health::Ok, 1));
+        assert_eq!(src.status().retry_in, None);
+    }
+
+    #[test]
     fn status_lines_say_which_source_and_its_state() {
         let s = SourceStatus {
             origin: Origin::Prometheus,
@@ -1337,6 +1524,15 @@ mod tests {
         assert_eq!(
             m.describe(),
             "metrics-server: ok, history since 12:03:04 UTC"
+        );
+        let stopped = SourceStatus {
+            health: Health::Unavailable,
+            last_error: Some("not allowed".into()),
+            ..m
+        };
+        assert_eq!(
+            stopped.describe(),
+            "metrics-server: unavailable (not allowed), sampling stopped, history since 12:03:04 UTC"
         );
     }
 

@@ -68,6 +68,7 @@ impl ChartData {
             Health::Ok => Role::Muted,
             Health::Slow => Role::Warning,
             Health::Down => Role::Danger,
+            Health::Unavailable => Role::Warning,
         };
         let mut text = format!("metrics: {}", s.describe());
         if retrying {

@@ -1,9 +1,10 @@
 //! The runtime's side of metrics: it owns the source (Prometheus when one
 //! is configured, else metrics-server sampled from now on), forwards its
 //! answers as messages, and sends the requests the screen needs when they
-//! change or their answer is a step old.
+//! change or their answer is a step old. The metrics-server source lists
+//! nothing itself: the pod rows' sampler feeds it (`feed`), so each period
+//! costs one list.
 
-use kube::Client;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::time::Instant;
 
@@ -12,7 +13,7 @@ use super::request::{Requester, wanted};
 use crate::console::cluster::Cache;
 use crate::console::state::AppState;
 use crate::metrics::source::Backoff;
-use crate::metrics::{MetricsMsg, MetricsSource, PrometheusConfig, Queries, SamplerOptions};
+use crate::metrics::{Feed, MetricsMsg, MetricsSource, PrometheusConfig, Queries, SamplerOptions};
 
 pub struct ChartSource {
     source: MetricsSource,
@@ -20,6 +21,8 @@ pub struct ChartSource {
     requester: Requester,
     /// Why the configured Prometheus is not used; said once.
     problem: Option<String>,
+    /// The metrics-server source's intake, for the pod metrics sampler.
+    feed: Option<Feed>,
     /// When the oldest answer on screen is a step old.
     pub deadline: Option<Instant>,
 }
@@ -27,7 +30,6 @@ pub struct ChartSource {
 impl ChartSource {
     /// Must be called within a Tokio runtime.
     pub fn start(
-        client: &Client,
         namespace: Option<&str>,
         prometheus: Option<&PrometheusConfig>,
         queries: &Queries,
@@ -45,13 +47,17 @@ impl ChartSource {
                 .ok()
         });
         let mut cap = None;
+        let mut feed = None;
         let source = prom.unwrap_or_else(|| {
             let options = SamplerOptions {
                 namespace: namespace.map(str::to_string),
                 ..SamplerOptions::default()
             };
             cap = Some(options.period);
-            MetricsSource::metrics_server(client.clone(), options, Backoff::default(), tx.clone())
+            let (source, f) =
+                MetricsSource::metrics_server_fed(options, Backoff::default(), tx.clone());
+            feed = Some(f);
+            source
         });
         // The header names the source from the start.
         let _ = tx.send(MetricsMsg::Health(source.status()));
@@ -60,8 +66,15 @@ impl ChartSource {
             rx,
             requester: Requester::with_cap(cap),
             problem,
+            feed,
             deadline: None,
         }
+    }
+
+    /// What the pod metrics sampler feeds when metrics-server is the
+    /// source; None with Prometheus.
+    pub fn feed(&self) -> Option<Feed> {
+        self.feed.clone()
     }
 
     /// The source's next message, with its current status.

@@ -6,12 +6,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use kube::api::{ApiResource, DynamicObject, ListParams};
-use kube::{Api, Client};
+use kube::Client;
+use kube::api::DynamicObject;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::console::views::RowKey;
+use crate::metrics::Feed;
+use crate::metrics::source::{Round, pod_metrics_api, sample_pod_metrics};
 use crate::sim::controllers::scheduler::parse_quantity;
 
 /// metrics-server scrapes every 15 s; sampling faster shows nothing new.
@@ -84,16 +86,6 @@ pub fn format_memory(bytes: u64) -> String {
     }
 }
 
-fn resource() -> ApiResource {
-    ApiResource {
-        group: "metrics.k8s.io".into(),
-        version: "v1beta1".into(),
-        api_version: "metrics.k8s.io/v1beta1".into(),
-        kind: "PodMetrics".into(),
-        plural: "pods".into(),
-    }
-}
-
 /// Sums a PodMetrics' containers; None if it names no pod.
 fn usage_of(obj: &DynamicObject) -> Option<(RowKey, Usage)> {
     let key = (
@@ -113,65 +105,57 @@ fn usage_of(obj: &DynamicObject) -> Option<(RowKey, Usage)> {
     Some((key, usage))
 }
 
-/// Whether an error means there is no metrics API for us: not installed
-/// (404), its backend down or not registered (503), or not allowed (403).
-/// None of these change within a session, so sampling stops.
-fn unavailable(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(s) if matches!(s.code, 403 | 404 | 503))
-}
-
 /// Starts sampling: one message per sample, `Unavailable` once if the
-/// cluster has no metrics API (and then it stops).
+/// cluster has no metrics API (and then it stops). With `feed` (the
+/// sparklines' metrics-server source) each list feeds it too, at its
+/// period and back-off: one list serves both.
 pub fn spawn_sampler(
     client: &Client,
     namespace: Option<&str>,
+    feed: Option<Feed>,
     tx: UnboundedSender<PodMetrics>,
 ) -> JoinHandle<()> {
-    let api: Api<DynamicObject> = match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource()),
-        None => Api::all_with(client.clone(), &resource()),
-    };
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PERIOD);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut failing = false;
-        loop {
-            tick.tick().await;
-            let msg = match api.list(&ListParams::default()).await {
-                Ok(list) => {
-                    if failing {
-                        tracing::info!("pod metrics are back");
-                        failing = false;
-                    }
-                    PodMetrics::Sample(list.items.iter().filter_map(usage_of).collect())
+    let api = pod_metrics_api(client.clone(), namespace);
+    let period = feed.as_ref().map_or(PERIOD, Feed::period);
+    let mut failing = false;
+    tokio::spawn(sample_pod_metrics(api, period, feed, move |round| {
+        match round {
+            Round::Listed(items) => {
+                if failing {
+                    tracing::info!("pod metrics are back");
+                    failing = false;
                 }
-                Err(e) if unavailable(&e) => {
-                    tracing::info!(
-                        "no pod metrics from metrics.k8s.io ({e}); CPU and MEM show n/a"
-                    );
-                    let _ = tx.send(PodMetrics::Unavailable);
-                    return;
+                let sample = items.iter().filter_map(usage_of).collect();
+                tx.send(PodMetrics::Sample(sample)).is_ok()
+            }
+            Round::Unavailable(e) => {
+                tracing::info!("no pod metrics from metrics.k8s.io ({e}); CPU and MEM show n/a");
+                let _ = tx.send(PodMetrics::Unavailable);
+                false
+            }
+            Round::Failed(e) => {
+                // A passing failure: keep the last sample and try again.
+                if !failing {
+                    tracing::warn!("cannot sample pod metrics: {e}; retrying");
+                    failing = true;
                 }
-                Err(e) => {
-                    // A passing failure: keep the last sample and try again.
-                    if !failing {
-                        tracing::warn!("cannot sample pod metrics: {e}; retrying");
-                        failing = true;
-                    }
-                    continue;
-                }
-            };
-            if tx.send(msg).is_err() {
-                return;
+                !tx.is_closed()
             }
         }
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console::charts::runtime::ChartSource;
+    use crate::metrics::source::{Backoff, unavailable};
+    use crate::metrics::{
+        Health, Metric, MetricsMsg, MetricsSource, ObjectKind, PrometheusConfig, Queries,
+        SamplerOptions, ViewRequest, Window,
+    };
     use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn a_pods_usage_sums_its_containers_in_any_quantity_format() {
@@ -230,8 +214,19 @@ mod tests {
     /// A client for a one-route server that answers every request with
     /// `status` and `body`.
     async fn client_for(status: u16, body: serde_json::Value) -> Client {
+        counting_client_for(status, body).await.0
+    }
+
+    /// `client_for`, with the number of requests the server has had.
+    async fn counting_client_for(
+        status: u16,
+        body: serde_json::Value,
+    ) -> (Client, Arc<AtomicUsize>) {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counter = requests.clone();
         let app = axum::Router::new().fallback(move || {
             let body = body.clone();
+            counter.fetch_add(1, Ordering::SeqCst);
             async move {
                 (
                     axum::http::StatusCode::from_u16(status).expect("valid status"),
@@ -245,7 +240,96 @@ mod tests {
         let url = format!("http://{}", listener.local_addr().expect("bound"));
         tokio::spawn(async move { axum::serve(listener, app).await });
         let config = kube::Config::new(url.parse().expect("valid url"));
-        Client::try_from(config).expect("a client")
+        (Client::try_from(config).expect("a client"), requests)
+    }
+
+    fn one_pod() -> serde_json::Value {
+        json!({"kind": "PodMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {},
+               "items": [{"metadata": {"name": "web-1", "namespace": "shop"},
+                          "timestamp": "2026-11-24T03:00:00Z", "window": "30s",
+                          "containers": [{"name": "web", "usage": {"cpu": "7m", "memory": "2Mi"}}]}]})
+    }
+
+    #[tokio::test]
+    async fn without_prometheus_the_console_lists_pod_metrics_once_per_period() {
+        let (client, requests) = counting_client_for(200, one_pod()).await;
+        let charts = ChartSource::start(Some("shop"), None, &Queries::default());
+        let feed = charts.feed();
+        assert!(
+            feed.is_some(),
+            "metrics-server sparklines take the rows' lists"
+        );
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = spawn_sampler(&client, Some("shop"), feed, tx);
+        assert!(matches!(rx.recv().await, Some(PodMetrics::Sample(_))));
+        // A second sampler would list at once too; give it time to show.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        task.abort();
+        assert_eq!(requests.load(Ordering::SeqCst), 1, "one list, not two");
+
+        let prometheus = PrometheusConfig {
+            url: "http://127.0.0.1:9".into(),
+            ..PrometheusConfig::default()
+        };
+        let charts = ChartSource::start(Some("shop"), Some(&prometheus), &Queries::default());
+        assert!(charts.feed().is_none(), "Prometheus draws the sparklines");
+    }
+
+    #[tokio::test]
+    async fn each_list_fills_both_the_pod_rows_and_the_sparkline_history() {
+        let (client, requests) = counting_client_for(200, one_pod()).await;
+        let (mtx, mut mrx) = tokio::sync::mpsc::unbounded_channel();
+        let options = SamplerOptions {
+            namespace: Some("shop".into()),
+            period: Duration::from_secs(1),
+            ..SamplerOptions::default()
+        };
+        let (source, feed) = MetricsSource::metrics_server_fed(options, Backoff::default(), mtx);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = spawn_sampler(&client, Some("shop"), Some(feed), tx);
+        for _ in 0..3 {
+            let sample = rx.recv().await.expect("a sample");
+            assert!(sample.usage(&("shop".into(), "web-1".into())).is_some());
+        }
+        let held = source.samples_held();
+        let listed = requests.load(Ordering::SeqCst);
+        task.abort();
+        assert_eq!(
+            (listed, held),
+            (3, 3),
+            "each of 3 lists is one sample of web-1"
+        );
+
+        let ticket = source.request(ViewRequest {
+            view: "pods".into(),
+            kind: ObjectKind::Pod,
+            namespace: "shop".into(),
+            names: vec!["web-1".into()],
+            metrics: vec![Metric::Cpu],
+            window: Window::M5,
+            width: 300,
+        });
+        let series = loop {
+            match mrx.recv().await {
+                Some(MetricsMsg::Data { ticket: t, series }) if t == ticket => break series,
+                Some(_) => continue,
+                None => panic!("the source answers"),
+            }
+        };
+        let cpu = series.object("web-1").map(|o| o.get(Metric::Cpu).to_vec());
+        assert!(
+            cpu.as_ref()
+                .is_some_and(|c| !c.is_empty() && c.iter().all(|p| (p.v - 0.007).abs() < 1e-9)),
+            "{cpu:?}"
+        );
+        assert!(
+            source
+                .status()
+                .describe()
+                .starts_with("metrics-server: ok, history since "),
+            "{}",
+            source.status().describe()
+        );
     }
 
     #[tokio::test]
@@ -256,11 +340,28 @@ mod tests {
                    "reason": "NotFound", "code": 404, "message": "the server could not find the requested resource"}),
         )
         .await;
+        let (mtx, mut mrx) = tokio::sync::mpsc::unbounded_channel();
+        let (source, feed) =
+            MetricsSource::metrics_server_fed(SamplerOptions::default(), Backoff::default(), mtx);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let task = spawn_sampler(&client, None, tx);
+        let task = spawn_sampler(&client, None, Some(feed), tx);
         assert_eq!(rx.recv().await, Some(PodMetrics::Unavailable));
         assert_eq!(rx.recv().await, None, "the sampler stopped");
         assert!(task.await.is_ok());
+
+        // The header hears of it, and is not promised a retry.
+        let Some(MetricsMsg::Health(status)) = mrx.recv().await else {
+            panic!("a health change");
+        };
+        assert_eq!(status.health, Health::Unavailable);
+        assert_eq!(status.retry_in, None);
+        let line = source.status().describe();
+        assert!(
+            line.starts_with("metrics-server: unavailable (not installed), sampling stopped"),
+            "{line}"
+        );
+        drop(source);
+        assert_eq!(mrx.recv().await, None, "nothing more from a stopped source");
     }
 
     #[tokio::test]
@@ -274,7 +375,7 @@ mod tests {
         )
         .await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let task = spawn_sampler(&client, Some("shop"), tx);
+        let task = spawn_sampler(&client, Some("shop"), None, tx);
         let sample = rx.recv().await.expect("a sample");
         task.abort();
         assert_eq!(
