@@ -17,11 +17,11 @@ use super::store::{Store, fmt_time, meta_str};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Run {
-    Ok,
+    Done,
     Failed,
 }
 
-use Run::{Failed, Ok as Done};
+use Run::{Done, Failed};
 
 /// One CronJob's past runs, newest first, and how long its runs take.
 struct History {
@@ -94,15 +94,17 @@ fn apply_one(store: &Store, h: &History, now: DateTime<Utc>) -> anyhow::Result<(
         oldest.scheduled - chrono::Duration::hours(3),
     );
 
-    let limit = |field: &str| cj["spec"][field].as_i64().unwrap_or(i64::MAX).max(0) as usize;
+    // Kubernetes' defaults when a limit is unset: 3 and 1.
+    let limit =
+        |field: &str, default: i64| cj["spec"][field].as_i64().unwrap_or(default).max(0) as usize;
     let kept_ok = past
         .iter()
         .filter(|p| p.run == Done)
-        .take(limit("successfulJobsHistoryLimit"));
+        .take(limit("successfulJobsHistoryLimit", 3));
     let kept_failed = past
         .iter()
         .filter(|p| p.run == Failed)
-        .take(limit("failedJobsHistoryLimit"));
+        .take(limit("failedJobsHistoryLimit", 1));
     for p in kept_ok.chain(kept_failed) {
         create_job(store, &cj, &sched, p)?;
     }
@@ -119,9 +121,9 @@ fn apply_one(store: &Store, h: &History, now: DateTime<Utc>) -> anyhow::Result<(
     Ok(())
 }
 
-/// The history's runs at the latest schedule times whose run is over by
-/// `now`, newest first. A run still going at `now` ends at `now`; one that
-/// would have started after `now` is left for the CronJob controller.
+/// The history's runs at the latest schedule times before `now`, newest
+/// first. A run that would still be going at `now` ends then; a schedule
+/// time less than a second ago is left for the CronJob controller.
 fn past_runs(sched: &Schedule, h: &History, now: DateTime<Utc>) -> Vec<Past> {
     let mut times = Vec::new();
     let mut t = sched.next(now - chrono::Duration::days(LOOKBACK_DAYS));
@@ -218,8 +220,10 @@ fn create_job(store: &Store, cj: &Value, sched: &Schedule, p: &Past) -> anyhow::
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;
+    use k8s_openapi::api::batch::v1::{CronJob, Job};
 
     use super::*;
+    use crate::ops::backups::{BackupInfo, Freshness, JobState, ago};
     use crate::sim::config::SimConfig;
     use crate::sim::controllers::job::finished_type;
     use crate::sim::controllers::{Ctx, cronjob};
@@ -428,5 +432,52 @@ mod tests {
         want.insert(0, new);
         want.push(meta_str(&before[4], "name").to_string());
         assert_eq!(after, want, "the oldest success goes, the failure stays");
+    }
+
+    /// The seed's backups as the console's view and `kubedeck backup list`
+    /// read them.
+    fn backup_info(store: &Store, ns: &str, name: &str, now: DateTime<Utc>) -> BackupInfo {
+        let cj = store
+            .get(&resources::CRONJOBS, ns, name)
+            .expect("the CronJob");
+        let cj: CronJob = serde_json::from_value((*cj).clone()).expect("a CronJob");
+        let jobs: Vec<Job> = store
+            .list(&resources::JOBS, Some(ns))
+            .into_iter()
+            .map(|j| serde_json::from_value((*j).clone()).expect("a Job"))
+            .collect();
+        BackupInfo::of(&cj, &jobs, now)
+    }
+
+    #[test]
+    fn the_backups_read_as_one_stale_and_one_fresh_with_their_runs() {
+        let now = at(2026, 3, 5, 9, 0, 0);
+        let store = seed_at(now);
+
+        let vector = backup_info(&store, "migrate-platform", "postgres-vector-backup", now);
+        assert_eq!(vector.freshness, Freshness::Stale);
+        let last = vector.last_success.expect("a success");
+        assert_eq!(ago(last, now).split('h').next(), Some("78"), "{last}");
+        let states: Vec<JobState> = vector.jobs.iter().map(|r| r.state).collect();
+        assert_eq!(states[0], JobState::Failed);
+        assert!(states[1..].iter().all(|s| *s == JobState::Succeeded));
+        for run in &vector.jobs {
+            let took = run.duration().expect("a finished run").as_secs();
+            let range = match run.state {
+                JobState::Failed => 55..100,
+                _ => 130..260,
+            };
+            assert!(range.contains(&took), "{}: {took}s", run.name);
+        }
+
+        let selfmonitor = backup_info(&store, "selfmonitor", "postgres-backup", now);
+        assert_eq!(selfmonitor.freshness, Freshness::Fresh);
+        let last = selfmonitor.last_success.expect("a success");
+        assert!(now - last < chrono::Duration::hours(3), "{last}");
+        assert_eq!(
+            selfmonitor.last_job().map(|r| r.state),
+            Some(JobState::Succeeded)
+        );
+        assert_eq!(selfmonitor.jobs.len(), 5);
     }
 }
