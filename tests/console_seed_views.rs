@@ -268,8 +268,10 @@ fn suffix(seed: &str, len: usize) -> String {
 }
 
 /// Makes the seed objects the same on every run:
-/// - Jobs other than the manual backup, and their pods, are dropped: a
-///   CronJob whose schedule falls during the run would add one.
+/// - Jobs other than the manual backup, and their pods, are dropped: the
+///   seed's backup history is named after the schedule times before the
+///   simulator started, and a CronJob whose schedule falls during the run
+///   would add one.
 /// - ReplicaSet hashes and generated pod suffixes are derived from their
 ///   owners' names; event names from what they report.
 /// - Pod and cluster IPs are numbered in name order.
@@ -322,7 +324,6 @@ fn normalize(mut objects: Vec<Value>) -> Vec<Value> {
             && let Some(status) = o.get_mut("status").and_then(Value::as_object_mut)
         {
             status.remove("active");
-            status.remove("lastScheduleTime");
         }
     }
 

@@ -3,6 +3,7 @@
 //! `kubedeck sim` serves it; tests and the demo embed it.
 
 pub mod api;
+pub mod backup_history;
 pub mod behaviour;
 pub mod config;
 pub mod controllers;

@@ -2,9 +2,10 @@
 //! Kubernetes YAML.
 
 use anyhow::bail;
+use chrono::{DateTime, Utc};
 
-use super::manifests;
 use super::store::Store;
+use super::{backup_history, manifests};
 
 /// The names `--scenario` accepts; the first is the default.
 pub const NAMES: &[&str] = &["seed", "minimal", "empty"];
@@ -38,6 +39,12 @@ const SEED: &[(&str, &str)] = &[
 
 /// Loads the objects every cluster has, then the named scenario.
 pub fn load(store: &Store, name: &str) -> anyhow::Result<()> {
+    load_at(store, name, Utc::now())
+}
+
+/// Loads a scenario as of `now`, the time its past (the seed's backup
+/// history) is relative to.
+pub fn load_at(store: &Store, name: &str, now: DateTime<Utc>) -> anyhow::Result<()> {
     let files: &[(&str, &str)] = match name {
         "seed" => SEED,
         "minimal" => &[("minimal.yaml", MINIMAL)],
@@ -50,6 +57,9 @@ pub fn load(store: &Store, name: &str) -> anyhow::Result<()> {
     manifests::apply_text(store, BASE, "scenario base")?;
     for (file, text) in files {
         manifests::apply_text(store, text, &format!("scenario {name} ({file})"))?;
+    }
+    if name == "seed" {
+        backup_history::apply(store, now)?;
     }
     Ok(())
 }

@@ -555,6 +555,23 @@ impl Store {
         let next = (*current).clone();
         Some(self.commit(&mut inner, res, ChangeType::Deleted, next, Some(current)))
     }
+
+    /// Sets an object's creation time, which no write may change: for a
+    /// scenario's objects that existed before the simulator started.
+    pub fn backdate(
+        &self,
+        res: &'static ResourceDef,
+        ns: &str,
+        name: &str,
+        created: DateTime<Utc>,
+    ) -> Option<Obj> {
+        let key = (ns.to_string(), name.to_string());
+        let mut inner = self.lock();
+        let current = inner.tables.get(&table_key(res))?.get(&key)?.clone();
+        let mut next = (*current).clone();
+        next["metadata"]["creationTimestamp"] = json!(fmt_time(created));
+        Some(self.finish_write(&mut inner, res, next, current))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

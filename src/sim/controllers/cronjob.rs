@@ -327,7 +327,7 @@ fn job_ref(job: &Value) -> Value {
 }
 
 /// One pass of the controller at `now`: returns when to look again.
-fn sync(ctx: &Ctx, cj: &Value, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn sync(ctx: &Ctx, cj: &Value, now: DateTime<Utc>) -> Option<Duration> {
     let ns = meta_str(cj, "namespace");
     let name = meta_str(cj, "name");
     let jobs: Vec<Value> = ctx
@@ -633,7 +633,7 @@ fn cj_with(cj: &Value, status: &Value) -> Value {
 }
 
 /// kube's `getJobFromTemplate2`.
-fn job_from_template(cj: &Value, name: &str, scheduled: DateTime<Utc>, tz: Tz) -> Value {
+pub(crate) fn job_from_template(cj: &Value, name: &str, scheduled: DateTime<Utc>, tz: Tz) -> Value {
     let tmeta = &cj["spec"]["jobTemplate"]["metadata"];
     let mut annotations = tmeta["annotations"]
         .as_object()

@@ -35,9 +35,9 @@ pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
 const LEGACY_JOB_NAME_LABEL: &str = "job-name";
 const LEGACY_CONTROLLER_UID_LABEL: &str = "controller-uid";
 
-const MSG_BACKOFF: &str = "Job has reached the specified backoff limit";
+pub(crate) const MSG_BACKOFF: &str = "Job has reached the specified backoff limit";
 const MSG_DEADLINE: &str = "Job was active longer than specified deadline";
-const MSG_COMPLETIONS: &str = "Reached expected number of succeeded pods";
+pub(crate) const MSG_COMPLETIONS: &str = "Reached expected number of succeeded pods";
 
 pub fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![
