@@ -605,10 +605,21 @@ struct PodHistory {
 }
 
 impl PodHistory {
-    fn push(&mut self, s: UsageSample, horizon: i64) {
+    /// Adds `s`; keeps at most `fine_cap` samples at full resolution, turns
+    /// older ones into 2-minute means when the history reaches back further
+    /// than an hour (`horizon`, in seconds), and drops what is older.
+    fn push(&mut self, s: UsageSample, horizon: i64, fine_cap: usize) {
         self.fine.push_back(s);
-        while let Some(old) = self.fine.front().copied().filter(|o| s.t - o.t > FINE_SECS) {
+        while let Some(old) = self
+            .fine
+            .front()
+            .copied()
+            .filter(|o| self.fine.len() > fine_cap || s.t - o.t > FINE_SECS)
+        {
             self.fine.pop_front();
+            if horizon <= FINE_SECS {
+                continue;
+            }
             let bucket = old.t.div_euclid(COARSE_SECS) * COARSE_SECS;
             match self.coarse.back_mut() {
                 Some((mean, n)) if mean.t == bucket => {
@@ -627,9 +638,6 @@ impl PodHistory {
             .is_some_and(|(c, _)| s.t - c.t >= horizon)
         {
             self.coarse.pop_front();
-        }
-        while self.fine.front().is_some_and(|f| s.t - f.t >= horizon) {
-            self.fine.pop_front();
         }
     }
 
@@ -1102,10 +1110,12 @@ impl History {
     /// Adds one round of samples taken at `t`; forgets pods whose newest
     /// sample is older than a full buffer (gone for the widest window).
     fn record(&mut self, t: i64, items: &[DynamicObject], options: &SamplerOptions) {
-        let horizon = options
-            .period
-            .as_secs()
-            .saturating_mul(options.capacity as u64) as i64;
+        let period_ms = options.period.as_millis().max(1);
+        let horizon = (period_ms.saturating_mul(options.capacity as u128) / 1000).max(1) as i64;
+        // The last hour at the sampling period, at most `capacity` samples.
+        let fine_cap = options
+            .capacity
+            .min((FINE_SECS as u128 * 1000 / period_ms).max(1) as usize);
         for obj in items {
             let (Some(ns), Some(name)) = (&obj.metadata.namespace, &obj.metadata.name) else {
                 continue;
@@ -1119,7 +1129,7 @@ impl History {
             self.pods
                 .entry((ns.clone(), name.clone()))
                 .or_default()
-                .push(sample, horizon);
+                .push(sample, horizon, fine_cap);
         }
         self.pods
             .retain(|_, pod| pod.newest().is_some_and(|newest| t - newest <= horizon));
@@ -1350,15 +1360,15 @@ mod tests {
                 cpu: i as f32,
                 memory: 1.0,
             };
-            h.push(s, horizon);
+            h.push(s, horizon, 240);
         }
         let now = (7 * 240 - 1) * 15;
         let times: Vec<i64> = h.iter().map(|s| s.t).collect();
         assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first");
         assert!(now - times[0] < horizon, "nothing older than the horizon");
-        assert_eq!(h.fine.len(), 241, "the last hour at 15 s");
+        assert_eq!(h.fine.len(), 240, "the last hour at 15 s");
         assert!(h.coarse.len() <= 150, "{} means", h.coarse.len());
-        assert!(h.len() <= 391);
+        assert!(h.len() <= 390);
         // A full 2-minute mean of samples i..i+8 is their middle value.
         let (mean, n) = h.coarse[h.coarse.len() / 2];
         assert_eq!(n, 8);
