@@ -42,6 +42,9 @@ pub enum Command {
 /// How the console connects and looks; used without a subcommand.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConsoleArgs {
+    /// The kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
     /// The kubeconfig context to use (default: the current context).
     #[arg(long, global = true)]
     pub context: Option<String>,

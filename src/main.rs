@@ -8,6 +8,9 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
+    if let Some(path) = &cli.console.kubeconfig {
+        kubedeck::console::cluster::connect::use_kubeconfig_file(path.clone());
+    }
     let result = match cli.command {
         Some(cli::Command::Sim(args)) => {
             tracing_subscriber::fmt()

@@ -54,3 +54,25 @@ fn an_unknown_context_lists_the_known_ones() {
     assert_ne!(code, 0);
     assert!(err.contains("127.0.0.1:9") && err.contains("dev"), "{err}");
 }
+
+#[test]
+fn kubeconfig_names_the_file_to_use_over_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://127.0.0.1:9'}\ncontexts:\n- name: from-flag\n  context: {cluster: c, user: u}\ncurrent-context: from-flag\nusers:\n- name: u\n  user: {}\n",
+    )
+    .expect("write");
+    // KUBECONFIG points nowhere; the flag's file is the one read.
+    let flag = path.to_str().expect("path");
+    let (code, err) = kubedeck("/nonexistent/kubeconfig", &["--kubeconfig", flag]);
+    assert_ne!(code, 0);
+    assert!(err.contains("from-flag"), "{err}");
+    let (code, err) = kubedeck(
+        "/nonexistent/kubeconfig",
+        &["--kubeconfig", "/nonexistent/flag-file"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("/nonexistent/flag-file"), "{err}");
+}

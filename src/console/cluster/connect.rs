@@ -12,10 +12,24 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the kubeconfig (KUBECONFIG, or ~/.kube/config) off the async
 /// threads: it is file I/O. Callers say what failed in their own words.
+/// The file `--kubeconfig` named, for the whole process; unset, the
+/// kubeconfig is found as kubectl finds it (`KUBECONFIG`, `~/.kube/config`).
+static KUBECONFIG_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Reads kubeconfigs from `path` from now on; set once, at start.
+pub fn use_kubeconfig_file(path: std::path::PathBuf) {
+    let _ = KUBECONFIG_FILE.set(path);
+}
+
 pub async fn read_kubeconfig() -> anyhow::Result<Kubeconfig> {
-    Ok(tokio::task::spawn_blocking(Kubeconfig::read)
-        .await
-        .context("the kubeconfig reader stopped")??)
+    let file = KUBECONFIG_FILE.get().cloned();
+    tokio::task::spawn_blocking(move || match file {
+        Some(path) => Kubeconfig::read_from(&path)
+            .with_context(|| format!("cannot read the kubeconfig {}", path.display())),
+        None => Ok(Kubeconfig::read()?),
+    })
+    .await
+    .context("the kubeconfig reader stopped")?
 }
 
 /// The kubeconfig's context names, in file order.
