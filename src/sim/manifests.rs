@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::{Value, json};
 
+use super::api::objects::{storage, unview};
 use super::patch;
 use super::resources::{self, ResourceDef};
 use super::store::Store;
@@ -259,6 +260,9 @@ fn resolve(doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
     }
     match resources::by_kind(api_version, kind) {
         Some(r) if r.stored => Ok(r),
+        // A served view of a stored kind (autoscaling/v1 HPAs): stored as
+        // the API server stores it.
+        Some(r) if !std::ptr::eq(storage(r), r) => Ok(r),
         Some(_) => Err(doc.error(format!(
             "kind {kind:?} in apiVersion {api_version:?} cannot be stored"
         ))),
@@ -272,8 +276,12 @@ fn resolve(doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
 /// them.
 fn apply_docs(store: &Store, docs: Vec<Doc>) -> anyhow::Result<()> {
     let mut resolved = Vec::with_capacity(docs.len());
-    for doc in docs {
-        let res = resolve(&doc)?;
+    for mut doc in docs {
+        let served = resolve(&doc)?;
+        let res = storage(served);
+        if !std::ptr::eq(res, served) {
+            doc.obj = unview(served, std::mem::take(&mut doc.obj));
+        }
         resolved.push((res, doc));
     }
     resolved.sort_by_key(|(res, _)| !std::ptr::eq(*res, &resources::NAMESPACES));
@@ -405,6 +413,25 @@ spec:
         assert_eq!(last["metadata"]["namespace"], "demo");
         assert!(store.get(&resources::CONFIGMAPS, "default", "a").is_some());
         assert!(store.get(&resources::CONFIGMAPS, "default", "b").is_some());
+    }
+
+    #[test]
+    fn an_autoscaling_v1_hpa_is_stored_as_v2() {
+        let store = store_with_default_ns();
+        apply_text(
+            &store,
+            "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n\
+             spec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  \
+             minReplicas: 2\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: 60\n",
+            "hpa.yaml",
+        )
+        .unwrap();
+        let hpa = store.get(&resources::HPAS, "default", "web").unwrap();
+        assert_eq!(hpa["apiVersion"], "autoscaling/v2");
+        assert_eq!(
+            hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            60
+        );
     }
 
     #[test]

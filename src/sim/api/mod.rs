@@ -11,7 +11,7 @@ mod discovery;
 mod eventsv1;
 mod hpav1;
 mod metrics;
-mod objects;
+pub(crate) mod objects;
 mod openapi;
 mod query;
 mod response;

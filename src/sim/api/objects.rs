@@ -51,7 +51,7 @@ pub fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
 }
 
 /// A client's object of the served kind, as stored.
-fn unview(res: &'static ResourceDef, obj: Value) -> Value {
+pub(crate) fn unview(res: &'static ResourceDef, obj: Value) -> Value {
     if is_events_v1(res) {
         eventsv1::to_core(&obj)
     } else if is_hpa_v1(res) {
