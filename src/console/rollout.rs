@@ -3,9 +3,9 @@
 //! old ReplicaSet counts, finished or stalled with its reason, each
 //! revision's images and ready pods, and a line diff of pod templates.
 
+use crate::console::cluster::SlimPod;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::ObjectRef;
 use serde_json::Value;
 
@@ -104,7 +104,11 @@ fn rs_revision(rs: &ReplicaSet) -> i64 {
 }
 
 /// Pods controlled by the object with this uid, or carrying this label.
-fn pods_where(cache: &Cache, ns: &str, keep: impl Fn(&Pod) -> bool) -> Vec<std::sync::Arc<Pod>> {
+fn pods_where(
+    cache: &Cache,
+    ns: &str,
+    keep: impl Fn(&SlimPod) -> bool,
+) -> Vec<std::sync::Arc<SlimPod>> {
     let mut out: Vec<_> = cache
         .pods
         .state()
@@ -119,7 +123,7 @@ fn pods_where(cache: &Cache, ns: &str, keep: impl Fn(&Pod) -> bool) -> Vec<std::
     out
 }
 
-fn stuck(pods: &[std::sync::Arc<Pod>]) -> Vec<String> {
+fn stuck(pods: &[std::sync::Arc<SlimPod>]) -> Vec<String> {
     pods.iter()
         .filter_map(|p| {
             let reason = backoff_reason(p)?;
@@ -255,7 +259,7 @@ fn statefulset_progress(cache: &Cache, s: &StatefulSet) -> Option<Progress> {
     let current = st.current_revision.clone().unwrap_or_default();
     let uid = s.metadata.uid.clone().unwrap_or_default();
     let owned = pods_where(cache, &ns, |p| controlled_by(&p.metadata, &uid));
-    let of = |rev: &str| -> Vec<std::sync::Arc<Pod>> {
+    let of = |rev: &str| -> Vec<std::sync::Arc<SlimPod>> {
         owned
             .iter()
             .filter(|p| {

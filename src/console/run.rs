@@ -554,6 +554,13 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                     Effect::LoadRevisions(target) => {
                         conn.actions.load_revisions(target, bg_tx.clone());
                     }
+                    Effect::LoadPod(pod) => {
+                        let (client, tx) = (conn.actions.client.clone(), bg_tx.clone());
+                        tokio::spawn(async move {
+                            let msg = super::pod_yaml::fetch(client, pod).await;
+                            let _ = tx.send(Background::Msg(msg));
+                        });
+                    }
                     Effect::OpenLogs {
                         stream,
                         target,

@@ -61,6 +61,11 @@ pub enum Msg {
         target: WorkloadRef,
         result: Result<Vec<serde_json::Value>, String>,
     },
+    /// The answer to `Effect::LoadPod`: the full pod, without managedFields.
+    PodLoaded {
+        pod: super::pod_yaml::PodRef,
+        result: Result<serde_json::Value, String>,
+    },
     /// Lines of the log view's stream number `stream`, all that were ready.
     LogLines {
         stream: u64,
@@ -97,6 +102,8 @@ pub enum Effect {
     Execute(Confirmed),
     /// List a StatefulSet's ControllerRevisions, answering with `Msg::Revisions`.
     LoadRevisions(WorkloadRef),
+    /// Read a pod in full for its YAML pane, answering with `Msg::PodLoaded`.
+    LoadPod(super::pod_yaml::PodRef),
     /// Append an action refused because the context is read-only to the audit log.
     AuditReadonlyRefusal {
         namespace: String,
@@ -139,6 +146,7 @@ impl PartialEq for Effect {
             }
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
+            (Effect::LoadPod(a), Effect::LoadPod(b)) => a == b,
             (Effect::FollowBackupLogs(a), Effect::FollowBackupLogs(b)) => a == b,
             (
                 Effect::OpenLogs {
@@ -315,6 +323,7 @@ pub fn update(
             super::ops::backup_view::on_log(state, &job, line, note)
         }
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
+        Msg::PodLoaded { pod, result } => super::pod_yaml::on_loaded(state, pod, result),
         Msg::LogLines { stream, lines } => super::logview::on_lines(state, stream, lines),
         Msg::LogsSaved(result) => super::logview::on_saved(state, result),
         Msg::Ops(m) => super::ops::on_msg(state, m, cache, now),
@@ -535,13 +544,21 @@ fn open_text(state: &mut AppState, yaml: bool, cache: &Cache, now: DateTime<Utc>
         ("describe", describe::describe(&obj, cache, now))
     };
     let mut pane = Screen::new(screen.view, screen.query.clone(), format!("{verb} {name}"));
-    pane.text = Some(TextPane {
+    let mut text = TextPane {
         title: format!("{verb} {}/{name}", kind.to_lowercase()),
         lines,
         scroll: 0,
-    });
+        loading: None,
+    };
+    let mut out = Outcome::redraw();
+    if yaml && kind == "Pod" {
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+        out.effects
+            .push(super::pod_yaml::start(&mut text, ns, &name));
+    }
+    pane.text = Some(text);
     state.stack.push(pane);
-    Outcome::redraw()
+    out
 }
 
 fn scroll_text(state: &mut AppState, action: &Action) -> Outcome {

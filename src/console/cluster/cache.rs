@@ -3,10 +3,11 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Service};
 use kube::runtime::reflector::{self, Store, store::Writer};
 
 use super::metrics::MetricsSlot;
+use super::slim_pod::SlimPod;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -71,7 +72,7 @@ impl Kind {
 pub struct Cache {
     pub namespaces: Store<Namespace>,
     pub nodes: Store<Node>,
-    pub pods: Store<Pod>,
+    pub pods: Store<SlimPod>,
     pub services: Store<Service>,
     pub endpoints: Store<Endpoints>,
     pub events: Store<Event>,
@@ -95,7 +96,7 @@ pub struct Cache {
 pub struct Writers {
     pub namespaces: Writer<Namespace>,
     pub nodes: Writer<Node>,
-    pub pods: Writer<Pod>,
+    pub pods: Writer<SlimPod>,
     pub services: Writer<Service>,
     pub endpoints: Writer<Endpoints>,
     pub events: Writer<Event>,

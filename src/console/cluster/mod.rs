@@ -5,6 +5,8 @@
 pub mod cache;
 pub mod connect;
 pub mod metrics;
+pub mod slim_pod;
 pub mod watch;
 
 pub use cache::{Cache, Kind};
+pub use slim_pod::SlimPod;

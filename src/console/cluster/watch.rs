@@ -52,10 +52,28 @@ where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
+    spawn_trimmed(api, writer, kind, tx, pending, |_| {})
+}
+
+/// A watcher whose objects pass through `trim` before they are stored.
+fn spawn_trimmed<K>(
+    api: Api<K>,
+    writer: Writer<K>,
+    kind: Kind,
+    tx: UnboundedSender<WatchMsg>,
+    pending: Arc<Pending>,
+    trim: fn(&mut K),
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
     tokio::spawn(async move {
         let stream = reflector(
             writer,
-            watcher(api, watcher::Config::default()).default_backoff(),
+            watcher(api, watcher::Config::default())
+                .default_backoff()
+                .modify(trim),
         );
         futures::pin_mut!(stream);
         let mut failed = false;
@@ -130,7 +148,14 @@ pub fn spawn_all(
             p(),
         ),
         spawn_one(Api::all(client.clone()), w.nodes, Kind::Node, t(), p()),
-        spawn_one(api(client, namespace), w.pods, Kind::Pod, t(), p()),
+        spawn_trimmed(
+            api(client, namespace),
+            w.pods,
+            Kind::Pod,
+            t(),
+            p(),
+            super::slim_pod::trim,
+        ),
         spawn_one(api(client, namespace), w.services, Kind::Service, t(), p()),
         spawn_one(
             api(client, namespace),

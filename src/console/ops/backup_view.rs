@@ -6,9 +6,9 @@
 
 use std::collections::VecDeque;
 
+use crate::console::cluster::SlimPod;
 use chrono::{DateTime, Duration, Utc};
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::runtime::reflector::ObjectRef as StoreRef;
 use tokio::task::JoinHandle;
@@ -137,7 +137,7 @@ fn job_of(cache: &Cache, run: &BackupRun) -> Option<std::sync::Arc<Job>> {
 }
 
 /// The Job's pods, oldest first.
-fn pods_of(cache: &Cache, run: &BackupRun) -> Vec<std::sync::Arc<Pod>> {
+fn pods_of(cache: &Cache, run: &BackupRun) -> Vec<std::sync::Arc<SlimPod>> {
     let mut pods: Vec<_> = cache
         .pods
         .state()
@@ -156,7 +156,7 @@ fn pods_of(cache: &Cache, run: &BackupRun) -> Vec<std::sync::Arc<Pod>> {
 }
 
 /// A pod's phase, with the reason of a container that waits or ended badly.
-fn pod_state(p: &Pod) -> (String, Role) {
+fn pod_state(p: &SlimPod) -> (String, Role) {
     let status = p.status.as_ref();
     let phase = status
         .and_then(|s| s.phase.clone())
@@ -319,7 +319,7 @@ pub fn panel(run: &BackupRun, cache: &Cache, now: DateTime<Utc>, height: usize) 
 }
 
 /// The Job's and its pods' events, oldest first, the last few.
-fn events(cache: &Cache, run: &BackupRun, pods: &[std::sync::Arc<Pod>]) -> Vec<Vec<Cell>> {
+fn events(cache: &Cache, run: &BackupRun, pods: &[std::sync::Arc<SlimPod>]) -> Vec<Vec<Cell>> {
     let mut all = events_for(cache, "Job", &run.namespace, &run.job);
     for p in pods {
         all.extend(events_for(

@@ -1,8 +1,9 @@
 //! One pod's containers: image, readiness, state and restarts. Keys are
 //! (namespace, "pod/container").
 
+use crate::console::cluster::SlimPod;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::{ContainerState, Pod};
+use k8s_openapi::api::core::v1::ContainerState;
 
 use super::{Cell, Column, Query, RowKey, Scope, TableView, as_json, col, pods};
 use crate::console::cluster::{Cache, Kind};
@@ -48,7 +49,7 @@ fn state_text(state: Option<&ContainerState>) -> (String, Role) {
     ("Running".into(), Role::Ok)
 }
 
-fn pod_of(cache: &Cache, key: &RowKey) -> Option<(std::sync::Arc<Pod>, String)> {
+fn pod_of(cache: &Cache, key: &RowKey) -> Option<(std::sync::Arc<SlimPod>, String)> {
     let (pod, container) = key.1.split_once('/')?;
     let p = pods::get(cache, &(key.0.clone(), pod.to_string()))?;
     Some((p, container.to_string()))

@@ -18,8 +18,9 @@ pub mod workloads;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::console::cluster::SlimPod;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::cluster::{Cache, Kind};
@@ -264,7 +265,7 @@ pub fn as_json<K: serde::Serialize>(obj: &K) -> Option<serde_json::Value> {
 
 /// A pod counts as ready when all its containers are, or when it has
 /// finished successfully (a completed job pod is not a problem).
-pub fn pod_ok(pod: &Pod) -> bool {
+pub fn pod_ok(pod: &SlimPod) -> bool {
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     if phase == Some("Succeeded") {
         return true;
@@ -274,7 +275,7 @@ pub fn pod_ok(pod: &Pod) -> bool {
 }
 
 /// The waiting reason of the first container stuck in a back-off.
-pub fn backoff_reason(pod: &Pod) -> Option<&str> {
+pub fn backoff_reason(pod: &SlimPod) -> Option<&str> {
     pod.status
         .as_ref()?
         .container_statuses

@@ -2,8 +2,8 @@
 //! on-call engineer looks for), restarts with the last restart's age, CPU
 //! and memory from the metrics API, age, node and IP.
 
+use crate::console::cluster::SlimPod;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::Pod;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
@@ -70,7 +70,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// A pod's status as kubectl prints it, and how alarming it is.
-pub fn status(pod: &Pod) -> (String, Role) {
+pub fn status(pod: &SlimPod) -> (String, Role) {
     let Some(st) = &pod.status else {
         return ("Unknown".into(), Role::Warning);
     };
@@ -145,7 +145,7 @@ pub fn status(pod: &Pod) -> (String, Role) {
 }
 
 /// (ready containers, containers).
-pub fn ready(pod: &Pod) -> (usize, usize) {
+pub fn ready(pod: &SlimPod) -> (usize, usize) {
     let total = pod.spec.as_ref().map_or(0, |s| s.containers.len());
     let ready = pod
         .status
@@ -156,7 +156,7 @@ pub fn ready(pod: &Pod) -> (usize, usize) {
 }
 
 /// Total restarts and when the latest one happened.
-fn restarts(pod: &Pod) -> (i32, Option<DateTime<Utc>>) {
+fn restarts(pod: &SlimPod) -> (i32, Option<DateTime<Utc>>) {
     let mut count = 0;
     let mut last = None;
     for cs in pod
@@ -180,11 +180,11 @@ fn restarts(pod: &Pod) -> (i32, Option<DateTime<Utc>>) {
     (count, last)
 }
 
-fn created(pod: &Pod) -> Option<DateTime<Utc>> {
+fn created(pod: &SlimPod) -> Option<DateTime<Utc>> {
     pod.metadata.creation_timestamp.as_ref().and_then(time)
 }
 
-fn in_scope(pod: &Pod, query: &Query) -> bool {
+fn in_scope(pod: &SlimPod, query: &Query) -> bool {
     if let Scope::Node(node) = &query.scope
         && pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) != Some(node.as_str())
     {
@@ -198,7 +198,7 @@ fn in_scope(pod: &Pod, query: &Query) -> bool {
     )
 }
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Pod>> {
+pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimPod>> {
     cache.pods.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
@@ -325,7 +325,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn pod(v: serde_json::Value) -> Pod {
+    fn pod(v: serde_json::Value) -> SlimPod {
         serde_json::from_value(v).expect("test pod is valid")
     }
 
