@@ -12,7 +12,7 @@ pub mod input;
 pub mod logview;
 pub mod ops;
 pub mod panels;
-pub mod pod_yaml;
+pub mod full_yaml;
 pub mod rollout;
 pub mod run;
 pub mod state;

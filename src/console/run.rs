@@ -554,10 +554,10 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                     Effect::LoadRevisions(target) => {
                         conn.actions.load_revisions(target, bg_tx.clone());
                     }
-                    Effect::LoadPod(pod) => {
+                    Effect::LoadFull(target) => {
                         let (client, tx) = (conn.actions.client.clone(), bg_tx.clone());
                         tokio::spawn(async move {
-                            let msg = super::pod_yaml::fetch(client, pod).await;
+                            let msg = super::full_yaml::fetch(client, target).await;
                             let _ = tx.send(Background::Msg(msg));
                         });
                     }

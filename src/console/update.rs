@@ -61,9 +61,9 @@ pub enum Msg {
         target: WorkloadRef,
         result: Result<Vec<serde_json::Value>, String>,
     },
-    /// The answer to `Effect::LoadPod`: the full pod, without managedFields.
-    PodLoaded {
-        pod: super::pod_yaml::PodRef,
+    /// The answer to `Effect::LoadFull`: the full object, without managedFields.
+    FullLoaded {
+        target: super::full_yaml::FullRef,
         result: Result<serde_json::Value, String>,
     },
     /// Lines of the log view's stream number `stream`, all that were ready.
@@ -102,8 +102,9 @@ pub enum Effect {
     Execute(Confirmed),
     /// List a StatefulSet's ControllerRevisions, answering with `Msg::Revisions`.
     LoadRevisions(WorkloadRef),
-    /// Read a pod in full for its YAML pane, answering with `Msg::PodLoaded`.
-    LoadPod(super::pod_yaml::PodRef),
+    /// Read a pod or event in full for its YAML pane, answering with
+    /// `Msg::FullLoaded`.
+    LoadFull(super::full_yaml::FullRef),
     /// Append an action refused because the context is read-only to the audit log.
     AuditReadonlyRefusal {
         namespace: String,
@@ -146,7 +147,7 @@ impl PartialEq for Effect {
             }
             (Effect::Execute(a), Effect::Execute(b)) => a.confirmation() == b.confirmation(),
             (Effect::LoadRevisions(a), Effect::LoadRevisions(b)) => a == b,
-            (Effect::LoadPod(a), Effect::LoadPod(b)) => a == b,
+            (Effect::LoadFull(a), Effect::LoadFull(b)) => a == b,
             (Effect::FollowBackupLogs(a), Effect::FollowBackupLogs(b)) => a == b,
             (
                 Effect::OpenLogs {
@@ -323,7 +324,7 @@ pub fn update(
             super::ops::backup_view::on_log(state, &job, line, note)
         }
         Msg::Revisions { target, result } => super::act::on_revisions(state, target, result),
-        Msg::PodLoaded { pod, result } => super::pod_yaml::on_loaded(state, pod, result),
+        Msg::FullLoaded { target, result } => super::full_yaml::on_loaded(state, target, result),
         Msg::LogLines { stream, lines } => super::logview::on_lines(state, stream, lines),
         Msg::LogsSaved(result) => super::logview::on_saved(state, result),
         Msg::Ops(m) => super::ops::on_msg(state, m, cache, now),
@@ -551,10 +552,10 @@ fn open_text(state: &mut AppState, yaml: bool, cache: &Cache, now: DateTime<Utc>
         loading: None,
     };
     let mut out = Outcome::redraw();
-    if yaml && kind == "Pod" {
+    if yaml && let Some(projected) = super::full_yaml::Projected::of(&kind) {
         let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
         out.effects
-            .push(super::pod_yaml::start(&mut text, ns, &name));
+            .push(super::full_yaml::start(&mut text, projected, ns, &name));
     }
     pane.text = Some(text);
     state.stack.push(pane);

@@ -3,10 +3,11 @@
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Endpoints, Event, Namespace, Node, Service};
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service};
 use kube::runtime::reflector::{self, Store, store::Writer};
 
 use super::metrics::MetricsSlot;
+use super::slim_event::SlimEvent;
 use super::slim_pod::SlimPod;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -75,7 +76,7 @@ pub struct Cache {
     pub pods: Store<SlimPod>,
     pub services: Store<Service>,
     pub endpoints: Store<Endpoints>,
-    pub events: Store<Event>,
+    pub events: Store<SlimEvent>,
     pub deployments: Store<Deployment>,
     pub replicasets: Store<ReplicaSet>,
     pub statefulsets: Store<StatefulSet>,
@@ -99,7 +100,7 @@ pub struct Writers {
     pub pods: Writer<SlimPod>,
     pub services: Writer<Service>,
     pub endpoints: Writer<Endpoints>,
-    pub events: Writer<Event>,
+    pub events: Writer<SlimEvent>,
     pub deployments: Writer<Deployment>,
     pub replicasets: Writer<ReplicaSet>,
     pub statefulsets: Writer<StatefulSet>,

@@ -5,8 +5,10 @@
 pub mod cache;
 pub mod connect;
 pub mod metrics;
+pub mod slim_event;
 pub mod slim_pod;
 pub mod watch;
 
 pub use cache::{Cache, Kind};
+pub use slim_event::SlimEvent;
 pub use slim_pod::SlimPod;

@@ -164,7 +164,14 @@ pub fn spawn_all(
             t(),
             p(),
         ),
-        spawn_one(api(client, namespace), w.events, Kind::Event, t(), p()),
+        spawn_trimmed(
+            api(client, namespace),
+            w.events,
+            Kind::Event,
+            t(),
+            p(),
+            super::slim_event::trim,
+        ),
         spawn_one(
             api(client, namespace),
             w.deployments,

@@ -12,8 +12,8 @@ pub struct TextPane {
     pub lines: Vec<String>,
     /// The first visible line.
     pub scroll: usize,
-    /// A pod's YAML waiting for the full object from the API.
-    pub loading: Option<crate::console::pod_yaml::PodRef>,
+    /// A pod's or event's YAML waiting for the full object from the API.
+    pub loading: Option<crate::console::full_yaml::FullRef>,
 }
 
 /// The object as YAML, as cached (without `managedFields`).

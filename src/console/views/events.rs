@@ -1,13 +1,12 @@
 //! Events: Warnings first, then the newest first.
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::Event;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
     Cell, Column, Query, RowKey, SortKey, TableView, age, as_json, col, event_time, finish, visible,
 };
-use crate::console::cluster::{Cache, Kind};
+use crate::console::cluster::{Cache, Kind, SlimEvent};
 use crate::console::theme::Role;
 
 pub struct EventsView;
@@ -21,12 +20,12 @@ const COLUMNS: &[Column] = &[
     col("LAST SEEN", 9, true),
 ];
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Event>> {
+pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {
     cache.events.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
 /// `pod/web-x`: the involved object as kubectl names it.
-pub fn object_name(e: &Event) -> String {
+pub fn object_name(e: &SlimEvent) -> String {
     let o = &e.involved_object;
     format!(
         "{}/{}",
@@ -35,12 +34,12 @@ pub fn object_name(e: &Event) -> String {
     )
 }
 
-pub fn is_warning(e: &Event) -> bool {
+pub fn is_warning(e: &SlimEvent) -> bool {
     e.type_.as_deref() == Some("Warning")
 }
 
 /// Warnings before Normals, newest first within each.
-fn default_order(e: &Event) -> i64 {
+fn default_order(e: &SlimEvent) -> i64 {
     let ts = event_time(e).map_or(0, |t| t.timestamp());
     let normal = i64::from(!is_warning(e));
     (normal << 40) - ts

@@ -6,14 +6,13 @@ use k8s_openapi::api::autoscaling::v2::{
     HPAScalingRules, HorizontalPodAutoscaler, HorizontalPodAutoscalerCondition, MetricTarget,
     MetricValueStatus,
 };
-use k8s_openapi::api::core::v1::Event;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
     Cell, Column, Drill, Query, RowKey, SortKey, TableView, age, age_secs, as_json, col,
     event_time, events_for, finish, time, visible,
 };
-use crate::console::cluster::{Cache, Kind};
+use crate::console::cluster::{Cache, Kind, SlimEvent};
 use crate::console::theme::Role;
 
 pub struct HpasView;
@@ -241,7 +240,7 @@ fn rules_window(rules: Option<&HPAScalingRules>, default: i32) -> i32 {
 
 /// Why the HPA is or is not scaling, in words, from its status, conditions,
 /// behavior and recent events (newest first).
-pub fn explain(hpa: &HorizontalPodAutoscaler, events: &[Event]) -> Vec<String> {
+pub fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Vec<String> {
     let mut out = Vec::new();
     let (min, max) = min_max(hpa);
     let (current, desired) = replicas(hpa);
@@ -538,7 +537,7 @@ impl TableView for HpasView {
 
     fn detail(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let h = get(cache, key)?;
-        let events: Vec<Event> = events_for(cache, "HorizontalPodAutoscaler", &key.0, &key.1)
+        let events: Vec<SlimEvent> = events_for(cache, "HorizontalPodAutoscaler", &key.0, &key.1)
             .iter()
             .map(|e| (**e).clone())
             .collect();
@@ -603,7 +602,7 @@ mod tests {
         json!({"type": type_, "status": status, "reason": reason, "message": message})
     }
 
-    fn rescale(message: &str) -> Event {
+    fn rescale(message: &str) -> SlimEvent {
         serde_json::from_value(json!({
             "metadata": {"name": "web.1", "namespace": "shop"},
             "involvedObject": {"kind": "HorizontalPodAutoscaler", "name": "web", "namespace": "shop"},

@@ -18,9 +18,8 @@ pub mod workloads;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::console::cluster::SlimPod;
+use crate::console::cluster::{SlimEvent, SlimPod};
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::cluster::{Cache, Kind};
@@ -294,7 +293,7 @@ pub fn backoff_reason(pod: &SlimPod) -> Option<&str> {
 }
 
 /// When an event last happened, from whichever timestamp its reporter set.
-pub fn event_time(e: &Event) -> Option<DateTime<Utc>> {
+pub fn event_time(e: &SlimEvent) -> Option<DateTime<Utc>> {
     e.last_timestamp
         .as_ref()
         .and_then(time)
@@ -308,7 +307,12 @@ pub fn event_time(e: &Event) -> Option<DateTime<Utc>> {
 }
 
 /// The events about one object, newest first.
-pub fn events_for(cache: &Cache, kind: &str, ns: &str, name: &str) -> Vec<std::sync::Arc<Event>> {
+pub fn events_for(
+    cache: &Cache,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Vec<std::sync::Arc<SlimEvent>> {
     let mut out: Vec<_> = cache
         .events
         .state()
