@@ -5,8 +5,6 @@
 //! the watch decodes straight into the projection. YAML fetches the full
 //! object on demand (see `console::full_yaml`).
 
-use std::borrow::Cow;
-
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
@@ -59,38 +57,7 @@ impl Serialize for SlimEvent {
     }
 }
 
-impl kube::Resource for SlimEvent {
-    type DynamicType = ();
-    type Scope = k8s_openapi::NamespaceResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        "Event".into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        "".into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn api_version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        "events".into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
-
-/// What the watch drops before an event enters the store: the server-side
-/// apply bookkeeping no view shows.
-pub fn trim(e: &mut SlimEvent) {
-    e.metadata.managed_fields = None;
-}
+core_v1_resource!(SlimEvent, "Event", "events");
 
 #[cfg(test)]
 mod tests {
@@ -128,7 +95,7 @@ mod tests {
         let cache = cluster();
         let full: Event = serde_json::from_value(rich()).expect("an event");
         let mut slim: SlimEvent = serde_json::from_value(rich()).expect("a slim event");
-        trim(&mut slim);
+        super::super::watch::drop_managed_fields(&mut slim);
         let full_json = crate::console::views::as_json(&full).expect("json");
         let from_full = describe::describe(&full_json, &cache, now());
         let from_slim = describe::describe(
@@ -147,7 +114,7 @@ mod tests {
     #[test]
     fn the_projection_keeps_what_the_views_read_and_drops_the_rest() {
         let mut slim: SlimEvent = serde_json::from_value(rich()).expect("a slim event");
-        trim(&mut slim);
+        super::super::watch::drop_managed_fields(&mut slim);
         assert_eq!(
             crate::console::views::events::object_name(&slim),
             "pod/api-5f6b7c8d9f-abcde"

@@ -5,8 +5,6 @@
 //! into the projection. Describe reads only projected fields; YAML fetches
 //! the full object on demand.
 
-use std::borrow::Cow;
-
 use k8s_openapi::api::core::v1::{
     ContainerPort, ContainerStatus, PodCondition, ResourceRequirements,
 };
@@ -84,38 +82,7 @@ impl Serialize for SlimPod {
     }
 }
 
-impl kube::Resource for SlimPod {
-    type DynamicType = ();
-    type Scope = k8s_openapi::NamespaceResourceScope;
-
-    fn kind(_: &()) -> Cow<'_, str> {
-        "Pod".into()
-    }
-    fn group(_: &()) -> Cow<'_, str> {
-        "".into()
-    }
-    fn version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn api_version(_: &()) -> Cow<'_, str> {
-        "v1".into()
-    }
-    fn plural(_: &()) -> Cow<'_, str> {
-        "pods".into()
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
-    }
-}
-
-/// What the watch drops before a pod enters the store: the server-side
-/// apply bookkeeping no view shows.
-pub fn trim(pod: &mut SlimPod) {
-    pod.metadata.managed_fields = None;
-}
+core_v1_resource!(SlimPod, "Pod", "pods");
 
 #[cfg(test)]
 mod tests {
@@ -162,7 +129,7 @@ mod tests {
         let cache = cluster();
         let full: Pod = serde_json::from_value(rich()).expect("a pod");
         let mut slim: SlimPod = serde_json::from_value(rich()).expect("a slim pod");
-        trim(&mut slim);
+        super::super::watch::drop_managed_fields(&mut slim);
         let from_full = describe::describe(&as_json(&full).expect("json"), &cache, now());
         let from_slim = describe::describe(&as_json(&slim).expect("json"), &cache, now());
         assert_eq!(from_slim, from_full);
@@ -176,7 +143,7 @@ mod tests {
     #[test]
     fn the_projection_keeps_what_the_views_read_and_drops_the_rest() {
         let mut slim: SlimPod = serde_json::from_value(rich()).expect("a slim pod");
-        trim(&mut slim);
+        super::super::watch::drop_managed_fields(&mut slim);
         assert_eq!(
             crate::console::views::pods::status(&slim).0,
             "CrashLoopBackOff"

@@ -41,6 +41,12 @@ impl Pending {
     }
 }
 
+/// What the watch drops before an object enters the store: the
+/// server-side apply bookkeeping no view shows.
+pub(super) fn drop_managed_fields<K: Resource>(o: &mut K) {
+    o.meta_mut().managed_fields = None;
+}
+
 fn spawn_one<K>(
     api: Api<K>,
     writer: Writer<K>,
@@ -52,28 +58,12 @@ where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    spawn_trimmed(api, writer, kind, tx, pending, |_| {})
-}
-
-/// A watcher whose objects pass through `trim` before they are stored.
-fn spawn_trimmed<K>(
-    api: Api<K>,
-    writer: Writer<K>,
-    kind: Kind,
-    tx: UnboundedSender<WatchMsg>,
-    pending: Arc<Pending>,
-    trim: fn(&mut K),
-) -> JoinHandle<()>
-where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
-{
     tokio::spawn(async move {
         let stream = reflector(
             writer,
             watcher(api, watcher::Config::default())
                 .default_backoff()
-                .modify(trim),
+                .modify(drop_managed_fields),
         );
         futures::pin_mut!(stream);
         let mut failed = false;
@@ -148,14 +138,7 @@ pub fn spawn_all(
             p(),
         ),
         spawn_one(Api::all(client.clone()), w.nodes, Kind::Node, t(), p()),
-        spawn_trimmed(
-            api(client, namespace),
-            w.pods,
-            Kind::Pod,
-            t(),
-            p(),
-            super::slim_pod::trim,
-        ),
+        spawn_one(api(client, namespace), w.pods, Kind::Pod, t(), p()),
         spawn_one(api(client, namespace), w.services, Kind::Service, t(), p()),
         spawn_one(
             api(client, namespace),
@@ -164,14 +147,7 @@ pub fn spawn_all(
             t(),
             p(),
         ),
-        spawn_trimmed(
-            api(client, namespace),
-            w.events,
-            Kind::Event,
-            t(),
-            p(),
-            super::slim_event::trim,
-        ),
+        spawn_one(api(client, namespace), w.events, Kind::Event, t(), p()),
         spawn_one(
             api(client, namespace),
             w.deployments,
