@@ -10,9 +10,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::prometheus::Prometheus;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use kube::Api;
-use kube::api::PostParams;
 use kubedeck::console::charts::runtime::ChartSource;
 use kubedeck::console::cluster::cache;
 use kubedeck::console::cluster::watch::{self, Pending};
@@ -25,7 +22,6 @@ use kubedeck::console::widgets;
 use kubedeck::metrics::{PrometheusConfig, Queries};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::json;
 
 const WIDTH: u16 = 170;
 /// Prometheus finds a new target after 5–7 s, a rate needs two scrapes, and
@@ -113,26 +109,8 @@ fn drawn(vm: &ScreenVm) -> String {
 async fn the_deployment_row_has_a_sparkline_and_the_hpa_chart_its_target() {
     let ts = common::start().await;
     let client = ts.client();
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), "demo");
-    let hpa = serde_json::from_value(json!({
-        "metadata": {"name": "web", "namespace": "demo"},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-            "minReplicas": 2, "maxReplicas": 4,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                "target": {"type": "Utilization", "averageUtilization": 80}}}]
-        }
-    }))
-    .expect("an HPA");
-    hpas.create(&PostParams::default(), &hpa)
-        .await
-        .expect("create the HPA");
-    let target = ts
-        .url()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut prom = Prometheus::start(ts.dir.path(), &target);
+    common::create_web_hpa(&ts).await;
+    let mut prom = Prometheus::scraping(&ts);
 
     let (cache, writers) = cache::new();
     let (tx, watch_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use common::prometheus::Prometheus;
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+
 use kube::Api;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{Patch, PatchParams};
 use kubedeck::metrics::source::Backoff;
 use kubedeck::metrics::{
     Health, Metric, MetricsMsg, MetricsSource, ObjectKind, Origin, PrometheusConfig, Queries,
@@ -92,27 +92,8 @@ fn latest(v: &ViewSeries, name: &str, m: Metric) -> Option<f64> {
 async fn workload_and_hpa_series_from_a_real_prometheus() {
     let ts = common::start().await;
     let client = ts.client();
-    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), "demo");
-    let hpa = serde_json::from_value(json!({
-        "metadata": {"name": "web", "namespace": "demo"},
-        "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-            "minReplicas": 2, "maxReplicas": 4,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                "target": {"type": "Utilization", "averageUtilization": 80}}}]
-        }
-    }))
-    .expect("an HPA");
-    hpas.create(&PostParams::default(), &hpa)
-        .await
-        .expect("create the HPA");
-
-    let target = ts
-        .url()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut prom = Prometheus::start(ts.dir.path(), &target);
+    common::create_web_hpa(&ts).await;
+    let mut prom = Prometheus::scraping(&ts);
     let (tx, mut rx) = unbounded_channel();
     let config = PrometheusConfig {
         url: prom.url.clone(),

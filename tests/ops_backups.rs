@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -41,21 +40,6 @@ spec:
     )
 }
 
-async fn kubedeck(ts: &common::TestSim, args: &[&str]) -> common::Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedeck"));
-    cmd.args(args)
-        .env("KUBECONFIG", &ts.kubeconfig)
-        .env("HOME", ts.dir.path())
-        .env("XDG_DATA_HOME", ts.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", ts.dir.path().join("config"))
-        .env_remove("KUBEDECK_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    common::run(cmd, args).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_run_succeeds_then_fails_without_the_database() {
     common::require_kubectl();
@@ -71,9 +55,8 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
     .ok();
     common::wait_pods_ready(&ts, "default", "app=postgres", 1, None, WAIT).await;
 
-    let ok = kubedeck(
-        &ts,
-        &[
+    let ok = ts
+        .kubedeck(&[
             "backup",
             "run",
             "cronjob/shop-backup",
@@ -82,9 +65,8 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
             "--wait",
             "--timeout",
             "60s",
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(ok.success, "stdout:\n{}\nstderr:\n{}", ok.stdout, ok.stderr);
     assert!(
         ok.stdout.contains("created from cronjob/shop-backup"),
@@ -119,7 +101,7 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
         .ok();
     assert_eq!(owner, "shop-backup");
 
-    let list = kubedeck(&ts, &["backup", "list", "-n", "default"]).await;
+    let list = ts.kubedeck(&["backup", "list", "-n", "default"]).await;
     assert!(
         list.success,
         "stdout:\n{}\nstderr:\n{}",
@@ -146,9 +128,8 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
     .await
     .ok();
     common::wait_pods_ready(&ts, "default", "app=postgres", 0, None, WAIT).await;
-    let failed = kubedeck(
-        &ts,
-        &[
+    let failed = ts
+        .kubedeck(&[
             "backup",
             "run",
             "cronjob/shop-backup",
@@ -157,9 +138,8 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
             "--wait",
             "--timeout",
             "60s",
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(!failed.success, "stdout:\n{}", failed.stdout);
     let last = failed
         .stdout
@@ -175,7 +155,7 @@ async fn a_backup_run_succeeds_then_fails_without_the_database() {
     assert!(failed.stderr.contains("failed"), "{}", failed.stderr);
 
     // Both runs went through the action core's audit log.
-    let audit = kubedeck(&ts, &["audit", "--json"]).await.ok();
+    let audit = ts.kubedeck(&["audit", "--json"]).await.ok();
     assert_eq!(
         audit
             .matches("\"action\":\"trigger-cronjob\",\"parameters\"")
@@ -209,7 +189,7 @@ async fn a_backup_with_no_success_for_two_intervals_is_stale() {
     .await
     .ok();
     let out = common::wait_until("a stale backup", WAIT, || async {
-        let out = kubedeck(&ts, &["backup", "list", "-A"]).await;
+        let out = ts.kubedeck(&["backup", "list", "-A"]).await;
         if out.stdout.contains("STALE") {
             Ok(out)
         } else {
@@ -253,7 +233,7 @@ async fn configured_patterns_decide_what_backup_list_finds() {
     ] {
         ts.kubectl_stdin(&["apply", "-f", "-"], &cj).await.ok();
     }
-    let out = kubedeck(&ts, &["backup", "list", "-n", "default"]).await;
+    let out = ts.kubedeck(&["backup", "list", "-n", "default"]).await;
     assert!(out.success, "{}{}", out.stdout, out.stderr);
     let names: Vec<String> = common::columns(&out.stdout)
         .iter()

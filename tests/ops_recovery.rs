@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -313,23 +312,6 @@ async fn read_only_mode_refuses_the_kill_and_audits_it() {
     );
 }
 
-/// Runs the real binary against the simulator, with a private HOME (so the
-/// audit log and reports go to the test's directory).
-async fn kubedeck(ts: &common::TestSim, args: &[&str]) -> common::Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedeck"));
-    cmd.args(args)
-        .env("KUBECONFIG", &ts.kubeconfig)
-        .env("HOME", ts.dir.path())
-        .env("XDG_DATA_HOME", ts.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", ts.dir.path().join("config"))
-        .env_remove("KUBEDECK_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    common::run(cmd, args).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_headless_command_exits_by_the_slo() {
     let ts = common::start().await;
@@ -337,7 +319,9 @@ async fn the_headless_command_exits_by_the_slo() {
     wait_endpoints(&ts.client(), "demo", "web", 2).await;
 
     // No terminal and no --yes: refused before anything is deleted.
-    let refused = kubedeck(&ts, &["chaos", "pod-kill", "deployment/web", "-n", "demo"]).await;
+    let refused = ts
+        .kubedeck(&["chaos", "pod-kill", "deployment/web", "-n", "demo"])
+        .await;
     assert!(!refused.success);
     assert!(
         refused
@@ -355,9 +339,8 @@ async fn the_headless_command_exits_by_the_slo() {
     );
 
     let report_file = ts.dir.path().join("pass.md");
-    let pass = kubedeck(
-        &ts,
-        &[
+    let pass = ts
+        .kubedeck(&[
             "chaos",
             "pod-kill",
             "deployment/web",
@@ -368,9 +351,8 @@ async fn the_headless_command_exits_by_the_slo() {
             "30s",
             "--report",
             report_file.to_str().expect("utf-8 path"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(
         pass.success,
         "stdout:\n{}\nstderr:\n{}",
@@ -394,9 +376,8 @@ async fn the_headless_command_exits_by_the_slo() {
     assert!(report_file.with_extension("json").exists());
 
     wait_endpoints(&ts.client(), "demo", "web", 2).await;
-    let fail = kubedeck(
-        &ts,
-        &[
+    let fail = ts
+        .kubedeck(&[
             "chaos",
             "pod-kill",
             "deploy/web",
@@ -405,9 +386,8 @@ async fn the_headless_command_exits_by_the_slo() {
             "--yes",
             "--slo",
             "1ms",
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(!fail.success, "stdout:\n{}", fail.stdout);
     assert_eq!(fail.code, Some(1));
     assert!(fail.stdout.contains("FAIL"), "{}", fail.stdout);
@@ -429,7 +409,7 @@ async fn the_headless_command_exits_by_the_slo() {
         "{reports:?}"
     );
 
-    let audit = kubedeck(&ts, &["audit", "--json"]).await;
+    let audit = ts.kubedeck(&["audit", "--json"]).await;
     assert_eq!(
         audit
             .stdout

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::prometheus::Prometheus;
@@ -48,12 +47,7 @@ async fn the_report_carries_the_service_5xx_ratio_and_p95_from_prometheus() {
     ])
     .await
     .ok();
-    let target = ts
-        .url()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut prom = Prometheus::start(ts.dir.path(), &target);
+    let mut prom = Prometheus::scraping(&ts);
     wait_for_request_rates(&mut prom).await;
 
     let config_dir = ts.dir.path().join("config/kubedeck");
@@ -74,18 +68,7 @@ async fn the_report_carries_the_service_5xx_ratio_and_p95_from_prometheus() {
         "--report",
         report_file.to_str().expect("utf-8 path"),
     ];
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedeck"));
-    cmd.args(args)
-        .env("KUBECONFIG", &ts.kubeconfig)
-        .env("HOME", ts.dir.path())
-        .env("XDG_DATA_HOME", ts.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", ts.dir.path().join("config"))
-        .env_remove("KUBEDECK_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let out = common::run(cmd, &args).await;
+    let out = ts.kubedeck(&args).await;
     assert!(
         out.success,
         "stdout:\n{}\nstderr:\n{}",

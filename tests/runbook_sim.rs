@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -17,19 +16,10 @@ use kubedeck::actions::{AuditLog, AuditResult};
 use kubedeck::sim::config::SimConfig;
 
 async fn runbook(ts: &common::TestSim, args: &[&str]) -> common::Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedeck"));
-    cmd.arg("runbook")
-        .args(args)
-        .env("KUBECONFIG", &ts.kubeconfig)
-        .env("HOME", ts.dir.path())
-        .env("XDG_DATA_HOME", ts.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", ts.dir.path().join("config"))
-        .env_remove("KUBEDECK_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    common::run(cmd, args).await
+    let args: Vec<&str> = std::iter::once("runbook")
+        .chain(args.iter().copied())
+        .collect();
+    ts.kubedeck(&args).await
 }
 
 fn incident_logs(dir: &Path, name: &str) -> Vec<String> {

@@ -221,12 +221,7 @@ impl Prometheus {
 async fn a_real_prometheus_scrapes_the_simulator() {
     let ts = started().await;
     ts.kubectl_stdin(&["apply", "-f", "-"], WEB_HPA).await.ok();
-    let target = ts
-        .url()
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut prom = Prometheus::start(ts.dir.path(), &target);
+    let mut prom = Prometheus::scraping(&ts);
 
     let rate = prom
         .wait_for("sum by (namespace) (rate(http_requests_total{namespace=\"demo\"}[1m]))")

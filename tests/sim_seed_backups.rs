@@ -6,26 +6,9 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use chrono::{DateTime, Duration, Timelike, Utc};
 use kubedeck::ops::duration;
 use kubedeck::sim::config::SimConfig;
-
-async fn kubedeck(ts: &common::TestSim, args: &[&str]) -> common::Out {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubedeck"));
-    cmd.args(args)
-        .env("KUBECONFIG", &ts.kubeconfig)
-        .env("HOME", ts.dir.path())
-        .env("XDG_DATA_HOME", ts.dir.path().join("data"))
-        .env("XDG_CONFIG_HOME", ts.dir.path().join("config"))
-        .env_remove("KUBEDECK_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    common::run(cmd, args).await
-}
 
 /// The latest time at or before `now` whose hour is a multiple of `every`
 /// hours past `offset`, at minute 0 (`0 */6 * * *`, `0 2 * * *`).
@@ -62,7 +45,7 @@ async fn a_fresh_seed_has_a_stale_and_a_fresh_backup_with_their_history() {
     let ts = common::start_with("seed", SimConfig::default()).await;
     let now = Utc::now();
 
-    let out = kubedeck(&ts, &["backup", "list", "-A"]).await;
+    let out = ts.kubedeck(&["backup", "list", "-A"]).await;
     assert!(
         !out.success,
         "a stale backup fails the list:\n{}",

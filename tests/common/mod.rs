@@ -168,6 +168,23 @@ impl TestSim {
         run(self.kubectl_cmd(args), args).await
     }
 
+    /// Runs the kubedeck binary on this cluster, with a home of the test's
+    /// own: the audit log, reports and config.toml live under it.
+    pub async fn kubedeck(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubedeck"));
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env_remove("KUBEDECK_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        run(cmd, args).await
+    }
+
     /// Runs kubectl with a YAML document on stdin (`-f -`).
     pub async fn kubectl_stdin(&self, args: &[&str], input: &str) -> Out {
         use tokio::io::AsyncWriteExt;
@@ -429,6 +446,26 @@ pub fn columns(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// Creates the HPA `demo/web` (2–4 replicas, CPU target 80%) on the
+/// default scenario's `web` Deployment.
+pub async fn create_web_hpa(ts: &TestSim) {
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    let hpas: kube::Api<HorizontalPodAutoscaler> = kube::Api::namespaced(ts.client(), "demo");
+    let hpa = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "web", "namespace": "demo"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 2, "maxReplicas": 4,
+            "metrics": [{"type": "Resource", "resource": {"name": "cpu",
+                "target": {"type": "Utilization", "averageUtilization": 80}}}]
+        }
+    }))
+    .expect("an HPA");
+    hpas.create(&kube::api::PostParams::default(), &hpa)
+        .await
+        .expect("create the HPA");
 }
 
 /// A one-replica PostgreSQL StatefulSet and its Service in `default`: the

@@ -56,6 +56,17 @@ impl Prometheus {
         }
     }
 
+    /// A Prometheus scraping the simulator `ts`, its data under the test's
+    /// directory.
+    pub fn scraping(ts: &super::TestSim) -> Prometheus {
+        let target = ts
+            .url()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        Prometheus::start(ts.dir.path(), &target)
+    }
+
     /// Fails the test with Prometheus' log if it has exited.
     pub fn check_running(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
