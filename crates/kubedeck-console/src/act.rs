@@ -1,0 +1,924 @@
+//! Actions from keys: the selected row becomes a command, a form asks for
+//! its parameters, the runtime plans it (`Effect::Plan`), a confirm dialog
+//! shows the exact confirmation, and Enter hands the `Confirmed` command to
+//! the runtime (`Effect::Execute`). Pure, like the rest of `update`.
+
+use chrono::{DateTime, Utc};
+use kube::runtime::reflector::ObjectRef as StoreRef;
+
+use super::cluster::{Cache, Kind};
+use super::dialog::{ConfirmDialog, Dialog, Form, HpaBounds};
+use super::input::action::{Action, View};
+use super::input::key::Key;
+use super::input::keymap::{Keymap, Mode};
+use super::rollout;
+use super::state::{AppState, Panel, Screen};
+use super::theme::Role;
+use super::update::{Effect, Updated};
+use super::views::Scope;
+use kubedeck_core::actions::{
+    ActionError, Command, Confirmation, ObjectRef, Permission, WorkloadKind, WorkloadRef,
+};
+
+/// The kinds whose changes a rollout or history panel shows.
+pub const PANEL_KINDS: &[Kind] = &[
+    Kind::Deployment,
+    Kind::ReplicaSet,
+    Kind::StatefulSet,
+    Kind::Pod,
+];
+
+/// What an action applies to: the selected row's object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ActionTarget {
+    Workload(WorkloadRef),
+    DaemonSet(String),
+    Pod(ObjectRef),
+    Node(String),
+    CronJob(ObjectRef),
+}
+
+fn target(state: &AppState) -> Option<ActionTarget> {
+    let screen = state.screen();
+    if let Some(panel) = &screen.panel {
+        return Some(ActionTarget::Workload(panel.target().clone()));
+    }
+    if screen.text.is_some() {
+        return None;
+    }
+    let (ns, name) = screen.selected_key()?.clone();
+    match (screen.view, &screen.query.scope) {
+        (View::Pods, Scope::Pod { .. }) => None,
+        (View::Pods, _) => Some(ActionTarget::Pod(ObjectRef::new(&ns, &name))),
+        (View::Workloads, _) => match name.split_once('/')? {
+            ("Deployment", n) => Some(ActionTarget::Workload(WorkloadRef::deployment(&ns, n))),
+            ("StatefulSet", n) => Some(ActionTarget::Workload(WorkloadRef::statefulset(&ns, n))),
+            (_, n) => Some(ActionTarget::DaemonSet(n.to_string())),
+        },
+        (View::Nodes, _) => Some(ActionTarget::Node(name)),
+        (View::CronJobs, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
+        (View::Backups, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
+        _ => None,
+    }
+}
+
+fn say(state: &mut AppState, text: impl Into<String>, role: Role) -> Updated {
+    state.message = Some((text.into(), role));
+    Updated::redraw()
+}
+
+/// Whether the action changes the cluster (and so is refused read-only).
+fn mutating(action: &Action) -> bool {
+    !matches!(action, Action::Rollback | Action::RolloutStatus)
+}
+
+pub fn on_action(
+    state: &mut AppState,
+    action: &Action,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    let Some(target) = target(state) else {
+        return say(
+            state,
+            format!(
+                "{} does not apply here: select a row first",
+                action.describe()
+            ),
+            Role::Muted,
+        );
+    };
+    if state.readonly && mutating(action) {
+        return refuse_readonly(state, action, &target);
+    }
+    let workload = match &target {
+        ActionTarget::Workload(w) => Some(w.clone()),
+        _ => None,
+    };
+    match (action, target) {
+        (Action::Scale, ActionTarget::Workload(w)) => {
+            let Some((from, _)) = spec_of(cache, &w) else {
+                return gone(state, &w.name);
+            };
+            let hpa = hpa_for(cache, &w);
+            state.dialog = Some(Dialog::Form(Form::scale(w, from, hpa)));
+            Updated::redraw()
+        }
+        (Action::SetImage, ActionTarget::Workload(w)) => {
+            let Some((_, containers)) = spec_of(cache, &w) else {
+                return gone(state, &w.name);
+            };
+            state.dialog = Some(Dialog::Form(Form::set_image(w, containers)));
+            Updated::redraw()
+        }
+        (Action::Restart, ActionTarget::Workload(w)) => {
+            plan(state, Command::RolloutRestart { target: w })
+        }
+        (Action::Pause, ActionTarget::Workload(w)) => {
+            let paused = cache
+                .deployments
+                .get(&StoreRef::new(&w.name).within(&w.namespace))
+                .and_then(|d| d.spec.as_ref()?.paused)
+                .unwrap_or(false);
+            if paused {
+                plan(state, Command::ResumeRollout { target: w })
+            } else {
+                plan(state, Command::PauseRollout { target: w })
+            }
+        }
+        (Action::Rollback, ActionTarget::Workload(w)) => open_panel(
+            state,
+            Panel::History {
+                target: w,
+                selected: None,
+                controller_revisions: None,
+            },
+        ),
+        (Action::RolloutStatus, ActionTarget::Workload(w)) => {
+            open_panel(state, Panel::Rollout { target: w })
+        }
+        (Action::Delete, ActionTarget::Pod(pod)) => {
+            state.dialog = Some(Dialog::Form(Form::delete_pod(pod)));
+            Updated::redraw()
+        }
+        (Action::Kill, ActionTarget::Pod(pod)) => plan(
+            state,
+            Command::DeletePod {
+                pod,
+                grace_seconds: Some(0),
+                force: true,
+            },
+        ),
+        (Action::Cordon, ActionTarget::Node(node)) => plan(state, Command::Cordon { node }),
+        (Action::Uncordon, ActionTarget::Node(node)) => plan(state, Command::Uncordon { node }),
+        (Action::Trigger, ActionTarget::CronJob(cronjob)) => {
+            let job_name = manual_job_name(&cronjob.name, now);
+            plan(state, Command::TriggerCronJob { cronjob, job_name })
+        }
+        (Action::Pause, ActionTarget::CronJob(cronjob)) => {
+            let suspended = cache
+                .cronjobs
+                .get(&StoreRef::new(&cronjob.name).within(&cronjob.namespace))
+                .and_then(|c| c.spec.as_ref()?.suspend)
+                .unwrap_or(false);
+            if suspended {
+                plan(state, Command::ResumeCronJob { cronjob })
+            } else {
+                plan(state, Command::SuspendCronJob { cronjob })
+            }
+        }
+        (_, ActionTarget::DaemonSet(name)) => say(
+            state,
+            format!(
+                "{} is not offered for daemonset/{name}: kubedeck acts on Deployments and StatefulSets",
+                action.describe()
+            ),
+            Role::Muted,
+        ),
+        (action, _) => {
+            let what = match workload {
+                Some(w) => format!("{}/{}", w.kind.singular(), w.name),
+                None => "this row".to_string(),
+            };
+            say(
+                state,
+                format!("{} does not apply to {what}", action.describe()),
+                Role::Muted,
+            )
+        }
+    }
+}
+
+/// Refuses a change in a read-only context at once, and has the refusal
+/// audited like the executor's own.
+fn refuse_readonly(state: &mut AppState, action: &Action, target: &ActionTarget) -> Updated {
+    let e = ActionError::ReadOnly {
+        context: state.context.clone(),
+    };
+    let mut out = say(state, e.to_string(), Role::Warning);
+    let (namespace, object) = match target {
+        ActionTarget::Workload(w) => (
+            w.namespace.clone(),
+            format!("{}/{}", w.kind.singular(), w.name),
+        ),
+        ActionTarget::DaemonSet(name) => (String::new(), format!("daemonset/{name}")),
+        ActionTarget::Pod(p) => (p.namespace.clone(), format!("pod/{}", p.name)),
+        ActionTarget::Node(name) => (String::new(), format!("node/{name}")),
+        ActionTarget::CronJob(c) => (c.namespace.clone(), format!("cronjob/{}", c.name)),
+    };
+    let action = serde_json::to_value(action)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| action.describe());
+    out.effects.push(Effect::AuditReadonlyRefusal {
+        namespace,
+        object,
+        action,
+    });
+    out
+}
+
+fn gone(state: &mut AppState, name: &str) -> Updated {
+    say(
+        state,
+        format!("{name} is gone from the cluster"),
+        Role::Warning,
+    )
+}
+
+/// `kubectl create job --from` needs a name; like k9s, `<cronjob>-manual-`
+/// and a stamp, cut so the Job's name stays a valid label value.
+fn manual_job_name(cronjob: &str, now: DateTime<Utc>) -> String {
+    let stamp = now.format("%H%M%S").to_string();
+    let base: String = cronjob.chars().take(63 - 8 - stamp.len()).collect();
+    format!("{}-manual-{stamp}", base.trim_end_matches(['-', '.']))
+}
+
+/// Replicas and (name, image) of each container of a workload, from the cache.
+fn spec_of(cache: &Cache, w: &WorkloadRef) -> Option<(i32, Vec<(String, String)>)> {
+    let (replicas, template) = match w.kind {
+        WorkloadKind::Deployment => {
+            let d = cache
+                .deployments
+                .get(&StoreRef::new(&w.name).within(&w.namespace))?;
+            let spec = d.spec.clone()?;
+            (spec.replicas.unwrap_or(1), spec.template)
+        }
+        WorkloadKind::StatefulSet => {
+            let s = cache
+                .statefulsets
+                .get(&StoreRef::new(&w.name).within(&w.namespace))?;
+            let spec = s.spec.clone()?;
+            (spec.replicas.unwrap_or(1), spec.template)
+        }
+    };
+    let containers = template
+        .spec
+        .iter()
+        .flat_map(|s| s.containers.iter())
+        .map(|c| (c.name.clone(), c.image.clone().unwrap_or_default()))
+        .collect();
+    Some((replicas, containers))
+}
+
+fn hpa_for(cache: &Cache, w: &WorkloadRef) -> Option<HpaBounds> {
+    let kind = match w.kind {
+        WorkloadKind::Deployment => "Deployment",
+        WorkloadKind::StatefulSet => "StatefulSet",
+    };
+    cache.hpas.state().into_iter().find_map(|h| {
+        let spec = h.spec.as_ref()?;
+        let r = &spec.scale_target_ref;
+        (h.metadata.namespace.as_deref() == Some(w.namespace.as_str())
+            && r.kind == kind
+            && r.name == w.name)
+            .then(|| HpaBounds {
+                hpa: ObjectRef::new(&w.namespace, h.metadata.name.as_deref().unwrap_or_default()),
+                min: spec.min_replicas.unwrap_or(1),
+                max: spec.max_replicas,
+            })
+    })
+}
+
+/// Asks the runtime to plan the command; a dialog waits for the answer.
+fn plan(state: &mut AppState, command: Command) -> Updated {
+    if let Err(e) = command.validate() {
+        return say(state, format!("invalid action: {e}"), Role::Warning);
+    }
+    state.requests += 1;
+    let id = state.requests;
+    state.dialog = Some(Dialog::Planning {
+        id,
+        summary: command.summary(),
+    });
+    Updated {
+        redraw: true,
+        effects: vec![Effect::Plan { id, command }],
+    }
+}
+
+fn open_panel(state: &mut AppState, panel: Panel) -> Updated {
+    let target = panel.target().clone();
+    let (crumb, effects) = match &panel {
+        Panel::Rollout { .. } => (format!("rollout {}", target.name), Vec::new()),
+        Panel::History { .. } => (
+            format!("history {}", target.name),
+            if target.kind == WorkloadKind::StatefulSet {
+                vec![Effect::LoadRevisions(target.clone())]
+            } else {
+                Vec::new()
+            },
+        ),
+    };
+    let top = state.screen();
+    // The same panel again is a no-op; a rollout replaces the history it
+    // came from, so Esc goes back to the table.
+    if top.panel.as_ref() == Some(&panel)
+        || matches!((&top.panel, &panel), (Some(Panel::Rollout { target: a }), Panel::Rollout { target: b }) if a == b)
+    {
+        return Updated::default();
+    }
+    if matches!(&top.panel, Some(p) if p.target() == &target) && state.stack.len() > 1 {
+        state.stack.pop();
+    }
+    let mut screen = Screen::new(state.screen().view, state.screen().query.clone(), crumb);
+    screen.panel = Some(panel);
+    state.stack.push(screen);
+    Updated {
+        redraw: true,
+        effects,
+    }
+}
+
+/// Keys on a rollout or history panel; None leaves the key to the table's
+/// handling (Esc, views, actions on the panel's workload).
+pub fn on_panel_action(state: &mut AppState, action: &Action, cache: &Cache) -> Option<Updated> {
+    let panel = state.screen().panel.clone()?;
+    match (action, panel) {
+        (
+            Action::Up | Action::Down | Action::Top | Action::Bottom,
+            Panel::History {
+                target,
+                selected,
+                controller_revisions,
+            },
+        ) => {
+            let Some((current, _, revs)) =
+                rollout::history(cache, &target, controller_revisions.as_deref())
+            else {
+                return Some(Updated::default());
+            };
+            let numbers: Vec<i64> = revs.iter().map(|r| r.number).collect();
+            let at = selected
+                .or_else(|| default_revision(current, &numbers))
+                .and_then(|n| numbers.iter().position(|x| *x == n))
+                .unwrap_or(0);
+            let last = numbers.len().saturating_sub(1);
+            let next = match action {
+                Action::Up => at.saturating_sub(1),
+                Action::Down => (at + 1).min(last),
+                Action::Top => 0,
+                _ => last,
+            };
+            if let Some(Panel::History { selected, .. }) = &mut state.screen_mut().panel {
+                *selected = numbers.get(next).copied();
+            }
+            Some(Updated::redraw())
+        }
+        (
+            Action::Enter,
+            Panel::History {
+                target,
+                selected,
+                controller_revisions,
+            },
+        ) => {
+            if state.readonly {
+                let target = ActionTarget::Workload(target.clone());
+                return Some(refuse_readonly(state, &Action::Rollback, &target));
+            }
+            let Some((current, _, revs)) =
+                rollout::history(cache, &target, controller_revisions.as_deref())
+            else {
+                return Some(gone(state, &target.name));
+            };
+            let numbers: Vec<i64> = revs.iter().map(|r| r.number).collect();
+            let Some(to) = selected.or_else(|| default_revision(current, &numbers)) else {
+                return Some(say(
+                    state,
+                    "there is no revision to roll back to",
+                    Role::Muted,
+                ));
+            };
+            if to == current {
+                return Some(say(
+                    state,
+                    format!("revision {to} is the current one: choose another to roll back to"),
+                    Role::Muted,
+                ));
+            }
+            Some(plan(
+                state,
+                Command::Rollback {
+                    target,
+                    from_revision: current,
+                    to_revision: to,
+                },
+            ))
+        }
+        (
+            Action::Enter
+            | Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Filter
+            | Action::SortNext
+            | Action::SortReverse
+            | Action::Describe
+            | Action::Yaml,
+            _,
+        ) => Some(Updated::default()),
+        _ => None,
+    }
+}
+
+/// The revision the history preselects: the newest one that is not
+/// current, which is what an undo goes back to.
+pub fn default_revision(current: i64, numbers: &[i64]) -> Option<i64> {
+    numbers
+        .iter()
+        .copied()
+        .find(|n| *n != current)
+        .or_else(|| numbers.first().copied())
+}
+
+pub fn on_planned(
+    state: &mut AppState,
+    id: u64,
+    result: Result<Confirmation, String>,
+    permission: Permission,
+) -> Updated {
+    if !matches!(&state.dialog, Some(Dialog::Planning { id: waiting, .. }) if *waiting == id) {
+        // The user closed that dialog, or started another action since.
+        return Updated::default();
+    }
+    match result {
+        Ok(confirmation) => {
+            let denied = match permission {
+                Permission::Allowed => None,
+                Permission::Denied(reason) => Some(reason),
+            };
+            if let Some(reason) = &denied {
+                state.message = Some((format!("not allowed: {reason}"), Role::Danger));
+            }
+            state.dialog = Some(Dialog::Confirm(ConfirmDialog::new(confirmation, denied)));
+        }
+        Err(e) => {
+            state.dialog = None;
+            state.message = Some((e, Role::Danger));
+        }
+    }
+    Updated::redraw()
+}
+
+pub fn on_executed(
+    state: &mut AppState,
+    command: Command,
+    result: Result<String, String>,
+) -> Updated {
+    match result {
+        Ok(message) => {
+            state.message = Some((message, Role::Ok));
+            match command {
+                Command::RolloutRestart { target }
+                | Command::SetImage { target, .. }
+                | Command::Rollback { target, .. }
+                | Command::ResumeRollout { target } => {
+                    let mut out = open_panel(state, Panel::Rollout { target });
+                    // The message changed even if the panel was already open.
+                    out.redraw = true;
+                    out
+                }
+                _ => Updated::redraw(),
+            }
+        }
+        Err(e) => say(state, e, Role::Danger),
+    }
+}
+
+pub fn on_revisions(
+    state: &mut AppState,
+    target: WorkloadRef,
+    result: Result<Vec<serde_json::Value>, String>,
+) -> Updated {
+    let Some(Panel::History {
+        target: shown,
+        controller_revisions,
+        ..
+    }) = &mut state.screen_mut().panel
+    else {
+        return Updated::default();
+    };
+    if *shown != target {
+        return Updated::default();
+    }
+    match result {
+        Ok(list) => {
+            *controller_revisions = Some(list);
+            Updated::redraw()
+        }
+        Err(e) => {
+            *controller_revisions = Some(Vec::new());
+            say(
+                state,
+                format!(
+                    "cannot list the ControllerRevisions of {}: {e}",
+                    target.name
+                ),
+                Role::Warning,
+            )
+        }
+    }
+}
+
+pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Updated {
+    let Some(dialog) = state.dialog.as_mut() else {
+        return Updated::default();
+    };
+    let action = keymap.resolve(Mode::Dialog, key);
+    match (dialog, action) {
+        (_, Some(Action::Back)) => {
+            state.dialog = None;
+            say(state, "cancelled: nothing was changed", Role::Muted)
+        }
+        (Dialog::Planning { .. }, _) => Updated::default(),
+        (Dialog::Form(form), Some(Action::Accept)) => match form.command() {
+            Ok(cmd) => plan(state, cmd),
+            Err(e) => {
+                form.error = Some(e);
+                Updated::redraw()
+            }
+        },
+        (Dialog::Form(form), Some(Action::NextField | Action::PrevField)) => {
+            form.move_focus(action == Some(&Action::NextField));
+            Updated::redraw()
+        }
+        (Dialog::Form(form), _) => Updated {
+            redraw: form.edit(key),
+            effects: Vec::new(),
+        },
+        (Dialog::Confirm(c), Some(Action::Accept)) => {
+            let typed = c.confirmation.typed_name().map(|_| c.typed.as_str());
+            match c.confirmation.confirm(typed) {
+                Ok(confirmed) => {
+                    let summary = confirmed.confirmation().summary();
+                    state.dialog = None;
+                    state.message = Some((format!("{summary}…"), Role::Info));
+                    Updated {
+                        redraw: true,
+                        effects: vec![Effect::Execute(confirmed)],
+                    }
+                }
+                Err(e) => {
+                    c.error = Some(e.to_string());
+                    Updated::redraw()
+                }
+            }
+        }
+        (Dialog::Confirm(c), _) => Updated {
+            redraw: c.edit(key),
+            effects: Vec::new(),
+        },
+        (Dialog::Ops(_), _) => Updated::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{now, rollout_cluster};
+    use crate::update::{Msg, update};
+    use crate::view_model;
+    use crate::views::Query;
+    use kubedeck_core::config::Config;
+
+    struct T {
+        state: AppState,
+        cache: Cache,
+        keymap: Keymap,
+        /// The plan effect the runtime would be working on.
+        pending: Option<Effect>,
+    }
+
+    impl T {
+        /// The workloads view of the rollout cluster, on demo/web.
+        fn new(context: &str) -> T {
+            let cache = rollout_cluster();
+            let keymap = Keymap::built_in_default();
+            let mut state = AppState::new(context, None, false);
+            state.stack = vec![Screen::new(View::Workloads, Query::default(), "workloads")];
+            let mut t = T {
+                state,
+                cache,
+                keymap,
+                pending: None,
+            };
+            t.msg(Msg::Resize(40));
+            t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Synced(
+                Kind::Deployment,
+            )));
+            t
+        }
+
+        fn msg(&mut self, msg: Msg) -> Updated {
+            update(&mut self.state, msg, &self.cache, &self.keymap, now())
+        }
+
+        fn key(&mut self, k: &str) -> Updated {
+            self.msg(Msg::Key(k.parse().expect("test key parses")))
+        }
+
+        fn typed(&mut self, text: &str) {
+            for c in text.chars() {
+                self.msg(Msg::Key(Key::plain(c)));
+            }
+        }
+
+        fn message(&self) -> &str {
+            self.state.message.as_ref().map_or("", |(m, _)| m.as_str())
+        }
+
+        fn dialog_text(&self) -> String {
+            let vm = view_model::build(&self.state, &self.cache, &self.keymap, now());
+            vm.dialog
+                .map(|d| {
+                    d.lines
+                        .iter()
+                        .map(|l| l.iter().map(|c| c.text.as_str()).collect::<String>())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                })
+                .unwrap_or_default()
+        }
+
+        /// Answers the pending plan as the runtime would.
+        fn planned(&mut self, consequences: Vec<String>, permission: Permission) -> Confirmation {
+            let Some(Effect::Plan { id, command }) = self.pending.take() else {
+                panic!("no plan was asked for");
+            };
+            let c = Confirmation::new(
+                command,
+                &self.state.context,
+                &Config::default(),
+                consequences,
+            );
+            self.msg(Msg::Planned {
+                id,
+                result: Ok(c.clone()),
+                permission,
+            });
+            c
+        }
+    }
+
+    fn web() -> WorkloadRef {
+        WorkloadRef::deployment("demo", "web")
+    }
+
+    fn plan_of(out: Updated) -> Effect {
+        let mut effects = out.effects;
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        effects.remove(0)
+    }
+
+    #[test]
+    fn scale_goes_from_key_to_form_to_confirm_to_an_execute_effect() {
+        let mut t = T::new("kind-dev");
+        t.key("s");
+        let text = t.dialog_text();
+        assert!(
+            text.contains("HPA web manages this deployment: it will override a new replica count (it keeps 2–4)."),
+            "{text}"
+        );
+        t.key("backspace");
+        t.typed("3");
+        let effect = plan_of(t.key("enter"));
+        assert_eq!(
+            effect,
+            Effect::Plan {
+                id: 1,
+                command: Command::Scale {
+                    target: web(),
+                    from: 2,
+                    to: 3
+                }
+            }
+        );
+        assert!(matches!(
+            t.state.dialog,
+            Some(Dialog::Planning { id: 1, .. })
+        ));
+        t.pending = Some(effect);
+        let c = t.planned(
+            vec!["1 new pod will be created".into()],
+            Permission::Allowed,
+        );
+        let text = t.dialog_text();
+        assert!(
+            text.contains("kubectl scale deployment/web --replicas=3 -n demo --context kind-dev"),
+            "{text}"
+        );
+        assert!(text.contains("replicas 2 → replicas 3"), "{text}");
+        assert!(text.contains("• 1 new pod will be created"), "{text}");
+        let effect = plan_of(t.key("enter"));
+        let expected = c.confirm(None).expect("no typed name in kind-dev");
+        assert_eq!(effect, Effect::Execute(expected));
+        assert!(t.state.dialog.is_none());
+        assert_eq!(t.message(), "Scale deployment/web from 2 to 3…");
+        t.msg(Msg::Executed {
+            command: c.command().clone(),
+            result: Ok("deployment/web scaled to 3".into()),
+        });
+        assert_eq!(t.message(), "deployment/web scaled to 3");
+    }
+
+    #[test]
+    fn read_only_refuses_before_any_dialog_and_audits_the_refusal() {
+        let mut t = T::new("kind-dev");
+        t.state.readonly = true;
+        for (k, action) in [
+            ("s", "scale"),
+            ("r", "restart"),
+            ("i", "set-image"),
+            ("p", "pause"),
+        ] {
+            let out = t.key(k);
+            assert!(t.state.dialog.is_none(), "{k}");
+            assert_eq!(
+                t.message(),
+                "refused: context kind-dev is read-only, so nothing was changed"
+            );
+            match out.effects.as_slice() {
+                [
+                    Effect::AuditReadonlyRefusal {
+                        object, action: a, ..
+                    },
+                ] => {
+                    assert!(object.starts_with("deployment/"), "{k}: {object}");
+                    assert_eq!(a, action, "{k}");
+                }
+                other => panic!("{k}: expected one audit effect, got {other:?}"),
+            }
+        }
+        // Looking is fine; rolling back is not.
+        t.key("u");
+        assert!(matches!(
+            t.state.screen().panel,
+            Some(Panel::History { .. })
+        ));
+        let out = t.key("enter");
+        assert!(matches!(
+            out.effects.as_slice(),
+            [Effect::AuditReadonlyRefusal { action, .. }] if action == "rollback"
+        ));
+        assert!(
+            t.message()
+                .starts_with("refused: context kind-dev is read-only")
+        );
+    }
+
+    #[test]
+    fn a_protected_context_needs_the_typed_name() {
+        let mut t = T::new("gke_prod-eu");
+        t.pending = Some(plan_of(t.key("r")));
+        let c = t.planned(Vec::new(), Permission::Allowed);
+        assert!(
+            t.dialog_text()
+                .contains("context gke_prod-eu is protected: type \"web\" to confirm")
+        );
+        let out = t.key("enter");
+        assert!(out.effects.is_empty(), "nothing runs without the name");
+        assert!(t.dialog_text().contains("type \"web\" to confirm"));
+        t.typed("wbe");
+        assert!(t.key("enter").effects.is_empty());
+        assert!(
+            t.dialog_text()
+                .contains("typed \"wbe\", but confirming needs \"web\"")
+        );
+        for _ in 0..3 {
+            t.key("backspace");
+        }
+        t.typed("web");
+        let effect = plan_of(t.key("enter"));
+        assert_eq!(
+            effect,
+            Effect::Execute(c.confirm(Some("web")).expect("named"))
+        );
+    }
+
+    #[test]
+    fn rbac_denial_is_shown_and_a_forced_attempt_reports_the_api_message() {
+        let mut t = T::new("kind-dev");
+        t.pending = Some(plan_of(t.key("r")));
+        let reason = "RBAC does not let you patch deployments.apps in namespace demo";
+        t.planned(Vec::new(), Permission::Denied(reason.into()));
+        assert_eq!(t.message(), format!("not allowed: {reason}"));
+        let vm = view_model::build(&t.state, &t.cache, &t.keymap, now());
+        assert!(vm.dialog.as_ref().is_some_and(|d| d.danger));
+        assert!(t.dialog_text().contains(&format!("not allowed: {reason}")));
+        let effect = plan_of(t.key("enter"));
+        let Effect::Execute(confirmed) = effect else {
+            panic!("a forced attempt still goes to the executor");
+        };
+        let api = "forbidden: you may not patch deployments.apps in namespace demo; nothing was changed (deployments.apps \"web\" is forbidden)";
+        t.msg(Msg::Executed {
+            command: confirmed.command().clone(),
+            result: Err(api.into()),
+        });
+        assert_eq!(t.message(), api);
+        assert_eq!(t.state.message.as_ref().map(|m| m.1), Some(Role::Danger));
+        assert!(
+            t.state.screen().panel.is_none(),
+            "no rollout follows a failure"
+        );
+    }
+
+    #[test]
+    fn a_late_plan_for_a_cancelled_dialog_is_ignored() {
+        let mut t = T::new("kind-dev");
+        t.pending = Some(plan_of(t.key("r")));
+        t.key("esc");
+        assert_eq!(t.message(), "cancelled: nothing was changed");
+        t.planned(Vec::new(), Permission::Allowed);
+        assert!(t.state.dialog.is_none());
+    }
+
+    #[test]
+    fn history_preselects_the_previous_revision_and_enter_plans_the_rollback() {
+        let mut t = T::new("kind-dev");
+        t.key("u");
+        let vm = view_model::build(&t.state, &t.cache, &t.keymap, now());
+        let panel = vm.panel.expect("the history panel");
+        let rows: Vec<String> = panel
+            .lines
+            .iter()
+            .map(|l| l.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        assert!(rows.iter().any(|r| r.starts_with("▶  1 ")), "{rows:#?}");
+        assert!(
+            rows.iter()
+                .any(|r| r == "-   - image: registry.example/web:notfound"),
+            "{rows:#?}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r == "+   - image: registry.example/web:1.0.0"),
+            "{rows:#?}"
+        );
+        let effect = plan_of(t.key("enter"));
+        assert_eq!(
+            effect,
+            Effect::Plan {
+                id: 1,
+                command: Command::Rollback {
+                    target: web(),
+                    from_revision: 2,
+                    to_revision: 1
+                }
+            }
+        );
+        t.key("esc");
+        t.key("k");
+        let out = t.key("enter");
+        assert!(out.effects.is_empty());
+        assert_eq!(
+            t.message(),
+            "revision 2 is the current one: choose another to roll back to"
+        );
+    }
+
+    #[test]
+    fn a_successful_rollout_action_opens_the_live_progress() {
+        let mut t = T::new("kind-dev");
+        t.key("u");
+        t.msg(Msg::Executed {
+            command: Command::Rollback {
+                target: web(),
+                from_revision: 2,
+                to_revision: 1,
+            },
+            result: Ok("deployment.apps/web rolled back".into()),
+        });
+        assert_eq!(
+            t.state.screen().panel,
+            Some(Panel::Rollout { target: web() })
+        );
+        assert_eq!(t.state.stack.len(), 2, "the rollout replaced the history");
+        let out = t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Changed(
+            Kind::ReplicaSet,
+        )));
+        assert!(out.redraw, "the panel follows the watch");
+        let out = t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Changed(
+            Kind::Node,
+        )));
+        assert!(!out.redraw);
+    }
+
+    #[test]
+    fn actions_that_do_not_fit_the_row_say_so() {
+        let mut t = T::new("kind-dev");
+        t.key("c");
+        assert_eq!(t.message(), "cordon node does not apply to deployment/web");
+        assert!(t.state.dialog.is_none());
+    }
+
+    #[test]
+    fn manual_job_names_stay_valid() {
+        assert_eq!(manual_job_name("report", now()), "report-manual-030000");
+        let long = "a".repeat(80);
+        assert!(manual_job_name(&long, now()).len() <= 63);
+    }
+}

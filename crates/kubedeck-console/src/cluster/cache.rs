@@ -1,0 +1,197 @@
+//! Reflector stores for every kind the console shows.
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service};
+use kube::runtime::reflector::{self, Store, store::Writer};
+
+use super::metrics::MetricsSlot;
+use super::slim_event::SlimEvent;
+use super::slim_pod::SlimPod;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Namespace,
+    Node,
+    Pod,
+    Service,
+    Endpoints,
+    Event,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    Hpa,
+    Job,
+    CronJob,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 13] = [
+        Kind::Namespace,
+        Kind::Node,
+        Kind::Pod,
+        Kind::Service,
+        Kind::Endpoints,
+        Kind::Event,
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::StatefulSet,
+        Kind::DaemonSet,
+        Kind::Hpa,
+        Kind::Job,
+        Kind::CronJob,
+    ];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::Namespace => "namespaces",
+            Kind::Node => "nodes",
+            Kind::Pod => "pods",
+            Kind::Service => "services",
+            Kind::Endpoints => "endpoints",
+            Kind::Event => "events",
+            Kind::Deployment => "deployments",
+            Kind::ReplicaSet => "replicasets",
+            Kind::StatefulSet => "statefulsets",
+            Kind::DaemonSet => "daemonsets",
+            Kind::Hpa => "horizontalpodautoscalers",
+            Kind::Job => "jobs",
+            Kind::CronJob => "cronjobs",
+        }
+    }
+}
+
+/// Read handles of every store. Cheap to clone; reading never blocks on
+/// the network.
+#[derive(Clone)]
+pub struct Cache {
+    pub namespaces: Store<Namespace>,
+    pub nodes: Store<Node>,
+    pub pods: Store<SlimPod>,
+    pub services: Store<Service>,
+    pub endpoints: Store<Endpoints>,
+    pub events: Store<SlimEvent>,
+    pub deployments: Store<Deployment>,
+    pub replicasets: Store<ReplicaSet>,
+    pub statefulsets: Store<StatefulSet>,
+    pub daemonsets: Store<DaemonSet>,
+    pub hpas: Store<HorizontalPodAutoscaler>,
+    pub jobs: Store<Job>,
+    pub cronjobs: Store<CronJob>,
+    /// The latest pod metrics sample, which no watch delivers.
+    pub metrics: MetricsSlot,
+    /// Name parts that make a CronJob a backup, from the config file; the
+    /// backups view lists what matches them.
+    pub backup_patterns: std::sync::Arc<Vec<String>>,
+    /// Sparkline series and the metrics source's status.
+    pub charts: crate::charts::ChartSlot,
+}
+
+/// The write halves, handed to the watchers.
+pub struct Writers {
+    pub namespaces: Writer<Namespace>,
+    pub nodes: Writer<Node>,
+    pub pods: Writer<SlimPod>,
+    pub services: Writer<Service>,
+    pub endpoints: Writer<Endpoints>,
+    pub events: Writer<SlimEvent>,
+    pub deployments: Writer<Deployment>,
+    pub replicasets: Writer<ReplicaSet>,
+    pub statefulsets: Writer<StatefulSet>,
+    pub daemonsets: Writer<DaemonSet>,
+    pub hpas: Writer<HorizontalPodAutoscaler>,
+    pub jobs: Writer<Job>,
+    pub cronjobs: Writer<CronJob>,
+}
+
+pub fn new() -> (Cache, Writers) {
+    let (namespaces, w_namespaces) = reflector::store();
+    let (nodes, w_nodes) = reflector::store();
+    let (pods, w_pods) = reflector::store();
+    let (services, w_services) = reflector::store();
+    let (endpoints, w_endpoints) = reflector::store();
+    let (events, w_events) = reflector::store();
+    let (deployments, w_deployments) = reflector::store();
+    let (replicasets, w_replicasets) = reflector::store();
+    let (statefulsets, w_statefulsets) = reflector::store();
+    let (daemonsets, w_daemonsets) = reflector::store();
+    let (hpas, w_hpas) = reflector::store();
+    let (jobs, w_jobs) = reflector::store();
+    let (cronjobs, w_cronjobs) = reflector::store();
+    (
+        Cache {
+            namespaces,
+            nodes,
+            pods,
+            services,
+            endpoints,
+            events,
+            deployments,
+            replicasets,
+            statefulsets,
+            daemonsets,
+            hpas,
+            jobs,
+            cronjobs,
+            metrics: MetricsSlot::default(),
+            backup_patterns: std::sync::Arc::new(
+                kubedeck_core::config::BackupsConfig::default().patterns,
+            ),
+            charts: crate::charts::ChartSlot::default(),
+        },
+        Writers {
+            namespaces: w_namespaces,
+            nodes: w_nodes,
+            pods: w_pods,
+            services: w_services,
+            endpoints: w_endpoints,
+            events: w_events,
+            deployments: w_deployments,
+            replicasets: w_replicasets,
+            statefulsets: w_statefulsets,
+            daemonsets: w_daemonsets,
+            hpas: w_hpas,
+            jobs: w_jobs,
+            cronjobs: w_cronjobs,
+        },
+    )
+}
+
+impl Writers {
+    /// Puts one object (as the API serves it) into its store; for filling a
+    /// cache from a simulator's store in tests and benchmarks.
+    pub fn apply_json(&mut self, obj: &serde_json::Value) -> Result<(), String> {
+        use kube::runtime::watcher::Event;
+        fn put<K>(w: &mut Writer<K>, obj: &serde_json::Value) -> Result<(), String>
+        where
+            K: kube::Resource + Clone + serde::de::DeserializeOwned,
+            K::DynamicType: Eq + std::hash::Hash + Clone,
+        {
+            let typed: K = serde_json::from_value(obj.clone()).map_err(|e| e.to_string())?;
+            w.apply_watcher_event(&Event::Apply(typed));
+            Ok(())
+        }
+        match obj["kind"].as_str().unwrap_or("") {
+            "Namespace" => put(&mut self.namespaces, obj),
+            "Node" => put(&mut self.nodes, obj),
+            "Pod" => put(&mut self.pods, obj),
+            "Service" => put(&mut self.services, obj),
+            "Endpoints" => put(&mut self.endpoints, obj),
+            "Event" => put(&mut self.events, obj),
+            "Deployment" => put(&mut self.deployments, obj),
+            "ReplicaSet" => put(&mut self.replicasets, obj),
+            "StatefulSet" => put(&mut self.statefulsets, obj),
+            "DaemonSet" => put(&mut self.daemonsets, obj),
+            "HorizontalPodAutoscaler" => put(&mut self.hpas, obj),
+            "Job" => put(&mut self.jobs, obj),
+            "CronJob" => put(&mut self.cronjobs, obj),
+            other => Err(format!("the console does not cache {other:?}")),
+        }
+    }
+}

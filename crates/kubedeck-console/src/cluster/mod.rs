@@ -1,0 +1,46 @@
+//! The console's picture of the cluster: one reflector store per kind, fed
+//! by kube-runtime watchers. The stores are the only thing network tasks
+//! write; they tell the UI loop what changed through coalesced messages.
+
+/// `kube::Resource` for a projection of a namespaced core/v1 kind: the
+/// watch decodes straight into it, skipping the fields it does not name.
+macro_rules! core_v1_resource {
+    ($ty:ty, $kind:literal, $plural:literal) => {
+        impl kube::Resource for $ty {
+            type DynamicType = ();
+            type Scope = k8s_openapi::NamespaceResourceScope;
+
+            fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+                $kind.into()
+            }
+            fn group(_: &()) -> std::borrow::Cow<'_, str> {
+                "".into()
+            }
+            fn version(_: &()) -> std::borrow::Cow<'_, str> {
+                "v1".into()
+            }
+            fn api_version(_: &()) -> std::borrow::Cow<'_, str> {
+                "v1".into()
+            }
+            fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+                $plural.into()
+            }
+            fn meta(&self) -> &ObjectMeta {
+                &self.metadata
+            }
+            fn meta_mut(&mut self) -> &mut ObjectMeta {
+                &mut self.metadata
+            }
+        }
+    };
+}
+
+pub mod cache;
+pub mod metrics;
+pub mod slim_event;
+pub mod slim_pod;
+pub mod watch;
+
+pub use cache::{Cache, Kind};
+pub use slim_event::SlimEvent;
+pub use slim_pod::SlimPod;

@@ -1,0 +1,239 @@
+//! A YAML pane shows the full object, which the cache does not hold for
+//! pods and events (it keeps projections, see `cluster::slim_pod` and
+//! `cluster::slim_event`): the pane opens on the projection with a loading
+//! note, and the full object, fetched from the API, replaces it when it
+//! arrives.
+
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::{Api, Client};
+
+use super::state::AppState;
+use super::update::{Effect, Msg, Updated};
+use super::views::describe::{self, TextPane};
+
+/// The kinds the cache keeps only in part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projected {
+    Pod,
+    Event,
+}
+
+impl Projected {
+    /// The projected kind of an object's `kind`, if it is one.
+    pub fn of(kind: &str) -> Option<Self> {
+        match kind {
+            "Pod" => Some(Self::Pod),
+            "Event" => Some(Self::Event),
+            _ => None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Self::Pod => "pod",
+            Self::Event => "event",
+        }
+    }
+}
+
+/// The last line of a pane still waiting for its full object.
+pub fn loading_line(kind: Projected) -> String {
+    format!("# loading… (the full {} from the API)", kind.word())
+}
+
+/// Which object a YAML pane waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullRef {
+    pub kind: Projected,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Marks a freshly opened YAML pane of a projected object as loading; the
+/// effect fetches the full object.
+pub fn start(pane: &mut TextPane, kind: Projected, namespace: &str, name: &str) -> Effect {
+    let target = FullRef {
+        kind,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    pane.lines.push(loading_line(kind));
+    pane.loading = Some(target.clone());
+    Effect::LoadFull(target)
+}
+
+/// Reads the object from the API; the answer for `on_loaded`.
+pub async fn fetch(client: Client, target: FullRef) -> Msg {
+    let result = match target.kind {
+        Projected::Pod => get::<Pod>(client, &target).await,
+        Projected::Event => get::<Event>(client, &target).await,
+    };
+    Msg::FullLoaded { target, result }
+}
+
+async fn get<K>(client: Client, target: &FullRef) -> Result<serde_json::Value, String>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + serde::Serialize
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(client, &target.namespace);
+    match api.get(&target.name).await {
+        Ok(full) => super::views::as_json(&full)
+            .ok_or_else(|| format!("cannot encode the {}", target.kind.word())),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Puts the full object into every pane waiting for it; on failure the pane
+/// keeps the cached fields and says why the rest is missing.
+pub fn on_loaded(
+    state: &mut AppState,
+    target: FullRef,
+    result: Result<serde_json::Value, String>,
+) -> Updated {
+    let page = state.page;
+    let mut changed = false;
+    for pane in state.stack.iter_mut().filter_map(|s| s.text.as_mut()) {
+        if pane.loading.as_ref() != Some(&target) {
+            continue;
+        }
+        pane.loading = None;
+        match &result {
+            Ok(obj) => pane.lines = describe::yaml(obj),
+            Err(e) => {
+                pane.lines.pop();
+                pane.lines.push(format!(
+                    "# only the cached fields: cannot read the {}: {e}",
+                    target.kind.word()
+                ));
+            }
+        }
+        pane.scroll = pane.scroll.min(pane.lines.len().saturating_sub(page + 1));
+        changed = true;
+    }
+    Updated {
+        redraw: changed,
+        effects: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::{Kind, watch::WatchMsg};
+    use crate::input::action::View;
+    use crate::input::keymap::Keymap;
+    use crate::state::Screen;
+    use crate::test_support::{cluster, now};
+    use crate::update::update;
+    use crate::views::Query;
+
+    fn open_yaml(state: &mut AppState) -> Updated {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
+        update(state, Msg::Resize(12), &cache, &keymap, now());
+        let synced = Msg::Watch(WatchMsg::Synced(Kind::Pod));
+        update(state, synced, &cache, &keymap, now());
+        let at = state
+            .screen()
+            .rows
+            .iter()
+            .position(|k| k.1 == "api-5f6b7c8d9f-abcde")
+            .expect("the pod is listed");
+        state.screen_mut().selected = at;
+        let y = Msg::Key("y".parse().expect("test key parses"));
+        update(state, y, &cache, &keymap, now())
+    }
+
+    fn api_pod() -> FullRef {
+        FullRef {
+            kind: Projected::Pod,
+            namespace: "shop".into(),
+            name: "api-5f6b7c8d9f-abcde".into(),
+        }
+    }
+
+    #[test]
+    fn a_pods_yaml_shows_the_cache_then_the_full_object_from_the_api() {
+        let mut state = AppState::new("test", None, false);
+        let out = open_yaml(&mut state);
+        assert_eq!(out.effects, vec![Effect::LoadFull(api_pod())]);
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert_eq!(
+            pane.lines.last().map(String::as_str),
+            Some(loading_line(Projected::Pod).as_str())
+        );
+
+        let full = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "api-5f6b7c8d9f-abcde", "namespace": "shop"},
+            "spec": {"restartPolicy": "Always", "containers": [{"name": "api"}]}});
+        let out = on_loaded(&mut state, api_pod(), Ok(full));
+        assert!(out.redraw);
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert!(pane.lines.iter().any(|l| l == "  restartPolicy: Always"));
+        assert!(
+            !pane
+                .lines
+                .iter()
+                .any(|l| *l == loading_line(Projected::Pod))
+        );
+
+        let again = on_loaded(&mut state, api_pod(), Err("late".into()));
+        assert!(!again.redraw, "a loaded pane takes no second answer");
+    }
+
+    #[test]
+    fn a_failed_load_keeps_the_cached_fields_and_says_why() {
+        let mut state = AppState::new("test", None, false);
+        open_yaml(&mut state);
+        on_loaded(&mut state, api_pod(), Err("pods \"x\" is forbidden".into()));
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert_eq!(pane.lines[..2], ["apiVersion: v1", "kind: Pod"]);
+        assert_eq!(
+            pane.lines.last().map(String::as_str),
+            Some("# only the cached fields: cannot read the pod: pods \"x\" is forbidden")
+        );
+    }
+
+    #[test]
+    fn an_events_yaml_shows_the_cache_then_the_full_event_from_the_api() {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("test", None, false);
+        state.stack = vec![Screen::new(View::Events, Query::default(), "events")];
+        update(&mut state, Msg::Resize(12), &cache, &keymap, now());
+        let synced = Msg::Watch(WatchMsg::Synced(Kind::Event));
+        update(&mut state, synced, &cache, &keymap, now());
+        let key = state.screen().rows[0].clone();
+        let y = Msg::Key("y".parse().expect("test key parses"));
+        let out = update(&mut state, y, &cache, &keymap, now());
+        let target = FullRef {
+            kind: Projected::Event,
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+        };
+        assert_eq!(out.effects, vec![Effect::LoadFull(target.clone())]);
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert!(pane.lines.iter().any(|l| l == "kind: Event"));
+        assert!(
+            pane.lines.iter().any(|l| l == "  kind: Pod"),
+            "the involved object"
+        );
+        assert_eq!(
+            pane.lines.last().map(String::as_str),
+            Some("# loading… (the full event from the API)")
+        );
+
+        let full = serde_json::json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": key.1, "namespace": key.0},
+            "source": {"component": "kubelet", "host": "node-a"}});
+        assert!(on_loaded(&mut state, target, Ok(full)).redraw);
+        let pane = state.screen().text.clone().expect("a YAML pane");
+        assert!(pane.lines.iter().any(|l| l == "  component: kubelet"));
+        assert!(!pane.lines.iter().any(|l| l.starts_with("# loading")));
+    }
+}

@@ -1,0 +1,458 @@
+//! View models: everything a frame shows, already formatted, for the
+//! visible rows only. Built from the state, the cache and a clock passed
+//! in, so a frame is reproducible in tests.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::cluster::Cache;
+use super::input::action::Action;
+use super::input::keymap::{Keymap, Mode};
+use super::state::{AppState, Health, Prompt};
+use super::theme::Role;
+use super::update::log_pane_height;
+use super::views::{Cell, table_of};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreenVm {
+    pub context: String,
+    pub namespace: String,
+    pub readonly: bool,
+    /// Watch trouble to show in the header, e.g. "stale since 14:02:11".
+    pub health: Option<(String, Role)>,
+    pub breadcrumb: Vec<String>,
+    pub table: TableVm,
+    /// The bottom line: a prompt being typed, or the latest message, or key hints.
+    pub status: (String, Role),
+    pub help: Option<Vec<(String, String)>>,
+    pub warnings: Vec<String>,
+    /// Notes on the selected row under the table (the HPA's "why").
+    pub detail: Option<Vec<Cell>>,
+    /// The detail pane's title.
+    pub detail_title: &'static str,
+    /// Describe or YAML, shown instead of the table.
+    pub text: Option<TextVm>,
+    /// kubedeck's own log under the table.
+    pub log: Option<LogVm>,
+    /// Rollout progress or revision history, shown instead of the table.
+    pub panel: Option<PanelVm>,
+    /// An action's form or confirm dialog, over everything.
+    pub dialog: Option<DialogVm>,
+    /// The log view, shown instead of the table.
+    pub logview: Option<super::logview::view_model::LogViewVm>,
+    /// Which metrics source is used and its health, for the header.
+    pub metrics: Option<(String, Role)>,
+    /// The chart of the selected object, under the table.
+    pub chart: Option<super::charts::chart::ChartVm>,
+    /// When a relative time on screen ("5m", "(30s ago)") will read
+    /// differently; the runtime redraws then. None when nothing shown
+    /// depends on the clock.
+    pub refresh_at: Option<DateTime<Utc>>,
+}
+
+/// A bordered pane of styled lines; everything is formatted here so the
+/// widgets only draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelVm {
+    pub title: String,
+    pub lines: Vec<Vec<Cell>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DialogVm {
+    pub title: String,
+    pub lines: Vec<Vec<Cell>>,
+    /// Drawn in the danger colour: RBAC says no, or the action is risky.
+    pub danger: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogVm {
+    pub title: String,
+    /// Rows, borders included.
+    pub height: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextVm {
+    pub title: String,
+    /// The visible lines only.
+    pub lines: Vec<String>,
+    /// "lines 1-40 of 120".
+    pub position: String,
+}
+
+/// The most lines a detail pane takes, borders included.
+pub const DETAIL_MAX: usize = 9;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableVm {
+    pub title: String,
+    pub columns: Vec<(&'static str, u16)>,
+    pub sort_column: usize,
+    pub descending: bool,
+    pub rows: Vec<Vec<Cell>>,
+    /// The selected row's index within `rows`.
+    pub selected: Option<usize>,
+    /// The column that takes the width left over.
+    pub flex: usize,
+    /// Columns from this index on (the sparklines) are left out, from the
+    /// right, when the table does not fit the terminal.
+    pub optional: usize,
+}
+
+pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
+    let screen = state.screen();
+    let table = table_of(screen);
+    let detail = match (table, screen.selected_key()) {
+        (Some(t), Some(k)) if !screen.covered() => t.detail(cache, k, now),
+        _ => None,
+    };
+    // A detail pane takes its lines from the table's; the window still
+    // holds the cursor.
+    let detail_height = detail.as_ref().map_or(0, |d| (d.len() + 2).min(DETAIL_MAX));
+    let chart = super::charts::chart::build(state, cache);
+    let chart_height = chart
+        .as_ref()
+        .map_or(0, |_| super::charts::chart::CHART_HEIGHT as usize);
+    let page = state
+        .page
+        .saturating_sub(detail_height + chart_height)
+        .max(1);
+    let offset = if screen.selected >= screen.offset + page {
+        screen.selected + 1 - page
+    } else {
+        screen.offset
+    };
+    let mut refresh_at = None;
+    let table = match table {
+        Some(t) => {
+            let end = (offset + page).min(screen.rows.len());
+            let keys = &screen.rows[offset.min(end)..end];
+            let rows: Vec<Vec<Cell>> = keys
+                .iter()
+                .filter_map(|k| {
+                    let mut cells = t.cells(cache, k, now)?;
+                    cells.extend(super::charts::chart::row_cells(state, cache, k));
+                    Some(cells)
+                })
+                .collect();
+            if !screen.covered() && state.logs.is_none() && !keys.is_empty() {
+                let selected = screen.selected_key();
+                refresh_at = Some(next_change(now, |at| {
+                    let rows: Vec<_> = keys.iter().map(|k| t.cells(cache, k, at)).collect();
+                    (rows, selected.and_then(|k| t.detail(cache, k, at)))
+                }));
+            }
+            let scope = state.namespace.as_deref().unwrap_or("all");
+            let mut title = format!("{}({scope})[{}]", t.title(), screen.rows.len());
+            if !screen.filter_text.is_empty() {
+                title.push_str(&format!(" </{}>", screen.filter_text));
+            }
+            if let Some(note) = super::charts::chart::title_note(state, cache) {
+                title.push_str(&note);
+            }
+            let mut columns = fit_columns(t.columns(), &rows);
+            let optional = columns.len();
+            columns.extend(super::charts::chart::columns(state, cache));
+            TableVm {
+                title,
+                columns,
+                sort_column: screen.query.sort_column,
+                descending: screen.query.descending,
+                selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
+                rows,
+                flex: t.flex_column(),
+                optional,
+            }
+        }
+        None => TableVm {
+            title: String::new(),
+            columns: Vec::new(),
+            sort_column: 0,
+            descending: false,
+            rows: Vec::new(),
+            selected: None,
+            flex: 0,
+            optional: 0,
+        },
+    };
+    // A history lists ages.
+    if let Some(p @ super::state::Panel::History { .. }) = &screen.panel {
+        refresh_at = Some(next_change(now, |at| {
+            super::panels::panel(p, cache, keymap, at)
+        }));
+    }
+    if let Some(run) = &screen.backup_run {
+        refresh_at = super::oncall::backup_view::refresh_at(run, cache, now);
+    }
+    let text = screen.text.as_ref().map(|pane| {
+        let shown = state.page + 1;
+        let end = (pane.scroll + shown).min(pane.lines.len());
+        let start = pane.scroll.min(end);
+        TextVm {
+            title: pane.title.clone(),
+            lines: pane.lines[start..end].to_vec(),
+            position: format!("lines {}-{end} of {}", start + 1, pane.lines.len()),
+        }
+    });
+    let health = state
+        .health
+        .iter()
+        .filter_map(|(k, h)| match h {
+            Health::Stale(since) => Some((*since, k)),
+            _ => None,
+        })
+        .min()
+        .map(|(since, k)| {
+            (
+                format!("{} stale since {}", k.plural(), since.format("%H:%M:%S")),
+                Role::Danger,
+            )
+        });
+    let logs_status = super::logview::view_model::status(state, keymap);
+    let metrics = cache.charts.get().status_line(now);
+    if let Some(at) = cache.charts.get().refresh_at(now) {
+        refresh_at = Some(refresh_at.map_or(at, |r: DateTime<Utc>| r.min(at)));
+    }
+    let status = match &state.prompt {
+        Some(Prompt::Command(t)) => (format!(":{t}"), Role::Accent),
+        Some(Prompt::Filter(t)) => (format!("/{t}"), Role::Accent),
+        None => state
+            .message
+            .clone()
+            .unwrap_or_else(|| (hints(keymap), Role::Muted)),
+    };
+    let status = logs_status.unwrap_or(status);
+    let mut breadcrumb: Vec<String> = state.stack.iter().map(|s| s.crumb.clone()).collect();
+    if let Some(lv) = &state.logs {
+        breadcrumb.push(format!("logs {}", lv.title));
+    }
+    ScreenVm {
+        context: state.context.clone(),
+        namespace: state.namespace.clone().unwrap_or_else(|| "all".into()),
+        readonly: state.readonly,
+        health,
+        breadcrumb,
+        table,
+        status,
+        help: state.help.then(|| {
+            if state.logs.is_some() {
+                return super::logview::view_model::help(keymap);
+            }
+            keymap
+                .bindings(Mode::Normal)
+                .into_iter()
+                .map(|(action, keys)| {
+                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                    (keys.join(" "), action.describe())
+                })
+                .collect()
+        }),
+        warnings: state.warnings.clone(),
+        detail,
+        detail_title: table_of(screen).map_or("Why", |t| t.detail_title()),
+        text,
+        log: state.log_pane.then(|| LogVm {
+            title: match key_for(keymap, Action::ToggleLogPane) {
+                Some(k) => format!("kubedeck log  <{k}> hides"),
+                None => "kubedeck log".into(),
+            },
+            height: log_pane_height(state.height),
+        }),
+        panel: screen
+            .panel
+            .as_ref()
+            .map(|p| super::panels::panel(p, cache, keymap, now))
+            .or_else(|| {
+                screen
+                    .backup_run
+                    .as_ref()
+                    .map(|r| super::oncall::backup_view::panel(r, cache, now, state.page))
+                    .or_else(|| {
+                        let pane = screen.ops.as_ref()?;
+                        Some(super::oncall::pane_vm(state, pane, keymap))
+                    })
+            }),
+        dialog: state
+            .dialog
+            .as_ref()
+            .map(|d| super::panels::dialog(d, keymap)),
+        logview: state
+            .logs
+            .as_ref()
+            .map(|lv| super::logview::view_model::build(lv, super::logview::rows(state))),
+        metrics,
+        chart,
+        refresh_at,
+    }
+}
+
+/// Offsets, in seconds, at which `next_change` looks for a change; past the
+/// last one it gives up, so a screen of old objects wakes this rarely.
+const PROBES: [i64; 8] = [1, 2, 5, 10, 30, 60, 120, 300];
+
+/// The first whole second after `now` at which `render` (what the screen
+/// shows at a given clock) differs from what it shows at `now`; at most the
+/// last probe. Relative times only grow, so once the text differs it keeps
+/// differing, which is what lets a probe bracket the change and a bisection
+/// find it. Whatever is shown is asked, so every view's ages, "(30s ago)"
+/// and countdowns are covered without knowing how each one is formatted.
+pub fn next_change<T: PartialEq>(
+    now: DateTime<Utc>,
+    render: impl Fn(DateTime<Utc>) -> T,
+) -> DateTime<Utc> {
+    let at = |secs: i64| now + Duration::seconds(secs);
+    let base = render(now);
+    let mut same = 0;
+    for probe in PROBES {
+        if render(at(probe)) != base {
+            let mut changed = probe;
+            while changed - same > 1 {
+                let mid = (same + changed) / 2;
+                if render(at(mid)) != base {
+                    changed = mid;
+                } else {
+                    same = mid;
+                }
+            }
+            return at(changed);
+        }
+        same = probe;
+    }
+    at(same)
+}
+
+pub fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
+    keymap
+        .bindings(Mode::Normal)
+        .into_iter()
+        .find(|(a, _)| *a == action)
+        .and_then(|(_, keys)| keys.first().map(|k| k.to_string()))
+}
+
+/// The key hint line, from the active keymap so it never lies.
+fn hints(keymap: &Keymap) -> String {
+    use super::input::action::Action;
+    let mut parts = Vec::new();
+    let bindings = keymap.bindings(Mode::Normal);
+    for (action, label) in [
+        (Action::Command, "command"),
+        (Action::Filter, "filter"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ] {
+        if let Some((_, keys)) = bindings.iter().find(|(a, _)| *a == action)
+            && let Some(k) = keys.first()
+        {
+            parts.push(format!("<{k}> {label}"));
+        }
+    }
+    parts.join("  ")
+}
+
+/// The widest a content-sized column grows, so one long value cannot push
+/// the other columns off screen.
+const MAX_COLUMN_WIDTH: usize = 48;
+
+/// Sizes each column to its header and the visible cells, at least its
+/// minimum, so names are not cut while there is room.
+fn fit_columns(columns: &[super::views::Column], rows: &[Vec<Cell>]) -> Vec<(&'static str, u16)> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // One more for the sort arrow the header may carry.
+            let header = c.name.chars().count() + 1;
+            let widest = rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|cell| cell.text.chars().count())
+                .max()
+                .unwrap_or(0);
+            let width = header
+                .max(widest)
+                .min(MAX_COLUMN_WIDTH)
+                .max(c.min_width as usize);
+            (c.name, width as u16)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::watch::WatchMsg;
+    use crate::input::action::View;
+    use crate::state::Screen;
+    use crate::test_support::{cluster, now};
+    use crate::update::{Msg, update};
+    use crate::views::Query;
+    use kubedeck_kube::age::human_duration;
+
+    /// When the age of something created `age` before `now()` next reads
+    /// differently, in seconds from `now()`.
+    fn next_for(age: Duration) -> i64 {
+        let created = now() - age;
+        let at = next_change(now(), |t| human_duration(t - created));
+        (at - now()).num_seconds()
+    }
+
+    #[test]
+    fn young_ages_change_within_the_second_older_ones_at_their_boundary() {
+        let secs = Duration::seconds;
+        assert_eq!(next_for(secs(45)), 1, "45s");
+        assert_eq!(next_for(secs(9 * 60 + 59)), 1, "9m59s");
+        assert_eq!(next_for(secs(10 * 60 + 20)), 40, "10m, until 11m");
+        assert_eq!(next_for(secs(3 * 3600 + 20 * 60 + 30)), 30, "3h20m");
+        assert_eq!(
+            next_for(secs(3 * 3600 + 20 * 60) + Duration::milliseconds(400)),
+            60,
+            "a fraction of a second rounds the wake-up up to the change"
+        );
+        assert_eq!(next_for(secs(20 * 3600)), 300, "20h: wake in 5 minutes");
+    }
+
+    #[test]
+    fn the_deadline_follows_what_is_visible() {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("test", None, false);
+        state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
+        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(
+            &mut state,
+            Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Pod)),
+            &cache,
+            &keymap,
+            now(),
+        );
+        let at = |state: &AppState| build(state, &cache, &keymap, now()).refresh_at;
+        assert_eq!(
+            at(&state),
+            Some(now() + Duration::seconds(1)),
+            "a 45s-old pod"
+        );
+        // Only the three-day-old pod: "3d" turns "3d1h" in an hour, past
+        // the horizon.
+        update(
+            &mut state,
+            Msg::Resize(CHROME_ROWS_FOR_ONE),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(at(&state), Some(now() + Duration::seconds(300)));
+        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(
+            &mut state,
+            Msg::Key("y".parse().expect("key")),
+            &cache,
+            &keymap,
+            now(),
+        );
+        assert_eq!(at(&state), None, "a YAML pane is a snapshot");
+    }
+
+    /// A terminal height that leaves one table row: the first, ledger-0.
+    const CHROME_ROWS_FOR_ONE: u16 = crate::update::CHROME_ROWS + 1;
+}

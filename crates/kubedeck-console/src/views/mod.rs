@@ -1,0 +1,339 @@
+//! Table views: which rows a view shows (filtered and sorted over the whole
+//! cache) and how one row reads. Rows are only formatted for the visible
+//! window; the full pass over the cache only orders keys.
+
+pub mod backups;
+pub mod containers;
+pub mod describe;
+pub mod events;
+pub mod hpas;
+pub mod jobs;
+pub mod namespaces;
+pub mod nodes;
+pub mod overview;
+pub mod pods;
+pub mod services;
+pub mod workloads;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use crate::cluster::{SlimEvent, SlimPod};
+use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::cluster::{Cache, Kind};
+use super::filter::Filter;
+use super::input::action::View;
+use super::state::Screen;
+use super::theme::Role;
+
+/// A row's identity: (namespace, name); namespace "" for cluster-scoped kinds.
+pub type RowKey = (String, String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    /// The least width the column needs; the last flexible column takes the rest.
+    pub min_width: u16,
+    pub numeric: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub role: Role,
+}
+
+impl Cell {
+    pub fn new(text: impl Into<String>, role: Role) -> Cell {
+        Cell {
+            text: text.into(),
+            role,
+        }
+    }
+
+    pub fn text(text: impl Into<String>) -> Cell {
+        Cell::new(text, Role::Text)
+    }
+}
+
+/// A value to sort a column by: numbers as numbers, text as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SortKey {
+    Num(i64),
+    Text(String),
+}
+
+/// What narrows a view beyond the filter: a drill-down from a parent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    Everything,
+    /// One namespace's objects.
+    Namespace(String),
+    /// Objects selected by a workload or service: its namespace and selector
+    /// labels. Pods match on their labels, workloads on their pod template's.
+    Selector {
+        namespace: String,
+        labels: BTreeMap<String, String>,
+    },
+    /// The pods scheduled on one node.
+    Node(String),
+    /// One pod's containers.
+    Pod { namespace: String, name: String },
+}
+
+/// Where Enter on a row leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drill {
+    pub view: View,
+    pub scope: Scope,
+    pub crumb: String,
+}
+
+/// Everything that decides which rows a view lists, and in what order.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// Limit to one namespace; None lists all namespaces.
+    pub namespace: Option<String>,
+    pub scope: Scope,
+    pub filter: Filter,
+    pub sort_column: usize,
+    pub descending: bool,
+}
+
+pub trait TableView: Sync {
+    fn title(&self) -> &'static str;
+    fn columns(&self) -> &'static [Column];
+    /// The kinds whose changes can change this view.
+    fn depends_on(&self) -> &'static [Kind];
+    /// The keys of the rows to list, in order.
+    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey>;
+    /// The cells of one row, or None if the object is gone.
+    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>>;
+    /// The column that takes the width left over.
+    fn flex_column(&self) -> usize {
+        1
+    }
+    /// Where Enter on this row leads, if anywhere.
+    fn enter(&self, _cache: &Cache, _key: &RowKey) -> Option<Drill> {
+        None
+    }
+    /// The row's object as the API serves it, for describe and YAML.
+    fn object(&self, _cache: &Cache, _key: &RowKey) -> Option<serde_json::Value> {
+        None
+    }
+    /// Lines for a detail pane under the table when this row is selected.
+    fn detail(&self, _cache: &Cache, _key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        None
+    }
+    /// The detail pane's title.
+    fn detail_title(&self) -> &'static str {
+        "Why"
+    }
+}
+
+pub const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
+    Column {
+        name,
+        min_width,
+        numeric,
+    }
+}
+
+/// Orders keyed rows by the sort column, then by namespace and name so the
+/// order is stable as objects change.
+pub fn sort_rows(rows: &mut [(SortKey, RowKey)], descending: bool) {
+    rows.sort_by(|(a, ka), (b, kb)| {
+        let primary = a.cmp(b);
+        let primary = if descending {
+            primary.reverse()
+        } else {
+            primary
+        };
+        match primary {
+            Ordering::Equal => ka.cmp(kb),
+            other => other,
+        }
+    });
+}
+
+/// kubectl's age format for a timestamp.
+pub fn age(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    t.map_or_else(
+        || "<unknown>".to_string(),
+        |t| kubedeck_kube::age::human_duration(now - t),
+    )
+}
+
+/// A k8s-openapi timestamp (jiff) as the chrono time the console computes with.
+pub fn time(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.0.as_second(), t.0.subsec_nanosecond().max(0) as u32)
+}
+
+pub fn age_secs(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
+    t.map_or(0, |t| (now - t).num_seconds())
+}
+
+/// The table behind a view.
+pub fn table_for(view: View) -> Option<&'static dyn TableView> {
+    Some(match view {
+        View::Overview => &overview::OverviewView,
+        View::Namespaces => &namespaces::NamespacesView,
+        View::Services => &services::ServicesView,
+        View::Workloads => &workloads::WorkloadsView,
+        View::Hpas => &hpas::HpasView,
+        View::Pods => &pods::PodsView,
+        View::Events => &events::EventsView,
+        View::Jobs => &jobs::JobsView,
+        View::CronJobs => &jobs::CronJobsView,
+        View::Nodes => &nodes::NodesView,
+        View::Backups => &backups::BackupsView,
+    })
+}
+
+/// The table a screen shows: its view's, except a pod's containers, which
+/// are a drill-down of the pods view.
+pub fn table_of(screen: &Screen) -> Option<&'static dyn TableView> {
+    match screen.query.scope {
+        Scope::Pod { .. } => Some(&containers::ContainersView),
+        _ => table_for(screen.view),
+    }
+}
+
+/// Whether an object passes the query's namespace, scope and filter.
+/// `labels` are what a selector scope matches: a pod's own labels, or a
+/// workload's pod template labels.
+pub fn visible(
+    query: &Query,
+    ns: &str,
+    name: &str,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    if !ns.is_empty() && query.namespace.as_deref().is_some_and(|q| q != ns) {
+        return false;
+    }
+    let in_scope = match &query.scope {
+        Scope::Everything | Scope::Node(_) | Scope::Pod { .. } => true,
+        Scope::Namespace(n) => n == ns,
+        Scope::Selector {
+            namespace,
+            labels: sel,
+        } => namespace == ns && selects(sel, labels),
+    };
+    in_scope && query.filter.matches(ns, name, labels)
+}
+
+/// Whether equality-based selector labels select an object's labels. An
+/// empty selector selects nothing, as a Service without a selector does.
+pub fn selects(
+    selector: &BTreeMap<String, String>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    !selector.is_empty()
+        && labels.is_some_and(|l| selector.iter().all(|(k, v)| l.get(k) == Some(v)))
+}
+
+/// Sorts keyed rows and keeps the keys.
+pub fn finish(mut keyed: Vec<(SortKey, RowKey)>, descending: bool) -> Vec<RowKey> {
+    sort_rows(&mut keyed, descending);
+    keyed.into_iter().map(|(_, k)| k).collect()
+}
+
+pub fn created(meta: &ObjectMeta) -> Option<DateTime<Utc>> {
+    meta.creation_timestamp.as_ref().and_then(time)
+}
+
+/// (namespace, name) of an object.
+pub fn key_of(meta: &ObjectMeta) -> RowKey {
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
+}
+
+/// The cached object as JSON with `managedFields` stripped.
+pub fn as_json<K: serde::Serialize>(obj: &K) -> Option<serde_json::Value> {
+    let mut v = serde_json::to_value(obj).ok()?;
+    if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("managedFields");
+    }
+    Some(v)
+}
+
+/// A pod counts as ready when all its containers are, or when it has
+/// finished successfully (a completed job pod is not a problem).
+pub fn pod_ok(pod: &SlimPod) -> bool {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    if phase == Some("Succeeded") {
+        return true;
+    }
+    let (ready, total) = pods::ready(pod);
+    total > 0 && ready == total
+}
+
+/// The waiting reason of the first container stuck in a back-off.
+pub fn backoff_reason(pod: &SlimPod) -> Option<&str> {
+    pod.status
+        .as_ref()?
+        .container_statuses
+        .iter()
+        .flatten()
+        .filter_map(|cs| cs.state.as_ref()?.waiting.as_ref()?.reason.as_deref())
+        .find(|r| {
+            matches!(
+                *r,
+                "CrashLoopBackOff"
+                    | "ImagePullBackOff"
+                    | "ErrImagePull"
+                    | "CreateContainerConfigError"
+            )
+        })
+}
+
+/// When an event last happened, from whichever timestamp its reporter set.
+pub fn event_time(e: &SlimEvent) -> Option<DateTime<Utc>> {
+    e.last_timestamp
+        .as_ref()
+        .and_then(time)
+        .or_else(|| {
+            e.event_time.as_ref().and_then(|t| {
+                DateTime::from_timestamp(t.0.as_second(), t.0.subsec_nanosecond().max(0) as u32)
+            })
+        })
+        .or_else(|| e.first_timestamp.as_ref().and_then(time))
+        .or_else(|| created(&e.metadata))
+}
+
+/// The events about one object, newest first.
+pub fn events_for(
+    cache: &Cache,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Vec<std::sync::Arc<SlimEvent>> {
+    let mut out: Vec<_> = cache
+        .events
+        .state()
+        .into_iter()
+        .filter(|e| {
+            let o = &e.involved_object;
+            o.kind.as_deref() == Some(kind)
+                && o.name.as_deref() == Some(name)
+                && o.namespace.as_deref().unwrap_or("") == ns
+        })
+        .collect();
+    out.sort_by_key(|e| std::cmp::Reverse(event_time(e)));
+    out
+}
+
+/// Cuts text to `max` characters, marking the cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

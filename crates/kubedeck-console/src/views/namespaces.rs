@@ -1,0 +1,163 @@
+//! Namespaces: phase, how many pods are ready, how many workloads are
+//! degraded.
+
+use chrono::{DateTime, Utc};
+use kube::runtime::reflector::ObjectRef;
+
+use super::{
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json, col,
+    created, finish, pod_ok, visible, workloads,
+};
+use crate::cluster::{Cache, Kind};
+use crate::input::action::View;
+use crate::theme::Role;
+
+pub struct NamespacesView;
+
+const COLUMNS: &[Column] = &[
+    col("NAME", 16, false),
+    col("STATUS", 11, false),
+    col("PODS", 9, true),
+    col("DEGRADED", 8, true),
+    col("AGE", 5, true),
+];
+
+/// (ready pods, pods) in a namespace.
+pub fn pod_counts(cache: &Cache, ns: &str) -> (usize, usize) {
+    cache
+        .pods
+        .state()
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
+        .fold((0, 0), |(r, t), p| (r + usize::from(pod_ok(p)), t + 1))
+}
+
+pub fn degraded_workloads(cache: &Cache, ns: &str) -> usize {
+    workloads::all(cache)
+        .iter()
+        .filter(|w| w.namespace == ns && w.degraded())
+        .count()
+}
+
+impl TableView for NamespacesView {
+    fn title(&self) -> &'static str {
+        "Namespaces"
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn flex_column(&self) -> usize {
+        0
+    }
+
+    fn depends_on(&self) -> &'static [Kind] {
+        &[
+            Kind::Namespace,
+            Kind::Pod,
+            Kind::Deployment,
+            Kind::StatefulSet,
+            Kind::DaemonSet,
+        ]
+    }
+
+    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let keyed = cache
+            .namespaces
+            .state()
+            .iter()
+            .filter(|n| {
+                let name = n.metadata.name.as_deref().unwrap_or("");
+                query.namespace.as_deref().is_none_or(|q| q == name)
+                    && visible(query, "", name, n.metadata.labels.as_ref())
+            })
+            .map(|n| {
+                let name = n.metadata.name.clone().unwrap_or_default();
+                let sort = match query.sort_column {
+                    1 => SortKey::Text(
+                        n.status
+                            .as_ref()
+                            .and_then(|s| s.phase.clone())
+                            .unwrap_or_default(),
+                    ),
+                    2 => SortKey::Num(pod_counts(cache, &name).1 as i64),
+                    3 => SortKey::Num(degraded_workloads(cache, &name) as i64),
+                    4 => SortKey::Num(-age_secs(created(&n.metadata), now)),
+                    _ => SortKey::Text(name.clone()),
+                };
+                (sort, (String::new(), name))
+            })
+            .collect();
+        finish(keyed, query.descending)
+    }
+
+    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let ns = cache.namespaces.get(&ObjectRef::new(&key.1))?;
+        let phase = ns
+            .status
+            .as_ref()
+            .and_then(|s| s.phase.clone())
+            .unwrap_or_else(|| "Active".into());
+        let (ready, total) = pod_counts(cache, &key.1);
+        let degraded = degraded_workloads(cache, &key.1);
+        Some(vec![
+            Cell::text(key.1.clone()),
+            Cell::new(
+                phase.clone(),
+                if phase == "Active" {
+                    Role::Ok
+                } else {
+                    Role::Warning
+                },
+            ),
+            Cell::new(
+                format!("{ready}/{total}"),
+                if ready < total {
+                    Role::Warning
+                } else {
+                    Role::Text
+                },
+            ),
+            Cell::new(
+                degraded.to_string(),
+                if degraded > 0 {
+                    Role::Danger
+                } else {
+                    Role::Muted
+                },
+            ),
+            Cell::text(age(created(&ns.metadata), now)),
+        ])
+    }
+
+    fn enter(&self, _cache: &Cache, key: &RowKey) -> Option<Drill> {
+        Some(Drill {
+            view: View::Services,
+            scope: Scope::Namespace(key.1.clone()),
+            crumb: format!("ns/{}", key.1),
+        })
+    }
+
+    fn object(&self, cache: &Cache, key: &RowKey) -> Option<serde_json::Value> {
+        as_json(&*cache.namespaces.get(&ObjectRef::new(&key.1))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cluster, now};
+
+    #[test]
+    fn counts_ready_pods_and_degraded_workloads_per_namespace() {
+        let cache = cluster();
+        let rows = NamespacesView.rows(&cache, &Query::default(), now());
+        let names: Vec<&str> = rows.iter().map(|k| k.1.as_str()).collect();
+        assert_eq!(names, ["payments", "quiet", "shop"]);
+        let shop = NamespacesView.cells(&cache, &rows[2], now()).expect("shop");
+        let text: Vec<&str> = shop.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(text, ["shop", "Active", "2/3", "1", "30d"]);
+        assert_eq!(shop[3].role, Role::Danger);
+    }
+}

@@ -1,0 +1,248 @@
+//! The landing screen: one row per namespace with what hurts there.
+//! Namespaces with problems sort first.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kube::runtime::reflector::ObjectRef;
+
+use super::{
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, as_json, backoff_reason, col,
+    event_time, events, finish, hpas, pod_ok, services, visible, workloads,
+};
+use crate::cluster::{Cache, Kind};
+use crate::input::action::View;
+use crate::theme::Role;
+
+pub struct OverviewView;
+
+const COLUMNS: &[Column] = &[
+    col("NAMESPACE", 16, false),
+    col("WORKLOADS", 17, false),
+    col("NOT READY", 9, true),
+    col("CRASHLOOP", 9, true),
+    col("HPA@MAX", 7, true),
+    col("SVC NO EP", 9, true),
+    col("LATEST WARNING", 30, false),
+];
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub healthy: usize,
+    pub degraded: usize,
+    pub not_ready: usize,
+    pub crashloop: usize,
+    pub hpas_at_max: usize,
+    pub services_without_endpoints: usize,
+    /// (when, "Reason kind/name") of the newest Warning.
+    pub latest_warning: Option<(Option<DateTime<Utc>>, String)>,
+}
+
+impl Summary {
+    /// How much hurts, for ordering: anything above zero is degraded.
+    pub fn pain(&self) -> usize {
+        self.degraded
+            + self.not_ready
+            + self.crashloop
+            + self.hpas_at_max
+            + self.services_without_endpoints
+    }
+}
+
+/// Summaries of the namespaces passed in `only` (all when None), in one pass
+/// over each store.
+pub fn summaries(cache: &Cache, only: Option<&str>) -> BTreeMap<String, Summary> {
+    let mut out: BTreeMap<String, Summary> = BTreeMap::new();
+    let wanted = |ns: &str| only.is_none_or(|o| o == ns);
+    for n in cache.namespaces.state().iter() {
+        if let Some(name) = n.metadata.name.as_deref().filter(|n| wanted(n)) {
+            out.entry(name.to_string()).or_default();
+        }
+    }
+    for w in workloads::all(cache) {
+        if !wanted(&w.namespace) {
+            continue;
+        }
+        let s = out.entry(w.namespace.clone()).or_default();
+        if w.degraded() {
+            s.degraded += 1;
+        } else {
+            s.healthy += 1;
+        }
+    }
+    for p in cache.pods.state().iter() {
+        let ns = p.metadata.namespace.as_deref().unwrap_or("");
+        if !wanted(ns) {
+            continue;
+        }
+        let s = out.entry(ns.to_string()).or_default();
+        s.not_ready += usize::from(!pod_ok(p) && p.metadata.deletion_timestamp.is_none());
+        s.crashloop += usize::from(backoff_reason(p) == Some("CrashLoopBackOff"));
+    }
+    for h in cache.hpas.state().iter() {
+        let ns = h.metadata.namespace.as_deref().unwrap_or("");
+        if wanted(ns) && hpas::at_max(h) {
+            out.entry(ns.to_string()).or_default().hpas_at_max += 1;
+        }
+    }
+    for svc in cache.services.state().iter() {
+        let (ns, name) = super::key_of(&svc.metadata);
+        if wanted(&ns)
+            && services::has_selector(svc)
+            && services::endpoints(cache, &ns, &name).0 == 0
+        {
+            out.entry(ns).or_default().services_without_endpoints += 1;
+        }
+    }
+    for e in cache.events.state().iter() {
+        let ns = e.metadata.namespace.as_deref().unwrap_or("");
+        if !wanted(ns) || !events::is_warning(e) {
+            continue;
+        }
+        let when = event_time(e);
+        let s = out.entry(ns.to_string()).or_default();
+        if s.latest_warning.as_ref().is_none_or(|(t, _)| when > *t) {
+            let what = format!(
+                "{} {}",
+                e.reason.as_deref().unwrap_or(""),
+                events::object_name(e)
+            );
+            s.latest_warning = Some((when, what));
+        }
+    }
+    out
+}
+
+fn count_cell(n: usize, bad: Role) -> Cell {
+    if n == 0 {
+        Cell::new("0", Role::Muted)
+    } else {
+        Cell::new(n.to_string(), bad)
+    }
+}
+
+impl TableView for OverviewView {
+    fn title(&self) -> &'static str {
+        "Overview"
+    }
+
+    fn columns(&self) -> &'static [Column] {
+        COLUMNS
+    }
+
+    fn flex_column(&self) -> usize {
+        6
+    }
+
+    fn depends_on(&self) -> &'static [Kind] {
+        &[
+            Kind::Namespace,
+            Kind::Pod,
+            Kind::Service,
+            Kind::Endpoints,
+            Kind::Event,
+            Kind::Deployment,
+            Kind::StatefulSet,
+            Kind::DaemonSet,
+            Kind::Hpa,
+        ]
+    }
+
+    fn rows(&self, cache: &Cache, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+        let keyed = summaries(cache, query.namespace.as_deref())
+            .into_iter()
+            .filter(|(ns, _)| visible(query, ns, ns, None))
+            .map(|(ns, s)| {
+                let sort = match query.sort_column {
+                    1 => SortKey::Num(-(s.degraded as i64)),
+                    2 => SortKey::Num(-(s.not_ready as i64)),
+                    3 => SortKey::Num(-(s.crashloop as i64)),
+                    4 => SortKey::Num(-(s.hpas_at_max as i64)),
+                    5 => SortKey::Num(-(s.services_without_endpoints as i64)),
+                    6 => SortKey::Text(s.latest_warning.map(|(_, w)| w).unwrap_or_default()),
+                    // Where it hurts most comes first.
+                    _ => SortKey::Num(-(s.pain() as i64)),
+                };
+                (sort, (String::new(), ns))
+            })
+            .collect();
+        finish(keyed, query.descending)
+    }
+
+    fn cells(&self, cache: &Cache, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let s = summaries(cache, Some(&key.1)).remove(&key.1)?;
+        let workloads = if s.degraded > 0 {
+            Cell::new(
+                format!("{} ok, {} degraded", s.healthy, s.degraded),
+                Role::Danger,
+            )
+        } else {
+            Cell::new(format!("{} ok", s.healthy), Role::Ok)
+        };
+        Some(vec![
+            Cell::new(
+                key.1.clone(),
+                if s.pain() > 0 {
+                    Role::Warning
+                } else {
+                    Role::Text
+                },
+            ),
+            workloads,
+            count_cell(s.not_ready, Role::Warning),
+            count_cell(s.crashloop, Role::Danger),
+            count_cell(s.hpas_at_max, Role::Warning),
+            count_cell(s.services_without_endpoints, Role::Danger),
+            match s.latest_warning {
+                Some((_, w)) => Cell::new(super::truncate(&w, 48), Role::Warning),
+                None => Cell::new("-", Role::Muted),
+            },
+        ])
+    }
+
+    fn enter(&self, _cache: &Cache, key: &RowKey) -> Option<Drill> {
+        Some(Drill {
+            view: View::Services,
+            scope: Scope::Namespace(key.1.clone()),
+            crumb: format!("ns/{}", key.1),
+        })
+    }
+
+    fn object(&self, cache: &Cache, key: &RowKey) -> Option<serde_json::Value> {
+        as_json(&*cache.namespaces.get(&ObjectRef::new(&key.1))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{cluster, now};
+
+    #[test]
+    fn degraded_namespaces_come_first_with_their_symptoms() {
+        let cache = cluster();
+        let rows = OverviewView.rows(&cache, &Query::default(), now());
+        let names: Vec<&str> = rows.iter().map(|k| k.1.as_str()).collect();
+        assert_eq!(names, ["shop", "payments", "quiet"]);
+        let shop = summaries(&cache, Some("shop"))
+            .remove("shop")
+            .expect("shop");
+        assert_eq!(
+            shop,
+            Summary {
+                healthy: 1,
+                degraded: 1,
+                not_ready: 1,
+                crashloop: 1,
+                hpas_at_max: 1,
+                services_without_endpoints: 1,
+                latest_warning: shop.latest_warning.clone(),
+            }
+        );
+        let cells = OverviewView.cells(&cache, &rows[0], now()).expect("cells");
+        assert_eq!(cells[1].text, "1 ok, 1 degraded");
+        assert_eq!(cells[6].text, "BackOff pod/api-5f6b7c8d9f-abcde");
+        let quiet = OverviewView.cells(&cache, &rows[2], now()).expect("cells");
+        assert_eq!((quiet[1].text.as_str(), quiet[1].role), ("1 ok", Role::Ok));
+    }
+}

@@ -1,0 +1,366 @@
+//! The whole frame: header, breadcrumb, table, status line, and overlays.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+
+use crate::theme::{Role, Theme};
+use crate::view_model::{DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm};
+use crate::views::Cell;
+
+pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
+    let [header, crumbs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_header(frame, header, vm, theme);
+    draw_breadcrumb(frame, crumbs, vm, theme);
+    let body = match &vm.log {
+        Some(log) => {
+            let [main, pane] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(log.height)]).areas(body);
+            draw_log(frame, pane, log, theme);
+            main
+        }
+        None => body,
+    };
+    let body = match &vm.chart {
+        Some(chart) if vm.panel.is_none() && vm.text.is_none() && vm.logview.is_none() => {
+            let [main, pane] = Layout::vertical([
+                Constraint::Min(3),
+                Constraint::Length(crate::charts::chart::CHART_HEIGHT),
+            ])
+            .areas(body);
+            crate::charts::chart::draw(frame, pane, chart, theme);
+            main
+        }
+        _ => body,
+    };
+    if let Some(logview) = &vm.logview {
+        crate::logview::widget::draw(frame, body, logview, theme);
+    } else if let Some(panel) = &vm.panel {
+        draw_panel(frame, body, panel, theme);
+    } else if let Some(text) = &vm.text {
+        draw_text(frame, body, text, theme);
+    } else if let Some(detail) = &vm.detail {
+        let height = (detail.len() + 2).min(DETAIL_MAX) as u16;
+        let [table, pane] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(height)]).areas(body);
+        draw_table(frame, table, &vm.table, theme);
+        draw_detail(frame, pane, detail, vm.detail_title, theme);
+    } else {
+        draw_table(frame, body, &vm.table, theme);
+    }
+    frame.render_widget(
+        Paragraph::new(Span::styled(vm.status.0.as_str(), theme.style(vm.status.1))),
+        status,
+    );
+    if let Some(help) = &vm.help {
+        draw_help(frame, body, help, theme);
+    } else if !vm.warnings.is_empty() {
+        draw_warnings(frame, body, &vm.warnings, theme);
+    }
+    if let Some(dialog) = &vm.dialog {
+        draw_dialog(frame, body, dialog, theme);
+    }
+}
+
+fn styled_lines<'a>(lines: &'a [Vec<Cell>], theme: &Theme) -> Vec<Line<'a>> {
+    lines
+        .iter()
+        .map(|cells| {
+            Line::from(
+                cells
+                    .iter()
+                    .map(|c| Span::styled(c.text.as_str(), theme.style(c.role)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
+}
+
+fn draw_panel(frame: &mut Frame, area: Rect, panel: &PanelVm, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(styled_lines(&panel.lines, theme)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", panel.title),
+                    theme.style(Role::Title),
+                )),
+        ),
+        area,
+    );
+}
+
+/// A dialog centred over the body, as wide as its longest line allows,
+/// wrapping what does not fit.
+fn draw_dialog(frame: &mut Frame, area: Rect, dialog: &DialogVm, theme: &Theme) {
+    let widest = dialog
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|c| c.text.chars().count()).sum::<usize>())
+        .chain(std::iter::once(dialog.title.chars().count() + 2))
+        .max()
+        .unwrap_or(0);
+    let width = (widest as u16 + 4).clamp(40, area.width.saturating_sub(4).max(40));
+    let inner = width.saturating_sub(2).max(1) as usize;
+    // Wrapped height: each line takes ceil(len / inner) rows, at least one.
+    let height: usize = dialog
+        .lines
+        .iter()
+        .map(|l| {
+            let len: usize = l.iter().map(|c| c.text.chars().count()).sum();
+            len.div_ceil(inner).max(1)
+        })
+        .sum();
+    let rect = overlay(area, width, height as u16 + 2);
+    let border = if dialog.danger {
+        Role::Danger
+    } else {
+        Role::DialogBorder
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(styled_lines(&dialog.lines, theme))
+            .wrap(Wrap { trim: false })
+            .style(theme.style(Role::Dialog))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.style(border))
+                    .title(Span::styled(
+                        format!(" {} ", dialog.title),
+                        theme.style(Role::Title).add_modifier(Modifier::BOLD),
+                    )),
+            ),
+        rect,
+    );
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(" kubedeck ", theme.style(Role::Title)),
+        Span::styled("ctx: ", theme.style(Role::Muted)),
+        Span::styled(vm.context.as_str(), theme.style(Role::Text)),
+        Span::styled("  ns: ", theme.style(Role::Muted)),
+        Span::styled(vm.namespace.as_str(), theme.style(Role::Text)),
+    ];
+    if vm.readonly {
+        spans.push(Span::styled("  [read-only]", theme.style(Role::Warning)));
+    }
+    if let Some((text, role)) = &vm.health {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.as_str(), theme.style(*role)));
+    }
+    if let Some((text, role)) = &vm.metrics {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(text.as_str(), theme.style(*role)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, crumb) in vm.breadcrumb.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" › ", theme.style(Role::Muted)));
+        }
+        spans.push(Span::styled(
+            format!("<{crumb}>"),
+            theme.style(Role::Breadcrumb),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
+    let table = &*crate::charts::chart::fitted(table, area.width);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(
+            format!(" {} ", table.title),
+            theme.style(Role::Title),
+        ));
+    let header = Row::new(table.columns.iter().enumerate().map(|(i, (name, _))| {
+        if i == table.sort_column {
+            format!("{name}{}", if table.descending { "↓" } else { "↑" })
+        } else {
+            name.to_string()
+        }
+    }))
+    .style(theme.style(Role::Header));
+    let rows = table.rows.iter().enumerate().map(|(i, cells)| {
+        let row = Row::new(
+            cells
+                .iter()
+                .map(|c| Span::styled(c.text.as_str(), theme.style(c.role))),
+        );
+        if Some(i) == table.selected {
+            row.style(theme.style(Role::Selection))
+        } else {
+            row
+        }
+    });
+    let widths: Vec<Constraint> = table
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, w))| {
+            if i == table.flex {
+                Constraint::Min(*w)
+            } else {
+                Constraint::Length(*w)
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(2),
+        area,
+    );
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], title: &str, theme: &Theme) {
+    let lines: Vec<Line> = lines
+        .iter()
+        .map(|c| Line::from(Span::styled(c.text.as_str(), theme.style(c.role))))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(format!(" {title} "), theme.style(Role::Title))),
+        ),
+        area,
+    );
+}
+
+fn draw_text(frame: &mut Frame, area: Rect, text: &TextVm, theme: &Theme) {
+    let lines: Vec<Line> = text
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(l.as_str(), theme.style(Role::Text))))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", text.title),
+                    theme.style(Role::Title),
+                ))
+                .title_bottom(
+                    Line::from(Span::styled(
+                        format!(" {} ", text.position),
+                        theme.style(Role::Muted),
+                    ))
+                    .right_aligned(),
+                ),
+        ),
+        area,
+    );
+}
+
+/// kubedeck's log, newest last, from tui-logger's buffer. The pane's
+/// presence and title come from the view model; the lines are tui-logger's,
+/// which keeps them.
+fn draw_log(frame: &mut Frame, area: Rect, log: &LogVm, theme: &Theme) {
+    let widget = tui_logger::TuiLoggerWidget::default()
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::Border))
+                .title(Span::styled(
+                    format!(" {} ", log.title),
+                    theme.style(Role::Title),
+                )),
+        )
+        .style(theme.style(Role::Text))
+        .style_error(theme.style(Role::Danger))
+        .style_warn(theme.style(Role::Warning))
+        .style_info(theme.style(Role::Text))
+        .style_debug(theme.style(Role::Muted))
+        .style_trace(theme.style(Role::Muted))
+        .output_separator(' ')
+        .output_timestamp(Some("%H:%M:%S".into()))
+        .output_level(Some(tui_logger::TuiLoggerLevelOutput::Abbreviated))
+        .output_target(false)
+        .output_file(false)
+        .output_line(false);
+    frame.render_widget(widget, area);
+}
+
+fn overlay(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_help(frame: &mut Frame, area: Rect, help: &[(String, String)], theme: &Theme) {
+    let lines: Vec<Line> = help
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:>16}  "), theme.style(Role::Key)),
+                Span::styled(what.as_str(), theme.style(Role::Text)),
+            ])
+        })
+        .collect();
+    let rect = overlay(area, 64, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::DialogBorder))
+                .title(Span::styled(
+                    " Keys (from the active keymap) ",
+                    theme.style(Role::Title).add_modifier(Modifier::BOLD),
+                )),
+        ),
+        rect,
+    );
+}
+
+fn draw_warnings(frame: &mut Frame, area: Rect, warnings: &[String], theme: &Theme) {
+    let rect = overlay(
+        area,
+        area.width.saturating_sub(4),
+        warnings.len() as u16 * 2 + 3,
+    );
+    frame.render_widget(Clear, rect);
+    let mut lines: Vec<Line> = warnings
+        .iter()
+        .map(|w| Line::from(Span::styled(w.as_str(), theme.style(Role::Warning))))
+        .collect();
+    lines.push(Line::from(Span::styled(
+        "Using the defaults instead. Esc to dismiss.",
+        theme.style(Role::Muted),
+    )));
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::DialogBorder))
+                .title(" Problems in your files "),
+        ),
+        rect,
+    );
+}

@@ -1,0 +1,347 @@
+//! The user's settings (`<XDG config dir>/kubedeck/config.toml`) and where
+//! kubedeck keeps its files. Unknown keys are errors, so a typo is reported
+//! with its line instead of being silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::config_file::{ConfigError, read_optional};
+
+/// kubedeck's folders, following the XDG base directories.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub state_dir: PathBuf,
+}
+
+impl Paths {
+    /// The user's folders; None when no home directory is known.
+    pub fn discover() -> Option<Paths> {
+        let dirs = directories::ProjectDirs::from("", "", "kubedeck")?;
+        Some(Paths {
+            config_dir: dirs.config_dir().to_path_buf(),
+            data_dir: dirs.data_dir().to_path_buf(),
+            state_dir: dirs
+                .state_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .to_path_buf(),
+        })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+
+    pub fn themes_dir(&self) -> PathBuf {
+        self.config_dir.join("themes")
+    }
+
+    pub fn keymaps_dir(&self) -> PathBuf {
+        self.config_dir.join("keymaps")
+    }
+
+    pub fn runbooks_dir(&self) -> PathBuf {
+        self.config_dir.join("runbooks")
+    }
+
+    pub fn audit_log(&self) -> PathBuf {
+        self.data_dir.join("audit.jsonl")
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.state_dir.join("kubedeck.log")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    pub theme: Option<String>,
+    pub keymap: Option<String>,
+    /// Refuse every change to every cluster unless a context says otherwise.
+    #[serde(default)]
+    pub readonly: bool,
+    /// Namespaces offered first by `:ns`.
+    #[serde(default)]
+    pub favourite_namespaces: Vec<String>,
+    /// Context name patterns (`*` matches any run of characters) whose
+    /// destructive actions need the resource's name typed to confirm.
+    #[serde(default = "default_protected")]
+    pub protected_contexts: Vec<String>,
+    /// Settings for one kubeconfig context, by its name.
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextConfig>,
+    /// Which CronJobs the backups view and `kubedeck backup` treat as backups.
+    #[serde(default)]
+    pub backups: BackupsConfig,
+    /// Where sparklines come from: `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `[metrics]`: a Prometheus (`[metrics.prometheus]`, else metrics-server
+/// is sampled) and the PromQL templates (`[metrics.queries]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MetricsConfig {
+    pub prometheus: Option<crate::metrics::PrometheusConfig>,
+    #[serde(default)]
+    pub queries: crate::metrics::Queries,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BackupsConfig {
+    /// Name parts (case-insensitive) that make a CronJob a backup; the
+    /// label `kubedeck.io/backup=true` counts whatever this says.
+    #[serde(default = "default_backup_patterns")]
+    pub patterns: Vec<String>,
+}
+
+fn default_backup_patterns() -> Vec<String> {
+    crate::ops::backups::DEFAULT_PATTERNS
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+impl Default for BackupsConfig {
+    fn default() -> BackupsConfig {
+        BackupsConfig {
+            patterns: default_backup_patterns(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ContextConfig {
+    pub readonly: Option<bool>,
+    pub namespace: Option<String>,
+    pub theme: Option<String>,
+    pub prometheus: Option<String>,
+}
+
+fn default_protected() -> Vec<String> {
+    vec!["*prod*".to_string()]
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            theme: None,
+            keymap: None,
+            readonly: false,
+            favourite_namespaces: Vec::new(),
+            protected_contexts: default_protected(),
+            contexts: BTreeMap::new(),
+            backups: BackupsConfig::default(),
+            metrics: MetricsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the config file. A missing file means the defaults; a bad one
+    /// means the defaults plus the error, for the console to show.
+    pub fn load(path: &Path) -> (Config, Option<ConfigError>) {
+        let file = path.display().to_string();
+        match read_optional(path) {
+            Ok(None) => (Config::default(), None),
+            Ok(Some(text)) => match toml::from_str::<Config>(&text) {
+                Ok(c) => (c, None),
+                Err(e) => (
+                    Config::default(),
+                    Some(ConfigError::from_toml(&file, &text, &e)),
+                ),
+            },
+            Err(e) => (Config::default(), Some(e)),
+        }
+    }
+
+    /// Whether a context is read-only: its own setting wins over the global one.
+    pub fn readonly_for(&self, context: &str) -> bool {
+        self.contexts
+            .get(context)
+            .and_then(|c| c.readonly)
+            .unwrap_or(self.readonly)
+    }
+
+    /// The Prometheus to use in `context`: the `url` (from `--prometheus`,
+    /// else the context's `prometheus`, else `[metrics.prometheus]`) with
+    /// `[metrics.prometheus]`'s credentials; None for metrics-server.
+    pub fn prometheus_for(
+        &self,
+        context: &str,
+        url: Option<&str>,
+    ) -> Option<crate::metrics::PrometheusConfig> {
+        let url = url
+            .map(str::to_string)
+            .or_else(|| self.contexts.get(context)?.prometheus.clone())
+            .or_else(|| {
+                let p = self.metrics.prometheus.as_ref()?;
+                (!p.url.is_empty()).then(|| p.url.clone())
+            })?;
+        Some(crate::metrics::PrometheusConfig {
+            url,
+            ..self.metrics.prometheus.clone().unwrap_or_default()
+        })
+    }
+
+    pub fn is_protected(&self, context: &str) -> bool {
+        self.protected_contexts
+            .iter()
+            .any(|p| glob_match(p, context))
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || !text[first.len()..].ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixtures(kind: &str) -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/config")
+            .join(kind);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn valid_fixtures_load_without_errors() {
+        let files = fixtures("valid");
+        assert!(!files.is_empty());
+        for path in files {
+            let (_, err) = Config::load(&path);
+            assert!(
+                err.is_none(),
+                "{}: {}",
+                path.display(),
+                err.map(|e| e.to_string()).unwrap_or_default()
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_fixtures_name_file_line_and_problem() {
+        // Each invalid fixture's first line is `# expect: <line>: <text in the message>`.
+        let files = fixtures("invalid");
+        assert!(!files.is_empty());
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("fixture readable");
+            let expect = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("# expect: "))
+                .unwrap_or_else(|| panic!("{} lacks an expect line", path.display()));
+            let (line, needle) = expect.split_once(": ").expect("expect line is `N: text`");
+            let (config, err) = Config::load(&path);
+            let err = err.unwrap_or_else(|| panic!("{} loaded without error", path.display()));
+            let shown = err.to_string();
+            assert!(
+                shown.starts_with(&format!("{}:{line}: ", path.display())),
+                "{shown}"
+            );
+            assert!(shown.contains(needle), "{shown} lacks {needle:?}");
+            assert_eq!(
+                config,
+                Config::default(),
+                "a bad file falls back to the defaults"
+            );
+        }
+    }
+
+    #[test]
+    fn the_prometheus_url_comes_from_the_flag_then_the_context_then_metrics() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/valid/metrics.toml");
+        let (config, err) = Config::load(&path);
+        assert!(err.is_none(), "{err:?}");
+        let p = config
+            .prometheus_for("staging", None)
+            .expect("the context's");
+        assert_eq!(p.url, "http://prometheus.staging:9090");
+        assert_eq!(p.timeout, std::time::Duration::from_secs(5));
+        assert_eq!(p.ca_file, Some(PathBuf::from("/etc/ssl/private-ca.pem")));
+        assert!(p.basic_auth.is_some_and(|b| b.username == "kubedeck"));
+        let p = config
+            .prometheus_for("other", None)
+            .expect("[metrics.prometheus]");
+        assert_eq!(p.url, "https://prometheus.example.com");
+        let p = config.prometheus_for("staging", Some("http://127.0.0.1:1"));
+        assert_eq!(p.map(|p| p.url).as_deref(), Some("http://127.0.0.1:1"));
+        assert!(config.metrics.queries.pod_restarts.contains("max by"));
+        assert_eq!(
+            config.metrics.queries.pod_cpu,
+            crate::metrics::Queries::default().pod_cpu
+        );
+        assert_eq!(Config::default().prometheus_for("any", None), None);
+    }
+
+    #[test]
+    fn context_settings_override_global_readonly() {
+        let config: Config =
+            toml::from_str("readonly = true\n[contexts.dev]\nreadonly = false\n").expect("parses");
+        assert!(!config.readonly_for("dev"));
+        assert!(config.readonly_for("prod-eu"));
+    }
+
+    #[test]
+    fn protected_contexts_default_to_names_containing_prod() {
+        let config = Config::default();
+        assert!(config.is_protected("gke_acme_europe-west1_prod-eu"));
+        assert!(config.is_protected("production"));
+        assert!(!config.is_protected("kubedeck-sim"));
+        assert!(glob_match(
+            "arn:*:cluster/live-*",
+            "arn:aws:eks:cluster/live-1"
+        ));
+        assert!(!glob_match("live-*-a", "live-1-b"));
+    }
+
+    #[test]
+    fn backup_patterns_default_to_backup_and_dump_and_can_be_set() {
+        assert_eq!(Config::default().backups.patterns, ["backup", "dump"]);
+        let config: Config =
+            toml::from_str("[backups]\npatterns = [\"pgdump\", \"snapshot\"]\n").expect("parses");
+        assert_eq!(config.backups.patterns, ["pgdump", "snapshot"]);
+        let config: Config = toml::from_str("[backups]\n").expect("parses");
+        assert_eq!(config.backups, BackupsConfig::default());
+        let err = toml::from_str::<Config>("[backups]\npattern = [\"x\"]\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `pattern`"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_is_the_defaults_without_error() {
+        let (config, err) = Config::load(Path::new("/nonexistent/kubedeck/config.toml"));
+        assert_eq!((config, err), (Config::default(), None));
+    }
+}

@@ -1,0 +1,13 @@
+//! kubedeck's headless engine: the configuration and paths, the connection
+//! to a cluster, actions (command, plan, executor, RBAC, audit), on-call
+//! operations (recovery tests, backups), runbooks, log streams and metrics.
+//! The console and the headless commands both drive it; it draws nothing.
+
+pub mod actions;
+pub mod config;
+pub mod config_file;
+pub mod connect;
+pub mod logs;
+pub mod metrics;
+pub mod ops;
+pub mod runbooks;

@@ -1,0 +1,1810 @@
+//! Where sparkline data comes from: a Prometheus (range queries, one per
+//! series per view) or, without one, metrics.k8s.io sampled into ring
+//! buffers. Either way the caller never waits: `MetricsSource::request`
+//! returns a ticket at once and the answer arrives later as a `MetricsMsg`
+//! on the channel given at construction. Only the newest ticket of a view
+//! is answered; results of superseded requests are dropped.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use http::HeaderValue;
+use http::header::AUTHORIZATION;
+use kube::api::{ApiResource, DynamicObject, ListParams};
+use kube::{Api, Client as KubeClient};
+use prometheus_http_query::Client as PromClient;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::promql::{Bindings, Metric, ObjectKind, Queries};
+use kubedeck_kube::quantity::parse_quantity;
+
+/// The chart windows the console offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Window {
+    #[default]
+    #[serde(rename = "5m")]
+    M5,
+    #[serde(rename = "15m")]
+    M15,
+    #[serde(rename = "1h")]
+    H1,
+    #[serde(rename = "6h")]
+    H6,
+}
+
+impl Window {
+    pub const ALL: [Window; 4] = [Window::M5, Window::M15, Window::H1, Window::H6];
+
+    pub fn duration(self) -> Duration {
+        Duration::from_secs(match self {
+            Window::M5 => 300,
+            Window::M15 => 900,
+            Window::H1 => 3600,
+            Window::H6 => 6 * 3600,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Window::M5 => "5m",
+            Window::M15 => "15m",
+            Window::H1 => "1h",
+            Window::H6 => "6h",
+        }
+    }
+
+    /// The next wider window, wrapping to the narrowest.
+    pub fn next(self) -> Window {
+        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
+        Window::ALL[(i + 1) % Window::ALL.len()]
+    }
+}
+
+/// The step of a range query over `window` drawn `width` columns wide: one
+/// point per column, in whole seconds (Prometheus' resolution that matters
+/// here), never below 1 s.
+pub fn step_for(window: Duration, width: u16) -> Duration {
+    let secs = window.as_secs().div_ceil(u64::from(width.max(1))).max(1);
+    Duration::from_secs(secs)
+}
+
+/// The range `[start, end]` (unix seconds) of a query at `now`: the end
+/// aligned down to the step, so that every request within one step asks
+/// the same question (and hits the cache), and at most `window / step`
+/// points.
+pub fn query_range(now: i64, window: Duration, step: Duration) -> (i64, i64) {
+    let step_s = step.as_secs().max(1) as i64;
+    let end = now.div_euclid(step_s) * step_s;
+    let points = (window.as_secs() as i64 / step_s).max(1);
+    (end - (points - 1) * step_s, end)
+}
+
+/// Exponential back-off: `base`, doubling per consecutive failure, capped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Backoff {
+    /// The wait after the `failures`-th consecutive failure (from 1).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(31);
+        self.base.saturating_mul(1 << doublings).min(self.cap)
+    }
+}
+
+/// How a source is doing, as the status line shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Health {
+    /// Nothing asked yet, or answering within the slow threshold.
+    #[default]
+    Ok,
+    /// Answering, but the last answer took longer than the threshold.
+    Slow,
+    /// The last attempt failed or timed out; retrying with back-off.
+    Down,
+    /// There is no API to ask (metrics.k8s.io not installed, not serving or
+    /// not allowed); nothing is retried.
+    Unavailable,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::Slow => "slow",
+            Health::Down => "down",
+            Health::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The health state machine. It takes the time as an argument so tests
+/// drive it with a fake clock.
+#[derive(Debug, Clone)]
+pub struct HealthTracker {
+    health: Health,
+    failures: u32,
+    retry_at: Option<Instant>,
+    /// While down, whether the one probe allowed after the back-off is out.
+    probing: bool,
+    last_error: Option<String>,
+    slow_after: Duration,
+    backoff: Backoff,
+}
+
+impl HealthTracker {
+    pub fn new(slow_after: Duration, backoff: Backoff) -> Self {
+        HealthTracker {
+            health: Health::Ok,
+            failures: 0,
+            retry_at: None,
+            probing: false,
+            last_error: None,
+            slow_after,
+            backoff,
+        }
+    }
+
+    pub fn health(&self) -> Health {
+        self.health
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// Whether a query may go out at `now`. While down, only one probe
+    /// goes out once the back-off has passed; otherwise the time left.
+    pub fn admit(&mut self, now: Instant) -> Result<(), Duration> {
+        if self.health != Health::Down {
+            return Ok(());
+        }
+        match self.retry_at {
+            Some(at) if now < at => Err(at - now),
+            _ if self.probing => Err(Duration::ZERO),
+            _ => {
+                self.probing = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Records an answer that took `took`; true if the health changed.
+    pub fn succeeded(&mut self, took: Duration) -> bool {
+        let before = self.health;
+        self.health = if took >= self.slow_after {
+            Health::Slow
+        } else {
+            Health::Ok
+        };
+        self.failures = 0;
+        self.retry_at = None;
+        self.probing = false;
+        self.last_error = None;
+        before != self.health
+    }
+
+    /// Records a failure at `now`; true if the health changed. A failure of
+    /// a query sent before the source went down is the same outage, not a
+    /// failed retry, and does not lengthen the back-off.
+    pub fn failed(&mut self, now: Instant, error: String) -> bool {
+        let before = self.health;
+        if before != Health::Down || self.probing {
+            self.failures += 1;
+            self.retry_at = Some(now + self.backoff.delay(self.failures));
+        }
+        self.health = Health::Down;
+        self.probing = false;
+        self.last_error = Some(error);
+        before != Health::Down
+    }
+
+    /// The time until the next attempt, while down.
+    /// Records that there is nothing to retry: `reason` says why. True if
+    /// the health changed.
+    pub fn stopped(&mut self, reason: String) -> bool {
+        let before = self.health;
+        self.health = Health::Unavailable;
+        self.retry_at = None;
+        self.probing = false;
+        self.last_error = Some(reason);
+        before != Health::Unavailable
+    }
+
+    pub fn retry_in(&self, now: Instant) -> Option<Duration> {
+        (self.health == Health::Down).then(|| {
+            self.retry_at
+                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now))
+        })
+    }
+
+    pub fn last_error(&self) -> Option<&str> {
+        self.last_error.as_deref()
+    }
+}
+
+/// A FIFO that keeps the newest `capacity` items.
+#[derive(Debug, Clone)]
+pub struct RingBuffer<T> {
+    items: VecDeque<T>,
+    capacity: usize,
+}
+
+impl<T> RingBuffer<T> {
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        // Grown as samples come: thousands of pods each reserving a full
+        // buffer up front would cost hundreds of MiB at once.
+        RingBuffer {
+            items: VecDeque::new(),
+            capacity,
+        }
+    }
+
+    pub fn push(&mut self, item: T) {
+        if self.items.len() == self.capacity {
+            self.items.pop_front();
+        }
+        self.items.push_back(item);
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.items.iter()
+    }
+
+    pub fn back(&self) -> Option<&T> {
+        self.items.back()
+    }
+}
+
+/// One value at one time (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub t: i64,
+    pub v: f64,
+}
+
+/// The series of one object.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObjectSeries {
+    pub series: BTreeMap<Metric, Vec<Point>>,
+}
+
+impl ObjectSeries {
+    pub fn get(&self, m: Metric) -> &[Point] {
+        self.series.get(&m).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn latest(&self, m: Metric) -> Option<f64> {
+        self.get(m).last().map(|p| p.v)
+    }
+
+    pub fn min_max(&self, m: Metric) -> Option<(f64, f64)> {
+        self.get(m).iter().fold(None, |acc, p| match acc {
+            None => Some((p.v, p.v)),
+            Some((lo, hi)) => Some((lo.min(p.v), hi.max(p.v))),
+        })
+    }
+
+    /// The HPA's CPU utilization target (percent), drawn as a line.
+    pub fn target(&self) -> Option<f64> {
+        self.latest(Metric::HpaTarget)
+    }
+}
+
+/// Which kind of source produced a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Prometheus,
+    MetricsServer,
+}
+
+/// The answer to one view's request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewSeries {
+    pub kind: ObjectKind,
+    pub namespace: String,
+    pub window: Window,
+    pub step: Duration,
+    pub start: i64,
+    pub end: i64,
+    /// By object name; objects without data are absent.
+    pub objects: BTreeMap<String, ObjectSeries>,
+    pub origin: Origin,
+    /// For metrics-server: there is no history before this (the sampler's
+    /// start), which the chart must say.
+    pub history_since: Option<DateTime<Utc>>,
+}
+
+impl ViewSeries {
+    pub fn object(&self, name: &str) -> Option<&ObjectSeries> {
+        self.objects.get(name)
+    }
+}
+
+/// What one view wants drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewRequest {
+    /// Identifies the view: a newer request for the same view supersedes
+    /// older ones.
+    pub view: String,
+    pub kind: ObjectKind,
+    pub namespace: String,
+    /// The visible objects.
+    pub names: Vec<String>,
+    /// Empty for all of the kind's metrics.
+    pub metrics: Vec<Metric>,
+    pub window: Window,
+    /// The chart's width in columns.
+    pub width: u16,
+}
+
+impl ViewRequest {
+    fn metrics(&self) -> Vec<Metric> {
+        if self.metrics.is_empty() {
+            Metric::for_kind(self.kind).to_vec()
+        } else {
+            self.metrics.clone()
+        }
+    }
+}
+
+/// Names one request; results carry it back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub view: Arc<str>,
+    pub generation: u64,
+}
+
+/// The source's state for the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    pub origin: Origin,
+    /// The Prometheus URL, or "metrics.k8s.io".
+    pub endpoint: String,
+    pub health: Health,
+    pub failures: u32,
+    pub retry_in: Option<Duration>,
+    pub last_error: Option<String>,
+    pub history_since: Option<DateTime<Utc>>,
+}
+
+impl SourceStatus {
+    /// One line: `prometheus http://prom:9090: down, retry in 4s`, or
+    /// `metrics-server: ok, history since 12:03:04 UTC`.
+    pub fn describe(&self) -> String {
+        let mut s = match self.origin {
+            Origin::Prometheus => format!("prometheus {}: {}", self.endpoint, self.health.label()),
+            Origin::MetricsServer => format!("metrics-server: {}", self.health.label()),
+        };
+        if self.health == Health::Unavailable
+            && let Some(why) = &self.last_error
+        {
+            s.push_str(&format!(" ({why}), sampling stopped"));
+        }
+        if let Some(r) = self.retry_in {
+            s.push_str(&format!(", retry in {}s", r.as_secs_f64().ceil() as u64));
+        }
+        if let Some(since) = self.history_since {
+            s.push_str(&format!(", history since {}", since.format("%H:%M:%S UTC")));
+        }
+        s
+    }
+}
+
+/// What the source sends back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricsMsg {
+    Data {
+        ticket: Ticket,
+        series: Arc<ViewSeries>,
+    },
+    Failed {
+        ticket: Ticket,
+        error: String,
+    },
+    /// The health changed.
+    Health(SourceStatus),
+}
+
+/// How to reach a Prometheus: `[metrics.prometheus]` in config.toml or
+/// `--prometheus URL`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PrometheusConfig {
+    pub url: String,
+    pub bearer_token: Option<String>,
+    pub basic_auth: Option<BasicAuth>,
+    /// A PEM CA bundle for a Prometheus behind a private CA.
+    pub ca_file: Option<PathBuf>,
+    /// Longer than this, a query has failed.
+    #[serde(with = "secs")]
+    pub timeout: Duration,
+    /// Longer than this, Prometheus shows as slow.
+    #[serde(with = "secs")]
+    pub slow_after: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password: String,
+}
+
+impl Default for PrometheusConfig {
+    fn default() -> Self {
+        PrometheusConfig {
+            url: String::new(),
+            bearer_token: None,
+            basic_auth: None,
+            ca_file: None,
+            timeout: Duration::from_secs(10),
+            slow_after: Duration::from_secs(2),
+        }
+    }
+}
+
+mod secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let v = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(v).map_err(serde::de::Error::custom)
+    }
+}
+
+/// How the metrics-server fallback samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplerOptions {
+    /// Only this namespace; all when None.
+    pub namespace: Option<String>,
+    /// metrics-server itself resolves 15 s; sampling faster shows nothing new.
+    pub period: Duration,
+    /// How far back each pod's history goes, in periods: 6 h at 15 s, the
+    /// widest window (the last hour at full resolution, before that 2-minute
+    /// means).
+    pub capacity: usize,
+    /// A list slower than this shows as slow.
+    pub slow_after: Duration,
+}
+
+impl Default for SamplerOptions {
+    fn default() -> Self {
+        SamplerOptions {
+            namespace: None,
+            period: Duration::from_secs(15),
+            capacity: 6 * 3600 / 15,
+            slow_after: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("invalid Prometheus URL {url:?}: {reason}")]
+    Url { url: String, reason: String },
+    #[error("invalid Prometheus credentials: {0}")]
+    Credentials(String),
+    #[error("cannot use the CA file {path} for Prometheus: {reason}")]
+    CustomCa { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Queries(String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves its value whole, so a poisoned lock
+    // still holds a usable one.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn unix_now() -> i64 {
+    Utc::now().timestamp()
+}
+
+/// Who the newest request of each view is.
+#[derive(Default)]
+struct Tickets {
+    next: AtomicU64,
+    latest: Mutex<HashMap<Arc<str>, u64>>,
+}
+
+impl Tickets {
+    fn issue(&self, view: &str) -> Ticket {
+        let generation = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut latest = lock(&self.latest);
+        let view: Arc<str> = match latest.get_key_value(view) {
+            Some((k, _)) => k.clone(),
+            None => Arc::from(view),
+        };
+        latest.insert(view.clone(), generation);
+        Ticket { view, generation }
+    }
+
+    fn is_current(&self, t: &Ticket) -> bool {
+        lock(&self.latest).get(&t.view) == Some(&t.generation)
+    }
+}
+
+/// Parsed series of one query, by object name.
+type ByObject = BTreeMap<String, Vec<Point>>;
+
+struct CacheEntry {
+    at: Instant,
+    step: Duration,
+    data: Arc<ByObject>,
+}
+
+struct Prometheus {
+    client: PromClient,
+    url: String,
+    authorization: Option<HeaderValue>,
+    queries: Queries,
+    timeout: Duration,
+    /// By (query, start, end, step): kept for one step.
+    cache: Mutex<HashMap<(String, i64, i64, u64), CacheEntry>>,
+}
+
+/// One pod's usage at `t`; f32 keeps a sample at 16 bytes, and CPU cores
+/// or bytes lose nothing a sparkline shows.
+#[derive(Debug, Clone, Copy)]
+struct UsageSample {
+    t: i64,
+    cpu: f32,
+    memory: f32,
+}
+
+/// Older samples are kept as means over this many seconds.
+const COARSE_SECS: i64 = 120;
+/// Samples younger than this stay at the sampling period.
+const FINE_SECS: i64 = 3600;
+
+/// A pod's usage history: the last hour at the sampling period, and before
+/// that 2-minute means, back to the widest window. At 15 s that is at most
+/// 240 + 150 samples (about 6 KiB) a pod, where keeping 6 h at 15 s would
+/// take 1,440 (23 KiB): 10,000 pods' history stays in the tens of MiB.
+#[derive(Debug, Clone, Default)]
+struct PodHistory {
+    coarse: VecDeque<(UsageSample, u32)>,
+    fine: VecDeque<UsageSample>,
+}
+
+impl PodHistory {
+    /// Adds `s`; keeps at most `fine_cap` samples at full resolution, turns
+    /// older ones into 2-minute means when the history reaches back further
+    /// than an hour (`horizon`, in seconds), and drops what is older.
+    fn push(&mut self, s: UsageSample, horizon: i64, fine_cap: usize) {
+        self.fine.push_back(s);
+        while let Some(old) = self
+            .fine
+            .front()
+            .copied()
+            .filter(|o| self.fine.len() > fine_cap || s.t - o.t > FINE_SECS)
+        {
+            self.fine.pop_front();
+            if horizon <= FINE_SECS {
+                continue;
+            }
+            let bucket = old.t.div_euclid(COARSE_SECS) * COARSE_SECS;
+            match self.coarse.back_mut() {
+                Some((mean, n)) if mean.t == bucket => {
+                    let k = *n as f32;
+                    mean.cpu = (mean.cpu * k + old.cpu) / (k + 1.0);
+                    mean.memory = (mean.memory * k + old.memory) / (k + 1.0);
+                    *n += 1;
+                }
+                _ => self.coarse.push_back((UsageSample { t: bucket, ..old }, 1)),
+            }
+        }
+        // `horizon` seconds hold that many seconds' samples, not one more.
+        while self
+            .coarse
+            .front()
+            .is_some_and(|(c, _)| s.t - c.t >= horizon)
+        {
+            self.coarse.pop_front();
+        }
+    }
+
+    fn newest(&self) -> Option<i64> {
+        self.fine.back().map(|s| s.t)
+    }
+
+    fn len(&self) -> usize {
+        self.coarse.len() + self.fine.len()
+    }
+
+    /// Oldest first.
+    fn iter(&self) -> impl Iterator<Item = &UsageSample> {
+        self.coarse.iter().map(|(s, _)| s).chain(self.fine.iter())
+    }
+}
+
+struct History {
+    since: DateTime<Utc>,
+    pods: HashMap<(String, String), PodHistory>,
+}
+
+struct Fallback {
+    history: Mutex<History>,
+    options: SamplerOptions,
+}
+
+enum Backend {
+    Prometheus(Box<Prometheus>),
+    MetricsServer(Fallback),
+}
+
+struct Inner {
+    backend: Backend,
+    health: Mutex<HealthTracker>,
+    tickets: Tickets,
+    tx: UnboundedSender<MetricsMsg>,
+}
+
+/// A source of sparkline data. Dropping it stops its background sampling.
+pub struct MetricsSource {
+    inner: Arc<Inner>,
+    sampler: Option<JoinHandle<()>>,
+}
+
+impl Drop for MetricsSource {
+    fn drop(&mut self) {
+        if let Some(s) = &self.sampler {
+            s.abort();
+        }
+    }
+}
+
+impl MetricsSource {
+    /// A Prometheus source with `queries` (validated here) and back-off
+    /// `backoff`. Nothing is sent until the first request.
+    pub fn prometheus(
+        config: &PrometheusConfig,
+        queries: Queries,
+        backoff: Backoff,
+        tx: UnboundedSender<MetricsMsg>,
+    ) -> Result<MetricsSource, MetricsError> {
+        let errors = queries.validate();
+        if !errors.is_empty() {
+            let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(MetricsError::Queries(text.join("; ")));
+        }
+        let (client, authorization) = connect(config)?;
+        let url = config.url.trim_end_matches('/').to_string();
+        let inner = Inner {
+            backend: Backend::Prometheus(Box::new(Prometheus {
+                client,
+                url,
+                authorization,
+                queries,
+                timeout: config.timeout,
+                cache: Mutex::new(HashMap::new()),
+            })),
+            health: Mutex::new(HealthTracker::new(config.slow_after, backoff)),
+            tickets: Tickets::default(),
+            tx,
+        };
+        Ok(MetricsSource {
+            inner: Arc::new(inner),
+            sampler: None,
+        })
+    }
+
+    /// The metrics-server fallback: samples PodMetrics every
+    /// `options.period` from now on. Must be called within a Tokio runtime.
+    pub fn metrics_server(
+        client: KubeClient,
+        options: SamplerOptions,
+        backoff: Backoff,
+        tx: UnboundedSender<MetricsMsg>,
+    ) -> MetricsSource {
+        let api = pod_metrics_api(client, options.namespace.as_deref());
+        let period = options.period;
+        let (mut source, feed) = MetricsSource::metrics_server_fed(options, backoff, tx);
+        source.sampler = Some(tokio::spawn(sample_pod_metrics(
+            api,
+            period,
+            Some(feed),
+            |_| true,
+        )));
+        source
+    }
+
+    /// The metrics-server fallback without a sampler of its own: whoever
+    /// already lists PodMetrics (`sample_pod_metrics`) hands each list to
+    /// the returned `Feed`, so one list per period serves both.
+    pub fn metrics_server_fed(
+        options: SamplerOptions,
+        backoff: Backoff,
+        tx: UnboundedSender<MetricsMsg>,
+    ) -> (MetricsSource, Feed) {
+        let slow_after = options.slow_after;
+        let inner = Arc::new(Inner {
+            backend: Backend::MetricsServer(Fallback {
+                history: Mutex::new(History {
+                    since: Utc::now(),
+                    pods: HashMap::new(),
+                }),
+                options,
+            }),
+            health: Mutex::new(HealthTracker::new(slow_after, backoff)),
+            tickets: Tickets::default(),
+            tx,
+        });
+        let feed = Feed {
+            inner: inner.clone(),
+        };
+        let source = MetricsSource {
+            inner,
+            sampler: None,
+        };
+        (source, feed)
+    }
+
+    pub fn status(&self) -> SourceStatus {
+        status_of(&self.inner)
+    }
+
+    /// Asks for a view's series. Returns at once; the answer (or failure)
+    /// arrives on the channel unless a newer request for the same view
+    /// comes first. Must be called within a Tokio runtime.
+    pub fn request(&self, req: ViewRequest) -> Ticket {
+        let ticket = self.inner.tickets.issue(&req.view);
+        match &self.inner.backend {
+            Backend::Prometheus(_) => {
+                tokio::spawn(run_prometheus(self.inner.clone(), req, ticket.clone()));
+            }
+            Backend::MetricsServer(f) => {
+                let series = {
+                    let history = lock(&f.history);
+                    fallback_view(&history, &req, unix_now())
+                };
+                deliver(
+                    &self.inner,
+                    MetricsMsg::Data {
+                        ticket: ticket.clone(),
+                        series: Arc::new(series),
+                    },
+                );
+            }
+        }
+        ticket
+    }
+
+    /// Whether `ticket` is still its view's newest request.
+    pub fn is_current(&self, ticket: &Ticket) -> bool {
+        self.inner.tickets.is_current(ticket)
+    }
+
+    /// Samples held, summed over pods (metrics-server only): for tests and
+    /// the memory bound.
+    pub fn samples_held(&self) -> usize {
+        match &self.inner.backend {
+            Backend::MetricsServer(f) => lock(&f.history).pods.values().map(PodHistory::len).sum(),
+            Backend::Prometheus(_) => 0,
+        }
+    }
+}
+
+/// A client for the Prometheus `config` names (trusting its CA file, if
+/// any) and the Authorization header its credentials make.
+pub fn connect(
+    config: &PrometheusConfig,
+) -> Result<(PromClient, Option<HeaderValue>), MetricsError> {
+    let url = config.url.trim_end_matches('/').to_string();
+    let url_error = |e: prometheus_http_query::Error| MetricsError::Url {
+        url: url.clone(),
+        reason: e.to_string(),
+    };
+    let client = match &config.ca_file {
+        Some(path) => PromClient::from(http_client_trusting(path)?, &url).map_err(url_error)?,
+        None => PromClient::try_from(url.as_str()).map_err(url_error)?,
+    };
+    let authorization = match (&config.bearer_token, &config.basic_auth) {
+        (Some(_), Some(_)) => {
+            return Err(MetricsError::Credentials(
+                "both a bearer token and basic auth are set".into(),
+            ));
+        }
+        (Some(token), None) => Some(format!("Bearer {}", token.trim())),
+        (None, Some(b)) => Some(format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", b.username, b.password))
+        )),
+        (None, None) => None,
+    }
+    .map(|v| {
+        let mut h = HeaderValue::try_from(v)
+            .map_err(|_| MetricsError::Credentials("not valid in an HTTP header".into()))?;
+        h.set_sensitive(true);
+        Ok::<_, MetricsError>(h)
+    })
+    .transpose()?;
+    Ok((client, authorization))
+}
+
+/// An HTTP client that trusts the PEM certificates in `path` besides the
+/// usual roots, for a Prometheus behind a private CA.
+fn http_client_trusting(path: &std::path::Path) -> Result<reqwest::Client, MetricsError> {
+    let fail = |reason: String| MetricsError::CustomCa {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| fail(format!("not a PEM certificate bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(fail("it holds no PEM certificate".into()));
+    }
+    reqwest::Client::builder()
+        .tls_certs_merge(certs)
+        .build()
+        .map_err(|e| fail(format!("cannot build a TLS client with it: {e}")))
+}
+
+fn status_of(inner: &Inner) -> SourceStatus {
+    let now = Instant::now();
+    let h = lock(&inner.health);
+    let (origin, endpoint, history_since) = match &inner.backend {
+        Backend::Prometheus(p) => (Origin::Prometheus, p.url.clone(), None),
+        Backend::MetricsServer(f) => (
+            Origin::MetricsServer,
+            "metrics.k8s.io".to_string(),
+            Some(lock(&f.history).since),
+        ),
+    };
+    SourceStatus {
+        origin,
+        endpoint,
+        health: h.health(),
+        failures: h.failures(),
+        retry_in: h.retry_in(now),
+        last_error: h.last_error().map(str::to_string),
+        history_since,
+    }
+}
+
+/// Sends a request's answer if it is still wanted.
+fn deliver(inner: &Inner, msg: MetricsMsg) {
+    let current = match &msg {
+        MetricsMsg::Data { ticket, .. } | MetricsMsg::Failed { ticket, .. } => {
+            inner.tickets.is_current(ticket)
+        }
+        MetricsMsg::Health(_) => true,
+    };
+    if current {
+        // A closed channel means nobody is listening any more.
+        let _ = inner.tx.send(msg);
+    }
+}
+
+fn record_outcome(inner: &Inner, outcome: Result<Duration, String>) {
+    let changed = {
+        let mut h = lock(&inner.health);
+        match outcome {
+            Ok(took) => h.succeeded(took),
+            Err(e) => h.failed(Instant::now(), e),
+        }
+    };
+    if changed {
+        deliver(inner, MetricsMsg::Health(status_of(inner)));
+    }
+}
+
+/// Maps a range query's matrix to objects by the kind's label; a series
+/// without the label belongs to the only object asked about, if just one.
+/// Gaps (NaN, as from a 0/0 ratio) are left out.
+fn by_object(
+    data: &prometheus_http_query::response::Data,
+    kind: ObjectKind,
+    names: &[String],
+) -> ByObject {
+    let mut merged: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
+    for rv in data.as_matrix().into_iter().flatten() {
+        let name = match rv.metric().get(kind.label()) {
+            Some(n) if names.contains(n) => n.clone(),
+            Some(_) => continue,
+            None if names.len() == 1 => names[0].clone(),
+            None => continue,
+        };
+        let points = merged.entry(name).or_default();
+        for s in rv.samples() {
+            if s.value().is_finite() {
+                *points.entry(s.timestamp().round() as i64).or_insert(0.0) += s.value();
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(n, pts)| (n, pts.into_iter().map(|(t, v)| Point { t, v }).collect()))
+        .collect()
+}
+
+async fn run_prometheus(inner: Arc<Inner>, req: ViewRequest, ticket: Ticket) {
+    let Backend::Prometheus(p) = &inner.backend else {
+        return;
+    };
+    let step = step_for(req.window.duration(), req.width);
+    let (start, end) = query_range(unix_now(), req.window.duration(), step);
+    let bindings = Bindings {
+        kind: req.kind,
+        namespace: &req.namespace,
+        names: &req.names,
+        step,
+    };
+    let queries = if req.names.is_empty() {
+        BTreeMap::new()
+    } else {
+        p.queries.build(&req.metrics(), &bindings)
+    };
+    let key = |q: &str| (q.to_string(), start, end, step.as_secs());
+    let mut results: BTreeMap<Metric, Arc<ByObject>> = BTreeMap::new();
+    let mut missing = Vec::new();
+    {
+        let mut cache = lock(&p.cache);
+        cache.retain(|_, e| e.at.elapsed() < e.step);
+        for (m, q) in &queries {
+            match cache.get(&key(q)) {
+                Some(e) => {
+                    results.insert(*m, e.data.clone());
+                }
+                None => missing.push((*m, q.clone())),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let admitted = lock(&inner.health).admit(Instant::now());
+        if let Err(wait) = admitted {
+            let error = format!(
+                "Prometheus is down; retrying in {}s",
+                wait.as_secs_f64().ceil() as u64
+            );
+            deliver(&inner, MetricsMsg::Failed { ticket, error });
+            return;
+        }
+        let began = Instant::now();
+        let fetch = futures::future::try_join_all(missing.iter().map(|(m, q)| {
+            let mut b = p.client.query_range(q, start, end, step.as_secs_f64());
+            if let Some(h) = &p.authorization {
+                b = b.header(AUTHORIZATION, h.clone());
+            }
+            async move { b.get().await.map(|r| (*m, q, r)) }
+        }));
+        // Prometheus rejecting a query (bad PromQL in config) is an answer,
+        // not an outage.
+        let outcome = match tokio::time::timeout(p.timeout, fetch).await {
+            Ok(Ok(answers)) => Ok(answers),
+            Ok(Err(e @ prometheus_http_query::Error::Prometheus(_))) => Err((e.to_string(), false)),
+            Ok(Err(e)) => Err((e.to_string(), true)),
+            Err(_) => Err((
+                format!("no answer within {}s", p.timeout.as_secs_f64()),
+                true,
+            )),
+        };
+        match outcome {
+            Ok(answers) => {
+                record_outcome(&inner, Ok(began.elapsed()));
+                let mut cache = lock(&p.cache);
+                for (m, q, r) in answers {
+                    let data = Arc::new(by_object(r.data(), req.kind, &req.names));
+                    cache.insert(
+                        key(q),
+                        CacheEntry {
+                            at: Instant::now(),
+                            step,
+                            data: data.clone(),
+                        },
+                    );
+                    results.insert(m, data);
+                }
+            }
+            Err((error, outage)) => {
+                record_outcome(
+                    &inner,
+                    if outage {
+                        Err(error.clone())
+                    } else {
+                        Ok(began.elapsed())
+                    },
+                );
+                deliver(&inner, MetricsMsg::Failed { ticket, error });
+                return;
+            }
+        }
+    }
+    let mut objects: BTreeMap<String, ObjectSeries> = BTreeMap::new();
+    for (m, data) in results {
+        for (name, points) in data.iter() {
+            objects
+                .entry(name.clone())
+                .or_default()
+                .series
+                .insert(m, points.clone());
+        }
+    }
+    let series = ViewSeries {
+        kind: req.kind,
+        namespace: req.namespace.clone(),
+        window: req.window,
+        step,
+        start,
+        end,
+        objects,
+        origin: Origin::Prometheus,
+        history_since: None,
+    };
+    deliver(
+        &inner,
+        MetricsMsg::Data {
+            ticket,
+            series: Arc::new(series),
+        },
+    );
+}
+
+fn pod_metrics_resource() -> ApiResource {
+    ApiResource {
+        group: "metrics.k8s.io".into(),
+        version: "v1beta1".into(),
+        api_version: "metrics.k8s.io/v1beta1".into(),
+        kind: "PodMetrics".into(),
+        plural: "pods".into(),
+    }
+}
+
+/// A PodMetrics' usage summed over its containers: (cores, bytes).
+fn usage_of(obj: &DynamicObject) -> (f64, f64) {
+    let mut cpu = 0.0;
+    let mut memory = 0.0;
+    for c in obj.data["containers"].as_array().into_iter().flatten() {
+        cpu += c["usage"]["cpu"]
+            .as_str()
+            .and_then(parse_quantity)
+            .unwrap_or(0.0);
+        memory += c["usage"]["memory"]
+            .as_str()
+            .and_then(parse_quantity)
+            .unwrap_or(0.0);
+    }
+    (cpu, memory)
+}
+
+impl History {
+    /// Adds one round of samples taken at `t`; forgets pods whose newest
+    /// sample is older than a full buffer (gone for the widest window).
+    fn record(&mut self, t: i64, items: &[DynamicObject], options: &SamplerOptions) {
+        let period_ms = options.period.as_millis().max(1);
+        let horizon = (period_ms.saturating_mul(options.capacity as u128) / 1000).max(1) as i64;
+        // The last hour at the sampling period, at most `capacity` samples.
+        let fine_cap = options
+            .capacity
+            .min((FINE_SECS as u128 * 1000 / period_ms).max(1) as usize);
+        for obj in items {
+            let (Some(ns), Some(name)) = (&obj.metadata.namespace, &obj.metadata.name) else {
+                continue;
+            };
+            let (cpu, memory) = usage_of(obj);
+            let sample = UsageSample {
+                t,
+                cpu: cpu as f32,
+                memory: memory as f32,
+            };
+            self.pods
+                .entry((ns.clone(), name.clone()))
+                .or_default()
+                .push(sample, horizon, fine_cap);
+        }
+        self.pods
+            .retain(|_, pod| pod.newest().is_some_and(|newest| t - newest <= horizon));
+    }
+}
+
+/// The PodMetrics API of `namespace`, or of all namespaces.
+pub fn pod_metrics_api(client: KubeClient, namespace: Option<&str>) -> Api<DynamicObject> {
+    match namespace {
+        Some(ns) => Api::namespaced_with(client, ns, &pod_metrics_resource()),
+        None => Api::all_with(client, &pod_metrics_resource()),
+    }
+}
+
+/// Whether an error means there is no metrics API for us: not installed
+/// (404), its backend down or not registered (503), or not allowed (403).
+/// None of these change within a session, so sampling stops.
+pub fn unavailable(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if matches!(s.code, 403 | 404 | 503))
+}
+
+/// The header's word for why there is no metrics API.
+fn unavailable_reason(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => "not allowed".into(),
+        kube::Error::Api(s) if s.code == 404 => "not installed".into(),
+        kube::Error::Api(s) if s.code == 503 => "not serving".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One round of sampling, as the caller of `sample_pod_metrics` sees it.
+#[derive(Debug)]
+pub enum Round<'a> {
+    /// This round's PodMetrics.
+    Listed(&'a [DynamicObject]),
+    /// A passing failure; the next round comes after the back-off.
+    Failed(&'a str),
+    /// No metrics API: the last round.
+    Unavailable(&'a kube::Error),
+}
+
+/// Lists PodMetrics every `period` (the metrics API has no watch), feeding
+/// each list to `feed`'s history and health and handing it to `tap`. Stops
+/// when there is no metrics API or `tap` returns false. After a failure the
+/// next list waits out `feed`'s back-off (never longer than a period).
+pub async fn sample_pod_metrics(
+    api: Api<DynamicObject>,
+    period: Duration,
+    feed: Option<Feed>,
+    mut tap: impl FnMut(Round<'_>) -> bool,
+) {
+    let mut next = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep_until(next).await;
+        if let Some(f) = &feed {
+            f.listing();
+        }
+        let began = tokio::time::Instant::now();
+        let listed = tokio::time::timeout(period, api.list(&ListParams::default())).await;
+        let error = match listed {
+            Ok(Ok(list)) => {
+                if let Some(f) = &feed {
+                    f.record(&list.items, began.elapsed());
+                }
+                if !tap(Round::Listed(&list.items)) {
+                    return;
+                }
+                next = began + period;
+                continue;
+            }
+            Ok(Err(e)) if unavailable(&e) => {
+                if let Some(f) = &feed {
+                    f.unavailable(unavailable_reason(&e));
+                }
+                tap(Round::Unavailable(&e));
+                return;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "metrics.k8s.io did not answer".to_string(),
+        };
+        let wait = feed.as_ref().map_or(period, |f| f.failed(error.clone()));
+        if !tap(Round::Failed(&error)) {
+            return;
+        }
+        next = tokio::time::Instant::now() + wait;
+    }
+}
+
+/// The metrics-server source's intake: what a sampler does with each list
+/// (history, health, back-off). Cheap to clone.
+#[derive(Clone)]
+pub struct Feed {
+    inner: Arc<Inner>,
+}
+
+impl Feed {
+    fn fallback(&self) -> Option<&Fallback> {
+        match &self.inner.backend {
+            Backend::MetricsServer(f) => Some(f),
+            Backend::Prometheus(_) => None,
+        }
+    }
+
+    /// How often to list.
+    pub fn period(&self) -> Duration {
+        self.fallback()
+            .map_or(SamplerOptions::default().period, |f| f.options.period)
+    }
+
+    /// Before each list. While down, this list is the probe once the
+    /// back-off has passed; a list before then (a period is shorter) is
+    /// not a failed retry.
+    pub fn listing(&self) {
+        let _ = lock(&self.inner.health).admit(Instant::now());
+    }
+
+    /// A list that answered `items` after `took`.
+    pub fn record(&self, items: &[DynamicObject], took: Duration) {
+        if let Some(f) = self.fallback() {
+            lock(&f.history).record(unix_now(), items, &f.options);
+        }
+        record_outcome(&self.inner, Ok(took));
+    }
+
+    /// A list that failed; returns the wait before the next one.
+    pub fn failed(&self, error: String) -> Duration {
+        record_outcome(&self.inner, Err(error));
+        retry_wait(&self.inner, self.period())
+    }
+
+    /// There is no metrics API (`reason` says why): sampling has stopped.
+    pub fn unavailable(&self, reason: String) {
+        let changed = lock(&self.inner.health).stopped(reason);
+        if changed {
+            deliver(&self.inner, MetricsMsg::Health(status_of(&self.inner)));
+        }
+    }
+}
+
+/// After a failed sample: the back-off, but never longer than a period
+/// (the sampler keeps its cadence once the API is back).
+fn retry_wait(inner: &Inner, period: Duration) -> Duration {
+    lock(&inner.health)
+        .retry_in(Instant::now())
+        .unwrap_or(period)
+        .min(period)
+}
+
+/// A view's CPU and memory from the ring buffers: each object's pods summed
+/// per sampling round, then averaged per step.
+fn fallback_view(history: &History, req: &ViewRequest, now: i64) -> ViewSeries {
+    let step = step_for(req.window.duration(), req.width);
+    let (start, end) = query_range(now, req.window.duration(), step);
+    let step_s = step.as_secs().max(1) as i64;
+    let wanted: Vec<Metric> = req
+        .metrics()
+        .into_iter()
+        .filter(|m| matches!(m, Metric::Cpu | Metric::Memory))
+        .collect();
+    let mut objects = BTreeMap::new();
+    for name in &req.names {
+        let mut rounds: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+        for ((ns, pod), ring) in &history.pods {
+            if *ns != req.namespace || !req.kind.owns_pod(name, pod) {
+                continue;
+            }
+            for s in ring
+                .iter()
+                .filter(|s| s.t > start - step_s && s.t <= end + step_s)
+            {
+                let r = rounds.entry(s.t).or_insert((0.0, 0.0));
+                r.0 += f64::from(s.cpu);
+                r.1 += f64::from(s.memory);
+            }
+        }
+        if rounds.is_empty() {
+            continue;
+        }
+        // Bucket rounds by step: (bucket start) → (sum cpu, sum mem, n).
+        let mut buckets: BTreeMap<i64, (f64, f64, u32)> = BTreeMap::new();
+        for (t, (cpu, mem)) in rounds {
+            let b = buckets
+                .entry(t.div_euclid(step_s) * step_s)
+                .or_insert((0.0, 0.0, 0));
+            b.0 += cpu;
+            b.1 += mem;
+            b.2 += 1;
+        }
+        let mut obj = ObjectSeries::default();
+        for m in &wanted {
+            let points = buckets
+                .iter()
+                .map(|(t, (cpu, mem, n))| Point {
+                    t: *t,
+                    v: if *m == Metric::Cpu { cpu } else { mem } / f64::from(*n),
+                })
+                .collect();
+            obj.series.insert(*m, points);
+        }
+        objects.insert(name.clone(), obj);
+    }
+    ViewSeries {
+        kind: req.kind,
+        namespace: req.namespace.clone(),
+        window: req.window,
+        step,
+        start,
+        end,
+        objects,
+        origin: Origin::MetricsServer,
+        history_since: Some(history.since),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pods_history_keeps_an_hour_fine_and_older_samples_as_two_minute_means() {
+        let horizon = 6 * 3600;
+        let mut h = PodHistory::default();
+        // Seven hours at 15 s; CPU counts the sample's index.
+        for i in 0..(7 * 240) {
+            let s = UsageSample {
+                t: i * 15,
+                cpu: i as f32,
+                memory: 1.0,
+            };
+            h.push(s, horizon, 240);
+        }
+        let now = (7 * 240 - 1) * 15;
+        let times: Vec<i64> = h.iter().map(|s| s.t).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first");
+        assert!(now - times[0] < horizon, "nothing older than the horizon");
+        assert_eq!(h.fine.len(), 240, "the last hour at 15 s");
+        assert!(h.coarse.len() <= 150, "{} means", h.coarse.len());
+        assert!(h.len() <= 390);
+        // A full 2-minute mean of samples i..i+8 is their middle value.
+        let (mean, n) = h.coarse[h.coarse.len() / 2];
+        assert_eq!(n, 8);
+        let first = (mean.t / 15) as f32;
+        assert!((mean.cpu - (first + 3.5)).abs() < 1e-3, "{mean:?}");
+        assert!(h.coarse.iter().all(|(c, _)| c.t % COARSE_SECS == 0));
+    }
+    use serde_json::json;
+
+    #[test]
+    fn the_step_gives_about_one_point_per_column() {
+        for w in Window::ALL {
+            for width in [1u16, 7, 40, 60, 80, 200, 1000] {
+                let step = step_for(w.duration(), width);
+                assert!(step >= Duration::from_secs(1));
+                let (start, end) = query_range(1_700_000_123, w.duration(), step);
+                let points = (end - start) / step.as_secs() as i64 + 1;
+                assert!(
+                    points <= i64::from(width)
+                        && points * 2 >= i64::from(width).min(w.duration().as_secs() as i64),
+                    "{w:?} width {width}: step {step:?}, {points} points"
+                );
+                assert_eq!(end % step.as_secs() as i64, 0, "aligned end");
+            }
+        }
+        assert_eq!(step_for(Window::M5.duration(), 60), Duration::from_secs(5));
+        assert_eq!(
+            step_for(Window::H6.duration(), 80),
+            Duration::from_secs(270)
+        );
+        assert_eq!(step_for(Window::M5.duration(), 0), Duration::from_secs(300));
+        assert_eq!(
+            step_for(Window::M5.duration(), 1000),
+            Duration::from_secs(1)
+        );
+        assert_eq!(Window::H6.next(), Window::M5);
+    }
+
+    #[test]
+    fn ring_buffers_keep_the_newest_within_their_bound() {
+        let mut r = RingBuffer::new(3);
+        for i in 0..10 {
+            r.push(i);
+            assert!(r.len() <= 3);
+        }
+        assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
+        assert_eq!(RingBuffer::<u8>::new(0).capacity(), 1);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap() {
+        let b = Backoff {
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+        };
+        let delays: Vec<u64> = (1..=8).map(|n| b.delay(n).as_millis() as u64).collect();
+        assert_eq!(delays, vec![500, 1000, 2000, 4000, 8000, 8000, 8000, 8000]);
+        assert_eq!(b.delay(u32::MAX), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn health_goes_slow_down_and_back_with_a_fake_clock() {
+        let t0 = Instant::now();
+        let s = |n: u64| t0 + Duration::from_secs(n);
+        let mut h = HealthTracker::new(
+            Duration::from_secs(2),
+            Backoff {
+                base: Duration::from_secs(1),
+                cap: Duration::from_secs(4),
+            },
+        );
+        assert_eq!(h.admit(t0), Ok(()));
+        assert!(!h.succeeded(Duration::from_millis(300)));
+        assert_eq!(h.health(), Health::Ok);
+        assert!(h.succeeded(Duration::from_secs(3)), "slow is a change");
+        assert_eq!(h.health(), Health::Slow);
+
+        // Two queries were out when it died: one outage, one failure.
+        assert!(h.failed(s(10), "refused".into()));
+        assert!(!h.failed(s(10), "refused".into()));
+        assert_eq!((h.health(), h.failures()), (Health::Down, 1));
+        assert_eq!(h.retry_in(s(10)), Some(Duration::from_secs(1)));
+        assert!(h.admit(s(10)).is_err(), "backing off");
+        assert_eq!(h.admit(s(11)), Ok(()), "the probe");
+        assert!(h.admit(s(11)).is_err(), "one probe at a time");
+        h.failed(s(11), "refused".into());
+        assert_eq!(h.retry_in(s(11)), Some(Duration::from_secs(2)));
+        assert_eq!(h.admit(s(13)), Ok(()));
+        h.failed(s(13), "refused".into());
+        assert_eq!(h.retry_in(s(13)), Some(Duration::from_secs(4)));
+        assert_eq!(h.admit(s(17)), Ok(()));
+        h.failed(s(17), "timeout".into());
+        assert_eq!(h.retry_in(s(17)), Some(Duration::from_secs(4)), "capped");
+        assert_eq!(h.last_error(), Some("timeout"));
+
+        assert_eq!(h.admit(s(21)), Ok(()));
+        assert!(h.succeeded(Duration::from_millis(10)));
+        assert_eq!(
+            (h.health(), h.failures(), h.retry_in(s(21))),
+            (Health::Ok, 0, None)
+        );
+        assert_eq!(h.admit(s(21)), Ok(()));
+    }
+
+    #[test]
+    fn only_the_newest_ticket_of_a_view_is_current() {
+        let t = Tickets::default();
+        let a1 = t.issue("pods");
+        let b1 = t.issue("workloads");
+        let a2 = t.issue("pods");
+        assert!(!t.is_current(&a1));
+        assert!(t.is_current(&a2) && t.is_current(&b1));
+        assert!(a2.generation > a1.generation);
+    }
+
+    fn pod_metrics(ns: &str, name: &str, cpu: &str, mem: &str) -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
+            "metadata": {"name": name, "namespace": ns},
+            "timestamp": "2026-01-01T00:00:00Z", "window": "15s",
+            "containers": [
+                {"name": "app", "usage": {"cpu": cpu, "memory": mem}},
+                {"name": "bad", "usage": {"cpu": "nonsense"}}
+            ]
+        }))
+        .unwrap_or_else(|e| panic!("fixture: {e}"))
+    }
+
+    #[test]
+    fn fallback_sums_a_workloads_pods_per_round_and_keeps_buffers_bounded() {
+        let options = SamplerOptions {
+            capacity: 4,
+            ..SamplerOptions::default()
+        };
+        let mut h = History {
+            since: Utc::now(),
+            pods: HashMap::new(),
+        };
+        let now = 1_700_000_000 - 1_700_000_000 % 300;
+        for round in 0..6 {
+            let t = now - 75 + round * 15;
+            let mut items = vec![
+                pod_metrics("demo", "web-5d8f-abcde", "100m", "10Mi"),
+                pod_metrics(
+                    "demo",
+                    "web-5d8f-fghij",
+                    &format!("{}m", 100 + round * 10),
+                    "20Mi",
+                ),
+                pod_metrics("demo", "web-api-77-xyz12", "900m", "1Gi"),
+                pod_metrics("other", "web-5d8f-zzzzz", "900m", "1Gi"),
+            ];
+            if round == 0 {
+                items.push(pod_metrics("demo", "gone-1", "1m", "1Mi"));
+            }
+            h.record(t, &items, &options);
+        }
+        assert!(h.pods.values().all(|r| r.len() <= 4));
+        let req = ViewRequest {
+            view: "w".into(),
+            kind: ObjectKind::Deployment,
+            namespace: "demo".into(),
+            names: vec!["web".into(), "nothing".into()],
+            metrics: vec![],
+            window: Window::M5,
+            width: 300,
+        };
+        let v = fallback_view(&h, &req, now);
+        assert_eq!(v.origin, Origin::MetricsServer);
+        assert_eq!(v.history_since, Some(h.since));
+        assert!(v.object("nothing").is_none());
+        let web = v.object("web").unwrap_or_else(|| panic!("{v:?}"));
+        let cpu = web.get(Metric::Cpu);
+        assert_eq!(cpu.len(), 4, "the newest 4 rounds: {cpu:?}");
+        // Samples are f32: a millicore is far above their precision.
+        assert!((cpu[3].v - 0.25).abs() < 1e-6, "100m + 150m: {cpu:?}");
+        assert!(cpu.windows(2).all(|w| w[0].v < w[1].v));
+        assert_eq!(web.latest(Metric::Memory), Some(30.0 * 1048576.0));
+        assert!(
+            web.get(Metric::RequestRate).is_empty(),
+            "no traffic data without Prometheus"
+        );
+
+        // A pod whose samples are older than a full buffer is forgotten.
+        h.record(now + 15 * 4 * 15, &[], &options);
+        assert!(h.pods.is_empty(), "{:?}", h.pods.keys().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_feed_keeps_health_and_back_off_for_the_sampler_that_lists() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let options = SamplerOptions {
+            period: Duration::from_secs(15),
+            ..SamplerOptions::default()
+        };
+        let backoff = Backoff {
+            base: Duration::from_secs(2),
+            cap: Duration::from_secs(60),
+        };
+        let (src, feed) = MetricsSource::metrics_server_fed(options, backoff, tx);
+        let health = |rx: &mut tokio::sync::mpsc::UnboundedReceiver<MetricsMsg>| match rx.try_recv()
+        {
+            Ok(MetricsMsg::Health(s)) => Some(s.health),
+            _ => None,
+        };
+
+        feed.listing();
+        let wait = feed.failed("connection refused".into());
+        assert!(
+            wait <= Duration::from_secs(2) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
+        assert_eq!(health(&mut rx), Some(Health::Down));
+        assert!(
+            src.status()
+                .describe()
+                .starts_with("metrics-server: down, retry in 2s")
+        );
+        // A list before the back-off has passed is the same outage.
+        feed.listing();
+        feed.failed("connection refused".into());
+        assert_eq!(src.status().failures, 1);
+
+        feed.listing();
+        feed.record(
+            &[pod_metrics("demo", "web-1", "5m", "1Mi")],
+            Duration::from_millis(5),
+        );
+        assert_eq!(health(&mut rx), Some(Health::Ok));
+        assert_eq!((src.status().health, src.samples_held()), (Health::Ok, 1));
+        assert_eq!(src.status().retry_in, None);
+    }
+
+    #[test]
+    fn status_lines_say_which_source_and_its_state() {
+        let s = SourceStatus {
+            origin: Origin::Prometheus,
+            endpoint: "http://prom:9090".into(),
+            health: Health::Down,
+            failures: 3,
+            retry_in: Some(Duration::from_millis(3500)),
+            last_error: Some("refused".into()),
+            history_since: None,
+        };
+        assert_eq!(
+            s.describe(),
+            "prometheus http://prom:9090: down, retry in 4s"
+        );
+        let since = DateTime::parse_from_rfc3339("2026-01-01T12:03:04Z")
+            .map(|d| d.with_timezone(&Utc))
+            .ok();
+        let m = SourceStatus {
+            origin: Origin::MetricsServer,
+            endpoint: "metrics.k8s.io".into(),
+            health: Health::Ok,
+            failures: 0,
+            retry_in: None,
+            last_error: None,
+            history_since: since,
+        };
+        assert_eq!(
+            m.describe(),
+            "metrics-server: ok, history since 12:03:04 UTC"
+        );
+        let stopped = SourceStatus {
+            health: Health::Unavailable,
+            last_error: Some("not allowed".into()),
+            ..m
+        };
+        assert_eq!(
+            stopped.describe(),
+            "metrics-server: unavailable (not allowed), sampling stopped, history since 12:03:04 UTC"
+        );
+    }
+
+    #[test]
+    fn prometheus_config_reads_from_toml_and_rejects_what_cannot_work() {
+        let c: PrometheusConfig =
+            toml::from_str("url = 'http://prom:9090/'\nbearer-token = 'abc'\ntimeout = 2.5")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.slow_after, Duration::from_secs(2));
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let src = MetricsSource::prometheus(&c, Queries::default(), Backoff::default(), tx.clone());
+        assert!(src.is_ok_and(|s| s.status().endpoint == "http://prom:9090"));
+
+        let both = PrometheusConfig {
+            basic_auth: Some(BasicAuth {
+                username: "u".into(),
+                password: "p".into(),
+            }),
+            ..c.clone()
+        };
+        let err =
+            MetricsSource::prometheus(&both, Queries::default(), Backoff::default(), tx.clone());
+        assert!(matches!(err, Err(MetricsError::Credentials(_))));
+        let newline = PrometheusConfig {
+            bearer_token: Some("a\nb".into()),
+            ..c.clone()
+        };
+        let err =
+            MetricsSource::prometheus(&newline, Queries::default(), Backoff::default(), tx.clone());
+        assert!(
+            matches!(err, Err(MetricsError::Credentials(_))),
+            "no header injection"
+        );
+        let bad_queries = Queries {
+            pod_cpu: "rate(x{pod=~\"$pod\"}[5m])".into(),
+            ..Queries::default()
+        };
+        let err = MetricsSource::prometheus(&c, bad_queries, Backoff::default(), tx.clone());
+        assert!(matches!(err, Err(MetricsError::Queries(e)) if e.contains("$pod")));
+        let bad_url = PrometheusConfig {
+            url: "not a url".into(),
+            ..c.clone()
+        };
+        let err = MetricsSource::prometheus(&bad_url, Queries::default(), Backoff::default(), tx);
+        assert!(matches!(err, Err(MetricsError::Url { .. })));
+        assert!(toml::from_str::<PrometheusConfig>("timeout = -1").is_err());
+    }
+
+    /// A Prometheus over TLS with a certificate from a throwaway CA: its
+    /// one answer is a CPU series for pod `web-1`.
+    async fn tls_prometheus() -> (String, String, tokio::task::JoinHandle<()>) {
+        let tls = kubedeck_sim::tls::generate("127.0.0.1").unwrap_or_else(|e| panic!("{e}"));
+        let app = axum::Router::new().route(
+            "/api/v1/query_range",
+            axum::routing::get(|| async {
+                axum::Json(json!({"status": "success", "data": {"resultType": "matrix",
+                    "result": [{"metric": {"pod": "web-1"}, "values": [[unix_now(), "0.25"]]}]}}))
+            }),
+        );
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            tls.cert_pem.into_bytes(),
+            tls.key_pem.into_bytes(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let url = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().map(|a| a.port()).unwrap_or(0)
+        );
+        let server = axum_server::tls_rustls::from_tcp_rustls(listener, config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let task = tokio::spawn(async move {
+            let _ = server.serve(app.into_make_service()).await;
+        });
+        (url, tls.ca_pem, task)
+    }
+
+    async fn ask_once(config: &PrometheusConfig) -> MetricsMsg {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let src = MetricsSource::prometheus(config, Queries::default(), Backoff::default(), tx)
+            .unwrap_or_else(|e| panic!("{e}"));
+        src.request(ViewRequest {
+            view: "pods".into(),
+            kind: ObjectKind::Pod,
+            namespace: "demo".into(),
+            names: vec!["web-1".into()],
+            metrics: vec![Metric::Cpu],
+            window: Window::M5,
+            width: 30,
+        });
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), rx.recv()).await {
+                Ok(Some(MetricsMsg::Health(_))) => {}
+                Ok(Some(m)) => return m,
+                other => panic!("no answer: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_custom_ca_lets_kubedeck_trust_a_private_prometheus() {
+        let (url, ca_pem, server) = tls_prometheus().await;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap_or_else(|e| panic!("{e}"));
+        let trusted = PrometheusConfig {
+            url: url.clone(),
+            ca_file: Some(ca),
+            ..PrometheusConfig::default()
+        };
+        match ask_once(&trusted).await {
+            MetricsMsg::Data { series, .. } => {
+                assert_eq!(
+                    series.object("web-1").and_then(|o| o.latest(Metric::Cpu)),
+                    Some(0.25)
+                );
+            }
+            other => panic!("the CA is trusted: {other:?}"),
+        }
+        let untrusted = PrometheusConfig {
+            url,
+            ..PrometheusConfig::default()
+        };
+        assert!(
+            matches!(ask_once(&untrusted).await, MetricsMsg::Failed { .. }),
+            "without the CA the certificate is refused"
+        );
+        server.abort();
+    }
+
+    #[test]
+    fn a_ca_file_that_is_missing_or_not_pem_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let garbage = dir.path().join("ca.pem");
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "just text\n").unwrap_or_else(|e| panic!("{e}"));
+        let missing = dir.path().join("missing.pem");
+        for (path, why) in [
+            (&garbage, "not a PEM certificate bundle"),
+            (&empty, "no PEM certificate"),
+            (&missing, "No such file"),
+        ] {
+            let config = PrometheusConfig {
+                url: "https://prom.example:9090".into(),
+                ca_file: Some(path.clone()),
+                ..PrometheusConfig::default()
+            };
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let err =
+                MetricsSource::prometheus(&config, Queries::default(), Backoff::default(), tx)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+            assert!(
+                err.contains(&path.display().to_string()) && err.contains(why),
+                "{path:?}: {err}"
+            );
+        }
+    }
+}

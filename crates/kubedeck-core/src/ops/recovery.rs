@@ -1,0 +1,1180 @@
+//! The pod-kill recovery test: kill pods of a Deployment or StatefulSet
+//! through the action core and timestamp, from watch streams only, every
+//! step of the recovery, while counting the Service's Ready endpoints.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Debug;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{Api, ListParams};
+use kube::runtime::WatchStreamExt as _;
+use kube::runtime::watcher::{self, Event, watcher};
+use kube::{Client, Resource};
+use rand::seq::SliceRandom as _;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::timeline::{EndpointStats, Kill, Milestone, Report, TimelineEvent, Verdict, What};
+use crate::actions::{ActionError, Command, Executor, ObjectRef, WorkloadKind, WorkloadRef, plan};
+use crate::config::Config;
+use kubedeck_kube::duration::human;
+use kubedeck_kube::selector::LabelSelector;
+
+/// The label that ties an EndpointSlice to its Service.
+const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+/// How long the watches may take to list the pods and endpoints.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often the zero-endpoint abort threshold is checked.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Which pods each iteration kills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KillMode {
+    /// One pod, chosen at random.
+    One,
+    Count(u32),
+    /// A percentage of the live pods, rounded up.
+    Percent(u32),
+    All,
+}
+
+impl KillMode {
+    /// How many of `live` pods are killed: at least one when there is one.
+    pub fn victims(self, live: usize) -> usize {
+        let n = match self {
+            KillMode::One => 1,
+            KillMode::Count(n) => usize::try_from(n).unwrap_or(usize::MAX),
+            KillMode::Percent(p) => (live * usize::try_from(p).unwrap_or(100))
+                .div_ceil(100)
+                .max(1),
+            KillMode::All => live,
+        };
+        n.min(live)
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            KillMode::One => "1 random pod".into(),
+            KillMode::Count(1) => "1 pod".into(),
+            KillMode::Count(n) => format!("{n} pods"),
+            KillMode::Percent(p) => format!("{p}% of the pods"),
+            KillMode::All => "all pods".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestSpec {
+    pub target: WorkloadRef,
+    pub mode: KillMode,
+    /// Grace period 0 instead of the pod's own.
+    pub force: bool,
+    pub iterations: u32,
+    /// Pause between one iteration's recovery and the next kill.
+    pub interval: Duration,
+    /// Each kill must be serving again within this.
+    pub slo: Duration,
+    pub min_endpoints: u32,
+    /// Stop the test when the Service has had no Ready endpoint this long.
+    pub abort_after: Duration,
+    /// How long to wait for one iteration's recovery.
+    pub recovery_timeout: Duration,
+}
+
+impl TestSpec {
+    /// The defaults: one pod, once, SLO 30 s, at least one endpoint.
+    pub fn new(target: WorkloadRef) -> TestSpec {
+        TestSpec {
+            target,
+            mode: KillMode::One,
+            force: false,
+            iterations: 1,
+            interval: Duration::from_secs(10),
+            slo: Duration::from_secs(30),
+            min_endpoints: 1,
+            abort_after: Duration::from_secs(60),
+            recovery_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A pod as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodBrief {
+    pub name: String,
+    pub ready: bool,
+}
+
+/// The workload as found before the test: what the confirmation shows.
+#[derive(Debug, Clone)]
+pub struct RecoveryTarget {
+    pub workload: WorkloadRef,
+    /// The workload's pod selector, as a label selector string.
+    pub selector: String,
+    /// Services selecting the workload's pods.
+    pub services: Vec<String>,
+    /// Live (not terminating) pods.
+    pub pods: Vec<PodBrief>,
+}
+
+impl RecoveryTarget {
+    pub fn object(&self) -> String {
+        format!("{}/{}", self.workload.kind.singular(), self.workload.name)
+    }
+
+    /// The plan, in the operator's terms, for the confirmation prompt.
+    pub fn plan_lines(&self, spec: &TestSpec) -> Vec<String> {
+        let live = self.pods.len();
+        let ready = self.pods.iter().filter(|p| p.ready).count();
+        let n = spec.mode.victims(live);
+        let how = if spec.force {
+            "forced (grace period 0)"
+        } else {
+            "graceful"
+        };
+        let times = if spec.iterations == 1 {
+            "once".to_string()
+        } else {
+            format!("{} times, {} apart", spec.iterations, human(spec.interval))
+        };
+        let mut out = vec![format!(
+            "Kill {} ({n} of {live}) of {} in namespace {}, {how}, {times}",
+            spec.mode.describe(),
+            self.object(),
+            self.workload.namespace
+        )];
+        if self.services.is_empty() {
+            out.push(format!(
+                "no Service selects these pods: Ready pods are counted instead of endpoints ({ready} now, as low as {} during a kill)",
+                ready.saturating_sub(n)
+            ));
+        } else {
+            for s in &self.services {
+                out.push(format!(
+                    "service {s}: {ready} Ready endpoints now, as low as {} during a kill",
+                    ready.saturating_sub(n)
+                ));
+            }
+        }
+        out.push(format!(
+            "pass: each pod serving again within {}, never fewer than {} Ready endpoints; abort after {} with none",
+            human(spec.slo),
+            spec.min_endpoints,
+            human(spec.abort_after)
+        ));
+        out.push("each delete goes through the action log as delete-pod".into());
+        out
+    }
+}
+
+/// Reads the workload, its selector, its pods and the Services in front of it.
+pub async fn inspect(client: &Client, workload: &WorkloadRef) -> anyhow::Result<RecoveryTarget> {
+    let ns = &workload.namespace;
+    let object = format!("{}/{}", workload.kind.singular(), workload.name);
+    let obj = match workload.kind {
+        WorkloadKind::Deployment => {
+            get_value(
+                Api::<Deployment>::namespaced(client.clone(), ns),
+                &workload.name,
+            )
+            .await
+        }
+        WorkloadKind::StatefulSet => {
+            get_value(
+                Api::<StatefulSet>::namespaced(client.clone(), ns),
+                &workload.name,
+            )
+            .await
+        }
+    }
+    .with_context(|| format!("cannot read {object} in namespace {ns}"))?;
+    let selector = LabelSelector::from_object(&obj["spec"]["selector"])
+        .map_err(|e| anyhow::anyhow!("{object} has an invalid selector: {e}"))?;
+    if selector.is_empty() {
+        bail!("{object} has an empty selector: refusing to kill every pod of the namespace");
+    }
+    let labels = &obj["spec"]["template"]["metadata"]["labels"];
+    let pods = Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&selector.to_string()))
+        .await
+        .with_context(|| format!("cannot list the pods of {object}"))?;
+    let services = Api::<Service>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .with_context(|| format!("cannot list the Services of namespace {ns}"))?;
+    let services = services
+        .items
+        .iter()
+        .filter_map(|s| {
+            let sel = s.spec.as_ref()?.selector.as_ref()?;
+            let sel = LabelSelector::from_map(&serde_json::to_value(sel).ok()?);
+            (!sel.is_empty() && sel.matches(labels)).then(|| s.metadata.name.clone())?
+        })
+        .collect();
+    Ok(RecoveryTarget {
+        workload: workload.clone(),
+        selector: selector.to_string(),
+        services,
+        pods: pods
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .map(|p| PodBrief {
+                name: p.metadata.name.clone().unwrap_or_default(),
+                ready: PodView::of(p).ready,
+            })
+            .collect(),
+    })
+}
+
+async fn get_value<K>(api: Api<K>, name: &str) -> anyhow::Result<Value>
+where
+    K: Resource + Clone + DeserializeOwned + serde::Serialize + Debug,
+{
+    let obj = api.get(name).await?;
+    Ok(serde_json::to_value(obj)?)
+}
+
+/// What the recovery test needs to run its deletes.
+pub struct Runner<'a> {
+    pub client: &'a Client,
+    pub executor: &'a Executor,
+    pub config: &'a Config,
+}
+
+impl Runner<'_> {
+    /// Runs the test on `target` (from `inspect`), calling `on_event` for
+    /// each event as it is seen. Errors are for a test that could not run
+    /// at all; a test that ran always gives its report, pass or fail.
+    pub async fn run(
+        &self,
+        spec: &TestSpec,
+        target: &RecoveryTarget,
+        on_event: &mut (dyn FnMut(&TimelineEvent) + Send),
+    ) -> anyhow::Result<Report> {
+        let ns = &spec.target.namespace;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut tasks = vec![spawn_watch(
+            Api::<Pod>::namespaced(self.client.clone(), ns),
+            watcher::Config::default().labels(&target.selector),
+            tx.clone(),
+            |e| Obs::Pod(Box::new(e)),
+        )];
+        if !target.services.is_empty() {
+            let sel = format!("{SERVICE_NAME_LABEL} in ({})", target.services.join(","));
+            tasks.push(spawn_watch(
+                Api::<EndpointSlice>::namespaced(self.client.clone(), ns),
+                watcher::Config::default().labels(&sel),
+                tx.clone(),
+                |e| Obs::Slice(Box::new(e)),
+            ));
+        }
+        drop(tx);
+        let _tasks = AbortOnDrop(tasks);
+        let mut e = Engine::new(spec, target, on_event);
+        let synced = tokio::time::timeout(SYNC_TIMEOUT, async {
+            while !e.synced() {
+                match rx.recv().await {
+                    Some((t, obs)) => e.handle(t, obs),
+                    None => return false,
+                }
+            }
+            true
+        })
+        .await;
+        if synced != Ok(true) {
+            bail!(
+                "could not watch the pods and endpoints of {} within {}",
+                target.object(),
+                human(SYNC_TIMEOUT)
+            );
+        }
+        e.start_tracking(Utc::now());
+        for it in 1..=spec.iterations {
+            if it > 1 {
+                e.note(
+                    Utc::now(),
+                    format!("waiting {} before iteration {it}", human(spec.interval)),
+                );
+                let until = tokio::time::Instant::now() + spec.interval;
+                e.pump(&mut rx, until, |_| false).await;
+                if e.aborted.is_some() {
+                    break;
+                }
+            }
+            e.drain(&mut rx);
+            let victims = e.choose(spec.mode);
+            if victims.is_empty() {
+                e.note(Utc::now(), format!("iteration {it}: no live pod to kill"));
+                continue;
+            }
+            e.begin_iteration();
+            for (uid, name, node) in victims {
+                self.kill(&mut e, it, &uid, &name, node).await;
+                if e.aborted.is_some() {
+                    break;
+                }
+            }
+            if e.aborted.is_some() {
+                break;
+            }
+            let until = tokio::time::Instant::now() + spec.recovery_timeout;
+            let done = e.pump(&mut rx, until, |e| e.iteration_finished()).await;
+            if !done && e.aborted.is_none() {
+                e.note(
+                    Utc::now(),
+                    format!(
+                        "iteration {it}: not recovered within {}",
+                        human(spec.recovery_timeout)
+                    ),
+                );
+            }
+            if e.aborted.is_some() {
+                break;
+            }
+        }
+        Ok(e.finish(Utc::now(), &self.executor.context, &self.executor.user))
+    }
+
+    /// Deletes one pod through plan → confirm → execute. The operator
+    /// confirmed the whole test (typing the workload's name where the
+    /// context is protected), which stands for each of its pods.
+    async fn kill(&self, e: &mut Engine<'_>, it: u32, uid: &str, name: &str, node: Option<String>) {
+        let cmd = Command::DeletePod {
+            pod: ObjectRef::new(&e.spec.target.namespace, name),
+            grace_seconds: e.spec.force.then_some(0),
+            force: e.spec.force,
+        };
+        let confirmed = match plan(self.client, &self.executor.context, self.config, cmd).await {
+            Ok(c) => c.confirm(Some(name)).map_err(|err| err.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        let index = e.add_track(it, uid, name, node, Utc::now());
+        let result = match confirmed {
+            Ok(c) => self.executor.execute(c).await.map_err(|err| {
+                let fatal = matches!(
+                    err,
+                    ActionError::ReadOnly { .. }
+                        | ActionError::Forbidden { .. }
+                        | ActionError::WrongContext { .. }
+                );
+                (err.to_string(), fatal)
+            }),
+            Err(msg) => Err((msg, false)),
+        };
+        if let Err((msg, fatal)) = result {
+            e.fail_track(index, Utc::now(), &msg);
+            if fatal {
+                e.aborted = Some(msg);
+            }
+        }
+    }
+}
+
+/// A change seen on a watch.
+enum Obs {
+    Pod(Box<Event<Pod>>),
+    Slice(Box<Event<EndpointSlice>>),
+    WatchError(String),
+}
+
+struct AbortOnDrop(Vec<JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for t in &self.0 {
+            t.abort();
+        }
+    }
+}
+
+/// Forwards a watcher's events, stamped when they arrive.
+fn spawn_watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    tx: mpsc::UnboundedSender<(DateTime<Utc>, Obs)>,
+    wrap: fn(Event<K>) -> Obs,
+) -> JoinHandle<()>
+where
+    K: Resource + Clone + DeserializeOwned + Debug + Send + 'static,
+    K::DynamicType: Default,
+{
+    tokio::spawn(async move {
+        let mut stream = watcher(api, config).default_backoff().boxed();
+        while let Some(item) = stream.next().await {
+            let obs = match item {
+                Ok(ev) => wrap(ev),
+                Err(err) => Obs::WatchError(err.to_string()),
+            };
+            if tx.send((Utc::now(), obs)).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// The parts of a pod the test follows.
+struct PodView {
+    uid: String,
+    name: String,
+    node: Option<String>,
+    terminating: bool,
+    scheduled: bool,
+    started: bool,
+    ready: bool,
+}
+
+impl PodView {
+    fn of(p: &Pod) -> PodView {
+        let status = p.status.as_ref();
+        let condition = |ty: &str| {
+            status
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| cs.iter().any(|c| c.type_ == ty && c.status == "True"))
+        };
+        let node = p.spec.as_ref().and_then(|s| s.node_name.clone());
+        let terminating = p.metadata.deletion_timestamp.is_some();
+        let started = status
+            .and_then(|s| s.container_statuses.as_ref())
+            .is_some_and(|cs| {
+                !cs.is_empty()
+                    && cs.iter().all(|c| {
+                        c.started == Some(true)
+                            || c.state.as_ref().is_some_and(|s| s.running.is_some())
+                    })
+            });
+        PodView {
+            uid: p.metadata.uid.clone().unwrap_or_default(),
+            name: p.metadata.name.clone().unwrap_or_default(),
+            scheduled: node.is_some() || condition("PodScheduled"),
+            node,
+            terminating,
+            started,
+            ready: condition("Ready") && !terminating,
+        }
+    }
+}
+
+struct Track {
+    kill: Kill,
+    victim_uid: String,
+    replacement_uid: Option<String>,
+}
+
+/// A Ready endpoint: the pod's name and, when the slice gives it, its uid.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Endpoint {
+    name: String,
+    uid: Option<String>,
+}
+
+struct SliceView {
+    service: String,
+    ready: Vec<Endpoint>,
+}
+
+impl SliceView {
+    fn of(s: &EndpointSlice) -> SliceView {
+        let service = s
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(SERVICE_NAME_LABEL))
+            .cloned()
+            .unwrap_or_default();
+        let ready = s
+            .endpoints
+            .iter()
+            // A nil ready condition means ready, as the API documents.
+            .filter(|ep| ep.conditions.as_ref().and_then(|c| c.ready) != Some(false))
+            .filter_map(|ep| {
+                let r = ep.target_ref.as_ref()?;
+                Some(Endpoint {
+                    name: r.name.clone()?,
+                    uid: r.uid.clone(),
+                })
+            })
+            .collect();
+        SliceView { service, ready }
+    }
+}
+
+/// The test's state: what the watches showed, the kills and the count.
+struct Engine<'a> {
+    spec: &'a TestSpec,
+    services: Vec<String>,
+    on_event: &'a mut (dyn FnMut(&TimelineEvent) + Send),
+    start: DateTime<Utc>,
+    pods: HashMap<String, PodView>,
+    /// Uids seen during a re-list of the pods, to find those deleted
+    /// while the watch was down.
+    pod_relist: Option<HashSet<String>>,
+    pods_synced: bool,
+    slices: HashMap<String, SliceView>,
+    slice_relist: Option<HashSet<String>>,
+    slices_synced: bool,
+    tracks: Vec<Track>,
+    /// First track of the current iteration.
+    iteration_start: usize,
+    /// Pods that existed when the iteration began: never replacements.
+    baseline: HashSet<String>,
+    tracking: bool,
+    stats: EndpointStats,
+    current: u32,
+    zero_since: Option<DateTime<Utc>>,
+    events: Vec<TimelineEvent>,
+    aborted: Option<String>,
+    watch_errors: u32,
+}
+
+impl<'a> Engine<'a> {
+    fn new(
+        spec: &'a TestSpec,
+        target: &RecoveryTarget,
+        on_event: &'a mut (dyn FnMut(&TimelineEvent) + Send),
+    ) -> Engine<'a> {
+        Engine {
+            spec,
+            services: target.services.clone(),
+            on_event,
+            start: Utc::now(),
+            pods: HashMap::new(),
+            pod_relist: None,
+            pods_synced: false,
+            slices: HashMap::new(),
+            slice_relist: None,
+            slices_synced: target.services.is_empty(),
+            tracks: Vec::new(),
+            iteration_start: 0,
+            baseline: HashSet::new(),
+            tracking: false,
+            stats: EndpointStats::default(),
+            current: 0,
+            zero_since: None,
+            events: Vec::new(),
+            aborted: None,
+            watch_errors: 0,
+        }
+    }
+
+    fn synced(&self) -> bool {
+        self.pods_synced && self.slices_synced
+    }
+
+    fn emit(&mut self, at: DateTime<Utc>, what: What) {
+        let offset_ms = u64::try_from((at - self.start).num_milliseconds()).unwrap_or(0);
+        let ev = TimelineEvent {
+            at,
+            offset_ms,
+            what,
+        };
+        (self.on_event)(&ev);
+        self.events.push(ev);
+    }
+
+    fn note(&mut self, at: DateTime<Utc>, text: String) {
+        self.emit(at, What::Note { text });
+    }
+
+    fn start_tracking(&mut self, now: DateTime<Utc>) {
+        self.start = now;
+        self.tracking = true;
+        let n = self.count();
+        self.current = n;
+        self.stats = EndpointStats {
+            initial: n,
+            minimum: n,
+            last: n,
+            ..EndpointStats::default()
+        };
+        if n == 0 {
+            self.zero_since = Some(now);
+            self.stats.zero_periods = 1;
+        }
+        let what = if self.services.is_empty() {
+            format!(
+                "watching {} pods ({n} Ready; no Service selects them)",
+                self.pods.len()
+            )
+        } else {
+            format!(
+                "watching {} pods and service {} ({n} Ready endpoints)",
+                self.pods.len(),
+                self.services.join(", ")
+            )
+        };
+        self.note(now, what);
+    }
+
+    /// Live pods in random order, the first `mode.victims` of them.
+    fn choose(&self, mode: KillMode) -> Vec<(String, String, Option<String>)> {
+        let mut live: Vec<&PodView> = self.pods.values().filter(|p| !p.terminating).collect();
+        live.shuffle(&mut rand::rng());
+        let n = mode.victims(live.len());
+        live.into_iter()
+            .take(n)
+            .map(|p| (p.uid.clone(), p.name.clone(), p.node.clone()))
+            .collect()
+    }
+
+    fn begin_iteration(&mut self) {
+        self.iteration_start = self.tracks.len();
+        self.baseline = self.pods.keys().cloned().collect();
+    }
+
+    fn add_track(
+        &mut self,
+        it: u32,
+        uid: &str,
+        name: &str,
+        node: Option<String>,
+        sent: DateTime<Utc>,
+    ) -> usize {
+        self.tracks.push(Track {
+            kill: Kill::new(it, name, node),
+            victim_uid: uid.to_string(),
+            replacement_uid: None,
+        });
+        let i = self.tracks.len() - 1;
+        self.mark(i, Milestone::DeleteSent, sent, name.to_string());
+        i
+    }
+
+    fn fail_track(&mut self, i: usize, at: DateTime<Utc>, msg: &str) {
+        if let Some(t) = self.tracks.get_mut(i) {
+            t.kill.error = Some(msg.to_string());
+            let pod = t.kill.pod.clone();
+            self.note(at, format!("delete of {pod} failed: {msg}"));
+        }
+    }
+
+    /// Records a milestone once. Seeing a later step proves the earlier
+    /// ones happened by then, so a step seen late on another watch stream
+    /// takes the earliest time that proves it.
+    fn mark(&mut self, i: usize, m: Milestone, at: DateTime<Utc>, subject: String) {
+        let Some(t) = self.tracks.get_mut(i) else {
+            return;
+        };
+        if t.kill.times.contains_key(&m) {
+            return;
+        }
+        let proven = t
+            .kill
+            .times
+            .iter()
+            .filter(|(later, _)| is_ancestor(m, **later))
+            .map(|(_, time)| *time)
+            .min();
+        let at = proven.map_or(at, |p| p.min(at));
+        t.kill.times.insert(m, at);
+        let what = What::Milestone {
+            iteration: t.kill.iteration,
+            pod: t.kill.pod.clone(),
+            milestone: m,
+            subject,
+        };
+        self.emit(at, what);
+    }
+
+    fn handle(&mut self, at: DateTime<Utc>, obs: Obs) {
+        match obs {
+            Obs::Pod(ev) => self.pod_event(at, *ev),
+            Obs::Slice(ev) => self.slice_event(*ev),
+            Obs::WatchError(msg) => {
+                self.watch_errors += 1;
+                // The watcher retries with back-off; one note is enough.
+                if self.watch_errors == 1 {
+                    self.note(at, format!("watch error (retrying): {msg}"));
+                }
+            }
+        }
+        if self.tracking {
+            self.endpoints_changed(at);
+        }
+    }
+
+    fn pod_event(&mut self, at: DateTime<Utc>, ev: Event<Pod>) {
+        match ev {
+            Event::Init => self.pod_relist = Some(HashSet::new()),
+            Event::InitApply(p) => {
+                let view = PodView::of(&p);
+                if let Some(seen) = &mut self.pod_relist {
+                    seen.insert(view.uid.clone());
+                }
+                self.pod_changed(at, view);
+            }
+            Event::InitDone => {
+                if let Some(seen) = self.pod_relist.take() {
+                    let gone: Vec<String> = self
+                        .pods
+                        .keys()
+                        .filter(|uid| !seen.contains(*uid))
+                        .cloned()
+                        .collect();
+                    for uid in gone {
+                        self.pod_gone(at, &uid);
+                    }
+                }
+                self.pods_synced = true;
+            }
+            Event::Apply(p) => self.pod_changed(at, PodView::of(&p)),
+            Event::Delete(p) => {
+                let uid = p.metadata.uid.clone().unwrap_or_default();
+                self.pod_gone(at, &uid);
+            }
+        }
+    }
+
+    fn slice_event(&mut self, ev: Event<EndpointSlice>) {
+        match ev {
+            Event::Init => self.slice_relist = Some(HashSet::new()),
+            Event::InitApply(s) => {
+                let name = s.metadata.name.clone().unwrap_or_default();
+                if let Some(seen) = &mut self.slice_relist {
+                    seen.insert(name.clone());
+                }
+                self.slices.insert(name, SliceView::of(&s));
+            }
+            Event::InitDone => {
+                if let Some(seen) = self.slice_relist.take() {
+                    self.slices.retain(|name, _| seen.contains(name));
+                }
+                self.slices_synced = true;
+            }
+            Event::Apply(s) => {
+                let name = s.metadata.name.clone().unwrap_or_default();
+                self.slices.insert(name, SliceView::of(&s));
+            }
+            Event::Delete(s) => {
+                self.slices
+                    .remove(&s.metadata.name.clone().unwrap_or_default());
+            }
+        }
+    }
+
+    fn pod_changed(&mut self, at: DateTime<Utc>, p: PodView) {
+        let is_new = !self.pods.contains_key(&p.uid);
+        for i in 0..self.tracks.len() {
+            if self.tracks[i].victim_uid == p.uid && p.terminating {
+                self.mark(i, Milestone::Terminating, at, p.name.clone());
+            }
+        }
+        if is_new && self.tracking && !self.baseline.contains(&p.uid) {
+            let stateful = self.spec.target.kind == WorkloadKind::StatefulSet;
+            let slot = (self.iteration_start..self.tracks.len()).find(|&i| {
+                let t = &self.tracks[i];
+                t.replacement_uid.is_none()
+                    && t.kill.error.is_none()
+                    && (!stateful || t.kill.pod == p.name)
+            });
+            if let Some(i) = slot {
+                self.tracks[i].replacement_uid = Some(p.uid.clone());
+                self.tracks[i].kill.replacement = Some(p.name.clone());
+                self.mark(i, Milestone::ReplacementCreated, at, p.name.clone());
+            }
+        }
+        if let Some(i) = self.replacing(&p.uid) {
+            if p.scheduled {
+                self.mark(i, Milestone::Scheduled, at, p.name.clone());
+            }
+            if p.started {
+                self.mark(i, Milestone::ContainersStarted, at, p.name.clone());
+            }
+            if p.ready {
+                self.mark(i, Milestone::Ready, at, p.name.clone());
+            }
+        }
+        self.pods.insert(p.uid.clone(), p);
+    }
+
+    fn replacing(&self, uid: &str) -> Option<usize> {
+        self.tracks
+            .iter()
+            .position(|t| t.replacement_uid.as_deref() == Some(uid))
+    }
+
+    fn pod_gone(&mut self, at: DateTime<Utc>, uid: &str) {
+        let name = self.pods.remove(uid).map(|p| p.name).unwrap_or_default();
+        for i in 0..self.tracks.len() {
+            if self.tracks[i].victim_uid == uid {
+                // A forced delete removes the pod at once: its Terminating
+                // and its end are the same instant.
+                self.mark(i, Milestone::Terminating, at, name.clone());
+                self.mark(i, Milestone::OldPodGone, at, name.clone());
+            }
+        }
+        if let Some(i) = self.replacing(uid)
+            && self.tracks[i].kill.at(Milestone::Ready).is_none()
+        {
+            let pod = self.tracks[i].kill.pod.clone();
+            self.note(
+                at,
+                format!("replacement {name} of {pod} was deleted before it was Ready"),
+            );
+        }
+    }
+
+    /// Ready endpoints per Service (the lowest), or Ready pods without one.
+    fn count(&self) -> u32 {
+        let n = if self.services.is_empty() {
+            self.pods.values().filter(|p| p.ready).count()
+        } else {
+            self.services
+                .iter()
+                .map(|s| self.ready_endpoints(s).len())
+                .min()
+                .unwrap_or(0)
+        };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    fn ready_endpoints(&self, service: &str) -> HashSet<&Endpoint> {
+        self.slices
+            .values()
+            .filter(|s| s.service == service)
+            .flat_map(|s| s.ready.iter())
+            .collect()
+    }
+
+    fn endpoints_changed(&mut self, at: DateTime<Utc>) {
+        if !self.services.is_empty() {
+            for i in 0..self.tracks.len() {
+                let t = &self.tracks[i];
+                let (Some(uid), Some(name)) = (&t.replacement_uid, &t.kill.replacement) else {
+                    continue;
+                };
+                if t.kill.times.contains_key(&Milestone::InEndpoints) {
+                    continue;
+                }
+                let listed = self.services.iter().all(|s| {
+                    self.ready_endpoints(s)
+                        .iter()
+                        .any(|ep| &ep.name == name && ep.uid.as_ref().is_none_or(|u| u == uid))
+                });
+                if listed {
+                    let name = name.clone();
+                    // A ready endpoint is proof the pod was Ready.
+                    self.mark(i, Milestone::Ready, at, name.clone());
+                    self.mark(i, Milestone::InEndpoints, at, name);
+                }
+            }
+        }
+        let n = self.count();
+        if n == self.current {
+            return;
+        }
+        self.current = n;
+        self.stats.minimum = self.stats.minimum.min(n);
+        match (n, self.zero_since) {
+            (0, None) => {
+                self.zero_since = Some(at);
+                self.stats.zero_periods += 1;
+            }
+            (1.., Some(since)) => {
+                self.stats.time_at_zero_ms += ms(at - since);
+                self.zero_since = None;
+            }
+            _ => {}
+        }
+        self.emit(at, What::Endpoints { ready: n });
+    }
+
+    fn check_abort(&mut self, now: DateTime<Utc>) {
+        if let Some(since) = self.zero_since
+            && self.aborted.is_none()
+            && (now - since).to_std().unwrap_or(Duration::ZERO) > self.spec.abort_after
+        {
+            let why = format!(
+                "no Ready endpoint for more than {}",
+                human(self.spec.abort_after)
+            );
+            self.note(now, format!("aborting: {why}"));
+            self.aborted = Some(why);
+        }
+    }
+
+    fn iteration_finished(&self) -> bool {
+        let with_ep = !self.services.is_empty();
+        self.tracks[self.iteration_start..]
+            .iter()
+            .all(|t| t.kill.finished(with_ep))
+    }
+
+    /// Applies what is already queued, without waiting.
+    fn drain(&mut self, rx: &mut mpsc::UnboundedReceiver<(DateTime<Utc>, Obs)>) {
+        while let Ok((t, obs)) = rx.try_recv() {
+            self.handle(t, obs);
+        }
+    }
+
+    /// Follows the watches until `done`, the deadline or an abort; true
+    /// when `done` was reached.
+    async fn pump(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<(DateTime<Utc>, Obs)>,
+        until: tokio::time::Instant,
+        done: impl Fn(&Self) -> bool,
+    ) -> bool {
+        loop {
+            self.check_abort(Utc::now());
+            if self.aborted.is_some() {
+                return false;
+            }
+            if done(self) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            let tick = (tokio::time::Instant::now() + TICK).min(until);
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Some((t, obs)) => self.handle(t, obs),
+                    None => {
+                        self.aborted = Some("the watches stopped".into());
+                        return false;
+                    }
+                },
+                () = tokio::time::sleep_until(tick) => {}
+            }
+        }
+    }
+
+    fn finish(mut self, now: DateTime<Utc>, context: &str, user: &str) -> Report {
+        if let Some(since) = self.zero_since.take() {
+            self.stats.time_at_zero_ms += ms(now - since);
+        }
+        self.stats.last = self.current;
+        let spec = self.spec;
+        let mut report = Report {
+            test: "pod-kill".into(),
+            context: context.to_string(),
+            user: user.to_string(),
+            namespace: spec.target.namespace.clone(),
+            target: format!("{}/{}", spec.target.kind.singular(), spec.target.name),
+            mode: spec.mode.describe(),
+            force: spec.force,
+            iterations: spec.iterations,
+            interval_ms: ms_std(spec.interval),
+            slo_ms: ms_std(spec.slo),
+            min_endpoints: spec.min_endpoints,
+            abort_after_ms: ms_std(spec.abort_after),
+            services: self.services.clone(),
+            started: self.start,
+            finished: now,
+            kills: self.tracks.into_iter().map(|t| t.kill).collect(),
+            endpoints: self.stats,
+            events: self.events,
+            aborted: self.aborted,
+            verdict: Verdict::Fail,
+            reasons: Vec::new(),
+            service: None,
+        };
+        report.judge();
+        report
+    }
+}
+
+/// Whether `earlier` comes before `later` on the causal chain.
+fn is_ancestor(earlier: Milestone, later: Milestone) -> bool {
+    let mut m = later.after();
+    while let Some(x) = m {
+        if x == earlier {
+            return true;
+        }
+        m = x.after();
+    }
+    false
+}
+
+fn ms(d: chrono::Duration) -> u64 {
+    u64::try_from(d.num_milliseconds()).unwrap_or(0)
+}
+
+fn ms_std(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(ms: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::milliseconds(ms)
+    }
+
+    /// A pod of deployment web: `state` is pending, scheduled, running,
+    /// ready or terminating.
+    fn pod(name: &str, state: &str) -> Pod {
+        let scheduled = state != "pending";
+        let running = matches!(state, "running" | "ready" | "terminating");
+        let ready = matches!(state, "ready" | "terminating");
+        serde_json::from_value(json!({
+            "metadata": {"name": name, "uid": format!("uid-{name}"), "namespace": "demo",
+                         "labels": {"app": "web"},
+                         "deletionTimestamp": (state == "terminating").then_some("2026-01-01T00:00:00Z")},
+            "spec": {"containers": [{"name": "web"}],
+                     "nodeName": scheduled.then_some("n1")},
+            "status": {
+                "conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}],
+                "containerStatuses": if scheduled {
+                    json!([{"name": "web", "image": "web", "imageID": "", "ready": ready,
+                            "restartCount": 0, "started": running,
+                            "state": if running {json!({"running": {}})} else {json!({"waiting": {}})}}])
+                } else { json!([]) },
+            },
+        }))
+        .unwrap()
+    }
+
+    fn slice(ready: &[&str]) -> EndpointSlice {
+        serde_json::from_value(json!({
+            "metadata": {"name": "web-abc", "labels": {SERVICE_NAME_LABEL: "web"}},
+            "addressType": "IPv4",
+            "endpoints": ready.iter().map(|n| json!({
+                "addresses": ["10.0.0.1"], "conditions": {"ready": true},
+                "targetRef": {"kind": "Pod", "name": n, "uid": format!("uid-{n}")},
+            })).collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    }
+
+    fn target(services: &[&str]) -> RecoveryTarget {
+        RecoveryTarget {
+            workload: WorkloadRef::deployment("demo", "web"),
+            selector: "app=web".into(),
+            services: services.iter().map(|s| (*s).to_string()).collect(),
+            pods: Vec::new(),
+        }
+    }
+
+    fn pods(e: &mut Engine<'_>, at: i64, event: Event<Pod>) {
+        e.handle(t(at), Obs::Pod(Box::new(event)));
+    }
+
+    fn slices(e: &mut Engine<'_>, at: i64, event: Event<EndpointSlice>) {
+        e.handle(t(at), Obs::Slice(Box::new(event)));
+    }
+
+    #[test]
+    fn a_kill_is_timed_from_watch_events_alone() {
+        let spec = TestSpec::new(WorkloadRef::deployment("demo", "web"));
+        let target = target(&["web"]);
+        let mut lines = Vec::new();
+        let mut on = |ev: &TimelineEvent| lines.push(ev.line());
+        let mut e = Engine::new(&spec, &target, &mut on);
+        pods(&mut e, 0, Event::Init);
+        pods(&mut e, 0, Event::InitApply(pod("a", "ready")));
+        pods(&mut e, 0, Event::InitApply(pod("b", "ready")));
+        pods(&mut e, 0, Event::InitDone);
+        assert!(!e.synced(), "the endpoints are not listed yet");
+        slices(&mut e, 0, Event::Init);
+        slices(&mut e, 0, Event::InitApply(slice(&["a", "b"])));
+        slices(&mut e, 0, Event::InitDone);
+        assert!(e.synced());
+        e.start_tracking(t(0));
+        e.begin_iteration();
+        e.add_track(1, "uid-a", "a", Some("n1".into()), t(10));
+        pods(&mut e, 30, Event::Apply(pod("a", "terminating")));
+        slices(&mut e, 35, Event::Apply(slice(&["b"])));
+        pods(&mut e, 40, Event::Apply(pod("c", "pending")));
+        pods(&mut e, 150, Event::Apply(pod("c", "scheduled")));
+        // The endpoints show c ready before the pod watch does: that is
+        // proof enough, and the steps before it cannot be later.
+        slices(&mut e, 2000, Event::Apply(slice(&["b", "c"])));
+        pods(&mut e, 2010, Event::Apply(pod("c", "ready")));
+        pods(&mut e, 2500, Event::Delete(pod("a", "terminating")));
+        assert!(e.iteration_finished());
+        let report = e.finish(t(3000), "ctx", "me");
+        let k = &report.kills[0];
+        assert_eq!(k.replacement.as_deref(), Some("c"));
+        assert!(k.missing(true).is_empty(), "{k:?}");
+        assert_eq!(k.at(Milestone::Terminating), Some(t(30)));
+        assert_eq!(k.at(Milestone::ReplacementCreated), Some(t(40)));
+        assert_eq!(k.at(Milestone::Scheduled), Some(t(150)));
+        assert_eq!(k.at(Milestone::ContainersStarted), Some(t(2000)));
+        assert_eq!(k.at(Milestone::Ready), Some(t(2000)));
+        assert_eq!(k.at(Milestone::InEndpoints), Some(t(2000)));
+        assert_eq!(k.at(Milestone::OldPodGone), Some(t(2500)));
+        assert_eq!(k.recovery(true), Some(Duration::from_millis(1990)));
+        assert_eq!(
+            (
+                report.endpoints.initial,
+                report.endpoints.minimum,
+                report.endpoints.last
+            ),
+            (2, 1, 2)
+        );
+        assert_eq!(report.verdict, Verdict::Pass, "{:?}", report.reasons);
+        drop(report);
+        assert!(
+            lines.contains(&"    +35ms  ready endpoints: 1".to_string()),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_long_outage_aborts_the_test_and_counts_the_time_at_zero() {
+        let spec = TestSpec {
+            abort_after: Duration::from_secs(5),
+            ..TestSpec::new(WorkloadRef::deployment("demo", "web"))
+        };
+        let target = target(&[]);
+        let mut on = |_: &TimelineEvent| {};
+        let mut e = Engine::new(&spec, &target, &mut on);
+        pods(&mut e, 0, Event::Init);
+        pods(&mut e, 0, Event::InitApply(pod("a", "ready")));
+        pods(&mut e, 0, Event::InitDone);
+        e.start_tracking(t(0));
+        e.begin_iteration();
+        e.add_track(1, "uid-a", "a", None, t(10));
+        // Forced: the pod is gone at once.
+        pods(&mut e, 20, Event::Delete(pod("a", "ready")));
+        pods(&mut e, 30, Event::Apply(pod("b", "pending")));
+        e.check_abort(t(5000));
+        assert!(
+            e.aborted.is_none(),
+            "4.98 s at zero is within the threshold"
+        );
+        e.check_abort(t(5100));
+        let report = e.finish(t(6020), "ctx", "me");
+        let k = &report.kills[0];
+        assert_eq!(k.at(Milestone::Terminating), k.at(Milestone::OldPodGone));
+        assert_eq!(report.endpoints.minimum, 0);
+        assert_eq!(report.endpoints.time_at_zero_ms, 6000);
+        assert_eq!(report.verdict, Verdict::Fail);
+        assert_eq!(
+            report.reasons[0],
+            "aborted: no Ready endpoint for more than 5.00s"
+        );
+    }
+
+    #[test]
+    fn modes_pick_at_least_one_and_never_more_than_there_are() {
+        assert_eq!(KillMode::One.victims(3), 1);
+        assert_eq!(KillMode::One.victims(0), 0);
+        assert_eq!(KillMode::Count(5).victims(3), 3);
+        assert_eq!(KillMode::Percent(50).victims(3), 2);
+        assert_eq!(KillMode::Percent(10).victims(3), 1);
+        assert_eq!(KillMode::Percent(100).victims(4), 4);
+        assert_eq!(KillMode::All.victims(4), 4);
+    }
+
+    #[test]
+    fn the_causal_chain_links_endpoints_back_to_the_delete() {
+        assert!(is_ancestor(Milestone::DeleteSent, Milestone::InEndpoints));
+        assert!(is_ancestor(Milestone::Ready, Milestone::InEndpoints));
+        assert!(is_ancestor(Milestone::Terminating, Milestone::OldPodGone));
+        assert!(!is_ancestor(Milestone::Terminating, Milestone::Ready));
+        assert!(!is_ancestor(Milestone::Ready, Milestone::Ready));
+    }
+}

@@ -1,0 +1,103 @@
+//! kubedeck: a terminal operations console for Kubernetes.
+
+use clap::Parser;
+mod cli;
+mod commands;
+
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    if let Some(path) = &cli.console.kubeconfig {
+        kubedeck_core::connect::use_kubeconfig_file(path.clone());
+    }
+    let result = match cli.command {
+        Some(cli::CliCommand::Sim(args)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::sim::run(args).await
+        }
+        Some(cli::CliCommand::Audit(args)) => {
+            commands::audit::run(&args, cli.console.namespace.as_deref())
+        }
+        Some(cli::CliCommand::Chaos(chaos)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::chaos::run(chaos, cli.console).await
+        }
+        Some(cli::CliCommand::Backup(backup)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::backup::run(backup, cli.console).await
+        }
+        Some(cli::CliCommand::Runbook(runbook)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::runbook::run(runbook, cli.console).await
+        }
+        Some(cli::CliCommand::Demo(demo)) => {
+            console_logging();
+            commands::demo::run(demo, cli.console).await
+        }
+        None => {
+            console_logging();
+            commands::console::run_kubeconfig(cli.console).await
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kubedeck: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `KUBEDECK_LOG` (tracing's env-filter syntax), else `default`.
+fn filter(default: &str) -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("KUBEDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default))
+}
+
+/// The console owns the terminal, so its log never goes to stderr: it goes
+/// to the log pane (tui-logger) and to a file in the XDG state dir.
+fn console_logging() {
+    let file = kubedeck_core::config::Paths::discover().and_then(|paths| {
+        let path = paths.log_file();
+        path.parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+            })
+            .ok()
+    });
+    let file_layer = file.map(|f| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(f))
+    });
+    // Without its mover thread tui-logger's pane stays empty; the console
+    // still runs, and the file still gets the log.
+    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Trace);
+    tracing_subscriber::registry()
+        // kube-client logs every failed request of a retrying watch as an
+        // error; the watchers report each failure once themselves.
+        .with(filter("warn,kubedeck=info,kube_client=off"))
+        .with(file_layer)
+        .with(tui_logger::TuiTracingSubscriberLayer)
+        .with(kubedeck_console::run::LogBell)
+        .init();
+}

@@ -1,9 +1,0 @@
-//! Workload logs, console-independent: streaming from pods, containers or
-//! whole workloads ([`stream`]), and the bounded buffer a view keeps them in
-//! ([`buffer`]).
-
-pub mod buffer;
-pub mod stream;
-
-pub use buffer::{Bound, LineKind, LogBuffer, LogLine, StatusKind, sanitize};
-pub use stream::{Containers, LogStream, Since, StreamOptions, Target, follow};
