@@ -47,7 +47,7 @@ impl Paths {
         self.config_dir.join("runbooks")
     }
 
-    pub fn audit_log(&self) -> PathBuf {
+    pub(crate) fn audit_log(&self) -> PathBuf {
         self.data_dir.join("audit.jsonl")
     }
 

@@ -132,7 +132,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// Reads a user file; None when it does not exist (that is not an error).
-pub fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

@@ -1,5 +1,6 @@
 //! Building a client for a kubeconfig context: at start-up and for `:ctx`.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,8 +11,6 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 /// context: long enough for a slow VPN, short enough to say so.
 const REACH_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Reads the kubeconfig (KUBECONFIG, or ~/.kube/config) off the async
-/// threads: it is file I/O. Callers say what failed in their own words.
 /// The file `--kubeconfig` named, for the whole process; unset, the
 /// kubeconfig is found as kubectl finds it (`KUBECONFIG`, `~/.kube/config`).
 static KUBECONFIG_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
@@ -22,11 +21,20 @@ pub fn use_kubeconfig_file(path: std::path::PathBuf) {
 }
 
 pub async fn read_kubeconfig() -> anyhow::Result<Kubeconfig> {
-    let file = KUBECONFIG_FILE.get().cloned();
+    read_kubeconfig_file(KUBECONFIG_FILE.get().map(PathBuf::as_path)).await
+}
+
+/// Reads the kubeconfig off the async threads (it is file I/O): `file`
+/// when `--kubeconfig` named one, else as kubectl finds it (`KUBECONFIG`,
+/// then `~/.kube/config`). The error names what was read.
+pub async fn read_kubeconfig_file(file: Option<&Path>) -> anyhow::Result<Kubeconfig> {
+    let file = file.map(Path::to_path_buf);
     tokio::task::spawn_blocking(move || match file {
         Some(path) => Kubeconfig::read_from(&path)
             .with_context(|| format!("cannot read the kubeconfig {}", path.display())),
-        None => Ok(Kubeconfig::read()?),
+        None => {
+            Kubeconfig::read().context("cannot read the kubeconfig (KUBECONFIG, or ~/.kube/config)")
+        }
     })
     .await
     .context("the kubeconfig reader stopped")?

@@ -213,7 +213,7 @@ pub struct Access {
 
 impl Access {
     /// `deployments.apps/scale`, the way kubectl names a resource.
-    pub fn resource_name(&self) -> String {
+    pub(crate) fn resource_name(&self) -> String {
         let mut s = self.resource.to_string();
         if !self.group.is_empty() {
             s = format!("{s}.{}", self.group);

@@ -35,7 +35,7 @@ pub enum ActionError {
 
 impl ActionError {
     /// Maps a kube-rs error for an action needing `access`.
-    pub fn from_kube(e: kube::Error, access: &Access) -> ActionError {
+    pub(crate) fn from_kube(e: kube::Error, access: &Access) -> ActionError {
         match e {
             kube::Error::Api(status) => {
                 let message = if status.message.is_empty() {
@@ -59,7 +59,7 @@ impl ActionError {
         }
     }
 
-    pub fn is_conflict(&self) -> bool {
+    pub(crate) fn is_conflict(&self) -> bool {
         matches!(self, ActionError::Conflict(_))
     }
 }

@@ -23,7 +23,7 @@ use super::error::ActionError;
 use super::plan::Confirmed;
 
 /// How long one action may take before it is reported as timed out.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -659,7 +659,7 @@ fn equal_ignoring_hash(a: &Value, b: &Value) -> bool {
 
 /// `kubectl create job NAME --from=cronjob/X`: the job template with the
 /// manual-instantiation annotation and the CronJob as controller.
-pub fn job_from_cronjob(cj: &CronJob, name: &str) -> Result<Job, ActionError> {
+pub(crate) fn job_from_cronjob(cj: &CronJob, name: &str) -> Result<Job, ActionError> {
     let template = cj
         .spec
         .as_ref()

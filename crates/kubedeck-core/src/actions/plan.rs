@@ -277,7 +277,7 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
 }
 
 /// How the dynamic API reaches an annotatable kind.
-pub fn annotatable(kind: AnnotatableKind) -> ApiResource {
+pub(crate) fn annotatable(kind: AnnotatableKind) -> ApiResource {
     ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk(kind.group(), kind.version(), kind.kind()),
         kind.plural(),

@@ -21,11 +21,7 @@ pub enum Permission {
     Denied(String),
 }
 
-impl Permission {
-    pub fn is_allowed(&self) -> bool {
-        matches!(self, Permission::Allowed)
-    }
-}
+impl Permission {}
 
 type Key = (
     &'static str,
@@ -57,7 +53,7 @@ impl Rbac {
         self.can_access(&cmd.access()).await
     }
 
-    pub async fn can_access(&self, access: &Access) -> Permission {
+    pub(crate) async fn can_access(&self, access: &Access) -> Permission {
         // Per namespace, not per object: that is the granularity RBAC roles
         // are usually written at, and it keeps the cache small.
         let key: Key = (

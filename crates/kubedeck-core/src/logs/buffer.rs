@@ -30,7 +30,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 /// The longest line text kept, in bytes; longer lines are cut at a char
 /// boundary and marked.
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// What a line in the stream is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub struct LogLine {
 }
 
 /// The number of prefix colours [`LogLine::colour`] chooses among.
-pub const PREFIX_COLOURS: u8 = 6;
+pub(crate) const PREFIX_COLOURS: u8 = 6;
 
 impl LogLine {
     pub fn is_status(&self) -> bool {
@@ -294,7 +294,7 @@ impl Pattern {
         matches!(self.matcher, Matcher::Regex(_))
     }
 
-    pub fn is_match(&self, text: &str) -> bool {
+    pub(crate) fn is_match(&self, text: &str) -> bool {
         match &self.matcher {
             Matcher::Substring {
                 needle,
@@ -312,7 +312,7 @@ impl Pattern {
 
     /// The byte ranges of non-overlapping matches in `text`, for
     /// highlighting.
-    pub fn find_all(&self, text: &str) -> Vec<Range<usize>> {
+    pub(crate) fn find_all(&self, text: &str) -> Vec<Range<usize>> {
         match &self.matcher {
             Matcher::Substring {
                 needle,
@@ -364,6 +364,22 @@ impl Default for LogBuffer {
 }
 
 impl LogBuffer {
+    /// The view index of a sequence number, if the view shows it.
+    #[cfg(test)]
+    fn view_index(&self, seq: u64) -> Option<usize> {
+        let i = self.view_end_index_before(seq);
+        (i < self.view_len() && self.shown.get(i) == Some(&seq)).then_some(i)
+    }
+
+    /// How many lines of the view match the search.
+    #[cfg(test)]
+    fn match_count(&self) -> usize {
+        self.shown
+            .range(..self.view_len())
+            .filter(|s| self.is_hit(**s))
+            .count()
+    }
+
     pub fn new(bound: Bound) -> LogBuffer {
         LogBuffer {
             bound: Bound {
@@ -524,12 +540,6 @@ impl LogBuffer {
         self.view_end_index_before(seq).min(self.view_len())
     }
 
-    /// The view index of a sequence number, if the view shows it.
-    pub fn view_index(&self, seq: u64) -> Option<usize> {
-        let i = self.view_end_index_before(seq);
-        (i < self.view_len() && self.shown.get(i) == Some(&seq)).then_some(i)
-    }
-
     /// Sets the `/` search pattern (None or empty clears it).
     pub fn set_search(&mut self, pattern: Option<&str>) {
         self.search = pattern.and_then(Pattern::new);
@@ -583,14 +593,6 @@ impl LogBuffer {
             .chain(view.skip(split).rev())
             .copied()
             .find(|s| self.is_hit(*s))
-    }
-
-    /// How many lines of the view match the search.
-    pub fn match_count(&self) -> usize {
-        self.shown
-            .range(..self.view_len())
-            .filter(|s| self.is_hit(**s))
-            .count()
     }
 
     /// Writes the log lines (not status notes) to `path`, one per line

@@ -3,6 +3,7 @@
 //! ([`buffer`]).
 
 pub mod buffer;
+mod container_state;
 pub mod stream;
 
 pub use buffer::{Bound, LineKind, LogBuffer, LogLine, StatusKind, sanitize};

@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::io::{AsyncBufRead, AsyncBufReadExt};
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::Pod;
 use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, LogParams};
 use kube::runtime::WatchStreamExt;
@@ -34,6 +34,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::buffer::{LineKind, LogLine, MAX_LINE_BYTES, StatusKind, cap_line, sanitize};
+use super::container_state::{Standing, container_status, has_log, selected_containers, standing};
 
 /// What to stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,7 +205,7 @@ fn note(pod: &str, container: &str, kind: StatusKind, text: String) -> LogLine {
 
 /// Turns a `metav1.LabelSelector` (as JSON) into selector syntax. None when
 /// it selects nothing usable (missing, or an unknown operator).
-pub fn label_selector(sel: &Value) -> Option<String> {
+pub(crate) fn label_selector(sel: &Value) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(labels) = sel["matchLabels"].as_object() {
         for (k, v) in labels {
@@ -505,86 +506,6 @@ fn apply(
             state,
             start,
         ));
-    }
-}
-
-fn selected_containers(pod: &Pod, which: &Containers) -> Vec<String> {
-    let names = pod
-        .spec
-        .iter()
-        .flat_map(|s| s.containers.iter())
-        .map(|c| c.name.clone());
-    match which {
-        Containers::All => names.collect(),
-        Containers::One(want) => names.filter(|n| n == want).collect(),
-    }
-}
-
-fn container_status<'a>(pod: &'a Pod, container: &str) -> Option<&'a ContainerStatus> {
-    pod.status
-        .as_ref()?
-        .container_statuses
-        .as_ref()?
-        .iter()
-        .find(|s| s.name == container)
-}
-
-/// Whether the container's current instance has a log (it runs or ran).
-fn has_log(cs: &ContainerStatus) -> bool {
-    cs.state
-        .as_ref()
-        .is_some_and(|s| s.running.is_some() || s.terminated.is_some())
-}
-
-fn is_running(cs: &ContainerStatus) -> bool {
-    cs.state.as_ref().is_some_and(|s| s.running.is_some())
-}
-
-fn exit_code(cs: &ContainerStatus) -> Option<i32> {
-    let s = cs.state.as_ref()?;
-    s.terminated.as_ref().map(|t| t.exit_code).or_else(|| {
-        cs.last_state
-            .as_ref()?
-            .terminated
-            .as_ref()
-            .map(|t| t.exit_code)
-    })
-}
-
-/// What a pod's latest state says about one of its containers.
-enum Standing {
-    Gone,
-    /// Running the instance that was streamed.
-    Running,
-    /// Running a newer instance.
-    Restarted(i32),
-    /// Not running, but the pod may restart it.
-    Exited(Option<i32>),
-    /// Not running and never will again: the pod finished.
-    Finished(Option<i32>),
-}
-
-fn standing(pod: Option<&Pod>, uid: &str, container: &str, restarts: i32) -> Standing {
-    let Some(pod) = pod.filter(|p| p.metadata.uid.as_deref() == Some(uid)) else {
-        return Standing::Gone;
-    };
-    let Some(cs) = container_status(pod, container) else {
-        return Standing::Gone;
-    };
-    if cs.restart_count > restarts && has_log(cs) {
-        return Standing::Restarted(cs.restart_count);
-    }
-    if is_running(cs) {
-        return Standing::Running;
-    }
-    if pod.metadata.deletion_timestamp.is_some() {
-        return Standing::Gone;
-    }
-    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-    if matches!(phase, Some("Succeeded" | "Failed")) {
-        Standing::Finished(exit_code(cs))
-    } else {
-        Standing::Exited(exit_code(cs))
     }
 }
 

@@ -4,7 +4,11 @@
 //! Prometheus when one is configured, otherwise metrics.k8s.io sampled into
 //! ring buffers.
 
-pub mod promql;
+mod health;
+mod history;
+mod prometheus;
+pub(crate) mod promql;
+mod series;
 pub mod source;
 
 pub use promql::{Metric, ObjectKind, Queries};

@@ -42,14 +42,10 @@ impl ObjectKind {
         }
     }
 
-    pub fn is_workload(self) -> bool {
-        matches!(self, ObjectKind::Deployment | ObjectKind::StatefulSet)
-    }
-
     /// Whether `pod` is named as this controller names its pods:
     /// `<deployment>-<pod-template-hash>-<suffix>` or `<statefulset>-<ordinal>`.
     /// Bare pods belong only to themselves; HPAs own no pods directly.
-    pub fn owns_pod(self, owner: &str, pod: &str) -> bool {
+    pub(crate) fn owns_pod(self, owner: &str, pod: &str) -> bool {
         let Some(rest) = pod.strip_prefix(owner).and_then(|r| r.strip_prefix('-')) else {
             return self == ObjectKind::Pod && pod == owner;
         };
@@ -132,7 +128,7 @@ impl Metric {
 }
 
 /// Escapes `v` for the inside of a PromQL double-quoted string.
-pub fn escape_string(v: &str) -> String {
+pub(crate) fn escape_string(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         match c {
@@ -152,7 +148,7 @@ pub fn escape_string(v: &str) -> String {
 
 /// Escapes `v` so that an RE2 regex matches exactly it (not yet escaped for
 /// the string the regex goes in).
-pub fn escape_regex(v: &str) -> String {
+pub(crate) fn escape_regex(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
     for c in v.chars() {
         if matches!(
@@ -177,7 +173,7 @@ fn alternation(names: &[String]) -> String {
 
 /// The range for `rate()`: 5m as the seed dashboards use, widened to two
 /// steps for long windows so that consecutive points overlap.
-pub fn rate_range(step: Duration) -> String {
+pub(crate) fn rate_range(step: Duration) -> String {
     let secs = step.as_secs().saturating_mul(2).max(300);
     if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
@@ -223,7 +219,7 @@ fn tokens(template: &str) -> Vec<Result<&str, &str>> {
 }
 
 /// The placeholders in `template` that are not ones this module fills.
-pub fn unknown_placeholders(template: &str) -> Vec<String> {
+pub(crate) fn unknown_placeholders(template: &str) -> Vec<String> {
     let mut unknown: Vec<String> = tokens(template)
         .into_iter()
         .filter_map(Result::err)
@@ -243,7 +239,7 @@ pub fn render(template: &str, b: &Bindings<'_>) -> String {
 
 /// `render` with `$rate` given rather than derived from the step: a
 /// recovery test's seconds-long dip would vanish in a 5m rate.
-pub fn render_with_rate(template: &str, b: &Bindings<'_>, rate: &str) -> String {
+pub(crate) fn render_with_rate(template: &str, b: &Bindings<'_>, rate: &str) -> String {
     let names = alternation(b.names);
     let mut out = String::with_capacity(template.len() + 64);
     for t in tokens(template) {

@@ -5,386 +5,30 @@
 //! on the channel given at construction. Only the newest ticket of a view
 //! is answered; results of superseded requests are dropped.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use kube::api::{ApiResource, DynamicObject, ListParams};
 use kube::{Api, Client as KubeClient};
 use prometheus_http_query::Client as PromClient;
-use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
+use super::health::HealthTracker;
+pub use super::health::{Backoff, Health};
+use super::history::{FINE_SECS, PodHistory, UsageSample};
+pub use super::prometheus::{BasicAuth, PrometheusConfig, connect};
 use super::promql::{Bindings, Metric, ObjectKind, Queries};
+pub use super::series::{
+    ObjectSeries, Origin, Point, Ticket, ViewRequest, ViewSeries, Window, query_range, step_for,
+};
 use kubedeck_kube::quantity::parse_quantity;
-
-/// The chart windows the console offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Window {
-    #[default]
-    #[serde(rename = "5m")]
-    M5,
-    #[serde(rename = "15m")]
-    M15,
-    #[serde(rename = "1h")]
-    H1,
-    #[serde(rename = "6h")]
-    H6,
-}
-
-impl Window {
-    pub const ALL: [Window; 4] = [Window::M5, Window::M15, Window::H1, Window::H6];
-
-    pub fn duration(self) -> Duration {
-        Duration::from_secs(match self {
-            Window::M5 => 300,
-            Window::M15 => 900,
-            Window::H1 => 3600,
-            Window::H6 => 6 * 3600,
-        })
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Window::M5 => "5m",
-            Window::M15 => "15m",
-            Window::H1 => "1h",
-            Window::H6 => "6h",
-        }
-    }
-
-    /// The next wider window, wrapping to the narrowest.
-    pub fn next(self) -> Window {
-        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
-        Window::ALL[(i + 1) % Window::ALL.len()]
-    }
-}
-
-/// The step of a range query over `window` drawn `width` columns wide: one
-/// point per column, in whole seconds (Prometheus' resolution that matters
-/// here), never below 1 s.
-pub fn step_for(window: Duration, width: u16) -> Duration {
-    let secs = window.as_secs().div_ceil(u64::from(width.max(1))).max(1);
-    Duration::from_secs(secs)
-}
-
-/// The range `[start, end]` (unix seconds) of a query at `now`: the end
-/// aligned down to the step, so that every request within one step asks
-/// the same question (and hits the cache), and at most `window / step`
-/// points.
-pub fn query_range(now: i64, window: Duration, step: Duration) -> (i64, i64) {
-    let step_s = step.as_secs().max(1) as i64;
-    let end = now.div_euclid(step_s) * step_s;
-    let points = (window.as_secs() as i64 / step_s).max(1);
-    (end - (points - 1) * step_s, end)
-}
-
-/// Exponential back-off: `base`, doubling per consecutive failure, capped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
-    pub base: Duration,
-    pub cap: Duration,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff {
-            base: Duration::from_secs(1),
-            cap: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Backoff {
-    /// The wait after the `failures`-th consecutive failure (from 1).
-    pub fn delay(&self, failures: u32) -> Duration {
-        let doublings = failures.saturating_sub(1).min(31);
-        self.base.saturating_mul(1 << doublings).min(self.cap)
-    }
-}
-
-/// How a source is doing, as the status line shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Health {
-    /// Nothing asked yet, or answering within the slow threshold.
-    #[default]
-    Ok,
-    /// Answering, but the last answer took longer than the threshold.
-    Slow,
-    /// The last attempt failed or timed out; retrying with back-off.
-    Down,
-    /// There is no API to ask (metrics.k8s.io not installed, not serving or
-    /// not allowed); nothing is retried.
-    Unavailable,
-}
-
-impl Health {
-    pub fn label(self) -> &'static str {
-        match self {
-            Health::Ok => "ok",
-            Health::Slow => "slow",
-            Health::Down => "down",
-            Health::Unavailable => "unavailable",
-        }
-    }
-}
-
-/// The health state machine. It takes the time as an argument so tests
-/// drive it with a fake clock.
-#[derive(Debug, Clone)]
-pub struct HealthTracker {
-    health: Health,
-    failures: u32,
-    retry_at: Option<Instant>,
-    /// While down, whether the one probe allowed after the back-off is out.
-    probing: bool,
-    last_error: Option<String>,
-    slow_after: Duration,
-    backoff: Backoff,
-}
-
-impl HealthTracker {
-    pub fn new(slow_after: Duration, backoff: Backoff) -> Self {
-        HealthTracker {
-            health: Health::Ok,
-            failures: 0,
-            retry_at: None,
-            probing: false,
-            last_error: None,
-            slow_after,
-            backoff,
-        }
-    }
-
-    pub fn health(&self) -> Health {
-        self.health
-    }
-
-    pub fn failures(&self) -> u32 {
-        self.failures
-    }
-
-    /// Whether a query may go out at `now`. While down, only one probe
-    /// goes out once the back-off has passed; otherwise the time left.
-    pub fn admit(&mut self, now: Instant) -> Result<(), Duration> {
-        if self.health != Health::Down {
-            return Ok(());
-        }
-        match self.retry_at {
-            Some(at) if now < at => Err(at - now),
-            _ if self.probing => Err(Duration::ZERO),
-            _ => {
-                self.probing = true;
-                Ok(())
-            }
-        }
-    }
-
-    /// Records an answer that took `took`; true if the health changed.
-    pub fn succeeded(&mut self, took: Duration) -> bool {
-        let before = self.health;
-        self.health = if took >= self.slow_after {
-            Health::Slow
-        } else {
-            Health::Ok
-        };
-        self.failures = 0;
-        self.retry_at = None;
-        self.probing = false;
-        self.last_error = None;
-        before != self.health
-    }
-
-    /// Records a failure at `now`; true if the health changed. A failure of
-    /// a query sent before the source went down is the same outage, not a
-    /// failed retry, and does not lengthen the back-off.
-    pub fn failed(&mut self, now: Instant, error: String) -> bool {
-        let before = self.health;
-        if before != Health::Down || self.probing {
-            self.failures += 1;
-            self.retry_at = Some(now + self.backoff.delay(self.failures));
-        }
-        self.health = Health::Down;
-        self.probing = false;
-        self.last_error = Some(error);
-        before != Health::Down
-    }
-
-    /// The time until the next attempt, while down.
-    /// Records that there is nothing to retry: `reason` says why. True if
-    /// the health changed.
-    pub fn stopped(&mut self, reason: String) -> bool {
-        let before = self.health;
-        self.health = Health::Unavailable;
-        self.retry_at = None;
-        self.probing = false;
-        self.last_error = Some(reason);
-        before != Health::Unavailable
-    }
-
-    pub fn retry_in(&self, now: Instant) -> Option<Duration> {
-        (self.health == Health::Down).then(|| {
-            self.retry_at
-                .map_or(Duration::ZERO, |at| at.saturating_duration_since(now))
-        })
-    }
-
-    pub fn last_error(&self) -> Option<&str> {
-        self.last_error.as_deref()
-    }
-}
-
-/// A FIFO that keeps the newest `capacity` items.
-#[derive(Debug, Clone)]
-pub struct RingBuffer<T> {
-    items: VecDeque<T>,
-    capacity: usize,
-}
-
-impl<T> RingBuffer<T> {
-    pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(1);
-        // Grown as samples come: thousands of pods each reserving a full
-        // buffer up front would cost hundreds of MiB at once.
-        RingBuffer {
-            items: VecDeque::new(),
-            capacity,
-        }
-    }
-
-    pub fn push(&mut self, item: T) {
-        if self.items.len() == self.capacity {
-            self.items.pop_front();
-        }
-        self.items.push_back(item);
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
-        self.items.iter()
-    }
-
-    pub fn back(&self) -> Option<&T> {
-        self.items.back()
-    }
-}
-
-/// One value at one time (unix seconds).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    pub t: i64,
-    pub v: f64,
-}
-
-/// The series of one object.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ObjectSeries {
-    pub series: BTreeMap<Metric, Vec<Point>>,
-}
-
-impl ObjectSeries {
-    pub fn get(&self, m: Metric) -> &[Point] {
-        self.series.get(&m).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn latest(&self, m: Metric) -> Option<f64> {
-        self.get(m).last().map(|p| p.v)
-    }
-
-    pub fn min_max(&self, m: Metric) -> Option<(f64, f64)> {
-        self.get(m).iter().fold(None, |acc, p| match acc {
-            None => Some((p.v, p.v)),
-            Some((lo, hi)) => Some((lo.min(p.v), hi.max(p.v))),
-        })
-    }
-
-    /// The HPA's CPU utilization target (percent), drawn as a line.
-    pub fn target(&self) -> Option<f64> {
-        self.latest(Metric::HpaTarget)
-    }
-}
-
-/// Which kind of source produced a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    Prometheus,
-    MetricsServer,
-}
-
-/// The answer to one view's request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ViewSeries {
-    pub kind: ObjectKind,
-    pub namespace: String,
-    pub window: Window,
-    pub step: Duration,
-    pub start: i64,
-    pub end: i64,
-    /// By object name; objects without data are absent.
-    pub objects: BTreeMap<String, ObjectSeries>,
-    pub origin: Origin,
-    /// For metrics-server: there is no history before this (the sampler's
-    /// start), which the chart must say.
-    pub history_since: Option<DateTime<Utc>>,
-}
-
-impl ViewSeries {
-    pub fn object(&self, name: &str) -> Option<&ObjectSeries> {
-        self.objects.get(name)
-    }
-}
-
-/// What one view wants drawn.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ViewRequest {
-    /// Identifies the view: a newer request for the same view supersedes
-    /// older ones.
-    pub view: String,
-    pub kind: ObjectKind,
-    pub namespace: String,
-    /// The visible objects.
-    pub names: Vec<String>,
-    /// Empty for all of the kind's metrics.
-    pub metrics: Vec<Metric>,
-    pub window: Window,
-    /// The chart's width in columns.
-    pub width: u16,
-}
-
-impl ViewRequest {
-    fn metrics(&self) -> Vec<Metric> {
-        if self.metrics.is_empty() {
-            Metric::for_kind(self.kind).to_vec()
-        } else {
-            self.metrics.clone()
-        }
-    }
-}
-
-/// Names one request; results carry it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ticket {
-    pub view: Arc<str>,
-    pub generation: u64,
-}
 
 /// The source's state for the status line.
 #[derive(Debug, Clone, PartialEq)]
@@ -435,58 +79,6 @@ pub enum MetricsMsg {
     },
     /// The health changed.
     Health(SourceStatus),
-}
-
-/// How to reach a Prometheus: `[metrics.prometheus]` in config.toml or
-/// `--prometheus URL`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
-pub struct PrometheusConfig {
-    pub url: String,
-    pub bearer_token: Option<String>,
-    pub basic_auth: Option<BasicAuth>,
-    /// A PEM CA bundle for a Prometheus behind a private CA.
-    pub ca_file: Option<PathBuf>,
-    /// Longer than this, a query has failed.
-    #[serde(with = "secs")]
-    pub timeout: Duration,
-    /// Longer than this, Prometheus shows as slow.
-    #[serde(with = "secs")]
-    pub slow_after: Duration,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BasicAuth {
-    pub username: String,
-    pub password: String,
-}
-
-impl Default for PrometheusConfig {
-    fn default() -> Self {
-        PrometheusConfig {
-            url: String::new(),
-            bearer_token: None,
-            basic_auth: None,
-            ca_file: None,
-            timeout: Duration::from_secs(10),
-            slow_after: Duration::from_secs(2),
-        }
-    }
-}
-
-mod secs {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let v = f64::deserialize(d)?;
-        Duration::try_from_secs_f64(v).map_err(serde::de::Error::custom)
-    }
 }
 
 /// How the metrics-server fallback samples.
@@ -578,81 +170,6 @@ struct Prometheus {
     timeout: Duration,
     /// By (query, start, end, step): kept for one step.
     cache: Mutex<HashMap<(String, i64, i64, u64), CacheEntry>>,
-}
-
-/// One pod's usage at `t`; f32 keeps a sample at 16 bytes, and CPU cores
-/// or bytes lose nothing a sparkline shows.
-#[derive(Debug, Clone, Copy)]
-struct UsageSample {
-    t: i64,
-    cpu: f32,
-    memory: f32,
-}
-
-/// Older samples are kept as means over this many seconds.
-const COARSE_SECS: i64 = 120;
-/// Samples younger than this stay at the sampling period.
-const FINE_SECS: i64 = 3600;
-
-/// A pod's usage history: the last hour at the sampling period, and before
-/// that 2-minute means, back to the widest window. At 15 s that is at most
-/// 240 + 150 samples (about 6 KiB) a pod, where keeping 6 h at 15 s would
-/// take 1,440 (23 KiB): 10,000 pods' history stays in the tens of MiB.
-#[derive(Debug, Clone, Default)]
-struct PodHistory {
-    coarse: VecDeque<(UsageSample, u32)>,
-    fine: VecDeque<UsageSample>,
-}
-
-impl PodHistory {
-    /// Adds `s`; keeps at most `fine_cap` samples at full resolution, turns
-    /// older ones into 2-minute means when the history reaches back further
-    /// than an hour (`horizon`, in seconds), and drops what is older.
-    fn push(&mut self, s: UsageSample, horizon: i64, fine_cap: usize) {
-        self.fine.push_back(s);
-        while let Some(old) = self
-            .fine
-            .front()
-            .copied()
-            .filter(|o| self.fine.len() > fine_cap || s.t - o.t > FINE_SECS)
-        {
-            self.fine.pop_front();
-            if horizon <= FINE_SECS {
-                continue;
-            }
-            let bucket = old.t.div_euclid(COARSE_SECS) * COARSE_SECS;
-            match self.coarse.back_mut() {
-                Some((mean, n)) if mean.t == bucket => {
-                    let k = *n as f32;
-                    mean.cpu = (mean.cpu * k + old.cpu) / (k + 1.0);
-                    mean.memory = (mean.memory * k + old.memory) / (k + 1.0);
-                    *n += 1;
-                }
-                _ => self.coarse.push_back((UsageSample { t: bucket, ..old }, 1)),
-            }
-        }
-        // `horizon` seconds hold that many seconds' samples, not one more.
-        while self
-            .coarse
-            .front()
-            .is_some_and(|(c, _)| s.t - c.t >= horizon)
-        {
-            self.coarse.pop_front();
-        }
-    }
-
-    fn newest(&self) -> Option<i64> {
-        self.fine.back().map(|s| s.t)
-    }
-
-    fn len(&self) -> usize {
-        self.coarse.len() + self.fine.len()
-    }
-
-    /// Oldest first.
-    fn iter(&self) -> impl Iterator<Item = &UsageSample> {
-        self.coarse.iter().map(|(s, _)| s).chain(self.fine.iter())
-    }
 }
 
 struct History {
@@ -807,11 +324,6 @@ impl MetricsSource {
         ticket
     }
 
-    /// Whether `ticket` is still its view's newest request.
-    pub fn is_current(&self, ticket: &Ticket) -> bool {
-        self.inner.tickets.is_current(ticket)
-    }
-
     /// Samples held, summed over pods (metrics-server only): for tests and
     /// the memory bound.
     pub fn samples_held(&self) -> usize {
@@ -820,63 +332,6 @@ impl MetricsSource {
             Backend::Prometheus(_) => 0,
         }
     }
-}
-
-/// A client for the Prometheus `config` names (trusting its CA file, if
-/// any) and the Authorization header its credentials make.
-pub fn connect(
-    config: &PrometheusConfig,
-) -> Result<(PromClient, Option<HeaderValue>), MetricsError> {
-    let url = config.url.trim_end_matches('/').to_string();
-    let url_error = |e: prometheus_http_query::Error| MetricsError::Url {
-        url: url.clone(),
-        reason: e.to_string(),
-    };
-    let client = match &config.ca_file {
-        Some(path) => PromClient::from(http_client_trusting(path)?, &url).map_err(url_error)?,
-        None => PromClient::try_from(url.as_str()).map_err(url_error)?,
-    };
-    let authorization = match (&config.bearer_token, &config.basic_auth) {
-        (Some(_), Some(_)) => {
-            return Err(MetricsError::Credentials(
-                "both a bearer token and basic auth are set".into(),
-            ));
-        }
-        (Some(token), None) => Some(format!("Bearer {}", token.trim())),
-        (None, Some(b)) => Some(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", b.username, b.password))
-        )),
-        (None, None) => None,
-    }
-    .map(|v| {
-        let mut h = HeaderValue::try_from(v)
-            .map_err(|_| MetricsError::Credentials("not valid in an HTTP header".into()))?;
-        h.set_sensitive(true);
-        Ok::<_, MetricsError>(h)
-    })
-    .transpose()?;
-    Ok((client, authorization))
-}
-
-/// An HTTP client that trusts the PEM certificates in `path` besides the
-/// usual roots, for a Prometheus behind a private CA.
-fn http_client_trusting(path: &std::path::Path) -> Result<reqwest::Client, MetricsError> {
-    let fail = |reason: String| MetricsError::CustomCa {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|e| fail(format!("not a PEM certificate bundle: {e}")))?;
-    if certs.is_empty() {
-        return Err(fail("it holds no PEM certificate".into()));
-    }
-    reqwest::Client::builder()
-        .tls_certs_merge(certs)
-        .build()
-        .map_err(|e| fail(format!("cannot build a TLS client with it: {e}")))
 }
 
 fn status_of(inner: &Inner) -> SourceStatus {
@@ -1349,33 +804,6 @@ fn fallback_view(history: &History, req: &ViewRequest, now: i64) -> ViewSeries {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_pods_history_keeps_an_hour_fine_and_older_samples_as_two_minute_means() {
-        let horizon = 6 * 3600;
-        let mut h = PodHistory::default();
-        // Seven hours at 15 s; CPU counts the sample's index.
-        for i in 0..(7 * 240) {
-            let s = UsageSample {
-                t: i * 15,
-                cpu: i as f32,
-                memory: 1.0,
-            };
-            h.push(s, horizon, 240);
-        }
-        let now = (7 * 240 - 1) * 15;
-        let times: Vec<i64> = h.iter().map(|s| s.t).collect();
-        assert!(times.windows(2).all(|w| w[0] < w[1]), "oldest first");
-        assert!(now - times[0] < horizon, "nothing older than the horizon");
-        assert_eq!(h.fine.len(), 240, "the last hour at 15 s");
-        assert!(h.coarse.len() <= 150, "{} means", h.coarse.len());
-        assert!(h.len() <= 390);
-        // A full 2-minute mean of samples i..i+8 is their middle value.
-        let (mean, n) = h.coarse[h.coarse.len() / 2];
-        assert_eq!(n, 8);
-        let first = (mean.t / 15) as f32;
-        assert!((mean.cpu - (first + 3.5)).abs() < 1e-3, "{mean:?}");
-        assert!(h.coarse.iter().all(|(c, _)| c.t % COARSE_SECS == 0));
-    }
     use serde_json::json;
 
     #[test]
@@ -1405,17 +833,6 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(Window::H6.next(), Window::M5);
-    }
-
-    #[test]
-    fn ring_buffers_keep_the_newest_within_their_bound() {
-        let mut r = RingBuffer::new(3);
-        for i in 0..10 {
-            r.push(i);
-            assert!(r.len() <= 3);
-        }
-        assert_eq!(r.iter().copied().collect::<Vec<_>>(), vec![7, 8, 9]);
-        assert_eq!(RingBuffer::<u8>::new(0).capacity(), 1);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use kubedeck_kube::duration::human;
 /// A CronJob with this label set to "true" is a backup whatever its name.
 pub const BACKUP_LABEL: &str = "kubedeck.io/backup";
 /// Name parts that make a CronJob a backup.
-pub const DEFAULT_PATTERNS: &[&str] = &["backup", "dump"];
+pub(crate) const DEFAULT_PATTERNS: &[&str] = &["backup", "dump"];
 /// The label the Job controller puts on a Job's pods.
 const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
 /// Log lines kept to show when a run fails.

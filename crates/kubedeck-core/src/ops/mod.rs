@@ -5,6 +5,7 @@
 
 pub mod backups;
 pub mod recovery;
+mod recovery_target;
 pub mod report;
 pub mod service;
 pub mod timeline;

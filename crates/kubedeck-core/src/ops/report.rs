@@ -12,7 +12,7 @@ use super::timeline::{Kill, Milestone, Report, Verdict};
 use kubedeck_kube::duration::human;
 
 /// `<data dir>/reports`.
-pub fn reports_dir() -> Option<PathBuf> {
+pub(crate) fn reports_dir() -> Option<PathBuf> {
     crate::config::Paths::discover().map(|p| p.data_dir.join("reports"))
 }
 

@@ -102,7 +102,7 @@ impl Kill {
 
     /// The milestone that ends the recovery: back in the Service's
     /// endpoints, or Ready when no Service selects the pods.
-    pub fn recovery_milestone(with_endpoints: bool) -> Milestone {
+    pub(crate) fn recovery_milestone(with_endpoints: bool) -> Milestone {
         if with_endpoints {
             Milestone::InEndpoints
         } else {
@@ -261,7 +261,7 @@ impl Report {
     }
 
     /// Decides the verdict from what was measured.
-    pub fn judge(&mut self) {
+    pub(crate) fn judge(&mut self) {
         let with_ep = self.with_endpoints();
         let slo = self.slo();
         let mut reasons = Vec::new();

@@ -19,7 +19,7 @@ use crate::config::Config;
 use kubedeck_kube::duration::human;
 
 /// Where a long action's lines go as they happen.
-pub type LiveSink = Box<dyn Fn(&str) + Send + Sync>;
+pub(crate) type LiveSink = Box<dyn Fn(&str) + Send + Sync>;
 
 /// What a recovery-test step reports as it runs, for a live timeline.
 pub enum RecoveryNews<'a> {
@@ -37,7 +37,7 @@ pub enum RecoveryNews<'a> {
 }
 
 /// Where a recovery-test step's structured timeline goes as it happens.
-pub type RecoverySink = Box<dyn Fn(RecoveryNews<'_>) + Send + Sync>;
+pub(crate) type RecoverySink = Box<dyn Fn(RecoveryNews<'_>) + Send + Sync>;
 
 /// What a run acts with: the cluster, the action core and the settings.
 pub struct Env {
@@ -140,7 +140,7 @@ pub fn describe(action: &Action) -> String {
 }
 
 /// Performs the action; `typed` is the name typed in a protected context.
-pub async fn perform(
+pub(crate) async fn perform(
     env: &Env,
     action: &Action,
     typed: Option<&str>,

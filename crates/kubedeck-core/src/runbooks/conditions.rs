@@ -13,7 +13,7 @@ use crate::actions::ObjectRef;
 
 /// What a condition evaluated to.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Eval {
+pub(crate) enum Eval {
     Holds(String),
     DoesNotHold(String),
     /// It cannot be evaluated here (no Prometheus): the step is skipped.
@@ -21,7 +21,8 @@ pub enum Eval {
 }
 
 impl Eval {
-    pub fn holds(&self) -> bool {
+    #[cfg(test)]
+    fn holds(&self) -> bool {
         matches!(self, Eval::Holds(_))
     }
 
@@ -42,7 +43,7 @@ fn verdict(holds: bool, detail: String) -> Eval {
 
 /// Evaluates once. An error is a failed request (not found, forbidden,
 /// unreachable), which a `wait` retries until its timeout.
-pub async fn evaluate(
+pub(crate) async fn evaluate(
     client: &Client,
     prometheus: Option<&str>,
     cond: &Condition,

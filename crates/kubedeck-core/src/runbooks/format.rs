@@ -41,7 +41,7 @@ impl<'de> Deserialize<'de> for Text {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawRunbook {
+pub(crate) struct RawRunbook {
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -57,7 +57,7 @@ pub struct RawRunbook {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawStep {
+pub(crate) struct RawStep {
     pub id: String,
     pub name: String,
     pub note: Option<String>,
@@ -96,7 +96,7 @@ impl RawStep {
     rename_all = "kebab-case",
     rename_all_fields = "kebab-case"
 )]
-pub enum RawCondition {
+pub(crate) enum RawCondition {
     /// `query op threshold` for every series the query returns.
     Promql {
         query: Text,
@@ -138,7 +138,7 @@ pub enum RawCondition {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawShow {
+pub(crate) struct RawShow {
     pub view: Text,
     pub namespace: Option<Text>,
     pub filter: Option<Text>,
@@ -150,7 +150,7 @@ pub struct RawShow {
     rename_all = "kebab-case",
     rename_all_fields = "kebab-case"
 )]
-pub enum RawAction {
+pub(crate) enum RawAction {
     Scale {
         target: Text,
         namespace: Option<Text>,
@@ -210,7 +210,7 @@ pub enum RawAction {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawWait {
+pub(crate) struct RawWait {
     #[serde(with = "serde_norway::with::singleton_map")]
     pub until: RawCondition,
     pub timeout: Text,
@@ -219,7 +219,7 @@ pub struct RawWait {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct RawBranch {
+pub(crate) struct RawBranch {
     /// The id of an earlier check or wait step.
     pub on: Text,
     pub if_passed: Option<Text>,

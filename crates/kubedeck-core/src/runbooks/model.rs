@@ -15,7 +15,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn index_of(&self, id: &str) -> Option<usize> {
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
         self.steps.iter().position(|s| s.id == id)
     }
 }
@@ -194,7 +194,7 @@ pub struct Show {
 }
 
 /// Views a `show` step may open, as the console names them.
-pub const VIEWS: &[&str] = &[
+pub(crate) const VIEWS: &[&str] = &[
     "pods",
     "logs",
     "events",
@@ -262,7 +262,7 @@ pub struct AnnotateTarget {
 }
 
 impl AnnotateTarget {
-    pub fn slashed(&self) -> String {
+    pub(crate) fn slashed(&self) -> String {
         format!("{}/{}", self.kind.singular(), self.name)
     }
 }

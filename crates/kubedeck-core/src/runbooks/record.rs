@@ -90,7 +90,7 @@ pub fn save(run: &Run, context: &str, dir: &Path) -> std::io::Result<PathBuf> {
 
 /// The run as one audit record: action `runbook`, the timeline in its
 /// parameters.
-pub fn audit_record(run: &Run, context: &str) -> Record {
+pub(crate) fn audit_record(run: &Run, context: &str) -> Record {
     let plan = &run.plan;
     let finished = run.finished.unwrap_or_else(Utc::now);
     let result = match run.outcome() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use chrono::Utc;
 
-use super::chaos::{Session, confirm};
+use super::session::{Session, confirm};
 use crate::cli::ConsoleArgs;
 use kubedeck_core::actions::ObjectRef;
 use kubedeck_core::ops::backups::{self, BackupInfo, FollowEvent, Freshness, JobState};

@@ -6,4 +6,5 @@ pub mod chaos;
 pub mod console;
 pub mod demo;
 pub mod runbook;
+mod session;
 pub mod sim;

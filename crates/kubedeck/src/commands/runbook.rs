@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow, bail};
 
+use super::session::Session;
 use crate::cli::ConsoleArgs;
-use kubedeck_core::actions::{AuditLog, Executor, kubeconfig_user};
-use kubedeck_core::config::{Config, Paths};
-use kubedeck_core::connect::{connect, read_kubeconfig};
+use kubedeck_core::config::Paths;
 use kubedeck_core::runbooks::library::{self, Origin};
 use kubedeck_core::runbooks::model::StepKind;
 use kubedeck_core::runbooks::{
@@ -162,28 +161,18 @@ async fn run_one(
         );
     }
 
-    let kubeconfig = read_kubeconfig()
-        .await
-        .context("cannot read the kubeconfig (KUBECONFIG, or ~/.kube/config)")?;
-    let user = kubeconfig_user(&kubeconfig, console.context.as_deref());
-    let (context, client) = connect(kubeconfig, console.context.as_deref()).await?;
-    let config = match paths {
-        Some(p) => {
-            let (config, error) = Config::load(&p.config_file());
-            if let Some(e) = error {
-                eprintln!("kubedeck: {e}");
-            }
-            config
-        }
-        None => Config::default(),
-    };
-    let audit = AuditLog::discover()
-        .ok_or_else(|| anyhow!("no home directory: cannot find the audit log"))?;
-    let readonly = console.readonly || config.readonly_for(&context);
+    let Session {
+        client,
+        context,
+        user,
+        config,
+        audit,
+        executor,
+    } = Session::open(console).await?;
+    let readonly = executor.readonly;
     let prometheus = config
         .prometheus_for(&context, console.prometheus.as_deref())
         .map(|p| p.url);
-    let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone());
     // Lines a long action printed as they came are not printed again.
     let printed: Arc<Mutex<Vec<String>>> = Arc::default();
     let live_printed = printed.clone();

@@ -1,0 +1,145 @@
+//! What every headless command that talks to a cluster opens first: the
+//! kubeconfig's context, the user's config, the audit log and an executor
+//! that enforces read-only, RBAC and confirmation; and the terminal prompt
+//! that confirms a change.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use anyhow::{Context as _, anyhow, bail};
+use kubedeck_core::actions::{AuditLog, Executor, kubeconfig_user};
+use kubedeck_core::config::{Config, Paths};
+use kubedeck_core::connect::{connect, read_kubeconfig_file};
+
+use crate::cli::ConsoleArgs;
+
+/// A client, the user's config and an executor for the chosen context.
+pub(crate) struct Session {
+    pub client: kube::Client,
+    pub context: String,
+    /// The kubeconfig user the context acts as, for the audit log.
+    pub user: String,
+    pub config: Config,
+    pub audit: AuditLog,
+    pub executor: Executor,
+}
+
+impl Session {
+    pub(crate) async fn open(console: &ConsoleArgs) -> anyhow::Result<Session> {
+        let kubeconfig = read_kubeconfig_file(console.kubeconfig.as_deref()).await?;
+        let user = kubeconfig_user(&kubeconfig, console.context.as_deref());
+        let (context, client) = connect(kubeconfig, console.context.as_deref()).await?;
+        let paths = Paths::discover();
+        let config = match &paths {
+            Some(p) => {
+                let (config, error) = Config::load(&p.config_file());
+                if let Some(e) = error {
+                    eprintln!("kubedeck: {e}");
+                }
+                config
+            }
+            None => Config::default(),
+        };
+        let audit = AuditLog::discover()
+            .ok_or_else(|| anyhow!("no home directory: cannot find the audit log"))?;
+        let readonly = console.readonly || config.readonly_for(&context);
+        let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone());
+        Ok(Session {
+            client,
+            context,
+            user,
+            config,
+            audit,
+            executor,
+        })
+    }
+
+    /// `-n`, else the kubeconfig context's namespace.
+    pub(crate) fn namespace(&self, console: &ConsoleArgs) -> String {
+        console
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.client.default_namespace().to_string())
+    }
+
+    /// Refuses early, with the reason, in read-only mode, and audits the
+    /// refusal as the executor does its own.
+    pub(crate) async fn check_writable(
+        &self,
+        namespace: &str,
+        object: &str,
+        action: &str,
+    ) -> anyhow::Result<()> {
+        if self.executor.readonly {
+            if let Some(problem) = self
+                .executor
+                .record_readonly_refusal(namespace, object, action)
+                .await
+            {
+                tracing::warn!("{problem}");
+            }
+            bail!(
+                "refused: context {} is read-only, so nothing was changed",
+                self.context
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Asks the operator to confirm on the terminal. In a protected context
+/// the object's name must be typed (or given with `--confirm-name`);
+/// without a terminal, only `--yes` confirms. Returns the typed name.
+pub(crate) fn confirm(
+    session: &Session,
+    object_name: &str,
+    question: &str,
+    yes: bool,
+    confirm_name: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let protected = session.config.is_protected(&session.context);
+    if let Some(name) = confirm_name {
+        if name != object_name {
+            bail!("--confirm-name {name:?} does not match {object_name:?}; nothing was done");
+        }
+        return Ok(Some(name.to_string()));
+    }
+    if yes && !protected {
+        return Ok(None);
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        if protected {
+            bail!(
+                "context {} is protected: pass --confirm-name {object_name} to confirm without a terminal; nothing was done",
+                session.context
+            );
+        }
+        bail!("refusing to run without confirmation: stdin is not a terminal; pass --yes");
+    }
+    let prompt = if protected {
+        format!(
+            "Context {} is protected. Type {object_name:?} to {question}: ",
+            session.context
+        )
+    } else {
+        format!("{question}? [y/N] ")
+    };
+    eprint!("{prompt}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    let answer = answer.trim();
+    if protected {
+        if answer != object_name {
+            bail!("typed {answer:?}, but confirming needs {object_name:?}; nothing was done");
+        }
+        Ok(Some(answer.to_string()))
+    } else if matches!(answer, "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(None)
+    } else {
+        bail!("not confirmed; nothing was done")
+    }
+}
