@@ -67,9 +67,14 @@ pub async fn connect(
         context: Some(context.clone()),
         ..KubeConfigOptions::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+    let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .with_context(|| format!("cannot use context {context:?}"))?;
+    // kube-rs retries 429s by default, but an eviction's 429 is a disruption
+    // budget's answer, not throttling: retried, it turns a clear refusal into
+    // a timeout. Watchers back off on their own; actions report what the
+    // server said.
+    config.default_retry = false;
     let server = config.cluster_url.to_string();
     let client = Client::try_from(config).context("cannot create a Kubernetes client")?;
     let unreachable = || format!("cannot reach the API server at {server} (context {context:?})");

@@ -21,8 +21,6 @@ pub enum Permission {
     Denied(String),
 }
 
-impl Permission {}
-
 type Key = (
     &'static str,
     &'static str,

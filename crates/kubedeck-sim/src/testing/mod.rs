@@ -6,6 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod prometheus;
+mod watch;
+
+pub use watch::watch_until;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

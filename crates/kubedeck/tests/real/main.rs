@@ -1,0 +1,96 @@
+//! The real tier: kubedeck against a real Kubernetes control plane
+//! (kube-apiserver, etcd, controller-manager, scheduler, metrics-server, and
+//! kwok as the kubelets), built from Go modules by `testbed/real-cluster`.
+//! One cluster serves the whole run; each test works in its own namespace,
+//! with the testbed's kubectl (of the server's version) as the witness.
+//!
+//! A harness of its own (libtest-mimic) so the cluster is started once
+//! before the tests and stopped after them, whatever they do.
+
+// A failed step in a test is the test's failure: unwrap, expect and panic say why.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod actions;
+mod cluster;
+mod headless;
+mod logs;
+mod rbac;
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use cluster::Cluster;
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+/// A test body: an async function of the shared cluster.
+type Body = fn(&'static Cluster) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
+
+macro_rules! trial {
+    ($module:ident :: $name:ident) => {
+        (
+            concat!(stringify!($module), "::", stringify!($name)),
+            (|c| Box::pin($module::$name(c))) as Body,
+        )
+    };
+}
+
+fn trials() -> Vec<(&'static str, Body)> {
+    vec![
+        trial!(actions::scale_restart_set_image_and_rollback_reach_the_real_deployment),
+        trial!(actions::a_pod_disruption_budget_refuses_an_eviction_and_the_refusal_is_audited),
+        trial!(actions::delete_pod_cordon_and_cronjob_trigger_and_suspend),
+        trial!(headless::chaos_pod_kill_passes_with_the_whole_timeline_in_causal_order),
+        trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
+        trial!(logs::a_pods_log_streams_through_the_real_api_server),
+        trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
+    ]
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let selected: Vec<_> = trials()
+        .into_iter()
+        .filter(|(name, _)| is_selected(&args, name))
+        .collect();
+    // A filter that selects none of these tests (another crate's test name)
+    // must not pay for a cluster.
+    let needs_cluster = !args.list && !selected.is_empty();
+    if needs_cluster {
+        CLUSTER
+            .set(Cluster::up())
+            .unwrap_or_else(|_| panic!("the cluster is started once"));
+    }
+    let trials = trials()
+        .into_iter()
+        .map(|(name, body)| {
+            Trial::test(name, move || {
+                let cluster = CLUSTER.get().ok_or_else(|| Failed::from("no cluster"))?;
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Failed::from(e.to_string()))?;
+                runtime.block_on(body(cluster));
+                Ok(())
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(cluster) = CLUSTER.get() {
+        cluster.down();
+    }
+    conclusion.exit();
+}
+
+/// libtest's selection: a substring filter (or an exact one), minus skips.
+fn is_selected(args: &Arguments, name: &str) -> bool {
+    let filtered = match &args.filter {
+        None => true,
+        Some(f) if args.exact => name == f,
+        Some(f) => name.contains(f.as_str()),
+    };
+    filtered && !args.skip.iter().any(|s| name.contains(s.as_str()))
+}
