@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod prometheus;
+pub mod tmux;
 mod watch;
 
 pub use watch::watch_until;

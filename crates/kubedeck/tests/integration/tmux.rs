@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+
+pub use kubedeck_sim::testing::tmux::{Tmux, require_tmux};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubedeck");
 
@@ -43,90 +44,4 @@ pub fn start_sim(dir: &Path, extra: &[&str]) -> (Sim, PathBuf) {
     }
     std::thread::spawn(move || for _ in lines {});
     (sim, kubeconfig)
-}
-
-pub fn require_tmux() {
-    let version = Command::new("tmux").arg("-V").output();
-    assert!(
-        version.is_ok_and(|o| o.status.success()),
-        "this test needs tmux on PATH (apt-get install tmux)"
-    );
-}
-
-/// A tmux server on a socket of its own, so that the test never touches
-/// the user's sessions; killed however the test ends. Its one session is `t`.
-pub struct Tmux {
-    pub socket: String,
-}
-
-impl Tmux {
-    pub fn new(tag: &str) -> Tmux {
-        Tmux {
-            socket: format!("kubedeck-test-{tag}-{}", std::process::id()),
-        }
-    }
-
-    pub fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        assert!(
-            out.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    pub fn screen(&self) -> String {
-        self.cmd(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    pub fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.cmd(&["send-keys", "-t", "t", k]);
-        }
-    }
-
-    pub fn type_text(&self, text: &str) {
-        self.cmd(&["send-keys", "-t", "t", "-l", text]);
-    }
-
-    /// Escape, then a pause: a key right after Esc would read as Alt+key.
-    pub fn escape(&self) {
-        self.keys(&["Escape"]);
-        std::thread::sleep(Duration::from_millis(200));
-    }
-
-    /// Polls the screen until `ok` holds, or fails with the last screen.
-    pub fn wait_for(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    pub fn alternate_screen(&self) -> bool {
-        self.cmd(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-    }
 }

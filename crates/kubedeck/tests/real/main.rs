@@ -12,6 +12,7 @@
 
 mod actions;
 mod cluster;
+mod console;
 mod headless;
 mod logs;
 mod rbac;
@@ -44,6 +45,8 @@ fn trials() -> Vec<(&'static str, Body)> {
         trial!(actions::delete_pod_cordon_and_cronjob_trigger_and_suspend),
         trial!(headless::chaos_pod_kill_passes_with_the_whole_timeline_in_causal_order),
         trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
+        trial!(console::views_follow_the_real_controllers_with_no_key_pressed),
+        trial!(console::the_real_hpa_scales_on_emulated_cpu_and_the_console_says_why),
         trial!(logs::a_pods_log_streams_through_the_real_api_server),
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
     ]
