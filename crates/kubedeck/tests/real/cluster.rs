@@ -83,9 +83,14 @@ impl Cluster {
         Cluster { dir, env }
     }
 
+    /// Stops the cluster and removes its directory (the cluster lives in a
+    /// static, so its TempDir is never dropped).
     pub fn down(&self) {
-        if let Err(e) = testbed(&["down", "--dir", &self.dir.path().display().to_string()]) {
-            eprintln!("{e}");
+        match testbed(&["down", "--dir", &self.dir.path().display().to_string()]) {
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(self.dir.path());
+            }
+            Err(e) => eprintln!("{e}; its files are left in {}", self.dir.path().display()),
         }
     }
 
@@ -196,4 +201,132 @@ pub const WAIT: Duration = Duration::from_secs(90);
 /// kubectl with another user's kubeconfig.
 pub async fn run_kubectl(c: &Cluster, kubeconfig: &Path, args: &[&str]) -> Out {
     run(c.kubectl_cmd(kubeconfig, args), args).await
+}
+
+impl Cluster {
+    /// Stops kube-apiserver and starts it again with the same command line,
+    /// environment and log, as a restart of the control plane would; etcd
+    /// keeps the data, so resourceVersions continue. `between` runs while
+    /// the server is down.
+    pub async fn restart_apiserver<F: std::future::Future<Output = ()>>(&self, between: F) {
+        let pid_file = self.dir().join("pids/kube-apiserver.pid");
+        let pid = std::fs::read_to_string(&pid_file).expect("the apiserver's pid");
+        let pid = pid.trim();
+        let split = |file: &str| -> Vec<String> {
+            let raw = std::fs::read(format!("/proc/{pid}/{file}")).expect("the apiserver's /proc");
+            raw.split(|b| *b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect()
+        };
+        let argv = split("cmdline");
+        let environ = split("environ");
+        // SIGKILL: a crash, with no graceful shutdown to wait for.
+        let killed = std::process::Command::new("kill")
+            .args(["-KILL", pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        crate::cluster::wait_gone(pid).await;
+        between.await;
+        // Through sh, as the testbed starts it: in a session of its own,
+        // its output appended to its log, and not our child to reap.
+        let log = self.dir().join("logs/kube-apiserver.log");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("log=$1; shift; setsid \"$@\" </dev/null >>\"$log\" 2>&1 & echo $!")
+            .arg("sh")
+            .arg(&log)
+            .args(&argv)
+            .env_clear()
+            .envs(environ.iter().filter_map(|kv| kv.split_once('=')))
+            .output()
+            .expect("the apiserver starts again");
+        let new_pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(
+            out.status.success() && !new_pid.is_empty(),
+            "the apiserver's new pid"
+        );
+        std::fs::write(&pid_file, new_pid).expect("write the new pid");
+        // Ready when /readyz says so; curl retries until then (the server
+        // refuses connections while it starts).
+        let url = format!("{}/readyz", self.var("APISERVER_URL"));
+        let ready = Command::new("curl")
+            .args([
+                "-sS",
+                "--fail",
+                "--retry",
+                "120",
+                "--retry-delay",
+                "1",
+                "--retry-all-errors",
+            ])
+            .args(["--cacert", self.var("CA_CERT"), &url])
+            .output()
+            .await
+            .expect("curl runs");
+        assert!(
+            ready.status.success(),
+            "the restarted apiserver is ready: {}",
+            String::from_utf8_lossy(&ready.stderr)
+        );
+    }
+
+    /// etcd's revision after a write of a key of the test's own, through
+    /// etcd's JSON gateway.
+    pub async fn etcd_write(&self) -> i64 {
+        let body = format!(
+            r#"{{"key":"{}","value":"{}"}}"#,
+            b64("/kubedeck-test/tick"),
+            b64(&format!("{:?}", std::time::SystemTime::now()))
+        );
+        let answer = self.etcd("/v3/kv/put", &body).await;
+        answer["header"]["revision"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("etcd's revision: {answer}"))
+    }
+
+    /// Compacts etcd at `revision`: history before it is gone, so a watch
+    /// resuming from an older resourceVersion gets 410 Gone.
+    pub async fn etcd_compact(&self, revision: i64) {
+        let body = format!(r#"{{"revision":"{revision}","physical":true}}"#);
+        self.etcd("/v3/kv/compaction", &body).await;
+    }
+
+    async fn etcd(&self, path: &str, body: &str) -> serde_json::Value {
+        let url = format!("http://127.0.0.1:{}{path}", self.var("ETCD_PORT"));
+        let out = Command::new("curl")
+            .args(["-sS", "--fail", "-X", "POST", &url, "-d", body])
+            .output()
+            .await
+            .expect("curl runs");
+        assert!(
+            out.status.success(),
+            "etcd {path}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("etcd answers JSON")
+    }
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Waits for a process that is not our child to exit (`tail --pid` wakes
+/// when it does).
+pub async fn wait_gone(pid: &str) {
+    let waited = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new("tail")
+            .args(["--pid", pid, "-f", "/dev/null"])
+            .status(),
+    )
+    .await;
+    assert!(
+        matches!(waited, Ok(Ok(s)) if s.success()),
+        "process {pid} did not exit"
+    );
 }
