@@ -22,7 +22,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -111,7 +110,11 @@ func handle(c net.Conn) {
 		return
 	}
 	if req.Method != http.MethodConnect {
-		fmt.Fprint(c, "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+		// A plain proxy request: Go sends one through HTTP_PROXY for a
+		// non-loopback http:// URL (loopback is never proxied), so refuse it.
+		why := "testbed: the loopback proxy only tunnels (CONNECT) to loopback targets, refused " + req.Method + " " + req.URL.String()
+		log.Printf("refused %s %s", req.Method, req.URL)
+		fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(why), why)
 		return
 	}
 	// The CONNECT target is the request URI; the apiserver sends a Host
@@ -130,24 +133,16 @@ func handle(c net.Conn) {
 	}
 	defer up.Close()
 	fmt.Fprint(c, "HTTP/1.1 200 Connection established\r\n\r\n")
-	var wg sync.WaitGroup
-	wg.Add(2)
+	// When the target closes, close the client too (the deferred Closes);
+	// a client that closes first ends the copy from br.
 	go func() {
-		defer wg.Done()
 		// br may already hold bytes the client sent after the request.
 		io.Copy(up, br)
 		if tc, ok := up.(*net.TCPConn); ok {
 			tc.CloseWrite()
 		}
 	}()
-	go func() {
-		defer wg.Done()
-		io.Copy(c, up)
-		if tc, ok := c.(*net.TCPConn); ok {
-			tc.CloseWrite()
-		}
-	}()
-	wg.Wait()
+	io.Copy(c, up)
 }
 
 // allowed accepts only literal loopback IPs and "localhost": resolving any
