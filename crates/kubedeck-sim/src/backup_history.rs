@@ -58,7 +58,7 @@ const HISTORIES: &[History] = &[
 const LOOKBACK_DAYS: i64 = 21;
 
 /// Writes every history as of `now`.
-pub fn apply(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
+pub(crate) fn apply(store: &Store, now: DateTime<Utc>) -> anyhow::Result<()> {
     for h in HISTORIES {
         apply_one(store, h, now)
             .with_context(|| format!("backup history of {}/{}", h.namespace, h.cronjob))?;
@@ -223,11 +223,11 @@ mod tests {
     use chrono::TimeZone as _;
 
     use super::*;
-    use crate::config::SimConfig;
+    use crate::controllers::cronjob;
     use crate::controllers::job::finished_type;
-    use crate::controllers::{Ctx, cronjob};
     use crate::scenario;
     use crate::store::parse_time;
+    use crate::test_support::test_ctx;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
@@ -392,7 +392,8 @@ mod tests {
     #[test]
     fn the_cronjob_controller_keeps_the_history_then_schedules_and_prunes() {
         let now = at(2026, 3, 5, 9, 0, 0);
-        let ctx = Ctx::new(seed_at(now), SimConfig::default());
+        let ctx = test_ctx(&[]);
+        scenario::load_at(&ctx.store, "seed", now).expect("the seed scenario applies");
         let (ns, name) = ("selfmonitor", "postgres-backup");
         let cj = || {
             ctx.store

@@ -48,6 +48,8 @@ pub enum AuthMode {
     Tokens { admin: String, viewer: String },
 }
 
+const HPA_WINDOW_SCALE_ENV: &str = "KUBEDECK_SIM_HPA_WINDOW_SCALE";
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub delays: Delays,
@@ -57,6 +59,11 @@ pub struct SimConfig {
     pub watch_window: usize,
     /// Seed for everything random the simulator decides (noise, log text).
     pub seed: u64,
+    /// Multiplies the stabilization windows and scaling-policy periods of
+    /// every HPA without its own `sim.kubedeck.io/stabilization-scale`;
+    /// the default is read from the environment variable
+    /// `KUBEDECK_SIM_HPA_WINDOW_SCALE`.
+    pub hpa_window_scale: Option<f64>,
 }
 
 impl Default for SimConfig {
@@ -66,6 +73,10 @@ impl Default for SimConfig {
             auth: AuthMode::Anonymous,
             watch_window: 20_000,
             seed: 1,
+            hpa_window_scale: std::env::var(HPA_WINDOW_SCALE_ENV)
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0),
         }
     }
 }

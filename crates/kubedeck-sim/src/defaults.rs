@@ -7,10 +7,11 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use super::hash::fnv64;
 use super::resources::{self, ResourceDef};
 
 /// Fills in the fields a real API server defaults for this kind.
-pub fn apply(res: &'static ResourceDef, obj: &mut Value) {
+pub(crate) fn apply(res: &'static ResourceDef, obj: &mut Value) {
     if !obj.is_object() {
         return;
     }
@@ -60,13 +61,6 @@ fn set_default(obj: &mut Value, key: &str, value: Value) {
 
 fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or_default()
-}
-
-/// FNV-1a, to derive stable addresses from names.
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 /// `Always` for `:latest` or untagged images, else `IfNotPresent`.
@@ -348,8 +342,8 @@ fn cronjob(obj: &mut Value) {
 
 /// A stable address in 10.96.0.0/12 for a service, avoiding the first few
 /// (the `kubernetes` service and cluster DNS live there).
-pub fn service_cluster_ip(ns: &str, name: &str) -> String {
-    let offset = 16 + fnv(&format!("{ns}/{name}")) % ((1 << 20) - 32);
+pub(crate) fn service_cluster_ip(ns: &str, name: &str) -> String {
+    let offset = 16 + fnv64(format!("{ns}/{name}").bytes()) % ((1 << 20) - 32);
     let ip = (10u32 << 24) | (96 << 16) | offset as u32;
     format!(
         "{}.{}.{}.{}",
@@ -382,7 +376,7 @@ fn service(obj: &mut Value) {
             let port = p["port"].clone();
             set_default(p, "targetPort", port);
             if matches!(ty.as_str(), "NodePort" | "LoadBalancer") {
-                let hash = fnv(&format!("{ns}/{name}/{i}")) % 2768;
+                let hash = fnv64(format!("{ns}/{name}/{i}").bytes()) % 2768;
                 set_default(p, "nodePort", json!(30000 + hash));
             }
         }

@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 use super::resources::ResourceDef;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ApiError {
-    pub code: u16,
-    pub reason: &'static str,
-    pub message: String,
-    pub details: Option<Value>,
+pub(crate) struct ApiError {
+    pub(crate) code: u16,
+    pub(crate) reason: &'static str,
+    pub(crate) message: String,
+    pub(crate) details: Option<Value>,
 }
 
 fn qualified(res: &ResourceDef) -> String {
@@ -30,7 +30,7 @@ fn details(res: &ResourceDef, name: &str) -> Value {
 }
 
 impl ApiError {
-    pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             code,
             reason,
@@ -39,11 +39,11 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
 
-    pub fn not_found(res: &ResourceDef, name: &str) -> Self {
+    pub(crate) fn not_found(res: &ResourceDef, name: &str) -> Self {
         ApiError {
             details: Some(details(res, name)),
             ..Self::new(
@@ -55,7 +55,7 @@ impl ApiError {
     }
 
     /// A path or resource type the server does not serve.
-    pub fn no_route() -> Self {
+    pub(crate) fn no_route() -> Self {
         Self::new(
             404,
             "NotFound",
@@ -63,7 +63,7 @@ impl ApiError {
         )
     }
 
-    pub fn already_exists(res: &ResourceDef, name: &str) -> Self {
+    pub(crate) fn already_exists(res: &ResourceDef, name: &str) -> Self {
         ApiError {
             details: Some(details(res, name)),
             ..Self::new(
@@ -74,7 +74,7 @@ impl ApiError {
         }
     }
 
-    pub fn conflict(res: &ResourceDef, name: &str, why: &str) -> Self {
+    pub(crate) fn conflict(res: &ResourceDef, name: &str, why: &str) -> Self {
         ApiError {
             details: Some(details(res, name)),
             ..Self::new(
@@ -88,7 +88,7 @@ impl ApiError {
         }
     }
 
-    pub fn stale(res: &ResourceDef, name: &str) -> Self {
+    pub(crate) fn stale(res: &ResourceDef, name: &str) -> Self {
         Self::conflict(
             res,
             name,
@@ -96,28 +96,28 @@ impl ApiError {
         )
     }
 
-    pub fn gone(message: impl Into<String>) -> Self {
+    pub(crate) fn gone(message: impl Into<String>) -> Self {
         Self::new(410, "Expired", message)
     }
 
-    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+    pub(crate) fn method_not_allowed(message: impl Into<String>) -> Self {
         Self::new(405, "MethodNotAllowed", message)
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
+    pub(crate) fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, "Forbidden", message)
     }
 
-    pub fn unauthorized() -> Self {
+    pub(crate) fn unauthorized() -> Self {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
     }
 
     /// 422 with one cause per invalid field, as `kubectl` prints them.
-    pub fn invalid(res: &ResourceDef, name: &str, causes: &[(String, String)]) -> Self {
+    pub(crate) fn invalid(res: &ResourceDef, name: &str, causes: &[(String, String)]) -> Self {
         let list: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
         let kind = if res.group.is_empty() {
             res.kind.to_string()
@@ -142,7 +142,7 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> Value {
+    pub(crate) fn status(&self) -> Value {
         let mut s = json!({
             "kind": "Status",
             "apiVersion": "v1",
@@ -167,4 +167,4 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

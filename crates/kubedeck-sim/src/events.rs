@@ -9,20 +9,20 @@ use serde_json::{Value, json};
 use super::resources;
 use super::store::{Store, meta_str, now_rfc3339, random_suffix};
 
-pub const NORMAL: &str = "Normal";
-pub const WARNING: &str = "Warning";
+pub(crate) const NORMAL: &str = "Normal";
+pub(crate) const WARNING: &str = "Warning";
 
 /// (involved uid, reason, message): what makes two events the same one.
 type EventIdentity = (String, String, String);
 
-pub struct Recorder {
+pub(crate) struct Recorder {
     store: Arc<Store>,
     /// Identity → (namespace, name) of the event recorded for it.
     seen: Mutex<HashMap<EventIdentity, (String, String)>>,
 }
 
 impl Recorder {
-    pub fn new(store: Arc<Store>) -> Recorder {
+    pub(crate) fn new(store: Arc<Store>) -> Recorder {
         Recorder {
             store,
             seen: Mutex::new(HashMap::new()),
@@ -31,7 +31,7 @@ impl Recorder {
 
     /// Records an event about `involved` (any stored object) from `component`
     /// (e.g. "deployment-controller", "kubelet", "default-scheduler").
-    pub fn record(
+    pub(crate) fn record(
         &self,
         involved: &Value,
         type_: &str,
@@ -44,7 +44,7 @@ impl Recorder {
 
     /// As `record`, with a container's fieldPath and the reporting host.
     #[allow(clippy::too_many_arguments)]
-    pub fn record_at(
+    pub(crate) fn record_at(
         &self,
         involved: &Value,
         field_path: Option<&str>,

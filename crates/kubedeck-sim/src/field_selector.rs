@@ -17,7 +17,7 @@ struct FieldTerm {
 /// A field selector (`fieldSelector=`), restricted to the fields the real
 /// API server supports for each kind.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FieldSelector {
+pub(crate) struct FieldSelector {
     terms: Vec<FieldTerm>,
     res: Option<&'static ResourceDef>,
 }
@@ -134,7 +134,7 @@ fn split_term(term: &str) -> Option<(&str, &str, &str)> {
 impl FieldSelector {
     /// Parses `fieldSelector=` for a kind; unknown fields are a 400 as on a
     /// real server.
-    pub fn parse(res: &'static ResourceDef, s: &str) -> Result<FieldSelector, ApiError> {
+    pub(crate) fn parse(res: &'static ResourceDef, s: &str) -> Result<FieldSelector, ApiError> {
         let mut terms = Vec::new();
         let s = s.trim();
         if !s.is_empty() {
@@ -167,12 +167,8 @@ impl FieldSelector {
         })
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
-    }
-
     /// Whether the object passes every term; a missing field reads as "".
-    pub fn matches(&self, obj: &Value) -> bool {
+    pub(crate) fn matches(&self, obj: &Value) -> bool {
         self.terms.iter().all(|t| {
             let have = self.field_value(obj, &t.field);
             (have == t.value) != t.negate

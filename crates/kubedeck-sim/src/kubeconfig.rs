@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 
 use super::config::AuthMode;
 
-pub const CLUSTER: &str = "kubedeck-sim";
-pub const CONTEXT: &str = "kubedeck-sim";
-pub const VIEWER_CONTEXT: &str = "kubedeck-sim-viewer";
+pub(crate) const CLUSTER: &str = "kubedeck-sim";
+pub(crate) const CONTEXT: &str = "kubedeck-sim";
+pub(crate) const VIEWER_CONTEXT: &str = "kubedeck-sim-viewer";
 
 fn context(name: &str, user: &str) -> Value {
     json!({"name": name, "context": {"cluster": CLUSTER, "user": user}})
@@ -17,7 +17,7 @@ fn context(name: &str, user: &str) -> Value {
 /// The kubeconfig document: cluster and current context `kubedeck-sim`;
 /// with tokens, the admin context carries the admin token and a second
 /// context `kubedeck-sim-viewer` the viewer's.
-pub fn document(server: &str, auth: &AuthMode, ca_pem: Option<&str>) -> Value {
+pub(crate) fn document(server: &str, auth: &AuthMode, ca_pem: Option<&str>) -> Value {
     let (contexts, users) = match auth {
         AuthMode::Anonymous => (
             vec![context(CONTEXT, "kubedeck-sim-admin")],
@@ -54,7 +54,7 @@ pub fn document(server: &str, auth: &AuthMode, ca_pem: Option<&str>) -> Value {
 /// Writes a kubeconfig whose current context `kubedeck-sim` points at
 /// `server`, trusting `ca_pem` when the server speaks TLS. It may hold
 /// tokens, so it is readable by its owner only.
-pub fn write(
+pub(crate) fn write(
     path: &Path,
     server: &str,
     auth: &AuthMode,

@@ -2,29 +2,32 @@
 //! plane of simulated controllers, scheduler and kubelets, all in-process.
 //! `kubedeck sim` serves it; tests and the demo embed it.
 
-pub mod api;
-pub mod backup_history;
-pub mod behaviour;
+mod api;
+mod backup_history;
+mod behaviour;
 pub mod config;
-pub mod controllers;
-pub mod defaults;
-pub mod error;
-pub mod events;
-pub mod field_selector;
-pub mod kubeconfig;
-pub mod logs;
-pub mod manifests;
-pub mod metrics;
-pub mod patch;
+mod controllers;
+mod defaults;
+mod error;
+mod events;
+mod field_selector;
+mod hash;
+mod kubeconfig;
+mod logs;
+mod manifests;
+mod metrics;
+mod patch;
 pub mod resources;
 pub mod scale;
 pub mod scenario;
 pub mod store;
-pub mod table;
+mod table;
+#[cfg(test)]
+mod test_support;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
-pub mod validate;
+mod validate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,10 +53,10 @@ pub struct SimOptions {
 /// A running simulated cluster. Dropping it stops the server and controllers.
 pub struct Sim {
     pub addr: SocketAddr,
-    pub ctx: Arc<Ctx>,
     pub kubeconfig: Option<PathBuf>,
+    ctx: Arc<Ctx>,
     /// The CA clients must trust when the server speaks TLS (token auth).
-    pub ca_pem: Option<String>,
+    ca_pem: Option<String>,
     tasks: Vec<JoinHandle<()>>,
     shutdown: Option<oneshot::Sender<()>>,
 }

@@ -13,17 +13,18 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::controllers::Ctx;
-use super::controllers::kubelet::{Behavior, behavior, fnv, image_tag};
+use super::controllers::kubelet::{Behavior, behavior, image_tag};
 use super::error::{ApiError, ApiResult};
+use super::hash::{fnv64_parts, splitmix64};
 use super::store::{meta_str, parse_time};
 
 /// At most this many of the most recent lines are returned.
-pub const HISTORY_CAP: usize = 10_000;
+pub(crate) const HISTORY_CAP: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
-    pub time: DateTime<Utc>,
-    pub text: String,
+pub(crate) struct LogLine {
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) text: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,14 +67,6 @@ struct Instance {
     end: Option<(DateTime<Utc>, i32)>,
     image: String,
     seed: u64,
-}
-
-/// A splitmix64 step: cheap, stable across platforms and releases.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 fn pick<'a>(r: u64, items: &[&'a str]) -> &'a str {
@@ -131,7 +124,7 @@ fn startup(f: Flavor, image: &str) -> Vec<String> {
 }
 
 fn app_line(f: Flavor, r: u64) -> String {
-    let (a, b, c) = (mix(r), mix(r ^ 1), mix(r ^ 2));
+    let (a, b, c) = (splitmix64(r), splitmix64(r ^ 1), splitmix64(r ^ 2));
     let ms = 2 + a % 180;
     match f {
         Flavor::Web | Flavor::Nginx => {
@@ -228,7 +221,7 @@ fn final_lines(f: Flavor, code: i32, r: u64) -> Vec<String> {
         }];
     }
     let cause = pick(
-        mix(r),
+        splitmix64(r),
         &[
             "failed to connect to database: connection refused",
             "failed to load configuration: open /etc/app/config.yaml: no such file or directory",
@@ -279,7 +272,7 @@ impl Instance {
                 let k = (idx - head.len() + 1) as i64;
                 LogLine {
                     time: self.start + chrono::Duration::milliseconds(k * step),
-                    text: app_line(f, self.seed ^ mix(k as u64)),
+                    text: app_line(f, self.seed ^ splitmix64(k as u64)),
                 }
             } else {
                 LogLine {
@@ -374,7 +367,7 @@ fn terminated_instance(t: &Value, image: &str, seed: u64) -> Option<Instance> {
 
 fn instance_seed(ctx: &Ctx, pod: &Value, container: &str, started: &str) -> u64 {
     let seed = ctx.config.seed.to_string();
-    fnv(&[&seed, meta_str(pod, "uid"), container, started])
+    fnv64_parts(&[&seed, meta_str(pod, "uid"), container, started], 0)
 }
 
 /// The instance a read is about, or the API server's refusal.
@@ -460,7 +453,7 @@ fn interval(ctx: &Ctx) -> chrono::Duration {
 /// The lines a container has written up to `now` (its previous instance's
 /// with `previous`), oldest first, at most `HISTORY_CAP`. `container` may be
 /// empty for a pod with one container.
-pub fn history(
+pub(crate) fn history(
     ctx: &Ctx,
     pod: &Value,
     container: &str,
@@ -500,7 +493,7 @@ fn workload_lines(
 /// When the container's current instance writes its next line after
 /// `after`; None when it is not running (a follower then stops, as
 /// `kubectl logs -f` does when the container exits).
-pub fn next_line_at(
+pub(crate) fn next_line_at(
     ctx: &Ctx,
     pod: &Value,
     container: &str,
@@ -522,13 +515,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::Store;
-
-    fn ctx() -> Ctx {
-        let store = Store::new(100);
-        Ctx::new(store, SimConfig::default())
-    }
+    use crate::test_support::test_ctx;
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_time(s).expect("time")
@@ -543,7 +530,7 @@ mod tests {
 
     #[test]
     fn lines_are_deterministic_paced_and_flavoured_by_image() {
-        let c = ctx();
+        let c = test_ctx(&[]);
         let pod = running_pod("registry.example/web:1.0.0");
         let now = t("2026-01-01T10:00:10Z");
         let a = history(&c, &pod, "web", false, now).expect("logs");
@@ -573,7 +560,7 @@ mod tests {
 
     #[test]
     fn a_long_running_container_returns_only_recent_lines() {
-        let c = ctx();
+        let c = test_ctx(&[]);
         let pod = running_pod("worker:2");
         let lines = history(&c, &pod, "web", false, t("2026-02-01T10:00:00Z")).expect("logs");
         assert_eq!(lines.len(), HISTORY_CAP);
@@ -585,7 +572,7 @@ mod tests {
 
     #[test]
     fn crashed_instances_end_with_a_fatal_line_and_previous_reads_them() {
-        let c = ctx();
+        let c = test_ctx(&[]);
         let mut pod = running_pod("api:crashloop");
         pod["status"]["containerStatuses"][0] = json!({"name": "web", "image": "api:crashloop",
             "restartCount": 1,
@@ -610,7 +597,7 @@ mod tests {
 
     #[test]
     fn bad_requests_use_the_api_servers_messages() {
-        let c = ctx();
+        let c = test_ctx(&[]);
         let now = t("2026-01-01T10:00:10Z");
         let mut waiting = running_pod("nginx");
         waiting["status"]["containerStatuses"][0]["state"] =

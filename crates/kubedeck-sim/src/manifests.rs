@@ -14,7 +14,7 @@ use super::patch;
 use super::resources::{self, ResourceDef};
 use super::store::Store;
 
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub(crate) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// One object from a manifest, with where it came from.
 struct Doc {
@@ -39,7 +39,7 @@ impl Doc {
 
 /// Applies every manifest in the given files and folders (folders
 /// recursively, `*.yaml`, `*.yml` and `*.json`, in path order).
-pub fn load_paths(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
+pub(crate) fn load_paths(store: &Store, paths: &[PathBuf]) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for path in paths {
         let meta =
@@ -82,7 +82,7 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 }
 
 /// Applies a multi-document YAML (or JSON) text; `origin` names it in errors.
-pub fn apply_text(store: &Store, text: &str, origin: &str) -> anyhow::Result<()> {
+pub(crate) fn apply_text(store: &Store, text: &str, origin: &str) -> anyhow::Result<()> {
     let docs = parse(text, origin)?;
     apply_docs(store, docs)
 }

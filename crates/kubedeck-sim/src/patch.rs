@@ -15,7 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::resources::{self, ResourceDef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatchType {
+pub(crate) enum PatchType {
     Json,
     Merge,
     StrategicMerge,
@@ -25,7 +25,7 @@ pub enum PatchType {
 impl PatchType {
     /// The patch type a request's Content-Type names; parameters such as
     /// `; charset=utf-8` are ignored.
-    pub fn from_content_type(ct: &str) -> Option<PatchType> {
+    pub(crate) fn from_content_type(ct: &str) -> Option<PatchType> {
         let media = ct.split(';').next().unwrap_or_default().trim();
         match media.to_ascii_lowercase().as_str() {
             "application/json-patch+json" => Some(PatchType::Json),
@@ -41,7 +41,7 @@ impl PatchType {
 
 /// Applies a PATCH body to the current object and returns the patched one.
 /// The caller stores it (and so validates and versions it).
-pub fn apply(
+pub(crate) fn apply(
     res: &'static ResourceDef,
     current: &Value,
     kind: PatchType,
@@ -127,7 +127,7 @@ fn json_type_name(v: &Value) -> &'static str {
 }
 
 /// Strategic merge patch of `patch` onto `current` for a built-in kind.
-pub fn strategic_merge(
+pub(crate) fn strategic_merge(
     res: &'static ResourceDef,
     current: &Value,
     patch: &Value,
@@ -147,7 +147,7 @@ pub fn strategic_merge(
 /// (`modified`) plus deletions of whatever the last-applied configuration
 /// (`original`) had and `modified` dropped. Fields that only the live object
 /// has (set by other writers) are left alone when the patch is applied.
-pub fn apply_patch(res: &'static ResourceDef, original: &Value, modified: &Value) -> Value {
+pub(crate) fn apply_patch(res: &'static ResourceDef, original: &Value, modified: &Value) -> Value {
     let mut patch = modified.clone();
     add_deletions(&mut patch, original, modified, Ty::Root(root_kind(res)));
     patch

@@ -5,25 +5,25 @@
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ResourceDef {
     /// API group; "" is the legacy core group.
-    pub group: &'static str,
-    pub version: &'static str,
-    pub plural: &'static str,
-    pub singular: &'static str,
+    pub(crate) group: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) plural: &'static str,
+    pub(crate) singular: &'static str,
     pub kind: &'static str,
-    pub namespaced: bool,
-    pub short_names: &'static [&'static str],
-    pub verbs: &'static [&'static str],
+    pub(crate) namespaced: bool,
+    pub(crate) short_names: &'static [&'static str],
+    pub(crate) verbs: &'static [&'static str],
     /// Subresources served under `<plural>/<sub>`.
-    pub subresources: &'static [&'static str],
-    pub categories: &'static [&'static str],
+    pub(crate) subresources: &'static [&'static str],
+    pub(crate) categories: &'static [&'static str],
     /// Kept by the store and served from its HTTP paths. Virtual kinds
     /// (reviews, metrics) are handled by dedicated handlers instead.
-    pub stored: bool,
+    pub(crate) stored: bool,
 }
 
 impl ResourceDef {
     /// `apps/v1` or `v1`.
-    pub fn api_version(&self) -> String {
+    pub(crate) fn api_version(&self) -> String {
         if self.group.is_empty() {
             self.version.to_string()
         } else {
@@ -31,20 +31,11 @@ impl ResourceDef {
         }
     }
 
-    /// The store key: `pods`, `apps/deployments`.
-    pub fn id(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.to_string()
-        } else {
-            format!("{}/{}", self.group, self.plural)
-        }
-    }
-
-    pub fn list_kind(&self) -> String {
+    pub(crate) fn list_kind(&self) -> String {
         format!("{}List", self.kind)
     }
 
-    pub fn has_subresource(&self, sub: &str) -> bool {
+    pub(crate) fn has_subresource(&self, sub: &str) -> bool {
         self.subresources.contains(&sub)
     }
 }
@@ -119,7 +110,7 @@ res!(POD_METRICS, "metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", true, s
 res!(NODE_METRICS, "metrics.k8s.io", "v1beta1", "nodes", "", "NodeMetrics", false, short: [], verbs: READ_ONLY, sub: [], cat: [], stored: false);
 
 /// Every kind, in discovery order.
-pub static ALL: &[&ResourceDef] = &[
+pub(crate) static ALL: &[&ResourceDef] = &[
     &NAMESPACES,
     &NODES,
     &PODS,
@@ -157,14 +148,14 @@ pub static ALL: &[&ResourceDef] = &[
 ];
 
 /// Finds a kind by its HTTP path parts.
-pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
+pub(crate) fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
     ALL.iter()
         .copied()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 /// Finds a kind by apiVersion and kind, as written in a manifest.
-pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
+pub(crate) fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     ALL.iter()
         .copied()
@@ -172,7 +163,7 @@ pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
 }
 
 /// The group/versions served, in discovery order.
-pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     for r in ALL {
         if !r.group.is_empty() && !out.contains(&(r.group, r.version)) {
@@ -186,21 +177,28 @@ pub fn group_versions() -> Vec<(&'static str, &'static str)> {
 mod tests {
     use super::*;
 
+    /// What tells stored kinds apart: `pods`, `apps/deployments`.
+    fn id(r: &ResourceDef) -> String {
+        if r.group.is_empty() {
+            r.plural.to_string()
+        } else {
+            format!("{}/{}", r.group, r.plural)
+        }
+    }
+
     #[test]
     fn lookups_find_kinds_by_path_and_by_manifest_fields() {
         assert_eq!(lookup("apps", "v1", "deployments"), Some(&DEPLOYMENTS));
         assert_eq!(by_kind("v1", "Pod"), Some(&PODS));
         assert_eq!(by_kind("batch/v1", "CronJob"), Some(&CRONJOBS));
         assert_eq!(lookup("apps", "v1", "widgets"), None);
-        assert_eq!(DEPLOYMENTS.id(), "apps/deployments");
-        assert_eq!(PODS.id(), "pods");
     }
 
     #[test]
     fn store_ids_are_unique_among_stored_kinds() {
         let mut seen = std::collections::HashSet::new();
         for r in ALL.iter().filter(|r| r.stored) {
-            assert!(seen.insert(r.id()), "duplicate id {}", r.id());
+            assert!(seen.insert(id(r)), "duplicate id {}", id(r));
         }
     }
 }

@@ -8,7 +8,7 @@ use super::store::Store;
 use super::{backup_history, manifests};
 
 /// The names `--scenario` accepts; the first is the default.
-pub const NAMES: &[&str] = &["seed", "minimal", "empty"];
+pub(crate) const NAMES: &[&str] = &["seed", "minimal", "empty"];
 
 const BASE: &str = include_str!("scenarios/base.yaml");
 const MINIMAL: &str = include_str!("scenarios/minimal.yaml");
@@ -38,7 +38,7 @@ const SEED: &[(&str, &str)] = &[
 ];
 
 /// Loads the objects every cluster has, then the named scenario.
-pub fn load(store: &Store, name: &str) -> anyhow::Result<()> {
+pub(crate) fn load(store: &Store, name: &str) -> anyhow::Result<()> {
     load_at(store, name, Utc::now())
 }
 

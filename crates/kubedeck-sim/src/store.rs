@@ -17,49 +17,39 @@ use super::{defaults, validate};
 
 pub type Obj = Arc<Value>;
 /// (namespace, name); the namespace is "" for cluster-scoped kinds.
-pub type ObjKey = (String, String);
+pub(crate) type ObjKey = (String, String);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeType {
+pub(crate) enum ChangeType {
     Added,
     Modified,
     Deleted,
 }
 
-impl ChangeType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeType::Added => "ADDED",
-            ChangeType::Modified => "MODIFIED",
-            ChangeType::Deleted => "DELETED",
-        }
-    }
-}
-
 #[derive(Debug)]
-pub struct Change {
-    pub rv: u64,
-    pub res: &'static ResourceDef,
-    pub kind: ChangeType,
-    pub object: Obj,
+pub(crate) struct Change {
+    pub(crate) rv: u64,
+    pub(crate) res: &'static ResourceDef,
+    pub(crate) kind: ChangeType,
+    pub(crate) object: Obj,
     /// The object before a modification or deletion.
-    pub old: Option<Obj>,
+    pub(crate) old: Option<Obj>,
 }
 
 /// What a watch starts from: the backlog to send first, then the live feed.
-pub struct WatchStart {
-    pub initial: Vec<Arc<Change>>,
-    pub rx: broadcast::Receiver<Arc<Change>>,
-    pub rv: u64,
+pub(crate) struct WatchStart {
+    pub(crate) initial: Vec<Arc<Change>>,
+    pub(crate) rx: broadcast::Receiver<Arc<Change>>,
+    pub(crate) rv: u64,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct DeleteOptions {
-    pub grace_period_seconds: Option<i64>,
+pub(crate) struct DeleteOptions {
+    pub(crate) grace_period_seconds: Option<i64>,
     /// Orphan, Background or Foreground.
-    pub propagation_policy: Option<String>,
-    pub precondition_uid: Option<String>,
-    pub precondition_rv: Option<String>,
+    pub(crate) propagation_policy: Option<String>,
+    pub(crate) precondition_uid: Option<String>,
+    pub(crate) precondition_rv: Option<String>,
 }
 
 struct Inner {
@@ -67,6 +57,12 @@ struct Inner {
     tables: HashMap<usize, BTreeMap<ObjKey, Obj>>,
     history: VecDeque<Arc<Change>>,
     history_cap: usize,
+}
+
+impl Inner {
+    fn object(&self, res: &'static ResourceDef, key: &ObjKey) -> Option<Obj> {
+        self.tables.get(&table_key(res))?.get(key).cloned()
+    }
 }
 
 pub struct Store {
@@ -78,37 +74,40 @@ fn table_key(res: &'static ResourceDef) -> usize {
     res as *const ResourceDef as usize
 }
 
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     fmt_time(Utc::now())
 }
 
-pub fn fmt_time(t: DateTime<Utc>) -> String {
+pub(crate) fn fmt_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
 }
 
-pub fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
+pub(crate) fn meta_str<'a>(obj: &'a Value, field: &str) -> &'a str {
     obj["metadata"][field].as_str().unwrap_or("")
 }
 
-pub fn obj_key(obj: &Value) -> ObjKey {
+pub(crate) fn obj_key(obj: &Value) -> ObjKey {
     (
         meta_str(obj, "namespace").to_string(),
         meta_str(obj, "name").to_string(),
     )
 }
 
+/// kube's `rand` alphabet: no vowels and no confusable characters, so
+/// generated names and hashes never spell words.
+pub(crate) const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
 /// The random suffix the API server appends to `generateName`.
 pub fn random_suffix(len: usize) -> String {
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
     (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .map(|_| ALPHANUMS[rng.random_range(0..ALPHANUMS.len())] as char)
         .collect()
 }
 
@@ -135,22 +134,17 @@ impl Store {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn resource_version(&self) -> u64 {
+    pub(crate) fn resource_version(&self) -> u64 {
         self.lock().rv
     }
 
     /// A live feed of every change, for controllers.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<Change>> {
         self.tx.subscribe()
     }
 
     pub fn get(&self, res: &'static ResourceDef, ns: &str, name: &str) -> Option<Obj> {
-        let inner = self.lock();
-        inner
-            .tables
-            .get(&table_key(res))?
-            .get(&(ns.to_string(), name.to_string()))
-            .cloned()
+        self.lock().object(res, &(ns.to_string(), name.to_string()))
     }
 
     /// Every object of a kind, in one namespace or (None) all, sorted by key.
@@ -160,7 +154,7 @@ impl Store {
 
     /// One page of a list: objects after `after` that pass `filter`, at most
     /// `limit`; also whether more remain, and the list's resourceVersion.
-    pub fn list_page(
+    pub(crate) fn list_page(
         &self,
         res: &'static ResourceDef,
         ns: Option<&str>,
@@ -199,7 +193,7 @@ impl Store {
         (out, more, rv)
     }
 
-    pub fn count(&self, res: &'static ResourceDef) -> usize {
+    pub(crate) fn count(&self, res: &'static ResourceDef) -> usize {
         self.lock()
             .tables
             .get(&table_key(res))
@@ -209,7 +203,11 @@ impl Store {
     /// Starts a watch. With `since`, replays the retained changes after it
     /// (410 Gone if it is older than the window); without, the current
     /// objects come first as ADDED, as a real server does.
-    pub fn watch(&self, res: &'static ResourceDef, since: Option<u64>) -> ApiResult<WatchStart> {
+    pub(crate) fn watch(
+        &self,
+        res: &'static ResourceDef,
+        since: Option<u64>,
+    ) -> ApiResult<WatchStart> {
         let inner = self.lock();
         let rx = self.tx.subscribe();
         let initial = match since {
@@ -288,60 +286,17 @@ impl Store {
         obj
     }
 
-    /// Creates an object, as POST does: names, uid, timestamps, defaults,
-    /// validation.
-    pub fn create(&self, res: &'static ResourceDef, mut obj: Value) -> ApiResult<Obj> {
-        if !obj.is_object() {
-            return Err(ApiError::bad_request("the body is not a JSON object"));
-        }
-        if !obj["metadata"].is_object() {
-            obj["metadata"] = json!({});
-        }
-        let meta = &mut obj["metadata"];
-        if meta_str_v(meta, "name").is_empty() {
-            let prefix = meta_str_v(meta, "generateName").to_string();
-            if prefix.is_empty() {
-                return Err(ApiError::invalid(
-                    res,
-                    "",
-                    &[(
-                        "metadata.name".into(),
-                        "Required value: name or generateName is required".into(),
-                    )],
-                ));
-            }
-            meta["name"] = json!(format!("{prefix}{}", random_suffix(5)));
-        }
-        if !res.namespaced {
-            if let Some(m) = meta.as_object_mut() {
-                m.remove("namespace");
-            }
-        } else if meta_str_v(meta, "namespace").is_empty() {
-            meta["namespace"] = json!("default");
-        }
-        meta["uid"] = json!(new_uid());
-        meta["creationTimestamp"] = json!(now_rfc3339());
-        meta["generation"] = json!(1);
-        if let Some(m) = meta.as_object_mut() {
-            m.remove("resourceVersion");
-            m.remove("deletionTimestamp");
-            m.remove("deletionGracePeriodSeconds");
-        }
-        obj["apiVersion"] = json!(res.api_version());
-        obj["kind"] = json!(res.kind);
-        defaults::apply(res, &mut obj);
-        validate::validate(res, &obj, None)?;
+    /// Creates an object, as POST does: see `prepare_create`, then the
+    /// namespace must be active and the name free.
+    pub(crate) fn create(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
+        let obj = prepare_create(res, obj)?;
 
         let mut inner = self.lock();
         let key = obj_key(&obj);
         if res.namespaced && !Self::namespace_active(&inner, &key.0) {
             return Err(namespace_problem(&inner, &key.0, &key.1, res));
         }
-        if inner
-            .tables
-            .get(&table_key(res))
-            .is_some_and(|t| t.contains_key(&key))
-        {
+        if inner.object(res, &key).is_some() {
             return Err(ApiError::already_exists(res, &key.1));
         }
         Ok(self.commit(&mut inner, res, ChangeType::Added, obj, None))
@@ -358,12 +313,12 @@ impl Store {
     /// Replaces an object, as PUT does. The status (for kinds with a status
     /// subresource) is kept from the stored object; a stale resourceVersion
     /// is a 409.
-    pub fn update(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
+    pub(crate) fn update(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
         self.write(res, obj, WriteMode::Main)
     }
 
     /// Replaces only the status, as PUT on `/status` does.
-    pub fn update_status(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
+    pub(crate) fn update_status(&self, res: &'static ResourceDef, obj: Value) -> ApiResult<Obj> {
         self.write(res, obj, WriteMode::Status)
     }
 
@@ -373,12 +328,7 @@ impl Store {
         }
         let key = obj_key(&obj);
         let mut inner = self.lock();
-        let Some(current) = inner
-            .tables
-            .get(&table_key(res))
-            .and_then(|t| t.get(&key))
-            .cloned()
-        else {
+        let Some(current) = inner.object(res, &key) else {
             return Err(ApiError::not_found(res, &key.1));
         };
         let sent_rv = meta_str(&obj, "resourceVersion");
@@ -438,7 +388,7 @@ impl Store {
     /// object (status included) and the result is stored atomically. Returns
     /// None when the object does not exist; an unchanged object is not
     /// written.
-    pub fn modify(
+    pub(crate) fn modify(
         &self,
         res: &'static ResourceDef,
         ns: &str,
@@ -447,12 +397,7 @@ impl Store {
     ) -> ApiResult<Option<Obj>> {
         let key = (ns.to_string(), name.to_string());
         let mut inner = self.lock();
-        let Some(current) = inner
-            .tables
-            .get(&table_key(res))
-            .and_then(|t| t.get(&key))
-            .cloned()
-        else {
+        let Some(current) = inner.object(res, &key) else {
             return Ok(None);
         };
         let mut next = (*current).clone();
@@ -470,7 +415,7 @@ impl Store {
     /// finalizers are only marked (deletionTimestamp); the kubelet or the
     /// finalizer's owner removes them later. Dependents are handled by the
     /// garbage collector according to the propagation policy.
-    pub fn delete(
+    pub(crate) fn delete(
         &self,
         res: &'static ResourceDef,
         ns: &str,
@@ -479,12 +424,7 @@ impl Store {
     ) -> ApiResult<Obj> {
         let key = (ns.to_string(), name.to_string());
         let mut inner = self.lock();
-        let Some(current) = inner
-            .tables
-            .get(&table_key(res))
-            .and_then(|t| t.get(&key))
-            .cloned()
-        else {
+        let Some(current) = inner.object(res, &key) else {
             return Err(ApiError::not_found(res, name));
         };
         if let Some(uid) = &opts.precondition_uid
@@ -548,17 +488,17 @@ impl Store {
 
     /// Removes an object at once, whatever its state: the kubelet's final
     /// delete of a terminated pod, or a forced delete.
-    pub fn remove(&self, res: &'static ResourceDef, ns: &str, name: &str) -> Option<Obj> {
+    pub(crate) fn remove(&self, res: &'static ResourceDef, ns: &str, name: &str) -> Option<Obj> {
         let key = (ns.to_string(), name.to_string());
         let mut inner = self.lock();
-        let current = inner.tables.get(&table_key(res))?.get(&key)?.clone();
+        let current = inner.object(res, &key)?;
         let next = (*current).clone();
         Some(self.commit(&mut inner, res, ChangeType::Deleted, next, Some(current)))
     }
 
     /// Sets an object's creation time, which no write may change: for a
     /// scenario's objects that existed before the simulator started.
-    pub fn backdate(
+    pub(crate) fn backdate(
         &self,
         res: &'static ResourceDef,
         ns: &str,
@@ -567,7 +507,7 @@ impl Store {
     ) -> Option<Obj> {
         let key = (ns.to_string(), name.to_string());
         let mut inner = self.lock();
-        let current = inner.tables.get(&table_key(res))?.get(&key)?.clone();
+        let current = inner.object(res, &key)?;
         let mut next = (*current).clone();
         next["metadata"]["creationTimestamp"] = json!(fmt_time(created));
         Some(self.finish_write(&mut inner, res, next, current))
@@ -594,6 +534,53 @@ fn add_finalizer(obj: &mut Value, f: &str) {
     {
         a.push(json!(f));
     }
+}
+
+/// An object as a create would store it: the name generated from
+/// `generateName`, uid, timestamps and generation set, defaults applied and
+/// the whole validated. Nothing is stored: a dry run stops here.
+pub(crate) fn prepare_create(res: &'static ResourceDef, mut obj: Value) -> ApiResult<Value> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the body is not a JSON object"));
+    }
+    if !obj["metadata"].is_object() {
+        obj["metadata"] = json!({});
+    }
+    let meta = &mut obj["metadata"];
+    if meta_str_v(meta, "name").is_empty() {
+        let prefix = meta_str_v(meta, "generateName").to_string();
+        if prefix.is_empty() {
+            return Err(ApiError::invalid(
+                res,
+                "",
+                &[(
+                    "metadata.name".into(),
+                    "Required value: name or generateName is required".into(),
+                )],
+            ));
+        }
+        meta["name"] = json!(format!("{prefix}{}", random_suffix(5)));
+    }
+    if !res.namespaced {
+        if let Some(m) = meta.as_object_mut() {
+            m.remove("namespace");
+        }
+    } else if meta_str_v(meta, "namespace").is_empty() {
+        meta["namespace"] = json!("default");
+    }
+    meta["uid"] = json!(new_uid());
+    meta["creationTimestamp"] = json!(now_rfc3339());
+    meta["generation"] = json!(1);
+    if let Some(m) = meta.as_object_mut() {
+        m.remove("resourceVersion");
+        m.remove("deletionTimestamp");
+        m.remove("deletionGracePeriodSeconds");
+    }
+    obj["apiVersion"] = json!(res.api_version());
+    obj["kind"] = json!(res.kind);
+    defaults::apply(res, &mut obj);
+    validate::validate(res, &obj, None)?;
+    Ok(obj)
 }
 
 /// A terminating pod on a node stays until its kubelet reports it stopped.

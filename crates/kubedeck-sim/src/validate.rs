@@ -104,7 +104,11 @@ fn is(res: &ResourceDef, other: &ResourceDef) -> bool {
 }
 
 /// Checks an object about to be stored; `old` is the stored version on update.
-pub fn validate(res: &'static ResourceDef, obj: &Value, old: Option<&Value>) -> ApiResult<()> {
+pub(crate) fn validate(
+    res: &'static ResourceDef,
+    obj: &Value,
+    old: Option<&Value>,
+) -> ApiResult<()> {
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
     check_string_maps(res, obj)?;
     let mut e = Errs::default();

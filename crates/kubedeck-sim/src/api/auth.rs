@@ -13,14 +13,14 @@ use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::resources::{self, ResourceDef};
 
-pub const ADMIN_USER: &str = "kubernetes-admin";
-pub const VIEWER_USER: &str = "viewer";
+pub(super) const ADMIN_USER: &str = "kubernetes-admin";
+pub(super) const VIEWER_USER: &str = "viewer";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
-    pub name: &'static str,
-    pub groups: &'static [&'static str],
-    pub admin: bool,
+pub(crate) struct User {
+    pub(crate) name: &'static str,
+    pub(crate) groups: &'static [&'static str],
+    pub(crate) admin: bool,
 }
 
 const ADMIN: User = User {
@@ -36,7 +36,7 @@ const VIEWER: User = User {
 
 /// Paths an unauthenticated client may read, as `system:public-info-viewer`
 /// allows on a real cluster.
-pub fn is_public(path: &str) -> bool {
+pub(super) fn is_public(path: &str) -> bool {
     matches!(
         path.trim_end_matches('/'),
         "/version" | "/healthz" | "/livez" | "/readyz"
@@ -47,7 +47,7 @@ pub fn is_public(path: &str) -> bool {
 
 /// Who is calling. Ok(None) means no credentials were presented; a token
 /// that is presented but unknown is always a 401.
-pub fn authenticate(mode: &AuthMode, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
+pub(super) fn authenticate(mode: &AuthMode, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
     let AuthMode::Tokens { admin, viewer } = mode else {
         return Ok(Some(ADMIN));
     };
@@ -74,13 +74,13 @@ pub fn authenticate(mode: &AuthMode, headers: &HeaderMap) -> Result<Option<User>
 
 /// What a request does, in RBAC terms.
 #[derive(Debug, Clone, Default)]
-pub struct Attrs {
-    pub verb: String,
-    pub group: String,
-    pub resource: String,
-    pub subresource: String,
-    pub namespace: String,
-    pub name: String,
+pub(super) struct Attrs {
+    pub(crate) verb: String,
+    pub(crate) group: String,
+    pub(crate) resource: String,
+    pub(crate) subresource: String,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
 }
 
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
@@ -106,7 +106,7 @@ fn known(group: &str, resource: &str, sub: &str) -> Option<&'static ResourceDef>
         .filter(|r| sub.is_empty() || r.has_subresource(sub))
 }
 
-pub fn allowed(user: &User, a: &Attrs) -> bool {
+pub(super) fn allowed(user: &User, a: &Attrs) -> bool {
     if user.admin {
         return true;
     }
@@ -118,13 +118,13 @@ pub fn allowed(user: &User, a: &Attrs) -> bool {
         && !viewer_hidden(&a.group, &a.resource)
 }
 
-pub fn allowed_non_resource(user: &User, verb: &str) -> bool {
+pub(super) fn allowed_non_resource(user: &User, verb: &str) -> bool {
     user.admin || verb == "get"
 }
 
 /// The 403 the real authorizer gives, e.g. `pods "x" is forbidden: User
 /// "viewer" cannot delete resource "pods" in API group "" in the namespace "demo"`.
-pub fn forbidden(user: &User, a: &Attrs) -> ApiError {
+pub(super) fn forbidden(user: &User, a: &Attrs) -> ApiError {
     let resource = if a.subresource.is_empty() {
         a.resource.clone()
     } else {
@@ -172,7 +172,7 @@ fn reason_allowed(user: &User) -> String {
 }
 
 /// A SelfSubjectReview (authentication.k8s.io): who the caller is.
-pub fn who_am_i(user: &User, version: &str) -> Value {
+pub(super) fn who_am_i(user: &User, version: &str) -> Value {
     json!({
         "kind": "SelfSubjectReview",
         "apiVersion": format!("authentication.k8s.io/{version}"),
@@ -182,7 +182,7 @@ pub fn who_am_i(user: &User, version: &str) -> Value {
 }
 
 /// Answers a SelfSubjectAccessReview for the caller.
-pub fn access_review(user: &User, mut review: Value) -> Result<Value, ApiError> {
+pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, ApiError> {
     let spec = &review["spec"];
     let allowed = if let Some(ra) = spec["resourceAttributes"].as_object() {
         let field = |k: &str| ra.get(k).and_then(Value::as_str).unwrap_or("").to_string();
@@ -223,7 +223,7 @@ pub fn access_review(user: &User, mut review: Value) -> Result<Value, ApiError> 
 }
 
 /// Answers a SelfSubjectRulesReview: what the caller may do in a namespace.
-pub fn rules_review(user: &User, mut review: Value) -> Value {
+pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
     let (resource_rules, non_resource_rules) = if user.admin {
         (
             json!([

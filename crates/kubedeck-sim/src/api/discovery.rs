@@ -8,9 +8,9 @@ use crate::resources::{self, ResourceDef};
 
 /// The Kubernetes release the simulator claims to be. kubectl's dispatcher
 /// picks its binary from the minor version.
-pub const GIT_VERSION: &str = "v1.31.4";
+pub(super) const GIT_VERSION: &str = "v1.31.4";
 
-pub fn version() -> Value {
+pub(super) fn version() -> Value {
     json!({
         "major": "1",
         "minor": "31",
@@ -24,7 +24,7 @@ pub fn version() -> Value {
     })
 }
 
-pub fn api_versions(host: &str) -> Value {
+pub(super) fn api_versions(host: &str) -> Value {
     json!({
         "kind": "APIVersions",
         "versions": ["v1"],
@@ -42,7 +42,7 @@ fn group_doc(group: &str) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": preferred})
 }
 
-pub fn api_group_list() -> Value {
+pub(super) fn api_group_list() -> Value {
     let mut names: Vec<&str> = Vec::new();
     for (g, _) in resources::group_versions() {
         if !names.contains(&g) {
@@ -54,7 +54,7 @@ pub fn api_group_list() -> Value {
 }
 
 /// `/apis/{group}`; None for a group the server does not serve.
-pub fn api_group(group: &str) -> Option<Value> {
+pub(super) fn api_group(group: &str) -> Option<Value> {
     if !resources::group_versions().iter().any(|(g, _)| *g == group) {
         return None;
     }
@@ -92,7 +92,7 @@ fn subresource_entry(r: &ResourceDef, sub: &str) -> Value {
 }
 
 /// `/api/v1` or `/apis/{group}/{version}`; None when not served.
-pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
     let kinds: Vec<&ResourceDef> = resources::ALL
         .iter()
         .copied()

@@ -41,7 +41,7 @@ fn copy(
 }
 
 /// A stored core Event as events.k8s.io/v1 shows it.
-pub fn from_core(core: &Value) -> Value {
+pub(super) fn from_core(core: &Value) -> Value {
     let mut out = copy(core, RENAMED.iter().copied());
     // Old-style events name their reporter only in `source`.
     if !out.contains_key("reportingController")
@@ -60,7 +60,7 @@ pub fn from_core(core: &Value) -> Value {
 }
 
 /// An events.k8s.io/v1 Event as a core Event, for storing.
-pub fn to_core(ev: &Value) -> Value {
+pub(super) fn to_core(ev: &Value) -> Value {
     let mut out = copy(ev, RENAMED.iter().map(|(c, e)| (*e, *c)));
     if !out.contains_key("source") {
         let mut source = Map::new();

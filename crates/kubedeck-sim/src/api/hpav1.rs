@@ -12,6 +12,24 @@ const BEHAVIOR: &str = "autoscaling.alpha.kubernetes.io/behavior";
 const CONDITIONS: &str = "autoscaling.alpha.kubernetes.io/conditions";
 const CURRENT_METRICS: &str = "autoscaling.alpha.kubernetes.io/current-metrics";
 
+/// The spec and status fields both versions have, copied as they are.
+const SHARED_SPEC: [&str; 3] = ["scaleTargetRef", "minReplicas", "maxReplicas"];
+const SHARED_STATUS: [&str; 4] = [
+    "observedGeneration",
+    "lastScaleTime",
+    "currentReplicas",
+    "desiredReplicas",
+];
+
+/// The fields of `from` among `fields` that are set.
+fn shared(from: &Value, fields: &[&str]) -> Map<String, Value> {
+    fields
+        .iter()
+        .filter(|f| !from[**f].is_null())
+        .map(|f| (f.to_string(), from[*f].clone()))
+        .collect()
+}
+
 fn is_cpu_utilization(m: &Value) -> bool {
     m["type"] == "Resource"
         && m["resource"]["name"] == "cpu"
@@ -33,7 +51,7 @@ fn annotate(meta: &mut Value, key: &str, items: &[Value]) {
 }
 
 /// A stored v2 HPA as autoscaling/v1 shows it.
-pub fn from_v2(v2: &Value) -> Value {
+pub(super) fn from_v2(v2: &Value) -> Value {
     let mut meta = v2["metadata"].clone();
     let spec = &v2["spec"];
     let metrics = spec["metrics"].as_array().cloned().unwrap_or_default();
@@ -50,12 +68,7 @@ pub fn from_v2(v2: &Value) -> Value {
         }
         meta["annotations"][BEHAVIOR] = json!(spec["behavior"].to_string());
     }
-    let mut out_spec = Map::new();
-    for f in ["scaleTargetRef", "minReplicas", "maxReplicas"] {
-        if !spec[f].is_null() {
-            out_spec.insert(f.into(), spec[f].clone());
-        }
-    }
+    let mut out_spec = shared(spec, &SHARED_SPEC);
     if let Some(u) = cpu.map(|m| &m["resource"]["target"]["averageUtilization"])
         && !u.is_null()
     {
@@ -63,17 +76,7 @@ pub fn from_v2(v2: &Value) -> Value {
     }
 
     let status = &v2["status"];
-    let mut out_status = Map::new();
-    for f in [
-        "observedGeneration",
-        "lastScaleTime",
-        "currentReplicas",
-        "desiredReplicas",
-    ] {
-        if !status[f].is_null() {
-            out_status.insert(f.into(), status[f].clone());
-        }
-    }
+    let mut out_status = shared(status, &SHARED_STATUS);
     // v1 requires these two.
     for f in ["currentReplicas", "desiredReplicas"] {
         out_status.entry(f).or_insert(json!(0));
@@ -113,7 +116,7 @@ fn take(meta: &mut Value, key: &str) -> Option<Value> {
 }
 
 /// An autoscaling/v1 HPA as v2, for storing.
-pub fn to_v2(v1: &Value) -> Value {
+pub(super) fn to_v2(v1: &Value) -> Value {
     let mut meta = v1["metadata"].clone();
     let spec = &v1["spec"];
     let mut metrics: Vec<Value> = Vec::new();
@@ -130,12 +133,7 @@ pub fn to_v2(v1: &Value) -> Value {
     if meta["annotations"].as_object().is_some_and(Map::is_empty) {
         meta.as_object_mut().map(|m| m.remove("annotations"));
     }
-    let mut out_spec = Map::new();
-    for f in ["scaleTargetRef", "minReplicas", "maxReplicas"] {
-        if !spec[f].is_null() {
-            out_spec.insert(f.into(), spec[f].clone());
-        }
-    }
+    let mut out_spec = shared(spec, &SHARED_SPEC);
     if !metrics.is_empty() {
         out_spec.insert("metrics".into(), Value::Array(metrics));
     }
@@ -144,17 +142,7 @@ pub fn to_v2(v1: &Value) -> Value {
     }
 
     let status = &v1["status"];
-    let mut out_status = Map::new();
-    for f in [
-        "observedGeneration",
-        "lastScaleTime",
-        "currentReplicas",
-        "desiredReplicas",
-    ] {
-        if !status[f].is_null() {
-            out_status.insert(f.into(), status[f].clone());
-        }
-    }
+    let mut out_status = shared(status, &SHARED_STATUS);
     let current: Vec<Value> = match (
         current_more,
         status["currentCPUUtilizationPercentage"].as_i64(),

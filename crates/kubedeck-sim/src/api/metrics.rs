@@ -13,7 +13,7 @@ use crate::metrics::{node_metrics, pod_metrics};
 use crate::resources;
 use kubedeck_kube::selector::LabelSelector;
 
-pub fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let opts = ListOptions::from_query(&req.query)?;
     let label = opts
         .label_selector

@@ -37,7 +37,7 @@ use query::Query;
 /// limit (with room for YAML) would.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-pub fn router(ctx: Arc<Ctx>) -> axum::Router {
+pub(crate) fn router(ctx: Arc<Ctx>) -> axum::Router {
     axum::Router::new().fallback(entry).with_state(ctx)
 }
 
@@ -56,31 +56,31 @@ async fn entry(State(ctx): State<Arc<Ctx>>, req: Request) -> Response {
 }
 
 /// A resource request, after authentication and path parsing.
-pub struct Req {
-    pub ctx: Arc<Ctx>,
-    pub method: Method,
-    pub query: Query,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-    pub user: User,
+pub(crate) struct Req {
+    pub(crate) ctx: Arc<Ctx>,
+    pub(crate) method: Method,
+    pub(crate) query: Query,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) user: User,
 }
 
 impl Req {
-    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+    pub(crate) fn header(&self, name: header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
 /// What a resource path names.
 #[derive(Debug, Clone)]
-pub struct ResourcePath {
+pub(crate) struct ResourcePath {
     /// The kind as served (events.k8s.io events are a view of core events).
-    pub res: &'static ResourceDef,
+    pub(crate) res: &'static ResourceDef,
     /// The namespace from the path; None for cluster-scoped kinds and for
     /// lists across all namespaces.
-    pub ns: Option<String>,
-    pub name: Option<String>,
-    pub sub: Option<String>,
+    pub(crate) ns: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) sub: Option<String>,
 }
 
 async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
@@ -408,20 +408,19 @@ mod tests {
     mod served {
         use super::*;
         use crate::config::{AuthMode, SimConfig};
-        use crate::store::Store;
+        use crate::test_support::test_ctx_with;
         use axum::body::Body;
         use serde_json::{Value, json};
 
-        fn ctx(auth: AuthMode) -> Arc<Ctx> {
-            let store = Store::new(1000);
-            store
-                .create(
-                    &resources::NAMESPACES,
-                    json!({"metadata": {"name": "demo"}}),
-                )
-                .unwrap();
+        /// Five ConfigMaps in `demo`, half of them labelled `even=true`.
+        fn configmaps_ctx(auth: AuthMode) -> Arc<Ctx> {
+            let config = SimConfig {
+                auth,
+                ..SimConfig::default()
+            };
+            let ctx = test_ctx_with(config, &["demo"]);
             for i in 0..5 {
-                store
+                ctx.store
                     .create(
                         &resources::CONFIGMAPS,
                         json!({"metadata": {"name": format!("cm-{i}"), "namespace": "demo",
@@ -429,13 +428,7 @@ mod tests {
                     )
                     .unwrap();
             }
-            Arc::new(Ctx::new(
-                store,
-                SimConfig {
-                    auth,
-                    ..SimConfig::default()
-                },
-            ))
+            Arc::new(ctx)
         }
 
         async fn call(
@@ -460,7 +453,7 @@ mod tests {
 
         #[tokio::test]
         async fn paged_lists_walk_every_item_once_with_continue_tokens() {
-            let ctx = ctx(AuthMode::Anonymous);
+            let ctx = configmaps_ctx(AuthMode::Anonymous);
             let mut names = Vec::new();
             let mut uri = "/api/v1/namespaces/demo/configmaps?limit=2".to_string();
             loop {
@@ -483,7 +476,7 @@ mod tests {
 
         #[tokio::test]
         async fn creates_check_the_namespace_and_bad_bodies_are_400() {
-            let ctx = ctx(AuthMode::Anonymous);
+            let ctx = configmaps_ctx(AuthMode::Anonymous);
             let uri = "/api/v1/namespaces/demo/configmaps";
             let (code, obj) = call(&ctx, "POST", uri, &[], r#"{"metadata":{"name":"new"}}"#).await;
             assert_eq!(code, 201);
@@ -505,7 +498,7 @@ mod tests {
 
         #[tokio::test]
         async fn unknown_paths_are_404_and_wrong_methods_405() {
-            let ctx = ctx(AuthMode::Anonymous);
+            let ctx = configmaps_ctx(AuthMode::Anonymous);
             assert_eq!(call(&ctx, "GET", "/api/v1/widgets", &[], "").await.0, 404);
             assert_eq!(
                 call(&ctx, "GET", "/apis/nope.io/v1/things", &[], "")
@@ -524,7 +517,7 @@ mod tests {
 
         #[tokio::test]
         async fn label_selected_deletecollection_removes_only_matches() {
-            let ctx = ctx(AuthMode::Anonymous);
+            let ctx = configmaps_ctx(AuthMode::Anonymous);
             let uri = "/api/v1/namespaces/demo/configmaps?labelSelector=even%3Dtrue";
             let (code, list) = call(&ctx, "DELETE", uri, &[], "").await;
             assert_eq!(code, 200);
@@ -537,7 +530,7 @@ mod tests {
 
         #[tokio::test]
         async fn tokens_gate_requests_by_role() {
-            let ctx = ctx(AuthMode::Tokens {
+            let ctx = configmaps_ctx(AuthMode::Tokens {
                 admin: "adm".into(),
                 viewer: "view".into(),
             });
@@ -561,16 +554,11 @@ mod tests {
         #[tokio::test]
         async fn a_too_old_watch_gets_200_and_a_410_error_event() {
             // A window of two changes: resourceVersion 1 is soon too old.
-            let store = Store::new(2);
-            for i in 0..4 {
-                store
-                    .create(
-                        &resources::NAMESPACES,
-                        json!({"metadata": {"name": format!("n{i}")}}),
-                    )
-                    .unwrap();
-            }
-            let ctx = Arc::new(Ctx::new(store, SimConfig::default()));
+            let config = SimConfig {
+                watch_window: 2,
+                ..SimConfig::default()
+            };
+            let ctx = Arc::new(test_ctx_with(config, &["n0", "n1", "n2", "n3"]));
             let req = axum::http::Request::builder()
                 .uri("/api/v1/configmaps?watch=true&resourceVersion=1")
                 .body(Body::empty())

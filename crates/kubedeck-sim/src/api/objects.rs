@@ -16,9 +16,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::field_selector::FieldSelector;
 use crate::patch::{self, PatchType};
 use crate::resources::{self, ResourceDef};
-use crate::store::{Obj, meta_str, obj_key, random_suffix};
+use crate::store::{Obj, meta_str, obj_key, prepare_create};
 use crate::table::{self, IncludeObject};
-use crate::{defaults, validate};
+use crate::validate;
 use kubedeck_kube::selector::LabelSelector;
 
 fn is_events_v1(res: &'static ResourceDef) -> bool {
@@ -30,7 +30,7 @@ fn is_hpa_v1(res: &'static ResourceDef) -> bool {
 }
 
 /// The stored kind behind a served kind.
-pub fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
+pub(crate) fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
     if is_events_v1(res) {
         &resources::EVENTS
     } else if is_hpa_v1(res) {
@@ -41,7 +41,7 @@ pub fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
 }
 
 /// A stored object as the served kind shows it.
-pub fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
+pub(crate) fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
     if is_events_v1(res) {
         Arc::new(eventsv1::from_core(obj))
     } else if is_hpa_v1(res) {
@@ -69,7 +69,7 @@ fn is_yaml(req: &Req) -> bool {
 
 /// Decodes a request body (JSON, or YAML when the content type says so)
 /// into an object.
-pub fn parse_body(req: &Req, res: &'static ResourceDef) -> ApiResult<Value> {
+pub(crate) fn parse_body(req: &Req, res: &'static ResourceDef) -> ApiResult<Value> {
     let unrecognized = |why: String| {
         ApiError::bad_request(format!(
             "the object provided is unrecognized (must be of type {}): {why}",
@@ -119,7 +119,11 @@ fn check_type(
 
 /// Reconciles the body's metadata with the path: the path namespace fills a
 /// missing one and must equal a present one; on update the name must match.
-pub fn check_identity(t: &ResourcePath, obj: &mut Value, name_required: bool) -> ApiResult<()> {
+pub(crate) fn check_identity(
+    t: &ResourcePath,
+    obj: &mut Value,
+    name_required: bool,
+) -> ApiResult<()> {
     if !obj["metadata"].is_object() {
         obj["metadata"] = json!({});
     }
@@ -148,7 +152,7 @@ pub fn check_identity(t: &ResourcePath, obj: &mut Value, name_required: bool) ->
     Ok(())
 }
 
-pub fn include_object(req: &Req) -> IncludeObject {
+pub(crate) fn include_object(req: &Req) -> IncludeObject {
     IncludeObject::parse(req.query.value("includeObject").unwrap_or("Metadata"))
 }
 
@@ -163,7 +167,7 @@ fn partial(version: &str, obj: &Value) -> Value {
 /// A Table of stored objects. events.k8s.io events are printed from their
 /// core form (same columns) and carry their events.k8s.io form as row
 /// objects.
-pub fn shaped_table(
+pub(crate) fn shaped_table(
     res: &'static ResourceDef,
     objs: &[Obj],
     include: IncludeObject,
@@ -185,7 +189,7 @@ pub fn shaped_table(
 }
 
 /// One stored object in the shape the client asked for.
-pub fn render_one(req: &Req, res: &'static ResourceDef, obj: Obj, code: u16) -> Response {
+pub(crate) fn render_one(req: &Req, res: &'static ResourceDef, obj: Obj, code: u16) -> Response {
     match response::shape(req.header(header::ACCEPT)) {
         Shape::Plain => response::json(code, &view(res, &obj)),
         Shape::Metadata(v) => response::json(code, &partial(v, &obj)),
@@ -201,7 +205,12 @@ pub fn render_one(req: &Req, res: &'static ResourceDef, obj: Obj, code: u16) -> 
 
 /// Stored objects as a list in the shape the client asked for; plain lists
 /// are written item by item, without building one big JSON value.
-pub fn render_list(req: &Req, res: &'static ResourceDef, objs: Vec<Obj>, meta: Value) -> Response {
+pub(crate) fn render_list(
+    req: &Req,
+    res: &'static ResourceDef,
+    objs: Vec<Obj>,
+    meta: Value,
+) -> Response {
     let (head, items): (Value, Vec<Value>) = match response::shape(req.header(header::ACCEPT)) {
         Shape::Table(v) => {
             return response::ok(&shaped_table(res, &objs, include_object(req), v, meta));
@@ -247,7 +256,7 @@ pub fn render_list(req: &Req, res: &'static ResourceDef, objs: Vec<Obj>, meta: V
 }
 
 /// The label, field and namespace filter of a list or watch.
-pub struct Filter {
+pub(crate) struct Filter {
     res: &'static ResourceDef,
     ns: Option<String>,
     label: Option<LabelSelector>,
@@ -255,7 +264,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn new(t: &ResourcePath, opts: &ListOptions) -> ApiResult<Filter> {
+    pub(crate) fn new(t: &ResourcePath, opts: &ListOptions) -> ApiResult<Filter> {
         let label = opts
             .label_selector
             .as_deref()
@@ -277,7 +286,7 @@ impl Filter {
     }
 
     /// Whether a stored object passes (label and field selectors only).
-    pub fn selects(&self, obj: &Value) -> bool {
+    pub(crate) fn selects(&self, obj: &Value) -> bool {
         if let Some(l) = &self.label
             && !l.matches(&obj["metadata"]["labels"])
         {
@@ -291,7 +300,7 @@ impl Filter {
     }
 
     /// As `selects`, and in the path's namespace.
-    pub fn matches(&self, obj: &Value) -> bool {
+    pub(crate) fn matches(&self, obj: &Value) -> bool {
         if let Some(ns) = &self.ns
             && meta_str(obj, "namespace") != ns
         {
@@ -301,7 +310,7 @@ impl Filter {
     }
 }
 
-pub fn get(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn get(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let obj = req
         .ctx
@@ -318,7 +327,7 @@ fn names(t: &ResourcePath) -> (&str, &str) {
     )
 }
 
-pub fn list(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn list(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let opts = ListOptions::from_query(&req.query)?;
     let filter = Filter::new(t, &opts)?;
     let limit = if opts.limit == 0 {
@@ -350,34 +359,8 @@ pub fn list(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
 }
 
 /// What the store would make of a create, without storing it.
-fn dry_run_create(req: &Req, res: &'static ResourceDef, mut obj: Value) -> ApiResult<Value> {
-    let meta = &mut obj["metadata"];
-    if meta_str_m(meta, "name").is_empty() {
-        let prefix = meta_str_m(meta, "generateName").to_string();
-        if prefix.is_empty() {
-            return Err(ApiError::invalid(
-                res,
-                "",
-                &[(
-                    "metadata.name".into(),
-                    "Required value: name or generateName is required".into(),
-                )],
-            ));
-        }
-        meta["name"] = json!(format!("{prefix}{}", random_suffix(5)));
-    }
-    if !res.namespaced
-        && let Some(m) = meta.as_object_mut()
-    {
-        m.remove("namespace");
-    }
-    meta["uid"] = json!(uuid::Uuid::new_v4().to_string());
-    meta["creationTimestamp"] = json!(crate::store::now_rfc3339());
-    meta["generation"] = json!(1);
-    obj["apiVersion"] = json!(res.api_version());
-    obj["kind"] = json!(res.kind);
-    defaults::apply(res, &mut obj);
-    validate::validate(res, &obj, None)?;
+fn dry_run_create(req: &Req, res: &'static ResourceDef, obj: Value) -> ApiResult<Value> {
+    let obj = prepare_create(res, obj)?;
     let key = obj_key(&obj);
     if req.ctx.store.get(res, &key.0, &key.1).is_some() {
         return Err(ApiError::already_exists(res, &key.1));
@@ -385,11 +368,7 @@ fn dry_run_create(req: &Req, res: &'static ResourceDef, mut obj: Value) -> ApiRe
     Ok(obj)
 }
 
-fn meta_str_m<'a>(meta: &'a Value, field: &str) -> &'a str {
-    meta[field].as_str().unwrap_or("")
-}
-
-pub fn create(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn create(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let mut obj = parse_body(req, t.res)?;
     check_type(t.res, &obj, t.res.kind, &t.res.api_version())?;
     check_identity(t, &mut obj, false)?;
@@ -407,7 +386,7 @@ fn create_object(req: &Req, t: &ResourcePath, obj: Value) -> ApiResult<Response>
     Ok(render_one(req, t.res, created, 201))
 }
 
-pub fn update(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn update(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let mut obj = parse_body(req, t.res)?;
     check_type(t.res, &obj, t.res.kind, &t.res.api_version())?;
     check_identity(t, &mut obj, true)?;
@@ -450,7 +429,7 @@ fn write(req: &Req, t: &ResourcePath, obj: Value, status: bool) -> ApiResult<Obj
 /// The PATCH content types the server accepts, for the 415 message.
 const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
-pub fn patch_type(req: &Req) -> ApiResult<PatchType> {
+pub(crate) fn patch_type(req: &Req) -> ApiResult<PatchType> {
     let ct = req.header(header::CONTENT_TYPE).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
     PatchType::from_content_type(mime).ok_or_else(|| {
@@ -462,7 +441,7 @@ pub fn patch_type(req: &Req) -> ApiResult<PatchType> {
     })
 }
 
-pub fn patch(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn patch(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let kind = patch_type(req)?;
     let (ns, name) = names(t);
     let res = storage(t.res);
@@ -514,7 +493,7 @@ fn apply_create(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     create_object(req, t, obj)
 }
 
-pub fn delete(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn delete(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let res = storage(t.res);
     let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {
@@ -602,7 +581,7 @@ fn hold_namespace(req: &Req, name: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn delete_collection(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(crate) fn delete_collection(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let opts = ListOptions::from_query(&req.query)?;
     let filter = Filter::new(t, &opts)?;
     let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) {

@@ -23,7 +23,7 @@ fn gv_path(group: &str, version: &str) -> String {
 }
 
 /// `/openapi/v3`: where each group/version's document is.
-pub fn root() -> Value {
+pub(super) fn root() -> Value {
     let mut paths = Map::new();
     let mut gvs = vec![("", "v1")];
     gvs.extend(resources::group_versions());
@@ -68,7 +68,7 @@ fn object_path(r: &ResourceDef) -> String {
 }
 
 /// `/openapi/v3/api/v1` or `/openapi/v3/apis/G/V`; None when not served.
-pub fn group_version(path: &str) -> Option<Value> {
+pub(super) fn group_version(path: &str) -> Option<Value> {
     let kinds: Vec<&ResourceDef> = resources::ALL
         .iter()
         .copied()

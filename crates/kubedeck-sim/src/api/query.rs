@@ -10,12 +10,12 @@ use crate::store::ObjKey;
 
 /// The decoded query string; the first occurrence of a key wins.
 #[derive(Debug, Default, Clone)]
-pub struct Query {
+pub(crate) struct Query {
     pairs: Vec<(String, String)>,
 }
 
 /// Go's `strconv.ParseBool`, which the API server uses for flags.
-pub fn parse_bool(s: &str) -> Option<bool> {
+pub(super) fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
@@ -24,7 +24,7 @@ pub fn parse_bool(s: &str) -> Option<bool> {
 }
 
 impl Query {
-    pub fn parse(raw: Option<&str>) -> Query {
+    pub(crate) fn parse(raw: Option<&str>) -> Query {
         let pairs = raw
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())
@@ -35,7 +35,7 @@ impl Query {
         Query { pairs }
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == key)
@@ -43,11 +43,11 @@ impl Query {
     }
 
     /// A non-empty value.
-    pub fn value(&self, key: &str) -> Option<&str> {
+    pub(crate) fn value(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|v| !v.is_empty())
     }
 
-    pub fn flag(&self, key: &str) -> ApiResult<bool> {
+    pub(crate) fn flag(&self, key: &str) -> ApiResult<bool> {
         match self.value(key) {
             None => Ok(false),
             Some(v) => parse_bool(v).ok_or_else(|| {
@@ -56,7 +56,7 @@ impl Query {
         }
     }
 
-    pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {
+    pub(crate) fn int(&self, key: &str) -> ApiResult<Option<i64>> {
         match self.value(key) {
             None => Ok(None),
             Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
@@ -66,7 +66,7 @@ impl Query {
     }
 
     /// `dryRun=All`, the only value the API server accepts.
-    pub fn dry_run(&self) -> ApiResult<bool> {
+    pub(crate) fn dry_run(&self) -> ApiResult<bool> {
         match self.value("dryRun") {
             None => Ok(false),
             Some("All") => Ok(true),
@@ -79,20 +79,20 @@ impl Query {
 
 /// Options of a list or watch.
 #[derive(Debug, Default, Clone)]
-pub struct ListOptions {
-    pub label_selector: Option<String>,
-    pub field_selector: Option<String>,
+pub(crate) struct ListOptions {
+    pub(crate) label_selector: Option<String>,
+    pub(crate) field_selector: Option<String>,
     /// 0 means everything.
-    pub limit: usize,
-    pub continue_from: Option<Continue>,
-    pub resource_version: Option<String>,
-    pub timeout_seconds: Option<u64>,
-    pub allow_bookmarks: bool,
-    pub send_initial_events: bool,
+    pub(crate) limit: usize,
+    pub(crate) continue_from: Option<Continue>,
+    pub(crate) resource_version: Option<String>,
+    pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) allow_bookmarks: bool,
+    pub(crate) send_initial_events: bool,
 }
 
 impl ListOptions {
-    pub fn from_query(q: &Query) -> ApiResult<ListOptions> {
+    pub(crate) fn from_query(q: &Query) -> ApiResult<ListOptions> {
         let limit = match q.int("limit")? {
             Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
             _ => 0,
@@ -116,7 +116,7 @@ impl ListOptions {
 
     /// The resourceVersion a watch resumes after; None starts with the
     /// current state ("" and "0" both mean "any").
-    pub fn watch_since(&self) -> ApiResult<Option<u64>> {
+    pub(crate) fn watch_since(&self) -> ApiResult<Option<u64>> {
         match self.resource_version.as_deref() {
             None | Some("0") => Ok(None),
             Some(rv) => rv
@@ -130,14 +130,14 @@ impl ListOptions {
 /// Where the next page of a list starts: after `key`, in a list first served
 /// at resourceVersion `rv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Continue {
-    pub rv: u64,
-    pub key: ObjKey,
+pub(crate) struct Continue {
+    pub(crate) rv: u64,
+    pub(crate) key: ObjKey,
 }
 
 impl Continue {
     /// The token, shaped like the real API server's (base64 of JSON).
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let inner = json!({
             "v": "meta.k8s.io/v1",
             "rv": self.rv,
@@ -146,7 +146,7 @@ impl Continue {
         URL_SAFE_NO_PAD.encode(inner.to_string())
     }
 
-    pub fn decode(token: &str) -> ApiResult<Continue> {
+    pub(crate) fn decode(token: &str) -> ApiResult<Continue> {
         let invalid =
             |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));
         let bytes = URL_SAFE_NO_PAD
@@ -174,7 +174,7 @@ impl Continue {
 
 /// Options of a DELETE, from its body (DeleteOptions) and query, the body
 /// winning as in the real API server.
-pub fn delete_options(q: &Query, body: &Value) -> ApiResult<crate::store::DeleteOptions> {
+pub(super) fn delete_options(q: &Query, body: &Value) -> ApiResult<crate::store::DeleteOptions> {
     let mut opts = crate::store::DeleteOptions {
         grace_period_seconds: q.int("gracePeriodSeconds")?,
         propagation_policy: q.value("propagationPolicy").map(str::to_string),

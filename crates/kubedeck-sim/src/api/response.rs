@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-pub const JSON: &str = "application/json";
+pub(super) const JSON: &str = "application/json";
 
-pub fn bytes(code: u16, content_type: &'static str, body: Vec<u8>) -> Response {
+pub(super) fn bytes(code: u16, content_type: &'static str, body: Vec<u8>) -> Response {
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
@@ -18,16 +18,16 @@ pub fn bytes(code: u16, content_type: &'static str, body: Vec<u8>) -> Response {
     resp
 }
 
-pub fn json(code: u16, v: &Value) -> Response {
+pub(super) fn json(code: u16, v: &Value) -> Response {
     // Serializing a Value cannot fail: its map keys are strings.
     bytes(code, JSON, serde_json::to_vec(v).unwrap_or_default())
 }
 
-pub fn ok(v: &Value) -> Response {
+pub(super) fn ok(v: &Value) -> Response {
     json(200, v)
 }
 
-pub fn error(e: &ApiError) -> Response {
+pub(super) fn error(e: &ApiError) -> Response {
     let mut resp = json(e.code, &e.status());
     if e.code == 401 {
         resp.headers_mut().insert(
@@ -38,13 +38,13 @@ pub fn error(e: &ApiError) -> Response {
     resp
 }
 
-pub fn text(code: u16, s: impl Into<String>) -> Response {
+pub(super) fn text(code: u16, s: impl Into<String>) -> Response {
     bytes(code, "text/plain; charset=utf-8", s.into().into_bytes())
 }
 
 /// The shape the client asked for in Accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
+pub(super) enum Shape {
     /// The object or list itself.
     Plain,
     /// A `meta.k8s.io` Table of that version (`v1` or `v1beta1`).
@@ -56,7 +56,7 @@ pub enum Shape {
 /// Picks the first acceptable media type, in the client's order, as the
 /// API server does; protobuf and aggregated discovery fall through to the
 /// JSON alternatives clients always list after them.
-pub fn shape(accept: Option<&str>) -> Shape {
+pub(super) fn shape(accept: Option<&str>) -> Shape {
     let Some(accept) = accept else {
         return Shape::Plain;
     };

@@ -64,7 +64,7 @@ fn scale_of(obj: &Value) -> Value {
     })
 }
 
-pub fn scale(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn scale(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let store = &req.ctx.store;
     let current = store
@@ -119,7 +119,7 @@ pub fn scale(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
 
 /// The eviction's whole logic (PDB check, then the delete) lives with the
 /// disruption controller; it answers 201 with a Success status.
-pub fn eviction(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn eviction(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let body = parse_body(req, t.res)?;
     let out = pdb::evict(&req.ctx, ns, name, &body)?;
@@ -131,7 +131,7 @@ pub fn eviction(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     Ok(response::json(code, &out))
 }
 
-pub fn binding(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn binding(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let body = parse_body(req, t.res)?;
     let node = body["target"]["name"].as_str().unwrap_or("").to_string();
@@ -186,7 +186,7 @@ pub fn binding(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
 }
 
 /// PUT `namespaces/{name}/finalize`: replaces spec.finalizers.
-pub fn finalize(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn finalize(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (_, name) = names(t);
     let mut body = parse_body(req, t.res)?;
     check_identity(t, &mut body, true)?;
@@ -283,7 +283,7 @@ impl LogOptions {
 
 const TEXT: &str = "text/plain";
 
-pub async fn log(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) async fn log(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
     let now = Utc::now();
     let opts = LogOptions::from_req(req, now)?;

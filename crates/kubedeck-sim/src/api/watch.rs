@@ -112,7 +112,7 @@ fn event_for<'c>(
     }
 }
 
-pub fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
+pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let opts = ListOptions::from_query(&req.query)?;
     let filter = Filter::new(t, &opts)?;
     let since = opts.watch_since()?;

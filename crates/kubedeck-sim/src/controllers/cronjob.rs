@@ -18,17 +18,19 @@ use serde_json::{Value, json};
 use kubedeck_kube::cron::{Schedule, parse_tz};
 
 use super::job::finished_type;
+use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
 use crate::store::{Change, DeleteOptions, ObjKey, fmt_time, meta_str, obj_key, parse_time};
 
 const COMPONENT: &str = "cronjob-controller";
-pub const SCHEDULED_TIMESTAMP_ANNOTATION: &str = "batch.kubernetes.io/cronjob-scheduled-timestamp";
+pub(crate) const SCHEDULED_TIMESTAMP_ANNOTATION: &str =
+    "batch.kubernetes.io/cronjob-scheduled-timestamp";
 /// kube's `nextScheduleDelta`: wake a little after the scheduled instant.
 const NEXT_SCHEDULE_DELTA: Duration = Duration::from_millis(100);
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(CronJobController)]
 }
 
@@ -110,7 +112,7 @@ fn next_schedule_delay(cj: &Value, now: DateTime<Utc>, sched: &Schedule) -> Opti
 }
 
 /// `<cronjob>-<scheduled time in minutes since the epoch>`.
-pub fn job_name(cronjob: &str, scheduled: DateTime<Utc>) -> String {
+pub(crate) fn job_name(cronjob: &str, scheduled: DateTime<Utc>) -> String {
     format!("{cronjob}-{}", scheduled.timestamp().div_euclid(60))
 }
 
@@ -134,31 +136,13 @@ impl Controller for CronJobController {
         if !std::ptr::eq(change.res, &resources::JOBS) {
             return Vec::new();
         }
-        let ns = meta_str(&change.object, "namespace");
-        let mut keys = Vec::new();
-        for job in std::iter::once(&change.object).chain(change.old.iter()) {
-            if let Some(name) = owner_cronjob(job) {
-                let key = (ns.to_string(), name.to_string());
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
-        keys
+        wu::owner_keys(change, "CronJob")
     }
 
     fn reconcile(&self, ctx: &Ctx, key: &ObjKey) -> Option<Duration> {
         let cj = ctx.store.get(&resources::CRONJOBS, &key.0, &key.1)?;
         sync(ctx, &cj, Utc::now())
     }
-}
-
-fn owner_cronjob(job: &Value) -> Option<&str> {
-    job["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"].as_bool() == Some(true) && r["kind"] == "CronJob")
-        .and_then(|r| r["name"].as_str())
 }
 
 fn in_active(status: &Value, uid: &str) -> bool {
@@ -192,7 +176,7 @@ pub(crate) fn sync(ctx: &Ctx, cj: &Value, now: DateTime<Utc>) -> Option<Duration
         .store
         .list(&resources::JOBS, Some(ns))
         .into_iter()
-        .filter(|j| owner_cronjob(j) == Some(name))
+        .filter(|j| wu::controller_name(j, "CronJob") == Some(name))
         .map(|j| (*j).clone())
         .collect();
     let mut status = if cj["status"].is_object() {
@@ -599,19 +583,10 @@ fn cleanup_finished_jobs(ctx: &Ctx, cj: &Value, status: &mut Value, jobs: &[Valu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::Store;
+    use crate::test_support::test_ctx;
 
     fn t(s: &str) -> DateTime<Utc> {
         parse_time(s).unwrap()
-    }
-
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        store
-            .create(&resources::NAMESPACES, json!({"metadata": {"name": "ops"}}))
-            .unwrap();
-        Ctx::new(store, SimConfig::default())
     }
 
     fn cronjob(ctx: &Ctx, spec: Value) -> Value {
@@ -695,7 +670,7 @@ mod tests {
 
     #[test]
     fn creates_a_job_at_each_scheduled_time_and_sleeps_until_the_next() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["ops"]);
         let cj = cronjob(&ctx, json!({"timeZone": "Europe/Berlin"}));
         let created = t(meta_str(&cj, "creationTimestamp"));
         let sched = Schedule::parse("*/5 * * * *", None).unwrap();
@@ -724,7 +699,7 @@ mod tests {
             "{stamp}"
         );
         assert_eq!(t(stamp), first);
-        assert_eq!(owner_cronjob(job), Some("backup"));
+        assert_eq!(wu::controller_name(job, "CronJob"), Some("backup"));
         assert_eq!(
             job["spec"]["template"]["spec"]["restartPolicy"],
             "OnFailure"
@@ -759,7 +734,7 @@ mod tests {
     #[test]
     fn forbid_skips_and_replace_replaces_a_running_job() {
         for (policy, expect_jobs) in [("Forbid", 1), ("Replace", 1), ("Allow", 2)] {
-            let ctx = ctx();
+            let ctx = test_ctx(&["ops"]);
             let cj = cronjob(&ctx, json!({"concurrencyPolicy": policy}));
             let first = Schedule::parse("*/5 * * * *", None)
                 .unwrap()
@@ -791,7 +766,7 @@ mod tests {
 
     #[test]
     fn history_limits_remove_the_oldest_finished_jobs() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["ops"]);
         let cj = cronjob(
             &ctx,
             json!({"suspend": true, "successfulJobsHistoryLimit": 2, "failedJobsHistoryLimit": 1}),
@@ -820,7 +795,7 @@ mod tests {
 
     #[test]
     fn manual_jobs_are_unexpected_but_count_for_last_success() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["ops"]);
         let cj = cronjob(&ctx, json!({"schedule": "0 0 1 1 *"}));
         // What `kubectl create job --from=cronjob/backup backup-manual` sends.
         ctx.store
@@ -876,12 +851,12 @@ mod tests {
     fn bad_schedules_and_zones_are_reported_not_retried() {
         // Validation refuses these on create; an object stored before it
         // (or by a laxer server) still must not make the controller spin.
-        let ctx = ctx();
+        let ctx = test_ctx(&["ops"]);
         let mut cj = cronjob(&ctx, json!({}));
         cj["spec"]["schedule"] = json!("every day");
         assert_eq!(sync(&ctx, &cj, Utc::now()), None);
         assert!(reasons(&ctx).contains(&"UnparseableSchedule".to_string()));
-        let ctx = self::ctx();
+        let ctx = test_ctx(&["ops"]);
         let mut cj = cronjob(&ctx, json!({}));
         cj["spec"]["timeZone"] = json!("Nowhere/City");
         assert_eq!(sync(&ctx, &cj, Utc::now()), None);
@@ -891,7 +866,7 @@ mod tests {
 
     #[test]
     fn a_missed_window_with_a_starting_deadline_is_skipped() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["ops"]);
         let cj = cronjob(
             &ctx,
             json!({"schedule": "0 * * * *", "startingDeadlineSeconds": 10}),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::scheduler::tolerates;
 use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
@@ -17,11 +18,9 @@ use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, DeleteOptions, Obj, ObjKey, meta_str, obj_key};
 
 const COMPONENT: &str = "daemonset-controller";
-/// The label tying a pod (and a ControllerRevision) to a template version.
-const REVISION_HASH: &str = "controller-revision-hash";
 const TEMPLATE_GENERATION: &str = "pod-template-generation";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(DaemonSetController)]
 }
 
@@ -41,16 +40,7 @@ impl Controller for DaemonSetController {
             return vec![obj_key(&change.object)];
         }
         if std::ptr::eq(change.res, &resources::PODS) {
-            let ns = meta_str(&change.object, "namespace");
-            let mut keys = Vec::new();
-            for pod in std::iter::once(&change.object).chain(change.old.iter()) {
-                if let Some(name) = wu::controller_name(pod, "DaemonSet") {
-                    let key = (ns.to_string(), name.to_string());
-                    if !keys.contains(&key) {
-                        keys.push(key);
-                    }
-                }
-            }
+            let mut keys = wu::owner_keys(change, "DaemonSet");
             if !keys.is_empty() && !pod_change_matters(change) {
                 keys.clear();
             }
@@ -136,11 +126,8 @@ fn current_revision(ctx: &Ctx, ds: &Value) -> String {
         return hash;
     }
     let uid = meta_str(ds, "uid");
-    let last = ctx
-        .store
-        .list(&resources::CONTROLLER_REVISIONS, Some(ns))
+    let last = wu::owned(ctx, &resources::CONTROLLER_REVISIONS, ns, uid)
         .iter()
-        .filter(|r| wu::is_controlled_by(r, uid))
         .filter_map(|r| r["revision"].as_i64())
         .max()
         .unwrap_or(0);
@@ -163,7 +150,7 @@ fn current_revision(ctx: &Ctx, ds: &Value) -> String {
     if !labels.is_object() {
         labels = json!({});
     }
-    labels[REVISION_HASH] = json!(hash);
+    labels[wu::REVISION_HASH] = json!(hash);
     let revision = json!({
         "metadata": {
             "name": name,
@@ -213,24 +200,6 @@ fn pod_tolerations(template_spec: &Value) -> Vec<Value> {
         }
     }
     all
-}
-
-fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
-    tolerations.iter().any(|t| {
-        let effect = t["effect"].as_str().unwrap_or("");
-        if !effect.is_empty() && effect != taint["effect"].as_str().unwrap_or("") {
-            return false;
-        }
-        let key = t["key"].as_str().unwrap_or("");
-        let op = t["operator"].as_str().unwrap_or("Equal");
-        if key.is_empty() {
-            return op == "Exists";
-        }
-        if key != taint["key"].as_str().unwrap_or("") {
-            return false;
-        }
-        op == "Exists" || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("")
-    })
 }
 
 /// One node selector requirement against a node's labels, or its name for
@@ -334,7 +303,7 @@ fn new_pod(ds: &Value, hash: &str, node: &str) -> Value {
     if !labels.is_object() {
         *labels = json!({});
     }
-    labels[REVISION_HASH] = json!(hash);
+    labels[wu::REVISION_HASH] = json!(hash);
     labels[TEMPLATE_GENERATION] = json!(template_generation(ds).to_string());
     let spec = &mut pod["spec"];
     if !spec.is_object() {
@@ -350,16 +319,10 @@ fn new_pod(ds: &Value, hash: &str, node: &str) -> Value {
     pod
 }
 
-fn pod_revision(pod: &Value) -> &str {
-    pod["metadata"]["labels"][REVISION_HASH]
-        .as_str()
-        .unwrap_or("")
-}
-
 /// kube's `IsPodUpdated`: the current revision hash, or (for pods from
 /// before revisions) the current template generation.
 fn is_updated(pod: &Value, hash: &str, generation: i64) -> bool {
-    let rev = pod_revision(pod);
+    let rev = wu::pod_revision(pod);
     if !rev.is_empty() {
         return rev == hash;
     }
@@ -415,7 +378,11 @@ fn manage(ctx: &Ctx, ds: &Value, hash: &str, nodes: &[Obj], places: &Places, pod
             // During a surge an old and a new pod share a node; otherwise
             // only the oldest stays.
             let keep = if running.len() == 2
-                && running.iter().filter(|p| pod_revision(p) == hash).count() == 1
+                && running
+                    .iter()
+                    .filter(|p| wu::pod_revision(p) == hash)
+                    .count()
+                    == 1
             {
                 2
             } else {
@@ -445,7 +412,8 @@ fn manage(ctx: &Ctx, ds: &Value, hash: &str, nodes: &[Obj], places: &Places, pod
         create_pod(ctx, ds, hash, &node);
     }
     for pod in to_delete {
-        delete_pod(ctx, ds, pod);
+        let msg = format!("Deleted pod: {}", meta_str(pod, "name"));
+        let _ = wu::delete_pod(ctx, ds, pod, COMPONENT, &msg);
     }
 }
 
@@ -577,25 +545,6 @@ fn create_pod(ctx: &Ctx, ds: &Value, hash: &str, node: &str) {
     }
 }
 
-fn delete_pod(ctx: &Ctx, ds: &Value, pod: &Value) {
-    let name = meta_str(pod, "name");
-    let deleted = ctx.store.delete(
-        &resources::PODS,
-        meta_str(pod, "namespace"),
-        name,
-        &DeleteOptions::default(),
-    );
-    if deleted.is_ok() {
-        ctx.recorder.record(
-            ds,
-            events::NORMAL,
-            "SuccessfulDelete",
-            &format!("Deleted pod: {name}"),
-            COMPONENT,
-        );
-    }
-}
-
 fn force_delete(ctx: &Ctx, ds: &Value, pod: &Value) {
     let name = meta_str(pod, "name");
     let opts = DeleteOptions {
@@ -685,18 +634,8 @@ fn compute_status(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::{Store, fmt_time};
-
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        for ns in ["default", "monitoring"] {
-            store
-                .create(&resources::NAMESPACES, json!({"metadata": {"name": ns}}))
-                .unwrap();
-        }
-        Ctx::new(store, SimConfig::default())
-    }
+    use crate::store::fmt_time;
+    use crate::test_support::test_ctx;
 
     fn node(ctx: &Ctx, name: &str, labels: Value, taints: Value) {
         let mut labels = labels;
@@ -779,7 +718,7 @@ mod tests {
 
     #[test]
     fn one_pod_per_node_bound_with_affinity_and_daemon_tolerations() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(&ctx, "n1", json!({}), json!([]));
         node(&ctx, "n2", json!({}), json!([]));
         // Cordoned and NotReady-tainted nodes still get their daemon pod.
@@ -817,7 +756,7 @@ mod tests {
             wu::controller_name(&pod, "DaemonSet"),
             Some("node-exporter")
         );
-        assert!(!pod_revision(&pod).is_empty());
+        assert!(!wu::pod_revision(&pod).is_empty());
         assert_eq!(pod["metadata"]["labels"][TEMPLATE_GENERATION], "1");
 
         let st = status(&ctx, &key);
@@ -847,7 +786,7 @@ mod tests {
 
     #[test]
     fn node_selector_and_untolerated_taints_exclude_nodes() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(
             &ctx,
             "linux-1",
@@ -905,7 +844,7 @@ mod tests {
 
     #[test]
     fn new_nodes_get_a_pod_and_removed_nodes_lose_theirs() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(&ctx, "n1", json!({}), json!([]));
         let key = daemonset(&ctx, json!({}));
         let c = DaemonSetController;
@@ -925,7 +864,7 @@ mod tests {
 
     #[test]
     fn duplicate_and_failed_pods_are_replaced() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(&ctx, "n1", json!({}), json!([]));
         let key = daemonset(&ctx, json!({}));
         let c = DaemonSetController;
@@ -934,7 +873,7 @@ mod tests {
             .store
             .get(&resources::DAEMONSETS, &key.0, &key.1)
             .unwrap();
-        let hash = pod_revision(&pods(&ctx)[0]).to_string();
+        let hash = wu::pod_revision(&pods(&ctx)[0]).to_string();
         ctx.store
             .create(&resources::PODS, new_pod(&ds, &hash, "n1"))
             .unwrap();
@@ -957,7 +896,7 @@ mod tests {
 
     #[test]
     fn template_change_rolls_one_node_at_a_time() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         for n in ["n1", "n2", "n3"] {
             node(&ctx, n, json!({}), json!([]));
         }
@@ -1034,7 +973,7 @@ mod tests {
 
     #[test]
     fn on_delete_strategy_waits_for_manual_deletion() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(&ctx, "n1", json!({}), json!([]));
         let key = daemonset(&ctx, json!({"updateStrategy": {"type": "OnDelete"}}));
         let c = DaemonSetController;
@@ -1052,7 +991,7 @@ mod tests {
 
     #[test]
     fn surge_starts_the_new_pod_before_stopping_the_old() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default", "monitoring"]);
         node(&ctx, "n1", json!({}), json!([]));
         let key = daemonset(
             &ctx,

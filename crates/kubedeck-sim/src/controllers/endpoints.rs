@@ -10,15 +10,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::kubelet::pod_is_ready;
-use super::scheduler::is_terminal;
+use super::workload_util::{is_terminal, pod_is_ready};
 use super::{Controller, Ctx};
 use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
 
-pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
-pub const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
+pub(crate) const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+pub(crate) const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
+pub(crate) const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
 
 /// Namespaces with more pods than this are synced at most every
 /// `BATCH_WINDOW`, so a burst of pod changes costs one listing, not one per
@@ -26,14 +25,14 @@ pub const MANAGED_BY: &str = "endpointslice-controller.k8s.io";
 const BIG_NAMESPACE: usize = 1000;
 const BATCH_WINDOW: Duration = Duration::from_millis(200);
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(EndpointsController::default())]
 }
 
 /// Whether a map selector (a Service's) selects these labels; an empty or
 /// missing selector selects nothing here, as services without one are
 /// not ours.
-pub fn map_selects(selector: &Value, labels: &Value) -> bool {
+pub(crate) fn map_selects(selector: &Value, labels: &Value) -> bool {
     selector
         .as_object()
         .is_some_and(|s| !s.is_empty() && s.iter().all(|(k, v)| labels[k] == *v))
@@ -104,7 +103,7 @@ struct Member {
 }
 
 #[derive(Default)]
-pub struct EndpointsController {
+pub(crate) struct EndpointsController {
     /// Per service: when it was last synced and how many pods that listed.
     last: Mutex<HashMap<ObjKey, (Instant, usize)>>,
 }
@@ -424,24 +423,18 @@ impl Controller for EndpointsController {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::Store;
+    use crate::test_support::test_ctx;
 
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        store
-            .create(
-                &resources::NAMESPACES,
-                json!({"metadata": {"name": "demo"}}),
-            )
-            .ok();
-        store
+    /// The namespace `demo` and one node, `n1`, in `zone-a`.
+    fn zoned_ctx() -> Ctx {
+        let ctx = test_ctx(&["demo"]);
+        ctx.store
             .create(
                 &resources::NODES,
                 json!({"metadata": {"name": "n1", "labels": {"topology.kubernetes.io/zone": "zone-a"}}}),
             )
-            .ok();
-        Ctx::new(store, SimConfig::default())
+            .unwrap();
+        ctx
     }
 
     fn pod(ctx: &Ctx, name: &str, ip: &str, ready: bool, labels: Value) {
@@ -471,7 +464,7 @@ mod tests {
 
     #[test]
     fn ready_and_unready_pods_with_a_named_target_port() {
-        let ctx = ctx();
+        let ctx = zoned_ctx();
         let c = EndpointsController::default();
         pod(&ctx, "web-a", "10.244.0.3", true, json!({"app": "web"}));
         pod(&ctx, "web-b", "10.244.0.2", false, json!({"app": "web"}));
@@ -518,7 +511,7 @@ mod tests {
 
     #[test]
     fn pod_changes_map_to_matching_services_and_terminating_pods_leave() {
-        let ctx = ctx();
+        let ctx = zoned_ctx();
         let c = EndpointsController::default();
         let key = service(&ctx, json!({"app": "web"}));
         let mut rx = ctx.store.subscribe();

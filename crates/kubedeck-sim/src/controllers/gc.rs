@@ -42,7 +42,7 @@ static DEPENDENTS: &[&ResourceDef] = &[
     &resources::PVCS,
 ];
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     OWNERS
         .iter()
         .map(|owner| Arc::new(GarbageCollector { owner }) as Arc<dyn Controller>)
@@ -300,7 +300,7 @@ impl Controller for GarbageCollector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::replicaset::tests::{ctx, ns};
+    use crate::test_support::test_ctx;
     use serde_json::json;
 
     fn gc(owner: &'static ResourceDef) -> GarbageCollector {
@@ -310,7 +310,6 @@ mod tests {
     /// A ReplicaSet owning two pods (one scheduled, so it terminates
     /// gracefully) under a Deployment.
     fn tree(ctx: &Ctx) {
-        ns(ctx, "default");
         let d = ctx
             .store
             .create(
@@ -357,7 +356,7 @@ mod tests {
 
     #[test]
     fn background_deletion_cascades_through_replicasets_to_pods() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         tree(&ctx);
         delete(&ctx, &resources::DEPLOYMENTS, "web", "Background");
         gc(&resources::DEPLOYMENTS).reconcile(&ctx, &key("web"));
@@ -371,7 +370,7 @@ mod tests {
 
     #[test]
     fn foreground_deletion_waits_for_blocking_dependents() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         tree(&ctx);
         delete(&ctx, &resources::DEPLOYMENTS, "web", "Foreground");
         let dgc = gc(&resources::DEPLOYMENTS);
@@ -417,7 +416,7 @@ mod tests {
 
     #[test]
     fn orphan_deletion_strips_owner_references() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         tree(&ctx);
         delete(&ctx, &resources::DEPLOYMENTS, "web", "Orphan");
         gc(&resources::DEPLOYMENTS).reconcile(&ctx, &key("web"));
@@ -436,7 +435,7 @@ mod tests {
 
     #[test]
     fn dependents_of_a_recreated_owner_name_are_collected() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         tree(&ctx);
         ctx.store
             .remove(&resources::REPLICASETS, "default", "web-1");

@@ -18,6 +18,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::workload_util::{
+    self as wu, controller_name, controller_ref, is_terminal, is_terminating, owner_keys, phase,
+    pod_is_ready,
+};
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
@@ -28,10 +32,10 @@ use crate::store::{
 const COMPONENT: &str = "job-controller";
 const TTL_COMPONENT: &str = "ttl-after-finished-controller";
 
-pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
-pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
-pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
-pub const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
+pub(crate) const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
+pub(crate) const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
+pub(crate) const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
+pub(crate) const COMPLETION_INDEX: &str = "batch.kubernetes.io/job-completion-index";
 const LEGACY_JOB_NAME_LABEL: &str = "job-name";
 const LEGACY_CONTROLLER_UID_LABEL: &str = "controller-uid";
 
@@ -39,7 +43,7 @@ pub(crate) const MSG_BACKOFF: &str = "Job has reached the specified backoff limi
 const MSG_DEADLINE: &str = "Job was active longer than specified deadline";
 pub(crate) const MSG_COMPLETIONS: &str = "Reached expected number of succeeded pods";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![
         Arc::new(JobController::default()),
         Arc::new(TtlAfterFinished),
@@ -56,7 +60,7 @@ struct GonePod {
 }
 
 #[derive(Default)]
-pub struct JobController {
+pub(crate) struct JobController {
     /// Job key → pods removed with the tracking finalizer still on.
     gone: Mutex<HashMap<ObjKey, Vec<GonePod>>>,
     /// Job uid → when its latest pod failure was counted (for back-off).
@@ -64,43 +68,6 @@ pub struct JobController {
 }
 
 // ---------------------------------------------------------------- helpers
-
-fn controller_ref(obj: &Value) -> Option<&Value> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"].as_bool() == Some(true))
-}
-
-/// The name of the Job controlling `pod`.
-fn owner_job(pod: &Value) -> Option<&str> {
-    controller_ref(pod)
-        .filter(|r| r["kind"] == "Job")
-        .and_then(|r| r["name"].as_str())
-}
-
-fn controlled_by(obj: &Value, uid: &str) -> bool {
-    controller_ref(obj).is_some_and(|r| r["uid"].as_str() == Some(uid))
-}
-
-fn phase(pod: &Value) -> &str {
-    pod["status"]["phase"].as_str().unwrap_or("")
-}
-
-fn terminal(pod: &Value) -> bool {
-    matches!(phase(pod), "Succeeded" | "Failed")
-}
-
-fn terminating(obj: &Value) -> bool {
-    !obj["metadata"]["deletionTimestamp"].is_null()
-}
-
-fn pod_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter()
-            .any(|c| c["type"] == "Ready" && c["status"] == "True")
-    })
-}
 
 fn has_finalizer(obj: &Value) -> bool {
     obj["metadata"]["finalizers"]
@@ -127,14 +94,14 @@ fn condition_true(job: &Value, type_: &str) -> bool {
 }
 
 /// Complete or Failed, as kube's `IsJobFinished`.
-pub fn finished_type(job: &Value) -> Option<&'static str> {
+pub(crate) fn finished_type(job: &Value) -> Option<&'static str> {
     ["Complete", "Failed"]
         .into_iter()
         .find(|t| condition_true(job, t))
 }
 
 /// When the Job finished: its completionTime, or when it became Failed.
-pub fn finish_time(job: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn finish_time(job: &Value) -> Option<DateTime<Utc>> {
     match finished_type(job)? {
         "Complete" => job["status"]["completionTime"]
             .as_str()
@@ -333,28 +300,15 @@ fn remove_finalizer(ctx: &Ctx, pod: &Value) {
 }
 
 fn delete_pod(ctx: &Ctx, job: &Value, pod: &Value) {
-    let name = meta_str(pod, "name");
-    let deleted = ctx.store.delete(
-        &resources::PODS,
-        meta_str(pod, "namespace"),
-        name,
-        &DeleteOptions::default(),
-    );
-    match deleted {
-        Ok(_) => ctx.recorder.record(
-            job,
-            events::NORMAL,
-            "SuccessfulDelete",
-            &format!("Deleted pod: {name}"),
-            COMPONENT,
-        ),
-        Err(e) => ctx.recorder.record(
+    let msg = format!("Deleted pod: {}", meta_str(pod, "name"));
+    if let Err(e) = wu::delete_pod(ctx, job, pod, COMPONENT, &msg) {
+        ctx.recorder.record(
             job,
             events::WARNING,
             "FailedDelete",
             &format!("Error deleting: {}", e.message),
             COMPONENT,
-        ),
+        );
     }
 }
 
@@ -400,16 +354,7 @@ impl Controller for JobController {
         if !std::ptr::eq(change.res, &resources::PODS) {
             return Vec::new();
         }
-        let ns = meta_str(&change.object, "namespace").to_string();
-        let mut keys: Vec<ObjKey> = Vec::new();
-        for pod in std::iter::once(&change.object).chain(change.old.iter()) {
-            if let Some(job) = owner_job(pod) {
-                let key = (ns.clone(), job.to_string());
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
+        let keys = owner_keys(change, "Job");
         let pod = &change.object;
         if change.kind == ChangeType::Deleted
             && has_finalizer(pod)
@@ -447,7 +392,7 @@ impl JobController {
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
         for pod in ctx.store.list(&resources::PODS, Some(&key.0)) {
-            if owner_job(&pod) == Some(key.1.as_str()) && has_finalizer(&pod) {
+            if controller_name(&pod, "Job") == Some(key.1.as_str()) && has_finalizer(&pod) {
                 remove_finalizer(ctx, &pod);
             }
         }
@@ -463,13 +408,7 @@ impl JobController {
         let key = obj_key(job);
         let uid = meta_str(job, "uid").to_string();
         let ns = key.0.as_str();
-        let pods: Vec<Value> = ctx
-            .store
-            .list(&resources::PODS, Some(ns))
-            .into_iter()
-            .filter(|p| controlled_by(p, &uid))
-            .map(|p| (*p).clone())
-            .collect();
+        let pods = wu::owned(ctx, &resources::PODS, ns, &uid);
         let gone = self.take_gone(&key, &uid);
 
         if finished_type(job).is_some() {
@@ -517,7 +456,7 @@ impl JobController {
         };
         for p in pods.iter().filter(|p| has_finalizer(p)) {
             let ok = phase(p) == "Succeeded";
-            if ok || phase(p) == "Failed" || terminating(p) || pending_finish.is_some() {
+            if ok || phase(p) == "Failed" || is_terminating(p) || pending_finish.is_some() {
                 count(ok, completion_index(p));
                 counted.push(p);
             }
@@ -542,7 +481,7 @@ impl JobController {
         let is_counted = |p: &Value| counted_uids.contains(&meta_str(p, "uid"));
         let active: Vec<&Value> = pods
             .iter()
-            .filter(|p| !terminal(p) && !terminating(p) && !is_counted(p))
+            .filter(|p| !is_terminal(p) && !is_terminating(p) && !is_counted(p))
             .collect();
         let mut requeue = None;
         let mut finish: Option<(&str, &str, &str)> = None; // (final type, reason, message)
@@ -679,23 +618,17 @@ impl JobController {
         }
 
         // Status, as the real controller writes it.
-        let active_now: Vec<Value> = ctx
-            .store
-            .list(&resources::PODS, Some(ns))
-            .into_iter()
-            .filter(|p| controlled_by(p, &uid))
-            .map(|p| (*p).clone())
-            .collect();
-        let live = |p: &&Value| !terminal(p) && !terminating(p) && !is_counted(p);
+        let active_now = wu::owned(ctx, &resources::PODS, ns, &uid);
+        let live = |p: &&Value| !is_terminal(p) && !is_terminating(p) && !is_counted(p);
         let n_active = active_now.iter().filter(live).count();
         let n_ready = active_now
             .iter()
             .filter(live)
-            .filter(|p| pod_ready(p))
+            .filter(|p| pod_is_ready(p))
             .count();
         let n_terminating = active_now
             .iter()
-            .filter(|p| terminating(p) && !terminal(p))
+            .filter(|p| is_terminating(p) && !is_terminal(p))
             .count();
         let obj = status.as_object_mut()?;
         for (k, v) in [
@@ -756,7 +689,7 @@ impl JobController {
             })
             // Unscheduled pods vanish with their finalizer; pods on a node
             // wait for their kubelet to stop them.
-            .any(|p| !terminal(p) && !p["spec"]["nodeName"].as_str().unwrap_or("").is_empty());
+            .any(|p| !is_terminal(p) && !p["spec"]["nodeName"].as_str().unwrap_or("").is_empty());
         if still_running {
             return;
         }
@@ -799,7 +732,7 @@ impl JobController {
             // Not-ready and newest first, as kube's ranking roughly does.
             victims.sort_by_key(|p| {
                 (
-                    pod_ready(p),
+                    pod_is_ready(p),
                     std::cmp::Reverse(meta_str(p, "creationTimestamp").to_string()),
                 )
             });
@@ -833,7 +766,7 @@ impl JobController {
         let indexes: Vec<Option<i64>> = if is_indexed {
             let busy: BTreeSet<i64> = pods
                 .iter()
-                .filter(|p| !terminal(p))
+                .filter(|p| !is_terminal(p))
                 .filter_map(completion_index)
                 .collect();
             (0..completions.unwrap_or(0))
@@ -883,7 +816,7 @@ impl Controller for TtlAfterFinished {
 
     fn reconcile(&self, ctx: &Ctx, key: &ObjKey) -> Option<Duration> {
         let job = ctx.store.get(&resources::JOBS, &key.0, &key.1)?;
-        if terminating(&job) {
+        if is_terminating(&job) {
             return None;
         }
         let ttl = job["spec"]["ttlSecondsAfterFinished"].as_i64()?;
@@ -906,19 +839,7 @@ impl Controller for TtlAfterFinished {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::Store;
-
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        store
-            .create(
-                &resources::NAMESPACES,
-                json!({"metadata": {"name": "default"}}),
-            )
-            .unwrap();
-        Ctx::new(store, SimConfig::default())
-    }
+    use crate::test_support::test_ctx;
 
     fn job(ctx: &Ctx, spec: Value) -> Value {
         let mut s = json!({"template": {"metadata": {"labels": {"app": "pi"}},
@@ -972,7 +893,7 @@ mod tests {
 
     #[test]
     fn runs_to_completion_with_parallelism_and_completions() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let c = JobController::default();
         let j = job(&ctx, json!({"completions": 3, "parallelism": 2}));
         c.reconcile(&ctx, &key());
@@ -1044,7 +965,7 @@ mod tests {
 
     #[test]
     fn backoff_limit_fails_the_job_and_stops_active_pods() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let c = JobController::default();
         job(
             &ctx,
@@ -1056,7 +977,7 @@ mod tests {
         c.reconcile(&ctx, &key());
         assert_eq!(get(&ctx)["status"]["failed"], 1);
         // The failed pod is not replaced before the back-off has passed.
-        assert_eq!(pods(&ctx).iter().filter(|p| !terminal(p)).count(), 1);
+        assert_eq!(pods(&ctx).iter().filter(|p| !is_terminal(p)).count(), 1);
         set_phase(&ctx, &ps[1], "Failed");
         c.reconcile(&ctx, &key());
         let j = get(&ctx);
@@ -1071,7 +992,7 @@ mod tests {
 
     #[test]
     fn deleted_pods_count_as_failed_even_when_removed_at_once() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let c = JobController::default();
         job(&ctx, json!({}));
         c.reconcile(&ctx, &key());
@@ -1090,7 +1011,7 @@ mod tests {
 
     #[test]
     fn deadline_suspend_and_indexed_completion() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let c = JobController::default();
         job(&ctx, json!({"activeDeadlineSeconds": 30}));
         assert!(
@@ -1109,9 +1030,9 @@ mod tests {
             condition(&j, "Failed").unwrap()["reason"],
             "DeadlineExceeded"
         );
-        assert!(pods(&ctx).iter().all(terminating));
+        assert!(pods(&ctx).iter().all(is_terminating));
 
-        let ctx = self::ctx();
+        let ctx = test_ctx(&["default"]);
         job(&ctx, json!({"suspend": true}));
         c.reconcile(&ctx, &key());
         assert!(pods(&ctx).is_empty());
@@ -1129,7 +1050,7 @@ mod tests {
             "JobResumed"
         );
 
-        let ctx = self::ctx();
+        let ctx = test_ctx(&["default"]);
         job(
             &ctx,
             json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed"}),
@@ -1152,7 +1073,7 @@ mod tests {
 
     #[test]
     fn ttl_deletes_finished_jobs_and_index_ranges_format() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         job(&ctx, json!({"ttlSecondsAfterFinished": 100}));
         let long_ago = fmt_time(Utc::now() - chrono::Duration::seconds(500));
         ctx.store
@@ -1163,9 +1084,9 @@ mod tests {
             .unwrap();
         assert_eq!(TtlAfterFinished.reconcile(&ctx, &key()), None);
         let j = ctx.store.get(&resources::JOBS, "default", "pi").unwrap();
-        assert!(terminating(&j), "foreground deletion marks the job");
+        assert!(is_terminating(&j), "foreground deletion marks the job");
 
-        let ctx = self::ctx();
+        let ctx = test_ctx(&["default"]);
         job(&ctx, json!({"ttlSecondsAfterFinished": 100}));
         let now = fmt_time(Utc::now());
         ctx.store

@@ -3,24 +3,24 @@
 //! works. A controller never polls: it reconciles a key when something it
 //! cares about changed, or when it asked to look again after a delay.
 
-pub mod cronjob;
-pub mod daemonset;
-pub mod deployment;
-pub mod endpoints;
-pub mod gc;
-pub mod hpa;
-pub mod job;
-pub mod kubelet;
-pub mod namespace;
-pub mod node;
-pub mod pdb;
-pub mod replicaset;
-pub mod scheduler;
-pub mod statefulset;
-pub mod workload_util;
+pub(crate) mod cronjob;
+mod daemonset;
+mod deployment;
+mod endpoints;
+mod gc;
+mod hpa;
+pub(crate) mod job;
+pub(crate) mod kubelet;
+mod namespace;
+mod node;
+pub(crate) mod pdb;
+mod replicaset;
+pub(crate) mod scheduler;
+mod statefulset;
+pub(crate) mod workload_util;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::broadcast::error::RecvError;
@@ -29,27 +29,36 @@ use tokio::time::Instant;
 
 use super::config::SimConfig;
 use super::events::Recorder;
+use super::metrics::exposition::Counters;
 use super::resources::ResourceDef;
 use super::store::{Change, ObjKey, Store, obj_key};
 
-/// What every controller gets to work with.
-pub struct Ctx {
-    pub store: Arc<Store>,
-    pub config: Arc<SimConfig>,
-    pub recorder: Recorder,
+/// One simulated cluster's state: what every controller and API handler
+/// gets to work with. Nothing is shared between two clusters in a process.
+pub(crate) struct Ctx {
+    pub(crate) store: Arc<Store>,
+    pub(crate) config: Arc<SimConfig>,
+    pub(crate) recorder: Recorder,
+    /// Held while an eviction is checked and applied, so two concurrent
+    /// evictions can't both spend the last allowed disruption.
+    pub(crate) evictions: Mutex<()>,
+    /// The `/metrics` counters, integrated from one scrape to the next.
+    pub(crate) counters: Mutex<Counters>,
 }
 
 impl Ctx {
-    pub fn new(store: Arc<Store>, config: SimConfig) -> Ctx {
+    pub(crate) fn new(store: Arc<Store>, config: SimConfig) -> Ctx {
         Ctx {
             recorder: Recorder::new(store.clone()),
             store,
             config: Arc::new(config),
+            evictions: Mutex::new(()),
+            counters: Mutex::new(Counters::default()),
         }
     }
 }
 
-pub trait Controller: Send + Sync + 'static {
+pub(crate) trait Controller: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// The kind whose objects this controller reconciles.
@@ -120,7 +129,7 @@ fn enqueue_all(ctx: &Ctx, c: &dyn Controller, q: &mut WorkQueue, now: Instant) {
 }
 
 /// Runs one controller until the store's feed closes.
-pub fn spawn(ctx: Arc<Ctx>, controller: Arc<dyn Controller>) -> JoinHandle<()> {
+pub(crate) fn spawn(ctx: Arc<Ctx>, controller: Arc<dyn Controller>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut rx = ctx.store.subscribe();
         let mut queue = WorkQueue::default();
@@ -154,7 +163,7 @@ pub fn spawn(ctx: Arc<Ctx>, controller: Arc<dyn Controller>) -> JoinHandle<()> {
 }
 
 /// Every controller of the simulated cluster.
-pub fn all() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn all() -> Vec<Arc<dyn Controller>> {
     [
         deployment::controllers(),
         replicaset::controllers(),

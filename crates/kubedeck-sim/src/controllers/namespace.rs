@@ -18,7 +18,7 @@ use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, now_rfc3
 
 const FINALIZER: &str = "kubernetes";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(NamespaceController)]
 }
 
@@ -125,10 +125,9 @@ fn delete_contents(ctx: &Ctx, ns: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::replicaset::tests::{ctx, ns};
+    use crate::test_support::test_ctx;
 
     fn seed(ctx: &Ctx) {
-        ns(ctx, "team");
         ctx.store
             .create(
                 &resources::CONFIGMAPS,
@@ -146,7 +145,7 @@ mod tests {
 
     #[test]
     fn a_deleted_namespace_loses_its_contents() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["team"]);
         seed(&ctx);
         ctx.store
             .delete(
@@ -168,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_terminating_namespace_goes_once_empty() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["team"]);
         seed(&ctx);
         ctx.store
             .modify(&resources::NAMESPACES, "", "team", |n| {

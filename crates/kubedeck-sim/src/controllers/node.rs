@@ -18,19 +18,19 @@ use super::{Controller, Ctx};
 use crate::resources::{self, ResourceDef};
 use crate::store::{ObjKey, fmt_time, meta_str, parse_time};
 
-pub const FAIL_ANNOTATION: &str = "sim.kubedeck.io/node-failure";
-pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
-pub const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
+pub(crate) const FAIL_ANNOTATION: &str = "sim.kubedeck.io/node-failure";
+pub(crate) const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
+pub(crate) const UNREACHABLE_TAINT: &str = "node.kubernetes.io/unreachable";
 /// How often a healthy node's heartbeat is refreshed (kubelets report on
 /// change or every few minutes; an idle simulator should stay idle).
-pub const HEARTBEAT: Duration = Duration::from_secs(40);
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(40);
 const KUBELET_VERSION: &str = "v1.31.4";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(NodeLifecycle)]
 }
 
-pub fn node_failed(node: &Value) -> bool {
+pub(crate) fn node_failed(node: &Value) -> bool {
     node["metadata"]["annotations"][FAIL_ANNOTATION].as_str() == Some("true")
 }
 
@@ -184,7 +184,7 @@ fn refresh(node: &mut Value, index: usize, heartbeat: bool) {
     status["conditions"] = json!(conds);
 }
 
-pub struct NodeLifecycle;
+pub(crate) struct NodeLifecycle;
 
 impl Controller for NodeLifecycle {
     fn name(&self) -> &'static str {
@@ -233,14 +233,8 @@ impl Controller for NodeLifecycle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
     use crate::controllers::scheduler::node_is_ready;
-    use crate::store::Store;
-
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        Ctx::new(store, SimConfig::default())
-    }
+    use crate::test_support::test_ctx;
 
     fn taints(ctx: &Ctx) -> Vec<String> {
         let n = ctx.store.get(&resources::NODES, "", "n1").expect("node");
@@ -260,7 +254,7 @@ mod tests {
 
     #[test]
     fn a_bare_node_is_filled_in_and_cordon_adds_the_unschedulable_taint() {
-        let ctx = ctx();
+        let ctx = test_ctx(&[]);
         ctx.store
             .create(&resources::NODES, json!({"metadata": {"name": "n1"}}))
             .expect("node");
@@ -303,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_failure_annotation_makes_the_node_unknown_and_unreachable() {
-        let ctx = ctx();
+        let ctx = test_ctx(&[]);
         ctx.store
             .create(
                 &resources::NODES,

@@ -4,34 +4,29 @@
 //! a budget, as `kubectl drain` expects.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use super::kubelet::pod_is_ready;
-use super::scheduler::controller_ref;
+use super::workload_util::{controller_ref, pod_is_ready};
 use super::{Controller, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, fmt_time, meta_str, obj_key};
 use kubedeck_kube::selector::LabelSelector;
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(DisruptionController)]
 }
 
-/// Evictions are checked and applied one at a time, so two concurrent
-/// evictions can't both spend the last allowed disruption.
-static EVICTIONS: Mutex<()> = Mutex::new(());
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    pub current_healthy: i64,
-    pub desired_healthy: i64,
-    pub expected_pods: i64,
-    pub disruptions_allowed: i64,
+pub(crate) struct Budget {
+    pub(crate) current_healthy: i64,
+    pub(crate) desired_healthy: i64,
+    pub(crate) expected_pods: i64,
+    pub(crate) disruptions_allowed: i64,
 }
 
 /// The budget's selector; a missing one selects nothing, an empty one
@@ -92,7 +87,7 @@ fn pod_scale(ctx: &Ctx, ns: &str, pod: &Value) -> Option<(String, i64)> {
 }
 
 /// Computes a budget from the pods it covers now.
-pub fn compute(ctx: &Ctx, pdb: &Value) -> Budget {
+pub(crate) fn compute(ctx: &Ctx, pdb: &Value) -> Budget {
     let ns = meta_str(pdb, "namespace");
     let pods: Vec<Arc<Value>> = match selector(pdb) {
         Some(sel) => {
@@ -216,14 +211,14 @@ fn delete_options(eviction: &Value) -> DeleteOptions {
 /// The eviction subresource (`POST pods/<name>/eviction`): deletes the pod
 /// unless a disruption budget forbids it (429), and answers with a Success
 /// Status as the API server does.
-pub fn evict(ctx: &Ctx, ns: &str, name: &str, eviction: &Value) -> ApiResult<Value> {
+pub(crate) fn evict(ctx: &Ctx, ns: &str, name: &str, eviction: &Value) -> ApiResult<Value> {
     let named = meta_str(eviction, "name");
     if !named.is_empty() && named != name {
         return Err(ApiError::bad_request(
             "name in URL does not match name in Eviction object",
         ));
     }
-    let _serial = EVICTIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = ctx.evictions.lock().unwrap_or_else(|e| e.into_inner());
     let pod = ctx
         .store
         .get(&resources::PODS, ns, name)
@@ -287,7 +282,7 @@ pub fn evict(ctx: &Ctx, ns: &str, name: &str, eviction: &Value) -> ApiResult<Val
     Ok(success)
 }
 
-pub struct DisruptionController;
+pub(crate) struct DisruptionController;
 
 /// What a pod contributes to a budget.
 fn pod_view(pod: &Value) -> Value {
@@ -394,19 +389,7 @@ impl Controller for DisruptionController {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::Store;
-
-    fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        store
-            .create(
-                &resources::NAMESPACES,
-                json!({"metadata": {"name": "demo"}}),
-            )
-            .ok();
-        Ctx::new(store, SimConfig::default())
-    }
+    use crate::test_support::test_ctx;
 
     fn rs_pod(ctx: &Ctx, name: &str, ready: bool) {
         ctx.store
@@ -442,7 +425,7 @@ mod tests {
 
     #[test]
     fn budgets_from_ints_and_percentages() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         let pdb = setup(&ctx, json!({"minAvailable": 2}));
         rs_pod(&ctx, "a", true);
         rs_pod(&ctx, "b", true);
@@ -486,7 +469,7 @@ mod tests {
 
     #[test]
     fn eviction_spends_the_budget_then_answers_429() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         setup(&ctx, json!({"minAvailable": 1}));
         rs_pod(&ctx, "a", true);
         rs_pod(&ctx, "b", true);

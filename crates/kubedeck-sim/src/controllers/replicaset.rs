@@ -16,11 +16,11 @@ use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, DeleteOptions, Obj, ObjKey, meta_str, obj_key, parse_time};
+use crate::store::{Change, ChangeType, Obj, ObjKey, meta_str, obj_key, parse_time};
 
 const COMPONENT: &str = "replicaset-controller";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(ReplicaSetController)]
 }
 
@@ -46,15 +46,7 @@ impl Controller for ReplicaSetController {
             return Vec::new();
         }
         let ns = meta_str(&change.object, "namespace");
-        let mut keys = Vec::new();
-        for pod in std::iter::once(&change.object).chain(change.old.iter()) {
-            if let Some(name) = wu::controller_name(pod, "ReplicaSet") {
-                let key = (ns.to_string(), name.to_string());
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-        }
+        let mut keys = wu::owner_keys(change, "ReplicaSet");
         // An orphan may be adopted by any ReplicaSet whose selector matches.
         if wu::controller_ref(&change.object).is_none() && !wu::is_terminating(&change.object) {
             for rs in ctx.store.list(&resources::REPLICASETS, Some(ns)) {
@@ -85,7 +77,8 @@ impl Controller for ReplicaSetController {
             } else if diff > 0 {
                 let victims = pods_to_delete(&active, diff as usize);
                 for pod in victims {
-                    delete_pod(ctx, &rs, pod);
+                    let msg = format!("Deleted pod: {}", meta_str(pod, "name"));
+                    let _ = wu::delete_pod(ctx, &rs, pod, COMPONENT, &msg);
                 }
                 changed = true;
             }
@@ -137,29 +130,10 @@ fn create_pods(ctx: &Ctx, rs: &Value, count: i64) {
     }
 }
 
-fn delete_pod(ctx: &Ctx, rs: &Value, pod: &Value) {
-    let name = meta_str(pod, "name");
-    let deleted = ctx.store.delete(
-        &resources::PODS,
-        meta_str(pod, "namespace"),
-        name,
-        &DeleteOptions::default(),
-    );
-    if deleted.is_ok() {
-        ctx.recorder.record(
-            rs,
-            events::NORMAL,
-            "SuccessfulDelete",
-            &format!("Deleted pod: {name}"),
-            COMPONENT,
-        );
-    }
-}
-
 /// kube's `ActivePodsWithRanks` order: the first pods are the cheapest to
 /// lose — unscheduled, pending, not ready, low deletion cost, doubled up on
 /// a node, ready most recently, restarting most, newest.
-pub fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> {
+pub(crate) fn pods_to_delete<'a>(active: &[&'a Value], count: usize) -> Vec<&'a Value> {
     let mut per_node: HashMap<&str, usize> = HashMap::new();
     for p in active {
         let node = p["spec"]["nodeName"].as_str().unwrap_or("");
@@ -245,50 +219,11 @@ fn compute_status(rs: &Value, pods: &[Obj], min_ready: i64, now: DateTime<Utc>) 
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::{Store, fmt_time};
-
-    pub(crate) fn ctx() -> Ctx {
-        let store = Store::new(1000);
-        Ctx::new(store, SimConfig::default())
-    }
-
-    pub(crate) fn ns(ctx: &Ctx, name: &str) {
-        ctx.store
-            .create(&resources::NAMESPACES, json!({"metadata": {"name": name}}))
-            .unwrap();
-    }
-
-    /// Marks a pod scheduled, Running and Ready since `ago` seconds.
-    pub(crate) fn make_ready(ctx: &Ctx, pod: &Value, ago: i64) {
-        let since = fmt_time(Utc::now() - chrono::Duration::seconds(ago));
-        ctx.store
-            .modify(
-                &resources::PODS,
-                meta_str(pod, "namespace"),
-                meta_str(pod, "name"),
-                |p| {
-                    p["spec"]["nodeName"] = json!("node-1");
-                    p["status"] = json!({"phase": "Running", "conditions": [
-                        {"type": "Ready", "status": "True", "lastTransitionTime": since}]});
-                },
-            )
-            .unwrap();
-    }
-
-    pub(crate) fn pods_of(ctx: &Ctx, ns: &str, uid: &str) -> Vec<Value> {
-        ctx.store
-            .list(&resources::PODS, Some(ns))
-            .into_iter()
-            .filter(|p| wu::is_controlled_by(p, uid))
-            .map(|p| (*p).clone())
-            .collect()
-    }
+    use crate::test_support::{make_ready, test_ctx};
 
     fn rs(ctx: &Ctx, replicas: i64) -> Value {
-        ns(ctx, "default");
         (*ctx
             .store
             .create(
@@ -309,10 +244,10 @@ pub(crate) mod tests {
 
     #[test]
     fn scales_up_and_reports_status() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let rs = rs(&ctx, 3);
         ReplicaSetController.reconcile(&ctx, &key(&rs));
-        let pods = pods_of(&ctx, "default", meta_str(&rs, "uid"));
+        let pods = wu::owned(&ctx, &resources::PODS, "default", meta_str(&rs, "uid"));
         assert_eq!(pods.len(), 3);
         for p in &pods {
             assert!(meta_str(p, "name").starts_with("web-abc-"));
@@ -348,10 +283,10 @@ pub(crate) mod tests {
 
     #[test]
     fn scale_down_deletes_unready_pods_first() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         let rs = rs(&ctx, 3);
         ReplicaSetController.reconcile(&ctx, &key(&rs));
-        let pods = pods_of(&ctx, "default", meta_str(&rs, "uid"));
+        let pods = wu::owned(&ctx, &resources::PODS, "default", meta_str(&rs, "uid"));
         make_ready(&ctx, &pods[0], 10);
         make_ready(&ctx, &pods[1], 10);
         ctx.store
@@ -360,7 +295,7 @@ pub(crate) mod tests {
             })
             .unwrap();
         ReplicaSetController.reconcile(&ctx, &key(&rs));
-        let left = pods_of(&ctx, "default", meta_str(&rs, "uid"));
+        let left = wu::owned(&ctx, &resources::PODS, "default", meta_str(&rs, "uid"));
         let names: Vec<&str> = left.iter().map(|p| meta_str(p, "name")).collect();
         assert_eq!(left.len(), 2);
         assert!(names.contains(&meta_str(&pods[0], "name")));
@@ -375,8 +310,7 @@ pub(crate) mod tests {
 
     #[test]
     fn adopts_matching_orphans_instead_of_creating() {
-        let ctx = ctx();
-        ns(&ctx, "default");
+        let ctx = test_ctx(&["default"]);
         ctx.store
             .create(
                 &resources::PODS,
@@ -397,7 +331,7 @@ pub(crate) mod tests {
             .unwrap())
         .clone();
         ReplicaSetController.reconcile(&ctx, &key(&rs));
-        let pods = pods_of(&ctx, "default", meta_str(&rs, "uid"));
+        let pods = wu::owned(&ctx, &resources::PODS, "default", meta_str(&rs, "uid"));
         assert_eq!(pods.len(), 1);
         assert_eq!(meta_str(&pods[0], "name"), "stray");
     }

@@ -16,12 +16,13 @@ use serde_json::{Value, json};
 
 use kubedeck_kube::quantity::parse_quantity;
 
+use super::workload_util::{controller_ref, is_terminal};
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, ObjKey, fmt_time, meta_str, obj_key};
 
-pub const SCHEDULER_NAME: &str = "default-scheduler";
+pub(crate) const SCHEDULER_NAME: &str = "default-scheduler";
 
 /// How often the usage cache is rebuilt from the store, as a guard against
 /// changes the feed dropped.
@@ -30,13 +31,13 @@ const RESYNC: Duration = Duration::from_secs(30);
 /// flushes its unschedulable queue.
 const UNSCHEDULABLE_RETRY: Duration = Duration::from_secs(60);
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(Scheduler::default())]
 }
 
 /// A pod's effective requests (cpu cores, memory bytes): the larger of its
 /// containers' sum and any single init container, as the scheduler computes.
-pub fn pod_requests(pod: &Value) -> (f64, f64) {
+pub(crate) fn pod_requests(pod: &Value) -> (f64, f64) {
     let sum = |list: &Value| -> (f64, f64) {
         list.as_array().map_or((0.0, 0.0), |cs| {
             cs.iter().fold((0.0, 0.0), |(c, m), ctr| {
@@ -59,24 +60,9 @@ pub fn pod_requests(pod: &Value) -> (f64, f64) {
     (cpu, mem)
 }
 
-pub fn is_terminal(pod: &Value) -> bool {
-    matches!(
-        pod["status"]["phase"].as_str(),
-        Some("Succeeded") | Some("Failed")
-    )
-}
-
-/// The first owner reference marked as controller.
-pub fn controller_ref(obj: &Value) -> Option<&Value> {
-    obj["metadata"]["ownerReferences"]
-        .as_array()?
-        .iter()
-        .find(|r| r["controller"].as_bool() == Some(true))
-}
-
 /// Whether a node's Ready condition is True. A node without conditions
 /// (created by hand, not yet seen by the node controller) counts as Ready.
-pub fn node_is_ready(node: &Value) -> bool {
+pub(crate) fn node_is_ready(node: &Value) -> bool {
     match node["status"]["conditions"].as_array() {
         None => true,
         Some(conds) => conds
@@ -191,7 +177,7 @@ struct State {
 }
 
 #[derive(Default)]
-pub struct Scheduler {
+pub(crate) struct Scheduler {
     state: Mutex<State>,
 }
 
@@ -215,24 +201,22 @@ fn node_sched_view(node: &Value) -> Value {
     ])
 }
 
-fn tolerates(tolerations: &Value, taint: &Value) -> bool {
-    tolerations.as_array().is_some_and(|ts| {
-        ts.iter().any(|t| {
-            let effect = t["effect"].as_str().unwrap_or("");
-            if !effect.is_empty() && effect != taint["effect"].as_str().unwrap_or("") {
-                return false;
-            }
-            let key = t["key"].as_str().unwrap_or("");
-            let op = t["operator"].as_str().unwrap_or("Equal");
-            if key.is_empty() {
-                return op == "Exists";
-            }
-            if key != taint["key"].as_str().unwrap_or("") {
-                return false;
-            }
-            op == "Exists"
-                || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("")
-        })
+/// Whether one of the tolerations tolerates the taint.
+pub(crate) fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
+    tolerations.iter().any(|t| {
+        let effect = t["effect"].as_str().unwrap_or("");
+        if !effect.is_empty() && effect != taint["effect"].as_str().unwrap_or("") {
+            return false;
+        }
+        let key = t["key"].as_str().unwrap_or("");
+        let op = t["operator"].as_str().unwrap_or("Equal");
+        if key.is_empty() {
+            return op == "Exists";
+        }
+        if key != taint["key"].as_str().unwrap_or("") {
+            return false;
+        }
+        op == "Exists" || t["value"].as_str().unwrap_or("") == taint["value"].as_str().unwrap_or("")
     })
 }
 
@@ -284,9 +268,13 @@ fn node_selector_matches(pod: &Value, node: &Value) -> bool {
 /// preemption could help.
 fn filter(pod: &Value, req: (f64, f64), node: &Value, usage: &Usage) -> Vec<(String, bool)> {
     let mut reasons = Vec::new();
+    let tolerations = pod["spec"]["tolerations"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     if node["spec"]["unschedulable"].as_bool() == Some(true)
         && !tolerates(
-            &pod["spec"]["tolerations"],
+            tolerations,
             &json!({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}),
         )
     {
@@ -307,9 +295,7 @@ fn filter(pod: &Value, req: (f64, f64), node: &Value, usage: &Usage) -> Vec<(Str
     }
     for taint in &taints {
         let effect = taint["effect"].as_str().unwrap_or("");
-        if (effect == "NoSchedule" || effect == "NoExecute")
-            && !tolerates(&pod["spec"]["tolerations"], taint)
-        {
+        if (effect == "NoSchedule" || effect == "NoExecute") && !tolerates(tolerations, taint) {
             reasons.push((
                 format!(
                     "node(s) had untolerated taint {{{}: {}}}",
@@ -581,13 +567,13 @@ impl Controller for Scheduler {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
     use crate::config::{Delays, SimConfig};
-    use crate::store::Store;
+    use crate::test_support::test_ctx_with;
 
-    pub(crate) fn test_ctx() -> Ctx {
-        let store = Store::new(1000);
+    /// The namespaces `default` and `demo`, and a scheduler that binds at once.
+    fn immediate_ctx() -> Ctx {
         let config = SimConfig {
             delays: Delays {
                 schedule: Duration::ZERO,
@@ -595,12 +581,7 @@ pub(crate) mod tests {
             },
             ..SimConfig::default()
         };
-        for ns in ["default", "demo"] {
-            store
-                .create(&resources::NAMESPACES, json!({"metadata": {"name": ns}}))
-                .ok();
-        }
-        Ctx::new(store, config)
+        test_ctx_with(config, &["default", "demo"])
     }
 
     fn node(ctx: &Ctx, name: &str, cpu: &str) {
@@ -647,7 +628,7 @@ pub(crate) mod tests {
 
     #[test]
     fn replicas_of_one_owner_spread_and_the_event_names_the_node() {
-        let ctx = test_ctx();
+        let ctx = immediate_ctx();
         let s = Scheduler::default();
         node(&ctx, "n1", "4");
         node(&ctx, "n2", "4");
@@ -674,7 +655,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_pod_that_fits_nowhere_waits_and_is_retried_when_room_appears() {
-        let ctx = test_ctx();
+        let ctx = immediate_ctx();
         let s = Scheduler::default();
         node(&ctx, "n1", "1");
         node(&ctx, "n2", "1");
@@ -704,7 +685,7 @@ pub(crate) mod tests {
 
     #[test]
     fn cordoned_tainted_and_full_nodes_are_filtered_with_kube_reasons() {
-        let ctx = test_ctx();
+        let ctx = immediate_ctx();
         let s = Scheduler::default();
         node(&ctx, "n1", "4");
         node(&ctx, "n2", "4");

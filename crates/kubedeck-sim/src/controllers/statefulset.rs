@@ -17,11 +17,10 @@ use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
 
 const COMPONENT: &str = "statefulset-controller";
-const REVISION_LABEL: &str = "controller-revision-hash";
 const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
 const POD_INDEX_LABEL: &str = "apps.kubernetes.io/pod-index";
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(StatefulSetController)]
 }
 
@@ -48,12 +47,7 @@ impl Controller for StatefulSetController {
             return Vec::new();
         }
         let ns = meta_str(obj, "namespace");
-        let mut keys: Vec<ObjKey> = std::iter::once(obj)
-            .chain(change.old.iter())
-            .filter_map(|p| wu::controller_name(p, "StatefulSet"))
-            .map(|n| (ns.to_string(), n.to_string()))
-            .collect();
-        keys.dedup();
+        let mut keys = wu::owner_keys(change, "StatefulSet");
         if wu::controller_ref(obj).is_none()
             && !wu::is_terminating(obj)
             && let Some((parent, _)) = parent_and_ordinal(meta_str(obj, "name"))
@@ -122,16 +116,8 @@ fn revision_number(cr: &Value) -> i64 {
 
 fn owned_revisions(ctx: &Ctx, set: &Value) -> Vec<Value> {
     let uid = meta_str(set, "uid");
-    let mut revs: Vec<Value> = ctx
-        .store
-        .list(
-            &resources::CONTROLLER_REVISIONS,
-            Some(meta_str(set, "namespace")),
-        )
-        .into_iter()
-        .filter(|cr| wu::is_controlled_by(cr, uid))
-        .map(|cr| (*cr).clone())
-        .collect();
+    let ns = meta_str(set, "namespace");
+    let mut revs = wu::owned(ctx, &resources::CONTROLLER_REVISIONS, ns, uid);
     revs.sort_by_key(revision_number);
     revs
 }
@@ -178,7 +164,7 @@ fn create_revision(ctx: &Ctx, set: &Value, data: Value, number: i64) -> Option<V
         if !labels.is_object() {
             labels = json!({});
         }
-        labels[REVISION_LABEL] = json!(hash);
+        labels[wu::REVISION_HASH] = json!(hash);
         let cr = json!({
             "apiVersion": "apps/v1",
             "kind": "ControllerRevision",
@@ -247,12 +233,6 @@ fn claim_pods(ctx: &Ctx, set: &Value) -> Vec<Value> {
 
 fn running_and_ready(pod: &Value) -> bool {
     wu::phase(pod) == "Running" && wu::pod_is_ready(pod) && !wu::is_terminating(pod)
-}
-
-fn pod_revision(pod: &Value) -> &str {
-    pod["metadata"]["labels"][REVISION_LABEL]
-        .as_str()
-        .unwrap_or("")
 }
 
 /// One pass of kube's `updateStatefulSet`: create or replace missing and
@@ -329,7 +309,7 @@ fn manage(ctx: &Ctx, set: &Value, current: &Value, update: &Value, pods: &[Value
         let Some(p) = by_ordinal.get(&ord) else {
             return;
         };
-        if pod_revision(p) != update_name && !wu::is_terminating(p) {
+        if wu::pod_revision(p) != update_name && !wu::is_terminating(p) {
             delete_pod(ctx, set, p);
             return;
         }
@@ -358,7 +338,7 @@ fn create_pod(ctx: &Ctx, set: &Value, revision: &Value, ord: i64) {
     }
     labels[POD_NAME_LABEL] = json!(name);
     labels[POD_INDEX_LABEL] = json!(ord.to_string());
-    labels[REVISION_LABEL] = json!(meta_str(revision, "name"));
+    labels[wu::REVISION_HASH] = json!(meta_str(revision, "name"));
     pod["spec"]["hostname"] = json!(name);
     if let Some(svc) = set["spec"]["serviceName"]
         .as_str()
@@ -498,25 +478,12 @@ fn bind_claim(ctx: &Ctx, claim: &Value) {
 }
 
 fn delete_pod(ctx: &Ctx, set: &Value, pod: &Value) {
-    let name = meta_str(pod, "name");
-    let deleted = ctx.store.delete(
-        &resources::PODS,
-        meta_str(pod, "namespace"),
-        name,
-        &DeleteOptions::default(),
+    let msg = format!(
+        "delete Pod {} in StatefulSet {} successful",
+        meta_str(pod, "name"),
+        meta_str(set, "name")
     );
-    if deleted.is_ok() {
-        ctx.recorder.record(
-            set,
-            events::NORMAL,
-            "SuccessfulDelete",
-            &format!(
-                "delete Pod {name} in StatefulSet {} successful",
-                meta_str(set, "name")
-            ),
-            COMPONENT,
-        );
-    }
+    let _ = wu::delete_pod(ctx, set, pod, COMPONENT, &msg);
 }
 
 fn compute_status(
@@ -539,7 +506,7 @@ fn compute_status(
             }
         }
         if !wu::is_terminating(p) {
-            let rev = pod_revision(p);
+            let rev = wu::pod_revision(p);
             if rev == current_name {
                 cur += 1;
             }
@@ -583,7 +550,7 @@ fn truncate_history(ctx: &Ctx, set: &Value, status: &Value, pods: &[Value]) {
         let name = meta_str(cr, "name");
         status["currentRevision"] == name
             || status["updateRevision"] == name
-            || pods.iter().any(|p| pod_revision(p) == name)
+            || pods.iter().any(|p| wu::pod_revision(p) == name)
     };
     let history: Vec<&Value> = revs.iter().filter(|cr| !live(cr)).collect();
     if history.len() <= limit {
@@ -602,10 +569,9 @@ fn truncate_history(ctx: &Ctx, set: &Value, status: &Value, pods: &[Value]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::replicaset::tests::{ctx, make_ready, ns};
+    use crate::test_support::{make_ready, test_ctx};
 
     fn create_set(ctx: &Ctx, replicas: i64, policy: &str) {
-        ns(ctx, "default");
         ctx.store
             .create(
                 &resources::STATEFULSETS,
@@ -650,7 +616,7 @@ mod tests {
 
     #[test]
     fn ordered_ready_creates_one_pod_at_a_time_with_claims() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         create_set(&ctx, 3, "OrderedReady");
         let c = StatefulSetController;
         c.reconcile(&ctx, &key());
@@ -672,7 +638,7 @@ mod tests {
             .unwrap();
         assert_eq!(pvc["status"]["phase"], "Bound");
         assert_eq!(pvc["metadata"]["labels"]["app"], "db");
-        let cr_name = labels[REVISION_LABEL].as_str().unwrap();
+        let cr_name = labels[wu::REVISION_HASH].as_str().unwrap();
         let cr = ctx
             .store
             .get(&resources::CONTROLLER_REVISIONS, "default", cr_name)
@@ -723,7 +689,7 @@ mod tests {
 
     #[test]
     fn parallel_creates_all_pods_at_once() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         create_set(&ctx, 3, "Parallel");
         StatefulSetController.reconcile(&ctx, &key());
         assert_eq!(pod_names(&ctx), vec!["db-0", "db-1", "db-2"]);
@@ -731,7 +697,7 @@ mod tests {
 
     #[test]
     fn rolling_update_replaces_from_the_highest_ordinal_and_rollback_renumbers() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["default"]);
         create_set(&ctx, 2, "Parallel");
         let c = StatefulSetController;
         c.reconcile(&ctx, &key());
@@ -765,7 +731,10 @@ mod tests {
         assert_ne!(first, second);
         assert_eq!(set["status"]["currentRevision"], first.as_str());
         let db1 = ctx.store.get(&resources::PODS, "default", "db-1").unwrap();
-        assert_eq!(db1["metadata"]["labels"][REVISION_LABEL], second.as_str());
+        assert_eq!(
+            db1["metadata"]["labels"][wu::REVISION_HASH],
+            second.as_str()
+        );
         assert_eq!(db1["spec"]["containers"][0]["image"], "pg:2");
 
         set_image("pg:1");

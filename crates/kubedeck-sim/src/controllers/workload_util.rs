@@ -1,6 +1,7 @@
 //! Helpers shared by the workload controllers: template hashing, owner
-//! references, pods from templates and the pod predicates kube-controller-
-//! manager uses (active, ready, available).
+//! references and what they own, pods from templates and their deletion,
+//! and the pod predicates kube-controller-manager uses (active, ready,
+//! available).
 
 use std::time::Duration;
 
@@ -8,27 +9,22 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::Ctx;
-use crate::resources;
-use crate::store::{Obj, meta_str, parse_time};
+use crate::error::ApiResult;
+use crate::events;
+use crate::hash::fnv32a;
+use crate::resources::{self, ResourceDef};
+use crate::store::{ALPHANUMS, Change, DeleteOptions, Obj, ObjKey, meta_str, parse_time};
 use kubedeck_kube::selector::LabelSelector;
 
 /// The label the deployment controller adds to tell its ReplicaSets apart.
-pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+pub(crate) const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+/// The label tying a StatefulSet's or DaemonSet's pod (and its
+/// ControllerRevision) to a template version.
+pub(crate) const REVISION_HASH: &str = "controller-revision-hash";
 
-/// FNV-1a, 32 bits: what kube's `controller.ComputeHash` feeds the template to.
-pub fn fnv32a(bytes: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in bytes {
-        h ^= u32::from(*b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
-
-/// kube's `rand.SafeEncodeString`: each character mapped into an alphabet
-/// without vowels or confusable characters, so hashes never spell words.
-pub fn safe_encode(s: &str) -> String {
-    const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// kube's `rand.SafeEncodeString`: each character mapped into the safe
+/// alphabet.
+pub(crate) fn safe_encode(s: &str) -> String {
     s.bytes()
         .map(|b| ALPHANUMS[usize::from(b) % ALPHANUMS.len()] as char)
         .collect()
@@ -36,7 +32,7 @@ pub fn safe_encode(s: &str) -> String {
 
 /// JSON with object keys sorted at every level, so equal objects hash the
 /// same whatever order a client sent their fields in.
-pub fn canonical_json(v: &Value) -> String {
+pub(crate) fn canonical_json(v: &Value) -> String {
     fn write(v: &Value, out: &mut String) {
         match v {
             Value::Object(m) => {
@@ -73,7 +69,7 @@ pub fn canonical_json(v: &Value) -> String {
 
 /// A stable short hash of `v` (plus a collision count, as kube appends it),
 /// in the safe alphabet: `7d4b9c8f6d`.
-pub fn stable_hash(v: &Value, collision_count: Option<i64>) -> String {
+pub(crate) fn stable_hash(v: &Value, collision_count: Option<i64>) -> String {
     let mut data = canonical_json(v).into_bytes();
     if let Some(c) = collision_count {
         data.extend_from_slice(c.to_string().as_bytes());
@@ -82,7 +78,7 @@ pub fn stable_hash(v: &Value, collision_count: Option<i64>) -> String {
 }
 
 /// The entry of `ownerReferences` with `controller: true`, if any.
-pub fn controller_ref(obj: &Value) -> Option<&Value> {
+pub(crate) fn controller_ref(obj: &Value) -> Option<&Value> {
     obj["metadata"]["ownerReferences"]
         .as_array()?
         .iter()
@@ -90,19 +86,71 @@ pub fn controller_ref(obj: &Value) -> Option<&Value> {
 }
 
 /// Whether `obj` is controlled by the object with this uid.
-pub fn is_controlled_by(obj: &Value, uid: &str) -> bool {
+pub(crate) fn is_controlled_by(obj: &Value, uid: &str) -> bool {
     controller_ref(obj).is_some_and(|r| r["uid"].as_str() == Some(uid))
 }
 
 /// The name of `obj`'s controller when it is of `kind`.
-pub fn controller_name<'a>(obj: &'a Value, kind: &str) -> Option<&'a str> {
+pub(crate) fn controller_name<'a>(obj: &'a Value, kind: &str) -> Option<&'a str> {
     controller_ref(obj)
         .filter(|r| r["kind"].as_str() == Some(kind))
         .and_then(|r| r["name"].as_str())
 }
 
+/// The objects of kind `res` in `ns` controlled by the object with `uid`.
+pub(crate) fn owned(ctx: &Ctx, res: &'static ResourceDef, ns: &str, uid: &str) -> Vec<Value> {
+    ctx.store
+        .list(res, Some(ns))
+        .into_iter()
+        .filter(|o| is_controlled_by(o, uid))
+        .map(|o| (*o).clone())
+        .collect()
+}
+
+/// Deletes a pod its controller `owner` no longer wants and, when that
+/// worked, records the `SuccessfulDelete` event saying `message`, as kube's
+/// controllers do.
+pub(crate) fn delete_pod(
+    ctx: &Ctx,
+    owner: &Value,
+    pod: &Value,
+    component: &str,
+    message: &str,
+) -> ApiResult<Obj> {
+    let deleted = ctx.store.delete(
+        &resources::PODS,
+        meta_str(pod, "namespace"),
+        meta_str(pod, "name"),
+        &DeleteOptions::default(),
+    )?;
+    ctx.recorder.record(
+        owner,
+        events::NORMAL,
+        "SuccessfulDelete",
+        message,
+        component,
+    );
+    Ok(deleted)
+}
+
+/// The keys of the `kind` controllers of a changed object, before and
+/// after the change: a change of owner wakes both.
+pub(crate) fn owner_keys(change: &Change, kind: &str) -> Vec<ObjKey> {
+    let ns = meta_str(&change.object, "namespace");
+    let mut keys = Vec::new();
+    for obj in std::iter::once(&change.object).chain(change.old.iter()) {
+        if let Some(name) = controller_name(obj, kind) {
+            let key = (ns.to_string(), name.to_string());
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    keys
+}
+
 /// An owner reference to `owner` as its controller.
-pub fn controller_ref_to(owner: &Value) -> Value {
+pub(crate) fn controller_ref_to(owner: &Value) -> Value {
     json!({
         "apiVersion": owner["apiVersion"],
         "kind": owner["kind"],
@@ -114,7 +162,7 @@ pub fn controller_ref_to(owner: &Value) -> Value {
 }
 
 /// Makes `owner` the controller of `obj` (adoption).
-pub fn set_controller_ref(obj: &mut Value, owner: &Value) {
+pub(crate) fn set_controller_ref(obj: &mut Value, owner: &Value) {
     let refs = &mut obj["metadata"]["ownerReferences"];
     if !refs.is_array() {
         *refs = json!([]);
@@ -126,7 +174,7 @@ pub fn set_controller_ref(obj: &mut Value, owner: &Value) {
 }
 
 /// Removes every owner reference to `uid` (release, orphaning).
-pub fn remove_owner_ref(obj: &mut Value, uid: &str) {
+pub(crate) fn remove_owner_ref(obj: &mut Value, uid: &str) {
     let Some(meta) = obj["metadata"].as_object_mut() else {
         return;
     };
@@ -147,7 +195,7 @@ pub fn remove_owner_ref(obj: &mut Value, uid: &str) {
 
 /// The workload's `spec.selector`, or None when absent or malformed (a
 /// workload that selects nothing must not grab every pod).
-pub fn workload_selector(obj: &Value) -> Option<LabelSelector> {
+pub(crate) fn workload_selector(obj: &Value) -> Option<LabelSelector> {
     let sel = &obj["spec"]["selector"];
     if !sel.is_object() {
         return None;
@@ -156,21 +204,33 @@ pub fn workload_selector(obj: &Value) -> Option<LabelSelector> {
     (!parsed.is_empty()).then_some(parsed)
 }
 
-pub fn labels(obj: &Value) -> &Value {
+pub(crate) fn labels(obj: &Value) -> &Value {
     &obj["metadata"]["labels"]
 }
 
-pub fn is_terminating(obj: &Value) -> bool {
+pub(crate) fn is_terminating(obj: &Value) -> bool {
     !obj["metadata"]["deletionTimestamp"].is_null()
 }
 
-pub fn phase(pod: &Value) -> &str {
+pub(crate) fn phase(pod: &Value) -> &str {
     pod["status"]["phase"].as_str().unwrap_or("")
 }
 
+/// The template revision a pod was made from (its `controller-revision-hash`).
+pub(crate) fn pod_revision(pod: &Value) -> &str {
+    pod["metadata"]["labels"][REVISION_HASH]
+        .as_str()
+        .unwrap_or("")
+}
+
+/// Finished: Succeeded or Failed.
+pub(crate) fn is_terminal(pod: &Value) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
+}
+
 /// Counts toward replicas: not finished and not being deleted.
-pub fn pod_is_active(pod: &Value) -> bool {
-    !matches!(phase(pod), "Succeeded" | "Failed") && !is_terminating(pod)
+pub(crate) fn pod_is_active(pod: &Value) -> bool {
+    !is_terminal(pod) && !is_terminating(pod)
 }
 
 fn ready_condition(pod: &Value) -> Option<&Value> {
@@ -180,12 +240,12 @@ fn ready_condition(pod: &Value) -> Option<&Value> {
         .find(|c| c["type"].as_str() == Some("Ready"))
 }
 
-pub fn pod_is_ready(pod: &Value) -> bool {
+pub(crate) fn pod_is_ready(pod: &Value) -> bool {
     ready_condition(pod).is_some_and(|c| c["status"].as_str() == Some("True"))
 }
 
 /// When the pod became Ready (None if it is not).
-pub fn ready_since(pod: &Value) -> Option<DateTime<Utc>> {
+pub(crate) fn ready_since(pod: &Value) -> Option<DateTime<Utc>> {
     let c = ready_condition(pod)?;
     if c["status"].as_str() != Some("True") {
         return None;
@@ -199,7 +259,7 @@ pub fn ready_since(pod: &Value) -> Option<DateTime<Utc>> {
 }
 
 /// Ready for at least `min_ready` seconds at `now`.
-pub fn pod_is_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> bool {
+pub(crate) fn pod_is_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> bool {
     match ready_since(pod) {
         None => false,
         Some(_) if min_ready <= 0 => true,
@@ -208,7 +268,7 @@ pub fn pod_is_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> bool
 }
 
 /// How long until a Ready pod becomes available, when it is not yet.
-pub fn until_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> Option<Duration> {
+pub(crate) fn until_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> Option<Duration> {
     let t = ready_since(pod)?;
     if min_ready <= 0 {
         return None;
@@ -220,7 +280,7 @@ pub fn until_available(pod: &Value, min_ready: i64, now: DateTime<Utc>) -> Optio
 /// Whether a pod change can matter to the workload controlling it: its
 /// existence, labels, owners, deletion, phase or readiness changed. Other
 /// updates (scheduling, container states) are frequent and irrelevant.
-pub fn pod_change_matters(old: Option<&Value>, new: &Value) -> bool {
+pub(crate) fn pod_change_matters(old: Option<&Value>, new: &Value) -> bool {
     let Some(old) = old else {
         return true;
     };
@@ -232,13 +292,13 @@ pub fn pod_change_matters(old: Option<&Value>, new: &Value) -> bool {
         || ready_since(old) != ready_since(new)
 }
 
-pub fn int_field(v: &Value, default: i64) -> i64 {
+pub(crate) fn int_field(v: &Value, default: i64) -> i64 {
     v.as_i64().unwrap_or(default)
 }
 
 /// kube's `GetScaledValueFromIntOrPercent`: an int, or "N%" of `total`
 /// rounded up or down.
-pub fn scaled_int_or_percent(v: &Value, total: i64, round_up: bool, default: &str) -> i64 {
+pub(crate) fn scaled_int_or_percent(v: &Value, total: i64, round_up: bool, default: &str) -> i64 {
     let parse_pct = |s: &str| -> Option<i64> {
         let n: i64 = s.strip_suffix('%')?.trim().parse().ok()?;
         let scaled = n * total;
@@ -262,7 +322,7 @@ pub fn scaled_int_or_percent(v: &Value, total: i64, round_up: bool, default: &st
 
 /// A pod for `owner` from its `template`: the template's metadata and spec,
 /// the owner as controller, the given name or a generateName.
-pub fn pod_from_template(owner: &Value, template: &Value, name: Option<&str>) -> Value {
+pub(crate) fn pod_from_template(owner: &Value, template: &Value, name: Option<&str>) -> Value {
     let tmeta = &template["metadata"];
     let mut meta = Map::new();
     match name {
@@ -292,13 +352,13 @@ pub fn pod_from_template(owner: &Value, template: &Value, name: Option<&str>) ->
 }
 
 /// The annotation value as an integer.
-pub fn annotation_i64(obj: &Value, key: &str) -> Option<i64> {
+pub(crate) fn annotation_i64(obj: &Value, key: &str) -> Option<i64> {
     obj["metadata"]["annotations"][key]
         .as_str()
         .and_then(|s| s.parse().ok())
 }
 
-pub fn set_annotation(obj: &mut Value, key: &str, value: &str) {
+pub(crate) fn set_annotation(obj: &mut Value, key: &str, value: &str) {
     let ann = &mut obj["metadata"]["annotations"];
     if !ann.is_object() {
         *ann = json!({});
@@ -309,7 +369,7 @@ pub fn set_annotation(obj: &mut Value, key: &str, value: &str) {
 /// The pods a ReplicaSet or DaemonSet controls after adopting orphans that
 /// match its selector and releasing its pods that no longer do, as kube's
 /// `ClaimPods` does.
-pub fn claim_pods(ctx: &Ctx, owner: &Value) -> Vec<Obj> {
+pub(crate) fn claim_pods(ctx: &Ctx, owner: &Value) -> Vec<Obj> {
     let uid = meta_str(owner, "uid");
     let ns = meta_str(owner, "namespace");
     let selector = workload_selector(owner);
@@ -360,9 +420,7 @@ mod tests {
     }
 
     #[test]
-    fn fnv_matches_the_reference_vectors() {
-        assert_eq!(fnv32a(b""), 0x811c_9dc5);
-        assert_eq!(fnv32a(b"a"), 0xe40c_292c);
+    fn safe_encoding_maps_digits_as_kube_does() {
         // Digits land on "456789bcdf", as in real pod-template-hash labels.
         assert_eq!(safe_encode("0123456789"), "456789bcdf");
     }

@@ -6,23 +6,23 @@
 //! Counters must only grow, yet a pod's share of traffic changes with the
 //! replica count, so they are integrated lazily: each render adds what was
 //! served since the previous one (exactly, from the load profile's
-//! integral) to per-pod totals kept for that store. A pod seen for the first
-//! time starts from what it would have served since it became Ready.
+//! integral) to per-pod totals kept for that cluster (in its `Ctx`). A pod
+//! seen for the first time starts from what it would have served since it
+//! became Ready.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::usage::{PodUsage, Snapshot, snapshot};
+use super::usage::{PodUsage, Snapshot, quantity, snapshot};
 use crate::controllers::Ctx;
 use crate::controllers::workload_util::ready_since;
 use crate::resources;
-use crate::store::{Store, meta_str};
+use crate::store::meta_str;
 
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Prometheus' default histogram buckets.
 const BUCKETS: [f64; 11] = [
@@ -35,7 +35,7 @@ const METHODS: [(&str, f64); 2] = [("GET", 0.85), ("POST", 0.15)];
 const STATUSES: [&str; 4] = ["200", "404", "500", "503"];
 
 #[derive(Debug, Clone, Default)]
-struct PodCounters {
+pub(crate) struct PodCounters {
     last: Option<DateTime<Utc>>,
     /// [method][status] request counts.
     requests: [[f64; 4]; 2],
@@ -46,10 +46,8 @@ struct PodCounters {
     cpu: HashMap<String, (Option<DateTime<Utc>>, f64)>,
 }
 
-type StoreCounters = HashMap<String, PodCounters>;
-
-/// Counter state per store (several simulated clusters may share a process).
-static COUNTERS: Mutex<Vec<(Weak<Store>, StoreCounters)>> = Mutex::new(Vec::new());
+/// One cluster's counters: pod uid → its totals so far.
+pub(crate) type Counters = HashMap<String, PodCounters>;
 
 fn secs(d: chrono::TimeDelta) -> f64 {
     d.num_milliseconds() as f64 / 1000.0
@@ -203,7 +201,7 @@ fn num(v: &Value) -> f64 {
 }
 
 /// The whole `/metrics` body at `now`.
-pub fn exposition(ctx: &Ctx, now: DateTime<Utc>) -> String {
+pub(crate) fn exposition(ctx: &Ctx, now: DateTime<Utc>) -> String {
     let snap = snapshot(ctx, None, now);
     let mut out = Out {
         buf: String::with_capacity(snap.pods.len() * 4096 + 8192),
@@ -211,28 +209,16 @@ pub fn exposition(ctx: &Ctx, now: DateTime<Utc>) -> String {
     pod_series(&mut out, &snap);
     workload_series(&mut out, ctx);
     hpa_series(&mut out, ctx);
-    with_counters(&ctx.store, &snap, |counters| {
+    with_counters(ctx, &snap, |counters| {
         container_series(&mut out, &snap, counters);
         application_series(&mut out, &snap, counters);
     });
     out.buf
 }
 
-/// Advances this store's counters to the snapshot and hands them to `f`.
-fn with_counters(store: &Arc<Store>, snap: &Snapshot, f: impl FnOnce(&StoreCounters)) {
-    let mut all = COUNTERS.lock().unwrap_or_else(|e| e.into_inner());
-    all.retain(|(w, _)| w.strong_count() > 0);
-    let idx = match all
-        .iter()
-        .position(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(store)))
-    {
-        Some(i) => i,
-        None => {
-            all.push((Arc::downgrade(store), HashMap::new()));
-            all.len() - 1
-        }
-    };
-    let counters = &mut all[idx].1;
+/// Advances the cluster's counters to the snapshot and hands them to `f`.
+fn with_counters(ctx: &Ctx, snap: &Snapshot, f: impl FnOnce(&Counters)) {
+    let mut counters = ctx.counters.lock().unwrap_or_else(|e| e.into_inner());
     let mut seen = HashMap::with_capacity(snap.pods.len());
     for p in &snap.pods {
         let uid = meta_str(&p.pod, "uid");
@@ -242,7 +228,7 @@ fn with_counters(store: &Arc<Store>, snap: &Snapshot, f: impl FnOnce(&StoreCount
     }
     // Pods that are gone take their counters with them.
     *counters = seen;
-    f(counters);
+    f(&counters);
 }
 
 fn pod_series(out: &mut Out, snap: &Snapshot) {
@@ -465,15 +451,7 @@ fn hpa_series(out: &mut Out, ctx: &Ctx) {
     }
 }
 
-fn quantity(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => kubedeck_kube::quantity::parse_quantity(s),
-        Value::Number(n) => n.as_f64(),
-        _ => None,
-    }
-}
-
-fn container_series(out: &mut Out, snap: &Snapshot, counters: &StoreCounters) {
+fn container_series(out: &mut Out, snap: &Snapshot, counters: &Counters) {
     let name = "container_cpu_usage_seconds_total";
     out.family(name, "counter", "Cumulative cpu time consumed in seconds.");
     for p in snap.pods.iter().filter(|p| p.running) {
@@ -504,7 +482,7 @@ fn container_series(out: &mut Out, snap: &Snapshot, counters: &StoreCounters) {
     }
 }
 
-fn application_series(out: &mut Out, snap: &Snapshot, counters: &StoreCounters) {
+fn application_series(out: &mut Out, snap: &Snapshot, counters: &Counters) {
     let serving: Vec<(&PodUsage, &str, &PodCounters)> = snap
         .pods
         .iter()
@@ -573,7 +551,7 @@ fn application_series(out: &mut Out, snap: &Snapshot, counters: &StoreCounters) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::usage::tests::{bare_ctx, ctx, deployment, pod, t0};
+    use crate::test_support::{deployment, pod, ready_pod, t0, test_ctx};
     use serde_json::json;
 
     fn value(body: &str, series: &str) -> f64 {
@@ -593,22 +571,10 @@ mod tests {
 
     #[test]
     fn counters_grow_with_the_load_and_errors_follow_overload() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 2, "steady 100rps");
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
-        pod(
-            &ctx,
-            "web",
-            1,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "web", 0);
+        ready_pod(&ctx, "web", 1);
         let a = exposition(&ctx, t0());
         let total_a = sum(&a, "http_requests_total{", "pod=\"web-");
         // 100 rps for 5 minutes, give or take the noise.
@@ -668,7 +634,7 @@ mod tests {
 
     #[test]
     fn kube_state_series_describe_pods_workloads_and_hpas() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 2, "steady 10rps");
         pod(&ctx, "web", 0, Some(t0()), "app:1");
         pod(&ctx, "web", 1, None, "app:1");
@@ -746,7 +712,7 @@ mod tests {
             return;
         };
         assert!(out.status.success());
-        let ctx = bare_ctx();
+        let ctx = test_ctx(&[]);
         crate::scenario::load(&ctx.store, "minimal").unwrap();
         deployment(&ctx, "api", 2, "wave 50-400rps");
         pod(
@@ -783,7 +749,7 @@ mod tests {
 
     #[test]
     fn ten_thousand_pods_render_quickly() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         for d in 0..100 {
             let name = format!("svc{d}");
             deployment(&ctx, &name, 100, "steady 500rps");

@@ -5,21 +5,21 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::controllers::workload_util::fnv32a;
+use crate::hash::fnv32a;
 use crate::store::{fmt_time, meta_str, parse_time};
 use kubedeck_kube::quantity::parse_quantity;
 
-pub const LOAD_ANNOTATION: &str = "kubedeck.io/load";
-pub const CPU_PER_REQUEST_ANNOTATION: &str = "kubedeck.io/load-cpu-per-request";
-pub const MEMORY_PER_REQUEST_ANNOTATION: &str = "kubedeck.io/load-memory-per-request";
-pub const CAPACITY_ANNOTATION: &str = "kubedeck.io/load-capacity";
-pub const LATENCY_ANNOTATION: &str = "kubedeck.io/load-latency";
+pub(crate) const LOAD_ANNOTATION: &str = "kubedeck.io/load";
+pub(crate) const CPU_PER_REQUEST_ANNOTATION: &str = "kubedeck.io/load-cpu-per-request";
+pub(crate) const MEMORY_PER_REQUEST_ANNOTATION: &str = "kubedeck.io/load-memory-per-request";
+pub(crate) const CAPACITY_ANNOTATION: &str = "kubedeck.io/load-capacity";
+pub(crate) const LATENCY_ANNOTATION: &str = "kubedeck.io/load-latency";
 
 /// The daily wave's default period.
 const DAY_SECONDS: f64 = 86_400.0;
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Profile {
+pub(crate) enum Profile {
     /// A constant rate.
     Steady { rps: f64 },
     /// A sine between `low` and `high`, lowest at multiples of `period`
@@ -41,7 +41,7 @@ fn secs(t: DateTime<Utc>) -> f64 {
 
 impl Profile {
     /// Requests per second at `t`.
-    pub fn rate(&self, t: DateTime<Utc>) -> f64 {
+    pub(crate) fn rate(&self, t: DateTime<Utc>) -> f64 {
         match *self {
             Profile::Steady { rps } => rps,
             Profile::Wave { low, high, period } => {
@@ -69,7 +69,7 @@ impl Profile {
 
     /// The number of requests between `t0` and `t1` (exact, not sampled,
     /// so counters built from it are smooth whatever the scrape interval).
-    pub fn integral(&self, t0: DateTime<Utc>, t1: DateTime<Utc>) -> f64 {
+    pub(crate) fn integral(&self, t0: DateTime<Utc>, t1: DateTime<Utc>) -> f64 {
         let (a, b) = (secs(t0), secs(t1));
         if b <= a {
             return 0.0;
@@ -103,7 +103,7 @@ impl Profile {
 
     /// The annotation value with the spike's start written out, when the
     /// profile is a spike that has not been stamped.
-    pub fn stamped(&self, raw: &str, now: DateTime<Utc>) -> Option<String> {
+    pub(crate) fn stamped(&self, raw: &str, now: DateTime<Utc>) -> Option<String> {
         match self {
             Profile::Spike { start: None, .. } => {
                 Some(format!("{} at {}", raw.trim(), fmt_time(now)))
@@ -123,7 +123,7 @@ fn parse_rps(s: &str) -> Result<f64, String> {
 }
 
 /// A duration: `90s`, `10m`, `2h`, `1d`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<f64, String> {
     let (num, factor) = if let Some(n) = s.strip_suffix("ms") {
         (n, 0.001)
     } else if let Some(n) = s.strip_suffix('s') {
@@ -144,7 +144,7 @@ pub fn parse_duration(s: &str) -> Result<f64, String> {
 }
 
 /// Parses a `kubedeck.io/load` value.
-pub fn parse_profile(s: &str) -> Result<Profile, String> {
+pub(crate) fn parse_profile(s: &str) -> Result<Profile, String> {
     let words: Vec<&str> = s.split_whitespace().collect();
     match words.as_slice() {
         ["off"] => Ok(Profile::Steady { rps: 0.0 }),
@@ -199,16 +199,16 @@ pub fn parse_profile(s: &str) -> Result<Profile, String> {
 
 /// What one request costs a pod of a workload, and what a pod can take.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tuning {
+pub(crate) struct Tuning {
     /// CPU cores per request per second.
-    pub cpu_per_rps: f64,
+    pub(crate) cpu_per_rps: f64,
     /// Working-set bytes per request per second.
-    pub memory_per_rps: f64,
+    pub(crate) memory_per_rps: f64,
     /// Requests per second one pod serves before it saturates; None derives
     /// it from the CPU limit.
-    pub capacity: Option<f64>,
+    pub(crate) capacity: Option<f64>,
     /// Latency of an idle pod, in seconds.
-    pub latency: f64,
+    pub(crate) latency: f64,
 }
 
 impl Default for Tuning {
@@ -225,7 +225,7 @@ impl Default for Tuning {
 /// A workload's profile and tuning. A missing or malformed annotation falls
 /// back to the default: a steady rate between 5 and 50 rps chosen by the
 /// workload's name, so every service shows some traffic.
-pub fn workload_load(workload: &Value) -> (Profile, Tuning) {
+pub(crate) fn workload_load(workload: &Value) -> (Profile, Tuning) {
     let ann = &workload["metadata"]["annotations"];
     let profile = ann[LOAD_ANNOTATION]
         .as_str()

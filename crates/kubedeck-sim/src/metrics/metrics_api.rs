@@ -69,7 +69,7 @@ fn pod_item(p: &PodUsage, now: DateTime<Utc>) -> Value {
 
 /// PodMetrics of one pod (`name`, in `ns`), or a PodMetricsList of the
 /// running pods of `ns` (None: all) matching `label_selector`.
-pub fn pod_metrics(
+pub(crate) fn pod_metrics(
     ctx: &Ctx,
     ns: Option<&str>,
     name: Option<&str>,
@@ -112,7 +112,7 @@ fn node_reporting(node: &Value) -> bool {
 }
 
 /// NodeMetrics of one node, or a NodeMetricsList of every reporting node.
-pub fn node_metrics(ctx: &Ctx, name: Option<&str>, now: DateTime<Utc>) -> ApiResult<Value> {
+pub(crate) fn node_metrics(ctx: &Ctx, name: Option<&str>, now: DateTime<Utc>) -> ApiResult<Value> {
     let nodes: Vec<_> = match name {
         Some(n) => ctx
             .store
@@ -185,26 +185,14 @@ pub fn node_metrics(ctx: &Ctx, name: Option<&str>, now: DateTime<Utc>) -> ApiRes
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::usage::tests::{ctx, deployment, pod, t0};
+    use crate::test_support::{deployment, ready_pod, t0, test_ctx};
 
     #[test]
     fn pod_metrics_list_get_and_not_found() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 2, "steady 200rps");
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
-        pod(
-            &ctx,
-            "web",
-            1,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "web", 0);
+        ready_pod(&ctx, "web", 1);
         let list = pod_metrics(&ctx, Some("demo"), None, None, t0()).unwrap();
         assert_eq!(list["kind"], "PodMetricsList");
         assert_eq!(list["apiVersion"], "metrics.k8s.io/v1beta1");
@@ -238,7 +226,7 @@ mod tests {
 
     #[test]
     fn node_metrics_add_pods_to_the_system_overhead() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         ctx.store
             .create(
                 &resources::NODES,
@@ -258,13 +246,7 @@ mod tests {
         let idle_cpu = millis(&idle);
         assert!((100.0..=140.0).contains(&idle_cpu), "{idle_cpu}");
         deployment(&ctx, "web", 1, "steady 400rps");
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "web", 0);
         let busy = node_metrics(&ctx, None, t0()).unwrap();
         assert_eq!(busy["kind"], "NodeMetricsList");
         assert!(millis(&busy["items"][0]) > idle_cpu + 300.0);

@@ -47,11 +47,11 @@
 //! endpoints; load beyond capacity is shed as 503. Latency is a floor plus
 //! an exponential whose mean grows as 1 / (1 − utilisation).
 
-pub mod exposition;
-pub mod load;
-pub mod metrics_api;
-pub mod usage;
+pub(crate) mod exposition;
+pub(crate) mod load;
+mod metrics_api;
+pub(crate) mod usage;
 
-pub use exposition::{CONTENT_TYPE, exposition};
-pub use metrics_api::{node_metrics, pod_metrics};
-pub use usage::oom_at;
+pub(crate) use exposition::{CONTENT_TYPE, exposition};
+pub(crate) use metrics_api::{node_metrics, pod_metrics};
+pub(crate) use usage::oom_at;

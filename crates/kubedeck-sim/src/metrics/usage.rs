@@ -14,6 +14,7 @@ use crate::controllers::Ctx;
 use crate::controllers::workload_util::{
     controller_name, controller_ref, is_terminating, pod_is_active, pod_is_ready,
 };
+use crate::hash::{fnv64, splitmix64};
 use crate::resources;
 use crate::store::{Obj, meta_str, parse_time};
 use kubedeck_kube::quantity::parse_quantity;
@@ -29,49 +30,46 @@ const MIB: f64 = 1_048_576.0;
 
 /// A Deployment or StatefulSet and what its traffic looks like now.
 #[derive(Debug, Clone)]
-pub struct Workload {
-    pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
-    pub profile: Profile,
-    pub tuning: Tuning,
+pub(crate) struct Workload {
+    pub(crate) profile: Profile,
+    pub(crate) tuning: Tuning,
     /// The Service whose selector matches the pod template (the workload's
     /// name when none does): the `service` label of application series.
-    pub service: String,
+    pub(crate) service: String,
     /// Ready, not terminating pods: the ones the traffic is spread over.
-    pub ready: usize,
+    pub(crate) ready: usize,
     /// Active pods (not finished, not terminating).
-    pub active: usize,
+    pub(crate) active: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerUsage {
-    pub name: String,
+pub(crate) struct ContainerUsage {
+    pub(crate) name: String,
     /// Cores.
-    pub cpu: f64,
+    pub(crate) cpu: f64,
     /// Working-set bytes.
-    pub memory: f64,
-    pub memory_limit: Option<f64>,
+    pub(crate) memory: f64,
+    pub(crate) memory_limit: Option<f64>,
     /// When the running container started (for counters since start).
-    pub started: Option<DateTime<Utc>>,
+    pub(crate) started: Option<DateTime<Utc>>,
 }
 
 /// How a pod's requests fare, as fractions of its requests.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Traffic {
-    pub client_errors: f64,
+pub(crate) struct Traffic {
+    pub(crate) client_errors: f64,
     /// 500s: the baseline, crashes.
-    pub server_errors: f64,
+    pub(crate) server_errors: f64,
     /// 503s: load beyond capacity is shed.
-    pub overload_errors: f64,
+    pub(crate) overload_errors: f64,
     /// Latency is `floor` plus an exponential with this mean (seconds).
-    pub latency_floor: f64,
-    pub latency_mean: f64,
+    pub(crate) latency_floor: f64,
+    pub(crate) latency_mean: f64,
 }
 
 impl Traffic {
     /// The fraction of requests answered within `le` seconds.
-    pub fn fraction_within(&self, le: f64) -> f64 {
+    pub(crate) fn fraction_within(&self, le: f64) -> f64 {
         if le < self.latency_floor {
             0.0
         } else {
@@ -79,70 +77,59 @@ impl Traffic {
         }
     }
 
-    pub fn mean_latency(&self) -> f64 {
+    pub(crate) fn mean_latency(&self) -> f64 {
         self.latency_floor + self.latency_mean
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct PodUsage {
-    pub pod: Obj,
+pub(crate) struct PodUsage {
+    pub(crate) pod: Obj,
     /// Index into `Snapshot::workloads`.
-    pub workload: Option<usize>,
-    pub ready: bool,
+    pub(crate) workload: Option<usize>,
+    pub(crate) ready: bool,
     /// Running on a node: metrics-server has numbers for it.
-    pub running: bool,
+    pub(crate) running: bool,
     /// Requests per second it receives now.
-    pub rps: f64,
-    pub containers: Vec<ContainerUsage>,
-    pub traffic: Traffic,
+    pub(crate) rps: f64,
+    pub(crate) containers: Vec<ContainerUsage>,
+    pub(crate) traffic: Traffic,
 }
 
 impl PodUsage {
-    pub fn cpu(&self) -> f64 {
+    pub(crate) fn cpu(&self) -> f64 {
         self.containers.iter().map(|c| c.cpu).sum()
     }
 
-    pub fn memory(&self) -> f64 {
+    pub(crate) fn memory(&self) -> f64 {
         self.containers.iter().map(|c| c.memory).sum()
     }
 }
 
 /// The model of every pod (of one namespace or all) at one instant.
-pub struct Snapshot {
-    pub now: DateTime<Utc>,
-    pub workloads: Vec<Workload>,
-    pub pods: Vec<PodUsage>,
+pub(crate) struct Snapshot {
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) workloads: Vec<Workload>,
+    pub(crate) pods: Vec<PodUsage>,
 }
 
 impl Snapshot {
-    pub fn workload_of(&self, p: &PodUsage) -> Option<&Workload> {
+    pub(crate) fn workload_of(&self, p: &PodUsage) -> Option<&Workload> {
         p.workload.and_then(|i| self.workloads.get(i))
     }
 }
 
-/// splitmix64: a tiny, well-mixed PRNG step.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Deterministic noise in [-1, 1] for one pod, channel and time bucket.
-pub fn noise(seed: u64, uid: &str, channel: u64, t: DateTime<Utc>) -> f64 {
+pub(crate) fn noise(seed: u64, uid: &str, channel: u64, t: DateTime<Utc>) -> f64 {
     let bucket = t.timestamp().div_euclid(NOISE_BUCKET_SECONDS) as u64;
-    let h = mix(seed ^ mix(hash_str(uid) ^ mix(channel ^ mix(bucket))));
+    let h = splitmix64(
+        seed ^ splitmix64(fnv64(uid.bytes()) ^ splitmix64(channel ^ splitmix64(bucket))),
+    );
     (h >> 11) as f64 / (1u64 << 52) as f64 - 1.0
 }
 
-fn quantity(v: &Value) -> Option<f64> {
+/// A quantity written as a string (`"100m"`) or a bare number.
+pub(crate) fn quantity(v: &Value) -> Option<f64> {
     match v {
         Value::String(s) => parse_quantity(s),
         Value::Number(n) => n.as_f64(),
@@ -169,7 +156,7 @@ fn image_crashes(c: &Value) -> bool {
 
 /// The usage of one pod at `t`, given its workload (whose ready count is
 /// taken as it is now).
-pub fn pod_usage(
+pub(crate) fn pod_usage(
     seed: u64,
     pod: &Obj,
     workload: Option<(usize, &Workload)>,
@@ -300,7 +287,7 @@ fn workload_key<'a>(
 }
 
 /// Models every pod of `ns` (or all namespaces) at `now`.
-pub fn snapshot(ctx: &Ctx, ns: Option<&str>, now: DateTime<Utc>) -> Snapshot {
+pub(crate) fn snapshot(ctx: &Ctx, ns: Option<&str>, now: DateTime<Utc>) -> Snapshot {
     let store = &ctx.store;
     let mut workloads = Vec::new();
     let mut index: HashMap<(&'static str, String, String), usize> = HashMap::new();
@@ -333,11 +320,8 @@ pub fn snapshot(ctx: &Ctx, ns: Option<&str>, now: DateTime<Utc>) -> Snapshot {
                 .get(namespace.as_str())
                 .and_then(|list| list.iter().find(|(_, sel)| sel.matches(labels)))
                 .map_or_else(|| name.clone(), |(s, _)| s.to_string());
-            index.insert((kind, namespace.clone(), name.clone()), workloads.len());
+            index.insert((kind, namespace, name), workloads.len());
             workloads.push(Workload {
-                kind,
-                namespace,
-                name,
                 profile,
                 tuning,
                 service,
@@ -399,7 +383,11 @@ const OOM_STEP_SECONDS: i64 = 5;
 /// OOM-kills it then; as the answer depends on the load annotation and on
 /// how many pods share the traffic, ask again when those change (or every
 /// sync).
-pub fn oom_at(ctx: &Ctx, pod: &Value, now: DateTime<Utc>) -> Option<(String, DateTime<Utc>)> {
+pub(crate) fn oom_at(
+    ctx: &Ctx,
+    pod: &Value,
+    now: DateTime<Utc>,
+) -> Option<(String, DateTime<Utc>)> {
     let ns = meta_str(pod, "namespace");
     let uid = meta_str(pod, "uid");
     let snap = snapshot(ctx, Some(ns), now);
@@ -426,109 +414,18 @@ pub fn oom_at(ctx: &Ctx, pod: &Value, now: DateTime<Utc>) -> Option<(String, Dat
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::config::SimConfig;
-    use crate::store::{Store, fmt_time};
-    use chrono::TimeZone;
+    use crate::store::fmt_time;
+    use crate::test_support::{deployment, pod, ready_pod, t0, test_ctx};
     use serde_json::json;
-
-    pub fn ctx() -> Ctx {
-        let ctx = bare_ctx();
-        ctx.store
-            .create(
-                &resources::NAMESPACES,
-                json!({"metadata": {"name": "demo"}}),
-            )
-            .unwrap();
-        ctx
-    }
-
-    pub fn bare_ctx() -> Ctx {
-        let store = Store::new(10_000);
-        Ctx::new(store, SimConfig::default())
-    }
-
-    pub fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().unwrap()
-    }
-
-    /// A Deployment `name` with one ReplicaSet, selecting `app: name`.
-    pub fn deployment(ctx: &Ctx, name: &str, replicas: i64, load: &str) {
-        let d = ctx
-            .store
-            .create(
-                &resources::DEPLOYMENTS,
-                json!({
-                    "metadata": {"name": name, "namespace": "demo",
-                        "annotations": {"kubedeck.io/load": load}},
-                    "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                        "template": {"metadata": {"labels": {"app": name}}, "spec": {"restartPolicy": "Always", "containers": [
-                            {"name": "app", "image": "registry.example/app:1",
-                             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                           "limits": {"cpu": "1", "memory": "512Mi"}}}]}}}
-                }),
-            )
-            .unwrap();
-        let rs = json!({
-            "metadata": {"name": format!("{name}-rs"), "namespace": "demo",
-                "ownerReferences": [crate::controllers::workload_util::controller_ref_to(&d)]},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                "template": d["spec"]["template"].clone()}
-        });
-        ctx.store.create(&resources::REPLICASETS, rs).unwrap();
-    }
-
-    /// A Running pod of `name`'s ReplicaSet, Ready since `ready_since`.
-    pub fn pod(ctx: &Ctx, name: &str, idx: usize, ready_since: Option<DateTime<Utc>>, image: &str) {
-        let rs = ctx
-            .store
-            .get(&resources::REPLICASETS, "demo", &format!("{name}-rs"))
-            .unwrap();
-        let started = fmt_time(t0() - chrono::Duration::minutes(10));
-        let ready = match ready_since {
-            Some(t) => {
-                json!({"type": "Ready", "status": "True", "lastTransitionTime": fmt_time(t)})
-            }
-            None => json!({"type": "Ready", "status": "False", "lastTransitionTime": started}),
-        };
-        let mut spec = rs["spec"]["template"]["spec"].clone();
-        spec["containers"][0]["image"] = json!(image);
-        spec["nodeName"] = json!("node-1");
-        ctx.store
-            .create(
-                &resources::PODS,
-                json!({
-                    "metadata": {"name": format!("{name}-{idx}"), "namespace": "demo",
-                        "labels": {"app": name},
-                        "ownerReferences": [crate::controllers::workload_util::controller_ref_to(&rs)]},
-                    "spec": spec,
-                    "status": {"phase": "Running", "startTime": started, "conditions": [ready],
-                        "containerStatuses": [{"name": "app", "ready": ready_since.is_some(), "restartCount": 0,
-                            "state": {"running": {"startedAt": started}}}]}
-                }),
-            )
-            .unwrap();
-    }
 
     #[test]
     fn traffic_is_split_over_ready_pods_and_drives_cpu() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 2, "steady 400rps");
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
-        pod(
-            &ctx,
-            "web",
-            1,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "web", 0);
+        ready_pod(&ctx, "web", 1);
         pod(&ctx, "web", 2, None, "app:1");
         let snap = snapshot(&ctx, Some("demo"), t0());
         assert_eq!(snap.workloads[0].ready, 2);
@@ -550,23 +447,11 @@ pub(crate) mod tests {
 
     #[test]
     fn overload_raises_errors_and_latency() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 1, "steady 2000rps");
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "web", 0);
         deployment(&ctx, "calm", 1, "steady 10rps");
-        pod(
-            &ctx,
-            "calm",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
+        ready_pod(&ctx, "calm", 0);
         let snap = snapshot(&ctx, Some("demo"), t0());
         let busy = snap
             .pods
@@ -588,7 +473,7 @@ pub(crate) mod tests {
 
     #[test]
     fn crashloop_images_fail_requests_and_memory_over_the_limit_means_oom() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "bad", 1, "steady 10rps");
         pod(
             &ctx,

@@ -191,71 +191,29 @@ async fn unknown_resource_and_missing_object_are_404() {
 async fn invalid_objects_are_422() {
     let ts = crate::common::start().await;
     let a = ts.sim.addr;
-    let r = http(
-        a,
-        "POST",
-        DEPLOY_PATH,
-        "application/json",
-        &deployment(json!("neg"), -1, "ok"),
-    )
-    .await;
-    let v = assert_status(&r, 422, "Invalid");
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("spec.replicas"),
-        "{v}"
-    );
-    assert_eq!(v["details"]["causes"][0]["field"], "spec.replicas", "{v}");
-    still_serving(a).await;
-
-    let r = http(
-        a,
-        "POST",
-        DEPLOY_PATH,
-        "application/json",
-        &deployment(Value::Null, 1, "ok"),
-    )
-    .await;
-    let v = assert_status(&r, 422, "Invalid");
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("metadata.name"),
-        "{v}"
-    );
-    still_serving(a).await;
-
-    let r = http(
-        a,
-        "POST",
-        DEPLOY_PATH,
-        "application/json",
-        &deployment(json!("badlabel"), 1, "not a valid value!"),
-    )
-    .await;
-    let v = assert_status(&r, 422, "Invalid");
-    assert!(
-        v["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("metadata.labels"),
-        "{v}"
-    );
-    still_serving(a).await;
-
-    let r = http(
-        a,
-        "POST",
-        DEPLOY_PATH,
-        "application/json",
-        &deployment(json!("Bad_Name"), 1, "ok"),
-    )
-    .await;
-    assert_status(&r, 422, "Invalid");
-    still_serving(a).await;
+    // (name, replicas, label value, the field the message and first cause name)
+    let cases = [
+        (json!("neg"), -1, "ok", "spec.replicas"),
+        (Value::Null, 1, "ok", "metadata.name"),
+        (
+            json!("badlabel"),
+            1,
+            "not a valid value!",
+            "metadata.labels",
+        ),
+        (json!("Bad_Name"), 1, "ok", "metadata.name"),
+    ];
+    for (name, replicas, label, field) in cases {
+        let body = deployment(name.clone(), replicas, label);
+        let r = http(a, "POST", DEPLOY_PATH, "application/json", &body).await;
+        let v = assert_status(&r, 422, "Invalid");
+        assert!(
+            v["message"].as_str().unwrap_or("").contains(field),
+            "{name}: {v}"
+        );
+        assert_eq!(v["details"]["causes"][0]["field"], field, "{name}: {v}");
+        still_serving(a).await;
+    }
 
     // None of the invalid objects was stored.
     let r = http(a, "GET", DEPLOY_PATH, "", b"").await;

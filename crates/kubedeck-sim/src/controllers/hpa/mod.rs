@@ -8,13 +8,17 @@
 //! Simulator knobs, so tests and demos need not wait five minutes:
 //! - `sim.kubedeck.io/stabilization-scale: "0.02"` on an HPA multiplies its
 //!   stabilization windows and scaling-policy periods (300 s becomes 6 s);
-//!   the environment variable `KUBEDECK_SIM_HPA_WINDOW_SCALE`, read once,
-//!   sets it for every HPA without the annotation.
+//!   `SimConfig::hpa_window_scale` (by default the environment variable
+//!   `KUBEDECK_SIM_HPA_WINDOW_SCALE`) sets it for every HPA without the
+//!   annotation.
 //! - `sim.kubedeck.io/sync-period-seconds: "1"` on an HPA replaces kube's
 //!   15-second sync period.
 
+mod behavior;
+mod replicas;
+
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -24,21 +28,18 @@ use super::workload_util::{is_terminating, phase, workload_selector};
 use super::{Controller, Ctx};
 use crate::error::ApiError;
 use crate::events;
-use crate::metrics::usage::{PodUsage, snapshot};
+use crate::metrics::usage::{PodUsage, quantity, snapshot};
 use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, ObjKey, fmt_time, meta_str, obj_key, parse_time};
+use behavior::{Cond, Memory, Rules, default_scale_down, default_scale_up, rules_from};
+use replicas::{MetricTarget, Sample, SampleState, calculate};
 
-pub const STABILIZATION_SCALE_ANNOTATION: &str = "sim.kubedeck.io/stabilization-scale";
-pub const SYNC_PERIOD_ANNOTATION: &str = "sim.kubedeck.io/sync-period-seconds";
-pub const WINDOW_SCALE_ENV: &str = "KUBEDECK_SIM_HPA_WINDOW_SCALE";
+pub(crate) const STABILIZATION_SCALE_ANNOTATION: &str = "sim.kubedeck.io/stabilization-scale";
+pub(crate) const SYNC_PERIOD_ANNOTATION: &str = "sim.kubedeck.io/sync-period-seconds";
 
 const COMPONENT: &str = "horizontal-pod-autoscaler";
 /// kube-controller-manager's --horizontal-pod-autoscaler-sync-period.
 const SYNC_PERIOD: Duration = Duration::from_secs(15);
-/// --horizontal-pod-autoscaler-tolerance.
-pub const TOLERANCE: f64 = 0.1;
-/// --horizontal-pod-autoscaler-downscale-stabilization.
-const DOWNSCALE_WINDOW_SECONDS: f64 = 300.0;
 /// --horizontal-pod-autoscaler-cpu-initialization-period.
 const CPU_INITIALIZATION_SECONDS: i64 = 300;
 /// --horizontal-pod-autoscaler-initial-readiness-delay.
@@ -46,7 +47,7 @@ const INITIAL_READINESS_DELAY_SECONDS: i64 = 30;
 /// metrics-server's window: a sample must postdate readiness by this much.
 const METRIC_WINDOW_SECONDS: i64 = 30;
 
-pub fn controllers() -> Vec<Arc<dyn Controller>> {
+pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![
         Arc::new(HpaController::default()),
         Arc::new(LoadStamper {
@@ -58,499 +59,9 @@ pub fn controllers() -> Vec<Arc<dyn Controller>> {
     ]
 }
 
-// ---------------------------------------------------------------------------
-// Replica calculation (replica_calculator.go)
-
-/// How kube's groupPods classifies a pod.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SampleState {
-    Ready,
-    /// Pending, or (for CPU) not yet Ready long enough: left out, counted
-    /// as 0% on a scale-up.
-    Unready,
-    /// Running but without a metric: 100% on a scale-down, 0% on a scale-up.
-    Missing,
-    /// Terminating or failed: left out entirely.
-    Ignored,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sample {
-    pub state: SampleState,
-    /// Usage in base units (cores, bytes); None when missing.
-    pub usage: Option<f64>,
-    /// The pod's request in base units.
-    pub request: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum MetricTarget {
-    /// Percent of the request.
-    Utilization(f64),
-    /// Per-pod value in base units.
-    AverageValue(f64),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Calculation {
-    pub replicas: i64,
-    /// Current utilization in percent (Utilization targets).
-    pub utilization: Option<i64>,
-    /// Current per-pod average in base units.
-    pub average: f64,
-}
-
-/// Sum of usage and requests, in milli-units as kube computes them.
-fn utilization_of(entries: &[(f64, f64)]) -> Option<(i64, f64)> {
-    let usage: i64 = entries
-        .iter()
-        .map(|(u, _)| (u * 1000.0).round() as i64)
-        .sum();
-    let requests: i64 = entries
-        .iter()
-        .map(|(_, r)| (r * 1000.0).round() as i64)
-        .sum();
-    if requests == 0 || entries.is_empty() {
-        return None;
-    }
-    Some((
-        usage * 100 / requests,
-        usage as f64 / 1000.0 / entries.len() as f64,
-    ))
-}
-
-/// kube's GetResourceReplicas / calcPlainMetricReplicas: the replica count
-/// that brings the metric to its target, with the tolerance and kube's
-/// treatment of unready and missing pods.
-pub fn calculate(
-    current: i64,
-    target: MetricTarget,
-    samples: &[Sample],
-) -> Result<Calculation, String> {
-    if samples.iter().all(|s| s.usage.is_none()) {
-        return Err("no metrics returned from resource metrics API".into());
-    }
-    let ready: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.state == SampleState::Ready)
-        .collect();
-    let unready = samples
-        .iter()
-        .filter(|s| s.state == SampleState::Unready)
-        .count();
-    let missing: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.state == SampleState::Missing)
-        .collect();
-    if ready.is_empty() {
-        return Err("did not receive metrics for targeted pods (pods might be unready)".into());
-    }
-    let entries: Vec<(f64, f64)> = ready
-        .iter()
-        .map(|s| (s.usage.unwrap_or(0.0), s.request))
-        .collect();
-    let ratio_of = |entries: &[(f64, f64)]| -> Result<(f64, Option<i64>, f64), String> {
-        match target {
-            MetricTarget::Utilization(t) => {
-                let (u, avg) = utilization_of(entries)
-                    .ok_or_else(|| "no metrics returned matched known pods".to_string())?;
-                Ok((u as f64 / t, Some(u), avg))
-            }
-            MetricTarget::AverageValue(t) => {
-                let avg = entries.iter().map(|(u, _)| u).sum::<f64>() / entries.len() as f64;
-                Ok((if t > 0.0 { avg / t } else { 0.0 }, None, avg))
-            }
-        }
-    };
-    let (ratio, utilization, average) = ratio_of(&entries)?;
-    let done = |replicas: i64| Calculation {
-        replicas,
-        utilization,
-        average,
-    };
-    let scale_up_with_unready = unready > 0 && ratio > 1.0;
-    if !scale_up_with_unready && missing.is_empty() {
-        if (1.0 - ratio).abs() <= TOLERANCE {
-            return Ok(done(current));
-        }
-        return Ok(done((ratio * ready.len() as f64).ceil() as i64));
-    }
-    let mut all = entries;
-    if !missing.is_empty() {
-        for s in &missing {
-            let assumed = match target {
-                // Scale-down: assume missing pods use the whole request
-                // (or the target, when that is above 100%).
-                MetricTarget::Utilization(t) if ratio < 1.0 => s.request * t.max(100.0) / 100.0,
-                MetricTarget::AverageValue(t) if ratio < 1.0 => t,
-                _ => 0.0,
-            };
-            all.push((assumed, s.request));
-        }
-    }
-    if scale_up_with_unready {
-        for s in samples.iter().filter(|s| s.state == SampleState::Unready) {
-            all.push((0.0, s.request));
-        }
-    }
-    let (new_ratio, _, _) = ratio_of(&all)?;
-    if (1.0 - new_ratio).abs() <= TOLERANCE
-        || (ratio < 1.0 && new_ratio > 1.0)
-        || (ratio > 1.0 && new_ratio < 1.0)
-    {
-        return Ok(done(current));
-    }
-    let proposed = (new_ratio * all.len() as f64).ceil() as i64;
-    if (new_ratio < 1.0 && proposed > current) || (new_ratio > 1.0 && proposed < current) {
-        return Ok(done(current));
-    }
-    Ok(done(proposed))
-}
-
-// ---------------------------------------------------------------------------
-// Behavior: stabilization and scaling policies (horizontal.go)
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyKind {
-    Pods,
-    Percent,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    pub kind: PolicyKind,
-    pub value: i64,
-    /// Seconds (already scaled).
-    pub period: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Select {
-    Max,
-    Min,
-    Disabled,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
-    /// Stabilization window in seconds (already scaled).
-    pub window: f64,
-    pub select: Select,
-    pub policies: Vec<Policy>,
-}
-
-/// kube's HPAScaleUpRules: no stabilization, the faster of +4 pods and
-/// +100% per 15 s.
-pub fn default_scale_up() -> Rules {
-    Rules {
-        window: 0.0,
-        select: Select::Max,
-        policies: vec![
-            Policy {
-                kind: PolicyKind::Pods,
-                value: 4,
-                period: 15.0,
-            },
-            Policy {
-                kind: PolicyKind::Percent,
-                value: 100,
-                period: 15.0,
-            },
-        ],
-    }
-}
-
-/// kube's HPAScaleDownRules: a 300 s window, down to 0% of the pods per
-/// 15 s.
-pub fn default_scale_down() -> Rules {
-    Rules {
-        window: DOWNSCALE_WINDOW_SECONDS,
-        select: Select::Max,
-        policies: vec![Policy {
-            kind: PolicyKind::Percent,
-            value: 100,
-            period: 15.0,
-        }],
-    }
-}
-
-/// Fills a `behavior.scaleUp`/`scaleDown` from the defaults field by field,
-/// as the API server's defaulting does, then applies the time scale.
-pub fn rules_from(v: &Value, default: Rules, scale: f64) -> Rules {
-    let mut r = default;
-    if let Some(w) = v["stabilizationWindowSeconds"].as_f64() {
-        r.window = w.max(0.0);
-    }
-    match v["selectPolicy"].as_str() {
-        Some("Min") => r.select = Select::Min,
-        Some("Disabled") => r.select = Select::Disabled,
-        Some("Max") => r.select = Select::Max,
-        _ => {}
-    }
-    if let Some(ps) = v["policies"].as_array() {
-        r.policies = ps
-            .iter()
-            .filter_map(|p| {
-                let kind = match p["type"].as_str()? {
-                    "Pods" => PolicyKind::Pods,
-                    "Percent" => PolicyKind::Percent,
-                    _ => return None,
-                };
-                Some(Policy {
-                    kind,
-                    value: p["value"].as_i64()?,
-                    period: p["periodSeconds"].as_f64()?,
-                })
-            })
-            .collect();
-    }
-    r.window *= scale;
-    for p in &mut r.policies {
-        p.period *= scale;
-    }
-    r
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct ScaleEvent {
-    change: i64,
-    at: DateTime<Utc>,
-}
-
-/// What kube keeps per HPA in controller memory.
-#[derive(Debug, Clone, Default)]
-pub struct Memory {
-    uid: String,
-    recommendations: Vec<(i64, DateTime<Utc>)>,
-    up_events: Vec<ScaleEvent>,
-    down_events: Vec<ScaleEvent>,
-}
-
-fn seconds_before(now: DateTime<Utc>, secs: f64) -> DateTime<Utc> {
-    now - chrono::Duration::milliseconds((secs * 1000.0) as i64)
-}
-
-fn changes_within(events: &[ScaleEvent], period: f64, now: DateTime<Utc>) -> i64 {
-    let cutoff = seconds_before(now, period);
-    events
-        .iter()
-        .filter(|e| e.at > cutoff)
-        .map(|e| e.change)
-        .sum()
-}
-
-fn scale_up_limit(current: i64, events: &[ScaleEvent], rules: &Rules, now: DateTime<Utc>) -> i64 {
-    let pick: fn(i64, i64) -> i64 = match rules.select {
-        Select::Disabled => return current,
-        Select::Min => i64::min,
-        Select::Max => i64::max,
-    };
-    let mut result: Option<i64> = None;
-    for p in &rules.policies {
-        let start = current - changes_within(events, p.period, now);
-        let proposed = match p.kind {
-            PolicyKind::Pods => start + p.value,
-            PolicyKind::Percent => (start as f64 * (1.0 + p.value as f64 / 100.0)).ceil() as i64,
-        };
-        result = Some(result.map_or(proposed, |r| pick(r, proposed)));
-    }
-    result.unwrap_or(current)
-}
-
-fn scale_down_limit(current: i64, events: &[ScaleEvent], rules: &Rules, now: DateTime<Utc>) -> i64 {
-    let pick: fn(i64, i64) -> i64 = match rules.select {
-        Select::Disabled => return current,
-        // For scaling down the smallest change is the largest count.
-        Select::Min => i64::max,
-        Select::Max => i64::min,
-    };
-    let mut result: Option<i64> = None;
-    for p in &rules.policies {
-        let start = current + changes_within(events, p.period, now);
-        let proposed = match p.kind {
-            PolicyKind::Pods => start - p.value,
-            PolicyKind::Percent => (start as f64 * (1.0 - p.value as f64 / 100.0)) as i64,
-        };
-        result = Some(result.map_or(proposed, |r| pick(r, proposed)));
-    }
-    result.unwrap_or(current)
-}
-
-/// The stabilization of one direction: window, how to pick among recent
-/// recommendations, and the AbleToScale reason and message when it bites.
-type Stabilizer = (f64, fn(i64, i64) -> i64, &'static str, &'static str);
-
-/// A condition to set: (status, reason, message).
-pub type Cond = (&'static str, &'static str, String);
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Normalized {
-    pub desired: i64,
-    pub able_to_scale: Cond,
-    pub scaling_limited: Cond,
-}
-
-impl Memory {
-    /// normalizeDesiredReplicasWithBehaviors: stabilise the recommendation
-    /// over the window, then cap the change by the policies and bounds.
-    pub fn normalize(
-        &mut self,
-        up: &Rules,
-        down: &Rules,
-        (min, max): (i64, i64),
-        current: i64,
-        proposed: i64,
-        now: DateTime<Utc>,
-    ) -> Normalized {
-        let (window, better, reason, message): Stabilizer = if proposed >= current {
-            (
-                up.window,
-                i64::min,
-                "ScaleUpStabilized",
-                "recent recommendations were lower than current one, applying the lowest recent recommendation",
-            )
-        } else {
-            (
-                down.window,
-                i64::max,
-                "ScaleDownStabilized",
-                "recent recommendations were higher than current one, applying the highest recent recommendation",
-            )
-        };
-        let cutoff = seconds_before(now, window);
-        let obsolete = seconds_before(now, up.window.max(down.window));
-        let mut stabilized = proposed;
-        for (rec, at) in &self.recommendations {
-            if *at > cutoff {
-                stabilized = better(*rec, stabilized);
-            }
-        }
-        match self
-            .recommendations
-            .iter()
-            .position(|(_, at)| *at < obsolete)
-        {
-            Some(i) => self.recommendations[i] = (proposed, now),
-            None => self.recommendations.push((proposed, now)),
-        }
-        let able_to_scale = if stabilized != proposed {
-            ("True", reason, message.to_string())
-        } else {
-            (
-                "True",
-                "ReadyForNewScale",
-                "recommended size matches current size".to_string(),
-            )
-        };
-
-        let (desired, limit_reason, limit_message) = if stabilized > current {
-            let limit = scale_up_limit(current, &self.up_events, up, now).max(current);
-            let (allowed, r, m) = if max > limit {
-                (
-                    limit,
-                    "ScaleUpLimit",
-                    "the desired replica count is increasing faster than the maximum scale rate",
-                )
-            } else {
-                (
-                    max,
-                    "TooManyReplicas",
-                    "the desired replica count is more than the maximum replica count",
-                )
-            };
-            if stabilized > allowed {
-                (allowed, r, m)
-            } else {
-                (
-                    stabilized,
-                    "DesiredWithinRange",
-                    "the desired count is within the acceptable range",
-                )
-            }
-        } else if stabilized < current {
-            let limit = scale_down_limit(current, &self.down_events, down, now).min(current);
-            let (allowed, r, m) = if min < limit {
-                (
-                    limit,
-                    "ScaleDownLimit",
-                    "the desired replica count is decreasing faster than the maximum scale rate",
-                )
-            } else {
-                (
-                    min,
-                    "TooFewReplicas",
-                    "the desired replica count is less than the minimum replica count",
-                )
-            };
-            if stabilized < allowed {
-                (allowed, r, m)
-            } else {
-                (
-                    stabilized,
-                    "DesiredWithinRange",
-                    "the desired count is within the acceptable range",
-                )
-            }
-        } else {
-            (
-                stabilized,
-                "DesiredWithinRange",
-                "the desired count is within the acceptable range",
-            )
-        };
-        let limited = if desired == stabilized {
-            "False"
-        } else {
-            "True"
-        };
-        Normalized {
-            desired,
-            able_to_scale,
-            scaling_limited: (limited, limit_reason, limit_message.to_string()),
-        }
-    }
-
-    /// Remembers a rescale for the policies' periods, reusing entries older
-    /// than the longest period as kube does.
-    pub fn record_scale(
-        &mut self,
-        up: &Rules,
-        down: &Rules,
-        from: i64,
-        to: i64,
-        now: DateTime<Utc>,
-    ) {
-        let (events, rules, change) = if to > from {
-            (&mut self.up_events, up, to - from)
-        } else {
-            (&mut self.down_events, down, from - to)
-        };
-        let longest = rules.policies.iter().map(|p| p.period).fold(0.0, f64::max);
-        let cutoff = seconds_before(now, longest);
-        let event = ScaleEvent { change, at: now };
-        match events.iter().position(|e| e.at < cutoff) {
-            Some(i) => events[i] = event,
-            None => events.push(event),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The controller
-
 #[derive(Default)]
-pub struct HpaController {
+pub(crate) struct HpaController {
     memory: Mutex<HashMap<ObjKey, Memory>>,
-}
-
-fn env_window_scale() -> Option<f64> {
-    static SCALE: OnceLock<Option<f64>> = OnceLock::new();
-    *SCALE.get_or_init(|| {
-        std::env::var(WINDOW_SCALE_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite() && *v > 0.0)
-    })
 }
 
 fn annotation_f64(obj: &Value, key: &str) -> Option<f64> {
@@ -560,9 +71,9 @@ fn annotation_f64(obj: &Value, key: &str) -> Option<f64> {
         .filter(|v| v.is_finite() && *v > 0.0)
 }
 
-fn window_scale(hpa: &Value) -> f64 {
+fn window_scale(ctx: &Ctx, hpa: &Value) -> f64 {
     annotation_f64(hpa, STABILIZATION_SCALE_ANNOTATION)
-        .or_else(env_window_scale)
+        .or(ctx.config.hpa_window_scale)
         .unwrap_or(1.0)
 }
 
@@ -610,14 +121,6 @@ impl Conditions {
                 "reason": reason, "message": message,
             })),
         }
-    }
-}
-
-fn quantity(v: &Value) -> Option<f64> {
-    match v {
-        Value::String(s) => kubedeck_kube::quantity::parse_quantity(s),
-        Value::Number(n) => n.as_f64(),
-        _ => None,
     }
 }
 
@@ -848,9 +351,9 @@ struct Spec {
     down: Rules,
 }
 
-fn parse_spec(hpa: &Value) -> Spec {
+fn parse_spec(ctx: &Ctx, hpa: &Value) -> Spec {
     let spec = &hpa["spec"];
-    let scale = window_scale(hpa);
+    let scale = window_scale(ctx, hpa);
     let metrics = match spec["metrics"].as_array() {
         Some(m) if !m.is_empty() => m.clone(),
         // The API server's default: 80% CPU.
@@ -872,14 +375,19 @@ impl HpaController {
     }
 
     /// One sync of an HPA at `now`; returns when to sync it again.
-    pub fn reconcile_at(&self, ctx: &Ctx, key: &ObjKey, now: DateTime<Utc>) -> Option<Duration> {
+    pub(crate) fn reconcile_at(
+        &self,
+        ctx: &Ctx,
+        key: &ObjKey,
+        now: DateTime<Utc>,
+    ) -> Option<Duration> {
         let (ns, name) = (key.0.as_str(), key.1.as_str());
         let Some(hpa) = ctx.store.get(&resources::HPAS, ns, name) else {
             self.memory().remove(key);
             return None;
         };
         let period = sync_period(&hpa);
-        let spec = parse_spec(&hpa);
+        let spec = parse_spec(ctx, &hpa);
         let old_status = hpa["status"].clone();
         let mut conds = Conditions {
             list: old_status["conditions"]
@@ -942,10 +450,7 @@ impl HpaController {
             let mut mem = self.memory();
             let m = mem.entry(key.clone()).or_default();
             if m.uid != uid {
-                *m = Memory {
-                    uid,
-                    ..Memory::default()
-                };
+                *m = Memory::new(uid);
             }
             if m.recommendations.is_empty() {
                 m.recommendations.push((current, now));
@@ -1233,192 +738,7 @@ impl Controller for LoadStamper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::usage::tests::{ctx, deployment, pod, t0};
-
-    fn ready(usage: f64, request: f64) -> Sample {
-        Sample {
-            state: SampleState::Ready,
-            usage: Some(usage),
-            request,
-        }
-    }
-
-    #[test]
-    fn utilization_within_tolerance_keeps_the_count() {
-        // 54% against 50%: ratio 1.08, inside the 10% tolerance.
-        let s = vec![ready(0.054, 0.1), ready(0.054, 0.1), ready(0.054, 0.1)];
-        let c = calculate(3, MetricTarget::Utilization(50.0), &s).unwrap();
-        assert_eq!(c.replicas, 3);
-        assert_eq!(c.utilization, Some(54));
-        // 60% against 50%: ceil(1.2 × 3) = 4.
-        let s = vec![ready(0.06, 0.1), ready(0.06, 0.1), ready(0.06, 0.1)];
-        assert_eq!(
-            calculate(3, MetricTarget::Utilization(50.0), &s)
-                .unwrap()
-                .replicas,
-            4
-        );
-        // 40% against 50%: ceil(0.8 × 3) = 3; 20%: ceil(0.4 × 3) = 2.
-        let s = vec![ready(0.02, 0.1), ready(0.02, 0.1), ready(0.02, 0.1)];
-        assert_eq!(
-            calculate(3, MetricTarget::Utilization(50.0), &s)
-                .unwrap()
-                .replicas,
-            2
-        );
-        // AverageValue: 300Mi average against 200Mi over 2 pods = 3.
-        let mib = 1_048_576.0;
-        let s = vec![ready(300.0 * mib, 0.0), ready(300.0 * mib, 0.0)];
-        let c = calculate(2, MetricTarget::AverageValue(200.0 * mib), &s).unwrap();
-        assert_eq!(c.replicas, 3);
-        assert_eq!(c.utilization, None);
-    }
-
-    #[test]
-    fn unready_and_missing_pods_are_treated_as_kube_does() {
-        let unready = Sample {
-            state: SampleState::Unready,
-            usage: None,
-            request: 0.1,
-        };
-        // Scale-up with an unready pod: it counts as 0%, damping the jump.
-        let s = vec![ready(0.1, 0.1), ready(0.1, 0.1), unready.clone()];
-        // Ready ratio 2.0; with the unready at 0%: 200/300×100% = 66.7% → ratio 1.33 → ceil(4) = 4.
-        assert_eq!(
-            calculate(3, MetricTarget::Utilization(50.0), &s)
-                .unwrap()
-                .replicas,
-            4
-        );
-        // Scale-down with a missing pod: it is assumed at 100%.
-        let missing = Sample {
-            state: SampleState::Missing,
-            usage: None,
-            request: 0.1,
-        };
-        let s = vec![ready(0.01, 0.1), ready(0.01, 0.1), missing];
-        // Ready ratio 0.2; with the missing at 100%: 40% → ratio 0.8 → ceil(2.4) = 3.
-        assert_eq!(
-            calculate(3, MetricTarget::Utilization(50.0), &s)
-                .unwrap()
-                .replicas,
-            3
-        );
-        let err = calculate(3, MetricTarget::Utilization(50.0), &[unready]).unwrap_err();
-        assert_eq!(err, "no metrics returned from resource metrics API");
-    }
-
-    fn at(secs: i64) -> DateTime<Utc> {
-        t0() + chrono::Duration::seconds(secs)
-    }
-
-    #[test]
-    fn bounds_and_default_scale_up_policies() {
-        let (up, down) = (default_scale_up(), default_scale_down());
-        let mut m = Memory::default();
-        // From 2, the faster of +4 pods and +100% is 6.
-        let n = m.normalize(&up, &down, (1, 20), 2, 15, at(0));
-        assert_eq!(n.desired, 6);
-        assert_eq!(n.scaling_limited.1, "ScaleUpLimit");
-        assert_eq!(n.scaling_limited.0, "True");
-        m.record_scale(&up, &down, 2, 6, at(0));
-        // Within the same 15 s period nothing more is allowed.
-        assert_eq!(m.normalize(&up, &down, (1, 20), 6, 15, at(5)).desired, 6);
-        // Next period: 6 + max(4, 100%) = 12, and maxReplicas caps the rest.
-        let n = m.normalize(&up, &down, (1, 10), 6, 15, at(16));
-        assert_eq!(n.desired, 10);
-        assert_eq!(n.scaling_limited.1, "TooManyReplicas");
-        let mut m = Memory::default();
-        let n = m.normalize(&up, &down, (3, 10), 4, 1, at(0));
-        assert_eq!(n.desired, 3);
-        assert_eq!(n.scaling_limited.1, "TooFewReplicas");
-        let n = Memory::default().normalize(&up, &down, (1, 10), 4, 4, at(0));
-        assert_eq!(
-            n.scaling_limited,
-            (
-                "False",
-                "DesiredWithinRange",
-                "the desired count is within the acceptable range".into()
-            )
-        );
-        assert_eq!(n.able_to_scale.1, "ReadyForNewScale");
-    }
-
-    #[test]
-    fn pods_versus_percent_policies_and_select_policy() {
-        let behavior = json!({
-            "selectPolicy": "Min",
-            "policies": [{"type": "Pods", "value": 2, "periodSeconds": 60},
-                         {"type": "Percent", "value": 50, "periodSeconds": 60}]});
-        let min = rules_from(&behavior, default_scale_up(), 1.0);
-        let mut max = min.clone();
-        max.select = Select::Max;
-        let down = default_scale_down();
-        // From 10: Pods allows 12, Percent allows 15.
-        assert_eq!(
-            Memory::default()
-                .normalize(&min, &down, (1, 100), 10, 40, at(0))
-                .desired,
-            12
-        );
-        assert_eq!(
-            Memory::default()
-                .normalize(&max, &down, (1, 100), 10, 40, at(0))
-                .desired,
-            15
-        );
-        let mut disabled = min.clone();
-        disabled.select = Select::Disabled;
-        assert_eq!(
-            Memory::default()
-                .normalize(&disabled, &down, (1, 100), 10, 40, at(0))
-                .desired,
-            10
-        );
-        // Scale-down: Percent 50% of 10 leaves 5, Pods leaves 8; Min picks the smaller change.
-        let down_rules = rules_from(&behavior, default_scale_down(), 1.0);
-        let no_window = Rules {
-            window: 0.0,
-            ..down_rules
-        };
-        let up = default_scale_up();
-        assert_eq!(
-            Memory::default()
-                .normalize(&up, &no_window, (1, 100), 10, 1, at(0))
-                .desired,
-            8
-        );
-        let max_down = Rules {
-            select: Select::Max,
-            ..no_window
-        };
-        assert_eq!(
-            Memory::default()
-                .normalize(&up, &max_down, (1, 100), 10, 1, at(0))
-                .desired,
-            5
-        );
-        // Missing fields keep the defaults; the time scale applies to windows and periods.
-        let scaled = rules_from(&json!({"selectPolicy": "Min"}), default_scale_down(), 0.02);
-        assert_eq!(scaled.window, 6.0);
-        assert_eq!(scaled.policies[0].period, 0.3);
-        assert_eq!(scaled.select, Select::Min);
-    }
-
-    #[test]
-    fn scale_down_waits_for_the_highest_recommendation_in_the_window() {
-        let (up, down) = (default_scale_up(), default_scale_down());
-        let mut m = Memory::default();
-        assert_eq!(m.normalize(&up, &down, (1, 20), 8, 8, at(0)).desired, 8);
-        assert_eq!(m.normalize(&up, &down, (1, 20), 8, 6, at(60)).desired, 8);
-        let n = m.normalize(&up, &down, (1, 20), 8, 3, at(120));
-        assert_eq!(n.desired, 8);
-        assert_eq!(n.able_to_scale.1, "ScaleDownStabilized");
-        // 8 is out of the 300 s window; 6 (at 60 s) is the highest left.
-        assert_eq!(m.normalize(&up, &down, (1, 20), 8, 3, at(301)).desired, 6);
-        // And once that too is older than the window, the low one wins.
-        assert_eq!(m.normalize(&up, &down, (1, 20), 6, 3, at(421)).desired, 3);
-    }
+    use crate::test_support::{deployment, ready_pod, t0_plus, test_ctx};
 
     fn hpa_status(ctx: &Ctx) -> Value {
         ctx.store.get(&resources::HPAS, "demo", "web").unwrap()["status"].clone()
@@ -1437,13 +757,7 @@ mod tests {
         let want = replicas(ctx) as usize;
         let have = ctx.store.list(&resources::PODS, Some("demo")).len();
         for i in have..want {
-            pod(
-                ctx,
-                "web",
-                i,
-                Some(t0() - chrono::Duration::minutes(5)),
-                "app:1",
-            );
+            ready_pod(ctx, "web", i);
         }
         for i in want..have {
             ctx.store
@@ -1475,7 +789,7 @@ mod tests {
 
     #[test]
     fn end_to_end_scales_up_with_load_and_down_after_the_window() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 2, "steady 40rps");
         sync_pods(&ctx);
         ctx.store
@@ -1493,7 +807,7 @@ mod tests {
         let key = ("demo".to_string(), "web".to_string());
         // 20 rps per pod ≈ 23% of 100m: one pod would do, but the first
         // sync's recommendation is the current count, as in kube.
-        assert_eq!(hpa.reconcile_at(&ctx, &key, at(0)), Some(SYNC_PERIOD));
+        assert_eq!(hpa.reconcile_at(&ctx, &key, t0_plus(0)), Some(SYNC_PERIOD));
         assert_eq!(replicas(&ctx), 2);
         assert_eq!(
             condition(&hpa_status(&ctx), "AbleToScale").1,
@@ -1514,17 +828,17 @@ mod tests {
 
         // A traffic jump: scale up, at most +4 / +100% per (scaled) period.
         set_load(&ctx, "steady 1000rps");
-        hpa.reconcile_at(&ctx, &key, at(15));
+        hpa.reconcile_at(&ctx, &key, t0_plus(15));
         assert_eq!(replicas(&ctx), 6);
         let st = hpa_status(&ctx);
         assert_eq!(condition(&st, "AbleToScale").1, "SucceededRescale");
         assert_eq!(condition(&st, "ScalingLimited").1, "ScaleUpLimit");
-        assert_eq!(st["lastScaleTime"], fmt_time(at(15)));
+        assert_eq!(st["lastScaleTime"], fmt_time(t0_plus(15)));
         let events = ctx.store.list(&resources::EVENTS, Some("demo"));
         assert!(events.iter().any(|e| e["reason"] == "SuccessfulRescale"
             && e["message"] == "New size: 6; reason: cpu resource utilization (percentage of request) above target"));
         sync_pods(&ctx);
-        hpa.reconcile_at(&ctx, &key, at(30));
+        hpa.reconcile_at(&ctx, &key, t0_plus(30));
         assert_eq!(replicas(&ctx), 10);
         assert_eq!(
             condition(&hpa_status(&ctx), "ScalingLimited").1,
@@ -1534,13 +848,13 @@ mod tests {
 
         // The load drops: the 6 s (scaled) window holds the count first.
         set_load(&ctx, "steady 100rps");
-        hpa.reconcile_at(&ctx, &key, at(32));
+        hpa.reconcile_at(&ctx, &key, t0_plus(32));
         assert_eq!(replicas(&ctx), 10);
         assert_eq!(
             condition(&hpa_status(&ctx), "AbleToScale").1,
             "ScaleDownStabilized"
         );
-        hpa.reconcile_at(&ctx, &key, at(40));
+        hpa.reconcile_at(&ctx, &key, t0_plus(40));
         let after = replicas(&ctx);
         assert!((2..10).contains(&after), "{after}");
         let events = ctx.store.list(&resources::EVENTS, Some("demo"));
@@ -1551,7 +865,7 @@ mod tests {
 
     #[test]
     fn missing_targets_and_requests_are_reported_with_kubes_messages() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         ctx.store
             .create(
                 &resources::HPAS,
@@ -1562,7 +876,7 @@ mod tests {
             .unwrap();
         let hpa = HpaController::default();
         let key = ("demo".to_string(), "web".to_string());
-        hpa.reconcile_at(&ctx, &key, at(0));
+        hpa.reconcile_at(&ctx, &key, t0_plus(0));
         assert_eq!(
             condition(&hpa_status(&ctx), "AbleToScale"),
             ("False".into(), "FailedGetScale".into(),
@@ -1579,14 +893,8 @@ mod tests {
                 d["spec"]["template"]["spec"]["containers"][0]["resources"] = json!({});
             })
             .unwrap();
-        pod(
-            &ctx,
-            "web",
-            0,
-            Some(t0() - chrono::Duration::minutes(5)),
-            "app:1",
-        );
-        hpa.reconcile_at(&ctx, &key, at(15));
+        ready_pod(&ctx, "web", 0);
+        hpa.reconcile_at(&ctx, &key, t0_plus(15));
         let st = hpa_status(&ctx);
         assert_eq!(
             condition(&st, "ScalingActive"),
@@ -1599,13 +907,13 @@ mod tests {
             && e["message"] == "invalid metrics (1 invalid out of 1), first error is: failed to get cpu utilization: missing request for cpu in container app of Pod web-0"));
         // Deleting the HPA forgets its history.
         ctx.store.remove(&resources::HPAS, "demo", "web");
-        assert_eq!(hpa.reconcile_at(&ctx, &key, at(30)), None);
+        assert_eq!(hpa.reconcile_at(&ctx, &key, t0_plus(30)), None);
         assert!(hpa.memory().is_empty());
     }
 
     #[test]
     fn spikes_are_stamped_with_their_start() {
-        let ctx = ctx();
+        let ctx = test_ctx(&["demo"]);
         deployment(&ctx, "web", 1, "spike 10rps 500rps 5m");
         let stamper = LoadStamper {
             res: &resources::DEPLOYMENTS,
