@@ -24,6 +24,12 @@ use serde_json::json;
 
 const PODS: usize = 10_000;
 
+/// The terminal every frame is drawn into.
+const SIZE: Msg = Msg::Resize {
+    width: 160,
+    height: 45,
+};
+
 fn cluster() -> Cache {
     let (cache, mut writers) = cache::new();
     let apps = [
@@ -89,7 +95,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("first pods screen at 10k pods", |b| {
         b.iter(|| {
             let mut state = AppState::new("bench", None, false);
-            update(&mut state, Msg::Resize(45), &cache, &keymap, now);
+            update(&mut state, SIZE, &cache, &keymap, now);
             update(&mut state, key("1"), &cache, &keymap, now);
             update(
                 &mut state,
@@ -103,7 +109,7 @@ fn benches(c: &mut Criterion) {
     });
 
     let mut filtering = AppState::new("bench", None, false);
-    update(&mut filtering, Msg::Resize(45), &cache, &keymap, now);
+    update(&mut filtering, SIZE, &cache, &keymap, now);
     update(&mut filtering, key("1"), &cache, &keymap, now);
     update(&mut filtering, key("/"), &cache, &keymap, now);
     for k in ["w", "e", "b"] {
@@ -122,7 +128,7 @@ fn benches(c: &mut Criterion) {
     });
 
     let mut sorting = AppState::new("bench", None, false);
-    update(&mut sorting, Msg::Resize(45), &cache, &keymap, now);
+    update(&mut sorting, SIZE, &cache, &keymap, now);
     update(&mut sorting, key("1"), &cache, &keymap, now);
     update(
         &mut sorting,
@@ -182,7 +188,7 @@ fn log_benches(c: &mut Criterion) {
         .expect("time");
     let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
     let mut state = AppState::new("bench", None, false);
-    update(&mut state, Msg::Resize(45), &cache, &keymap, now);
+    update(&mut state, SIZE, &cache, &keymap, now);
     let mut view = LogView::new(
         LogSource::Selector {
             namespace: "demo".into(),

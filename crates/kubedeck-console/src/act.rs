@@ -12,7 +12,7 @@ use super::input::action::{Action, View};
 use super::input::key::Key;
 use super::input::keymap::{Keymap, Mode};
 use super::rollout;
-use super::state::{AppState, Panel, Screen};
+use super::state::{AppState, Body, Panel};
 use super::theme::Role;
 use super::update::{Effect, Updated};
 use super::views::Scope;
@@ -21,7 +21,7 @@ use kubedeck_core::actions::{
 };
 
 /// The kinds whose changes a rollout or history panel shows.
-pub const PANEL_KINDS: &[Kind] = &[
+pub(crate) const PANEL_KINDS: &[Kind] = &[
     Kind::Deployment,
     Kind::ReplicaSet,
     Kind::StatefulSet,
@@ -40,10 +40,10 @@ enum ActionTarget {
 
 fn target(state: &AppState) -> Option<ActionTarget> {
     let screen = state.screen();
-    if let Some(panel) = &screen.panel {
+    if let Some(panel) = screen.panel() {
         return Some(ActionTarget::Workload(panel.target().clone()));
     }
-    if screen.text.is_some() {
+    if screen.text().is_some() {
         return None;
     }
     let (ns, name) = screen.selected_key()?.clone();
@@ -72,7 +72,7 @@ fn mutating(action: &Action) -> bool {
     !matches!(action, Action::Rollback | Action::RolloutStatus)
 }
 
-pub fn on_action(
+pub(crate) fn on_action(
     state: &mut AppState,
     action: &Action,
     cache: &Cache,
@@ -291,10 +291,7 @@ fn plan(state: &mut AppState, command: Command) -> Updated {
         id,
         summary: command.summary(),
     });
-    Updated {
-        redraw: true,
-        effects: vec![Effect::Plan { id, command }],
-    }
+    Updated::with(Effect::Plan { id, command })
 }
 
 fn open_panel(state: &mut AppState, panel: Panel) -> Updated {
@@ -313,17 +310,15 @@ fn open_panel(state: &mut AppState, panel: Panel) -> Updated {
     let top = state.screen();
     // The same panel again is a no-op; a rollout replaces the history it
     // came from, so Esc goes back to the table.
-    if top.panel.as_ref() == Some(&panel)
-        || matches!((&top.panel, &panel), (Some(Panel::Rollout { target: a }), Panel::Rollout { target: b }) if a == b)
+    if top.panel() == Some(&panel)
+        || matches!((top.panel(), &panel), (Some(Panel::Rollout { target: a }), Panel::Rollout { target: b }) if a == b)
     {
         return Updated::default();
     }
-    if matches!(&top.panel, Some(p) if p.target() == &target) && state.stack.len() > 1 {
+    if top.panel().is_some_and(|p| p.target() == &target) && state.stack.len() > 1 {
         state.stack.pop();
     }
-    let mut screen = Screen::new(state.screen().view, state.screen().query.clone(), crumb);
-    screen.panel = Some(panel);
-    state.stack.push(screen);
+    state.push_over(crumb, Body::Panel(panel));
     Updated {
         redraw: true,
         effects,
@@ -332,8 +327,12 @@ fn open_panel(state: &mut AppState, panel: Panel) -> Updated {
 
 /// Keys on a rollout or history panel; None leaves the key to the table's
 /// handling (Esc, views, actions on the panel's workload).
-pub fn on_panel_action(state: &mut AppState, action: &Action, cache: &Cache) -> Option<Updated> {
-    let panel = state.screen().panel.clone()?;
+pub(crate) fn on_panel_action(
+    state: &mut AppState,
+    action: &Action,
+    cache: &Cache,
+) -> Option<Updated> {
+    let panel = state.screen().panel()?.clone();
     match (action, panel) {
         (
             Action::Up | Action::Down | Action::Top | Action::Bottom,
@@ -360,7 +359,7 @@ pub fn on_panel_action(state: &mut AppState, action: &Action, cache: &Cache) -> 
                 Action::Top => 0,
                 _ => last,
             };
-            if let Some(Panel::History { selected, .. }) = &mut state.screen_mut().panel {
+            if let Body::Panel(Panel::History { selected, .. }) = &mut state.screen_mut().body {
                 *selected = numbers.get(next).copied();
             }
             Some(Updated::redraw())
@@ -406,28 +405,14 @@ pub fn on_panel_action(state: &mut AppState, action: &Action, cache: &Cache) -> 
                 },
             ))
         }
-        (
-            Action::Enter
-            | Action::Up
-            | Action::Down
-            | Action::Top
-            | Action::Bottom
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Filter
-            | Action::SortNext
-            | Action::SortReverse
-            | Action::Describe
-            | Action::Yaml,
-            _,
-        ) => Some(Updated::default()),
+        (a, _) if a.moves_cursor() || a.acts_on_rows() => Some(Updated::default()),
         _ => None,
     }
 }
 
 /// The revision the history preselects: the newest one that is not
 /// current, which is what an undo goes back to.
-pub fn default_revision(current: i64, numbers: &[i64]) -> Option<i64> {
+pub(crate) fn default_revision(current: i64, numbers: &[i64]) -> Option<i64> {
     numbers
         .iter()
         .copied()
@@ -435,7 +420,7 @@ pub fn default_revision(current: i64, numbers: &[i64]) -> Option<i64> {
         .or_else(|| numbers.first().copied())
 }
 
-pub fn on_planned(
+pub(crate) fn on_planned(
     state: &mut AppState,
     id: u64,
     result: Result<Confirmation, String>,
@@ -464,7 +449,7 @@ pub fn on_planned(
     Updated::redraw()
 }
 
-pub fn on_executed(
+pub(crate) fn on_executed(
     state: &mut AppState,
     command: Command,
     result: Result<String, String>,
@@ -489,16 +474,16 @@ pub fn on_executed(
     }
 }
 
-pub fn on_revisions(
+pub(crate) fn on_revisions(
     state: &mut AppState,
     target: WorkloadRef,
     result: Result<Vec<serde_json::Value>, String>,
 ) -> Updated {
-    let Some(Panel::History {
+    let Body::Panel(Panel::History {
         target: shown,
         controller_revisions,
         ..
-    }) = &mut state.screen_mut().panel
+    }) = &mut state.screen_mut().body
     else {
         return Updated::default();
     };
@@ -524,7 +509,7 @@ pub fn on_revisions(
     }
 }
 
-pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Updated {
+pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Updated {
     let Some(dialog) = state.dialog.as_mut() else {
         return Updated::default();
     };
@@ -557,10 +542,7 @@ pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Updated
                     let summary = confirmed.confirmation().summary();
                     state.dialog = None;
                     state.message = Some((format!("{summary}…"), Role::Info));
-                    Updated {
-                        redraw: true,
-                        effects: vec![Effect::Execute(confirmed)],
-                    }
+                    Updated::with(Effect::Execute(confirmed))
                 }
                 Err(e) => {
                     c.error = Some(e.to_string());
@@ -579,7 +561,8 @@ pub fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> Updated
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{now, rollout_cluster};
+    use crate::state::Screen;
+    use crate::test_support::{now, resize, rollout_cluster};
     use crate::update::{Msg, update};
     use crate::view_model;
     use crate::views::Query;
@@ -606,7 +589,7 @@ mod tests {
                 keymap,
                 pending: None,
             };
-            t.msg(Msg::Resize(40));
+            t.msg(resize(40));
             t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Synced(
                 Kind::Deployment,
             )));
@@ -756,7 +739,7 @@ mod tests {
         // Looking is fine; rolling back is not.
         t.key("u");
         assert!(matches!(
-            t.state.screen().panel,
+            t.state.screen().panel(),
             Some(Panel::History { .. })
         ));
         let out = t.key("enter");
@@ -821,7 +804,7 @@ mod tests {
         assert_eq!(t.message(), api);
         assert_eq!(t.state.message.as_ref().map(|m| m.1), Some(Role::Danger));
         assert!(
-            t.state.screen().panel.is_none(),
+            t.state.screen().panel().is_none(),
             "no rollout follows a failure"
         );
     }
@@ -893,7 +876,7 @@ mod tests {
             result: Ok("deployment.apps/web rolled back".into()),
         });
         assert_eq!(
-            t.state.screen().panel,
+            t.state.screen().panel().cloned(),
             Some(Panel::Rollout { target: web() })
         );
         assert_eq!(t.state.stack.len(), 2, "the rollout replaced the history");

@@ -3,7 +3,7 @@
 use super::input::action::View;
 
 /// The aliases each view answers to, first the canonical one.
-pub const ALIASES: &[(View, &[&str])] = &[
+pub(crate) const ALIASES: &[(View, &[&str])] = &[
     (View::Overview, &["overview", "home"]),
     (View::Namespaces, &["namespaces", "ns", "namespace"]),
     (View::Services, &["services", "svc", "service"]),
@@ -30,7 +30,7 @@ pub const ALIASES: &[(View, &[&str])] = &[
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ColonCommand {
+pub(crate) enum ColonCommand {
     Goto(View),
     /// `:ns NAME` limits to a namespace; `:ns all` (or `-A`) shows all.
     Namespace(Option<String>),
@@ -38,7 +38,7 @@ pub enum ColonCommand {
     Quit,
 }
 
-pub fn parse(line: &str) -> Result<ColonCommand, String> {
+pub(crate) fn parse(line: &str) -> Result<ColonCommand, String> {
     let mut words = line.split_whitespace();
     let Some(first) = words.next() else {
         return Err(
@@ -61,7 +61,7 @@ pub fn parse(line: &str) -> Result<ColonCommand, String> {
 }
 
 /// Completions for a partly typed command, for Tab.
-pub fn complete(prefix: &str) -> Vec<&'static str> {
+pub(crate) fn complete(prefix: &str) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = ALIASES
         .iter()
         .flat_map(|(_, names)| names.iter().copied())

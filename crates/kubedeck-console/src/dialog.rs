@@ -8,7 +8,7 @@ use super::theme::Role;
 use kubedeck_core::actions::{Command, Confirmation, ObjectRef, WorkloadRef};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Dialog {
+pub(crate) enum Dialog {
     Form(Form),
     /// The runtime reads the cluster around the command and asks RBAC.
     Planning {
@@ -21,14 +21,14 @@ pub enum Dialog {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HpaBounds {
+pub(crate) struct HpaBounds {
     pub hpa: ObjectRef,
     pub min: i32,
     pub max: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FormKind {
+pub(crate) enum FormKind {
     Scale {
         target: WorkloadRef,
         from: i32,
@@ -50,14 +50,14 @@ pub enum FormKind {
 
 /// A text field, or a choice among `choices` when there are any.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
+pub(crate) struct Field {
     pub label: &'static str,
     pub value: String,
     pub choices: Vec<String>,
 }
 
 impl Field {
-    fn text(label: &'static str, value: impl Into<String>) -> Field {
+    pub(crate) fn text(label: &'static str, value: impl Into<String>) -> Field {
         Field {
             label,
             value: value.into(),
@@ -65,7 +65,7 @@ impl Field {
         }
     }
 
-    fn choice(label: &'static str, choices: Vec<String>) -> Field {
+    pub(crate) fn choice(label: &'static str, choices: Vec<String>) -> Field {
         Field {
             label,
             value: choices.first().cloned().unwrap_or_default(),
@@ -75,7 +75,7 @@ impl Field {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Form {
+pub(crate) struct Form {
     pub kind: FormKind,
     pub title: String,
     pub fields: Vec<Field>,
@@ -89,7 +89,7 @@ const DELETE: &str = "delete";
 const EVICT: &str = "evict (eviction API, honours PodDisruptionBudgets)";
 
 impl Form {
-    pub fn scale(target: WorkloadRef, from: i32, hpa: Option<HpaBounds>) -> Form {
+    pub(crate) fn scale(target: WorkloadRef, from: i32, hpa: Option<HpaBounds>) -> Form {
         let mut fields = vec![Field::text("replicas", from.to_string())];
         let mut notes = Vec::new();
         if let Some(h) = &hpa {
@@ -120,7 +120,7 @@ impl Form {
         }
     }
 
-    pub fn set_image(target: WorkloadRef, containers: Vec<(String, String)>) -> Form {
+    pub(crate) fn set_image(target: WorkloadRef, containers: Vec<(String, String)>) -> Form {
         let names = containers.iter().map(|(n, _)| n.clone()).collect();
         let image = containers
             .first()
@@ -139,7 +139,7 @@ impl Form {
         }
     }
 
-    pub fn delete_pod(pod: ObjectRef) -> Form {
+    pub(crate) fn delete_pod(pod: ObjectRef) -> Form {
         Form {
             title: format!("Delete pod/{}", pod.name),
             kind: FormKind::DeletePod { pod },
@@ -156,7 +156,7 @@ impl Form {
         }
     }
 
-    pub fn move_focus(&mut self, forward: bool) {
+    pub(crate) fn move_focus(&mut self, forward: bool) {
         let n = self.fields.len();
         self.focus = if forward {
             (self.focus + 1) % n
@@ -166,7 +166,7 @@ impl Form {
     }
 
     /// Edits the focused field; false if the key means nothing here.
-    pub fn edit(&mut self, key: Key) -> bool {
+    pub(crate) fn edit(&mut self, key: Key) -> bool {
         if key.ctrl || key.alt {
             return false;
         }
@@ -217,7 +217,7 @@ impl Form {
     }
 
     /// The command the form describes, checked as the executor will.
-    pub fn command(&self) -> Result<Command, String> {
+    pub(crate) fn command(&self) -> Result<Command, String> {
         let cmd = match &self.kind {
             FormKind::Scale { target, from, hpa } => {
                 let to = i32::try_from(self.number(0)?).map_err(|_| "replicas is out of range")?;
@@ -300,7 +300,7 @@ impl Form {
 /// The confirm dialog: the exact confirmation, whether RBAC allows it, and
 /// the typed name a protected context asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConfirmDialog {
+pub(crate) struct ConfirmDialog {
     pub confirmation: Confirmation,
     /// Why RBAC says no; Enter still tries, and the API server decides.
     pub denied: Option<String>,
@@ -309,7 +309,7 @@ pub struct ConfirmDialog {
 }
 
 impl ConfirmDialog {
-    pub fn new(confirmation: Confirmation, denied: Option<String>) -> ConfirmDialog {
+    pub(crate) fn new(confirmation: Confirmation, denied: Option<String>) -> ConfirmDialog {
         ConfirmDialog {
             confirmation,
             denied,
@@ -319,7 +319,7 @@ impl ConfirmDialog {
     }
 
     /// Typing goes to the name field, when there is one.
-    pub fn edit(&mut self, key: Key) -> bool {
+    pub(crate) fn edit(&mut self, key: Key) -> bool {
         if self.confirmation.typed_name().is_none() || key.ctrl || key.alt {
             return false;
         }

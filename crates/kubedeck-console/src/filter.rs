@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use kubedeck_kube::selector::LabelSelector;
 
 #[derive(Debug, Clone, Default)]
-pub enum Filter {
+pub(crate) enum Filter {
     #[default]
     All,
     /// Lower-cased text to find in the name or namespace.
@@ -18,7 +18,7 @@ pub enum Filter {
 
 impl Filter {
     /// Parses what the user typed after `/`.
-    pub fn parse(input: &str) -> Result<Filter, String> {
+    pub(crate) fn parse(input: &str) -> Result<Filter, String> {
         let input = input.trim();
         if let Some(sel) = input.strip_prefix("-l") {
             let sel = sel.trim();
@@ -35,11 +35,7 @@ impl Filter {
         Ok(Filter::Text(input.to_lowercase()))
     }
 
-    pub fn is_all(&self) -> bool {
-        matches!(self, Filter::All)
-    }
-
-    pub fn matches(
+    pub(crate) fn matches(
         &self,
         namespace: &str,
         name: &str,
@@ -117,6 +113,6 @@ mod tests {
                 .unwrap_err()
                 .starts_with("bad label selector")
         );
-        assert!(Filter::parse("  ").expect("parses").is_all());
+        assert!(matches!(Filter::parse("  ").expect("parses"), Filter::All));
     }
 }

@@ -7,7 +7,7 @@
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::{Api, Client};
 
-use super::state::AppState;
+use super::state::{AppState, Body};
 use super::update::{Effect, Msg, Updated};
 use super::views::describe::{self, TextPane};
 
@@ -20,7 +20,7 @@ pub enum Projected {
 
 impl Projected {
     /// The projected kind of an object's `kind`, if it is one.
-    pub fn of(kind: &str) -> Option<Self> {
+    pub(crate) fn of(kind: &str) -> Option<Self> {
         match kind {
             "Pod" => Some(Self::Pod),
             "Event" => Some(Self::Event),
@@ -37,21 +37,21 @@ impl Projected {
 }
 
 /// The last line of a pane still waiting for its full object.
-pub fn loading_line(kind: Projected) -> String {
+pub(crate) fn loading_line(kind: Projected) -> String {
     format!("# loading… (the full {} from the API)", kind.word())
 }
 
 /// Which object a YAML pane waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullRef {
-    pub kind: Projected,
-    pub namespace: String,
-    pub name: String,
+    pub(crate) kind: Projected,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
 }
 
 /// Marks a freshly opened YAML pane of a projected object as loading; the
 /// effect fetches the full object.
-pub fn start(pane: &mut TextPane, kind: Projected, namespace: &str, name: &str) -> Effect {
+pub(crate) fn start(pane: &mut TextPane, kind: Projected, namespace: &str, name: &str) -> Effect {
     let target = FullRef {
         kind,
         namespace: namespace.to_string(),
@@ -63,7 +63,7 @@ pub fn start(pane: &mut TextPane, kind: Projected, namespace: &str, name: &str) 
 }
 
 /// Reads the object from the API; the answer for `on_loaded`.
-pub async fn fetch(client: Client, target: FullRef) -> Msg {
+pub(crate) async fn fetch(client: Client, target: FullRef) -> Msg {
     let result = match target.kind {
         Projected::Pod => get::<Pod>(client, &target).await,
         Projected::Event => get::<Event>(client, &target).await,
@@ -89,14 +89,17 @@ where
 
 /// Puts the full object into every pane waiting for it; on failure the pane
 /// keeps the cached fields and says why the rest is missing.
-pub fn on_loaded(
+pub(crate) fn on_loaded(
     state: &mut AppState,
     target: FullRef,
     result: Result<serde_json::Value, String>,
 ) -> Updated {
     let page = state.page;
     let mut changed = false;
-    for pane in state.stack.iter_mut().filter_map(|s| s.text.as_mut()) {
+    for pane in state.stack.iter_mut().filter_map(|s| match &mut s.body {
+        Body::Text(pane) => Some(pane),
+        _ => None,
+    }) {
         if pane.loading.as_ref() != Some(&target) {
             continue;
         }
@@ -127,7 +130,7 @@ mod tests {
     use crate::input::action::View;
     use crate::input::keymap::Keymap;
     use crate::state::Screen;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, resize};
     use crate::update::update;
     use crate::views::Query;
 
@@ -135,7 +138,7 @@ mod tests {
         let cache = cluster();
         let keymap = Keymap::built_in_default();
         state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
-        update(state, Msg::Resize(12), &cache, &keymap, now());
+        update(state, resize(12), &cache, &keymap, now());
         let synced = Msg::Watch(WatchMsg::Synced(Kind::Pod));
         update(state, synced, &cache, &keymap, now());
         let at = state
@@ -162,7 +165,7 @@ mod tests {
         let mut state = AppState::new("test", None, false);
         let out = open_yaml(&mut state);
         assert_eq!(out.effects, vec![Effect::LoadFull(api_pod())]);
-        let pane = state.screen().text.clone().expect("a YAML pane");
+        let pane = state.screen().text().cloned().expect("a YAML pane");
         assert_eq!(
             pane.lines.last().map(String::as_str),
             Some(loading_line(Projected::Pod).as_str())
@@ -173,7 +176,7 @@ mod tests {
             "spec": {"restartPolicy": "Always", "containers": [{"name": "api"}]}});
         let out = on_loaded(&mut state, api_pod(), Ok(full));
         assert!(out.redraw);
-        let pane = state.screen().text.clone().expect("a YAML pane");
+        let pane = state.screen().text().cloned().expect("a YAML pane");
         assert!(pane.lines.iter().any(|l| l == "  restartPolicy: Always"));
         assert!(
             !pane
@@ -191,7 +194,7 @@ mod tests {
         let mut state = AppState::new("test", None, false);
         open_yaml(&mut state);
         on_loaded(&mut state, api_pod(), Err("pods \"x\" is forbidden".into()));
-        let pane = state.screen().text.clone().expect("a YAML pane");
+        let pane = state.screen().text().cloned().expect("a YAML pane");
         assert_eq!(pane.lines[..2], ["apiVersion: v1", "kind: Pod"]);
         assert_eq!(
             pane.lines.last().map(String::as_str),
@@ -205,7 +208,7 @@ mod tests {
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("test", None, false);
         state.stack = vec![Screen::new(View::Events, Query::default(), "events")];
-        update(&mut state, Msg::Resize(12), &cache, &keymap, now());
+        update(&mut state, resize(12), &cache, &keymap, now());
         let synced = Msg::Watch(WatchMsg::Synced(Kind::Event));
         update(&mut state, synced, &cache, &keymap, now());
         let key = state.screen().rows[0].clone();
@@ -217,7 +220,7 @@ mod tests {
             name: key.1.clone(),
         };
         assert_eq!(out.effects, vec![Effect::LoadFull(target.clone())]);
-        let pane = state.screen().text.clone().expect("a YAML pane");
+        let pane = state.screen().text().cloned().expect("a YAML pane");
         assert!(pane.lines.iter().any(|l| l == "kind: Event"));
         assert!(
             pane.lines.iter().any(|l| l == "  kind: Pod"),
@@ -232,7 +235,7 @@ mod tests {
             "metadata": {"name": key.1, "namespace": key.0},
             "source": {"component": "kubelet", "host": "node-a"}});
         assert!(on_loaded(&mut state, target, Ok(full)).redraw);
-        let pane = state.screen().text.clone().expect("a YAML pane");
+        let pane = state.screen().text().cloned().expect("a YAML pane");
         assert!(pane.lines.iter().any(|l| l == "  component: kubelet"));
         assert!(!pane.lines.iter().any(|l| l.starts_with("# loading")));
     }

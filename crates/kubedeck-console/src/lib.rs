@@ -1,23 +1,26 @@
-//! The terminal console.
+//! The terminal console. The binary starts it with `run::run`; the public
+//! modules besides `run` are what the console's own integration tests and
+//! benchmarks drive: the cache, `update`, the view model and the widgets.
 
-pub mod act;
+mod act;
 pub mod charts;
 pub mod cluster;
-pub mod commands;
-pub mod dialog;
-pub mod filter;
-pub mod full_yaml;
+mod commands;
+mod dialog;
+mod filter;
+mod full_yaml;
 pub mod input;
+mod layers;
 pub mod logview;
-pub mod oncall;
-pub mod panels;
-pub mod rollout;
+mod oncall;
+mod panels;
+mod rollout;
 pub mod run;
 pub mod state;
 #[cfg(test)]
-pub mod test_support;
+mod test_support;
 pub mod theme;
 pub mod update;
 pub mod view_model;
-pub mod views;
+mod views;
 pub mod widgets;

@@ -48,7 +48,7 @@ pub(crate) fn hints(keymap: &Keymap, mode: Mode, items: &[(Action, &str)]) -> Ve
     cells
 }
 
-pub fn panel(panel: &Panel, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> PanelVm {
+pub(crate) fn panel(panel: &Panel, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> PanelVm {
     match panel {
         Panel::Rollout { target } => {
             let title = format!(
@@ -296,7 +296,7 @@ fn history_lines(
     lines
 }
 
-pub fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
+pub(crate) fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
     match dialog {
         Dialog::Form(form) => form_vm(form, keymap),
         Dialog::Planning { summary, .. } => DialogVm {
@@ -310,6 +310,45 @@ pub fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
         Dialog::Confirm(c) => confirm_vm(c, keymap),
         Dialog::Ops(d) => super::oncall::dialog_vm(d, keymap),
     }
+}
+
+/// The lines that ask for a protected context's typed name: why, then the
+/// name as typed so far.
+pub(crate) fn protected_lines(
+    lines: &mut Vec<Vec<Cell>>,
+    context: &str,
+    expected: &str,
+    typed: &str,
+) {
+    lines.push(Vec::new());
+    lines.push(text(
+        format!("context {context} is protected: type {expected:?} to confirm"),
+        Role::Warning,
+    ));
+    lines.push(name_field(typed));
+}
+
+/// A typed name, with the cursor after it.
+pub(crate) fn name_field(typed: &str) -> Vec<Cell> {
+    vec![
+        Cell::new(format!("{:>14}", "name  "), Role::Accent),
+        Cell::new(format!("{typed}▏"), Role::Selection),
+    ]
+}
+
+/// A dialog's last lines: its error, if any, and the keys it takes.
+pub(crate) fn dialog_footer(
+    lines: &mut Vec<Vec<Cell>>,
+    error: Option<&String>,
+    keymap: &Keymap,
+    keys: &[(Action, &str)],
+) {
+    if let Some(e) = error {
+        lines.push(Vec::new());
+        lines.push(text(e.clone(), Role::Danger));
+    }
+    lines.push(Vec::new());
+    lines.push(hints(keymap, Mode::Dialog, keys));
 }
 
 fn form_vm(form: &Form, keymap: &Keymap) -> DialogVm {
@@ -338,20 +377,16 @@ fn form_vm(form: &Form, keymap: &Keymap) -> DialogVm {
             Cell::new(value, if focused { Role::Selection } else { Role::Text }),
         ]);
     }
-    if let Some(e) = &form.error {
-        lines.push(Vec::new());
-        lines.push(text(e.clone(), Role::Danger));
-    }
-    lines.push(Vec::new());
-    lines.push(hints(
+    dialog_footer(
+        &mut lines,
+        form.error.as_ref(),
         keymap,
-        Mode::Dialog,
         &[
             (Action::Accept, "review"),
             (Action::NextField, "next field"),
             (Action::Back, "cancel"),
         ],
-    ));
+    );
     DialogVm {
         title: form.title.clone(),
         lines,
@@ -394,29 +429,14 @@ fn confirm_vm(c: &ConfirmDialog, keymap: &Keymap) -> DialogVm {
         ));
     }
     if let Some(name) = conf.typed_name() {
-        lines.push(Vec::new());
-        lines.push(text(
-            format!(
-                "context {} is protected: type {name:?} to confirm",
-                conf.context()
-            ),
-            Role::Warning,
-        ));
-        lines.push(vec![
-            Cell::new(format!("{:>14}", "name  "), Role::Accent),
-            Cell::new(format!("{}▏", c.typed), Role::Selection),
-        ]);
+        protected_lines(&mut lines, conf.context(), name, &c.typed);
     }
-    if let Some(e) = &c.error {
-        lines.push(Vec::new());
-        lines.push(text(e.clone(), Role::Danger));
-    }
-    lines.push(Vec::new());
-    lines.push(hints(
+    dialog_footer(
+        &mut lines,
+        c.error.as_ref(),
         keymap,
-        Mode::Dialog,
         &[(Action::Accept, "confirm"), (Action::Back, "cancel")],
-    ));
+    );
     DialogVm {
         title: conf.summary(),
         danger: c.denied.is_some() || !conf.consequences().is_empty(),

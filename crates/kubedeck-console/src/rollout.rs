@@ -19,7 +19,7 @@ const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 const REVISION_HASH: &str = "controller-revision-hash";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RolloutState {
+pub(crate) enum RolloutState {
     Complete,
     Progressing(String),
     Paused,
@@ -30,7 +30,7 @@ pub enum RolloutState {
 
 /// One ReplicaSet (or revision's pods) in a rollout.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Generation {
+pub(crate) struct Generation {
     pub name: String,
     pub revision: String,
     pub ready: i32,
@@ -38,7 +38,7 @@ pub struct Generation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
+pub(crate) struct Progress {
     pub desired: i32,
     pub updated: i32,
     pub ready: i32,
@@ -155,7 +155,7 @@ fn stalled_by_pods(problems: &[String]) -> Option<RolloutState> {
 }
 
 /// The rollout of a Deployment or StatefulSet, from the cache.
-pub fn progress(cache: &Cache, target: &WorkloadRef) -> Option<Progress> {
+pub(crate) fn progress(cache: &Cache, target: &WorkloadRef) -> Option<Progress> {
     match target.kind {
         WorkloadKind::Deployment => deployment_progress(cache, deployment(cache, target)?.as_ref()),
         WorkloadKind::StatefulSet => {
@@ -319,7 +319,7 @@ fn statefulset_progress(cache: &Cache, s: &StatefulSet) -> Option<Progress> {
 
 /// One revision of a workload, for the history view.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Revision {
+pub(crate) struct Revision {
     pub number: i64,
     pub images: Vec<String>,
     pub change_cause: String,
@@ -333,7 +333,7 @@ pub struct Revision {
 /// The workload's current template and revision number, and its
 /// revisions, newest first. StatefulSets need the ControllerRevisions
 /// (`revisions`), which the cache does not hold.
-pub fn history(
+pub(crate) fn history(
     cache: &Cache,
     target: &WorkloadRef,
     controller_revisions: Option<&[Value]>,
@@ -458,7 +458,7 @@ fn images(template: &Value) -> Vec<String> {
 }
 
 /// The template as YAML lines, for the diff.
-pub fn yaml_lines(template: &Value) -> Vec<String> {
+pub(crate) fn yaml_lines(template: &Value) -> Vec<String> {
     serde_norway::to_string(template)
         .unwrap_or_default()
         .lines()
@@ -467,14 +467,14 @@ pub fn yaml_lines(template: &Value) -> Vec<String> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DiffLine {
+pub(crate) enum DiffLine {
     Same(String),
     Removed(String),
     Added(String),
 }
 
 /// A line diff of `a` → `b` from their longest common subsequence.
-pub fn line_diff(a: &[String], b: &[String]) -> Vec<DiffLine> {
+pub(crate) fn line_diff(a: &[String], b: &[String]) -> Vec<DiffLine> {
     let (n, m) = (a.len(), b.len());
     // lcs[i][j]: the LCS length of a[i..] and b[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
@@ -508,7 +508,7 @@ pub fn line_diff(a: &[String], b: &[String]) -> Vec<DiffLine> {
 
 /// The changed lines with `context` unchanged lines around each change;
 /// None stands for skipped lines.
-pub fn hunks(diff: &[DiffLine], context: usize) -> Vec<Option<&DiffLine>> {
+pub(crate) fn hunks(diff: &[DiffLine], context: usize) -> Vec<Option<&DiffLine>> {
     let changed: Vec<usize> = diff
         .iter()
         .enumerate()

@@ -1,45 +1,60 @@
 //! The console's state. Only the UI loop holds it and only `update` changes
-//! it; network tasks write the cluster cache, never this.
+//! it; network tasks send messages, never write here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::cluster::Kind;
+use super::charts::{ChartData, ChartUi};
+use super::cluster::metrics::PodMetrics;
+use super::cluster::{Cache, Kind};
 use super::dialog::Dialog;
 use super::input::action::View;
+use super::logview::LogView;
+use super::oncall::backup_view::BackupRun;
+use super::oncall::{OpsState, Pane};
 use super::theme::Role;
 use super::views::describe::TextPane;
-use super::views::{Query, RowKey};
+use super::views::{Query, RowKey, Sources};
 use kubedeck_core::actions::WorkloadRef;
 
 /// One level of the drill-down: a view, what it lists and where the cursor is.
 #[derive(Debug, Clone)]
-pub struct Screen {
-    pub view: View,
-    pub query: Query,
+pub(crate) struct Screen {
+    pub(crate) view: View,
+    pub(crate) query: Query,
     /// The label the breadcrumb shows for this level.
-    pub crumb: String,
+    pub(crate) crumb: String,
     /// Keys of the listed rows, in order; rebuilt when the cache or query changes.
-    pub rows: Vec<RowKey>,
-    pub selected: usize,
+    pub(crate) rows: Vec<RowKey>,
+    pub(crate) selected: usize,
     /// The first visible row.
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// The filter text as typed, for the prompt and the title.
-    pub filter_text: String,
-    /// Describe or YAML text shown instead of the table.
-    pub text: Option<TextPane>,
-    /// Rollout progress or revision history shown instead of the table.
-    pub panel: Option<Panel>,
-    /// A backup run being followed, shown instead of the table.
-    pub backup_run: Option<super::oncall::backup_view::BackupRun>,
-    /// A recovery-test timeline or a runbook shown instead of the table.
-    pub ops: Option<super::oncall::Pane>,
+    pub(crate) filter_text: String,
+    pub(crate) body: Body,
+}
+
+/// What a screen shows: its table, or one pane in the table's place. A pane
+/// is pushed as a level of its own over the table it came from, so that Esc
+/// returns to that table.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Table,
+    /// Describe or YAML: a snapshot that does not follow changes.
+    Text(TextPane),
+    /// Rollout progress or revision history, computed from the cache at each frame.
+    Panel(Panel),
+    /// A backup run being followed.
+    BackupRun(BackupRun),
+    /// A recovery-test timeline or a runbook; their data is in `OpsState`.
+    Ops(Pane),
 }
 
 /// A live pane about one workload, computed from the cache at each frame.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Panel {
+pub(crate) enum Panel {
     Rollout {
         target: WorkloadRef,
     },
@@ -54,7 +69,7 @@ pub enum Panel {
 }
 
 impl Panel {
-    pub fn target(&self) -> &WorkloadRef {
+    pub(crate) fn target(&self) -> &WorkloadRef {
         match self {
             Panel::Rollout { target } | Panel::History { target, .. } => target,
         }
@@ -62,7 +77,7 @@ impl Panel {
 }
 
 impl Screen {
-    pub fn new(view: View, query: Query, crumb: impl Into<String>) -> Screen {
+    pub(crate) fn new(view: View, query: Query, crumb: impl Into<String>) -> Screen {
         Screen {
             view,
             query,
@@ -71,35 +86,65 @@ impl Screen {
             selected: 0,
             offset: 0,
             filter_text: String::new(),
-            text: None,
-            panel: None,
-            backup_run: None,
-            ops: None,
+            body: Body::Table,
         }
     }
 
-    /// Whether a describe/YAML pane or a panel covers the table.
-    pub fn covered(&self) -> bool {
-        self.text.is_some()
-            || self.panel.is_some()
-            || self.backup_run.is_some()
-            || self.ops.is_some()
+    /// Whether a pane covers the table.
+    pub(crate) fn covered(&self) -> bool {
+        !matches!(self.body, Body::Table)
     }
 
-    pub fn selected_key(&self) -> Option<&RowKey> {
+    pub(crate) fn text(&self) -> Option<&TextPane> {
+        match &self.body {
+            Body::Text(pane) => Some(pane),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn panel(&self) -> Option<&Panel> {
+        match &self.body {
+            Body::Panel(panel) => Some(panel),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn backup_run(&self) -> Option<&BackupRun> {
+        match &self.body {
+            Body::BackupRun(run) => Some(run),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ops(&self) -> Option<&Pane> {
+        match &self.body {
+            Body::Ops(pane) => Some(pane),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn selected_key(&self) -> Option<&RowKey> {
         self.rows.get(self.selected)
     }
 }
 
 /// A line of text being typed after `:` or `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Prompt {
+pub(crate) enum Prompt {
     Command(String),
     Filter(String),
 }
 
+/// What shows over the screen and takes its keys; one at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Overlay {
+    /// The key bindings.
+    Help,
+    Prompt(Prompt),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Health {
+pub(crate) enum Health {
     /// Listing for the first time.
     Syncing,
     Live,
@@ -109,40 +154,52 @@ pub enum Health {
 
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub context: String,
+    pub(crate) context: String,
     /// The namespace the console is limited to; None shows all.
-    pub namespace: Option<String>,
-    pub readonly: bool,
+    pub(crate) namespace: Option<String>,
+    pub(crate) readonly: bool,
     /// The drill-down stack; never empty.
-    pub stack: Vec<Screen>,
-    pub prompt: Option<Prompt>,
-    pub help: bool,
+    pub(crate) stack: Vec<Screen>,
+    /// Help or a prompt over the screen.
+    pub(crate) overlay: Option<Overlay>,
+    /// An action's form or confirm dialog, modal over everything else. It
+    /// can open while an overlay shows (a runbook's question comes when
+    /// its step is reached), and the overlay is back once it closes.
+    pub(crate) dialog: Option<Dialog>,
+    /// The log view, in place of the top screen while open; help, a prompt
+    /// and a dialog can still show over it.
+    pub logs: Option<LogView>,
     /// Problems with the user's files, shown until dismissed.
-    pub warnings: Vec<String>,
-    pub message: Option<(String, Role)>,
-    pub health: HashMap<Kind, Health>,
-    /// The terminal's height in rows, from the last resize.
-    pub height: u16,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) message: Option<(String, Role)>,
+    pub(crate) health: HashMap<Kind, Health>,
+    /// The terminal's size, from the last resize.
+    pub(crate) width: u16,
+    pub(crate) height: u16,
     /// Table rows that fit on screen: the height less the chrome and the
     /// log pane.
-    pub page: usize,
+    pub(crate) page: usize,
     /// Whether kubedeck's own log shows under the table.
-    pub log_pane: bool,
+    pub(crate) log_pane: bool,
     /// The context a `:ctx` is connecting to; the console stays on the old
     /// one until it succeeds.
-    pub switching: Option<String>,
-    /// An action's form or confirm dialog, over everything else.
-    pub dialog: Option<Dialog>,
-    /// The log view, in place of the table while open.
-    pub logs: Option<super::logview::LogView>,
+    pub(crate) switching: Option<String>,
     /// Numbers action plans so that an answer for a dialog the user has
     /// since closed is ignored.
-    pub requests: u64,
+    pub(crate) requests: u64,
     /// Recovery tests and runbook runs, which outlive the screens showing them.
-    pub ops: super::oncall::OpsState,
-    pub quit: bool,
+    pub(crate) ops: OpsState,
+    pub(crate) quit: bool,
     /// The metrics window, and whether the chart of the selection shows.
-    pub charts: super::charts::ChartUi,
+    pub(crate) charts: ChartUi,
+    /// Sparkline series and the metrics source's status, as its messages
+    /// brought them.
+    pub(crate) chart_data: ChartData,
+    /// The latest pod metrics sample, which no watch delivers.
+    pub(crate) pod_metrics: Arc<PodMetrics>,
+    /// Name parts that make a CronJob a backup, from the config file; the
+    /// backups view lists what matches them.
+    pub(crate) backup_patterns: Arc<[String]>,
 }
 
 impl AppState {
@@ -156,31 +213,55 @@ impl AppState {
             namespace,
             readonly,
             stack: vec![Screen::new(View::Overview, query, "overview")],
-            prompt: None,
-            help: false,
+            overlay: None,
+            dialog: None,
+            logs: None,
             warnings: Vec::new(),
             message: None,
             health: HashMap::new(),
+            width: 80,
             height: 26,
             page: 20,
             log_pane: false,
             switching: None,
-            dialog: None,
-            logs: None,
             requests: 0,
-            ops: super::oncall::OpsState::default(),
+            ops: OpsState::default(),
             quit: false,
-            charts: super::charts::ChartUi::default(),
+            charts: ChartUi::default(),
+            chart_data: ChartData::default(),
+            pod_metrics: Arc::new(PodMetrics::Pending),
+            backup_patterns: kubedeck_core::config::BackupsConfig::default()
+                .patterns
+                .into(),
         }
     }
 
-    pub fn screen(&self) -> &Screen {
+    pub(crate) fn screen(&self) -> &Screen {
         // The stack is never empty: `back` keeps the root.
         &self.stack[self.stack.len() - 1]
     }
 
-    pub fn screen_mut(&mut self) -> &mut Screen {
+    pub(crate) fn screen_mut(&mut self) -> &mut Screen {
         let last = self.stack.len() - 1;
         &mut self.stack[last]
+    }
+
+    /// Pushes `body` as a level over the top screen, with its view and
+    /// query, so that the pane's keys and breadcrumb read from there.
+    pub(crate) fn push_over(&mut self, crumb: impl Into<String>, body: Body) {
+        let top = self.screen();
+        let mut screen = Screen::new(top.view, top.query.clone(), crumb);
+        screen.body = body;
+        self.stack.push(screen);
+    }
+
+    /// What the tables read: the watch stores, and what this state keeps
+    /// beside them.
+    pub(crate) fn sources<'a>(&'a self, cache: &'a Cache) -> Sources<'a> {
+        Sources {
+            cache,
+            metrics: &self.pod_metrics,
+            backup_patterns: &self.backup_patterns,
+        }
     }
 }

@@ -3,18 +3,95 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
 use super::cluster::Cache;
 use super::cluster::cache;
+use super::cluster::metrics::PodMetrics;
+use super::input::keymap::Keymap;
+use super::state::AppState;
+use super::theme::Theme;
+use super::update::Msg;
+use super::view_model;
+use super::views::Sources;
+
+/// No pod metrics sample yet.
+static NO_METRICS: PodMetrics = PodMetrics::Pending;
+
+static DEFAULT_BACKUP_PATTERNS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| kubedeck_core::config::BackupsConfig::default().patterns);
+
+/// What a table reads from `cache`, as a fresh console sees it: no pod
+/// metrics yet, the default backup patterns.
+pub(crate) fn sources(cache: &Cache) -> Sources<'_> {
+    Sources {
+        cache,
+        metrics: &NO_METRICS,
+        backup_patterns: &DEFAULT_BACKUP_PATTERNS,
+    }
+}
+
+/// The frame `state` shows, drawn with the default theme at
+/// `width`x`height`.
+pub(crate) fn draw(
+    state: &AppState,
+    cache: &Cache,
+    keymap: &Keymap,
+    width: u16,
+    height: u16,
+) -> Buffer {
+    let (theme, errs) = Theme::load(None, None, false);
+    assert!(errs.is_empty(), "{errs:?}");
+    let vm = view_model::build(state, cache, keymap, now());
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|f| crate::widgets::draw(f, &vm, &theme))
+        .expect("draws");
+    terminal.backend().buffer().clone()
+}
+
+/// The screen as text: each row without its trailing blanks, and a newline.
+pub(crate) fn screen_text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The foreground colour where `needle` is first drawn.
+pub(crate) fn fg_of(buf: &Buffer, needle: &str) -> Color {
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(col) = row.find(needle) {
+            // Columns count characters, not bytes.
+            let x = row[..col].chars().count() as u16;
+            return buf[(x, y)].fg;
+        }
+    }
+    panic!("{needle:?} is not on screen:\n{}", screen_text(buf));
+}
+
+/// The terminal resized to `height` rows and 120 columns, as the widget
+/// tests draw it.
+pub(crate) fn resize(height: u16) -> Msg {
+    Msg::Resize { width: 120, height }
+}
 
 /// The instant the test clusters are seen at.
-pub fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 24, 3, 0, 0)
         .single()
         .expect("valid time")
 }
 
 /// A running, ready pod created `age_secs` before `now()`.
-pub fn pod(
+pub(crate) fn pod(
     ns: &str,
     name: &str,
     app: &str,
@@ -58,12 +135,12 @@ pub fn pod(
 
 /// A small cluster: a healthy web service, a crash-looping api, a pod that
 /// can't pull its image.
-pub fn cluster() -> Cache {
+pub(crate) fn cluster() -> Cache {
     cluster_with_writers().0
 }
 
 /// As `cluster`, with the writers to change it afterwards.
-pub fn cluster_with_writers() -> (Cache, cache::Writers) {
+pub(crate) fn cluster_with_writers() -> (Cache, cache::Writers) {
     let (cache, mut writers) = cache::new();
     for p in [
         pod(
@@ -407,7 +484,7 @@ fn others() -> Vec<Value> {
 /// A Deployment `demo/web` mid-rollout to an image that cannot be pulled:
 /// revision 1 (web:1.0.0) still runs two ready pods, revision 2
 /// (web:notfound) has one pod in ImagePullBackOff. With an HPA (2–4).
-pub fn rollout_cluster() -> Cache {
+pub(crate) fn rollout_cluster() -> Cache {
     let (cache, mut writers) = cache::new();
     let template = |image: &str, hash: &str| {
         json!({"metadata": {"labels": {"app": "web", "pod-template-hash": hash}},

@@ -11,7 +11,8 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use kubedeck_core::config_file::{ConfigError, at_extends, find_named, line_of};
+use crate::layers::Layered;
+use kubedeck_core::config_file::{ConfigError, line_of};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -52,36 +53,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: &[Role] = &[
-        Role::Text,
-        Role::Muted,
-        Role::Ok,
-        Role::Warning,
-        Role::Danger,
-        Role::Info,
-        Role::Accent,
-        Role::Selection,
-        Role::Header,
-        Role::Title,
-        Role::Border,
-        Role::Breadcrumb,
-        Role::StatusBar,
-        Role::Sparkline,
-        Role::SparklineTarget,
-        Role::Dialog,
-        Role::DialogBorder,
-        Role::Key,
-        Role::Highlight,
-        Role::LogPod1,
-        Role::LogPod2,
-        Role::LogPod3,
-        Role::LogPod4,
-        Role::LogPod5,
-        Role::LogPod6,
-    ];
-
     /// The role of a log line's pod prefix for its colour index.
-    pub fn log_pod(colour: u8) -> Role {
+    pub(crate) fn log_pod(colour: u8) -> Role {
         const PODS: [Role; 6] = [
             Role::LogPod1,
             Role::LogPod2,
@@ -118,7 +91,7 @@ impl Role {
     }
 }
 
-pub const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("dark", include_str!("../themes/dark.toml")),
     ("light", include_str!("../themes/light.toml")),
     (
@@ -127,7 +100,7 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
-pub const DEFAULT_THEME: &str = "dark";
+pub(crate) const DEFAULT_THEME: &str = "dark";
 
 #[derive(Debug, Clone, Default)]
 pub struct Theme {
@@ -166,7 +139,7 @@ enum RawStyle {
 
 impl Theme {
     /// The style of a role, following fallbacks for roles the theme omits.
-    pub fn style(&self, role: Role) -> Style {
+    pub(crate) fn style(&self, role: Role) -> Style {
         let mut r = role;
         loop {
             if let Some(s) = self.styles.get(&r) {
@@ -219,26 +192,15 @@ impl Theme {
             .entry(Role::Selection)
             .or_insert(Style::default().add_modifier(Modifier::REVERSED));
     }
+}
 
-    fn layer_named(
-        &mut self,
-        name: &str,
-        user_dir: Option<&Path>,
-        depth: usize,
-    ) -> Result<(), Vec<ConfigError>> {
-        if depth > 8 {
-            return Err(vec![ConfigError::new(
-                name,
-                None,
-                "themes extend each other in a loop",
-            )]);
-        }
-        let found = find_named("theme", name, user_dir, BUILT_IN).map_err(|e| vec![e])?;
-        self.layer_text(&found.file, &found.text, user_dir, depth)
-    }
+impl Layered for Theme {
+    const KIND: &'static str = "theme";
+    const BUILT_IN: &'static [(&'static str, &'static str)] = BUILT_IN;
 
     fn layer_text(
         &mut self,
+        _name: &str,
         file: &str,
         text: &str,
         user_dir: Option<&Path>,
@@ -254,8 +216,7 @@ impl Theme {
         })?;
         let mut next = self.clone();
         if let Some(parent) = &raw.extends {
-            next.layer_named(parent.get_ref(), user_dir, depth + 1)
-                .map_err(|e| at_extends(e, depth, file, text, parent))?;
+            next.extend(parent, file, text, user_dir, depth)?;
         }
         let mut errors = Vec::new();
         let colour = |value: &Spanned<String>, errors: &mut Vec<ConfigError>| -> Option<Color> {
@@ -347,6 +308,35 @@ mod tests {
 
     use super::*;
 
+    /// Every role, for checks that cover them all.
+    const ALL_ROLES: &[Role] = &[
+        Role::Text,
+        Role::Muted,
+        Role::Ok,
+        Role::Warning,
+        Role::Danger,
+        Role::Info,
+        Role::Accent,
+        Role::Selection,
+        Role::Header,
+        Role::Title,
+        Role::Border,
+        Role::Breadcrumb,
+        Role::StatusBar,
+        Role::Sparkline,
+        Role::SparklineTarget,
+        Role::Dialog,
+        Role::DialogBorder,
+        Role::Key,
+        Role::Highlight,
+        Role::LogPod1,
+        Role::LogPod2,
+        Role::LogPod3,
+        Role::LogPod4,
+        Role::LogPod5,
+        Role::LogPod6,
+    ];
+
     #[test]
     fn built_in_themes_parse_and_set_the_core_roles() {
         for (name, _) in BUILT_IN {
@@ -398,7 +388,7 @@ mod tests {
     #[test]
     fn no_color_drops_colours_but_keeps_the_selection_visible() {
         let (theme, _) = Theme::load(None, None, true);
-        for role in Role::ALL {
+        for role in ALL_ROLES {
             let s = theme.style(*role);
             assert_eq!((s.fg, s.bg), (None, None), "{role:?}");
         }
@@ -450,7 +440,7 @@ mod tests {
     }
 
     fn styles_of(theme: &Theme) -> Vec<Style> {
-        Role::ALL.iter().map(|r| theme.style(*r)).collect()
+        ALL_ROLES.iter().map(|r| theme.style(*r)).collect()
     }
 
     #[test]
@@ -494,7 +484,7 @@ mod tests {
         let (full, errs) = load_fixture(&dir, &dir.join("full.toml"));
         assert!(errs.is_empty(), "{errs:?}");
         let (dark, _) = Theme::load(None, None, false);
-        for role in Role::ALL {
+        for role in ALL_ROLES {
             assert_ne!(full.style(*role), dark.style(*role), "{role:?}");
         }
         assert_eq!(
@@ -513,11 +503,11 @@ mod tests {
         // On its own, every role it omits falls back to text or accent.
         let mut alone = Theme::default();
         alone
-            .layer_text("minimal", &text, None, 0)
+            .layer_text("minimal", "minimal", &text, None, 0)
             .expect("minimal fixture loads");
         let accent = Style::default().fg(Color::Magenta);
         let plain = Style::default().fg(Color::White);
-        for role in Role::ALL {
+        for role in ALL_ROLES {
             let want = match role {
                 Role::Accent
                 | Role::Info

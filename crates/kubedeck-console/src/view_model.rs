@@ -7,38 +7,38 @@ use chrono::{DateTime, Duration, Utc};
 use super::cluster::Cache;
 use super::input::action::Action;
 use super::input::keymap::{Keymap, Mode};
-use super::state::{AppState, Health, Prompt};
+use super::state::{AppState, Body, Health, Overlay, Panel, Prompt};
 use super::theme::Role;
 use super::update::log_pane_height;
 use super::views::{Cell, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScreenVm {
-    pub context: String,
-    pub namespace: String,
-    pub readonly: bool,
+    pub(crate) context: String,
+    pub(crate) namespace: String,
+    pub(crate) readonly: bool,
     /// Watch trouble to show in the header, e.g. "stale since 14:02:11".
-    pub health: Option<(String, Role)>,
-    pub breadcrumb: Vec<String>,
+    pub(crate) health: Option<(String, Role)>,
+    pub(crate) breadcrumb: Vec<String>,
     pub table: TableVm,
     /// The bottom line: a prompt being typed, or the latest message, or key hints.
-    pub status: (String, Role),
-    pub help: Option<Vec<(String, String)>>,
-    pub warnings: Vec<String>,
+    pub(crate) status: (String, Role),
+    pub(crate) help: Option<Vec<(String, String)>>,
+    pub(crate) warnings: Vec<String>,
     /// Notes on the selected row under the table (the HPA's "why").
-    pub detail: Option<Vec<Cell>>,
+    pub(crate) detail: Option<Vec<Cell>>,
     /// The detail pane's title.
-    pub detail_title: &'static str,
+    pub(crate) detail_title: &'static str,
     /// Describe or YAML, shown instead of the table.
-    pub text: Option<TextVm>,
+    pub(crate) text: Option<TextVm>,
     /// kubedeck's own log under the table.
-    pub log: Option<LogVm>,
+    pub(crate) log: Option<LogVm>,
     /// Rollout progress or revision history, shown instead of the table.
-    pub panel: Option<PanelVm>,
+    pub(crate) panel: Option<PanelVm>,
     /// An action's form or confirm dialog, over everything.
-    pub dialog: Option<DialogVm>,
+    pub(crate) dialog: Option<DialogVm>,
     /// The log view, shown instead of the table.
-    pub logview: Option<super::logview::view_model::LogViewVm>,
+    pub(crate) logview: Option<super::logview::view_model::LogViewVm>,
     /// Which metrics source is used and its health, for the header.
     pub metrics: Option<(String, Role)>,
     /// The chart of the selected object, under the table.
@@ -46,19 +46,19 @@ pub struct ScreenVm {
     /// When a relative time on screen ("5m", "(30s ago)") will read
     /// differently; the runtime redraws then. None when nothing shown
     /// depends on the clock.
-    pub refresh_at: Option<DateTime<Utc>>,
+    pub(crate) refresh_at: Option<DateTime<Utc>>,
 }
 
 /// A bordered pane of styled lines; everything is formatted here so the
 /// widgets only draw.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PanelVm {
+pub(crate) struct PanelVm {
     pub title: String,
     pub lines: Vec<Vec<Cell>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct DialogVm {
+pub(crate) struct DialogVm {
     pub title: String,
     pub lines: Vec<Vec<Cell>>,
     /// Drawn in the danger colour: RBAC says no, or the action is risky.
@@ -66,14 +66,14 @@ pub struct DialogVm {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogVm {
+pub(crate) struct LogVm {
     pub title: String,
     /// Rows, borders included.
     pub height: u16,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct TextVm {
+pub(crate) struct TextVm {
     pub title: String,
     /// The visible lines only.
     pub lines: Vec<String>,
@@ -82,26 +82,27 @@ pub struct TextVm {
 }
 
 /// The most lines a detail pane takes, borders included.
-pub const DETAIL_MAX: usize = 9;
+pub(crate) const DETAIL_MAX: usize = 9;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableVm {
-    pub title: String,
+    pub(crate) title: String,
     pub columns: Vec<(&'static str, u16)>,
-    pub sort_column: usize,
-    pub descending: bool,
+    pub(crate) sort_column: usize,
+    pub(crate) descending: bool,
     pub rows: Vec<Vec<Cell>>,
     /// The selected row's index within `rows`.
-    pub selected: Option<usize>,
+    pub(crate) selected: Option<usize>,
     /// The column that takes the width left over.
-    pub flex: usize,
+    pub(crate) flex: usize,
     /// Columns from this index on (the sparklines) are left out, from the
     /// right, when the table does not fit the terminal.
-    pub optional: usize,
+    pub(crate) optional: usize,
 }
 
 pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
     let screen = state.screen();
+    let src = state.sources(cache);
     let table = table_of(screen);
     let detail = match (table, screen.selected_key()) {
         (Some(t), Some(k)) if !screen.covered() => t.detail(cache, k, now),
@@ -131,15 +132,15 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             let rows: Vec<Vec<Cell>> = keys
                 .iter()
                 .filter_map(|k| {
-                    let mut cells = t.cells(cache, k, now)?;
-                    cells.extend(super::charts::chart::row_cells(state, cache, k));
+                    let mut cells = t.cells(src, k, now)?;
+                    cells.extend(super::charts::chart::row_cells(state, k));
                     Some(cells)
                 })
                 .collect();
             if !screen.covered() && state.logs.is_none() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
-                    let rows: Vec<_> = keys.iter().map(|k| t.cells(cache, k, at)).collect();
+                    let rows: Vec<_> = keys.iter().map(|k| t.cells(src, k, at)).collect();
                     (rows, selected.and_then(|k| t.detail(cache, k, at)))
                 }));
             }
@@ -148,12 +149,12 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
-            if let Some(note) = super::charts::chart::title_note(state, cache) {
+            if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }
             let mut columns = fit_columns(t.columns(), &rows);
             let optional = columns.len();
-            columns.extend(super::charts::chart::columns(state, cache));
+            columns.extend(super::charts::chart::columns(state));
             TableVm {
                 title,
                 columns,
@@ -176,25 +177,37 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             optional: 0,
         },
     };
-    // A history lists ages.
-    if let Some(p @ super::state::Panel::History { .. }) = &screen.panel {
-        refresh_at = Some(next_change(now, |at| {
-            super::panels::panel(p, cache, keymap, at)
-        }));
-    }
-    if let Some(run) = &screen.backup_run {
-        refresh_at = super::oncall::backup_view::refresh_at(run, cache, now);
-    }
-    let text = screen.text.as_ref().map(|pane| {
-        let shown = state.page + 1;
-        let end = (pane.scroll + shown).min(pane.lines.len());
-        let start = pane.scroll.min(end);
-        TextVm {
-            title: pane.title.clone(),
-            lines: pane.lines[start..end].to_vec(),
-            position: format!("lines {}-{end} of {}", start + 1, pane.lines.len()),
+    let mut text = None;
+    let mut panel = None;
+    match &screen.body {
+        Body::Table => {}
+        Body::Text(pane) => {
+            let shown = state.page + 1;
+            let end = (pane.scroll + shown).min(pane.lines.len());
+            let start = pane.scroll.min(end);
+            text = Some(TextVm {
+                title: pane.title.clone(),
+                lines: pane.lines[start..end].to_vec(),
+                position: format!("lines {}-{end} of {}", start + 1, pane.lines.len()),
+            });
         }
-    });
+        Body::Panel(p) => {
+            if let Panel::History { .. } = p {
+                // A history lists ages.
+                refresh_at = Some(next_change(now, |at| {
+                    super::panels::panel(p, cache, keymap, at)
+                }));
+            }
+            panel = Some(super::panels::panel(p, cache, keymap, now));
+        }
+        Body::BackupRun(run) => {
+            refresh_at = super::oncall::backup_view::refresh_at(run, cache, now);
+            panel = Some(super::oncall::backup_view::panel(
+                run, cache, now, state.page,
+            ));
+        }
+        Body::Ops(pane) => panel = Some(super::oncall::pane_vm(state, pane, keymap)),
+    }
     let health = state
         .health
         .iter()
@@ -210,14 +223,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             )
         });
     let logs_status = super::logview::view_model::status(state, keymap);
-    let metrics = cache.charts.get().status_line(now);
-    if let Some(at) = cache.charts.get().refresh_at(now) {
+    let metrics = state.chart_data.status_line(now);
+    if let Some(at) = state.chart_data.refresh_at(now) {
         refresh_at = Some(refresh_at.map_or(at, |r: DateTime<Utc>| r.min(at)));
     }
-    let status = match &state.prompt {
-        Some(Prompt::Command(t)) => (format!(":{t}"), Role::Accent),
-        Some(Prompt::Filter(t)) => (format!("/{t}"), Role::Accent),
-        None => state
+    let status = match &state.overlay {
+        Some(Overlay::Prompt(Prompt::Command(t))) => (format!(":{t}"), Role::Accent),
+        Some(Overlay::Prompt(Prompt::Filter(t))) => (format!("/{t}"), Role::Accent),
+        Some(Overlay::Help) | None => state
             .message
             .clone()
             .unwrap_or_else(|| (hints(keymap), Role::Muted)),
@@ -235,7 +248,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         breadcrumb,
         table,
         status,
-        help: state.help.then(|| {
+        help: (state.overlay == Some(Overlay::Help)).then(|| {
             if state.logs.is_some() {
                 return super::logview::view_model::help(keymap);
             }
@@ -259,20 +272,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             },
             height: log_pane_height(state.height),
         }),
-        panel: screen
-            .panel
-            .as_ref()
-            .map(|p| super::panels::panel(p, cache, keymap, now))
-            .or_else(|| {
-                screen
-                    .backup_run
-                    .as_ref()
-                    .map(|r| super::oncall::backup_view::panel(r, cache, now, state.page))
-                    .or_else(|| {
-                        let pane = screen.ops.as_ref()?;
-                        Some(super::oncall::pane_vm(state, pane, keymap))
-                    })
-            }),
+        panel,
         dialog: state
             .dialog
             .as_ref()
@@ -297,7 +297,7 @@ const PROBES: [i64; 8] = [1, 2, 5, 10, 30, 60, 120, 300];
 /// differing, which is what lets a probe bracket the change and a bisection
 /// find it. Whatever is shown is asked, so every view's ages, "(30s ago)"
 /// and countdowns are covered without knowing how each one is formatted.
-pub fn next_change<T: PartialEq>(
+pub(crate) fn next_change<T: PartialEq>(
     now: DateTime<Utc>,
     render: impl Fn(DateTime<Utc>) -> T,
 ) -> DateTime<Utc> {
@@ -322,7 +322,7 @@ pub fn next_change<T: PartialEq>(
     at(same)
 }
 
-pub fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
+pub(crate) fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
     keymap
         .bindings(Mode::Normal)
         .into_iter()
@@ -384,7 +384,7 @@ mod tests {
     use crate::cluster::watch::WatchMsg;
     use crate::input::action::View;
     use crate::state::Screen;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, resize};
     use crate::update::{Msg, update};
     use crate::views::Query;
     use kubedeck_kube::age::human_duration;
@@ -418,7 +418,7 @@ mod tests {
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("test", None, false);
         state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
-        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(&mut state, resize(30), &cache, &keymap, now());
         update(
             &mut state,
             Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Pod)),
@@ -436,13 +436,13 @@ mod tests {
         // the horizon.
         update(
             &mut state,
-            Msg::Resize(CHROME_ROWS_FOR_ONE),
+            resize(CHROME_ROWS_FOR_ONE),
             &cache,
             &keymap,
             now(),
         );
         assert_eq!(at(&state), Some(now() + Duration::seconds(300)));
-        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(&mut state, resize(30), &cache, &keymap, now());
         update(
             &mut state,
             Msg::Key("y".parse().expect("key")),

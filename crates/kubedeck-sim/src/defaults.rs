@@ -127,7 +127,6 @@ fn pod_spec(spec: &mut Value) {
     set_default(spec, "dnsPolicy", json!("ClusterFirst"));
     set_default(spec, "securityContext", json!({}));
     set_default(spec, "schedulerName", json!("default-scheduler"));
-    set_default(spec, "enableServiceLinks", json!(true));
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
             cs.iter_mut().for_each(container);
@@ -198,7 +197,12 @@ fn pod(obj: &mut Value) {
         "serviceAccount",
         json!(str_of(spec, "serviceAccountName")),
     );
+    // `SetDefaults_Pod`, not `SetDefaults_PodSpec`: templates keep it unset.
+    set_default(spec, "enableServiceLinks", json!(true));
+    // Priority admission: no PriorityClass, priority 0 and the default
+    // preemption policy.
     set_default(spec, "priority", json!(0));
+    set_default(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     // DefaultTolerationSeconds admission.
     let mut tolerations = spec["tolerations"].as_array().cloned().unwrap_or_default();
     for key in [
@@ -247,11 +251,10 @@ fn statefulset(obj: &mut Value) {
     set_default(spec, "updateStrategy", json!({}));
     set_default(&mut spec["updateStrategy"], "type", json!("RollingUpdate"));
     if str_of(&spec["updateStrategy"], "type") == "RollingUpdate" {
-        set_default(
-            &mut spec["updateStrategy"]["rollingUpdate"],
-            "partition",
-            json!(0),
-        );
+        let ru = &mut spec["updateStrategy"]["rollingUpdate"];
+        set_default(ru, "partition", json!(0));
+        // MaxUnavailableStatefulSet (beta, on by default since v1.35).
+        set_default(ru, "maxUnavailable", json!(1));
     }
     set_default(spec, "revisionHistoryLimit", json!(10));
     set_default(
@@ -310,6 +313,7 @@ fn job(obj: &mut Value) {
         "TerminatingOrFailed"
     };
     set_default(spec, "podReplacementPolicy", json!(replacement));
+    set_default(spec, "manualSelector", json!(false));
     // The job strategy's generated selector, tying pods to this job's uid.
     if spec["manualSelector"].as_bool() != Some(true)
         && spec["selector"].is_null()
@@ -327,6 +331,15 @@ fn job(obj: &mut Value) {
         }
     }
     pod_template(&mut spec["template"]);
+    // A Job without labels of its own takes its template's (the generated
+    // ones included, as defaulting runs again when the Job is read back).
+    let template_labels = obj["spec"]["template"]["metadata"]["labels"].clone();
+    let has_labels = obj["metadata"]["labels"]
+        .as_object()
+        .is_some_and(|l| !l.is_empty());
+    if !has_labels && template_labels.as_object().is_some_and(|l| !l.is_empty()) {
+        obj["metadata"]["labels"] = template_labels;
+    }
 }
 
 fn cronjob(obj: &mut Value) {
@@ -336,8 +349,11 @@ fn cronjob(obj: &mut Value) {
     set_default(spec, "successfulJobsHistoryLimit", json!(3));
     set_default(spec, "failedJobsHistoryLimit", json!(1));
     set_default(spec, "jobTemplate", json!({}));
+    set_default(&mut spec["jobTemplate"], "metadata", json!({}));
     set_default(&mut spec["jobTemplate"], "spec", json!({}));
     pod_template(&mut spec["jobTemplate"]["spec"]["template"]);
+    // The status is a struct, not a pointer: `{}` before the first run.
+    set_default(obj, "status", json!({}));
 }
 
 /// A stable address in 10.96.0.0/12 for a service, avoiding the first few

@@ -38,6 +38,29 @@ impl ResourceDef {
     pub(crate) fn has_subresource(&self, sub: &str) -> bool {
         self.subresources.contains(&sub)
     }
+
+    /// Whether the API server keeps a `metadata.generation` for this kind
+    /// (its strategy sets it on create and bumps it when the spec changes);
+    /// the others (Namespace, Node, Service, ConfigMap, Event, …) have none.
+    pub(crate) fn has_generation(&self) -> bool {
+        [
+            &PODS,
+            &DEPLOYMENTS,
+            &REPLICASETS,
+            &STATEFULSETS,
+            &DAEMONSETS,
+            &JOBS,
+            &CRONJOBS,
+            &HPAS,
+            &HPAS_V1,
+            &PDBS,
+            &ENDPOINT_SLICES,
+            &INGRESSES,
+            &NETWORK_POLICIES,
+        ]
+        .iter()
+        .any(|r| std::ptr::eq(*r, self))
+    }
 }
 
 const ALL_VERBS: &[&str] = &[

@@ -347,10 +347,7 @@ impl Store {
                     obj["status"] = current["status"].clone();
                 }
                 defaults::apply(res, &mut obj);
-                if obj["spec"] != current["spec"] {
-                    let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
-                    obj["metadata"]["generation"] = json!(g + 1);
-                }
+                bump_generation(res, &mut obj, &current);
                 obj
             }
         };
@@ -403,10 +400,7 @@ impl Store {
         let mut next = (*current).clone();
         f(&mut next);
         carry_system_fields(&mut next, &current, res);
-        if next["spec"] != current["spec"] {
-            let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
-            next["metadata"]["generation"] = json!(g + 1);
-        }
+        bump_generation(res, &mut next, &current);
         validate::validate(res, &next, Some(&current))?;
         Ok(Some(self.finish_write(&mut inner, res, next, current)))
     }
@@ -570,7 +564,11 @@ pub(crate) fn prepare_create(res: &'static ResourceDef, mut obj: Value) -> ApiRe
     }
     meta["uid"] = json!(new_uid());
     meta["creationTimestamp"] = json!(now_rfc3339());
-    meta["generation"] = json!(1);
+    if res.has_generation() {
+        meta["generation"] = json!(1);
+    } else if let Some(m) = meta.as_object_mut() {
+        m.remove("generation");
+    }
     if let Some(m) = meta.as_object_mut() {
         m.remove("resourceVersion");
         m.remove("deletionTimestamp");
@@ -578,9 +576,35 @@ pub(crate) fn prepare_create(res: &'static ResourceDef, mut obj: Value) -> ApiRe
     }
     obj["apiVersion"] = json!(res.api_version());
     obj["kind"] = json!(res.kind);
+    drop_empty_meta(&mut obj);
     defaults::apply(res, &mut obj);
     validate::validate(res, &obj, None)?;
     Ok(obj)
+}
+
+/// A spec change is a new generation, for the kinds that have one. A pod's
+/// binding to a node (`spec.nodeName`, written by the scheduler through the
+/// binding subresource) is not a spec update and leaves it as it is.
+fn bump_generation(res: &'static ResourceDef, next: &mut Value, current: &Value) {
+    if !res.has_generation() {
+        return;
+    }
+    let changed = if std::ptr::eq(res, &resources::PODS) {
+        let without_node = |v: &Value| {
+            let mut spec = v["spec"].clone();
+            if let Some(m) = spec.as_object_mut() {
+                m.remove("nodeName");
+            }
+            spec
+        };
+        without_node(next) != without_node(current)
+    } else {
+        next["spec"] != current["spec"]
+    };
+    if changed {
+        let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
+        next["metadata"]["generation"] = json!(g + 1);
+    }
 }
 
 /// A terminating pod on a node stays until its kubelet reports it stopped.
@@ -614,6 +638,25 @@ fn carry_system_fields(obj: &mut Value, current: &Value, res: &'static ResourceD
     obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
     obj["apiVersion"] = json!(res.api_version());
     obj["kind"] = json!(res.kind);
+    drop_empty_meta(obj);
+}
+
+/// Empty metadata lists and maps are left out, as the API server's JSON
+/// omits them (a Job's pod whose tracking finalizer is removed has no
+/// `finalizers` at all, not `[]`).
+fn drop_empty_meta(obj: &mut Value) {
+    if let Some(m) = obj["metadata"].as_object_mut() {
+        for f in ["finalizers", "ownerReferences", "labels", "annotations"] {
+            let empty = match m.get(f) {
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Object(o)) => o.is_empty(),
+                _ => false,
+            };
+            if empty {
+                m.remove(f);
+            }
+        }
+    }
 }
 
 fn namespace_problem(inner: &Inner, ns: &str, name: &str, res: &'static ResourceDef) -> ApiError {

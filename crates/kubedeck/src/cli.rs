@@ -1,15 +1,41 @@
-//! The command line.
+//! The command line. Each subcommand takes only the flags it acts on, so
+//! `--help` lists nothing that a command would silently ignore; the
+//! console's own flags come before any subcommand, and with one they are
+//! an error.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// What the headless commands exit with, besides 0 (success) and 2 (clap:
+/// the command line itself is wrong).
+pub mod exit {
+    /// The test failed, a backup is stale or failed, a runbook failed, or
+    /// kubedeck could not do what was asked.
+    pub const FAILURE: u8 = 1;
+    /// `chaos pod-kill`: the target was not in its steady state, so nothing
+    /// was killed.
+    pub const NOT_STEADY: u8 = 3;
+    /// kubedeck could not tell: a runbook ended incomplete (a check could
+    /// not be evaluated), or a backup's freshness is unknown.
+    pub const INCONCLUSIVE: u8 = 4;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes of the subcommands: 0 success; 1 failure (a test failed, a
+backup is stale or failed, a runbook failed, or an error); 2 the command
+line is wrong; 3 `chaos pod-kill` refused because the target was not in
+its steady state (nothing was killed); 4 inconclusive (a runbook ended
+incomplete, or a backup's freshness is unknown).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kubedeck",
     version,
-    about = "A terminal operations console for Kubernetes"
+    about = "A terminal operations console for Kubernetes",
+    after_help = EXIT_CODES,
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,8 +50,7 @@ pub enum CliCommand {
     Demo(DemoArgs),
     /// Serve a simulated Kubernetes cluster that kubectl and other clients can use.
     Sim(SimArgs),
-    /// Print the audit log of the actions taken (or refused) with kubedeck;
-    /// `--namespace` keeps one namespace's records.
+    /// Print the audit log of the actions taken (or refused) with kubedeck.
     Audit(AuditArgs),
     /// Recovery tests: kill pods and measure, from the watch streams, how
     /// the workload recovers.
@@ -39,34 +64,51 @@ pub enum CliCommand {
     Runbook(crate::commands::runbook::RunbookCommand),
 }
 
-/// How the console connects and looks; used without a subcommand.
+/// Which cluster a command talks to.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct ConsoleArgs {
+pub struct ClusterArgs {
     /// The kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config).
-    #[arg(long, global = true, value_name = "FILE")]
-    pub kubeconfig: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use (default: the current context).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub context: Option<String>,
-    /// Show only this namespace.
-    #[arg(short = 'n', long, global = true, conflicts_with = "all_namespaces")]
+}
+
+/// What the console shows and how it looks.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ViewArgs {
+    /// Show only this namespace (default: the context's `namespace` in
+    /// config.toml, else all namespaces).
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
     pub namespace: Option<String>,
-    /// Show all namespaces (the default when no namespace is set).
-    #[arg(short = 'A', long, global = true)]
+    /// Show all namespaces. A context's `namespace` in config.toml still
+    /// wins over it for now.
+    #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-    /// Refuse every change to the cluster.
-    #[arg(long, global = true)]
+    /// Refuse every change to the cluster (each refusal is audited).
+    #[arg(long)]
     pub readonly: bool,
     /// A built-in theme (dark, light, high-contrast), a theme in the config folder, or a file.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,
     /// A built-in keymap (default, tmux-safe), a keymap in the config folder, or a file.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, value_name = "NAME")]
     pub keymap: Option<String>,
-    /// The Prometheus to draw sparklines from (default: the context's in
-    /// config.toml, else metrics-server sampled from now on).
-    #[arg(long, global = true, value_name = "URL")]
+    /// The Prometheus to draw sparklines from (default: the context's
+    /// `prometheus` in config.toml, else `[metrics.prometheus]`'s url, else
+    /// metrics-server sampled from now on).
+    #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+}
+
+/// The console on a kubeconfig context: `kubedeck` with no subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +119,8 @@ pub struct DemoArgs {
     /// Seed for the simulator's randomness.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    #[command(flatten)]
+    pub view: ViewArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -120,10 +164,85 @@ pub struct AuditArgs {
     /// Only records since this long ago (30m, 1h, 2d) or this RFC 3339 time.
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
+    /// Only the records of this namespace (default: every namespace, and
+    /// cluster-scoped objects).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
     /// Print the records as JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
     /// The audit log to read (default: audit.jsonl in the XDG data folder).
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every flag a subcommand shows is one it acts on: the console's
+    /// look, and a namespace where none applies, are not offered.
+    #[test]
+    fn subcommands_offer_only_their_own_flags() {
+        let cli = Cli::command();
+        let flags = |path: &[&str]| -> Vec<String> {
+            let mut cmd = &cli;
+            for p in path {
+                cmd = cmd.find_subcommand(p).unwrap();
+            }
+            cmd.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_string))
+                .collect()
+        };
+        for path in [
+            &["chaos", "pod-kill"][..],
+            &["backup", "list"],
+            &["backup", "run"],
+            &["runbook", "run"],
+            &["runbook", "check"],
+            &["runbook", "list"],
+            &["audit"],
+            &["sim"],
+        ] {
+            let f = flags(path);
+            for console_only in ["theme", "keymap", "all-namespaces"] {
+                let allowed = console_only == "all-namespaces" && path == ["backup", "list"];
+                assert_eq!(
+                    f.contains(&console_only.to_string()),
+                    allowed,
+                    "{path:?}: {f:?}"
+                );
+            }
+        }
+        for path in [
+            &["runbook", "check"][..],
+            &["runbook", "list"],
+            &["audit"],
+            &["sim"],
+        ] {
+            let f = flags(path);
+            for cluster in ["kubeconfig", "context", "readonly", "prometheus"] {
+                assert!(!f.contains(&cluster.to_string()), "{path:?}: {f:?}");
+            }
+        }
+        assert!(flags(&["backup", "list"]).contains(&"namespace".to_string()));
+        assert!(!flags(&["backup", "list"]).contains(&"readonly".to_string()));
+        assert!(flags(&["demo"]).contains(&"theme".to_string()));
+        assert!(!flags(&["demo"]).contains(&"context".to_string()));
+    }
+
+    #[test]
+    fn console_flags_do_not_reach_a_subcommand() {
+        assert!(Cli::try_parse_from(["kubedeck", "--theme", "light", "backup", "list"]).is_err());
+        assert!(Cli::try_parse_from(["kubedeck", "backup", "list", "--theme", "light"]).is_err());
+        let cli = Cli::try_parse_from(["kubedeck", "-n", "shop", "--readonly"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.console.view.namespace.as_deref(), Some("shop"));
+    }
 }

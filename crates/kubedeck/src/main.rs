@@ -10,9 +10,6 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    if let Some(path) = &cli.console.kubeconfig {
-        kubedeck_core::connect::use_kubeconfig_file(path.clone());
-    }
     let result = match cli.command {
         Some(cli::CliCommand::Sim(args)) => {
             tracing_subscriber::fmt()
@@ -21,44 +18,46 @@ async fn main() -> std::process::ExitCode {
                 .init();
             commands::sim::run(args).await
         }
-        Some(cli::CliCommand::Audit(args)) => {
-            commands::audit::run(&args, cli.console.namespace.as_deref())
-        }
+        Some(cli::CliCommand::Audit(args)) => commands::audit::run(&args),
         Some(cli::CliCommand::Chaos(chaos)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
                 .with_writer(std::io::stderr)
                 .init();
-            commands::chaos::run(chaos, cli.console).await
+            commands::chaos::run(chaos).await
         }
         Some(cli::CliCommand::Backup(backup)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
                 .with_writer(std::io::stderr)
                 .init();
-            commands::backup::run(backup, cli.console).await
+            commands::backup::run(backup).await
         }
         Some(cli::CliCommand::Runbook(runbook)) => {
             tracing_subscriber::fmt()
                 .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
                 .with_writer(std::io::stderr)
                 .init();
-            commands::runbook::run(runbook, cli.console).await
+            commands::runbook::run(runbook).await
         }
         Some(cli::CliCommand::Demo(demo)) => {
-            console_logging();
-            commands::demo::run(demo, cli.console).await
+            let bell = console_logging();
+            commands::demo::run(demo, bell).await
         }
         None => {
-            console_logging();
-            commands::console::run_kubeconfig(cli.console).await
+            // The console reads the kubeconfig again to switch contexts.
+            if let Some(path) = &cli.console.cluster.kubeconfig {
+                kubedeck_core::connect::use_kubeconfig_file(path.clone());
+            }
+            let bell = console_logging();
+            commands::console::run_kubeconfig(cli.console, bell).await
         }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kubedeck: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(commands::exit_code(&e))
         }
     }
 }
@@ -70,8 +69,10 @@ fn filter(default: &str) -> tracing_subscriber::EnvFilter {
 }
 
 /// The console owns the terminal, so its log never goes to stderr: it goes
-/// to the log pane (tui-logger) and to a file in the XDG state dir.
-fn console_logging() {
+/// to the log pane (tui-logger) and to a file in the XDG state dir. The
+/// bell tells the console that the pane has news.
+fn console_logging() -> kubedeck_console::run::LogBell {
+    let (bell, bell_layer) = kubedeck_console::run::LogBell::new();
     let file = kubedeck_core::config::Paths::discover().and_then(|paths| {
         let path = paths.log_file();
         path.parent()
@@ -98,6 +99,7 @@ fn console_logging() {
         .with(filter("warn,kubedeck=info,kube_client=off"))
         .with(file_layer)
         .with(tui_logger::TuiTracingSubscriberLayer)
-        .with(kubedeck_console::run::LogBell)
+        .with(bell_layer)
         .init();
+    bell
 }

@@ -3,13 +3,12 @@
 //! the window and, for an HPA, its CPU target as a line. `draw` only draws
 //! what these computed.
 
+use kube::runtime::reflector::ObjectRef as StoreRef;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Borders, Chart, Dataset, GraphType, LegendPosition, Paragraph,
-};
+use ratatui::text::Span;
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph};
 
 use super::request::{DETAIL_VIEW, SPARK_WIDTH, hpa_target, row_metrics, row_object, rows_view};
 use super::spark::{PLACEHOLDER, format, label, sparkline};
@@ -17,20 +16,21 @@ use crate::cluster::Cache;
 use crate::state::AppState;
 use crate::theme::{Role, Theme};
 use crate::views::{Cell, RowKey};
+use crate::widgets::{styled_lines, titled_block};
 use kubedeck_core::metrics::{Metric, ObjectKind, ObjectSeries, Origin, Point, ViewSeries};
 use kubedeck_kube::quantity::parse_quantity;
 
 /// The chart pane's height, borders included.
-pub const CHART_HEIGHT: u16 = 12;
+pub(crate) const CHART_HEIGHT: u16 = 12;
 
 /// Width of the sparklines in the chart's list of metrics.
 const LIST_SPARK: usize = 16;
 
 /// Whether rows of the current view carry sparklines: a metrics source is
 /// running and the view lists workloads, HPAs or pods.
-fn sparkline_view(state: &AppState, cache: &Cache) -> Option<ObjectKind> {
+fn sparkline_view(state: &AppState) -> Option<ObjectKind> {
     let screen = state.screen();
-    cache.charts.get().status.as_ref()?;
+    state.chart_data.status.as_ref()?;
     let probe = match screen.view {
         crate::input::action::View::Workloads => ("", "Deployment/x"),
         _ => ("", "x"),
@@ -51,8 +51,8 @@ fn header(metric: Metric) -> &'static str {
 }
 
 /// The sparkline columns the current view adds to its table.
-pub fn columns(state: &AppState, cache: &Cache) -> Vec<(&'static str, u16)> {
-    sparkline_view(state, cache).map_or_else(Vec::new, |kind| {
+pub(crate) fn columns(state: &AppState) -> Vec<(&'static str, u16)> {
+    sparkline_view(state).map_or_else(Vec::new, |kind| {
         row_metrics(kind)
             .iter()
             .map(|m| (header(*m), SPARK_WIDTH))
@@ -61,8 +61,8 @@ pub fn columns(state: &AppState, cache: &Cache) -> Vec<(&'static str, u16)> {
 }
 
 /// The table title's note of the window, when sparklines show.
-pub fn title_note(state: &AppState, cache: &Cache) -> Option<String> {
-    sparkline_view(state, cache).map(|_| format!(" ~{}", state.charts.window.label()))
+pub(crate) fn title_note(state: &AppState) -> Option<String> {
+    sparkline_view(state).map(|_| format!(" ~{}", state.charts.window.label()))
 }
 
 fn placeholder(width: usize) -> Cell {
@@ -70,13 +70,13 @@ fn placeholder(width: usize) -> Cell {
 }
 
 /// The sparkline cells of one visible row, in `columns`' order.
-pub fn row_cells(state: &AppState, cache: &Cache, key: &RowKey) -> Vec<Cell> {
-    let Some(view_kind) = sparkline_view(state, cache) else {
+pub(crate) fn row_cells(state: &AppState, key: &RowKey) -> Vec<Cell> {
+    let Some(view_kind) = sparkline_view(state) else {
         return Vec::new();
     };
     let width = usize::from(SPARK_WIDTH);
     let screen = state.screen();
-    let data = cache.charts.get();
+    let data = &state.chart_data;
     let object = row_object(screen.view, &screen.query.scope, key).and_then(|(kind, name)| {
         let v = data.view(&rows_view(kind, &key.0))?;
         (v.window == state.charts.window).then_some(())?;
@@ -123,7 +123,10 @@ fn narrowed(table: &crate::view_model::TableVm, n: usize, width: u16) -> Option<
 /// all, or without as many optional (sparkline) columns, from the right, as
 /// it takes to fit. Text columns give up their slack for a sparkline before
 /// it is dropped.
-pub fn columns_that_fit(table: &crate::view_model::TableVm, width: u16) -> (usize, Vec<u16>) {
+pub(crate) fn columns_that_fit(
+    table: &crate::view_model::TableVm,
+    width: u16,
+) -> (usize, Vec<u16>) {
     let natural: Vec<u16> = table.columns.iter().map(|(_, w)| *w).collect();
     let first_optional = table.optional.min(table.columns.len());
     for n in (first_optional + 1..=table.columns.len()).rev() {
@@ -135,7 +138,7 @@ pub fn columns_that_fit(table: &crate::view_model::TableVm, width: u16) -> (usiz
 }
 
 /// The table without the optional columns that do not fit in `width`.
-pub fn fitted(
+pub(crate) fn fitted(
     table: &crate::view_model::TableVm,
     width: u16,
 ) -> std::borrow::Cow<'_, crate::view_model::TableVm> {
@@ -170,27 +173,27 @@ pub struct SeriesVm {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartVm {
-    pub title: String,
+    pub(crate) title: String,
     /// What the plot shows, with its unit.
-    pub plot_title: String,
+    pub(crate) plot_title: String,
     pub series: Vec<SeriesVm>,
-    pub x_bounds: [f64; 2],
-    pub x_labels: Vec<String>,
-    pub y_bounds: [f64; 2],
-    pub y_labels: Vec<String>,
+    pub(crate) x_bounds: [f64; 2],
+    pub(crate) x_labels: Vec<String>,
+    pub(crate) y_bounds: [f64; 2],
+    pub(crate) y_labels: Vec<String>,
     /// Beside the plot: the current value, min/max, target, other metrics.
-    pub lines: Vec<Vec<Cell>>,
+    pub(crate) lines: Vec<Vec<Cell>>,
 }
 
 /// The selected object's chart, when shown.
-pub fn build(state: &AppState, cache: &Cache) -> Option<ChartVm> {
+pub(crate) fn build(state: &AppState, cache: &Cache) -> Option<ChartVm> {
     let screen = state.screen();
     if !state.charts.shown || screen.covered() {
         return None;
     }
     let key = screen.selected_key()?;
     let (kind, name) = row_object(screen.view, &screen.query.scope, key)?;
-    let data = cache.charts.get();
+    let data = &state.chart_data;
     let (series_kind, series_name) = match kind {
         ObjectKind::Hpa => hpa_target(cache, key).unwrap_or((kind, name.clone())),
         _ => (kind, name.clone()),
@@ -312,30 +315,18 @@ fn usage_chart(kind: ObjectKind, view: Option<&ViewSeries>, obj: Option<&ObjectS
 /// The summed CPU request of a workload's pod template, in cores.
 fn cpu_request(cache: &Cache, namespace: &str, kind: ObjectKind, name: &str) -> Option<f64> {
     let template = match kind {
-        ObjectKind::Deployment => cache
-            .deployments
-            .state()
-            .into_iter()
-            .find(|d| {
-                d.metadata.namespace.as_deref() == Some(namespace)
-                    && d.metadata.name.as_deref() == Some(name)
-            })?
-            .spec
-            .as_ref()?
-            .template
-            .clone(),
-        ObjectKind::StatefulSet => cache
-            .statefulsets
-            .state()
-            .into_iter()
-            .find(|d| {
-                d.metadata.namespace.as_deref() == Some(namespace)
-                    && d.metadata.name.as_deref() == Some(name)
-            })?
-            .spec
-            .as_ref()?
-            .template
-            .clone(),
+        ObjectKind::Deployment => {
+            let d = cache
+                .deployments
+                .get(&StoreRef::new(name).within(namespace))?;
+            d.spec.as_ref()?.template.clone()
+        }
+        ObjectKind::StatefulSet => {
+            let s = cache
+                .statefulsets
+                .get(&StoreRef::new(name).within(namespace))?;
+            s.spec.as_ref()?.template.clone()
+        }
         _ => return None,
     };
     let total: f64 = template
@@ -448,14 +439,8 @@ fn window_secs(view: Option<&ViewSeries>) -> f64 {
 }
 
 /// Draws the chart pane: the plot on the left, the list on the right.
-pub fn draw(frame: &mut Frame, area: Rect, vm: &ChartVm, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::Border))
-        .title(Span::styled(
-            format!(" {} ", vm.title),
-            theme.style(Role::Title),
-        ));
+pub(crate) fn draw(frame: &mut Frame, area: Rect, vm: &ChartVm, theme: &Theme) {
+    let block = titled_block(&vm.title, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [plot, list] =
@@ -490,17 +475,6 @@ pub fn draw(frame: &mut Frame, area: Rect, vm: &ChartVm, theme: &Theme) {
         .legend_position(Some(LegendPosition::TopLeft))
         .hidden_legend_constraints((Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)));
     frame.render_widget(chart, plot);
-    let lines: Vec<Line> = vm
-        .lines
-        .iter()
-        .map(|cells| {
-            Line::from(
-                cells
-                    .iter()
-                    .map(|c| Span::styled(c.text.as_str(), theme.style(c.role)))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let lines = styled_lines(&vm.lines, theme);
     frame.render_widget(Paragraph::new(lines).style(theme.style(Role::Text)), list);
 }

@@ -1,29 +1,35 @@
 //! Metrics in the console (issue 7): sparkline columns in the workload,
 //! HPA and pod rows, a chart of the selected object, and the source's
-//! status in the header. The data comes from `kubedeck_core::metrics`: the runtime
-//! owns a `MetricsSource` and asks it for the visible rows (`request`); the
-//! answers reach `update` as `Msg::Charts` and are kept in the cache's
-//! `ChartSlot`, where the view model reads them (`chart`).
+//! status in the header. The data comes from `kubedeck_core::metrics`:
+//! `update` works out which series the screen needs (`request`) and hands
+//! them to the runtime as an effect; the runtime owns the `MetricsSource`
+//! (`runtime`), asks it, and its answers come back as `Msg::Charts`, which
+//! `update` keeps in the state's `ChartData` for the view model (`chart`).
 
-pub mod chart;
-pub mod request;
+pub(crate) mod chart;
+pub(crate) mod request;
 pub mod runtime;
-pub mod spark;
+pub(crate) mod spark;
 
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::cluster::Cache;
+use super::input::action::View;
+use super::state::AppState;
 use super::theme::Role;
-use kubedeck_core::metrics::{Health, MetricsMsg, SourceStatus, ViewSeries, Window};
+use super::update::{Effect, Updated};
+use super::views::Scope;
+use kubedeck_core::metrics::{Health, MetricsMsg, SourceStatus, ViewRequest, ViewSeries, Window};
 
 /// What the user chose about charts; part of the console's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ChartUi {
+pub(crate) struct ChartUi {
     pub window: Window,
     /// Whether the chart of the selected object shows under the table.
     pub shown: bool,
@@ -32,30 +38,47 @@ pub struct ChartUi {
 /// A metrics source's answer or news, with its status when it arrived.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartMsg {
-    pub msg: MetricsMsg,
-    pub status: SourceStatus,
+    pub(crate) msg: MetricsMsg,
+    pub(crate) status: SourceStatus,
     /// Why the configured Prometheus is not used (metrics-server is).
-    pub problem: Option<String>,
+    pub(crate) problem: Option<String>,
 }
 
 /// Everything known about metrics: per view, the newest series or the
 /// newest failure, and the source's status.
 #[derive(Debug, Clone, Default)]
-pub struct ChartData {
+pub(crate) struct ChartData {
     pub views: HashMap<String, Arc<ViewSeries>>,
     pub errors: HashMap<String, String>,
     /// The status and when it was taken, to count a retry down.
     pub status: Option<(SourceStatus, DateTime<Utc>)>,
+    /// What the screen last asked the source for.
+    asked: Vec<ViewRequest>,
 }
 
 impl ChartData {
-    pub fn view(&self, id: &str) -> Option<&ViewSeries> {
+    /// Takes a source's message at `now`.
+    fn apply(&mut self, msg: &ChartMsg, now: DateTime<Utc>) {
+        self.status = Some((msg.status.clone(), now));
+        match &msg.msg {
+            MetricsMsg::Data { ticket, series } => {
+                self.errors.remove(&*ticket.view);
+                self.views.insert(ticket.view.to_string(), series.clone());
+            }
+            MetricsMsg::Failed { ticket, error } => {
+                self.errors.insert(ticket.view.to_string(), error.clone());
+            }
+            MetricsMsg::Health(_) => {}
+        }
+    }
+
+    pub(crate) fn view(&self, id: &str) -> Option<&ViewSeries> {
         self.views.get(id).map(Arc::as_ref)
     }
 
     /// The header's text: which source, its health, and a retry counted
     /// down from when the status was taken.
-    pub fn status_line(&self, now: DateTime<Utc>) -> Option<(String, Role)> {
+    pub(crate) fn status_line(&self, now: DateTime<Utc>) -> Option<(String, Role)> {
         let (status, at) = self.status.as_ref()?;
         let mut s = status.clone();
         let elapsed = (now - *at).to_std().unwrap_or_default();
@@ -78,7 +101,7 @@ impl ChartData {
     }
 
     /// When the header's retry countdown next reads differently.
-    pub fn refresh_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn refresh_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let (status, at) = self.status.as_ref()?;
         let left = status.retry_in?;
         let ends = *at + chrono::Duration::from_std(left).ok()?;
@@ -91,78 +114,52 @@ impl ChartData {
     }
 }
 
-/// The cache's slot for metrics. Only the UI loop writes it (`update` on
-/// `Msg::Charts`); the view model reads it.
-#[derive(Clone, Default)]
-pub struct ChartSlot(Arc<RwLock<ChartData>>);
-
-impl ChartSlot {
-    pub fn get(&self) -> std::sync::RwLockReadGuard<'_, ChartData> {
-        // A poisoned lock still holds whole maps: writers only insert.
-        self.0.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ChartData> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Takes a source's message at `now`.
-    pub fn apply(&self, msg: &ChartMsg, now: DateTime<Utc>) {
-        let mut d = self.write();
-        d.status = Some((msg.status.clone(), now));
-        match &msg.msg {
-            MetricsMsg::Data { ticket, series } => {
-                d.errors.remove(&*ticket.view);
-                d.views.insert(ticket.view.to_string(), series.clone());
-            }
-            MetricsMsg::Failed { ticket, error } => {
-                d.errors.insert(ticket.view.to_string(), error.clone());
-            }
-            MetricsMsg::Health(_) => {}
-        }
-    }
-}
-
-/// `update`'s handling of `Msg::Charts`: store it; always redraw, since
+/// `update`'s handling of `Msg::Charts`: keep it; always redraw, since
 /// the header shows the status and answers only come for what is visible.
-pub fn on_msg(
-    state: &mut super::state::AppState,
-    msg: ChartMsg,
-    cache: &super::cluster::Cache,
-    now: DateTime<Utc>,
-) -> super::update::Updated {
-    cache.charts.apply(&msg, now);
+pub(crate) fn on_msg(state: &mut AppState, msg: ChartMsg, now: DateTime<Utc>) -> Updated {
+    state.chart_data.apply(&msg, now);
     if let Some(problem) = msg.problem {
         state.message = Some((problem, Role::Warning));
     }
-    super::update::Updated::redraw()
+    Updated::redraw()
+}
+
+/// The series the screen needs, when they differ from those last asked
+/// for: the runtime asks the source for what is not fresh, and again as
+/// answers age.
+pub(crate) fn sync(state: &mut AppState, cache: &Cache) -> Option<Effect> {
+    // Until the source has said which it is (its first message), there is
+    // nothing to ask; the sparkline columns show from then on too.
+    state.chart_data.status.as_ref()?;
+    let wanted = request::wanted(state, cache, state.width);
+    if wanted == state.chart_data.asked {
+        return None;
+    }
+    state.chart_data.asked = wanted.clone();
+    Some(Effect::RequestCharts(wanted))
 }
 
 /// `w`: the next chart window.
-pub fn next_window(state: &mut super::state::AppState) -> super::update::Updated {
+pub(crate) fn next_window(state: &mut AppState) -> Updated {
     state.charts.window = state.charts.window.next();
     state.message = Some((
         format!("metrics window: {}", state.charts.window.label()),
         Role::Info,
     ));
-    super::update::Updated::redraw()
+    Updated::redraw()
 }
 
 /// `m`: show or hide the chart of the selection.
-pub fn toggle_chart(state: &mut super::state::AppState) -> super::update::Updated {
+pub(crate) fn toggle_chart(state: &mut AppState) -> Updated {
     state.charts.shown = !state.charts.shown;
     let screen = state.screen();
-    let chartable = matches!(
-        screen.view,
-        super::input::action::View::Workloads
-            | super::input::action::View::Hpas
-            | super::input::action::View::Pods
-    ) && !matches!(screen.query.scope, super::views::Scope::Pod { .. });
+    let chartable = matches!(screen.view, View::Workloads | View::Hpas | View::Pods)
+        && !matches!(screen.query.scope, Scope::Pod { .. });
     state.message = (state.charts.shown && !chartable).then(|| {
         (
             "charts show for workloads, HPAs and pods".to_string(),
             Role::Muted,
         )
     });
-    super::update::Updated::redraw()
+    Updated::redraw()
 }

@@ -15,18 +15,18 @@ use kubedeck_core::metrics::source::step_for;
 use kubedeck_core::metrics::{Metric, ObjectKind, ViewRequest};
 
 /// Columns of an inline sparkline: one point per column.
-pub const SPARK_WIDTH: u16 = 10;
+pub(crate) const SPARK_WIDTH: u16 = 10;
 
 /// The view id of a namespace's rows of one kind.
-pub fn rows_view(kind: ObjectKind, namespace: &str) -> String {
+pub(crate) fn rows_view(kind: ObjectKind, namespace: &str) -> String {
     format!("rows/{}/{namespace}", kind.label())
 }
 
 /// The view id of the chart of the selection.
-pub const DETAIL_VIEW: &str = "detail";
+pub(crate) const DETAIL_VIEW: &str = "detail";
 
 /// What a row of `view` is, for metrics: its kind and name.
-pub fn row_object(view: View, scope: &Scope, key: &RowKey) -> Option<(ObjectKind, String)> {
+pub(crate) fn row_object(view: View, scope: &Scope, key: &RowKey) -> Option<(ObjectKind, String)> {
     match view {
         View::Pods if !matches!(scope, Scope::Pod { .. }) => Some((ObjectKind::Pod, key.1.clone())),
         View::Hpas => Some((ObjectKind::Hpa, key.1.clone())),
@@ -40,7 +40,7 @@ pub fn row_object(view: View, scope: &Scope, key: &RowKey) -> Option<(ObjectKind
 }
 
 /// The series a row of `kind` shows inline.
-pub fn row_metrics(kind: ObjectKind) -> &'static [Metric] {
+pub(crate) fn row_metrics(kind: ObjectKind) -> &'static [Metric] {
     match kind {
         ObjectKind::Deployment | ObjectKind::StatefulSet => {
             &[Metric::Cpu, Metric::Memory, Metric::RequestRate]
@@ -52,7 +52,7 @@ pub fn row_metrics(kind: ObjectKind) -> &'static [Metric] {
 
 /// The workload an HPA scales: its chart is that workload's CPU against
 /// the HPA's target.
-pub fn hpa_target(cache: &Cache, key: &RowKey) -> Option<(ObjectKind, String)> {
+pub(crate) fn hpa_target(cache: &Cache, key: &RowKey) -> Option<(ObjectKind, String)> {
     let h = cache
         .hpas
         .state()
@@ -69,12 +69,12 @@ pub fn hpa_target(cache: &Cache, key: &RowKey) -> Option<(ObjectKind, String)> {
 
 /// The chart's plot width in columns on a terminal `width` wide; the
 /// widget lays it out the same way.
-pub fn plot_width(width: u16) -> u16 {
+pub(crate) fn plot_width(width: u16) -> u16 {
     (width.saturating_sub(2) * 3 / 5).saturating_sub(8).max(10)
 }
 
 /// The requests the screen needs now, on a terminal `width` columns wide.
-pub fn wanted(state: &AppState, cache: &Cache, width: u16) -> Vec<ViewRequest> {
+pub(crate) fn wanted(state: &AppState, cache: &Cache, width: u16) -> Vec<ViewRequest> {
     let screen = state.screen();
     if screen.covered() {
         return Vec::new();
@@ -126,7 +126,7 @@ pub fn wanted(state: &AppState, cache: &Cache, width: u16) -> Vec<ViewRequest> {
 /// Remembers what was asked and when, so that a request goes out only when
 /// the question changed or its answer is a step old.
 #[derive(Debug, Default)]
-pub struct Requester {
+pub(crate) struct Requester {
     sent: HashMap<String, (ViewRequest, Instant)>,
     /// Ask again at least this often, whatever the step: metrics-server's
     /// ring buffers gain a sample every period, and asking them is free.
@@ -134,7 +134,7 @@ pub struct Requester {
 }
 
 impl Requester {
-    pub fn with_cap(cap: Option<Duration>) -> Requester {
+    pub(crate) fn with_cap(cap: Option<Duration>) -> Requester {
         Requester {
             sent: HashMap::new(),
             cap,
@@ -142,12 +142,12 @@ impl Requester {
     }
 
     /// Forgets what was asked, so that everything visible is asked again.
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.sent.clear();
     }
 
     /// Of `wanted`, the requests to send at `now`, and when to look again.
-    pub fn due(
+    pub(crate) fn due(
         &mut self,
         wanted: Vec<ViewRequest>,
         now: Instant,

@@ -1,20 +1,18 @@
 //! The runtime's side of metrics: it owns the source (Prometheus when one
 //! is configured, else metrics-server sampled from now on), forwards its
-//! answers as messages, and sends the requests the screen needs when they
-//! change or their answer is a step old. The metrics-server source lists
-//! nothing itself: the pod rows' sampler feeds it (`feed`), so each period
-//! costs one list.
+//! answers as messages, and of the requests `update` says the screen needs
+//! (`Effect::RequestCharts`) sends those that are new or whose answer is a
+//! step old. The metrics-server source lists nothing itself: the pod rows'
+//! sampler feeds it (`feed`), so each period costs one list.
 
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::time::Instant;
 
 use super::ChartMsg;
-use super::request::{Requester, wanted};
-use crate::cluster::Cache;
-use crate::state::AppState;
+use super::request::Requester;
 use kubedeck_core::metrics::source::Backoff;
 use kubedeck_core::metrics::{
-    Feed, MetricsMsg, MetricsSource, PrometheusConfig, Queries, SamplerOptions,
+    Feed, MetricsMsg, MetricsSource, PrometheusConfig, Queries, SamplerOptions, ViewRequest,
 };
 
 pub struct ChartSource {
@@ -25,6 +23,8 @@ pub struct ChartSource {
     problem: Option<String>,
     /// The metrics-server source's intake, for the pod metrics sampler.
     feed: Option<Feed>,
+    /// What the screen needs, as `update` last said.
+    wanted: Vec<ViewRequest>,
     /// When the oldest answer on screen is a step old.
     pub deadline: Option<Instant>,
 }
@@ -69,13 +69,14 @@ impl ChartSource {
             requester: Requester::with_cap(cap),
             problem,
             feed,
+            wanted: Vec::new(),
             deadline: None,
         }
     }
 
     /// What the pod metrics sampler feeds when metrics-server is the
     /// source; None with Prometheus.
-    pub fn feed(&self) -> Option<Feed> {
+    pub(crate) fn feed(&self) -> Option<Feed> {
         self.feed.clone()
     }
 
@@ -94,11 +95,14 @@ impl ChartSource {
         })
     }
 
+    /// What the screen needs from now on (`Effect::RequestCharts`).
+    pub fn want(&mut self, wanted: Vec<ViewRequest>) {
+        self.wanted = wanted;
+    }
+
     /// Sends what the screen needs and is not fresh; never waits.
-    pub fn sync(&mut self, state: &AppState, cache: &Cache, width: u16) {
-        let (send, next) = self
-            .requester
-            .due(wanted(state, cache, width), Instant::now());
+    pub fn send_due(&mut self) {
+        let (send, next) = self.requester.due(self.wanted.clone(), Instant::now());
         for req in send {
             self.source.request(req);
         }

@@ -6,14 +6,14 @@ use kubedeck_core::metrics::{Metric, Point};
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// What an empty sparkline cell shows (drawn dim).
-pub const PLACEHOLDER: char = '·';
+pub(crate) const PLACEHOLDER: char = '·';
 
 /// `points` over `[start, end]` (unix seconds) as `width` block characters,
 /// scaled from the lowest value to the highest, so a trend shows; a flat
 /// line sits at the floor when zero and mid-height otherwise. Points
 /// falling into one column are averaged; a column without a point is a
 /// space, so the line shows where history starts. None without points.
-pub fn sparkline(points: &[Point], start: i64, end: i64, width: usize) -> Option<String> {
+pub(crate) fn sparkline(points: &[Point], start: i64, end: i64, width: usize) -> Option<String> {
     let cols = columns(points, start, end, width)?;
     let values = cols.iter().flatten();
     let hi = values.clone().fold(f64::MIN, |a, v| a.max(*v));
@@ -60,7 +60,7 @@ fn columns(points: &[Point], start: i64, end: i64, width: usize) -> Option<Vec<O
 }
 
 /// A value of `metric` as the console prints it.
-pub fn format(metric: Metric, v: f64) -> String {
+pub(crate) fn format(metric: Metric, v: f64) -> String {
     match metric {
         Metric::Cpu => {
             if v >= 1.0 {
@@ -97,7 +97,7 @@ pub fn format(metric: Metric, v: f64) -> String {
 }
 
 /// A short name for a metric in the chart's list.
-pub fn label(metric: Metric) -> &'static str {
+pub(crate) fn label(metric: Metric) -> &'static str {
     match metric {
         Metric::Cpu => "cpu",
         Metric::Memory => "mem",

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use serde_json::json;
 
@@ -15,7 +13,7 @@ use super::{ChartMsg, ChartUi};
 use crate::cluster::Cache;
 use crate::input::keymap::Keymap;
 use crate::state::AppState;
-use crate::test_support::{cluster_with_writers, now};
+use crate::test_support::{cluster_with_writers, draw, now, resize, screen_text};
 use crate::theme::{Role, Theme};
 use crate::update::{Msg, update};
 use crate::view_model;
@@ -99,7 +97,7 @@ impl Console {
             .expect("web is valid");
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("kind-test", None, false);
-        update(&mut state, Msg::Resize(34), &cache, &keymap, now());
+        update(&mut state, resize(34), &cache, &keymap, now());
         Console {
             state,
             cache,
@@ -144,27 +142,14 @@ impl Console {
     }
 
     fn draw(&self, width: u16) -> Buffer {
-        let vm = view_model::build(&self.state, &self.cache, &self.keymap, now());
-        let theme = Theme::load(None, None, false).0;
-        let mut terminal = Terminal::new(TestBackend::new(width, 34)).expect("test terminal");
-        terminal
-            .draw(|f| crate::widgets::draw(f, &vm, &theme))
-            .expect("draws");
-        terminal.backend().buffer().clone()
+        draw(&self.state, &self.cache, &self.keymap, width, 34)
     }
 }
 
+/// The screen's rows, joined without a newline after the last.
 fn text(buf: &Buffer) -> String {
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let text = screen_text(buf);
+    text.strip_suffix('\n').unwrap_or(&text).to_string()
 }
 
 fn rising(i: f64) -> f64 {
@@ -363,7 +348,7 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
         &c.keymap,
         now(),
     );
-    let data = c.cache.charts.get();
+    let data = &c.state.chart_data;
     assert_eq!(
         data.status_line(now()).map(|s| s.0),
         Some("metrics: prometheus http://prometheus:9090: down, retry in 4s".into())
@@ -382,7 +367,6 @@ fn the_header_counts_a_retry_down_and_names_the_source() {
         data.refresh_at(now()),
         Some(now() + chrono::Duration::milliseconds(500))
     );
-    drop(data);
     let first = text(&c.draw(150));
     assert!(
         first

@@ -6,7 +6,6 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service};
 use kube::runtime::reflector::{self, Store, store::Writer};
 
-use super::metrics::MetricsSlot;
 use super::slim_event::SlimEvent;
 use super::slim_pod::SlimPod;
 
@@ -44,11 +43,11 @@ impl Kind {
         Kind::CronJob,
     ];
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 
-    pub fn plural(self) -> &'static str {
+    pub(crate) fn plural(self) -> &'static str {
         match self {
             Kind::Namespace => "namespaces",
             Kind::Node => "nodes",
@@ -67,47 +66,41 @@ impl Kind {
     }
 }
 
-/// Read handles of every store. Cheap to clone; reading never blocks on
-/// the network.
+/// Read handles of every watch's store, and nothing else: what no watch
+/// delivers (metrics, settings) is the UI loop's own. Cheap to clone;
+/// reading never blocks on the network.
 #[derive(Clone)]
 pub struct Cache {
-    pub namespaces: Store<Namespace>,
-    pub nodes: Store<Node>,
-    pub pods: Store<SlimPod>,
-    pub services: Store<Service>,
-    pub endpoints: Store<Endpoints>,
-    pub events: Store<SlimEvent>,
-    pub deployments: Store<Deployment>,
-    pub replicasets: Store<ReplicaSet>,
-    pub statefulsets: Store<StatefulSet>,
-    pub daemonsets: Store<DaemonSet>,
-    pub hpas: Store<HorizontalPodAutoscaler>,
-    pub jobs: Store<Job>,
-    pub cronjobs: Store<CronJob>,
-    /// The latest pod metrics sample, which no watch delivers.
-    pub metrics: MetricsSlot,
-    /// Name parts that make a CronJob a backup, from the config file; the
-    /// backups view lists what matches them.
-    pub backup_patterns: std::sync::Arc<Vec<String>>,
-    /// Sparkline series and the metrics source's status.
-    pub charts: crate::charts::ChartSlot,
+    pub(crate) namespaces: Store<Namespace>,
+    pub(crate) nodes: Store<Node>,
+    pub(crate) pods: Store<SlimPod>,
+    pub(crate) services: Store<Service>,
+    pub(crate) endpoints: Store<Endpoints>,
+    pub(crate) events: Store<SlimEvent>,
+    pub(crate) deployments: Store<Deployment>,
+    pub(crate) replicasets: Store<ReplicaSet>,
+    pub(crate) statefulsets: Store<StatefulSet>,
+    pub(crate) daemonsets: Store<DaemonSet>,
+    pub(crate) hpas: Store<HorizontalPodAutoscaler>,
+    pub(crate) jobs: Store<Job>,
+    pub(crate) cronjobs: Store<CronJob>,
 }
 
 /// The write halves, handed to the watchers.
 pub struct Writers {
-    pub namespaces: Writer<Namespace>,
-    pub nodes: Writer<Node>,
-    pub pods: Writer<SlimPod>,
-    pub services: Writer<Service>,
-    pub endpoints: Writer<Endpoints>,
-    pub events: Writer<SlimEvent>,
-    pub deployments: Writer<Deployment>,
-    pub replicasets: Writer<ReplicaSet>,
-    pub statefulsets: Writer<StatefulSet>,
-    pub daemonsets: Writer<DaemonSet>,
-    pub hpas: Writer<HorizontalPodAutoscaler>,
-    pub jobs: Writer<Job>,
-    pub cronjobs: Writer<CronJob>,
+    pub(crate) namespaces: Writer<Namespace>,
+    pub(crate) nodes: Writer<Node>,
+    pub(crate) pods: Writer<SlimPod>,
+    pub(crate) services: Writer<Service>,
+    pub(crate) endpoints: Writer<Endpoints>,
+    pub(crate) events: Writer<SlimEvent>,
+    pub(crate) deployments: Writer<Deployment>,
+    pub(crate) replicasets: Writer<ReplicaSet>,
+    pub(crate) statefulsets: Writer<StatefulSet>,
+    pub(crate) daemonsets: Writer<DaemonSet>,
+    pub(crate) hpas: Writer<HorizontalPodAutoscaler>,
+    pub(crate) jobs: Writer<Job>,
+    pub(crate) cronjobs: Writer<CronJob>,
 }
 
 pub fn new() -> (Cache, Writers) {
@@ -139,11 +132,6 @@ pub fn new() -> (Cache, Writers) {
             hpas,
             jobs,
             cronjobs,
-            metrics: MetricsSlot::default(),
-            backup_patterns: std::sync::Arc::new(
-                kubedeck_core::config::BackupsConfig::default().patterns,
-            ),
-            charts: crate::charts::ChartSlot::default(),
         },
         Writers {
             namespaces: w_namespaces,

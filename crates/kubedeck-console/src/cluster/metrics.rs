@@ -3,7 +3,6 @@
 //! clients do, and hands each sample to the UI loop as one message.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kube::Client;
@@ -17,13 +16,13 @@ use kubedeck_core::metrics::source::{Round, pod_metrics_api, sample_pod_metrics}
 use kubedeck_kube::quantity::parse_quantity;
 
 /// metrics-server scrapes every 15 s; sampling faster shows nothing new.
-pub const PERIOD: Duration = Duration::from_secs(15);
+pub(crate) const PERIOD: Duration = Duration::from_secs(15);
 
 /// One pod's usage, summed over its containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
-    pub cpu_millis: u64,
-    pub memory_bytes: u64,
+    pub(crate) cpu_millis: u64,
+    pub(crate) memory_bytes: u64,
 }
 
 /// What is known about pod metrics.
@@ -42,7 +41,7 @@ pub enum PodMetrics {
 impl PodMetrics {
     /// CPU and memory cells for a pod: `12m` and `45Mi`; `-` while nothing
     /// is known for it, `n/a` without a metrics API.
-    pub fn cells(&self, key: &RowKey) -> (String, String) {
+    pub(crate) fn cells(&self, key: &RowKey) -> (String, String) {
         match self {
             PodMetrics::Pending => ("-".into(), "-".into()),
             PodMetrics::Unavailable => ("n/a".into(), "n/a".into()),
@@ -52,7 +51,7 @@ impl PodMetrics {
         }
     }
 
-    pub fn usage(&self, key: &RowKey) -> Option<Usage> {
+    pub(crate) fn usage(&self, key: &RowKey) -> Option<Usage> {
         match self {
             PodMetrics::Sample(m) => m.get(key).copied(),
             _ => None,
@@ -60,24 +59,8 @@ impl PodMetrics {
     }
 }
 
-/// The cache's slot for the latest sample. Only the UI loop writes it (when
-/// `update` takes a metrics message); views read it while building rows.
-#[derive(Clone, Default)]
-pub struct MetricsSlot(Arc<RwLock<Arc<PodMetrics>>>);
-
-impl MetricsSlot {
-    pub fn get(&self) -> Arc<PodMetrics> {
-        // A poisoned lock still holds a whole value: writers only swap an Arc.
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn set(&self, metrics: PodMetrics) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(metrics);
-    }
-}
-
 /// Memory as kubectl top prints it: mebibytes, or kibibytes below one.
-pub fn format_memory(bytes: u64) -> String {
+pub(crate) fn format_memory(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
     if bytes >= MIB || bytes == 0 {
         format!("{}Mi", bytes / MIB)
@@ -109,7 +92,7 @@ fn usage_of(obj: &DynamicObject) -> Option<(RowKey, Usage)> {
 /// cluster has no metrics API (and then it stops). With `feed` (the
 /// sparklines' metrics-server source) each list feeds it too, at its
 /// period and back-off: one list serves both.
-pub fn spawn_sampler(
+pub(crate) fn spawn_sampler(
     client: &Client,
     namespace: Option<&str>,
     feed: Option<Feed>,
@@ -155,6 +138,7 @@ mod tests {
         SamplerOptions, ViewRequest, Window,
     };
     use serde_json::json;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]

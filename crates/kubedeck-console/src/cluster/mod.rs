@@ -36,11 +36,11 @@ macro_rules! core_v1_resource {
 }
 
 pub mod cache;
-pub mod metrics;
-pub mod slim_event;
-pub mod slim_pod;
+pub(crate) mod metrics;
+pub(crate) mod slim_event;
+pub(crate) mod slim_pod;
 pub mod watch;
 
 pub use cache::{Cache, Kind};
-pub use slim_event::SlimEvent;
-pub use slim_pod::SlimPod;
+pub(crate) use slim_event::SlimEvent;
+pub(crate) use slim_pod::SlimPod;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlimEvent {
+pub(crate) struct SlimEvent {
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]

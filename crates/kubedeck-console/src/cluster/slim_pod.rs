@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct SlimPod {
+pub(crate) struct SlimPod {
     #[serde(default)]
     pub metadata: ObjectMeta,
     pub spec: Option<SlimPodSpec>,
@@ -21,7 +21,7 @@ pub struct SlimPod {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlimPodSpec {
+pub(crate) struct SlimPodSpec {
     #[serde(default)]
     pub containers: Vec<SlimContainer>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,7 +32,7 @@ pub struct SlimPodSpec {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlimContainer {
+pub(crate) struct SlimContainer {
     #[serde(default)]
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,7 +45,7 @@ pub struct SlimContainer {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SlimPodStatus {
+pub(crate) struct SlimPodStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A resource view reachable with `:name` or a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum View {
+pub(crate) enum View {
     Overview,
     Namespaces,
     Services,
@@ -23,7 +23,7 @@ pub enum View {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     Up,
     Down,
     PageUp,
@@ -99,8 +99,35 @@ pub enum Action {
 }
 
 impl Action {
+    /// Whether the action moves a table's cursor.
+    pub(crate) fn moves_cursor(&self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
+    /// Whether the action works on a table's rows (open, filter, sort,
+    /// describe); a pane in the table's place takes these and does nothing.
+    pub(crate) fn acts_on_rows(&self) -> bool {
+        matches!(
+            self,
+            Action::Enter
+                | Action::Filter
+                | Action::SortNext
+                | Action::SortReverse
+                | Action::Describe
+                | Action::Yaml
+        )
+    }
+
     /// A short description for the help screen.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let text = match self {
             Action::Up => "move up",
             Action::Down => "move down",

@@ -8,9 +8,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
-    pub code: Code,
-    pub ctrl: bool,
-    pub alt: bool,
+    pub(crate) code: Code,
+    pub(crate) ctrl: bool,
+    pub(crate) alt: bool,
 }
 
 /// The keys kubedeck binds; a subset of crossterm's, ordered for the help screen.
@@ -53,7 +53,7 @@ const NAMED: &[(&str, Code)] = &[
 ];
 
 impl Key {
-    pub fn plain(c: char) -> Key {
+    pub(crate) fn plain(c: char) -> Key {
         Key {
             code: Code::Char(c),
             ctrl: false,
@@ -63,7 +63,7 @@ impl Key {
 
     /// The chord a terminal key event means, or None for keys kubedeck
     /// never binds (media keys, lone modifiers).
-    pub fn from_event(ev: &KeyEvent) -> Option<Key> {
+    pub(crate) fn from_event(ev: &KeyEvent) -> Option<Key> {
         let code = match ev.code {
             KeyCode::Char(c) => Code::Char(c),
             KeyCode::F(n) => Code::F(n),

@@ -10,11 +10,12 @@ use toml::Spanned;
 
 use super::action::Action;
 use super::key::Key;
-use kubedeck_core::config_file::{ConfigError, at_extends, find_named, line_of};
+use crate::layers::Layered;
+use kubedeck_core::config_file::{ConfigError, line_of};
 
 /// Where keys are read: tables, dialogs, or a text prompt (`:` and `/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Mode {
+pub(crate) enum Mode {
     Normal,
     Dialog,
     Input,
@@ -22,7 +23,7 @@ pub enum Mode {
     Logs,
 }
 
-pub const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),
     ("tmux-safe", include_str!("../../keymaps/tmux-safe.toml")),
 ];
@@ -50,12 +51,12 @@ struct RawKeymap {
 }
 
 impl Keymap {
-    pub fn resolve(&self, mode: Mode, key: Key) -> Option<&Action> {
+    pub(crate) fn resolve(&self, mode: Mode, key: Key) -> Option<&Action> {
         self.layers.get(&mode)?.get(&key)
     }
 
     /// The bindings of a mode, grouped by action in a stable order, for help.
-    pub fn bindings(&self, mode: Mode) -> Vec<(Action, Vec<Key>)> {
+    pub(crate) fn bindings(&self, mode: Mode) -> Vec<(Action, Vec<Key>)> {
         let mut by_action: Vec<(Action, Vec<Key>)> = Vec::new();
         let mut keys: Vec<(&Key, &Action)> = self
             .layers
@@ -92,7 +93,7 @@ impl Keymap {
     /// Loads the keymap `name`: a built-in one, one in the user's keymap
     /// folder, or a file path. Any error leaves the defaults in place and is
     /// returned for the console to show.
-    pub fn load(name: Option<&str>, user_dir: Option<&Path>) -> (Keymap, Vec<ConfigError>) {
+    pub(crate) fn load(name: Option<&str>, user_dir: Option<&Path>) -> (Keymap, Vec<ConfigError>) {
         let default = Keymap::built_in_default();
         let Some(name) = name.filter(|n| *n != "default") else {
             return (default, Vec::new());
@@ -103,23 +104,11 @@ impl Keymap {
             Err(errs) => (default, errs),
         }
     }
+}
 
-    fn layer_named(
-        &mut self,
-        name: &str,
-        user_dir: Option<&Path>,
-        depth: usize,
-    ) -> Result<(), Vec<ConfigError>> {
-        if depth > 8 {
-            return Err(vec![ConfigError::new(
-                name,
-                None,
-                "keymaps extend each other in a loop",
-            )]);
-        }
-        let found = find_named("keymap", name, user_dir, BUILT_IN).map_err(|e| vec![e])?;
-        self.layer_text(name, &found.file, &found.text, user_dir, depth)
-    }
+impl Layered for Keymap {
+    const KIND: &'static str = "keymap";
+    const BUILT_IN: &'static [(&'static str, &'static str)] = BUILT_IN;
 
     /// Applies one file over the keymap built so far, after its parent.
     /// Every bad line is reported; nothing of a bad file is applied.
@@ -137,8 +126,7 @@ impl Keymap {
         if let Some(parent) = &raw.extends {
             let parent_name = parent.get_ref();
             if parent_name != name && parent_name != "default" {
-                next.layer_named(parent_name, user_dir, depth + 1)
-                    .map_err(|e| at_extends(e, depth, file, text, parent))?;
+                next.extend(parent, file, text, user_dir, depth)?;
             }
         }
         let mut errors = Vec::new();

@@ -1,5 +1,5 @@
 //! Keys to actions: the only way input reaches the console's state.
 
-pub mod action;
-pub mod key;
+pub(crate) mod action;
+pub(crate) mod key;
 pub mod keymap;

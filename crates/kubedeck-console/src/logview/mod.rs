@@ -3,9 +3,9 @@
 //! key handling; the runtime streams lines in ([`task`]) and only `update`
 //! pushes them into the buffer.
 
-pub mod task;
-pub mod view_model;
-pub mod widget;
+pub(crate) mod task;
+pub(crate) mod view_model;
+pub(crate) mod widget;
 
 #[cfg(test)]
 mod tests;
@@ -16,24 +16,24 @@ use super::cluster::Cache;
 use super::input::action::Action;
 use super::input::key::{Code, Key};
 use super::input::keymap::{Keymap, Mode};
-use super::state::AppState;
+use super::state::{AppState, Overlay};
 use super::theme::Role;
-use super::update::{Effect, Updated};
-use super::views::{Scope, table_of};
+use super::update::{Effect, Updated, quit, selected_object};
+use super::views::Scope;
 use kubedeck_core::logs::buffer::Pattern;
 use kubedeck_core::logs::stream::WorkloadKind;
 use kubedeck_core::logs::{Containers, LogBuffer, LogLine, LogSource, Since, StreamOptions};
 
 /// How far back a stream starts; `s` cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Range {
+pub(crate) enum Range {
     Tail(i64),
     /// The last this many seconds.
     Since(i64),
     All,
 }
 
-pub const RANGES: [Range; 5] = [
+pub(crate) const RANGES: [Range; 5] = [
     Range::Tail(200),
     Range::Tail(1000),
     Range::Since(300),
@@ -42,7 +42,7 @@ pub const RANGES: [Range; 5] = [
 ];
 
 impl Range {
-    pub fn label(self) -> String {
+    pub(crate) fn label(self) -> String {
         match self {
             Range::Tail(n) => format!("tail {n}"),
             Range::Since(s) if s % 3600 == 0 => format!("since {}h", s / 3600),
@@ -53,7 +53,7 @@ impl Range {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PromptKind {
+pub(crate) enum PromptKind {
     /// `/`: highlight and jump.
     Search,
     /// `&`: keep only matching lines, as in less.
@@ -62,7 +62,7 @@ pub enum PromptKind {
 
 /// A search or filter being typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogPrompt {
+pub(crate) struct LogPrompt {
     pub kind: PromptKind,
     pub text: String,
     pub regex: bool,
@@ -83,27 +83,27 @@ const FALLBACK: &[Action] = &[
 
 #[derive(Debug, Clone)]
 pub struct LogView {
-    pub target: LogSource,
+    pub(crate) target: LogSource,
     /// What is shown: `deploy/web`, `pod/web-abc`.
-    pub title: String,
+    pub(crate) title: String,
     /// Lines come from several pods, so each carries its pod's name.
-    pub many_pods: bool,
+    pub(crate) many_pods: bool,
     /// The containers to choose among (the pod's, or the pod template's).
-    pub containers: Vec<String>,
+    pub(crate) containers: Vec<String>,
     /// The chosen container; None streams all of them.
-    pub container: Option<usize>,
-    pub previous: bool,
+    pub(crate) container: Option<usize>,
+    pub(crate) previous: bool,
     /// Index into [`RANGES`].
-    pub range: usize,
-    pub timestamps: bool,
-    pub wrap: bool,
+    pub(crate) range: usize,
+    pub(crate) timestamps: bool,
+    pub(crate) wrap: bool,
     /// The first line shown, by sequence number, while scrolled; None
     /// follows the newest line.
-    pub top: Option<u64>,
-    pub buffer: LogBuffer,
+    pub(crate) top: Option<u64>,
+    pub(crate) buffer: LogBuffer,
     /// The match `n` and `N` move from.
-    pub current: Option<u64>,
-    pub prompt: Option<LogPrompt>,
+    pub(crate) current: Option<u64>,
+    pub(crate) prompt: Option<LogPrompt>,
     /// Numbers the stream, so lines of a stream since replaced are dropped.
     pub stream: u64,
 }
@@ -133,15 +133,15 @@ impl LogView {
         }
     }
 
-    pub fn following(&self) -> bool {
+    pub(crate) fn following(&self) -> bool {
         self.top.is_none()
     }
 
-    pub fn range(&self) -> Range {
+    pub(crate) fn range(&self) -> Range {
         RANGES[self.range % RANGES.len()]
     }
 
-    pub fn options(&self) -> StreamOptions {
+    pub(crate) fn options(&self) -> StreamOptions {
         let range = self.range();
         StreamOptions {
             previous: self.previous,
@@ -162,7 +162,7 @@ impl LogView {
     }
 
     /// The view index of the first line shown in a window of `rows` lines.
-    pub fn first_shown(&self, rows: usize) -> usize {
+    pub(crate) fn first_shown(&self, rows: usize) -> usize {
         let len = self.buffer.view_len();
         let bottom = len.saturating_sub(rows);
         match self.top {
@@ -244,18 +244,15 @@ fn container_names(list: &serde_json::Value) -> Vec<String> {
 
 /// Opens the log view on the selected row: a pod, one container of a pod,
 /// or a workload's pods.
-pub fn open(state: &mut AppState, cache: &Cache) -> Updated {
-    let screen = state.screen();
-    if screen.covered() {
+pub(crate) fn open(state: &mut AppState, cache: &Cache) -> Updated {
+    if state.screen().covered() {
         return Updated::default();
     }
-    let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
-        return Updated::default();
+    let (key, obj) = match selected_object(state, cache) {
+        Ok(found) => found,
+        Err(out) => return out,
     };
-    let Some(obj) = table.object(cache, &key) else {
-        state.message = Some(("the object is gone".into(), Role::Warning));
-        return Updated::redraw();
-    };
+    let screen = state.screen();
     let kind = obj["kind"].as_str().unwrap_or("object").to_string();
     let namespace = obj["metadata"]["namespace"]
         .as_str()
@@ -305,7 +302,7 @@ pub fn open(state: &mut AppState, cache: &Cache) -> Updated {
 
 /// Opens the log view on every pod matching a label selector, as a
 /// runbook's `show: logs` step with a filter such as `app=web` asks.
-pub fn open_selector(state: &mut AppState, namespace: &str, selector: &str) -> Updated {
+pub(crate) fn open_selector(state: &mut AppState, namespace: &str, selector: &str) -> Updated {
     let view = LogView::new(
         LogSource::Selector {
             namespace: namespace.to_string(),
@@ -321,10 +318,7 @@ pub fn open_selector(state: &mut AppState, namespace: &str, selector: &str) -> U
 fn start(state: &mut AppState, mut view: LogView) -> Updated {
     let effect = restart(state, &mut view);
     state.logs = Some(view);
-    Updated {
-        redraw: true,
-        effects: vec![effect],
-    }
+    Updated::with(effect)
 }
 
 /// Starts the view's stream afresh with its current options: a new stream
@@ -346,7 +340,7 @@ fn restart(state: &mut AppState, view: &mut LogView) -> Effect {
 }
 
 /// Lines from the runtime's stream task.
-pub fn on_lines(state: &mut AppState, stream: u64, lines: Vec<LogLine>) -> Updated {
+pub(crate) fn on_lines(state: &mut AppState, stream: u64, lines: Vec<LogLine>) -> Updated {
     let Some(view) = state.logs.as_mut() else {
         return Updated::default();
     };
@@ -360,7 +354,7 @@ pub fn on_lines(state: &mut AppState, stream: u64, lines: Vec<LogLine>) -> Updat
 }
 
 /// The runtime's answer to `Effect::SaveLogs`.
-pub fn on_saved(state: &mut AppState, result: Result<String, String>) -> Updated {
+pub(crate) fn on_saved(state: &mut AppState, result: Result<String, String>) -> Updated {
     state.message = Some(match result {
         Ok(m) => (m, Role::Ok),
         Err(e) => (e, Role::Warning),
@@ -369,13 +363,28 @@ pub fn on_saved(state: &mut AppState, result: Result<String, String>) -> Updated
 }
 
 /// Lines of log text the view shows at once.
-pub fn rows(state: &AppState) -> usize {
+pub(crate) fn rows(state: &AppState) -> usize {
     // As the describe pane: the table's rows and its header line.
     state.page + 1
 }
 
+/// What a key means in the log view: its own keymap, then the normal one's
+/// movement, Esc, quit and help.
+pub(crate) fn action(keymap: &Keymap, key: Key) -> Option<&Action> {
+    keymap.resolve(Mode::Logs, key).or_else(|| {
+        keymap
+            .resolve(Mode::Normal, key)
+            .filter(|a| FALLBACK.contains(a))
+    })
+}
+
 /// A key while the log view is open; Esc (once no filter is left) closes it.
-pub fn on_key(state: &mut AppState, key: Key, keymap: &Keymap, now: DateTime<Utc>) -> Updated {
+pub(crate) fn on_key(
+    state: &mut AppState,
+    key: Key,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
     let rows = rows(state);
     let Some(view) = state.logs.as_mut() else {
         return Updated::default();
@@ -383,13 +392,7 @@ pub fn on_key(state: &mut AppState, key: Key, keymap: &Keymap, now: DateTime<Utc
     if view.prompt.is_some() {
         return on_prompt_key(state, key, keymap, rows);
     }
-    let action = keymap.resolve(Mode::Logs, key).cloned().or_else(|| {
-        keymap
-            .resolve(Mode::Normal, key)
-            .filter(|a| FALLBACK.contains(a))
-            .cloned()
-    });
-    let Some(action) = action else {
+    let Some(action) = action(keymap, key).cloned() else {
         return Updated::default();
     };
     let had_message = state.message.take().is_some();
@@ -420,20 +423,11 @@ pub fn on_key(state: &mut AppState, key: Key, keymap: &Keymap, now: DateTime<Utc
         }
         Action::Back => {
             state.logs = None;
-            return Updated {
-                redraw: true,
-                effects: vec![Effect::CloseLogs],
-            };
+            return Updated::with(Effect::CloseLogs);
         }
-        Action::Quit => {
-            state.quit = true;
-            return Updated {
-                redraw: false,
-                effects: vec![Effect::Quit],
-            };
-        }
+        Action::Quit => return quit(state),
         Action::Help => {
-            state.help = true;
+            state.overlay = Some(Overlay::Help);
             true
         }
         Action::LogsPause => {
@@ -528,10 +522,7 @@ fn change_stream(state: &mut AppState, action: &Action) -> Updated {
     let effect = restart(state, &mut view);
     state.message = Some((note, Role::Info));
     state.logs = Some(view);
-    Updated {
-        redraw: true,
-        effects: vec![effect],
-    }
+    Updated::with(effect)
 }
 
 /// `n` / `N`: the next or previous match from the current one.
@@ -581,10 +572,7 @@ fn save(state: &mut AppState, now: DateTime<Utc>) -> Updated {
         filtered: view.buffer.filter().is_some(),
     };
     state.message = Some(("saving the log…".into(), Role::Muted));
-    Updated {
-        redraw: true,
-        effects: vec![effect],
-    }
+    Updated::with(effect)
 }
 
 fn on_prompt_key(state: &mut AppState, key: Key, keymap: &Keymap, rows: usize) -> Updated {

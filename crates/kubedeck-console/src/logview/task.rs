@@ -18,7 +18,7 @@ const MAX_BATCH: usize = 10_000;
 
 /// One log stream being read. Dropping it stops the stream and every
 /// request it made.
-pub struct LogTask {
+pub(crate) struct LogTask {
     stream: u64,
     rx: mpsc::Receiver<Vec<LogLine>>,
     task: JoinHandle<()>,
@@ -27,7 +27,7 @@ pub struct LogTask {
 
 impl LogTask {
     /// Must be called within a Tokio runtime.
-    pub fn spawn(
+    pub(crate) fn spawn(
         client: Client,
         stream: u64,
         target: LogSource,
@@ -61,12 +61,12 @@ impl LogTask {
     }
 
     /// Whether lines may still come; a stream fetched once ends.
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         !self.done
     }
 
     /// Waits for lines, then takes every batch that is ready as one message.
-    pub async fn next(&mut self) -> Option<Msg> {
+    pub(crate) async fn next(&mut self) -> Option<Msg> {
         let Some(mut lines) = self.rx.recv().await else {
             self.done = true;
             return None;
@@ -88,7 +88,7 @@ impl Drop for LogTask {
 }
 
 /// The next lines of the open log view's stream; pending forever without one.
-pub async fn next(task: &mut Option<LogTask>) -> Option<Msg> {
+pub(crate) async fn next(task: &mut Option<LogTask>) -> Option<Msg> {
     match task {
         Some(t) => t.next().await,
         None => std::future::pending().await,
@@ -96,7 +96,7 @@ pub async fn next(task: &mut Option<LogTask>) -> Option<Msg> {
 }
 
 /// Where saved logs go: `<XDG data dir>/kubedeck/logs`.
-pub fn logs_dir() -> PathBuf {
+pub(crate) fn logs_dir() -> PathBuf {
     Paths::discover().map_or_else(
         || std::env::temp_dir().join("kubedeck-logs"),
         |p| p.data_dir.join("logs"),
@@ -105,7 +105,7 @@ pub fn logs_dir() -> PathBuf {
 
 /// Writes the buffer to `file_name` in [`logs_dir`] off the UI loop, and
 /// says how it went.
-pub async fn save(
+pub(crate) async fn save(
     buffer: Box<LogBuffer>,
     file_name: String,
     timestamps: bool,

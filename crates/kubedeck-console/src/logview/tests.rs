@@ -3,15 +3,13 @@
 
 use std::sync::Arc;
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use super::*;
 use crate::cluster::Kind;
 use crate::cluster::watch::WatchMsg;
 use crate::input::action::View;
-use crate::test_support::{cluster, now};
+use crate::test_support::{cluster, draw, now, resize, screen_text};
 use crate::theme::Theme;
 use crate::update::{Msg, update};
 use crate::view_model;
@@ -31,7 +29,7 @@ impl Console {
         let cache = cluster();
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("kind-test", None, false);
-        update(&mut state, Msg::Resize(height), &cache, &keymap, now());
+        update(&mut state, resize(height), &cache, &keymap, now());
         let mut c = Console {
             state,
             cache,
@@ -139,14 +137,7 @@ impl Console {
     }
 
     fn draw(&self, width: u16, height: u16) -> Buffer {
-        let (theme, errs) = Theme::load(None, None, false);
-        assert!(errs.is_empty());
-        let vm = view_model::build(&self.state, &self.cache, &self.keymap, now());
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-        terminal
-            .draw(|f| crate::widgets::draw(f, &vm, &theme))
-            .expect("draws");
-        terminal.backend().buffer().clone()
+        draw(&self.state, &self.cache, &self.keymap, width, height)
     }
 }
 
@@ -531,16 +522,6 @@ fn wrapping_keeps_styles_and_the_newest_row_in_view() {
             vec![("XY", Role::Highlight)],
         ]
     );
-}
-
-fn screen_text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The cells on screen where `needle` is drawn, on its first row.

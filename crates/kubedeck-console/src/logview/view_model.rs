@@ -10,7 +10,7 @@ use crate::views::Cell;
 use kubedeck_core::logs::{LogLine, sanitize};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct LogViewVm {
+pub(crate) struct LogViewVm {
     pub title: String,
     /// "lines 1-40 of 120".
     pub position: String,
@@ -21,7 +21,7 @@ pub struct LogViewVm {
     pub from_bottom: bool,
 }
 
-pub fn build(view: &LogView, rows: usize) -> LogViewVm {
+pub(crate) fn build(view: &LogView, rows: usize) -> LogViewVm {
     let len = view.buffer.view_len();
     let start = view.first_shown(rows);
     let end = (start + rows).min(len);
@@ -121,7 +121,7 @@ fn line_cells(view: &LogView, line: &LogLine, current: bool) -> Vec<Cell> {
 
 /// The status line while the log view is open: its prompt, else the
 /// latest message, else its key hints.
-pub fn status(state: &AppState, keymap: &Keymap) -> Option<(String, Role)> {
+pub(crate) fn status(state: &AppState, keymap: &Keymap) -> Option<(String, Role)> {
     let view = state.logs.as_ref()?;
     if let Some(p) = &view.prompt {
         let lead = match p.kind {
@@ -171,7 +171,7 @@ fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
 
 /// The help screen's lines while the log view is open: its own keys, then
 /// the normal keys that still work in it.
-pub fn help(keymap: &Keymap) -> Vec<(String, String)> {
+pub(crate) fn help(keymap: &Keymap) -> Vec<(String, String)> {
     let logs = keymap.bindings(Mode::Logs);
     let normal = keymap
         .bindings(Mode::Normal)

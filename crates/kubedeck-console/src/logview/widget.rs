@@ -4,27 +4,21 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::view_model::LogViewVm;
 use crate::theme::{Role, Theme};
 use crate::views::Cell;
+use crate::widgets::titled_block;
 
-pub fn draw(frame: &mut Frame, area: Rect, vm: &LogViewVm, theme: &Theme) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::Border))
-        .title(Span::styled(
-            format!(" {} ", vm.title),
-            theme.style(Role::Title),
+pub(crate) fn draw(frame: &mut Frame, area: Rect, vm: &LogViewVm, theme: &Theme) {
+    let block = titled_block(&vm.title, theme).title_bottom(
+        Line::from(Span::styled(
+            format!(" {} ", vm.position),
+            theme.style(Role::Muted),
         ))
-        .title_bottom(
-            Line::from(Span::styled(
-                format!(" {} ", vm.position),
-                theme.style(Role::Muted),
-            ))
-            .right_aligned(),
-        );
+        .right_aligned(),
+    );
     let inner = block.inner(area);
     let height = inner.height as usize;
     let lines: Vec<Line> = if vm.wrap {
@@ -56,7 +50,7 @@ fn line(cells: &[Cell], theme: &Theme) -> Line<'static> {
 
 /// Splits a line's cells into rows of at most `width` characters, cutting
 /// cells where a row ends so that each piece keeps its style.
-pub fn wrap(cells: &[Cell], width: usize) -> Vec<Vec<Cell>> {
+pub(crate) fn wrap(cells: &[Cell], width: usize) -> Vec<Vec<Cell>> {
     let width = width.max(1);
     let mut rows: Vec<Vec<Cell>> = vec![Vec::new()];
     let mut used = 0;

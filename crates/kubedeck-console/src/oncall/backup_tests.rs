@@ -2,8 +2,6 @@
 //! cluster: a fresh, a stale and a never-succeeded backup.
 
 use chrono::Duration;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 
 use crate::cluster::Cache;
@@ -11,11 +9,11 @@ use crate::cluster::cache::Writers;
 use crate::input::action::View;
 use crate::input::keymap::Keymap;
 use crate::state::AppState;
-use crate::test_support::{cluster_with_writers, now};
+use crate::test_support::{cluster_with_writers, draw, fg_of, now, resize, screen_text, sources};
 use crate::theme::{Role, Theme};
 use crate::update::{Effect, Msg, Updated, update};
 use crate::view_model;
-use crate::views::{Query, TableView, backups::BackupsView};
+use crate::views::{Query, Sources, TableView, backups::BackupsView};
 use kubedeck_core::actions::{Command, ObjectRef};
 
 use super::backup_view::BackupFollow;
@@ -148,7 +146,7 @@ impl Console {
         let (cache, writers) = backups();
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("kind-test", None, false);
-        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(&mut state, resize(30), &cache, &keymap, now());
         let mut c = Console {
             state,
             cache,
@@ -168,14 +166,7 @@ impl Console {
     }
 
     fn draw(&self) -> ratatui::buffer::Buffer {
-        let (theme, errs) = Theme::load(None, None, false);
-        assert!(errs.is_empty());
-        let vm = view_model::build(&self.state, &self.cache, &self.keymap, now());
-        let mut terminal = Terminal::new(TestBackend::new(120, 30)).expect("test terminal");
-        terminal
-            .draw(|f| crate::widgets::draw(f, &vm, &theme))
-            .expect("draws");
-        terminal.backend().buffer().clone()
+        draw(&self.state, &self.cache, &self.keymap, 120, 30)
     }
 
     fn apply(&mut self, obj: Value) {
@@ -183,33 +174,10 @@ impl Console {
     }
 }
 
-fn text(buf: &ratatui::buffer::Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let line: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// The colour where `needle` is first drawn.
-fn fg_of(buf: &ratatui::buffer::Buffer, needle: &str) -> ratatui::style::Color {
-    for y in 0..buf.area.height {
-        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-        if let Some(col) = row.find(needle) {
-            let x = row[..col].chars().count() as u16;
-            return buf[(x, y)].fg;
-        }
-    }
-    panic!("{needle:?} is not on screen:\n{}", text(buf));
-}
-
 #[test]
 fn the_view_lists_backups_by_pattern_or_label_with_freshness() {
     let (cache, _w) = backups();
-    let rows = BackupsView.rows(&cache, &Query::default(), now());
+    let rows = BackupsView.rows(sources(&cache), &Query::default(), now());
     assert_eq!(
         rows,
         [
@@ -221,7 +189,7 @@ fn the_view_lists_backups_by_pattern_or_label_with_freshness() {
     );
     let cells = |name: &(String, String)| -> Vec<(String, Role)> {
         BackupsView
-            .cells(&cache, name, now())
+            .cells(sources(&cache), name, now())
             .expect("listed")
             .into_iter()
             .map(|c| (c.text, c.role))
@@ -245,9 +213,13 @@ fn the_view_lists_backups_by_pattern_or_label_with_freshness() {
 
 #[test]
 fn configured_patterns_decide_which_cronjobs_are_backups() {
-    let (mut cache, _w) = backups();
-    cache.backup_patterns = std::sync::Arc::new(vec!["report".to_string()]);
-    let rows = BackupsView.rows(&cache, &Query::default(), now());
+    let (cache, _w) = backups();
+    let patterns = ["report".to_string()];
+    let src = Sources {
+        backup_patterns: &patterns,
+        ..sources(&cache)
+    };
+    let rows = BackupsView.rows(src, &Query::default(), now());
     let names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(names, ["warehouse", "report"], "the label always counts");
 }
@@ -260,7 +232,7 @@ fn sorting_by_freshness_puts_stale_backups_together() {
         descending: true,
         ..Query::default()
     };
-    let rows = BackupsView.rows(&cache, &query, now());
+    let rows = BackupsView.rows(sources(&cache), &query, now());
     assert_eq!(rows[0].1, "users-dump");
 }
 
@@ -269,7 +241,7 @@ fn snapshot_backups_view_with_history() {
     let mut c = Console::new();
     c.key("j");
     let buf = c.draw();
-    insta::assert_snapshot!("backups_view", text(&buf));
+    insta::assert_snapshot!("backups_view", screen_text(&buf));
     let theme = Theme::load(None, None, false).0;
     assert_eq!(
         fg_of(&buf, "stale"),
@@ -311,7 +283,7 @@ fn backup_now_opens_the_run_pane_which_follows_the_job_to_success() {
             job: name.clone(),
         })]
     );
-    assert!(text(&c.draw()).contains(&format!("waiting for job/{name} to appear")));
+    assert!(screen_text(&c.draw()).contains(&format!("waiting for job/{name} to appear")));
     c.apply(job("db", "orders-backup", &name, 12, None, true));
     let out = c.send(Msg::Watch(crate::cluster::watch::WatchMsg::Changed(
         crate::cluster::Kind::Job,
@@ -323,7 +295,7 @@ fn backup_now_opens_the_run_pane_which_follows_the_job_to_success() {
         Some(now() + Duration::seconds(1)),
         "the clock ticks"
     );
-    let screen = text(&c.draw());
+    let screen = screen_text(&c.draw());
     assert!(screen.contains("running, 12s elapsed"), "{screen}");
     c.send(Msg::BackupLog {
         job: name.clone(),
@@ -336,7 +308,7 @@ fn backup_now_opens_the_run_pane_which_follows_the_job_to_success() {
         note: false,
     });
     c.apply(job("db", "orders-backup", &name, 12, Some(9), true));
-    let screen = text(&c.draw());
+    let screen = screen_text(&c.draw());
     assert!(screen.contains("succeeded in 9s"), "{screen}");
     assert!(screen.contains("public.orders"), "{screen}");
     assert!(!screen.contains("not ours"), "{screen}");
@@ -410,7 +382,7 @@ fn snapshot_failed_run_shows_the_last_log_lines_and_events() {
         });
     }
     assert_eq!(name, "orders-backup-manual-030000", "named from the clock");
-    let screen = text(&c.draw());
+    let screen = screen_text(&c.draw());
     insta::assert_snapshot!("backup_run_failed", screen);
     assert!(screen.contains("FAILED after 6s: BackoffLimitExceeded"));
     assert!(screen.contains("Connection refused"));
@@ -423,7 +395,7 @@ fn leaving_the_run_pane_for_another_view_ends_the_following() {
     assert!(super::backup_view::following(&c.state));
     c.key("j");
     assert!(
-        c.state.screen().backup_run.is_some(),
+        c.state.screen().backup_run().is_some(),
         "table keys do nothing"
     );
     c.key("1");

@@ -2,7 +2,8 @@
 //! with the Job's pods, the elapsed time, its pod's log as it streams, and
 //! the result; on failure the last log lines and the events. The Job, its
 //! pods and the events come from the watch cache; only the log is a
-//! stream, run by the runtime and reported as `Msg::BackupLog`.
+//! stream, which the runtime starts and stops on `update`'s effects
+//! (`FollowBackupLogs`, `StopBackupLogs`) and reports as `Msg::BackupLog`.
 
 use std::collections::VecDeque;
 
@@ -15,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use crate::cluster::{Cache, Kind};
 use crate::input::action::{Action, View};
-use crate::state::{AppState, Screen};
+use crate::state::{AppState, Body};
 use crate::theme::Role;
 use crate::update::{Effect, Msg, Updated};
 use crate::view_model::PanelVm;
@@ -23,7 +24,7 @@ use crate::views::{Cell, event_time, events_for, truncate};
 use kubedeck_core::actions::Command;
 use kubedeck_core::logs::buffer::LineKind;
 use kubedeck_core::logs::stream::{self, LogSource, StreamOptions, WorkloadKind};
-use kubedeck_core::ops::backups::{JobRun, JobState};
+use kubedeck_core::ops::backups::{JobRun, JobState, failure_message};
 use kubedeck_kube::age::human_duration;
 
 /// Log lines kept per run; the pane shows the last that fit.
@@ -34,11 +35,11 @@ const MAX_EVENTS: usize = 6;
 /// The longest line shown; the terminal cuts what does not fit anyway.
 const LINE_CHARS: usize = 200;
 /// The kinds whose changes the pane shows.
-const KINDS: &[Kind] = &[Kind::Job, Kind::Pod, Kind::Event];
+pub(crate) const KINDS: &[Kind] = &[Kind::Job, Kind::Pod, Kind::Event];
 
 /// A backup Job being followed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BackupRun {
+pub(crate) struct BackupRun {
     pub namespace: String,
     pub cronjob: String,
     pub job: String,
@@ -52,13 +53,13 @@ pub struct BackupRun {
 /// What the runtime streams the log of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupFollow {
-    pub namespace: String,
-    pub job: String,
+    pub(crate) namespace: String,
+    pub(crate) job: String,
 }
 
 /// After a backup-now from the backups view: opens the run pane over it
 /// and asks for the Job's log.
-pub fn on_executed(
+pub(crate) fn on_executed(
     state: &mut AppState,
     command: &Command,
     result: &Result<String, String>,
@@ -71,15 +72,14 @@ pub fn on_executed(
     if result.is_err() || top.view != View::Backups || top.covered() {
         return Vec::new();
     }
-    let mut screen = Screen::new(View::Backups, top.query.clone(), format!("run {job_name}"));
-    screen.backup_run = Some(BackupRun {
+    let run = BackupRun {
         namespace: cronjob.namespace.clone(),
         cronjob: cronjob.name.clone(),
         job: job_name.clone(),
         created: now,
         logs: VecDeque::new(),
-    });
-    state.stack.push(screen);
+    };
+    state.push_over(format!("run {job_name}"), Body::BackupRun(run));
     vec![Effect::FollowBackupLogs(BackupFollow {
         namespace: cronjob.namespace.clone(),
         job: job_name.clone(),
@@ -87,9 +87,9 @@ pub fn on_executed(
 }
 
 /// A log line of a followed run; lines of a run no longer shown are dropped.
-pub fn on_log(state: &mut AppState, job: &str, line: String, note: bool) -> Updated {
-    match &mut state.screen_mut().backup_run {
-        Some(run) if run.job == job => {
+pub(crate) fn on_log(state: &mut AppState, job: &str, line: String, note: bool) -> Updated {
+    match &mut state.screen_mut().body {
+        Body::BackupRun(run) if run.job == job => {
             if run.logs.len() == KEEP_LINES {
                 run.logs.pop_front();
             }
@@ -100,34 +100,10 @@ pub fn on_log(state: &mut AppState, job: &str, line: String, note: bool) -> Upda
     }
 }
 
-/// While the pane is shown: redraw on changes to what it shows, and leave
-/// the covered table alone.
-pub fn on_watch(state: &AppState, kind: Kind) -> Option<Updated> {
-    state.screen().backup_run.as_ref().map(|_| Updated {
-        redraw: KINDS.contains(&kind),
-        effects: Vec::new(),
-    })
-}
-
 /// Keys while the pane is shown: table keys do nothing; the rest (Esc,
 /// commands, views, quit) work as anywhere.
-pub fn on_action(state: &AppState, action: &Action) -> Option<Updated> {
-    state.screen().backup_run.as_ref()?;
-    match action {
-        Action::Up
-        | Action::Down
-        | Action::PageUp
-        | Action::PageDown
-        | Action::Top
-        | Action::Bottom
-        | Action::Enter
-        | Action::Filter
-        | Action::SortNext
-        | Action::SortReverse
-        | Action::Describe
-        | Action::Yaml => Some(Updated::default()),
-        _ => None,
-    }
+pub(crate) fn on_action(action: &Action) -> Option<Updated> {
+    (action.moves_cursor() || action.acts_on_rows()).then(Updated::default)
 }
 
 fn job_of(cache: &Cache, run: &BackupRun) -> Option<std::sync::Arc<Job>> {
@@ -195,21 +171,6 @@ fn pod_state(p: &SlimPod) -> (String, Role) {
     }
 }
 
-fn failure_message(job: &Job) -> Option<String> {
-    let c = job
-        .status
-        .as_ref()?
-        .conditions
-        .as_ref()?
-        .iter()
-        .find(|c| c.type_ == "Failed" && c.status == "True")?;
-    Some(format!(
-        "{}: {}",
-        c.reason.as_deref().unwrap_or("Failed"),
-        c.message.as_deref().unwrap_or_default()
-    ))
-}
-
 /// The run's state and its start and end, as the cache last saw the Job.
 fn progress(cache: &Cache, run: &BackupRun) -> (Option<JobRun>, DateTime<Utc>) {
     let job = job_of(cache, run).map(|j| JobRun::of(&j));
@@ -222,7 +183,7 @@ fn elapsed(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
 }
 
 /// The pane, in at most `height` lines.
-pub fn panel(run: &BackupRun, cache: &Cache, now: DateTime<Utc>, height: usize) -> PanelVm {
+pub(crate) fn panel(run: &BackupRun, cache: &Cache, now: DateTime<Utc>, height: usize) -> PanelVm {
     let (job, start) = progress(cache, run);
     let mut lines: Vec<Vec<Cell>> = Vec::new();
     let label = |t: &str| Cell::new(format!("{t:<9}"), Role::Muted);
@@ -369,7 +330,11 @@ fn events(cache: &Cache, run: &BackupRun, pods: &[std::sync::Arc<SlimPod>]) -> V
 
 /// When the elapsed time next reads differently: the next whole second
 /// while the Job runs; None once it has ended.
-pub fn refresh_at(run: &BackupRun, cache: &Cache, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn refresh_at(
+    run: &BackupRun,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let (job, start) = progress(cache, run);
     if job.is_some_and(|j| j.state != JobState::Running) {
         return None;
@@ -378,14 +343,14 @@ pub fn refresh_at(run: &BackupRun, cache: &Cache, now: DateTime<Utc>) -> Option<
     Some(start + Duration::seconds(secs + 1))
 }
 
-/// Whether a run pane is still open anywhere in the drill-down; the runtime
+/// Whether a run pane is still open anywhere in the drill-down; `update`
 /// stops the log stream once none is, however the pane was left.
-pub fn following(state: &AppState) -> bool {
-    state.stack.iter().any(|s| s.backup_run.is_some())
+pub(crate) fn following(state: &AppState) -> bool {
+    state.stack.iter().any(|s| s.backup_run().is_some())
 }
 
 /// The log stream of a run; dropping it stops the stream.
-pub struct LogTask(JoinHandle<()>);
+pub(crate) struct LogTask(JoinHandle<()>);
 
 impl Drop for LogTask {
     fn drop(&mut self) {
@@ -395,7 +360,7 @@ impl Drop for LogTask {
 
 /// Streams the logs of the Job's pods (those that appear later too) and
 /// hands each line to `send` as a `Msg::BackupLog`.
-pub fn spawn_logs(
+pub(crate) fn spawn_logs(
     client: &Client,
     follow: BackupFollow,
     send: impl Fn(Msg) -> bool + Send + 'static,

@@ -15,33 +15,33 @@ use kubedeck_kube::duration::human;
 /// What the operator chose in the form.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecoverySpec {
-    pub target: WorkloadRef,
-    pub mode: KillMode,
-    pub force: bool,
-    pub iterations: u32,
-    pub interval: Duration,
-    pub slo: Duration,
-    pub min_endpoints: u32,
+    pub(crate) target: WorkloadRef,
+    pub(crate) mode: KillMode,
+    pub(crate) force: bool,
+    pub(crate) iterations: u32,
+    pub(crate) interval: Duration,
+    pub(crate) slo: Duration,
+    pub(crate) min_endpoints: u32,
 }
 
 /// A finished test, as the pane shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    pub verdict: Verdict,
-    pub reasons: Vec<String>,
-    pub kills: Vec<Kill>,
-    pub with_endpoints: bool,
-    pub minimum: u32,
-    pub time_at_zero_ms: u64,
-    pub worst: Option<Duration>,
+    pub(crate) verdict: Verdict,
+    pub(crate) reasons: Vec<String>,
+    pub(crate) kills: Vec<Kill>,
+    pub(crate) with_endpoints: bool,
+    pub(crate) minimum: u32,
+    pub(crate) time_at_zero_ms: u64,
+    pub(crate) worst: Option<Duration>,
     /// The Markdown report's path, or why it was not saved.
-    pub saved: Result<String, String>,
+    pub(crate) saved: Result<String, String>,
     /// The service's peak 5xx ratio and p95 latency, from Prometheus.
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
 }
 
 impl Summary {
-    pub fn of(report: &Report, saved: Result<String, String>) -> Summary {
+    pub(crate) fn of(report: &Report, saved: Result<String, String>) -> Summary {
         Summary {
             verdict: report.verdict,
             reasons: report.reasons.clone(),
@@ -73,7 +73,7 @@ pub enum RecoveryMsg {
 
 /// One test, from its confirmation to its verdict.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct RecoveryLive {
+pub(crate) struct RecoveryLive {
     /// `deployment/web in shop`.
     pub title: String,
     pub plan: Vec<String>,
@@ -91,7 +91,7 @@ pub struct RecoveryLive {
 }
 
 impl RecoveryLive {
-    pub fn new(target: &WorkloadRef) -> RecoveryLive {
+    pub(crate) fn new(target: &WorkloadRef) -> RecoveryLive {
         RecoveryLive {
             title: format!(
                 "{}/{} in {}",
@@ -103,11 +103,11 @@ impl RecoveryLive {
         }
     }
 
-    pub fn running(&self) -> bool {
+    pub(crate) fn running(&self) -> bool {
         self.outcome.is_none()
     }
 
-    pub fn apply(&mut self, msg: RecoveryMsg) {
+    pub(crate) fn apply(&mut self, msg: RecoveryMsg) {
         match msg {
             RecoveryMsg::Started {
                 target,
@@ -172,7 +172,7 @@ impl RecoveryLive {
     /// The pane's lines; `events` is how many of the latest timeline lines
     /// to show under the milestones.
     /// `plan`: whether to repeat the plan the operator confirmed.
-    pub fn lines(&self, events: usize, plan: bool) -> Vec<Vec<Cell>> {
+    pub(crate) fn lines(&self, events: usize, plan: bool) -> Vec<Vec<Cell>> {
         let label = |s: &str| Cell::new(format!("{s:<22}"), Role::Muted);
         let mut lines = vec![vec![label("target"), Cell::text(self.title.clone())]];
         for (i, p) in self.plan.iter().enumerate().filter(|_| plan) {

@@ -14,53 +14,53 @@ use kubedeck_core::runbooks::{Input, Prompt, RunOutcome, Status};
 /// A runbook in `:runbooks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub name: String,
+    pub(crate) name: String,
     /// "shipped" or "user".
-    pub source: String,
+    pub(crate) source: String,
     /// The title, or why the file could not be read.
-    pub title: String,
+    pub(crate) title: String,
 }
 
 /// Where a `show` step sends the console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowTarget {
-    pub view: String,
-    pub namespace: Option<String>,
-    pub filter: Option<String>,
+    pub(crate) view: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) filter: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepInfo {
-    pub id: String,
-    pub name: String,
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// note, check, show, action, wait, confirm, branch.
-    pub kind: String,
-    pub show: Option<ShowTarget>,
+    pub(crate) kind: String,
+    pub(crate) show: Option<ShowTarget>,
 }
 
 /// A runbook as opened: what the pane lists before anything runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunbookInfo {
-    pub name: String,
-    pub title: String,
-    pub description: String,
-    pub vars: BTreeMap<String, String>,
-    pub steps: Vec<StepInfo>,
-    pub context: String,
-    pub who: String,
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) vars: BTreeMap<String, String>,
+    pub(crate) steps: Vec<StepInfo>,
+    pub(crate) context: String,
+    pub(crate) who: String,
 }
 
 /// The run's state after a step, or while one runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    pub states: Vec<StepState>,
-    pub current: Option<usize>,
+    pub(crate) states: Vec<StepState>,
+    pub(crate) current: Option<usize>,
     /// The step that just ran and how it ended.
-    pub stepped: Option<(usize, Status)>,
-    pub waiting: Option<Prompt>,
-    pub outcome: Option<RunOutcome>,
+    pub(crate) stepped: Option<(usize, Status)>,
+    pub(crate) waiting: Option<Prompt>,
+    pub(crate) outcome: Option<RunOutcome>,
     /// A step is running in the background.
-    pub busy: bool,
+    pub(crate) busy: bool,
 }
 
 /// News from the task that runs a runbook.
@@ -85,7 +85,7 @@ pub enum RunbookCmd {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunbookLive {
+pub(crate) struct RunbookLive {
     pub id: u64,
     pub info: RunbookInfo,
     pub snapshot: Snapshot,
@@ -102,7 +102,7 @@ pub struct RunbookLive {
 const OUTPUT_LINES: usize = 3;
 
 impl RunbookLive {
-    pub fn new(id: u64, info: RunbookInfo) -> RunbookLive {
+    pub(crate) fn new(id: u64, info: RunbookInfo) -> RunbookLive {
         let states = info
             .steps
             .iter()
@@ -132,11 +132,11 @@ impl RunbookLive {
         }
     }
 
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.snapshot.outcome.is_some()
     }
 
-    pub fn lines(&self) -> Vec<Vec<Cell>> {
+    pub(crate) fn lines(&self) -> Vec<Vec<Cell>> {
         let info = &self.info;
         let mut lines = Vec::new();
         for l in info.description.lines().filter(|l| !l.trim().is_empty()) {

@@ -26,12 +26,12 @@ use kubedeck_core::runbooks::model::StepKind;
 use kubedeck_core::runbooks::{Env, Progress, Run, Status, record, validate};
 
 /// How a task reports back to the runtime.
-pub type Reply = Arc<dyn Fn(Msg) + Send + Sync>;
+pub(crate) type Reply = Arc<dyn Fn(Msg) + Send + Sync>;
 
 /// What the tasks act with: the current context's client, settings and
 /// executor (read-only mode, audit log).
 #[derive(Clone)]
-pub struct Deps {
+pub(crate) struct Deps {
     pub client: Client,
     pub context: String,
     pub config: Arc<Config>,
@@ -57,12 +57,12 @@ impl Deps {
 
 /// The runbook runs in progress, by id.
 #[derive(Default)]
-pub struct OpsTasks {
+pub(crate) struct OpsTasks {
     runbooks: HashMap<u64, UnboundedSender<RunbookCmd>>,
 }
 
 impl OpsTasks {
-    pub fn handle(&mut self, effect: OpsEffect, deps: &Deps, send: Reply) {
+    pub(crate) fn handle(&mut self, effect: OpsEffect, deps: &Deps, send: Reply) {
         self.runbooks.retain(|_, tx| !tx.is_closed());
         match effect {
             OpsEffect::InspectRecovery { id, spec } => {

@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use chrono::DateTime;
 use chrono::Utc;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 use super::recovery_view::{RecoveryMsg, Summary};
 use super::runbook_view::{
@@ -16,11 +14,13 @@ use super::runbook_view::{
 use super::*;
 use crate::cluster::Kind;
 use crate::cluster::watch::WatchMsg;
+use crate::input::action::View;
 use crate::input::keymap::Keymap;
-use crate::test_support::{now, rollout_cluster};
-use crate::theme::Theme;
+use crate::test_support::{draw, now, resize, rollout_cluster, screen_text};
 use crate::update::{Msg, update};
 use crate::view_model;
+use kubedeck_core::actions::WorkloadRef;
+use kubedeck_core::ops::recovery::KillMode;
 use kubedeck_core::ops::timeline::{Kill, Milestone, TimelineEvent, Verdict, What};
 use kubedeck_core::runbooks::Status;
 use kubedeck_core::runbooks::runner::StepState;
@@ -42,7 +42,7 @@ impl T {
             cache,
             keymap,
         };
-        t.msg(Msg::Resize(30));
+        t.msg(resize(30));
         t.key("2");
         t.msg(Msg::Watch(WatchMsg::Synced(Kind::Deployment)));
         t
@@ -96,21 +96,7 @@ impl T {
     }
 
     fn screen(&self, width: u16, height: u16) -> String {
-        let (theme, errs) = Theme::load(None, None, false);
-        assert!(errs.is_empty());
-        let vm = self.vm();
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
-        terminal
-            .draw(|f| crate::widgets::draw(f, &vm, &theme))
-            .expect("draws");
-        let buf = terminal.backend().buffer().clone();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
+        screen_text(&draw(&self.state, &self.cache, &self.keymap, width, height))
     }
 }
 
@@ -276,7 +262,10 @@ fn a_recovery_test_from_a_workload_row_shows_its_live_timeline_and_verdict() {
     let effect = only_effect(t.key("enter"));
     assert_eq!(effect, OpsEffect::StartRecovery { spec });
     assert!(t.state.dialog.is_none());
-    assert!(matches!(t.state.screen().ops, Some(Pane::Recovery { .. })));
+    assert!(matches!(
+        t.state.screen().ops(),
+        Some(Pane::Recovery { .. })
+    ));
 
     let mut news = one_kill().into_iter();
     for m in news.by_ref().take(6) {
@@ -299,7 +288,7 @@ fn a_recovery_test_from_a_workload_row_shows_its_live_timeline_and_verdict() {
 
     // Esc leaves the test running; :recovery shows it again.
     t.key("esc");
-    assert!(t.state.screen().ops.is_none());
+    assert!(t.state.screen().ops().is_none());
     let out = t.ops(OpsMsg::Recovery(pass()));
     assert!(out.redraw);
     assert_eq!(
@@ -467,7 +456,7 @@ fn open_failover(t: &mut T) -> u64 {
         id,
         result: Ok(failover_info()),
     });
-    assert!(matches!(t.state.screen().ops, Some(Pane::Runbook { .. })));
+    assert!(matches!(t.state.screen().ops(), Some(Pane::Runbook { .. })));
     id
 }
 
@@ -541,7 +530,7 @@ fn a_runbook_runs_to_its_gate_asks_jumps_to_a_show_and_shows_the_timeline() {
     );
     t.key("esc");
     t.key("esc");
-    assert!(matches!(t.state.screen().ops, Some(Pane::Runbook { .. })));
+    assert!(matches!(t.state.screen().ops(), Some(Pane::Runbook { .. })));
     let pane = t.pane_text();
     assert!(
         pane.contains("opened the pods view filtered by app=web; esc clears the filter, esc again returns to the runbook"),
@@ -738,7 +727,7 @@ fn a_show_logs_step_with_a_label_filter_streams_those_pods_logs() {
     assert!(t.state.logs.is_none());
     t.key("esc");
     t.key("esc");
-    assert!(matches!(t.state.screen().ops, Some(Pane::Runbook { .. })));
+    assert!(matches!(t.state.screen().ops(), Some(Pane::Runbook { .. })));
     assert!(
         t.pane_text()
             .contains("streaming the logs of the pods app=web in demo"),

@@ -10,14 +10,16 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::runtime::reflector::ObjectRef;
 
-use super::{Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, as_json, col, finish};
+use super::{
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, as_json, col, finish,
+};
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 use kubedeck_core::ops::backups::{BackupInfo, Freshness, JobRun, JobState, is_backup};
 use kubedeck_kube::age::human_duration;
 
-pub struct BackupsView;
+pub(crate) struct BackupsView;
 
 const COLUMNS: &[Column] = &[
     col("NAMESPACE", 10, false),
@@ -39,8 +41,8 @@ fn cronjob(cache: &Cache, key: &RowKey) -> Option<Arc<CronJob>> {
 }
 
 /// Whether the CronJob is a backup under the configured patterns.
-pub fn is_backup_cronjob(cache: &Cache, cj: &CronJob) -> bool {
-    let patterns: Vec<&str> = cache.backup_patterns.iter().map(String::as_str).collect();
+fn is_backup_cronjob(patterns: &[String], cj: &CronJob) -> bool {
+    let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
     is_backup(
         cj.metadata.name.as_deref().unwrap_or_default(),
         cj.metadata.labels.as_ref(),
@@ -70,13 +72,13 @@ fn jobs_by_owner(cache: &Cache, uids: &[&str]) -> HashMap<String, Vec<Job>> {
 }
 
 /// One backup as the view shows it, from the CronJob and its Jobs.
-pub fn info(cache: &Cache, cj: &CronJob, now: DateTime<Utc>) -> BackupInfo {
+pub(crate) fn info(cache: &Cache, cj: &CronJob, now: DateTime<Utc>) -> BackupInfo {
     let uid = cj.metadata.uid.as_deref().unwrap_or_default();
     let jobs = jobs_by_owner(cache, &[uid]).remove(uid).unwrap_or_default();
     BackupInfo::of(cj, &jobs, now)
 }
 
-pub fn freshness_cell(f: Freshness) -> Cell {
+pub(crate) fn freshness_cell(f: Freshness) -> Cell {
     match f {
         Freshness::Fresh => Cell::new("fresh", Role::Ok),
         Freshness::Stale => Cell::new("stale", Role::Danger),
@@ -85,7 +87,7 @@ pub fn freshness_cell(f: Freshness) -> Cell {
     }
 }
 
-pub fn state_role(s: JobState) -> Role {
+pub(crate) fn state_role(s: JobState) -> Role {
     match s {
         JobState::Succeeded => Role::Ok,
         JobState::Failed => Role::Danger,
@@ -94,7 +96,7 @@ pub fn state_role(s: JobState) -> Role {
 }
 
 /// A run's duration: start to end, or to now while it runs.
-pub fn run_duration(run: &JobRun, now: DateTime<Utc>) -> Option<chrono::Duration> {
+pub(crate) fn run_duration(run: &JobRun, now: DateTime<Utc>) -> Option<chrono::Duration> {
     Some(run.finished.unwrap_or(now) - run.started?)
 }
 
@@ -132,19 +134,15 @@ impl TableView for BackupsView {
         "Recent jobs"
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let cronjobs: Vec<Arc<CronJob>> = cache
             .cronjobs
             .state()
             .into_iter()
             .filter(|c| {
-                is_backup_cronjob(cache, c)
-                    && super::visible(
-                        query,
-                        c.metadata.namespace.as_deref().unwrap_or(""),
-                        c.metadata.name.as_deref().unwrap_or(""),
-                        c.metadata.labels.as_ref(),
-                    )
+                is_backup_cronjob(src.backup_patterns, c)
+                    && super::visible_object(query, &c.metadata)
             })
             .collect();
         // Only sorting by a computed column needs the Jobs.
@@ -194,7 +192,8 @@ impl TableView for BackupsView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let c = cronjob(cache, key)?;
         let b = info(cache, &c, now);
         let last = b.last_job();

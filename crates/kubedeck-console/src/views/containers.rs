@@ -5,11 +5,11 @@ use crate::cluster::SlimPod;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::ContainerState;
 
-use super::{Cell, Column, Query, RowKey, Scope, TableView, as_json, col, pods};
+use super::{Cell, Column, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
 use crate::cluster::{Cache, Kind};
 use crate::theme::Role;
 
-pub struct ContainersView;
+pub(crate) struct ContainersView;
 
 const COLUMNS: &[Column] = &[
     col("NAME", 14, false),
@@ -69,7 +69,8 @@ impl TableView for ContainersView {
     }
 
     /// Init containers first, in the order the pod runs them.
-    fn rows(&self, cache: &Cache, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let Scope::Pod { namespace, name } = &query.scope else {
             return Vec::new();
         };
@@ -88,7 +89,8 @@ impl TableView for ContainersView {
             .collect()
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let (pod, name) = pod_of(cache, key)?;
         let spec = pod.spec.as_ref()?;
         let init = spec
@@ -147,7 +149,7 @@ impl TableView for ContainersView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn lists_a_pods_containers_with_their_state() {
@@ -159,13 +161,13 @@ mod tests {
             },
             ..Query::default()
         };
-        let rows = ContainersView.rows(&cache, &query, now());
+        let rows = ContainersView.rows(sources(&cache), &query, now());
         assert_eq!(
             rows,
             [("shop".to_string(), "api-5f6b7c8d9f-abcde/api".to_string())]
         );
         let cells = ContainersView
-            .cells(&cache, &rows[0], now())
+            .cells(sources(&cache), &rows[0], now())
             .expect("cells");
         let text: Vec<&str> = cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(

@@ -7,7 +7,7 @@ use super::{Cache, age, event_time, events_for, hpas, nodes, pods, services};
 
 /// A scrollable page of text over the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextPane {
+pub(crate) struct TextPane {
     pub title: String,
     pub lines: Vec<String>,
     /// The first visible line.
@@ -17,7 +17,7 @@ pub struct TextPane {
 }
 
 /// The object as YAML, as cached (without `managedFields`).
-pub fn yaml(obj: &Value) -> Vec<String> {
+pub(crate) fn yaml(obj: &Value) -> Vec<String> {
     match serde_norway::to_string(obj) {
         Ok(text) => text.lines().map(str::to_string).collect(),
         Err(e) => vec![format!("cannot render YAML: {e}")],
@@ -106,7 +106,7 @@ fn containers(out: &mut Vec<String>, spec: &Value) {
 
 /// A kubectl-describe-like summary: identity, the fields an engineer looks
 /// at for this kind, conditions, and the events about the object.
-pub fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<String> {
+pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     let kind = s(obj, "/kind");
     let ns = s(obj, "/metadata/namespace");

@@ -4,12 +4,13 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Query, RowKey, SortKey, TableView, age, as_json, col, event_time, finish, visible,
+    Cell, Column, Query, RowKey, SortKey, Sources, TableView, age, as_json, col, event_time,
+    finish, visible,
 };
 use crate::cluster::{Cache, Kind, SlimEvent};
 use crate::theme::Role;
 
-pub struct EventsView;
+pub(crate) struct EventsView;
 
 const COLUMNS: &[Column] = &[
     col("TYPE", 7, false),
@@ -20,12 +21,12 @@ const COLUMNS: &[Column] = &[
     col("LAST SEEN", 9, true),
 ];
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {
+pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {
     cache.events.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
 /// `pod/web-x`: the involved object as kubectl names it.
-pub fn object_name(e: &SlimEvent) -> String {
+pub(crate) fn object_name(e: &SlimEvent) -> String {
     let o = &e.involved_object;
     format!(
         "{}/{}",
@@ -34,7 +35,7 @@ pub fn object_name(e: &SlimEvent) -> String {
     )
 }
 
-pub fn is_warning(e: &SlimEvent) -> bool {
+pub(crate) fn is_warning(e: &SlimEvent) -> bool {
     e.type_.as_deref() == Some("Warning")
 }
 
@@ -62,7 +63,8 @@ impl TableView for EventsView {
         &[Kind::Event]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .events
             .state()
@@ -98,7 +100,8 @@ impl TableView for EventsView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let e = get(cache, key)?;
         let warning = is_warning(&e);
         Some(vec![
@@ -126,16 +129,16 @@ impl TableView for EventsView {
 mod tests {
     use super::*;
     use crate::filter::Filter;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn warnings_come_first_then_the_newest() {
         let cache = cluster();
-        let rows = EventsView.rows(&cache, &Query::default(), now());
+        let rows = EventsView.rows(sources(&cache), &Query::default(), now());
         let reasons: Vec<String> = rows
             .iter()
             .map(|k| {
-                EventsView.cells(&cache, k, now()).expect("cells")[1]
+                EventsView.cells(sources(&cache), k, now()).expect("cells")[1]
                     .text
                     .clone()
             })
@@ -144,7 +147,9 @@ mod tests {
             reasons,
             ["BackOff", "Failed", "SuccessfulRescale", "Scheduled"]
         );
-        let first = EventsView.cells(&cache, &rows[0], now()).expect("cells");
+        let first = EventsView
+            .cells(sources(&cache), &rows[0], now())
+            .expect("cells");
         assert_eq!(first[2].text, "pod/api-5f6b7c8d9f-abcde");
         assert_eq!(
             (first[4].text.as_str(), first[5].text.as_str()),
@@ -159,7 +164,7 @@ mod tests {
             filter: Filter::parse("imagepull").expect("parses"),
             ..Query::default()
         };
-        let rows = EventsView.rows(&cache, &query, now());
+        let rows = EventsView.rows(sources(&cache), &query, now());
         assert_eq!(rows, [("payments".to_string(), "worker.1".to_string())]);
     }
 }

@@ -9,13 +9,13 @@ use k8s_openapi::api::autoscaling::v2::{
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, SortKey, TableView, age, age_secs, as_json, col,
-    event_time, events_for, finish, time, visible,
+    Cell, Column, Drill, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json, col,
+    event_time, events_for, finish, time, visible_object,
 };
 use crate::cluster::{Cache, Kind, SlimEvent};
 use crate::theme::Role;
 
-pub struct HpasView;
+pub(crate) struct HpasView;
 
 const COLUMNS: &[Column] = &[
     col("NAMESPACE", 9, false),
@@ -35,7 +35,7 @@ const TOLERANCE: f64 = 0.1;
 
 /// One metric as the HPA sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Metric {
+pub(crate) struct Metric {
     pub name: String,
     /// Current and target as numbers in the same unit, when both are known.
     pub current: Option<f64>,
@@ -47,7 +47,7 @@ pub struct Metric {
 }
 
 impl Metric {
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!("{} {}/{}", self.name, self.current_text, self.target_text)
     }
 }
@@ -94,7 +94,7 @@ fn current_of(c: &MetricValueStatus, percent: bool) -> (Option<f64>, String) {
 }
 
 /// Each metric of the spec with its current reading from the status.
-pub fn metrics(hpa: &HorizontalPodAutoscaler) -> Vec<Metric> {
+pub(crate) fn metrics(hpa: &HorizontalPodAutoscaler) -> Vec<Metric> {
     let current = hpa
         .status
         .as_ref()
@@ -198,14 +198,14 @@ fn replicas(hpa: &HorizontalPodAutoscaler) -> (i32, i32) {
 }
 
 /// Whether the HPA sits at its maximum.
-pub fn at_max(hpa: &HorizontalPodAutoscaler) -> bool {
+pub(crate) fn at_max(hpa: &HorizontalPodAutoscaler) -> bool {
     let (_, max) = min_max(hpa);
     let (current, _) = replicas(hpa);
     max > 0 && current >= max
 }
 
 /// The conditions that say something: any that is not in its healthy state.
-pub fn conditions_summary(hpa: &HorizontalPodAutoscaler) -> (String, Role) {
+pub(crate) fn conditions_summary(hpa: &HorizontalPodAutoscaler) -> (String, Role) {
     let mut parts = Vec::new();
     let mut role = Role::Ok;
     for (type_, healthy) in [
@@ -240,7 +240,7 @@ fn rules_window(rules: Option<&HPAScalingRules>, default: i32) -> i32 {
 
 /// Why the HPA is or is not scaling, in words, from its status, conditions,
 /// behavior and recent events (newest first).
-pub fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Vec<String> {
+pub(crate) fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Vec<String> {
     let mut out = Vec::new();
     let (min, max) = min_max(hpa);
     let (current, desired) = replicas(hpa);
@@ -422,7 +422,7 @@ fn rules_text(label: &str, rules: Option<&HPAScalingRules>, default_window: i32)
     format!("{label}: window {window}s, {policies} (select {select})")
 }
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<HorizontalPodAutoscaler>> {
+pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<HorizontalPodAutoscaler>> {
     cache.hpas.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
@@ -456,19 +456,13 @@ impl TableView for HpasView {
         8
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .hpas
             .state()
             .iter()
-            .filter(|h| {
-                visible(
-                    query,
-                    h.metadata.namespace.as_deref().unwrap_or(""),
-                    h.metadata.name.as_deref().unwrap_or(""),
-                    h.metadata.labels.as_ref(),
-                )
-            })
+            .filter(|h| visible_object(query, &h.metadata))
             .map(|h| {
                 let key = super::key_of(&h.metadata);
                 let (min, max) = min_max(h);
@@ -490,7 +484,8 @@ impl TableView for HpasView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let h = get(cache, key)?;
         let (min, max) = min_max(&h);
         let (cur, des) = replicas(&h);

@@ -6,15 +6,15 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json, col,
-    created, finish, time, visible,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
+    col, created, finish, time, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct JobsView;
-pub struct CronJobsView;
+pub(crate) struct JobsView;
+pub(crate) struct CronJobsView;
 
 const JOB_COLUMNS: &[Column] = &[
     col("NAMESPACE", 10, false),
@@ -44,7 +44,7 @@ fn cronjob(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<CronJob>> {
 }
 
 /// Complete, Failed, Suspended or Running, from the job's conditions.
-pub fn job_status(j: &Job) -> (String, Role) {
+pub(crate) fn job_status(j: &Job) -> (String, Role) {
     let conds = j.status.as_ref().and_then(|s| s.conditions.as_ref());
     let has = |t: &str| {
         conds
@@ -95,19 +95,13 @@ impl TableView for JobsView {
         &[Kind::Job]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .jobs
             .state()
             .iter()
-            .filter(|j| {
-                visible(
-                    query,
-                    j.metadata.namespace.as_deref().unwrap_or(""),
-                    j.metadata.name.as_deref().unwrap_or(""),
-                    j.metadata.labels.as_ref(),
-                )
-            })
+            .filter(|j| visible_object(query, &j.metadata))
             .map(|j| {
                 let key = super::key_of(&j.metadata);
                 let sort = match query.sort_column {
@@ -124,7 +118,8 @@ impl TableView for JobsView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let j = job(cache, key)?;
         let (status, role) = job_status(&j);
         Some(vec![
@@ -175,19 +170,13 @@ impl TableView for CronJobsView {
         &[Kind::CronJob]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .cronjobs
             .state()
             .iter()
-            .filter(|c| {
-                visible(
-                    query,
-                    c.metadata.namespace.as_deref().unwrap_or(""),
-                    c.metadata.name.as_deref().unwrap_or(""),
-                    c.metadata.labels.as_ref(),
-                )
-            })
+            .filter(|c| visible_object(query, &c.metadata))
             .map(|c| {
                 let key = super::key_of(&c.metadata);
                 let st = c.status.as_ref();
@@ -216,7 +205,8 @@ impl TableView for CronJobsView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let c = cronjob(cache, key)?;
         let spec = c.spec.as_ref();
         let st = c.status.as_ref();
@@ -260,7 +250,7 @@ impl TableView for CronJobsView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     fn texts(cells: Vec<Cell>) -> Vec<String> {
         cells.into_iter().map(|c| c.text).collect()
@@ -269,14 +259,22 @@ mod tests {
     #[test]
     fn jobs_show_status_completions_and_duration() {
         let cache = cluster();
-        let rows = JobsView.rows(&cache, &Query::default(), now());
+        let rows = JobsView.rows(sources(&cache), &Query::default(), now());
         assert_eq!(rows.len(), 2);
         let report = JobsView
-            .cells(&cache, &("shop".into(), "report-29000000".into()), now())
+            .cells(
+                sources(&cache),
+                &("shop".into(), "report-29000000".into()),
+                now(),
+            )
             .expect("report");
         assert_eq!(texts(report)[2..], ["Complete", "1/1", "42s", "5m"]);
         let migrate = JobsView
-            .cells(&cache, &("payments".into(), "migrate".into()), now())
+            .cells(
+                sources(&cache),
+                &("payments".into(), "migrate".into()),
+                now(),
+            )
             .expect("migrate");
         assert_eq!(
             (migrate[2].text.as_str(), migrate[2].role),
@@ -288,7 +286,7 @@ mod tests {
     fn cronjobs_show_schedule_and_last_run() {
         let cache = cluster();
         let report = CronJobsView
-            .cells(&cache, &("shop".into(), "report".into()), now())
+            .cells(sources(&cache), &("shop".into(), "report".into()), now())
             .expect("report");
         assert_eq!(
             texts(report)[2..],

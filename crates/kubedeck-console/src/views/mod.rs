@@ -2,18 +2,18 @@
 //! cache) and how one row reads. Rows are only formatted for the visible
 //! window; the full pass over the cache only orders keys.
 
-pub mod backups;
-pub mod containers;
-pub mod describe;
-pub mod events;
-pub mod hpas;
-pub mod jobs;
-pub mod namespaces;
-pub mod nodes;
-pub mod overview;
-pub mod pods;
-pub mod services;
-pub mod workloads;
+pub(crate) mod backups;
+pub(crate) mod containers;
+pub(crate) mod describe;
+pub(crate) mod events;
+pub(crate) mod hpas;
+pub(crate) mod jobs;
+pub(crate) mod namespaces;
+pub(crate) mod nodes;
+pub(crate) mod overview;
+pub(crate) mod pods;
+pub(crate) mod services;
+pub(crate) mod workloads;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -22,6 +22,7 @@ use crate::cluster::{SlimEvent, SlimPod};
 use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use super::cluster::metrics::PodMetrics;
 use super::cluster::{Cache, Kind};
 use super::filter::Filter;
 use super::input::action::View;
@@ -29,10 +30,10 @@ use super::state::Screen;
 use super::theme::Role;
 
 /// A row's identity: (namespace, name); namespace "" for cluster-scoped kinds.
-pub type RowKey = (String, String);
+pub(crate) type RowKey = (String, String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     pub name: &'static str,
     /// The least width the column needs; the last flexible column takes the rest.
     pub min_width: u16,
@@ -46,28 +47,28 @@ pub struct Cell {
 }
 
 impl Cell {
-    pub fn new(text: impl Into<String>, role: Role) -> Cell {
+    pub(crate) fn new(text: impl Into<String>, role: Role) -> Cell {
         Cell {
             text: text.into(),
             role,
         }
     }
 
-    pub fn text(text: impl Into<String>) -> Cell {
+    pub(crate) fn text(text: impl Into<String>) -> Cell {
         Cell::new(text, Role::Text)
     }
 }
 
 /// A value to sort a column by: numbers as numbers, text as text.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SortKey {
+pub(crate) enum SortKey {
     Num(i64),
     Text(String),
 }
 
 /// What narrows a view beyond the filter: a drill-down from a parent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     #[default]
     Everything,
     /// One namespace's objects.
@@ -86,7 +87,7 @@ pub enum Scope {
 
 /// Where Enter on a row leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drill {
+pub(crate) struct Drill {
     pub view: View,
     pub scope: Scope,
     pub crumb: String,
@@ -94,7 +95,7 @@ pub struct Drill {
 
 /// Everything that decides which rows a view lists, and in what order.
 #[derive(Debug, Clone, Default)]
-pub struct Query {
+pub(crate) struct Query {
     /// Limit to one namespace; None lists all namespaces.
     pub namespace: Option<String>,
     pub scope: Scope,
@@ -103,15 +104,26 @@ pub struct Query {
     pub descending: bool,
 }
 
-pub trait TableView: Sync {
+/// What a table lists and shows rows from: the watch stores, and what the
+/// UI loop keeps beside them.
+#[derive(Clone, Copy)]
+pub(crate) struct Sources<'a> {
+    pub(crate) cache: &'a Cache,
+    /// The latest pod metrics sample, which no watch delivers.
+    pub(crate) metrics: &'a PodMetrics,
+    /// Name parts that make a CronJob a backup, from the config file.
+    pub(crate) backup_patterns: &'a [String],
+}
+
+pub(crate) trait TableView: Sync {
     fn title(&self) -> &'static str;
     fn columns(&self) -> &'static [Column];
     /// The kinds whose changes can change this view.
     fn depends_on(&self) -> &'static [Kind];
     /// The keys of the rows to list, in order.
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey>;
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey>;
     /// The cells of one row, or None if the object is gone.
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>>;
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>>;
     /// The column that takes the width left over.
     fn flex_column(&self) -> usize {
         1
@@ -134,7 +146,7 @@ pub trait TableView: Sync {
     }
 }
 
-pub const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
+pub(crate) const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
     Column {
         name,
         min_width,
@@ -144,7 +156,7 @@ pub const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
 
 /// Orders keyed rows by the sort column, then by namespace and name so the
 /// order is stable as objects change.
-pub fn sort_rows(rows: &mut [(SortKey, RowKey)], descending: bool) {
+pub(crate) fn sort_rows(rows: &mut [(SortKey, RowKey)], descending: bool) {
     rows.sort_by(|(a, ka), (b, kb)| {
         let primary = a.cmp(b);
         let primary = if descending {
@@ -160,7 +172,7 @@ pub fn sort_rows(rows: &mut [(SortKey, RowKey)], descending: bool) {
 }
 
 /// kubectl's age format for a timestamp.
-pub fn age(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+pub(crate) fn age(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     t.map_or_else(
         || "<unknown>".to_string(),
         |t| kubedeck_kube::age::human_duration(now - t),
@@ -168,16 +180,18 @@ pub fn age(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 }
 
 /// A k8s-openapi timestamp (jiff) as the chrono time the console computes with.
-pub fn time(t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> Option<DateTime<Utc>> {
+pub(crate) fn time(
+    t: &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.0.as_second(), t.0.subsec_nanosecond().max(0) as u32)
 }
 
-pub fn age_secs(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
+pub(crate) fn age_secs(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
     t.map_or(0, |t| (now - t).num_seconds())
 }
 
 /// The table behind a view.
-pub fn table_for(view: View) -> Option<&'static dyn TableView> {
+pub(crate) fn table_for(view: View) -> Option<&'static dyn TableView> {
     Some(match view {
         View::Overview => &overview::OverviewView,
         View::Namespaces => &namespaces::NamespacesView,
@@ -195,7 +209,7 @@ pub fn table_for(view: View) -> Option<&'static dyn TableView> {
 
 /// The table a screen shows: its view's, except a pod's containers, which
 /// are a drill-down of the pods view.
-pub fn table_of(screen: &Screen) -> Option<&'static dyn TableView> {
+pub(crate) fn table_of(screen: &Screen) -> Option<&'static dyn TableView> {
     match screen.query.scope {
         Scope::Pod { .. } => Some(&containers::ContainersView),
         _ => table_for(screen.view),
@@ -205,7 +219,7 @@ pub fn table_of(screen: &Screen) -> Option<&'static dyn TableView> {
 /// Whether an object passes the query's namespace, scope and filter.
 /// `labels` are what a selector scope matches: a pod's own labels, or a
 /// workload's pod template labels.
-pub fn visible(
+pub(crate) fn visible(
     query: &Query,
     ns: &str,
     name: &str,
@@ -225,9 +239,19 @@ pub fn visible(
     in_scope && query.filter.matches(ns, name, labels)
 }
 
+/// Whether an object passes the query, by its own namespace, name and labels.
+pub(crate) fn visible_object(query: &Query, meta: &ObjectMeta) -> bool {
+    visible(
+        query,
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+        meta.labels.as_ref(),
+    )
+}
+
 /// Whether equality-based selector labels select an object's labels. An
 /// empty selector selects nothing, as a Service without a selector does.
-pub fn selects(
+pub(crate) fn selects(
     selector: &BTreeMap<String, String>,
     labels: Option<&BTreeMap<String, String>>,
 ) -> bool {
@@ -236,17 +260,17 @@ pub fn selects(
 }
 
 /// Sorts keyed rows and keeps the keys.
-pub fn finish(mut keyed: Vec<(SortKey, RowKey)>, descending: bool) -> Vec<RowKey> {
+pub(crate) fn finish(mut keyed: Vec<(SortKey, RowKey)>, descending: bool) -> Vec<RowKey> {
     sort_rows(&mut keyed, descending);
     keyed.into_iter().map(|(_, k)| k).collect()
 }
 
-pub fn created(meta: &ObjectMeta) -> Option<DateTime<Utc>> {
+pub(crate) fn created(meta: &ObjectMeta) -> Option<DateTime<Utc>> {
     meta.creation_timestamp.as_ref().and_then(time)
 }
 
 /// (namespace, name) of an object.
-pub fn key_of(meta: &ObjectMeta) -> RowKey {
+pub(crate) fn key_of(meta: &ObjectMeta) -> RowKey {
     (
         meta.namespace.clone().unwrap_or_default(),
         meta.name.clone().unwrap_or_default(),
@@ -254,7 +278,7 @@ pub fn key_of(meta: &ObjectMeta) -> RowKey {
 }
 
 /// The cached object as JSON with `managedFields` stripped.
-pub fn as_json<K: serde::Serialize>(obj: &K) -> Option<serde_json::Value> {
+pub(crate) fn as_json<K: serde::Serialize>(obj: &K) -> Option<serde_json::Value> {
     let mut v = serde_json::to_value(obj).ok()?;
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("managedFields");
@@ -264,7 +288,7 @@ pub fn as_json<K: serde::Serialize>(obj: &K) -> Option<serde_json::Value> {
 
 /// A pod counts as ready when all its containers are, or when it has
 /// finished successfully (a completed job pod is not a problem).
-pub fn pod_ok(pod: &SlimPod) -> bool {
+pub(crate) fn pod_ok(pod: &SlimPod) -> bool {
     let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
     if phase == Some("Succeeded") {
         return true;
@@ -274,7 +298,7 @@ pub fn pod_ok(pod: &SlimPod) -> bool {
 }
 
 /// The waiting reason of the first container stuck in a back-off.
-pub fn backoff_reason(pod: &SlimPod) -> Option<&str> {
+pub(crate) fn backoff_reason(pod: &SlimPod) -> Option<&str> {
     pod.status
         .as_ref()?
         .container_statuses
@@ -293,7 +317,7 @@ pub fn backoff_reason(pod: &SlimPod) -> Option<&str> {
 }
 
 /// When an event last happened, from whichever timestamp its reporter set.
-pub fn event_time(e: &SlimEvent) -> Option<DateTime<Utc>> {
+pub(crate) fn event_time(e: &SlimEvent) -> Option<DateTime<Utc>> {
     e.last_timestamp
         .as_ref()
         .and_then(time)
@@ -307,7 +331,7 @@ pub fn event_time(e: &SlimEvent) -> Option<DateTime<Utc>> {
 }
 
 /// The events about one object, newest first.
-pub fn events_for(
+pub(crate) fn events_for(
     cache: &Cache,
     kind: &str,
     ns: &str,
@@ -329,7 +353,7 @@ pub fn events_for(
 }
 
 /// Cuts text to `max` characters, marking the cut.
-pub fn truncate(text: &str, max: usize) -> String {
+pub(crate) fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json, col,
-    created, finish, pod_ok, visible, workloads,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
+    col, created, finish, pod_ok, visible, workloads,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct NamespacesView;
+pub(crate) struct NamespacesView;
 
 const COLUMNS: &[Column] = &[
     col("NAME", 16, false),
@@ -23,7 +23,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// (ready pods, pods) in a namespace.
-pub fn pod_counts(cache: &Cache, ns: &str) -> (usize, usize) {
+pub(crate) fn pod_counts(cache: &Cache, ns: &str) -> (usize, usize) {
     cache
         .pods
         .state()
@@ -32,7 +32,7 @@ pub fn pod_counts(cache: &Cache, ns: &str) -> (usize, usize) {
         .fold((0, 0), |(r, t), p| (r + usize::from(pod_ok(p)), t + 1))
 }
 
-pub fn degraded_workloads(cache: &Cache, ns: &str) -> usize {
+pub(crate) fn degraded_workloads(cache: &Cache, ns: &str) -> usize {
     workloads::all(cache)
         .iter()
         .filter(|w| w.namespace == ns && w.degraded())
@@ -62,7 +62,8 @@ impl TableView for NamespacesView {
         ]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .namespaces
             .state()
@@ -92,7 +93,8 @@ impl TableView for NamespacesView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let ns = cache.namespaces.get(&ObjectRef::new(&key.1))?;
         let phase = ns
             .status
@@ -147,15 +149,17 @@ impl TableView for NamespacesView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn counts_ready_pods_and_degraded_workloads_per_namespace() {
         let cache = cluster();
-        let rows = NamespacesView.rows(&cache, &Query::default(), now());
+        let rows = NamespacesView.rows(sources(&cache), &Query::default(), now());
         let names: Vec<&str> = rows.iter().map(|k| k.1.as_str()).collect();
         assert_eq!(names, ["payments", "quiet", "shop"]);
-        let shop = NamespacesView.cells(&cache, &rows[2], now()).expect("shop");
+        let shop = NamespacesView
+            .cells(sources(&cache), &rows[2], now())
+            .expect("shop");
         let text: Vec<&str> = shop.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(text, ["shop", "Active", "2/3", "1", "30d"]);
         assert_eq!(shop[3].role, Role::Danger);

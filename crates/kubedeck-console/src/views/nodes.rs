@@ -6,14 +6,14 @@ use k8s_openapi::api::core::v1::Node;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json, col,
-    created, finish, visible,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
+    col, created, finish, visible,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct NodesView;
+pub(crate) struct NodesView;
 
 const COLUMNS: &[Column] = &[
     col("NAME", 16, false),
@@ -31,7 +31,7 @@ fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Node>> {
 }
 
 /// kubectl's node status: Ready or NotReady, plus SchedulingDisabled.
-pub fn status(node: &Node) -> (String, Role) {
+pub(crate) fn status(node: &Node) -> (String, Role) {
     let ready = node
         .status
         .as_ref()
@@ -53,7 +53,7 @@ pub fn status(node: &Node) -> (String, Role) {
     (text, role)
 }
 
-pub fn roles(node: &Node) -> String {
+pub(crate) fn roles(node: &Node) -> String {
     let roles: Vec<&str> = node
         .metadata
         .labels
@@ -102,7 +102,8 @@ impl TableView for NodesView {
         &[Kind::Node, Kind::Pod]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let unscoped = Query {
             namespace: None,
             ..query.clone()
@@ -141,7 +142,8 @@ impl TableView for NodesView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let n = get(cache, key)?;
         let (st, role) = status(&n);
         Some(vec![
@@ -177,16 +179,16 @@ impl TableView for NodesView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn status_roles_and_pod_counts() {
         let cache = cluster();
-        let rows = NodesView.rows(&cache, &Query::default(), now());
+        let rows = NodesView.rows(sources(&cache), &Query::default(), now());
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|k| {
-                NodesView.cells(&cache, k, now()).expect("cells")[..4]
+                NodesView.cells(sources(&cache), k, now()).expect("cells")[..4]
                     .iter()
                     .map(|c| c.text.clone())
                     .collect()
@@ -202,7 +204,7 @@ mod tests {
         );
         let drill = NodesView.enter(&cache, &rows[0]).expect("drills");
         let pods = super::super::pods::PodsView.rows(
-            &cache,
+            sources(&cache),
             &Query {
                 scope: drill.scope,
                 ..Query::default()

@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, as_json, backoff_reason, col,
-    event_time, events, finish, hpas, pod_ok, services, visible, workloads,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, as_json,
+    backoff_reason, col, event_time, events, finish, hpas, pod_ok, services, visible, workloads,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct OverviewView;
+pub(crate) struct OverviewView;
 
 const COLUMNS: &[Column] = &[
     col("NAMESPACE", 16, false),
@@ -27,7 +27,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub healthy: usize,
     pub degraded: usize,
     pub not_ready: usize,
@@ -40,7 +40,7 @@ pub struct Summary {
 
 impl Summary {
     /// How much hurts, for ordering: anything above zero is degraded.
-    pub fn pain(&self) -> usize {
+    pub(crate) fn pain(&self) -> usize {
         self.degraded
             + self.not_ready
             + self.crashloop
@@ -51,7 +51,7 @@ impl Summary {
 
 /// Summaries of the namespaces passed in `only` (all when None), in one pass
 /// over each store.
-pub fn summaries(cache: &Cache, only: Option<&str>) -> BTreeMap<String, Summary> {
+pub(crate) fn summaries(cache: &Cache, only: Option<&str>) -> BTreeMap<String, Summary> {
     let mut out: BTreeMap<String, Summary> = BTreeMap::new();
     let wanted = |ns: &str| only.is_none_or(|o| o == ns);
     for n in cache.namespaces.state().iter() {
@@ -148,7 +148,8 @@ impl TableView for OverviewView {
         ]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = summaries(cache, query.namespace.as_deref())
             .into_iter()
             .filter(|(ns, _)| visible(query, ns, ns, None))
@@ -169,7 +170,8 @@ impl TableView for OverviewView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let s = summaries(cache, Some(&key.1)).remove(&key.1)?;
         let workloads = if s.degraded > 0 {
             Cell::new(
@@ -216,12 +218,12 @@ impl TableView for OverviewView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn degraded_namespaces_come_first_with_their_symptoms() {
         let cache = cluster();
-        let rows = OverviewView.rows(&cache, &Query::default(), now());
+        let rows = OverviewView.rows(sources(&cache), &Query::default(), now());
         let names: Vec<&str> = rows.iter().map(|k| k.1.as_str()).collect();
         assert_eq!(names, ["shop", "payments", "quiet"]);
         let shop = summaries(&cache, Some("shop"))
@@ -239,10 +241,14 @@ mod tests {
                 latest_warning: shop.latest_warning.clone(),
             }
         );
-        let cells = OverviewView.cells(&cache, &rows[0], now()).expect("cells");
+        let cells = OverviewView
+            .cells(sources(&cache), &rows[0], now())
+            .expect("cells");
         assert_eq!(cells[1].text, "1 ok, 1 degraded");
         assert_eq!(cells[6].text, "BackOff pod/api-5f6b7c8d9f-abcde");
-        let quiet = OverviewView.cells(&cache, &rows[2], now()).expect("cells");
+        let quiet = OverviewView
+            .cells(sources(&cache), &rows[2], now())
+            .expect("cells");
         assert_eq!((quiet[1].text.as_str(), quiet[1].role), ("1 ok", Role::Ok));
     }
 }

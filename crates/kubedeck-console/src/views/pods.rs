@@ -7,14 +7,14 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json,
-    sort_rows, time, visible,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
+    sort_rows, time, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct PodsView;
+pub(crate) struct PodsView;
 
 const COLUMNS: &[Column] = &[
     Column {
@@ -70,7 +70,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 /// A pod's status as kubectl prints it, and how alarming it is.
-pub fn status(pod: &SlimPod) -> (String, Role) {
+pub(crate) fn status(pod: &SlimPod) -> (String, Role) {
     let Some(st) = &pod.status else {
         return ("Unknown".into(), Role::Warning);
     };
@@ -145,7 +145,7 @@ pub fn status(pod: &SlimPod) -> (String, Role) {
 }
 
 /// (ready containers, containers).
-pub fn ready(pod: &SlimPod) -> (usize, usize) {
+pub(crate) fn ready(pod: &SlimPod) -> (usize, usize) {
     let total = pod.spec.as_ref().map_or(0, |s| s.containers.len());
     let ready = pod
         .status
@@ -190,15 +190,10 @@ fn in_scope(pod: &SlimPod, query: &Query) -> bool {
     {
         return false;
     }
-    visible(
-        query,
-        pod.metadata.namespace.as_deref().unwrap_or(""),
-        pod.metadata.name.as_deref().unwrap_or(""),
-        pod.metadata.labels.as_ref(),
-    )
+    visible_object(query, &pod.metadata)
 }
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimPod>> {
+pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimPod>> {
     cache.pods.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
@@ -230,9 +225,9 @@ impl TableView for PodsView {
         as_json(&*get(cache, key)?)
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
-        let state = cache.pods.state();
-        let metrics = cache.metrics.get();
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let state = src.cache.pods.state();
+        let metrics = src.metrics;
         let mut keyed: Vec<(SortKey, RowKey)> = state
             .iter()
             .filter(|p| in_scope(p, query))
@@ -278,7 +273,8 @@ impl TableView for PodsView {
         keyed.into_iter().map(|(_, k)| k).collect()
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let pod = get(cache, key)?;
         let (r, total) = ready(&pod);
         let (status, role) = status(&pod);
@@ -287,7 +283,7 @@ impl TableView for PodsView {
             Some(t) if count > 0 => format!("{count} ({} ago)", age(Some(t), now)),
             _ => count.to_string(),
         };
-        let (cpu, mem) = cache.metrics.get().cells(key);
+        let (cpu, mem) = src.metrics.cells(key);
         Some(vec![
             Cell::new(key.0.clone(), Role::Muted),
             Cell::text(key.1.clone()),

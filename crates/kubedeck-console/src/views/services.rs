@@ -8,14 +8,14 @@ use kube::runtime::reflector::ObjectRef;
 
 use super::workloads::{self, Workload};
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json, col,
-    created, finish, selects, visible,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
+    col, created, finish, selects, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct ServicesView;
+pub(crate) struct ServicesView;
 
 const COLUMNS: &[Column] = &[
     col("NAMESPACE", 9, false),
@@ -28,12 +28,12 @@ const COLUMNS: &[Column] = &[
     col("AGE", 5, true),
 ];
 
-pub fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Service>> {
+pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Service>> {
     cache.services.get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
 /// `80/TCP→8080`, with `:nodePort` when the service has one.
-pub fn ports(svc: &Service) -> String {
+pub(crate) fn ports(svc: &Service) -> String {
     let ports: Vec<String> = svc
         .spec
         .iter()
@@ -57,7 +57,7 @@ pub fn ports(svc: &Service) -> String {
 }
 
 /// (ready, total) endpoint addresses of the service's Endpoints.
-pub fn endpoints(cache: &Cache, ns: &str, name: &str) -> (usize, usize) {
+pub(crate) fn endpoints(cache: &Cache, ns: &str, name: &str) -> (usize, usize) {
     let Some(ep) = cache.endpoints.get(&ObjectRef::new(name).within(ns)) else {
         return (0, 0);
     };
@@ -69,7 +69,7 @@ pub fn endpoints(cache: &Cache, ns: &str, name: &str) -> (usize, usize) {
 }
 
 /// Whether a service is meant to have endpoints: it selects pods.
-pub fn has_selector(svc: &Service) -> bool {
+pub(crate) fn has_selector(svc: &Service) -> bool {
     svc.spec
         .as_ref()
         .and_then(|s| s.selector.as_ref())
@@ -77,7 +77,7 @@ pub fn has_selector(svc: &Service) -> bool {
 }
 
 /// The Deployment or StatefulSet whose pod template the selector matches.
-pub fn workload_behind(cache: &Cache, svc: &Service) -> Option<Workload> {
+pub(crate) fn workload_behind(cache: &Cache, svc: &Service) -> Option<Workload> {
     let selector = svc.spec.as_ref()?.selector.as_ref()?;
     let ns = svc.metadata.namespace.as_deref().unwrap_or("");
     let mut found: Vec<Workload> = workloads::all(cache)
@@ -110,19 +110,13 @@ impl TableView for ServicesView {
         ]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = cache
             .services
             .state()
             .iter()
-            .filter(|s| {
-                visible(
-                    query,
-                    s.metadata.namespace.as_deref().unwrap_or(""),
-                    s.metadata.name.as_deref().unwrap_or(""),
-                    s.metadata.labels.as_ref(),
-                )
-            })
+            .filter(|s| visible_object(query, &s.metadata))
             .map(|s| {
                 let key = super::key_of(&s.metadata);
                 let spec = s.spec.as_ref();
@@ -144,7 +138,8 @@ impl TableView for ServicesView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let svc = get(cache, key)?;
         let spec = svc.spec.as_ref();
         let (ready, total) = endpoints(cache, &key.0, &key.1);
@@ -209,25 +204,29 @@ impl TableView for ServicesView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     #[test]
     fn rows_show_ports_endpoints_and_the_workload_behind() {
         let cache = cluster();
-        let rows = ServicesView.rows(&cache, &Query::default(), now());
+        let rows = ServicesView.rows(sources(&cache), &Query::default(), now());
         assert_eq!(rows.len(), 3);
         let web = ServicesView
-            .cells(&cache, &("shop".into(), "web".into()), now())
+            .cells(sources(&cache), &("shop".into(), "web".into()), now())
             .expect("web");
         assert_eq!(web[4].text, "80/TCP→8080");
         assert_eq!((web[5].text.as_str(), web[5].role), ("2/2", Role::Ok));
         assert_eq!(web[6].text, "deploy/web");
         let api = ServicesView
-            .cells(&cache, &("shop".into(), "api".into()), now())
+            .cells(sources(&cache), &("shop".into(), "api".into()), now())
             .expect("api");
         assert_eq!((api[5].text.as_str(), api[5].role), ("0/1", Role::Danger));
         let ledger = ServicesView
-            .cells(&cache, &("payments".into(), "ledger".into()), now())
+            .cells(
+                sources(&cache),
+                &("payments".into(), "ledger".into()),
+                now(),
+            )
             .expect("ledger");
         assert_eq!(ledger[6].text, "sts/ledger");
     }
@@ -239,7 +238,7 @@ mod tests {
             scope: Scope::Namespace("payments".into()),
             ..Query::default()
         };
-        let rows = ServicesView.rows(&cache, &query, now());
+        let rows = ServicesView.rows(sources(&cache), &query, now());
         assert_eq!(rows, [("payments".to_string(), "ledger".to_string())]);
     }
 }

@@ -9,14 +9,14 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, TableView, age, age_secs, as_json,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
     backoff_reason, col, created, finish, selects, visible,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
 use crate::theme::Role;
 
-pub struct WorkloadsView;
+pub(crate) struct WorkloadsView;
 
 const COLUMNS: &[Column] = &[
     col("NAMESPACE", 9, false),
@@ -33,14 +33,14 @@ const COLUMNS: &[Column] = &[
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum WorkloadKind {
+pub(crate) enum WorkloadKind {
     Deployment,
     StatefulSet,
     DaemonSet,
 }
 
 impl WorkloadKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
@@ -49,7 +49,7 @@ impl WorkloadKind {
     }
 
     /// kubectl's short resource name, for `deploy/web` labels.
-    pub fn short(self) -> &'static str {
+    pub(crate) fn short(self) -> &'static str {
         match self {
             WorkloadKind::Deployment => "deploy",
             WorkloadKind::StatefulSet => "sts",
@@ -69,7 +69,7 @@ impl WorkloadKind {
 
 /// What the console needs of any workload, read from its typed object.
 #[derive(Debug, Clone)]
-pub struct Workload {
+pub(crate) struct Workload {
     pub kind: WorkloadKind,
     pub namespace: String,
     pub name: String,
@@ -93,14 +93,14 @@ pub struct Workload {
 impl Workload {
     /// The row key: the kind travels in the name so that a Deployment and a
     /// StatefulSet of the same name are different rows.
-    pub fn key(&self) -> RowKey {
+    pub(crate) fn key(&self) -> RowKey {
         (
             self.namespace.clone(),
             format!("{}/{}", self.kind.as_str(), self.name),
         )
     }
 
-    pub fn degraded(&self) -> bool {
+    pub(crate) fn degraded(&self) -> bool {
         self.ready < self.desired
     }
 }
@@ -122,7 +122,7 @@ fn template_parts(t: &PodTemplateSpec) -> (Vec<String>, BTreeMap<String, String>
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
-pub fn from_deployment(d: &Deployment) -> Workload {
+pub(crate) fn from_deployment(d: &Deployment) -> Workload {
     let (namespace, name) = super::key_of(&d.metadata);
     let spec = d.spec.as_ref();
     let st = d.status.as_ref();
@@ -173,7 +173,7 @@ pub fn from_deployment(d: &Deployment) -> Workload {
     }
 }
 
-pub fn from_statefulset(s: &StatefulSet) -> Workload {
+pub(crate) fn from_statefulset(s: &StatefulSet) -> Workload {
     let (namespace, name) = super::key_of(&s.metadata);
     let spec = s.spec.as_ref();
     let st = s.status.as_ref();
@@ -212,7 +212,7 @@ pub fn from_statefulset(s: &StatefulSet) -> Workload {
     }
 }
 
-pub fn from_daemonset(d: &DaemonSet) -> Workload {
+pub(crate) fn from_daemonset(d: &DaemonSet) -> Workload {
     let (namespace, name) = super::key_of(&d.metadata);
     let spec = d.spec.as_ref();
     let st = d.status.as_ref();
@@ -249,7 +249,7 @@ pub fn from_daemonset(d: &DaemonSet) -> Workload {
 }
 
 /// Every workload in the cache.
-pub fn all(cache: &Cache) -> Vec<Workload> {
+pub(crate) fn all(cache: &Cache) -> Vec<Workload> {
     let mut out: Vec<Workload> = cache
         .deployments
         .state()
@@ -268,7 +268,7 @@ pub fn all(cache: &Cache) -> Vec<Workload> {
 }
 
 /// The workload a row key names.
-pub fn get(cache: &Cache, key: &RowKey) -> Option<Workload> {
+pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<Workload> {
     let (kind, name) = key.1.split_once('/')?;
     let r = |n: &str| (n.to_string(), key.0.clone());
     match WorkloadKind::parse(kind)? {
@@ -294,7 +294,7 @@ pub fn get(cache: &Cache, key: &RowKey) -> Option<Workload> {
 
 /// Progressing, Complete or Stalled: stalled when the controller gave up
 /// or the newest pods are stuck in a back-off.
-pub fn rollout(cache: &Cache, w: &Workload) -> (String, Role) {
+pub(crate) fn rollout(cache: &Cache, w: &Workload) -> (String, Role) {
     if w.deadline_exceeded {
         return ("Stalled".into(), Role::Danger);
     }
@@ -316,7 +316,7 @@ pub fn rollout(cache: &Cache, w: &Workload) -> (String, Role) {
 }
 
 /// The HPA whose scale target is this workload.
-pub fn hpa_for(cache: &Cache, w: &Workload) -> Option<String> {
+pub(crate) fn hpa_for(cache: &Cache, w: &Workload) -> Option<String> {
     cache.hpas.state().iter().find_map(|h| {
         let t = &h.spec.as_ref()?.scale_target_ref;
         (h.metadata.namespace.as_deref() == Some(w.namespace.as_str())
@@ -337,7 +337,7 @@ fn short_image(image: &str) -> &str {
 }
 
 /// The first container's image, and how many more there are.
-pub fn images(list: &[String]) -> String {
+pub(crate) fn images(list: &[String]) -> String {
     match list {
         [] => "<none>".into(),
         [one] => short_image(one).to_string(),
@@ -365,7 +365,8 @@ impl TableView for WorkloadsView {
         ]
     }
 
-    fn rows(&self, cache: &Cache, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
+        let cache = src.cache;
         let keyed = all(cache)
             .into_iter()
             .filter(|w| visible(query, &w.namespace, &w.name, Some(&w.template_labels)))
@@ -389,7 +390,8 @@ impl TableView for WorkloadsView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, cache: &Cache, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
         let w = get(cache, key)?;
         let (state, role) = rollout(cache, &w);
         let count = |n: i32| {
@@ -463,17 +465,17 @@ impl TableView for WorkloadsView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{cluster, now};
+    use crate::test_support::{cluster, now, sources};
 
     fn row(name: &str) -> Vec<String> {
         let cache = cluster();
         let key = WorkloadsView
-            .rows(&cache, &Query::default(), now())
+            .rows(sources(&cache), &Query::default(), now())
             .into_iter()
             .find(|k| k.1.ends_with(&format!("/{name}")))
             .expect("workload listed");
         WorkloadsView
-            .cells(&cache, &key, now())
+            .cells(sources(&cache), &key, now())
             .expect("cells")
             .into_iter()
             .map(|c| c.text)
@@ -517,7 +519,7 @@ mod tests {
             },
             ..Query::default()
         };
-        let rows = WorkloadsView.rows(&cache, &query, now());
+        let rows = WorkloadsView.rows(sources(&cache), &query, now());
         assert_eq!(rows, [("shop".to_string(), "Deployment/web".to_string())]);
         let drill = WorkloadsView.enter(&cache, &rows[0]).expect("drills");
         assert_eq!(drill.view, View::Pods);

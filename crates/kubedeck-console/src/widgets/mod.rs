@@ -4,6 +4,7 @@
 mod screen;
 
 pub use screen::draw;
+pub(crate) use screen::{styled_lines, titled_block};
 
 #[cfg(test)]
 mod tests;

@@ -70,7 +70,16 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     }
 }
 
-fn styled_lines<'a>(lines: &'a [Vec<Cell>], theme: &Theme) -> Vec<Line<'a>> {
+/// A bordered pane with its title in the border.
+pub(crate) fn titled_block<'a>(title: &str, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(format!(" {title} "), theme.style(Role::Title)))
+}
+
+/// Cells as styled text, one line per row of cells.
+pub(crate) fn styled_lines<'a>(lines: &'a [Vec<Cell>], theme: &Theme) -> Vec<Line<'a>> {
     lines
         .iter()
         .map(|cells| {
@@ -86,15 +95,7 @@ fn styled_lines<'a>(lines: &'a [Vec<Cell>], theme: &Theme) -> Vec<Line<'a>> {
 
 fn draw_panel(frame: &mut Frame, area: Rect, panel: &PanelVm, theme: &Theme) {
     frame.render_widget(
-        Paragraph::new(styled_lines(&panel.lines, theme)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(
-                    format!(" {} ", panel.title),
-                    theme.style(Role::Title),
-                )),
-        ),
+        Paragraph::new(styled_lines(&panel.lines, theme)).block(titled_block(&panel.title, theme)),
         area,
     );
 }
@@ -182,13 +183,7 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
     let table = &*crate::charts::chart::fitted(table, area.width);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.style(Role::Border))
-        .title(Span::styled(
-            format!(" {} ", table.title),
-            theme.style(Role::Title),
-        ));
+    let block = titled_block(&table.title, theme);
     let header = Row::new(table.columns.iter().enumerate().map(|(i, (name, _))| {
         if i == table.sort_column {
             format!("{name}{}", if table.descending { "↓" } else { "↑" })
@@ -236,12 +231,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, lines: &[Cell], title: &str, theme
         .map(|c| Line::from(Span::styled(c.text.as_str(), theme.style(c.role))))
         .collect();
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(format!(" {title} "), theme.style(Role::Title))),
-        ),
+        Paragraph::new(lines).block(titled_block(title, theme)),
         area,
     );
 }
@@ -254,20 +244,13 @@ fn draw_text(frame: &mut Frame, area: Rect, text: &TextVm, theme: &Theme) {
         .collect();
     frame.render_widget(
         Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(
-                    format!(" {} ", text.title),
-                    theme.style(Role::Title),
+            titled_block(&text.title, theme).title_bottom(
+                Line::from(Span::styled(
+                    format!(" {} ", text.position),
+                    theme.style(Role::Muted),
                 ))
-                .title_bottom(
-                    Line::from(Span::styled(
-                        format!(" {} ", text.position),
-                        theme.style(Role::Muted),
-                    ))
-                    .right_aligned(),
-                ),
+                .right_aligned(),
+            ),
         ),
         area,
     );
@@ -278,15 +261,7 @@ fn draw_text(frame: &mut Frame, area: Rect, text: &TextVm, theme: &Theme) {
 /// which keeps them.
 fn draw_log(frame: &mut Frame, area: Rect, log: &LogVm, theme: &Theme) {
     let widget = tui_logger::TuiLoggerWidget::default()
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.style(Role::Border))
-                .title(Span::styled(
-                    format!(" {} ", log.title),
-                    theme.style(Role::Title),
-                )),
-        )
+        .block(titled_block(&log.title, theme))
         .style(theme.style(Role::Text))
         .style_error(theme.style(Role::Danger))
         .style_warn(theme.style(Role::Warning))

@@ -2,18 +2,15 @@
 //! cluster. insta keeps the text; the colour of key cells is asserted on
 //! the buffer directly.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use crate::cluster::watch::WatchMsg;
 use crate::cluster::{Cache, Kind};
 use crate::input::keymap::Keymap;
 use crate::state::AppState;
-use crate::test_support::{cluster, now};
+use crate::test_support::{cluster, draw, fg_of, now, resize, screen_text};
 use crate::theme::{Role, Theme};
 use crate::update::{Msg, update};
-use crate::view_model;
 
 struct Console {
     state: AppState,
@@ -26,7 +23,7 @@ impl Console {
         let cache = cluster();
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("kind-test", None, false);
-        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(&mut state, resize(30), &cache, &keymap, now());
         update(
             &mut state,
             Msg::Watch(WatchMsg::Synced(Kind::Pod)),
@@ -47,7 +44,7 @@ impl Console {
         let cache = crate::test_support::rollout_cluster();
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new(context, None, false);
-        update(&mut state, Msg::Resize(30), &cache, &keymap, now());
+        update(&mut state, resize(30), &cache, &keymap, now());
         let mut c = Console {
             state,
             cache,
@@ -163,43 +160,8 @@ impl Console {
     }
 
     fn draw(&self) -> Buffer {
-        let (theme, errs) = Theme::load(None, None, false);
-        assert!(errs.is_empty());
-        let vm = view_model::build(&self.state, &self.cache, &self.keymap, now());
-        let mut terminal = Terminal::new(TestBackend::new(120, 30)).expect("test terminal");
-        terminal
-            .draw(|f| super::draw(f, &vm, &theme))
-            .expect("draws");
-        terminal.backend().buffer().clone()
+        draw(&self.state, &self.cache, &self.keymap, 120, 30)
     }
-}
-
-fn text(buf: &Buffer) -> String {
-    let area = buf.area;
-    let mut out = String::new();
-    for y in 0..area.height {
-        let mut line = String::new();
-        for x in 0..area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// The foreground colour where `needle` is first drawn.
-fn fg_of(buf: &Buffer, needle: &str) -> ratatui::style::Color {
-    let area = buf.area;
-    for y in 0..area.height {
-        let row: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
-        if let Some(col) = row.find(needle) {
-            // Columns count characters, not bytes.
-            let x = row[..col].chars().count() as u16;
-            return buf[(x, y)].fg;
-        }
-    }
-    panic!("{needle:?} is not on screen:\n{}", text(buf));
 }
 
 fn danger() -> ratatui::style::Color {
@@ -213,52 +175,52 @@ fn danger() -> ratatui::style::Color {
 #[test]
 fn overview() {
     let buf = Console::new().draw();
-    insta::assert_snapshot!("overview", text(&buf));
+    insta::assert_snapshot!("overview", screen_text(&buf));
     assert_eq!(fg_of(&buf, "1 ok, 1 degraded"), danger());
 }
 
 #[test]
 fn pods() {
     let buf = Console::new().keys(&["1"]).draw();
-    insta::assert_snapshot!("pods", text(&buf));
+    insta::assert_snapshot!("pods", screen_text(&buf));
     assert_eq!(fg_of(&buf, "CrashLoopBackOff"), danger());
 }
 
 #[test]
 fn workloads() {
     let buf = Console::new().keys(&["2"]).draw();
-    insta::assert_snapshot!("workloads", text(&buf));
+    insta::assert_snapshot!("workloads", screen_text(&buf));
     assert_eq!(fg_of(&buf, "Stalled"), danger());
 }
 
 #[test]
 fn services() {
     let buf = Console::new().keys(&["3"]).draw();
-    insta::assert_snapshot!("services", text(&buf));
+    insta::assert_snapshot!("services", screen_text(&buf));
     assert_eq!(fg_of(&buf, "0/1"), danger(), "zero ready endpoints");
 }
 
 #[test]
 fn hpas_with_the_why_pane() {
     let buf = Console::new().keys(&["4", "j"]).draw();
-    insta::assert_snapshot!("hpas", text(&buf));
+    insta::assert_snapshot!("hpas", screen_text(&buf));
     assert_eq!(fg_of(&buf, "FailedGetResourceMetric"), danger());
 }
 
 #[test]
 fn events() {
     let buf = Console::new().keys(&["5"]).draw();
-    insta::assert_snapshot!("events", text(&buf));
+    insta::assert_snapshot!("events", screen_text(&buf));
 }
 
 #[test]
 fn namespaces_jobs_cronjobs_nodes() {
     let mut c = Console::new();
-    insta::assert_snapshot!("namespaces", text(&c.command("ns").draw()));
-    insta::assert_snapshot!("jobs", text(&c.command("jobs").draw()));
-    insta::assert_snapshot!("cronjobs", text(&c.command("cj").draw()));
+    insta::assert_snapshot!("namespaces", screen_text(&c.command("ns").draw()));
+    insta::assert_snapshot!("jobs", screen_text(&c.command("jobs").draw()));
+    insta::assert_snapshot!("cronjobs", screen_text(&c.command("cj").draw()));
     let nodes = c.command("nodes").draw();
-    insta::assert_snapshot!("nodes", text(&nodes));
+    insta::assert_snapshot!("nodes", screen_text(&nodes));
     assert_eq!(fg_of(&nodes, "NotReady"), danger());
 }
 
@@ -266,21 +228,21 @@ fn namespaces_jobs_cronjobs_nodes() {
 fn drill_down_to_containers_shows_the_breadcrumb() {
     let mut c = Console::new();
     c.command("svc").keys(&["j", "enter", "enter"]);
-    insta::assert_snapshot!("pods_of_api", text(&c.draw()));
+    insta::assert_snapshot!("pods_of_api", screen_text(&c.draw()));
     let buf = c.keys(&["enter"]).draw();
-    insta::assert_snapshot!("containers", text(&buf));
+    insta::assert_snapshot!("containers", screen_text(&buf));
 }
 
 #[test]
 fn describe_pane() {
     let buf = Console::new().keys(&["4", "j", "d"]).draw();
-    insta::assert_snapshot!("describe_hpa", text(&buf));
+    insta::assert_snapshot!("describe_hpa", screen_text(&buf));
 }
 
 #[test]
 fn the_log_pane_sits_under_a_shorter_table() {
     let buf = Console::new().keys(&["1", "ctrl-l"]).draw();
-    let lines: Vec<String> = text(&buf).lines().map(str::to_string).collect();
+    let lines: Vec<String> = screen_text(&buf).lines().map(str::to_string).collect();
     // 30 rows: the pane takes a third, from row 19 to the status line.
     assert!(
         lines[19].starts_with("┌ kubedeck log  <ctrl-l> hides "),
@@ -299,10 +261,10 @@ fn the_log_pane_sits_under_a_shorter_table() {
 #[test]
 fn scale_form_and_confirm_under_an_hpa() {
     let mut c = Console::rollout("kind-dev");
-    insta::assert_snapshot!("scale_form_hpa", text(&c.keys(&["s"]).draw()));
+    insta::assert_snapshot!("scale_form_hpa", screen_text(&c.keys(&["s"]).draw()));
     c.keys(&["backspace", "0"]);
     let buf = c.planned("enter").draw();
-    insta::assert_snapshot!("confirm_scale_hpa", text(&buf));
+    insta::assert_snapshot!("confirm_scale_hpa", screen_text(&buf));
     assert_eq!(fg_of(&buf, "2 of 2 ready pods will be killed"), text_fg());
 }
 
@@ -311,7 +273,7 @@ fn confirm_delete_with_consequences() {
     let mut c = Console::rollout("kind-dev");
     c.command("pods");
     let buf = c.keys(&["ctrl-d", "tab", "3", "0"]).planned("enter").draw();
-    insta::assert_snapshot!("confirm_delete", text(&buf));
+    insta::assert_snapshot!("confirm_delete", screen_text(&buf));
 }
 
 #[test]
@@ -319,14 +281,14 @@ fn confirm_in_a_protected_context_asks_for_the_name() {
     let mut c = Console::rollout("gke_prod-eu");
     c.command("pods");
     let buf = c.planned("ctrl-k").keys(&["w", "e", "b", "enter"]).draw();
-    insta::assert_snapshot!("confirm_protected", text(&buf));
+    insta::assert_snapshot!("confirm_protected", screen_text(&buf));
     assert_eq!(fg_of(&buf, "typed \"web\""), danger());
 }
 
 #[test]
 fn revision_history_with_the_template_diff() {
     let buf = Console::rollout("kind-dev").keys(&["u"]).draw();
-    insta::assert_snapshot!("history", text(&buf));
+    insta::assert_snapshot!("history", screen_text(&buf));
     assert_eq!(
         fg_of(&buf, "-   - image: registry.example/web:notfound"),
         danger()
@@ -336,7 +298,7 @@ fn revision_history_with_the_template_diff() {
 #[test]
 fn rollout_progress_stalled_with_its_reason() {
     let buf = Console::rollout("kind-dev").keys(&["R"]).draw();
-    insta::assert_snapshot!("rollout_stalled", text(&buf));
+    insta::assert_snapshot!("rollout_stalled", screen_text(&buf));
     assert_eq!(fg_of(&buf, "STALLED: ImagePullBackOff"), danger());
 }
 

@@ -14,7 +14,7 @@ use kubedeck_console::cluster::watch::{self, Pending};
 use kubedeck_console::input::keymap::Keymap;
 use kubedeck_console::state::AppState;
 use kubedeck_console::theme::{Role, Theme};
-use kubedeck_console::update::{Msg, update};
+use kubedeck_console::update::{Effect, Msg, update};
 use kubedeck_console::view_model::{self, ScreenVm};
 use kubedeck_console::widgets;
 use kubedeck_core::metrics::{PrometheusConfig, Queries};
@@ -36,14 +36,21 @@ struct Console {
 }
 
 impl Console {
+    /// Updates, and asks the source for what the screen needs as the
+    /// runtime does.
     fn apply(&mut self, msg: Msg) {
-        update(
+        let out = update(
             &mut self.state,
             msg,
             &self.cache,
             &self.keymap,
             chrono::Utc::now(),
         );
+        for effect in out.effects {
+            if let Effect::RequestCharts(wanted) = effect {
+                self.charts.want(wanted);
+            }
+        }
     }
 
     fn key(&mut self, k: &str) {
@@ -58,7 +65,7 @@ impl Console {
     async fn until<T>(&mut self, what: &str, check: impl Fn(&ScreenVm) -> Option<T>) -> T {
         let start = Instant::now();
         loop {
-            self.charts.sync(&self.state, &self.cache, WIDTH);
+            self.charts.send_due();
             tokio::select! {
                 w = self.watch_rx.recv() => if let Some(w) = w {
                     if let watch::WatchMsg::Changed(k) = &w {
@@ -127,7 +134,10 @@ async fn the_deployment_row_has_a_sparkline_and_the_hpa_chart_its_target() {
         pending,
         charts,
     };
-    c.apply(Msg::Resize(45));
+    c.apply(Msg::Resize {
+        width: WIDTH,
+        height: 45,
+    });
     c.key("2");
 
     let cpu = c

@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use k8s_openapi::api::batch::v1::Job;
+use kube::api::{Api, PostParams};
 use kubedeck_console::cluster::watch::WatchMsg;
 use kubedeck_console::cluster::{Cache, Kind, cache};
 use kubedeck_console::input::keymap::Keymap;
@@ -125,27 +127,30 @@ async fn run_backup_now(sim: &sim::Sim) {
         .find(|c| c["metadata"]["name"] == cronjob)
         .expect("the seed has the backup CronJob");
     let name = format!("{cronjob}-manual");
-    store
-        .create(
-            &resources::JOBS,
-            serde_json::json!({
+    let job: Job = serde_json::from_value(serde_json::json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "annotations": {MANUAL: "manual"},
+            "ownerReferences": [{
                 "apiVersion": "batch/v1",
-                "kind": "Job",
-                "metadata": {
-                    "name": name,
-                    "namespace": ns,
-                    "annotations": {MANUAL: "manual"},
-                    "ownerReferences": [{
-                        "apiVersion": "batch/v1",
-                        "kind": "CronJob",
-                        "name": cronjob,
-                        "uid": cj["metadata"]["uid"],
-                        "controller": true
-                    }]
-                },
-                "spec": cj["spec"]["jobTemplate"]["spec"]
-            }),
-        )
+                "kind": "CronJob",
+                "name": cronjob,
+                "uid": cj["metadata"]["uid"],
+                "controller": true
+            }]
+        },
+        "spec": cj["spec"]["jobTemplate"]["spec"]
+    }))
+    .expect("a valid Job");
+    // Through the API, as kubectl would create it.
+    let config = kube::Config::new(sim.url().parse().expect("the simulator's URL"));
+    let client = kube::Client::try_from(config).expect("a client of the simulator");
+    Api::<Job>::namespaced(client, ns)
+        .create(&PostParams::default(), &job)
+        .await
         .expect("the manual Job is created");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -699,7 +704,16 @@ impl Console {
         }
         let keymap = Keymap::built_in_default();
         let mut state = AppState::new("kubedeck-sim", None, false);
-        update(&mut state, Msg::Resize(HEIGHT), &cache, &keymap, now());
+        update(
+            &mut state,
+            Msg::Resize {
+                width: WIDTH,
+                height: HEIGHT,
+            },
+            &cache,
+            &keymap,
+            now(),
+        );
         for kind in Kind::ALL {
             update(
                 &mut state,

@@ -26,6 +26,9 @@ use super::plan::Confirmed;
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+/// What `kubectl rollout history` shows for a revision: the controllers
+/// copy it from the workload to the revision they make.
+const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 /// Deployment annotations `kubectl rollout undo` keeps instead of copying
@@ -132,13 +135,36 @@ impl Executor {
         }
     }
 
-    /// Records an action the console refused before building a command,
-    /// because the context is read-only; returns a problem writing the log.
+    /// Records an action refused before its command was built, because the
+    /// context is read-only; returns a problem writing the log. The action
+    /// is named as its command names it when done (`delete-pod`, not the
+    /// console's key name `kill`), so one query finds both.
     pub async fn record_readonly_refusal(
         &self,
         namespace: &str,
         object: &str,
         action: &str,
+    ) -> Option<String> {
+        let action = self.command_action(action, namespace, object).await;
+        let result = AuditResult::Refused {
+            reason: "read-only".into(),
+        };
+        let none = (String::new(), String::new());
+        self.record_decision(namespace, object, &action, none, result, Duration::ZERO)
+            .await
+    }
+
+    /// Records what is not a command of its own (a refusal before any
+    /// command, an override of a safety check, a whole recovery test);
+    /// returns a problem writing the log.
+    pub async fn record_decision(
+        &self,
+        namespace: &str,
+        object: &str,
+        action: &str,
+        (before, after): (String, String),
+        result: AuditResult,
+        duration: Duration,
     ) -> Option<String> {
         let record = Record {
             time: chrono::Utc::now(),
@@ -148,14 +174,48 @@ impl Executor {
             object: object.to_string(),
             action: action.to_string(),
             parameters: serde_json::Value::Null,
-            before: String::new(),
-            after: String::new(),
-            result: AuditResult::Refused {
-                reason: "read-only".into(),
-            },
-            duration_ms: 0,
+            before,
+            after,
+            result,
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
         };
         self.write_audit(record).await
+    }
+
+    /// The command's action name for an action named by a key or a
+    /// caller. `pause` toggles, so what it would have done is read from
+    /// the object; if it cannot be read, `pause` stays.
+    async fn command_action(&self, action: &str, namespace: &str, object: &str) -> String {
+        let (kind, name) = object.split_once('/').unwrap_or(("", object));
+        if let Some(fixed) = command_action_name(action, kind) {
+            return fixed.to_string();
+        }
+        if action != "pause" {
+            return action.to_string();
+        }
+        let (path, field, on, off) = match kind {
+            "deployment" => (
+                format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
+                "paused",
+                "resume-rollout",
+                "pause-rollout",
+            ),
+            "cronjob" => (
+                format!("/apis/batch/v1/namespaces/{namespace}/cronjobs/{name}"),
+                "suspend",
+                "resume-cronjob",
+                "suspend-cronjob",
+            ),
+            _ => return action.to_string(),
+        };
+        let Ok(req) = http::Request::get(path).body(Vec::new()) else {
+            return action.to_string();
+        };
+        match self.client.request::<Value>(req).await {
+            Ok(obj) if obj["spec"][field] == true => on.to_string(),
+            Ok(_) => off.to_string(),
+            Err(_) => action.to_string(),
+        }
     }
 
     async fn write_audit(&self, record: Record) -> Option<String> {
@@ -212,8 +272,10 @@ impl Executor {
                     )));
                 }
                 let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-                let patch = Patch::Strategic(json!({"spec": {"template": {"metadata":
-                    {"annotations": {RESTARTED_AT: now}}}}}));
+                let patch = Patch::Strategic(json!({
+                    "metadata": {"annotations": {CHANGE_CAUSE: self.change_cause(cmd)}},
+                    "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}},
+                }));
                 self.workload_api(target)
                     .patch(&target.name, &pp, &patch)
                     .await
@@ -246,8 +308,10 @@ impl Executor {
                         "container {container} of {object} now runs {now}, not {from} as confirmed; review the change again"
                     )));
                 }
-                let patch = Patch::Strategic(json!({"spec": {"template": {"spec":
-                    {list: [{"name": container, "image": to}]}}}}));
+                let patch = Patch::Strategic(json!({
+                    "metadata": {"annotations": {CHANGE_CAUSE: self.change_cause(cmd)}},
+                    "spec": {"template": {"spec": {list: [{"name": container, "image": to}]}}},
+                }));
                 self.workload_api(target)
                     .patch(&target.name, &pp, &patch)
                     .await
@@ -414,6 +478,12 @@ impl Executor {
         }
     }
 
+    /// The change-cause of a new revision, what and who, as `kubectl
+    /// --record` once wrote it.
+    fn change_cause(&self, cmd: &Command) -> String {
+        format!("{} (kubedeck, by {})", cmd.kubectl(), self.user)
+    }
+
     fn workload_api(&self, target: &WorkloadRef) -> Api<DynamicObject> {
         let kind = match target.kind {
             WorkloadKind::Deployment => "Deployment",
@@ -515,6 +585,16 @@ impl Executor {
                 }
             }
         }
+        // The revision's old cause would say why it was made, not why it
+        // is back.
+        annotations.insert(
+            CHANGE_CAUSE.to_string(),
+            json!(self.change_cause(&Command::Rollback {
+                target: target.clone(),
+                from_revision,
+                to_revision: to,
+            })),
+        );
         let ops = json!([
             {"op": "replace", "path": "/spec/template", "value": template},
             {"op": "replace", "path": "/metadata/annotations", "value": annotations},
@@ -568,7 +648,7 @@ impl Executor {
             )));
         }
         let (to, cr) = pick_revision(&owned, to_revision)?;
-        let data = cr["data"].clone();
+        let mut data = cr["data"].clone();
         let mut wanted = data["spec"]["template"].clone();
         if let Some(m) = wanted.as_object_mut() {
             m.remove("$patch");
@@ -578,6 +658,12 @@ impl Executor {
                 "skipped rollback (current template already matches revision {to})"
             ));
         }
+        data["metadata"]["annotations"][CHANGE_CAUSE] =
+            json!(self.change_cause(&Command::Rollback {
+                target: target.clone(),
+                from_revision,
+                to_revision: to,
+            }));
         self.workload_api(target)
             .patch(
                 &target.name,
@@ -610,6 +696,18 @@ impl Executor {
             .map(|_| ())
             .map_err(|e| ActionError::from_kube(e, access))
     }
+}
+
+/// The command's name for an action the console's keymap names otherwise
+/// (`kill`, `delete`, `trigger`, `restart`); None when the names agree, or
+/// when (`pause`) it depends on the object's state.
+fn command_action_name(action: &str, kind: &str) -> Option<&'static str> {
+    Some(match (action, kind) {
+        ("kill" | "delete", "pod") => "delete-pod",
+        ("trigger", "cronjob") => "trigger-cronjob",
+        ("restart", "deployment" | "statefulset") => "rollout-restart",
+        _ => return None,
+    })
 }
 
 fn revision_of(obj: &Value) -> Option<i64> {

@@ -488,28 +488,168 @@ fn images(template: &Value) -> String {
         .unwrap_or_default()
 }
 
-/// The revision's pod template: a ReplicaSet's, or a ControllerRevision's data.
-fn revision_template(
+/// The workload's revisions (a Deployment's ReplicaSets, a StatefulSet's
+/// ControllerRevisions) by number, oldest first.
+fn owned_revisions<'a>(
     target: &WorkloadRef,
     workload: &Value,
-    revs: &[Value],
-    n: i64,
-) -> Option<Value> {
-    let uid = workload["metadata"]["uid"].as_str()?;
-    revs.iter()
+    revs: &'a [Value],
+) -> Vec<(i64, &'a Value)> {
+    let Some(uid) = workload["metadata"]["uid"].as_str() else {
+        return Vec::new();
+    };
+    let mut owned: Vec<(i64, &Value)> = revs
+        .iter()
         .filter(|r| controller_uid(r) == Some(uid))
-        .find_map(|r| match target.kind {
-            WorkloadKind::Deployment => {
-                (r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-                    .as_str()
-                    .and_then(|v| v.parse::<i64>().ok())
-                    == Some(n))
-                .then(|| r["spec"]["template"].clone())
-            }
-            WorkloadKind::StatefulSet => {
-                (r["revision"].as_i64() == Some(n)).then(|| r["data"]["spec"]["template"].clone())
-            }
+        .filter_map(|r| {
+            let n = match target.kind {
+                WorkloadKind::Deployment => {
+                    r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+                        .as_str()
+                        .and_then(|v| v.parse::<i64>().ok())
+                }
+                WorkloadKind::StatefulSet => r["revision"].as_i64(),
+            }?;
+            Some((n, r))
         })
+        .collect();
+    owned.sort_by_key(|(n, _)| *n);
+    owned
+}
+
+/// The revision a rollback goes to: `n`, or with 0 the one before the
+/// latest, as the executor (and kubectl) picks it.
+fn rollback_revision<'a>(
+    target: &WorkloadRef,
+    workload: &Value,
+    revs: &'a [Value],
+    n: i64,
+) -> Option<(i64, &'a Value)> {
+    let owned = owned_revisions(target, workload, revs);
+    if n == 0 {
+        owned.iter().rev().nth(1).copied()
+    } else {
+        owned.into_iter().find(|(r, _)| *r == n)
+    }
+}
+
+/// A revision's pod template: a ReplicaSet's, or a ControllerRevision's data.
+fn revision_template(kind: WorkloadKind, rev: &Value) -> &Value {
+    match kind {
+        WorkloadKind::Deployment => &rev["spec"]["template"],
+        WorkloadKind::StatefulSet => &rev["data"]["spec"]["template"],
+    }
+}
+
+/// Whether `pod` runs revision `rev`: it belongs to the ReplicaSet, or
+/// carries the ControllerRevision's hash.
+fn runs_revision(kind: WorkloadKind, pod: &Value, rev: &Value) -> bool {
+    match kind {
+        WorkloadKind::Deployment => {
+            rev["metadata"]["uid"].as_str().is_some()
+                && controller_uid(pod) == rev["metadata"]["uid"].as_str()
+        }
+        WorkloadKind::StatefulSet => {
+            rev["metadata"]["name"].as_str().is_some()
+                && pod["metadata"]["labels"]["controller-revision-hash"].as_str()
+                    == rev["metadata"]["name"].as_str()
+        }
+    }
+}
+
+/// What a rollback to revision `n` changes: only the pods not on it. Pods
+/// still running it stay, so a rollback from a stalled rollout replaces
+/// the stalled pods, not every pod.
+fn rollback_changes(
+    target: &WorkloadRef,
+    workload: &Value,
+    snap: &Snapshot,
+    n: i64,
+    rev: &Value,
+) -> Vec<String> {
+    let kind = target.kind;
+    if workload["spec"]["paused"] == true {
+        return vec![format!(
+            "{} is paused: nothing rolls out until it is resumed",
+            kind.singular()
+        )];
+    }
+    let pods = workload_pods(workload, &snap.pods);
+    let (same, other): (Vec<&Value>, Vec<&Value>) =
+        pods.iter().partition(|p| runs_revision(kind, p, rev));
+    let desired = usize::try_from(workload["spec"]["replicas"].as_i64().unwrap_or(1)).unwrap_or(0);
+    let created = desired.saturating_sub(same.len());
+    if other.is_empty() && created == 0 {
+        return vec![format!(
+            "no pod changes: {} already run revision {n}",
+            if same.len() == 1 {
+                "its 1 pod".to_string()
+            } else {
+                format!("all {} pods", same.len())
+            }
+        )];
+    }
+    let others = plural(
+        other.len(),
+        "pod of another revision",
+        "pods of other revisions",
+    );
+    let mut parts = Vec::new();
+    if !same.is_empty() {
+        parts.push(format!(
+            "{} already {} revision {n} and {}",
+            plural(same.len(), "pod", "pods"),
+            if same.len() == 1 { "runs" } else { "run" },
+            if same.len() == 1 { "stays" } else { "stay" }
+        ));
+    }
+    match kind {
+        WorkloadKind::StatefulSet => {
+            if workload["spec"]["updateStrategy"]["type"] == "OnDelete" {
+                parts.push(format!(
+                    "updateStrategy OnDelete: {others} change only when deleted"
+                ));
+            } else if !other.is_empty() {
+                parts.push(format!(
+                    "{others} will be replaced one at a time, highest ordinal first"
+                ));
+            }
+        }
+        WorkloadKind::Deployment => {
+            let how = if workload["spec"]["strategy"]["type"] == "Recreate" {
+                " (strategy Recreate: they go before new ones start)"
+            } else {
+                ""
+            };
+            if !other.is_empty() {
+                parts.push(format!("{others} will be removed{how}"));
+            }
+            if created > 0 {
+                parts.push(format!(
+                    "{} of revision {n} will be created{}",
+                    plural(created, "pod", "pods"),
+                    if how.is_empty() {
+                        " by a rolling update"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    }
+    vec![parts.join("; ")]
+}
+
+/// The image `container` runs in the workload's template now.
+fn template_image<'a>(workload: &'a Value, container: &str) -> Option<&'a str> {
+    let spec = &workload["spec"]["template"]["spec"];
+    ["containers", "initContainers"].iter().find_map(|list| {
+        spec[*list]
+            .as_array()?
+            .iter()
+            .find(|c| c["name"] == container)?["image"]
+            .as_str()
+    })
 }
 
 /// What the action will do beyond its own object, from `snap`.
@@ -543,6 +683,17 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
                 ));
             }
         }
+        Command::SetImage {
+            target,
+            container,
+            to,
+            ..
+        } if template_image(t, container) == Some(to.as_str()) => {
+            out.push(format!(
+                "container {container} of {} already runs {to}: no pod changes",
+                target.kind.singular()
+            ));
+        }
         Command::RolloutRestart { target } | Command::SetImage { target, .. } => {
             out.extend(replacement(target, t, snap));
         }
@@ -550,16 +701,19 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
             target,
             to_revision,
             ..
-        } => {
-            match revision_template(target, t, &snap.revisions, *to_revision) {
-                Some(tpl) => out.push(format!("revision {to_revision} runs {}", images(&tpl))),
-                None if *to_revision > 0 => out.push(format!(
-                    "revision {to_revision} was not found: the rollback will fail"
-                )),
-                None => {}
+        } => match rollback_revision(target, t, &snap.revisions, *to_revision) {
+            Some((n, rev)) => {
+                out.push(format!(
+                    "revision {n} runs {}",
+                    images(revision_template(target.kind, rev))
+                ));
+                out.extend(rollback_changes(target, t, snap, n, rev));
             }
-            out.extend(replacement(target, t, snap));
-        }
+            None if *to_revision > 0 => out.push(format!(
+                "revision {to_revision} was not found: the rollback will fail"
+            )),
+            None => out.push("there is no previous revision: the rollback will fail".into()),
+        },
         Command::PauseRollout { .. } => {
             out.push("template changes will not roll out until the rollout is resumed".into());
         }
@@ -806,24 +960,105 @@ mod tests {
         );
     }
 
+    fn replica_set(revision: i64, uid: &str, image: &str) -> Value {
+        json!({
+            "metadata": {"uid": uid,
+                         "annotations": {"deployment.kubernetes.io/revision": revision.to_string()},
+                         "ownerReferences": [{"uid": "d1", "controller": true}]},
+            "spec": {"template": {"spec": {"containers": [{"image": image}]}}},
+        })
+    }
+
+    fn rollback(to_revision: i64) -> Command {
+        Command::Rollback {
+            target: target(),
+            from_revision: 2,
+            to_revision,
+        }
+    }
+
     #[test]
     fn rollback_names_the_revision_images() {
         let mut s = snap();
-        s.revisions = vec![json!({
-            "metadata": {"annotations": {"deployment.kubernetes.io/revision": "1"},
-                         "ownerReferences": [{"uid": "d1", "controller": true}]},
-            "spec": {"template": {"spec": {"containers": [{"image": "api:1.0"}]}}},
-        })];
-        let c = consequences(
-            &Command::Rollback {
-                target: target(),
-                from_revision: 2,
-                to_revision: 1,
-            },
-            &s,
-        );
+        s.target["spec"]["replicas"] = json!(2);
+        s.revisions = vec![
+            replica_set(1, "rs1", "api:1.0"),
+            replica_set(2, "rs2", "api:2.0"),
+        ];
+        s.pods = vec![pod("a", true, "rs2"), pod("b", true, "rs2")];
+        let c = consequences(&rollback(1), &s);
         assert_eq!(c[0], "revision 1 runs api:1.0");
-        assert_eq!(c[1], "all 2 pods will be replaced by a rolling update");
+        assert_eq!(
+            c[1],
+            "2 pods of other revisions will be removed; 2 pods of revision 1 will be created by a rolling update"
+        );
+        // 0 is the revision before the latest, as the executor picks it.
+        assert_eq!(consequences(&rollback(0), &s), c);
+        s.revisions.truncate(1);
+        s.revisions[0]["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("2");
+        assert_eq!(
+            consequences(&rollback(0), &s),
+            vec!["there is no previous revision: the rollback will fail"]
+        );
+    }
+
+    /// The case: a rollback from a stalled rollout to the revision
+    /// whose pods still serve replaces only the stalled pod.
+    #[test]
+    fn rollback_counts_only_the_pods_that_change() {
+        let mut s = snap();
+        s.target["spec"]["replicas"] = json!(3);
+        s.revisions = vec![
+            replica_set(1, "rs1", "api:1.0"),
+            replica_set(2, "rs2", "api:notfound"),
+        ];
+        s.pods = vec![
+            pod("a", true, "rs1"),
+            pod("b", true, "rs1"),
+            pod("c", true, "rs1"),
+            pod("d", false, "rs2"),
+        ];
+        let c = consequences(&rollback(1), &s);
+        assert_eq!(
+            c,
+            vec![
+                "revision 1 runs api:1.0",
+                "3 pods already run revision 1 and stay; 1 pod of another revision will be removed",
+            ]
+        );
+        assert!(!c.iter().any(|l| l.contains("all 3")), "{c:?}");
+        s.pods.pop();
+        assert_eq!(
+            consequences(&rollback(1), &s)[1],
+            "no pod changes: all 3 pods already run revision 1"
+        );
+    }
+
+    #[test]
+    fn setting_the_image_a_container_already_runs_changes_no_pod() {
+        let mut s = snap();
+        s.target["spec"]["template"] =
+            json!({"spec": {"containers": [{"name": "api", "image": "api:1.0"}]}});
+        let same = Command::SetImage {
+            target: target(),
+            container: "api".into(),
+            from: "api:1.0".into(),
+            to: "api:1.0".into(),
+        };
+        assert_eq!(
+            consequences(&same, &s),
+            vec!["container api of deployment already runs api:1.0: no pod changes"]
+        );
+        let other = Command::SetImage {
+            target: target(),
+            container: "api".into(),
+            from: "api:1.0".into(),
+            to: "api:2.0".into(),
+        };
+        assert_eq!(
+            consequences(&other, &s),
+            vec!["all 2 pods will be replaced by a rolling update"]
+        );
     }
 
     #[test]

@@ -617,7 +617,8 @@ pub async fn follow(
     Ok(result)
 }
 
-fn failure_message(job: &Job) -> Option<String> {
+/// A failed Job's reason and message, from its Failed condition.
+pub fn failure_message(job: &Job) -> Option<String> {
     let c = job
         .status
         .as_ref()?

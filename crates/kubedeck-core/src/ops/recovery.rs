@@ -1,6 +1,7 @@
 //! The pod-kill recovery test: kill pods of a Deployment or StatefulSet
 //! through the action core and timestamp, from watch streams only, every
 //! step of the recovery, while counting the Service's Ready endpoints.
+//! Nothing is killed unless the workload is in its steady state first.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Debug;
@@ -21,13 +22,52 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use super::recovery_target::{KillMode, PodBrief, RecoveryTarget, TestSpec, inspect};
+use super::recovery_target::{
+    Observed, desired_replicas, read_workload, rollout_in_progress, steady_state_problems,
+};
 use super::timeline::{EndpointStats, Kill, Milestone, Report, TimelineEvent, Verdict, What};
-use crate::actions::{ActionError, Command, Executor, ObjectRef, WorkloadKind, plan};
+use crate::actions::{ActionError, AuditResult, Command, Executor, ObjectRef, WorkloadKind, plan};
 use crate::config::Config;
 use kubedeck_kube::duration::human;
 
 /// The label that ties an EndpointSlice to its Service.
-const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+pub(super) const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+/// How the audit log names a recovery test, refused or run.
+const ACTION: &str = "recovery-test";
+/// How long the test waits for the steady state before it refuses: long
+/// enough for an EndpointSlice to catch up with a pod that just became
+/// Ready, short enough to say no while someone is watching.
+pub const STEADY_WAIT: Duration = Duration::from_secs(10);
+/// How often the workload's status is read again while waiting for it.
+const RECHECK: Duration = Duration::from_millis(500);
+
+/// The test refused to start: the workload was not in its steady state,
+/// so killing a pod would have been an outage of the test's making.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSteady {
+    /// `deployment/web`.
+    pub object: String,
+    pub namespace: String,
+    /// How long the test waited for the steady state.
+    pub waited: Duration,
+    /// What did not hold at the end of the wait.
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for NotSteady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "refused: {} in {} was not in its steady state within {}, so nothing was killed: {}. Wait until it is, or override with --skip-steady-state-check (audited)",
+            self.object,
+            self.namespace,
+            human(self.waited),
+            self.problems.join("; ")
+        )
+    }
+}
+
+impl std::error::Error for NotSteady {}
 /// How long the watches may take to list the pods and endpoints.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the zero-endpoint abort threshold is checked.
@@ -41,9 +81,107 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// Audits the refusal and returns it.
+    async fn refuse(&self, spec: &TestSpec, problems: Vec<String>) -> NotSteady {
+        let refusal = NotSteady {
+            object: object(spec),
+            namespace: spec.target.namespace.clone(),
+            waited: STEADY_WAIT,
+            problems,
+        };
+        let result = AuditResult::Refused {
+            reason: format!("steady state: {}", refusal.problems.join("; ")),
+        };
+        let none = (String::new(), String::new());
+        if let Some(problem) = self
+            .executor
+            .record_decision(
+                &refusal.namespace,
+                &refusal.object,
+                ACTION,
+                none,
+                result,
+                Duration::ZERO,
+            )
+            .await
+        {
+            tracing::warn!("{problem}");
+        }
+        refusal
+    }
+
+    /// Waits, following the watches, until the steady state holds: an
+    /// error (audited) when it does not within `STEADY_WAIT`; with the
+    /// check skipped, the audited override's note at once.
+    async fn await_steady_state(
+        &self,
+        spec: &TestSpec,
+        e: &mut Engine<'_>,
+        rx: &mut mpsc::UnboundedReceiver<(DateTime<Utc>, Obs)>,
+    ) -> anyhow::Result<Option<String>> {
+        let deadline = tokio::time::Instant::now() + STEADY_WAIT;
+        loop {
+            e.drain(rx);
+            let workload = read_workload(self.client, &spec.target).await?;
+            let (pods, endpoints) = (e.live_pods(), e.endpoint_counts());
+            let problems = steady_state_problems(
+                &Observed {
+                    rollout: rollout_in_progress(&workload, spec.target.kind),
+                    desired: desired_replicas(&workload),
+                    pods: &pods,
+                    endpoints: &endpoints,
+                },
+                spec.min_endpoints,
+            );
+            if problems.is_empty() {
+                return Ok(None);
+            }
+            if spec.skip_steady_state_check {
+                return Ok(Some(self.override_steady_state(spec, &problems).await));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(self.refuse(spec, problems).await.into());
+            }
+            // The workload's status has no watch here: read it again soon.
+            let next = (now + RECHECK).min(deadline);
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Some((t, obs)) => e.handle(t, obs),
+                    None => bail!("the watches of {} stopped", object(spec)),
+                },
+                () = tokio::time::sleep_until(next) => {}
+            }
+        }
+    }
+
+    /// Audits killing although the steady state does not hold; the note
+    /// for the timeline.
+    async fn override_steady_state(&self, spec: &TestSpec, problems: &[String]) -> String {
+        let before = format!("steady state does not hold: {}", problems.join("; "));
+        let after = "killing anyway (--skip-steady-state-check)".to_string();
+        let note = format!("{before}; {after}");
+        if let Some(problem) = self
+            .executor
+            .record_decision(
+                &spec.target.namespace,
+                &object(spec),
+                ACTION,
+                (before, after),
+                AuditResult::Ok,
+                Duration::ZERO,
+            )
+            .await
+        {
+            tracing::warn!("{problem}");
+        }
+        note
+    }
+
     /// Runs the test on `target` (from `inspect`), calling `on_event` for
     /// each event as it is seen. Errors are for a test that could not run
-    /// at all; a test that ran always gives its report, pass or fail.
+    /// at all, or refused to (`NotSteady`); a test that ran always gives
+    /// its report, pass or fail.
     pub async fn run(
         &self,
         spec: &TestSpec,
@@ -87,7 +225,11 @@ impl Runner<'_> {
                 human(SYNC_TIMEOUT)
             );
         }
+        let overridden = self.await_steady_state(spec, &mut e, &mut rx).await?;
         e.start_tracking(Utc::now());
+        if let Some(note) = overridden {
+            e.note(Utc::now(), note);
+        }
         for it in 1..=spec.iterations {
             if it > 1 {
                 e.note(
@@ -131,7 +273,41 @@ impl Runner<'_> {
                 break;
             }
         }
-        Ok(e.finish(Utc::now(), &self.executor.context, &self.executor.user))
+        let report = e.finish(Utc::now(), &self.executor.context, &self.executor.user);
+        self.record_test(spec, &report).await;
+        Ok(report)
+    }
+
+    /// Audits the test as a whole, as a runbook's run is: its deletes have
+    /// their own records.
+    async fn record_test(&self, spec: &TestSpec, report: &Report) {
+        let (after, result) = match report.verdict {
+            Verdict::Pass => ("PASS".to_string(), AuditResult::Ok),
+            Verdict::Fail => (
+                "FAIL".to_string(),
+                AuditResult::Failed {
+                    message: report.reasons.join("; "),
+                },
+            ),
+        };
+        let before = format!("kill {}, {} iteration(s)", report.mode, report.iterations);
+        let took = (report.finished - report.started)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        if let Some(problem) = self
+            .executor
+            .record_decision(
+                &spec.target.namespace,
+                &object(spec),
+                ACTION,
+                (before, after),
+                result,
+                took,
+            )
+            .await
+        {
+            tracing::warn!("{problem}");
+        }
     }
 
     /// Deletes one pod through plan → confirm → execute. The operator
@@ -167,6 +343,16 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// `deployment/web`, as the audit log names the workload.
+fn object(spec: &TestSpec) -> String {
+    format!("{}/{}", spec.target.kind.singular(), spec.target.name)
+}
+
+/// The names of a slice's Ready endpoints.
+pub(super) fn ready_endpoint_names(s: &EndpointSlice) -> Vec<String> {
+    SliceView::of(s).ready.into_iter().map(|e| e.name).collect()
 }
 
 /// A change seen on a watch.
@@ -357,6 +543,29 @@ impl<'a> Engine<'a> {
 
     fn synced(&self) -> bool {
         self.pods_synced && self.slices_synced
+    }
+
+    /// The pods not terminating, as the steady state is judged on them.
+    fn live_pods(&self) -> Vec<PodBrief> {
+        let mut pods: Vec<PodBrief> = self
+            .pods
+            .values()
+            .filter(|p| !p.terminating)
+            .map(|p| PodBrief {
+                name: p.name.clone(),
+                ready: p.ready,
+            })
+            .collect();
+        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        pods
+    }
+
+    /// Each Service's Ready endpoints now.
+    fn endpoint_counts(&self) -> Vec<(String, usize)> {
+        self.services
+            .iter()
+            .map(|s| (s.clone(), self.ready_endpoints(s).len()))
+            .collect()
     }
 
     fn emit(&mut self, at: DateTime<Utc>, what: What) {
@@ -845,7 +1054,98 @@ mod tests {
             selector: "app=web".into(),
             services: services.iter().map(|s| (*s).to_string()).collect(),
             pods: Vec::new(),
+            desired: 2,
+            rollout: None,
+            endpoints: Vec::new(),
         }
+    }
+
+    fn brief(name: &str, ready: bool) -> PodBrief {
+        PodBrief {
+            name: name.into(),
+            ready,
+        }
+    }
+
+    #[test]
+    fn the_steady_state_needs_every_replica_ready_and_enough_endpoints() {
+        let pods = [brief("a", true), brief("b", false)];
+        let endpoints = [("web".to_string(), 0)];
+        let observed = Observed {
+            rollout: None,
+            desired: 2,
+            pods: &pods,
+            endpoints: &endpoints,
+        };
+        // The case: 0 Ready endpoints, not every replica Ready.
+        assert_eq!(
+            steady_state_problems(&observed, 1),
+            vec![
+                "1 of 2 replicas Ready (not Ready: b)",
+                "service web has 0 Ready endpoints, under the minimum of 1",
+            ]
+        );
+        let pods = [brief("a", true), brief("b", true)];
+        let endpoints = [("web".to_string(), 2)];
+        let healthy = Observed {
+            rollout: None,
+            desired: 2,
+            pods: &pods,
+            endpoints: &endpoints,
+        };
+        assert!(steady_state_problems(&healthy, 2).is_empty());
+        assert_eq!(
+            steady_state_problems(&healthy, 3),
+            vec!["service web has 2 Ready endpoints, under the minimum of 3"]
+        );
+        // Without a Service, Ready pods stand for endpoints.
+        let alone = Observed {
+            endpoints: &[],
+            ..healthy
+        };
+        assert_eq!(
+            steady_state_problems(&alone, 3),
+            vec!["2 Ready pods (no Service selects them), under the minimum of 3"]
+        );
+    }
+
+    #[test]
+    fn a_rollout_in_progress_is_not_a_steady_state() {
+        let d = |generation: i64, observed: i64, updated: i64, total: i64, available: i64| {
+            json!({"metadata": {"name": "web", "generation": generation},
+                   "spec": {"replicas": 2},
+                   "status": {"observedGeneration": observed, "updatedReplicas": updated,
+                              "replicas": total, "availableReplicas": available}})
+        };
+        let kind = WorkloadKind::Deployment;
+        assert_eq!(rollout_in_progress(&d(3, 3, 2, 2, 2), kind), None);
+        let cases = [
+            (d(4, 3, 2, 2, 2), "has not yet seen generation 4"),
+            (d(3, 3, 1, 3, 3), "1 of 2 new replicas updated"),
+            (d(3, 3, 2, 3, 2), "1 old replicas pending termination"),
+            (d(3, 3, 2, 2, 1), "1 of 2 updated replicas available"),
+        ];
+        for (w, why) in cases {
+            let got = rollout_in_progress(&w, kind).unwrap_or_default();
+            assert!(got.contains(why), "{got:?} should say {why:?}");
+        }
+        let sts = json!({"metadata": {"name": "db", "generation": 1},
+            "spec": {"replicas": 2},
+            "status": {"observedGeneration": 1, "updatedReplicas": 1,
+                       "currentRevision": "db-1", "updateRevision": "db-2"}});
+        assert!(
+            rollout_in_progress(&sts, WorkloadKind::StatefulSet)
+                .is_some_and(|r| r.contains("rolling update of statefulset/db"))
+        );
+        let not_steady = NotSteady {
+            object: "deployment/web".into(),
+            namespace: "demo".into(),
+            waited: STEADY_WAIT,
+            problems: vec!["1 of 2 replicas Ready".into()],
+        };
+        let text = not_steady.to_string();
+        assert!(text.starts_with("refused: deployment/web in demo was not in its steady state within 10.00s, so nothing was killed: 1 of 2 replicas Ready"), "{text}");
+        assert!(text.contains("--skip-steady-state-check"), "{text}");
     }
 
     fn pods(e: &mut Engine<'_>, at: i64, event: Event<Pod>) {

@@ -1,5 +1,6 @@
 //! What a recovery test is asked to do and what it finds before it starts:
-//! the kill mode, the spec, and the workload with its pods and Services.
+//! the kill mode, the spec, the workload with its pods and Services, and
+//! whether it is in its steady state.
 
 use std::fmt::Debug;
 use std::time::Duration;
@@ -7,12 +8,13 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::recovery::PodView;
+use super::recovery::{PodView, SERVICE_NAME_LABEL};
 use crate::actions::{WorkloadKind, WorkloadRef};
 use kubedeck_kube::duration::human;
 use kubedeck_kube::selector::LabelSelector;
@@ -69,6 +71,9 @@ pub struct TestSpec {
     pub abort_after: Duration,
     /// How long to wait for one iteration's recovery.
     pub recovery_timeout: Duration,
+    /// Kill even when the steady state does not hold; the override is
+    /// audited.
+    pub skip_steady_state_check: bool,
 }
 
 impl TestSpec {
@@ -84,6 +89,7 @@ impl TestSpec {
             min_endpoints: 1,
             abort_after: Duration::from_secs(60),
             recovery_timeout: Duration::from_secs(120),
+            skip_steady_state_check: false,
         }
     }
 }
@@ -105,11 +111,31 @@ pub struct RecoveryTarget {
     pub services: Vec<String>,
     /// Live (not terminating) pods.
     pub pods: Vec<PodBrief>,
+    /// The replicas the workload asks for.
+    pub desired: usize,
+    /// What a rollout in progress is still waiting for.
+    pub rollout: Option<String>,
+    /// Each Service's Ready endpoints.
+    pub endpoints: Vec<(String, usize)>,
 }
 
 impl RecoveryTarget {
     pub fn object(&self) -> String {
         format!("{}/{}", self.workload.kind.singular(), self.workload.name)
+    }
+
+    /// Why the workload was not in its steady state when inspected; empty
+    /// when it was. The test waits for it before the first kill.
+    pub fn unsteady(&self, min_endpoints: u32) -> Vec<String> {
+        steady_state_problems(
+            &Observed {
+                rollout: self.rollout.clone(),
+                desired: self.desired,
+                pods: &self.pods,
+                endpoints: &self.endpoints,
+            },
+            min_endpoints,
+        )
     }
 
     /// The plan, in the operator's terms, for the confirmation prompt.
@@ -152,6 +178,22 @@ impl RecoveryTarget {
             spec.min_endpoints,
             human(spec.abort_after)
         ));
+        let unsteady = self.unsteady(spec.min_endpoints);
+        out.push(match (unsteady.is_empty(), spec.skip_steady_state_check) {
+            (true, _) => format!(
+                "steady state holds: every replica Ready, at least {} Ready endpoints, no rollout in progress (checked again before the first kill)",
+                spec.min_endpoints
+            ),
+            (false, false) => format!(
+                "steady state does not hold now: {}; the test waits up to {} for it, else kills nothing",
+                unsteady.join("; "),
+                human(super::recovery::STEADY_WAIT)
+            ),
+            (false, true) => format!(
+                "steady state does not hold: {}; killing anyway (--skip-steady-state-check, audited)",
+                unsteady.join("; ")
+            ),
+        });
         out.push("each delete goes through the action log as delete-pod".into());
         out
     }
@@ -161,7 +203,231 @@ impl RecoveryTarget {
 pub async fn inspect(client: &Client, workload: &WorkloadRef) -> anyhow::Result<RecoveryTarget> {
     let ns = &workload.namespace;
     let object = format!("{}/{}", workload.kind.singular(), workload.name);
-    let obj = match workload.kind {
+    let obj = read_workload(client, workload).await?;
+    let selector = LabelSelector::from_object(&obj["spec"]["selector"])
+        .map_err(|e| anyhow::anyhow!("{object} has an invalid selector: {e}"))?;
+    if selector.is_empty() {
+        bail!("{object} has an empty selector: refusing to kill every pod of the namespace");
+    }
+    let labels = &obj["spec"]["template"]["metadata"]["labels"];
+    let pods = Api::<Pod>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&selector.to_string()))
+        .await
+        .with_context(|| format!("cannot list the pods of {object}"))?;
+    let services = Api::<Service>::namespaced(client.clone(), ns)
+        .list(&ListParams::default())
+        .await
+        .with_context(|| format!("cannot list the Services of namespace {ns}"))?;
+    let services: Vec<String> = services
+        .items
+        .iter()
+        .filter_map(|s| {
+            let sel = s.spec.as_ref()?.selector.as_ref()?;
+            let sel = LabelSelector::from_map(&serde_json::to_value(sel).ok()?);
+            (!sel.is_empty() && sel.matches(labels)).then(|| s.metadata.name.clone())?
+        })
+        .collect();
+    let endpoints = ready_endpoints(client, ns, &services).await?;
+    let pods: Vec<PodBrief> = pods
+        .items
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| PodBrief {
+            name: p.metadata.name.clone().unwrap_or_default(),
+            ready: PodView::of(p).ready,
+        })
+        .collect();
+    Ok(RecoveryTarget {
+        workload: workload.clone(),
+        selector: selector.to_string(),
+        services,
+        pods,
+        desired: desired_replicas(&obj),
+        rollout: rollout_in_progress(&obj, workload.kind),
+        endpoints,
+    })
+}
+
+/// Each Service's count of Ready endpoints.
+async fn ready_endpoints(
+    client: &Client,
+    ns: &str,
+    services: &[String],
+) -> anyhow::Result<Vec<(String, usize)>> {
+    if services.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sel = format!("{SERVICE_NAME_LABEL} in ({})", services.join(","));
+    let slices = Api::<EndpointSlice>::namespaced(client.clone(), ns)
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .with_context(|| format!("cannot list the endpoints of {}", services.join(", ")))?;
+    Ok(services
+        .iter()
+        .map(|svc| {
+            let names: std::collections::HashSet<String> = slices
+                .items
+                .iter()
+                .filter(|s| {
+                    s.metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get(SERVICE_NAME_LABEL))
+                        == Some(svc)
+                })
+                .flat_map(super::recovery::ready_endpoint_names)
+                .collect();
+            (svc.clone(), names.len())
+        })
+        .collect())
+}
+
+/// What the steady state is judged on.
+pub(super) struct Observed<'a> {
+    /// What a rollout in progress is still waiting for.
+    pub rollout: Option<String>,
+    /// The replicas the workload asks for.
+    pub desired: usize,
+    /// Its live (not terminating) pods.
+    pub pods: &'a [PodBrief],
+    /// Each Service's Ready endpoints; empty when no Service selects the
+    /// pods, and then Ready pods count instead.
+    pub endpoints: &'a [(String, usize)],
+}
+
+/// `spec.replicas`, which defaults to 1.
+pub(super) fn desired_replicas(workload: &Value) -> usize {
+    usize::try_from(workload["spec"]["replicas"].as_i64().unwrap_or(1)).unwrap_or(0)
+}
+
+/// Why the workload is not in its steady state, as chaos tools' steady-state
+/// hypotheses have it: every replica Ready, at least `min_endpoints` Ready
+/// endpoints in each Service, no rollout in progress. Empty when it holds.
+pub(super) fn steady_state_problems(o: &Observed<'_>, min_endpoints: u32) -> Vec<String> {
+    let mut out: Vec<String> = o.rollout.iter().cloned().collect();
+    let desired = o.desired;
+    let ready = o.pods.iter().filter(|p| p.ready).count();
+    let not_ready: Vec<&str> = o
+        .pods
+        .iter()
+        .filter(|p| !p.ready)
+        .map(|p| p.name.as_str())
+        .collect();
+    if ready < desired || !not_ready.is_empty() {
+        let mut line = if o.pods.len() > desired {
+            format!(
+                "{} pods for {desired} replicas, {ready} Ready",
+                o.pods.len()
+            )
+        } else {
+            format!("{ready} of {desired} replicas Ready")
+        };
+        if !not_ready.is_empty() {
+            line.push_str(&format!(" (not Ready: {})", not_ready.join(", ")));
+        }
+        out.push(line);
+    }
+    let min = usize::try_from(min_endpoints).unwrap_or(usize::MAX);
+    if o.endpoints.is_empty() {
+        if ready < min {
+            out.push(format!(
+                "{ready} Ready pods (no Service selects them), under the minimum of {min_endpoints}"
+            ));
+        }
+    } else {
+        for (service, n) in o.endpoints {
+            if *n < min {
+                out.push(format!(
+                    "service {service} has {n} Ready endpoints, under the minimum of {min_endpoints}"
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// What `kubectl rollout status` would still be waiting for, if anything.
+pub(super) fn rollout_in_progress(w: &Value, kind: WorkloadKind) -> Option<String> {
+    let object = format!(
+        "{}/{}",
+        kind.singular(),
+        w["metadata"]["name"].as_str().unwrap_or_default()
+    );
+    let int = |v: &Value| v.as_i64().unwrap_or(0);
+    let status = &w["status"];
+    let generation = int(&w["metadata"]["generation"]);
+    if int(&status["observedGeneration"]) < generation {
+        return Some(format!(
+            "a rollout of {object} is in progress: its controller has not yet seen generation {generation}"
+        ));
+    }
+    let desired = w["spec"]["replicas"].as_i64().unwrap_or(1);
+    match kind {
+        WorkloadKind::Deployment => {
+            let stalled = status["conditions"].as_array().is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded"
+                })
+            });
+            let updated = int(&status["updatedReplicas"]);
+            let total = int(&status["replicas"]);
+            let available = int(&status["availableReplicas"]);
+            if stalled {
+                Some(format!(
+                    "the rollout of {object} has exceeded its progress deadline"
+                ))
+            } else if updated < desired {
+                Some(format!(
+                    "a rollout of {object} is in progress: {updated} of {desired} new replicas updated"
+                ))
+            } else if total > updated {
+                Some(format!(
+                    "a rollout of {object} is in progress: {} old replicas pending termination",
+                    total - updated
+                ))
+            } else if available < updated {
+                Some(format!(
+                    "a rollout of {object} is in progress: {available} of {updated} updated replicas available"
+                ))
+            } else {
+                None
+            }
+        }
+        WorkloadKind::StatefulSet => {
+            if w["spec"]["updateStrategy"]["type"].as_str() == Some("OnDelete") {
+                return None;
+            }
+            let partition = int(&w["spec"]["updateStrategy"]["rollingUpdate"]["partition"]);
+            let updated = int(&status["updatedReplicas"]);
+            let (current, update) = (
+                status["currentRevision"].as_str(),
+                status["updateRevision"].as_str(),
+            );
+            if partition > 0 {
+                let want = (desired - partition).max(0);
+                (updated < want).then(|| {
+                    format!(
+                        "a partitioned rollout of {object} is in progress: {updated} of {want} pods updated"
+                    )
+                })
+            } else if update.is_some() && current != update {
+                Some(format!(
+                    "a rolling update of {object} is in progress: {updated} of {desired} pods at the new revision"
+                ))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The Deployment or StatefulSet, as JSON.
+pub(super) async fn read_workload(
+    client: &Client,
+    workload: &WorkloadRef,
+) -> anyhow::Result<Value> {
+    let ns = &workload.namespace;
+    match workload.kind {
         WorkloadKind::Deployment => {
             get_value(
                 Api::<Deployment>::namespaced(client.clone(), ns),
@@ -177,43 +443,12 @@ pub async fn inspect(client: &Client, workload: &WorkloadRef) -> anyhow::Result<
             .await
         }
     }
-    .with_context(|| format!("cannot read {object} in namespace {ns}"))?;
-    let selector = LabelSelector::from_object(&obj["spec"]["selector"])
-        .map_err(|e| anyhow::anyhow!("{object} has an invalid selector: {e}"))?;
-    if selector.is_empty() {
-        bail!("{object} has an empty selector: refusing to kill every pod of the namespace");
-    }
-    let labels = &obj["spec"]["template"]["metadata"]["labels"];
-    let pods = Api::<Pod>::namespaced(client.clone(), ns)
-        .list(&ListParams::default().labels(&selector.to_string()))
-        .await
-        .with_context(|| format!("cannot list the pods of {object}"))?;
-    let services = Api::<Service>::namespaced(client.clone(), ns)
-        .list(&ListParams::default())
-        .await
-        .with_context(|| format!("cannot list the Services of namespace {ns}"))?;
-    let services = services
-        .items
-        .iter()
-        .filter_map(|s| {
-            let sel = s.spec.as_ref()?.selector.as_ref()?;
-            let sel = LabelSelector::from_map(&serde_json::to_value(sel).ok()?);
-            (!sel.is_empty() && sel.matches(labels)).then(|| s.metadata.name.clone())?
-        })
-        .collect();
-    Ok(RecoveryTarget {
-        workload: workload.clone(),
-        selector: selector.to_string(),
-        services,
-        pods: pods
-            .items
-            .iter()
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
-            .map(|p| PodBrief {
-                name: p.metadata.name.clone().unwrap_or_default(),
-                ready: PodView::of(p).ready,
-            })
-            .collect(),
+    .with_context(|| {
+        format!(
+            "cannot read {}/{} in namespace {ns}",
+            workload.kind.singular(),
+            workload.name
+        )
     })
 }
 

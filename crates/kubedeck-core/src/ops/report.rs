@@ -193,9 +193,16 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
-/// The service's 5xx ratio and p95 latency while the test ran.
+/// The service's 5xx ratio and p95 latency while the test ran. The
+/// endpoint count above stays the outage figure; these only add to it.
 fn service_section(s: &mut String, r: &Report, m: &ServiceMetrics) {
     let _ = writeln!(s, "\n## Service during the test\n\n{}.\n", m.summary());
+    if m.not_measurable.is_some() {
+        let _ = writeln!(
+            s,
+            "The Ready endpoint count above is the measure of this test's outage.\n"
+        );
+    }
     if let Some(e) = m.error.as_ref().filter(|_| !m.samples.is_empty()) {
         let _ = writeln!(s, "Partial: {e}.\n");
     }
@@ -306,6 +313,9 @@ mod tests {
         r.service = Some(ServiceMetrics {
             source: "http://127.0.0.1:9090".into(),
             step_ms: 1000,
+            window_ms: 2000,
+            scrape_interval_ms: Some(500),
+            not_measurable: None,
             samples: vec![
                 ServiceSample {
                     at: t(1000),
@@ -324,13 +334,43 @@ mod tests {
         });
         let md = markdown(&r);
         assert!(
-            md.contains("peak 5xx ratio 3.10%, peak p95 latency 120 ms (2 samples"),
+            md.contains(
+                "peak 5xx ratio 3.10%, peak p95 latency 120 ms (2 samples, 2.00s rate every 1.00s"
+            ),
             "{md}"
         );
         assert!(md.contains("| +1.00s | 0.20% | 120 ms |"), "{md}");
         assert!(md.contains("| +2.00s | 3.10% | — |"), "{md}");
         let back: Report = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_test_too_short_to_measure_shows_no_number() {
+        let mut r = report();
+        r.service = Some(ServiceMetrics {
+            source: "http://127.0.0.1:9090".into(),
+            step_ms: 0,
+            window_ms: 0,
+            scrape_interval_ms: Some(15_000),
+            not_measurable: Some(
+                crate::ops::service::resolution(r.started, r.finished, Duration::from_secs(15))
+                    .unwrap_err(),
+            ),
+            samples: Vec::new(),
+            max_error_ratio: None,
+            max_p95_seconds: None,
+            error: None,
+        });
+        let md = markdown(&r);
+        let section = &md[md.find("## Service during the test").unwrap()..];
+        let section = &section[..section.find("\n## Iteration").unwrap()];
+        assert!(
+            section.contains("not measurable at this resolution"),
+            "{section}"
+        );
+        assert!(!section.contains('%'), "{section}");
+        assert!(section.contains("Ready endpoint count above"), "{section}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Evaluating a `check` or `wait` condition against the cluster (or
-//! Prometheus), with a one-line account of what was seen.
+//! Prometheus), with a one-line account of what was seen. A condition that
+//! claims a change (`hpa-scaled-up`) compares with the state when its step
+//! began, so a state that already held does not pass for the change.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
@@ -16,8 +18,9 @@ use crate::actions::ObjectRef;
 pub(crate) enum Eval {
     Holds(String),
     DoesNotHold(String),
-    /// It cannot be evaluated here (no Prometheus): the step is skipped.
-    Unavailable(String),
+    /// kubedeck cannot tell (no Prometheus to ask, a change that cannot be
+    /// observed): neither a pass nor a failure.
+    Inconclusive(String),
 }
 
 impl Eval {
@@ -28,10 +31,19 @@ impl Eval {
 
     pub fn detail(&self) -> &str {
         match self {
-            Eval::Holds(s) | Eval::DoesNotHold(s) | Eval::Unavailable(s) => s,
+            Eval::Holds(s) | Eval::DoesNotHold(s) | Eval::Inconclusive(s) => s,
         }
     }
 }
+
+/// The state a change condition compares with: what its first evaluation
+/// in the step saw. A new one for each run of a step.
+#[derive(Debug, Default)]
+pub(crate) struct Baseline(Option<i32>);
+
+/// Why a PromQL check cannot be evaluated, naming every way to give a
+/// Prometheus.
+pub(crate) const NO_PROMETHEUS: &str = "inconclusive: no Prometheus to ask. Give one with --prometheus URL, with `prometheus = \"URL\"` under [contexts.NAME] in config.toml, or with `url` under [metrics.prometheus] there";
 
 fn verdict(holds: bool, detail: String) -> Eval {
     if holds {
@@ -47,6 +59,7 @@ pub(crate) async fn evaluate(
     client: &Client,
     prometheus: Option<&str>,
     cond: &Condition,
+    baseline: &mut Baseline,
 ) -> Result<Eval, String> {
     match cond {
         Condition::Promql {
@@ -54,9 +67,7 @@ pub(crate) async fn evaluate(
             op,
             threshold,
         } => match prometheus {
-            None => Ok(Eval::Unavailable(
-                "no Prometheus for this context: set `prometheus` under [contexts.NAME] in config.toml".into(),
-            )),
+            None => Ok(Eval::Inconclusive(NO_PROMETHEUS.into())),
             Some(url) => promql(url, query, *op, *threshold).await,
         },
         Condition::DeploymentReady { target, ready } => {
@@ -92,6 +103,10 @@ pub(crate) async fn evaluate(
                 current > min,
                 format!("hpa/{}: {current} replicas, bounds {min}–{max}", h.name),
             ))
+        }
+        Condition::HpaScaledUp(h) => {
+            let hpa = get::<HorizontalPodAutoscaler>(client, h).await?;
+            Ok(scaled_up(&h.name, &hpa, baseline))
         }
         Condition::RolloutStalled(d) => {
             let dep = get::<Deployment>(client, d).await?;
@@ -267,6 +282,28 @@ fn hpa_numbers(hpa: &HorizontalPodAutoscaler) -> (i32, i32, i32) {
     (current, min, max)
 }
 
+/// The HPA runs more replicas (its `currentReplicas`, what the target has)
+/// than when the step began, and more than its minimum. At its maximum
+/// already, no scale-up can be seen: inconclusive.
+fn scaled_up(name: &str, hpa: &HorizontalPodAutoscaler, baseline: &mut Baseline) -> Eval {
+    let (now, min, max) = hpa_numbers(hpa);
+    let Some(then) = baseline.0 else {
+        baseline.0 = Some(now);
+        if now >= max {
+            return Eval::Inconclusive(format!(
+                "inconclusive: hpa/{name} was already at its maximum ({max} replicas) when the step began, so no scale-up can be seen"
+            ));
+        }
+        return Eval::DoesNotHold(format!(
+            "hpa/{name}: {now} replicas when the step began, bounds {min}–{max}"
+        ));
+    };
+    verdict(
+        now > then && now > min,
+        format!("hpa/{name}: {then} → {now} replicas, bounds {min}–{max}"),
+    )
+}
+
 fn rollout_stalled(d: &Deployment, pods: &[Pod]) -> Eval {
     let name = d.metadata.name.clone().unwrap_or_default();
     let deadline = d
@@ -401,6 +438,28 @@ mod tests {
         assert!(e.detail().contains("b-2"));
         assert!(last_job_succeeded("other", &jobs).holds());
         assert!(!last_job_succeeded("none", &jobs).holds());
+    }
+
+    #[test]
+    fn a_scale_up_is_seen_only_after_the_step_began() {
+        let hpa = |desired: i32| -> HorizontalPodAutoscaler {
+            from(json!({"metadata": {"name": "api"},
+                "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "api"},
+                         "minReplicas": 2, "maxReplicas": 10},
+                "status": {"currentReplicas": desired, "desiredReplicas": desired}}))
+        };
+        // Above the minimum already, as on a second run: not a scale-up.
+        let mut b = Baseline::default();
+        assert!(!scaled_up("api", &hpa(5), &mut b).holds());
+        assert!(!scaled_up("api", &hpa(5), &mut b).holds());
+        let up = scaled_up("api", &hpa(7), &mut b);
+        assert!(up.holds());
+        assert_eq!(up.detail(), "hpa/api: 5 → 7 replicas, bounds 2–10");
+        // At the maximum, a scale-up cannot be seen at all.
+        let mut b = Baseline::default();
+        let at_max = scaled_up("api", &hpa(10), &mut b);
+        assert!(matches!(at_max, Eval::Inconclusive(_)), "{at_max:?}");
+        assert!(at_max.detail().contains("already at its maximum"));
     }
 
     #[test]

@@ -118,8 +118,16 @@ pub(crate) enum RawCondition {
         hpa: Text,
         namespace: Option<Text>,
     },
-    /// The HPA wants more replicas than its minimum.
+    /// The HPA runs more replicas than its minimum: a state, which may
+    /// hold before the step begins.
     HpaAboveMin {
+        hpa: Text,
+        namespace: Option<Text>,
+    },
+    /// A change: the HPA runs more replicas (and more than its minimum)
+    /// than when the step began; inconclusive when it began at its maximum.
+    /// Only in a `wait`.
+    HpaScaledUp {
         hpa: Text,
         namespace: Option<Text>,
     },
@@ -224,7 +232,8 @@ pub(crate) struct RawBranch {
     pub on: Text,
     pub if_passed: Option<Text>,
     pub if_failed: Option<Text>,
-    /// Where to go when the step was skipped (a PromQL check without
-    /// Prometheus) or has not run.
+    /// Where to go when the step was inconclusive (a PromQL check without
+    /// Prometheus) or has not run. A run that took this way ends
+    /// incomplete, not succeeded.
     pub if_skipped: Option<Text>,
 }

@@ -134,11 +134,18 @@ pub enum Condition {
     },
     HpaAtMax(ObjectRef),
     HpaAboveMin(ObjectRef),
+    /// A change: the HPA runs more replicas than when the step began.
+    HpaScaledUp(ObjectRef),
     RolloutStalled(ObjectRef),
     LastJobSucceeded(ObjectRef),
 }
 
 impl Condition {
+    /// Whether it claims a change, seen only over time: a `wait` then.
+    pub fn is_change(&self) -> bool {
+        matches!(self, Condition::HpaScaledUp(_))
+    }
+
     /// One line for the timeline.
     pub fn describe(&self) -> String {
         match self {
@@ -172,6 +179,10 @@ impl Condition {
             Condition::HpaAboveMin(h) => {
                 format!("hpa/{} in {} above its minimum", h.name, h.namespace)
             }
+            Condition::HpaScaledUp(h) => format!(
+                "hpa/{} in {} scales up from where it was when the step began",
+                h.name, h.namespace
+            ),
             Condition::RolloutStalled(d) => {
                 format!(
                     "the rollout of deployment/{} in {} stalled",

@@ -40,27 +40,38 @@ pub fn markdown(run: &Run, context: &str) -> String {
         }
         s.push('\n');
     }
+    if !run.inconclusive().is_empty() {
+        s.push_str("\n## Inconclusive\n\nThese could not be evaluated, so the run cannot say they held:\n\n");
+        for x in run.inconclusive() {
+            let name = plan.steps.get(x.index).map_or("", |st| st.name.as_str());
+            s.push_str(&format!("- {name} ({}): {}\n", x.step, x.reason));
+        }
+    }
     s.push_str("\n## Timeline\n\n| time (UTC) | step | kind | result | took | who | detail |\n|---|---|---|---|---|---|---|\n");
     for e in &run.timeline {
+        let result = if e.inconclusive {
+            "inconclusive".to_string()
+        } else {
+            e.result.to_string()
+        };
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {result} | {} | {} | {} |\n",
             e.time.format("%H:%M:%S%.3f"),
             cell(&format!("{} ({})", e.name, e.step)),
             e.kind,
-            e.result,
             human(Duration::from_millis(e.duration_ms)),
             cell(&e.who),
             cell(&e.detail),
         ));
     }
     s.push_str("\n## Steps\n");
-    for (step, state) in plan.steps.iter().zip(&run.states) {
+    for (i, (step, state)) in plan.steps.iter().zip(&run.states).enumerate() {
         s.push_str(&format!(
             "\n### {} — {}\n\n`{}` · {}\n",
             step.id,
             step.name,
             step.kind.word(),
-            state.status
+            run.result_word(i)
         ));
         if !state.output.is_empty() {
             s.push_str("\n```\n");
@@ -89,7 +100,8 @@ pub fn save(run: &Run, context: &str, dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// The run as one audit record: action `runbook`, the timeline in its
-/// parameters.
+/// parameters. An incomplete run is not `ok`: it is recorded as failed,
+/// with the reason.
 pub(crate) fn audit_record(run: &Run, context: &str) -> Record {
     let plan = &run.plan;
     let finished = run.finished.unwrap_or_else(Utc::now);
@@ -117,6 +129,7 @@ pub(crate) fn audit_record(run: &Run, context: &str) -> Record {
             "title": plan.title,
             "variables": plan.vars,
             "outcome": run.outcome(),
+            "inconclusive": run.inconclusive(),
             "timeline": run.timeline,
         }),
         before: String::new(),

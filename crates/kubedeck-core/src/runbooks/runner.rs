@@ -2,6 +2,11 @@
 //! and moves on, or stops at a human gate and waits for `Input`. The
 //! headless command drives it in a loop; the console can drive it one step
 //! at a time and show every step's status and output.
+//!
+//! A check or wait that could not be evaluated is inconclusive: its status
+//! is `Skipped` and `Run::inconclusive` says why. A run with one never
+//! ends "succeeded": unbranched, it stops there; branched on (`if-skipped`),
+//! the run goes on and ends "incomplete".
 
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -10,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::act::{self, Env};
-use super::conditions::{Eval, evaluate};
+use super::conditions::{Baseline, Eval, evaluate};
 use super::model::{BranchTarget, Plan, StepKind};
 use kubedeck_kube::duration::human;
 
@@ -61,6 +66,18 @@ pub struct Entry {
     pub duration_ms: u64,
     /// The step's last line of output.
     pub detail: String,
+    /// A check or wait that could not be evaluated (its result is
+    /// `skipped`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub inconclusive: bool,
+}
+
+/// A check or wait that could not be evaluated, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inconclusive {
+    pub index: usize,
+    pub step: String,
+    pub reason: String,
 }
 
 /// What the driver must ask the human.
@@ -104,6 +121,14 @@ pub enum RunOutcome {
         step: String,
         reason: String,
     },
+    /// Nothing failed, but a check could not be evaluated: kubedeck cannot
+    /// say the runbook's claims hold.
+    Incomplete {
+        /// The inconclusive steps' ids.
+        steps: Vec<String>,
+        /// Why the first of them could not be evaluated.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for RunOutcome {
@@ -112,6 +137,13 @@ impl std::fmt::Display for RunOutcome {
             RunOutcome::Succeeded => write!(f, "succeeded"),
             RunOutcome::Failed { step, reason } => write!(f, "failed at step {step}: {reason}"),
             RunOutcome::Aborted { step, reason } => write!(f, "aborted at step {step}: {reason}"),
+            RunOutcome::Incomplete { steps, reason } => {
+                let which = match steps.as_slice() {
+                    [one] => format!("step {one} was"),
+                    many => format!("steps {} were", many.join(", ")),
+                };
+                write!(f, "incomplete: {which} inconclusive ({reason})")
+            }
         }
     }
 }
@@ -130,6 +162,8 @@ pub struct Run {
     /// Checks a branch looks at: their failure is an answer, not an error.
     branched_on: HashSet<String>,
     steps_run: usize,
+    /// The checks and waits that could not be evaluated, in run order.
+    inconclusive: Vec<Inconclusive>,
 }
 
 impl Run {
@@ -165,6 +199,7 @@ impl Run {
             results: HashMap::new(),
             branched_on,
             steps_run: 0,
+            inconclusive: Vec::new(),
         };
         if run.cursor.is_none() {
             run.finish(RunOutcome::Succeeded);
@@ -181,6 +216,30 @@ impl Run {
         self.outcome.as_ref()
     }
 
+    /// The checks and waits that could not be evaluated, in run order.
+    pub fn inconclusive(&self) -> &[Inconclusive] {
+        &self.inconclusive
+    }
+
+    /// Whether step `index`, as it last ran, was inconclusive.
+    pub fn is_inconclusive(&self, index: usize) -> bool {
+        self.states
+            .get(index)
+            .is_some_and(|s| s.status == Status::Skipped)
+            && self.inconclusive.iter().any(|i| i.index == index)
+    }
+
+    /// The step's result in words: its status, or "inconclusive".
+    pub fn result_word(&self, index: usize) -> String {
+        if self.is_inconclusive(index) {
+            "inconclusive".to_string()
+        } else {
+            self.states
+                .get(index)
+                .map_or_else(String::new, |s| s.status.to_string())
+        }
+    }
+
     /// Runs the current step. `input` answers the prompt a previous call
     /// returned; without one, a gate returns `Waiting` and nothing runs.
     pub async fn advance(&mut self, env: &Env, input: Option<Input>) -> Progress {
@@ -189,6 +248,7 @@ impl Run {
         };
         let step = self.plan.steps[i].clone();
         if self.states[i].status != Status::Running {
+            self.inconclusive.retain(|x| x.index != i);
             self.states[i] = StepState {
                 status: Status::Running,
                 output: Vec::new(),
@@ -217,8 +277,10 @@ impl Run {
             }
             StepKind::Check(cond) => {
                 out.push(format!("check: {}", cond.describe()));
-                let eval = evaluate(&env.client, env.prometheus.as_deref(), cond).await;
-                self.judge(&step.id, eval, &mut out)
+                let mut baseline = Baseline::default();
+                let eval =
+                    evaluate(&env.client, env.prometheus.as_deref(), cond, &mut baseline).await;
+                self.judge(i, &step.id, eval, &mut out)
             }
             StepKind::Wait {
                 until,
@@ -233,14 +295,19 @@ impl Run {
                         until.describe()
                     ),
                 );
+                // A change is measured from this step's start.
+                let mut baseline = Baseline::default();
                 let status = loop {
-                    let eval = evaluate(&env.client, env.prometheus.as_deref(), until).await;
+                    let eval =
+                        evaluate(&env.client, env.prometheus.as_deref(), until, &mut baseline)
+                            .await;
                     match eval {
                         Ok(Eval::Holds(d)) => {
                             out.push(format!("{d} (after {})", human(clock.elapsed())));
                             break Status::Passed;
                         }
-                        Ok(Eval::Unavailable(d)) => {
+                        Ok(Eval::Inconclusive(d)) => {
+                            self.mark_inconclusive(i, &step.id, &d);
                             out.push(d);
                             break Status::Skipped;
                         }
@@ -340,10 +407,15 @@ impl Run {
                 if_failed,
                 if_skipped,
             } => {
+                let skipped = if self.inconclusive.iter().any(|x| &x.step == on) {
+                    "was inconclusive"
+                } else {
+                    "did not run"
+                };
                 let target = match self.results.get(on) {
                     Some(true) => if_passed.as_ref().map(|t| (t, "passed")),
                     Some(false) => if_failed.as_ref().map(|t| (t, "failed")),
-                    None => if_skipped.as_ref().map(|t| (t, "was skipped")),
+                    None => if_skipped.as_ref().map(|t| (t, skipped)),
                 };
                 match target {
                     Some((BranchTarget::End, how)) => {
@@ -356,7 +428,7 @@ impl Run {
                     }
                     None => out.push(match self.results.get(on) {
                         Some(_) => format!("{on}: no branch for this result, go on"),
-                        None => format!("{on} did not run or was skipped: go on"),
+                        None => format!("{on} {skipped}: go on"),
                     }),
                 }
                 Status::Passed
@@ -379,6 +451,7 @@ impl Run {
             who: self.who.clone(),
             duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
             detail: detail.clone(),
+            inconclusive: self.is_inconclusive(i),
         });
         let tolerated = matches!(step.kind, StepKind::Check(_) | StepKind::Wait { .. })
             && self.branched_on.contains(&step.id);
@@ -389,6 +462,9 @@ impl Run {
                 step: step.id.clone(),
                 reason: detail,
             });
+        } else if self.is_inconclusive(i) && !tolerated {
+            // Nothing after it may assume it held.
+            self.finish(RunOutcome::Succeeded);
         } else if self.steps_run >= MAX_STEPS_RUN {
             self.finish(RunOutcome::Failed {
                 step: step.id.clone(),
@@ -412,7 +488,13 @@ impl Run {
         Progress::Stepped { index: i, status }
     }
 
-    fn judge(&mut self, id: &str, eval: Result<Eval, String>, out: &mut Vec<String>) -> Status {
+    fn judge(
+        &mut self,
+        index: usize,
+        id: &str,
+        eval: Result<Eval, String>,
+        out: &mut Vec<String>,
+    ) -> Status {
         let status = match eval {
             Ok(Eval::Holds(d)) => {
                 out.push(d);
@@ -422,7 +504,8 @@ impl Run {
                 out.push(d);
                 Status::Failed
             }
-            Ok(Eval::Unavailable(d)) => {
+            Ok(Eval::Inconclusive(d)) => {
+                self.mark_inconclusive(index, id, &d);
                 out.push(d);
                 Status::Skipped
             }
@@ -449,12 +532,30 @@ impl Run {
         }
     }
 
+    fn mark_inconclusive(&mut self, index: usize, id: &str, reason: &str) {
+        // A step run again (a loop) counts once, with its latest reason.
+        self.inconclusive.retain(|x| x.index != index);
+        self.inconclusive.push(Inconclusive {
+            index,
+            step: id.to_string(),
+            reason: reason.trim_start_matches("inconclusive: ").to_string(),
+        });
+    }
+
+    /// Ends the run. A success with inconclusive steps is incomplete.
     fn finish(&mut self, outcome: RunOutcome) {
         for s in &mut self.states {
             if s.status == Status::Pending {
                 s.status = Status::Skipped;
             }
         }
+        let outcome = match (outcome, self.inconclusive.first()) {
+            (RunOutcome::Succeeded, Some(first)) => RunOutcome::Incomplete {
+                steps: self.inconclusive.iter().map(|x| x.step.clone()).collect(),
+                reason: first.reason.clone(),
+            },
+            (other, _) => other,
+        };
         self.cursor = None;
         self.outcome = Some(outcome);
         self.finished = Some(Utc::now());
@@ -577,10 +678,71 @@ steps:
         run.advance(&env, Some(Input::Yes)).await;
         run.advance(&env, None).await;
         assert_eq!(run.advance(&env, None).await, Progress::Finished);
-        assert_eq!(run.outcome(), Some(&RunOutcome::Succeeded));
+        // Every step ran, but the error rate was never known.
+        let outcome = run.outcome().unwrap();
+        assert!(
+            matches!(outcome, RunOutcome::Incomplete { steps, .. } if steps == &["errors"]),
+            "{outcome:?}"
+        );
+        let text = outcome.to_string();
+        for way in ["--prometheus", "[contexts.NAME]", "[metrics.prometheus]"] {
+            assert!(text.contains(way), "{way} in {text}");
+        }
+        assert!(
+            text.starts_with("incomplete: step errors was inconclusive"),
+            "{text}"
+        );
+        assert_eq!(run.result_word(1), "inconclusive");
+        assert!(run.states[1].output[1].starts_with("inconclusive: no Prometheus"));
+        assert_eq!(
+            run.states[2].output[0],
+            "errors was inconclusive: go to gate"
+        );
         let steps: Vec<&str> = run.timeline.iter().map(|e| e.step.as_str()).collect();
         assert_eq!(steps, ["intro", "errors", "fork", "gate", "last"]);
         assert!(run.timeline.iter().all(|e| e.who == "alice"));
+        assert!(run.timeline[1].inconclusive && !run.timeline[0].inconclusive);
+        let md = crate::runbooks::record::markdown(&run, "test");
+        assert!(
+            md.contains("outcome: **incomplete: step errors was inconclusive"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| Errors (errors) | check | inconclusive |"),
+            "{md}"
+        );
+        assert!(md.contains("## Inconclusive"), "{md}");
+    }
+
+    #[tokio::test]
+    async fn an_unbranched_inconclusive_check_stops_the_run_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = env(dir.path());
+        let mut run = run_of(
+            "title: T\nsteps:\n  - id: errors\n    name: Errors\n    check:\n      promql: {query: up, op: '<', threshold: 1}\n  - id: act\n    name: Act\n    action: {cordon: {node: n1}}\n",
+        );
+        assert_eq!(
+            run.advance(&env, None).await,
+            Progress::Stepped {
+                index: 0,
+                status: Status::Skipped
+            }
+        );
+        assert_eq!(run.advance(&env, None).await, Progress::Finished);
+        assert!(matches!(run.outcome(), Some(RunOutcome::Incomplete { .. })));
+        assert_eq!(
+            run.states[1].status,
+            Status::Skipped,
+            "the action never ran"
+        );
+        let audit = env.executor.audit.read().unwrap();
+        assert!(audit.records.is_empty(), "nothing reached the executor");
+        let record = crate::runbooks::record::audit_record(&run, "test");
+        assert!(
+            matches!(&record.result, crate::actions::AuditResult::Failed { message } if message.starts_with("incomplete")),
+            "{:?}",
+            record.result
+        );
     }
 
     #[tokio::test]

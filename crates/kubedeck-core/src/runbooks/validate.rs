@@ -443,7 +443,16 @@ impl Resolver<'_> {
             return Some(StepKind::Note(self.subst_or_raw(note, "note")));
         }
         if let Some(c) = &raw.check {
-            return self.condition(c, ns).map(StepKind::Check);
+            let cond = self.condition(c, ns)?;
+            if cond.is_change() {
+                // One evaluation cannot see a change.
+                self.err(
+                    "check",
+                    "check: a condition that claims a change (hpa-scaled-up) is seen over time: use it in a wait".into(),
+                );
+                return None;
+            }
+            return Some(StepKind::Check(cond));
         }
         if let Some(s) = &raw.show {
             return self.show(s, ns).map(StepKind::Show);
@@ -549,6 +558,9 @@ impl Resolver<'_> {
             RawCondition::HpaAboveMin { hpa, namespace } => self
                 .object(hpa, "hpa", namespace.as_ref(), d)
                 .map(Condition::HpaAboveMin),
+            RawCondition::HpaScaledUp { hpa, namespace } => self
+                .object(hpa, "hpa", namespace.as_ref(), d)
+                .map(Condition::HpaScaledUp),
             RawCondition::RolloutStalled {
                 deployment,
                 namespace,

@@ -28,7 +28,7 @@ const OLD_IMAGE: &str = "registry.example/web:1.0.0";
 
 struct Env {
     // Keeps the simulator (and its temporary directory) alive.
-    _ts: crate::common::TestSim,
+    ts: crate::common::TestSim,
     client: kube::Client,
     exec: Executor,
 }
@@ -38,11 +38,7 @@ async fn env() -> Env {
     let client = ts.client();
     let audit = AuditLog::new(ts.dir.path().join("audit.jsonl"));
     let exec = Executor::new(client.clone(), CONTEXT, "admin", false, audit);
-    let env = Env {
-        _ts: ts,
-        client,
-        exec,
-    };
+    let env = Env { ts, client, exec };
     wait_web_pods(&env, 2, OLD_IMAGE).await;
     env
 }
@@ -723,4 +719,158 @@ async fn statefulset_rolls_back_from_its_controller_revisions() {
         db_ready("registry.example/db:1"),
     )
     .await;
+}
+
+/// `kubectl rollout history deployment/web`, once it shows `wanted`.
+async fn history_showing(env: &Env, wanted: &str) -> String {
+    crate::common::wait_until(
+        &format!("the rollout history to show {wanted:?}"),
+        WAIT,
+        || async {
+            let out = env
+                .ts
+                .kubectl(&["rollout", "history", "deployment/web", "-n", "demo"])
+                .await;
+            if out.stdout.contains(wanted) {
+                Ok(out.stdout)
+            } else {
+                Err(format!("{}{}", out.stdout, out.stderr))
+            }
+        },
+    )
+    .await
+}
+
+async fn wait_revision(env: &Env, n: i64) {
+    crate::common::wait_until(&format!("web at revision {n}"), WAIT, || async {
+        let d = env
+            .deployments()
+            .get("web")
+            .await
+            .map_err(|e| e.to_string())?;
+        match revision(&d) {
+            Some(r) if r == n => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+}
+
+/// kubedeck's changes say what and who in `kubectl rollout history`, as
+/// `kubectl --record` once did, instead of `<none>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_say_what_and_who_in_the_rollout_history() {
+    let env = env().await;
+    env.run(Command::RolloutRestart { target: web() }).await;
+    let restarted = "kubectl rollout restart deployment/web -n demo (kubedeck, by admin)";
+    history_showing(&env, restarted).await;
+    wait_revision(&env, 2).await;
+    let new_image = "registry.example/web:1.1.0";
+    env.run(Command::SetImage {
+        target: web(),
+        container: "web".into(),
+        from: OLD_IMAGE.into(),
+        to: new_image.into(),
+    })
+    .await;
+    history_showing(
+        &env,
+        &format!("kubectl set image deployment/web web={new_image} -n demo (kubedeck, by admin)"),
+    )
+    .await;
+    wait_revision(&env, 3).await;
+    env.run(Command::Rollback {
+        target: web(),
+        from_revision: 3,
+        to_revision: 0,
+    })
+    .await;
+    // Revision 2 comes back as 4, with why it came back, not why it was made.
+    let history = history_showing(
+        &env,
+        "kubectl rollout undo deployment/web --to-revision=2 -n demo (kubedeck, by admin)",
+    )
+    .await;
+    let row = |n: &str| {
+        history
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(n))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("4").contains("rollout undo"), "{history}");
+    assert!(row("3").contains("set image"), "{history}");
+    assert!(!history.contains(restarted), "{history}");
+}
+
+/// A read-only refusal is audited under the name its command has when it
+/// runs: the console's key names (`kill`, `trigger`, `restart`, `pause`)
+/// do not appear in the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_audited_under_the_commands_own_names() {
+    let env = env().await;
+    let audit = AuditLog::new(env.ts.dir.path().join("readonly-audit.jsonl"));
+    let readonly = Executor::new(env.client.clone(), CONTEXT, "viewer", true, audit.clone());
+    let cases = [
+        ("pod/web-abc", "kill", "delete-pod"),
+        ("pod/web-abc", "delete", "delete-pod"),
+        ("cronjob/backup", "trigger", "trigger-cronjob"),
+        ("deployment/web", "restart", "rollout-restart"),
+        ("deployment/web", "scale", "scale"),
+        ("deployment/web", "pause", "pause-rollout"),
+        ("deployment/web", "recovery-test", "recovery-test"),
+    ];
+    for (object, key, _) in cases {
+        assert_eq!(
+            readonly.record_readonly_refusal("demo", object, key).await,
+            None
+        );
+    }
+    // `pause` on a paused Deployment would resume it.
+    env.run(Command::PauseRollout { target: web() }).await;
+    readonly
+        .record_readonly_refusal("demo", "deployment/web", "pause")
+        .await;
+    let records = audit.read().expect("the audit log").records;
+    let actions: Vec<&str> = records.iter().map(|r| r.action.as_str()).collect();
+    let mut expected: Vec<&str> = cases.iter().map(|c| c.2).collect();
+    expected.push("resume-rollout");
+    assert_eq!(actions, expected);
+    assert!(records.iter().all(|r| matches!(
+        &r.result,
+        AuditResult::Refused { reason } if reason == "read-only"
+    )));
+    // And a delete the executor itself refuses reads the same.
+    let pods = env
+        .pods()
+        .list(&Default::default())
+        .await
+        .expect("web's pods");
+    let pod = name(pods.items.first().expect("a web pod"));
+    let confirmation = plan(
+        &env.client,
+        CONTEXT,
+        &Config::default(),
+        Command::DeletePod {
+            pod: ObjectRef::new("demo", &pod),
+            grace_seconds: None,
+            force: true,
+        },
+    )
+    .await
+    .expect("the delete can be planned");
+    let refused = readonly
+        .execute(confirmation.confirm(None).expect("confirmed"))
+        .await;
+    assert!(refused.is_err());
+    let last = audit
+        .read()
+        .expect("the audit log")
+        .records
+        .pop()
+        .expect("a record");
+    assert_eq!(
+        (last.action.as_str(), last.object),
+        ("delete-pod", format!("pod/{pod}"))
+    );
 }

@@ -46,8 +46,31 @@ fn pod_view(pod: &Value) -> Value {
         pod["status"]["podIP"],
         pod["status"]["phase"],
         pod["spec"]["nodeName"],
+        pod["spec"]["hostname"],
+        pod["spec"]["subdomain"],
         pod_is_ready(pod),
     ])
+}
+
+/// The annotation the real controllers put on Endpoints and EndpointSlices:
+/// when the last change that triggered them happened.
+const TRIGGER_TIME_ANNOTATION: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+
+/// The label of a headless service's slices.
+const HEADLESS_LABEL: &str = "service.kubernetes.io/headless";
+
+/// When a pod last changed in a way endpoints see, as the real trigger-time
+/// tracker takes it: its Ready condition's transition, else its creation.
+fn pod_trigger_time(pod: &Value) -> String {
+    pod["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["type"] == "Ready")
+        .and_then(|c| c["lastTransitionTime"].as_str())
+        .or_else(|| pod["metadata"]["creationTimestamp"].as_str())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// A service port resolved for one pod: (name, port, protocol).
@@ -93,9 +116,21 @@ fn ports_json(ports: &[Port]) -> Value {
         .collect()
 }
 
+/// An EndpointSlice's ports: `name` is always there, empty for an unnamed
+/// service port (clients dereference it: `kubectl describe service`
+/// crashes on a slice port without one).
+fn slice_ports_json(ports: &[Port]) -> Value {
+    ports
+        .iter()
+        .map(|(name, port, protocol)| json!({"name": name, "port": port, "protocol": protocol}))
+        .collect()
+}
+
 struct Member {
     ip: String,
     node: String,
+    /// The pod's `hostname`, when its `subdomain` is this service.
+    hostname: Option<String>,
     target: Value,
     ready: bool,
     serving: bool,
@@ -135,6 +170,10 @@ impl EndpointsController {
         let listed = pods.len();
         let mut zones: HashMap<String, Option<String>> = HashMap::new();
         let mut groups: BTreeMap<Vec<Port>, Vec<Member>> = BTreeMap::new();
+        let mut trigger = svc["metadata"]["creationTimestamp"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         for pod in pods
             .iter()
             .filter(|p| map_selects(selector, &p["metadata"]["labels"]))
@@ -153,12 +192,18 @@ impl EndpointsController {
             });
             let terminating = !pod["metadata"]["deletionTimestamp"].is_null();
             let ready = pod_is_ready(pod);
+            trigger = trigger.max(pod_trigger_time(pod));
+            let hostname = pod["spec"]["hostname"]
+                .as_str()
+                .filter(|h| !h.is_empty() && pod["spec"]["subdomain"] == svc["metadata"]["name"])
+                .map(str::to_string);
             groups
                 .entry(resolve_ports(svc, pod))
                 .or_default()
                 .push(Member {
                     ip: ip.to_string(),
                     node: node.to_string(),
+                    hostname,
                     target: json!({"kind": "Pod", "namespace": ns, "name": meta_str(pod, "name"),
                                    "uid": meta_str(pod, "uid")}),
                     ready: (ready || publish) && !terminating,
@@ -169,8 +214,8 @@ impl EndpointsController {
         for members in groups.values_mut() {
             members.sort_by(|a, b| a.ip.cmp(&b.ip));
         }
-        self.write_endpoints(ctx, svc, &groups, publish);
-        self.write_slices(ctx, svc, &groups, &zones);
+        self.write_endpoints(ctx, svc, &groups, publish, &trigger);
+        self.write_slices(ctx, svc, &groups, &zones, &trigger);
         listed
     }
 
@@ -180,12 +225,19 @@ impl EndpointsController {
         svc: &Value,
         groups: &BTreeMap<Vec<Port>, Vec<Member>>,
         publish: bool,
+        trigger: &str,
     ) {
         let ns = meta_str(svc, "namespace");
         let name = meta_str(svc, "name");
         let mut subsets = Vec::new();
         for (ports, members) in groups {
-            let addr = |m: &Member| json!({"ip": m.ip, "nodeName": m.node, "targetRef": m.target});
+            let addr = |m: &Member| {
+                let mut a = json!({"ip": m.ip, "nodeName": m.node, "targetRef": m.target});
+                if let Some(h) = &m.hostname {
+                    a["hostname"] = json!(h);
+                }
+                a
+            };
             // Terminating pods leave Endpoints unless not-ready ones are published.
             let listed = members.iter().filter(|m| !m.terminating || publish);
             let (ready, not_ready): (Vec<&Member>, Vec<&Member>) = listed.partition(|m| m.ready);
@@ -218,6 +270,9 @@ impl EndpointsController {
             if labels.is_object() {
                 ep["metadata"]["labels"] = labels.clone();
             }
+            if !trigger.is_empty() {
+                ep["metadata"]["annotations"][TRIGGER_TIME_ANNOTATION] = json!(trigger);
+            }
         };
         let result = if ctx.store.get(&resources::ENDPOINTS, ns, name).is_some() {
             ctx.store
@@ -239,6 +294,7 @@ impl EndpointsController {
         svc: &Value,
         groups: &BTreeMap<Vec<Port>, Vec<Member>>,
         zones: &HashMap<String, Option<String>>,
+        trigger: &str,
     ) {
         let ns = meta_str(svc, "namespace");
         let name = meta_str(svc, "name");
@@ -258,10 +314,13 @@ impl EndpointsController {
                         if let Some(Some(zone)) = zones.get(&m.node) {
                             e["zone"] = json!(zone);
                         }
+                        if let Some(h) = &m.hostname {
+                            e["hostname"] = json!(h);
+                        }
                         e
                     })
                     .collect();
-                (json!(endpoints), ports_json(ports))
+                (json!(endpoints), slice_ports_json(ports))
             })
             .collect();
         if desired.is_empty() {
@@ -274,6 +333,9 @@ impl EndpointsController {
         }
         labels[SERVICE_NAME_LABEL] = json!(name);
         labels[MANAGED_BY_LABEL] = json!(MANAGED_BY);
+        if svc["spec"]["clusterIP"] == "None" {
+            labels[HEADLESS_LABEL] = json!("");
+        }
         let owner = json!([{"apiVersion": "v1", "kind": "Service", "name": name,
                             "uid": meta_str(svc, "uid"), "controller": true,
                             "blockOwnerDeletion": true}]);
@@ -289,6 +351,9 @@ impl EndpointsController {
             }
             s["metadata"]["labels"] = labels.clone();
             s["metadata"]["ownerReferences"] = owner.clone();
+            if !trigger.is_empty() {
+                s["metadata"]["annotations"][TRIGGER_TIME_ANNOTATION] = json!(trigger);
+            }
         };
         let mut existing = owned_slices(ctx, ns, name);
         existing.sort_by(|a, b| meta_str(a, "name").cmp(meta_str(b, "name")));

@@ -9,7 +9,7 @@ use chrono::{Local, Utc};
 use crate::cli::AuditArgs;
 use kubedeck_core::actions::audit::{self, AuditLog, Filter, Record};
 
-pub fn run(args: &AuditArgs, namespace: Option<&str>) -> anyhow::Result<()> {
+pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
     let log = match &args.file {
         Some(path) => AuditLog::new(path.clone()),
         None => AuditLog::discover()
@@ -23,7 +23,7 @@ pub fn run(args: &AuditArgs, namespace: Option<&str>) -> anyhow::Result<()> {
         .map_err(|e| anyhow!(e))?;
     let filter = Filter {
         since,
-        namespace: namespace.map(str::to_string),
+        namespace: args.namespace.clone(),
     };
     let contents = log
         .read()
@@ -83,7 +83,12 @@ pub fn table(records: &[&Record]) -> String {
                 },
                 r.object.clone(),
                 r.action.clone(),
-                format!("{} → {}", r.before, r.after),
+                // Refusals changed nothing: no arrow between two blanks.
+                if r.before.is_empty() && r.after.is_empty() {
+                    "-".to_string()
+                } else {
+                    format!("{} → {}", r.before, r.after)
+                },
                 one_line(&r.result.to_string()),
                 format!("{}ms", r.duration_ms),
             ]

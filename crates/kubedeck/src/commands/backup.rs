@@ -8,17 +8,19 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use chrono::Utc;
 
+use super::Inconclusive;
 use super::session::{Session, confirm};
-use crate::cli::ConsoleArgs;
+use crate::cli::ClusterArgs;
 use kubedeck_core::actions::ObjectRef;
 use kubedeck_core::ops::backups::{self, BackupInfo, FollowEvent, Freshness, JobState};
 use kubedeck_kube::duration;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum BackupCommand {
-    /// Print every backup CronJob's schedule and freshness; exits non-zero
-    /// if any is stale.
-    List,
+    /// Print the backup CronJobs of every namespace (or of one, with -n),
+    /// their schedules and freshness; exits 1 if any is stale, 4 if the
+    /// freshness of one cannot be told (its schedule cannot be read).
+    List(ListArgs),
     /// Run a backup now: a Job from the CronJob, as `kubectl create job
     /// --from=cronjob/NAME` does.
     Run(RunArgs),
@@ -29,32 +31,54 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Only the backups of this namespace (default: every namespace).
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Every namespace: the default, accepted for scripts that say so.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     /// cronjob/NAME.
     #[arg(value_name = "cronjob/NAME")]
     pub target: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The CronJob's namespace (default: the kubeconfig context's).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Refuse to run it (the refusal is audited), as a read-only context does.
+    #[arg(long)]
+    pub readonly: bool,
     /// Follow the Job to its end (pods, logs, result); the exit code is 0
     /// only if it succeeds.
     #[arg(long)]
     pub wait: bool,
     /// How long `--wait` waits.
-    #[arg(long, default_value = "10m", value_name = "D", value_parser = parse_duration)]
+    #[arg(long, default_value = "10m", value_name = "D", value_parser = parse_duration,
+          requires = "wait")]
     pub timeout: Duration,
     /// In a protected context, the CronJob's name, to confirm without a prompt.
     #[arg(long, value_name = "NAME")]
     pub confirm_name: Option<String>,
 }
 
-pub async fn run(command: BackupCommand, console: ConsoleArgs) -> anyhow::Result<()> {
+pub async fn run(command: BackupCommand) -> anyhow::Result<()> {
     match command {
-        BackupCommand::List => list(console).await,
-        BackupCommand::Run(args) => run_now(args, console).await,
+        BackupCommand::List(args) => list(args).await,
+        BackupCommand::Run(args) => run_now(args).await,
     }
 }
 
-async fn list(console: ConsoleArgs) -> anyhow::Result<()> {
-    let session = Session::open(&console).await?;
-    let namespace = (!console.all_namespaces).then(|| session.namespace(&console));
+async fn list(args: ListArgs) -> anyhow::Result<()> {
+    // Listing changes nothing: read-only mode does not matter here.
+    let session = Session::open(&args.cluster, false).await?;
+    let namespace = args.namespace;
     let patterns = &session.config.backups.patterns;
     let found = backups::discover(&session.client, namespace.as_deref(), patterns).await?;
     if found.is_empty() {
@@ -70,16 +94,30 @@ async fn list(console: ConsoleArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     print!("{}", table(&found));
-    let stale: Vec<String> = found
-        .iter()
-        .filter(|b| b.freshness == Freshness::Stale)
-        .map(|b| format!("{}/{}", b.namespace, b.name))
-        .collect();
-    if stale.is_empty() {
-        Ok(())
-    } else {
+    let named = |f: Freshness| -> Vec<String> {
+        found
+            .iter()
+            .filter(|b| b.freshness == f)
+            .map(|b| format!("{}/{}", b.namespace, b.name))
+            .collect()
+    };
+    let (stale, unknown) = (named(Freshness::Stale), named(Freshness::Unknown));
+    if !stale.is_empty() {
         bail!("{} stale: {}", plural(stale.len()), stale.join(", "))
     }
+    if !unknown.is_empty() {
+        return Err(Inconclusive(format!(
+            "the freshness of {} cannot be told (the schedule cannot be read): {}",
+            if unknown.len() == 1 {
+                "1 backup".to_string()
+            } else {
+                format!("{} backups", unknown.len())
+            },
+            unknown.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 fn plural(n: usize) -> String {
@@ -149,9 +187,9 @@ pub fn table(found: &[BackupInfo]) -> String {
     out
 }
 
-async fn run_now(args: RunArgs, console: ConsoleArgs) -> anyhow::Result<()> {
-    let session = Session::open(&console).await?;
-    let namespace = session.namespace(&console);
+async fn run_now(args: RunArgs) -> anyhow::Result<()> {
+    let session = Session::open(&args.cluster, args.readonly).await?;
+    let namespace = session.namespace(args.namespace.as_deref());
     let name = match args.target.split_once('/') {
         Some((kind, name))
             if matches!(
@@ -193,8 +231,9 @@ async fn run_now(args: RunArgs, console: ConsoleArgs) -> anyhow::Result<()> {
         eprintln!("kubedeck: {e}");
     }
     if !args.wait {
+        // Not `backup run` again: that would start another Job.
         println!(
-            "follow it with: kubedeck backup run … --wait, or kubectl logs -f job/{job} -n {namespace}"
+            "follow it with: kubectl logs -f job/{job} -n {namespace} (or run the backup with --wait)"
         );
         return Ok(());
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use super::session::{Session, confirm};
-use crate::cli::ConsoleArgs;
+use crate::cli::ClusterArgs;
 use kubedeck_core::actions::{WorkloadKind, WorkloadRef};
 use kubedeck_core::ops::recovery::{self, KillMode, Runner, TestSpec};
 use kubedeck_core::ops::timeline::Verdict;
@@ -18,7 +18,10 @@ use kubedeck_kube::duration;
 #[derive(Debug, clap::Subcommand)]
 pub enum ChaosCommand {
     /// Kill pods of a Deployment or StatefulSet and measure the recovery
-    /// from the watch streams; exits non-zero when the test fails.
+    /// from the watch streams. First the steady state must hold: every
+    /// replica Ready, the Service at or above --min-endpoints, no rollout
+    /// in progress. If it does not within 10s, nothing is killed and it
+    /// exits 3. Exits 1 when the test fails.
     PodKill(PodKillArgs),
 }
 
@@ -31,6 +34,20 @@ pub struct PodKillArgs {
     /// deployment/NAME or statefulset/NAME.
     #[arg(value_name = "KIND/NAME")]
     pub target: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The workload's namespace (default: the kubeconfig context's).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Refuse to kill (the refusal is audited), as a read-only context does.
+    #[arg(long)]
+    pub readonly: bool,
+    /// The Prometheus to read the service's 5xx ratio and p95 latency from
+    /// for the report (default: the context's `prometheus` in config.toml,
+    /// else `[metrics.prometheus]`'s url); without one the report has the
+    /// endpoint counts only.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
     /// Kill this many pods per iteration (default: one random pod).
     #[arg(long, value_name = "N", conflicts_with_all = ["percent", "all"],
           value_parser = clap::value_parser!(u32).range(1..))]
@@ -55,9 +72,15 @@ pub struct PodKillArgs {
     /// Each killed pod must be serving again within this (30s, 1m30s).
     #[arg(long, default_value = "30s", value_name = "D", value_parser = parse_duration)]
     pub slo: Duration,
-    /// The Service must keep at least this many Ready endpoints.
+    /// The Service must keep at least this many Ready endpoints, and have
+    /// them before the first kill.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub min_endpoints: u32,
+    /// Kill even when the steady state does not hold (some replica not
+    /// Ready, fewer endpoints than --min-endpoints, a rollout in
+    /// progress). The override is audited.
+    #[arg(long)]
+    pub skip_steady_state_check: bool,
     /// Stop the test when the Service has had no Ready endpoint this long.
     #[arg(long, default_value = "60s", value_name = "D", value_parser = parse_duration)]
     pub abort_after: Duration,
@@ -100,15 +123,15 @@ pub fn parse_workload(text: &str, namespace: &str) -> anyhow::Result<WorkloadRef
     })
 }
 
-pub async fn run(command: ChaosCommand, console: ConsoleArgs) -> anyhow::Result<()> {
+pub async fn run(command: ChaosCommand) -> anyhow::Result<()> {
     match command {
-        ChaosCommand::PodKill(args) => pod_kill(args, console).await,
+        ChaosCommand::PodKill(args) => pod_kill(args).await,
     }
 }
 
-async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()> {
-    let session = Session::open(&console).await?;
-    let namespace = session.namespace(&console);
+async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
+    let session = Session::open(&args.cluster, args.readonly).await?;
+    let namespace = session.namespace(args.namespace.as_deref());
     let workload = parse_workload(&args.target, &namespace)?;
     let mode = match (args.count, args.percent, args.all) {
         (Some(n), _, _) => KillMode::Count(n),
@@ -125,6 +148,7 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
         min_endpoints: args.min_endpoints,
         abort_after: args.abort_after,
         recovery_timeout: args.timeout,
+        skip_steady_state_check: args.skip_steady_state_check,
         ..TestSpec::new(workload.clone())
     };
     session
@@ -142,6 +166,11 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
     for line in target.plan_lines(&spec) {
         println!("  {line}");
     }
+    let runner = Runner {
+        client: &session.client,
+        executor: &session.executor,
+        config: &session.config,
+    };
     confirm(
         &session,
         &workload.name,
@@ -149,11 +178,6 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
         args.yes,
         args.confirm_name.as_deref(),
     )?;
-    let runner = Runner {
-        client: &session.client,
-        executor: &session.executor,
-        config: &session.config,
-    };
     let mut print = |e: &kubedeck_core::ops::timeline::TimelineEvent| {
         println!("{}", e.line());
     };
@@ -161,7 +185,7 @@ async fn pod_kill(args: PodKillArgs, console: ConsoleArgs) -> anyhow::Result<()>
     println!();
     let prometheus = session
         .config
-        .prometheus_for(&session.context, console.prometheus.as_deref());
+        .prometheus_for(&session.context, args.prometheus.as_deref());
     let queries = &session.config.metrics.queries;
     if let Some(line) = service::attach(&mut report, prometheus.as_ref(), queries, &workload).await
     {

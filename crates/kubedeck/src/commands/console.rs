@@ -1,20 +1,26 @@
 //! `kubedeck` with no subcommand: the console on a kubeconfig context.
 
-use crate::cli::ConsoleArgs;
-use kubedeck_console::run::{ConsoleOptions, Contexts, run};
+use crate::cli::{ConsoleArgs, ViewArgs};
+use kubedeck_console::run::{ConsoleOptions, Contexts, LogBell, run};
 use kubedeck_core::connect::{connect, read_kubeconfig_file};
 
-pub async fn run_kubeconfig(args: ConsoleArgs) -> anyhow::Result<()> {
-    let kubeconfig = read_kubeconfig_file(args.kubeconfig.as_deref())
+pub async fn run_kubeconfig(args: ConsoleArgs, log_bell: LogBell) -> anyhow::Result<()> {
+    let kubeconfig = read_kubeconfig_file(args.cluster.kubeconfig.as_deref())
         .await
         .map_err(|e| anyhow::anyhow!("{e:#}\n(try `kubedeck demo` for a built-in cluster)"))?;
     // Fail before taking over the terminal if the context is wrong or the
     // server is not there.
-    let (context, client) = connect(kubeconfig, args.context.as_deref()).await?;
-    run(client, options_from(args, context, Contexts::Kubeconfig)).await
+    let (context, client) = connect(kubeconfig, args.cluster.context.as_deref()).await?;
+    let options = options_from(args.view, context, Contexts::Kubeconfig, log_bell);
+    run(client, options).await
 }
 
-pub fn options_from(args: ConsoleArgs, context: String, contexts: Contexts) -> ConsoleOptions {
+pub fn options_from(
+    args: ViewArgs,
+    context: String,
+    contexts: Contexts,
+    log_bell: LogBell,
+) -> ConsoleOptions {
     ConsoleOptions {
         context,
         contexts,
@@ -27,5 +33,6 @@ pub fn options_from(args: ConsoleArgs, context: String, contexts: Contexts) -> C
         theme: args.theme,
         keymap: args.keymap,
         prometheus: args.prometheus,
+        log_bell,
     }
 }

@@ -2,12 +2,12 @@
 
 use anyhow::Context as _;
 
-use crate::cli::{ConsoleArgs, DemoArgs};
+use crate::cli::DemoArgs;
 use crate::commands::console::options_from;
-use kubedeck_console::run::Contexts;
+use kubedeck_console::run::{Contexts, LogBell};
 use kubedeck_sim::{self as sim, SimOptions, config::SimConfig};
 
-pub async fn run(demo: DemoArgs, args: ConsoleArgs) -> anyhow::Result<()> {
+pub async fn run(demo: DemoArgs, log_bell: LogBell) -> anyhow::Result<()> {
     let sim = sim::start(SimOptions {
         listen: "127.0.0.1:0".parse().context("loopback address")?,
         kubeconfig_out: None,
@@ -24,7 +24,12 @@ pub async fn run(demo: DemoArgs, args: ConsoleArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_from(config).context("cannot create a Kubernetes client")?;
     kubedeck_console::run::run(
         client,
-        options_from(args, "kubedeck-demo".to_string(), Contexts::Fixed),
+        options_from(
+            demo.view,
+            "kubedeck-demo".to_string(),
+            Contexts::Fixed,
+            log_bell,
+        ),
     )
     .await
 }

@@ -8,3 +8,30 @@ pub mod demo;
 pub mod runbook;
 mod session;
 pub mod sim;
+
+use crate::cli::exit;
+
+/// kubedeck could not tell: the answer is neither a pass nor a failure.
+#[derive(Debug)]
+pub struct Inconclusive(pub String);
+
+impl std::fmt::Display for Inconclusive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Inconclusive {}
+
+/// The process's exit code for a command's error (see `cli::exit`).
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<kubedeck_core::ops::recovery::NotSteady>()
+        .is_some()
+    {
+        exit::NOT_STEADY
+    } else if e.downcast_ref::<Inconclusive>().is_some() {
+        exit::INCONCLUSIVE
+    } else {
+        exit::FAILURE
+    }
+}

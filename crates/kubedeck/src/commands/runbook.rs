@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow, bail};
 
+use super::Inconclusive;
 use super::session::Session;
-use crate::cli::ConsoleArgs;
+use crate::cli::ClusterArgs;
 use kubedeck_core::config::Paths;
 use kubedeck_core::runbooks::library::{self, Origin};
 use kubedeck_core::runbooks::model::StepKind;
@@ -21,20 +22,12 @@ use kubedeck_core::runbooks::{
 #[derive(Debug, clap::Subcommand)]
 pub enum RunbookCommand {
     /// Run a runbook (a file, or the name of a shipped or user runbook)
-    /// against the current kubeconfig context.
-    Run {
-        /// A file path or a runbook name (see `runbook list`).
-        runbook: String,
-        /// Override a variable (repeatable).
-        #[arg(long = "var", value_name = "NAME=VALUE")]
-        vars: Vec<String>,
-        /// Answer yes to every confirm step (typed names in protected
-        /// contexts are still asked for).
-        #[arg(long)]
-        yes: bool,
-    },
+    /// against a kubeconfig context. Exits 1 when it fails or is aborted,
+    /// 4 when it ends incomplete (a check could not be evaluated).
+    Run(RunArgs),
     /// Validate runbooks: every error with its file and line.
     Check {
+        /// Runbook files, or names of shipped or user runbooks.
         #[arg(required = true, value_name = "FILE|NAME")]
         runbooks: Vec<String>,
     },
@@ -42,7 +35,35 @@ pub enum RunbookCommand {
     List,
 }
 
-pub async fn run(command: RunbookCommand, console: ConsoleArgs) -> anyhow::Result<()> {
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A file path or a runbook name (see `runbook list`).
+    runbook: String,
+    /// Override a variable (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    vars: Vec<String>,
+    /// Answer yes to every confirm step (typed names in protected
+    /// contexts are still asked for).
+    #[arg(long)]
+    yes: bool,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+    /// Sets the runbook's `namespace` variable (unless --var does); an
+    /// error for a runbook without one.
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Refuse every action of the run (each refusal is audited), as a
+    /// read-only context does.
+    #[arg(long)]
+    readonly: bool,
+    /// The Prometheus that `promql` checks ask (default: the context's
+    /// `prometheus` in config.toml, else `[metrics.prometheus]`'s url);
+    /// without one they are inconclusive and the run ends incomplete.
+    #[arg(long, value_name = "URL")]
+    prometheus: Option<String>,
+}
+
+pub async fn run(command: RunbookCommand) -> anyhow::Result<()> {
     let paths = Paths::discover();
     let user_dir = paths.as_ref().map(Paths::runbooks_dir);
     match command {
@@ -51,17 +72,7 @@ pub async fn run(command: RunbookCommand, console: ConsoleArgs) -> anyhow::Resul
             Ok(())
         }
         RunbookCommand::Check { runbooks } => check(&runbooks, user_dir.as_deref()),
-        RunbookCommand::Run { runbook, vars, yes } => {
-            run_one(
-                &runbook,
-                &vars,
-                yes,
-                &console,
-                paths.as_ref(),
-                user_dir.as_deref(),
-            )
-            .await
-        }
+        RunbookCommand::Run(args) => run_one(&args, paths.as_ref(), user_dir.as_deref()).await,
     }
 }
 
@@ -124,15 +135,13 @@ fn parse_vars(vars: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 }
 
 async fn run_one(
-    arg: &str,
-    vars: &[String],
-    yes: bool,
-    console: &ConsoleArgs,
+    args: &RunArgs,
     paths: Option<&Paths>,
     user_dir: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    let source = library::find(arg, user_dir).map_err(|e| anyhow!(e))?;
-    let mut overrides = parse_vars(vars)?;
+    let yes = args.yes;
+    let source = library::find(&args.runbook, user_dir).map_err(|e| anyhow!(e))?;
+    let mut overrides = parse_vars(&args.vars)?;
     let fail = |errors: Vec<validate::Diagnostic>| {
         for e in &errors {
             eprintln!("{e}");
@@ -141,11 +150,16 @@ async fn run_one(
     };
     let runbook = validate::parse(&source.name, &source.label, &source.text).map_err(fail)?;
     // `-n NS` sets the runbook's `namespace` variable, unless --var does.
-    if let Some(ns) = &console.namespace
-        && runbook.variables.contains_key("namespace")
-        && !overrides.contains_key("namespace")
-    {
-        overrides.insert("namespace".into(), ns.clone());
+    if let Some(ns) = &args.namespace {
+        if !runbook.variables.contains_key("namespace") {
+            bail!(
+                "-n {ns}: {} has no `namespace` variable, so -n would change nothing; nothing was run",
+                source.label
+            );
+        }
+        if !overrides.contains_key("namespace") {
+            overrides.insert("namespace".into(), ns.clone());
+        }
     }
     let plan = runbook.resolve(&overrides).map_err(fail)?;
     let interactive = std::io::stdin().is_terminal();
@@ -168,10 +182,10 @@ async fn run_one(
         config,
         audit,
         executor,
-    } = Session::open(console).await?;
+    } = Session::open(&args.cluster, args.readonly).await?;
     let readonly = executor.readonly;
     let prometheus = config
-        .prometheus_for(&context, console.prometheus.as_deref())
+        .prometheus_for(&context, args.prometheus.as_deref())
         .map(|p| p.url);
     // Lines a long action printed as they came are not printed again.
     let printed: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -222,6 +236,7 @@ async fn run_one(
                 let mark = match status {
                     Status::Passed => "ok",
                     Status::Failed => "FAILED",
+                    Status::Skipped if run.is_inconclusive(index) => "INCONCLUSIVE",
                     Status::Skipped => "skipped",
                     Status::Pending | Status::Running => "",
                 };
@@ -249,6 +264,9 @@ async fn run_one(
     }
     match outcome {
         RunOutcome::Succeeded => Ok(()),
+        incomplete @ RunOutcome::Incomplete { .. } => {
+            Err(Inconclusive(format!("runbook {}", incomplete)).into())
+        }
         other => Err(anyhow!("runbook {}", other)),
     }
 }

@@ -10,7 +10,7 @@ use kubedeck_core::actions::{AuditLog, Executor, kubeconfig_user};
 use kubedeck_core::config::{Config, Paths};
 use kubedeck_core::connect::{connect, read_kubeconfig_file};
 
-use crate::cli::ConsoleArgs;
+use crate::cli::ClusterArgs;
 
 /// A client, the user's config and an executor for the chosen context.
 pub(crate) struct Session {
@@ -24,10 +24,12 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    pub(crate) async fn open(console: &ConsoleArgs) -> anyhow::Result<Session> {
-        let kubeconfig = read_kubeconfig_file(console.kubeconfig.as_deref()).await?;
-        let user = kubeconfig_user(&kubeconfig, console.context.as_deref());
-        let (context, client) = connect(kubeconfig, console.context.as_deref()).await?;
+    /// Connects to the cluster; `readonly` is `--readonly` (a context
+    /// marked read-only in config.toml is read-only too).
+    pub(crate) async fn open(cluster: &ClusterArgs, readonly: bool) -> anyhow::Result<Session> {
+        let kubeconfig = read_kubeconfig_file(cluster.kubeconfig.as_deref()).await?;
+        let user = kubeconfig_user(&kubeconfig, cluster.context.as_deref());
+        let (context, client) = connect(kubeconfig, cluster.context.as_deref()).await?;
         let paths = Paths::discover();
         let config = match &paths {
             Some(p) => {
@@ -41,7 +43,7 @@ impl Session {
         };
         let audit = AuditLog::discover()
             .ok_or_else(|| anyhow!("no home directory: cannot find the audit log"))?;
-        let readonly = console.readonly || config.readonly_for(&context);
+        let readonly = readonly || config.readonly_for(&context);
         let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone());
         Ok(Session {
             client,
@@ -54,11 +56,11 @@ impl Session {
     }
 
     /// `-n`, else the kubeconfig context's namespace.
-    pub(crate) fn namespace(&self, console: &ConsoleArgs) -> String {
-        console
-            .namespace
-            .clone()
-            .unwrap_or_else(|| self.client.default_namespace().to_string())
+    pub(crate) fn namespace(&self, namespace: Option<&str>) -> String {
+        namespace.map_or_else(
+            || self.client.default_namespace().to_string(),
+            str::to_string,
+        )
     }
 
     /// Refuses early, with the reason, in read-only mode, and audits the

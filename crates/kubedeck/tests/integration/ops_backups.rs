@@ -249,3 +249,77 @@ async fn configured_patterns_decide_what_backup_list_finds() {
         "the label always counts; `backup` is no longer a pattern"
     );
 }
+
+/// A schedule that never fires (February 30th) leaves the freshness
+/// unknowable: `backup list` says so and exits 4, not 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknowable_freshness_is_inconclusive() {
+    crate::common::require_kubectl();
+    let ts = crate::common::start().await;
+    for cj in [
+        backup_cronjob("leap-backup", "0 0 30 2 *", false, ""),
+        backup_cronjob("shop-backup", "0 2 * * *", false, ""),
+    ] {
+        ts.kubectl_stdin(&["apply", "-f", "-"], &cj).await.ok();
+    }
+    let out = crate::common::kubedeck(&ts, &["backup", "list", "-n", "default"]).await;
+    assert_eq!(out.code, Some(4), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("the freshness of 1 backup cannot be told (the schedule cannot be read): default/leap-backup"),
+        "{}",
+        out.stderr
+    );
+    let rows = crate::common::columns(&out.stdout);
+    let leap = rows
+        .iter()
+        .find(|r| r["NAME"] == "leap-backup")
+        .unwrap_or_else(|| panic!("leap-backup listed:\n{}", out.stdout));
+    assert_eq!(leap["FRESHNESS"], "unknown");
+}
+
+/// Without `--wait`, the command says how to follow the Job it started,
+/// not to run the backup again (which would start another Job).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_run_without_wait_names_a_way_to_follow_its_job() {
+    crate::common::require_kubectl();
+    let ts = crate::common::start().await;
+    ts.kubectl_stdin(
+        &["apply", "-f", "-"],
+        &backup_cronjob("shop-backup", "0 2 * * *", false, ""),
+    )
+    .await
+    .ok();
+    let out = crate::common::kubedeck(
+        &ts,
+        &["backup", "run", "cronjob/shop-backup", "-n", "default"],
+    )
+    .await;
+    assert!(out.success, "{}{}", out.stdout, out.stderr);
+    let job = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("job/")?.split_whitespace().next())
+        .expect("the job's name")
+        .to_string();
+    assert!(
+        out.stdout.contains(&format!(
+            "follow it with: kubectl logs -f job/{job} -n default"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        !out.stdout.contains("kubedeck backup run …"),
+        "{}",
+        out.stdout
+    );
+    // `--timeout` without `--wait` would be ignored: it is refused instead.
+    let refused = crate::common::kubedeck(
+        &ts,
+        &["backup", "run", "cronjob/shop-backup", "--timeout", "5m"],
+    )
+    .await;
+    assert_eq!(refused.code, Some(2), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--wait"), "{}", refused.stderr);
+}

@@ -147,6 +147,15 @@ async fn killing_one_of_two_pods_keeps_an_endpoint_and_passes() {
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0].object, format!("pod/{}", k.pod));
     assert_eq!(deletes[0].result, AuditResult::Ok);
+    let test = audit.records.last().expect("the test's own record");
+    assert_eq!(
+        (
+            test.action.as_str(),
+            test.object.as_str(),
+            test.after.as_str()
+        ),
+        ("recovery-test", "deployment/web", "PASS")
+    );
 
     let file = ts.dir.path().join("reports").join("one.md");
     let (md, json) = report::save(&report, Some(&file)).expect("report saved");
@@ -423,5 +432,185 @@ async fn the_headless_command_exits_by_the_slo() {
         2,
         "{}",
         audit.stdout
+    );
+}
+
+const SICK: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sick
+  namespace: demo
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: sick}
+  template:
+    metadata:
+      labels: {app: sick}
+    spec:
+      containers:
+      - name: sick
+        image: registry.example/sick:crashloop
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: sick
+  namespace: demo
+spec:
+  selector: {app: sick}
+  ports:
+  - port: 80
+";
+
+/// The names and uids of `app=sick`'s pods, once there are two.
+async fn sick_pods(ts: &crate::common::TestSim) -> Vec<(String, String)> {
+    crate::common::wait_until("two pods of sick", WAIT, || async {
+        let pods: Vec<(String, String)> = crate::common::pods_json(ts, "demo", "app=sick")
+            .await
+            .iter()
+            .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
+            .map(|p| {
+                (
+                    p["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    p["metadata"]["uid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect();
+        if pods.len() == 2 {
+            Ok(pods)
+        } else {
+            Err(format!("{pods:?}"))
+        }
+    })
+    .await
+}
+
+/// The issue's case: started while the Service has no Ready endpoint and
+/// not every replica is Ready, the test refuses with exit 3 and kills
+/// nothing; the refusal is audited. `--skip-steady-state-check` overrides
+/// it, and that is audited too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_started_while_unhealthy_kills_nothing_and_exits_3() {
+    let ts = crate::common::start().await;
+    ts.kubectl_stdin(&["apply", "-f", "-"], SICK).await.ok();
+    let before = sick_pods(&ts).await;
+
+    let refused = crate::common::kubedeck(
+        &ts,
+        &[
+            "chaos",
+            "pod-kill",
+            "deployment/sick",
+            "-n",
+            "demo",
+            "--yes",
+        ],
+    )
+    .await;
+    assert_eq!(
+        refused.code,
+        Some(3),
+        "stdout:\n{}\nstderr:\n{}",
+        refused.stdout,
+        refused.stderr
+    );
+    assert!(
+        refused.stdout.contains("steady state does not hold now"),
+        "the plan says so first:\n{}",
+        refused.stdout
+    );
+    for why in [
+        "refused: deployment/sick in demo was not in its steady state within 10.00s, so nothing was killed",
+        "0 of 2 replicas Ready",
+        "service sick has 0 Ready endpoints, under the minimum of 1",
+        "--skip-steady-state-check",
+    ] {
+        assert!(
+            refused.stderr.contains(why),
+            "{why} in:\n{}",
+            refused.stderr
+        );
+    }
+    assert!(
+        !refused.stdout.contains("delete sent"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(sick_pods(&ts).await, before, "no pod was deleted");
+    let audit = AuditLog::new(ts.dir.path().join("data/kubedeck/audit.jsonl"))
+        .read()
+        .expect("the audit log");
+    let refusal: Vec<_> = audit
+        .records
+        .iter()
+        .map(|r| (r.action.as_str(), r.object.as_str(), &r.result))
+        .collect();
+    assert!(
+        matches!(
+            refusal.as_slice(),
+            [("recovery-test", "deployment/sick", AuditResult::Refused { reason })]
+                if reason.starts_with("steady state: ")
+        ),
+        "{refusal:?}"
+    );
+
+    let forced = crate::common::kubedeck(
+        &ts,
+        &[
+            "chaos",
+            "pod-kill",
+            "deployment/sick",
+            "-n",
+            "demo",
+            "--yes",
+            "--skip-steady-state-check",
+            "--abort-after",
+            "1s",
+        ],
+    )
+    .await;
+    assert_eq!(forced.code, Some(1), "{}{}", forced.stdout, forced.stderr);
+    assert!(
+        forced
+            .stdout
+            .contains("killing anyway (--skip-steady-state-check)"),
+        "{}",
+        forced.stdout
+    );
+    assert!(forced.stdout.contains("delete sent"), "{}", forced.stdout);
+    let audit = AuditLog::new(ts.dir.path().join("data/kubedeck/audit.jsonl"))
+        .read()
+        .expect("the audit log");
+    let actions: Vec<(&str, &str)> = audit
+        .records
+        .iter()
+        .map(|r| (r.action.as_str(), r.before.as_str()))
+        .collect();
+    assert!(
+        actions.iter().any(|(a, before)| *a == "recovery-test"
+            && before.starts_with("steady state does not hold: ")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.iter().any(|(a, _)| *a == "delete-pod"),
+        "{actions:?}"
+    );
+    // The test as a whole is recorded under the same name as its refusal.
+    let last = audit.records.last().expect("the test's record");
+    assert_eq!(
+        (last.action.as_str(), last.after.as_str()),
+        ("recovery-test", "FAIL")
+    );
+    assert!(
+        matches!(last.result, AuditResult::Failed { .. }),
+        "{last:?}"
     );
 }

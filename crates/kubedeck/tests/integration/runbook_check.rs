@@ -184,3 +184,26 @@ fn run_refuses_confirm_steps_without_a_terminal_or_yes() {
         "{stderr}"
     );
 }
+
+/// `-n` sets a runbook's `namespace` variable; on a runbook without one it
+/// would change nothing, so it is refused before anything runs.
+#[test]
+fn run_refuses_a_namespace_the_runbook_cannot_use() {
+    let home = tempfile::tempdir().expect("temporary home");
+    let file = home.path().join("fixed.yaml");
+    std::fs::write(
+        &file,
+        "title: Fixed\nnamespace: shop\nsteps:\n  - id: a\n    name: A\n    note: hi\n",
+    )
+    .expect("write a runbook");
+    let path = file.display().to_string();
+    let out = kubedeck(home.path(), &["runbook", "run", &path, "-n", "other"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "-n other: {path} has no `namespace` variable, so -n would change nothing; nothing was run"
+        )),
+        "{stderr}"
+    );
+}

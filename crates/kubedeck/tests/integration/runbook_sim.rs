@@ -1,8 +1,10 @@
-//! Shipped runbooks run headless to success with the real binary against
-//! an in-process simulator of the seed platforms: "Bad rollout and
-//! rollback" and "Scaling demo" (with the simulator's HPA knobs set
-//! through the runbook's variables so that it finishes in seconds). Each
-//! run leaves a Markdown incident log and audit records.
+//! Shipped runbooks run headless with the real binary against an
+//! in-process simulator of the seed platforms: "Bad rollout and rollback"
+//! and "Scaling demo" (with the simulator's HPA knobs set through the
+//! runbook's variables so that it finishes in seconds) to success; "High
+//! error rate" without a Prometheus, and "Scaling demo" on an HPA already
+//! at its maximum, to "incomplete" (exit 4), never to a success they could
+//! not see. Each run leaves a Markdown incident log and audit records.
 
 use std::path::Path;
 use std::time::Duration;
@@ -92,6 +94,14 @@ async fn bad_rollout_and_rollback_runs_to_success() {
         "the stall is detected: {stdout}"
     );
     assert!(stdout.contains("rolled back to revision 1"), "{stdout}");
+    // The rollback replaces the stalled pod only: the old ones still serve.
+    assert!(
+        stdout.contains(
+            "2 pods already run revision 1 and stay; 1 pod of another revision will be removed"
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("all 3 pods will be replaced"), "{stdout}");
     assert!(
         stdout.contains("runbook bad-rollout: succeeded"),
         "{stdout}"
@@ -224,4 +234,161 @@ async fn a_read_only_run_is_refused_and_recorded() {
         .collect();
     assert_eq!(results, [("set-image", false), ("runbook", false)]);
     assert_eq!(incident_logs(ts.dir.path(), "bad-rollout-").len(), 1);
+}
+
+/// The issue's case: without a Prometheus the error-rate checks cannot be
+/// evaluated, so the run is incomplete (exit 4), says every way to give
+/// one, and records why; it never says "succeeded".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn high_error_rate_without_prometheus_ends_incomplete() {
+    let ts = crate::common::start_with("seed", SimConfig::default()).await;
+    myfin_api_ready(&ts).await;
+    let out = runbook(&ts, &["run", "high-error-rate", "--yes"]).await;
+    assert_eq!(
+        out.code,
+        Some(4),
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(!out.stdout.contains("succeeded"), "{}", out.stdout);
+    assert!(out.stdout.contains("→ INCONCLUSIVE"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "runbook high-error-rate: incomplete: steps errors, critical were inconclusive"
+        ),
+        "{}",
+        out.stdout
+    );
+    for way in [
+        "--prometheus URL",
+        "`prometheus = \"URL\"` under [contexts.NAME] in config.toml",
+        "`url` under [metrics.prometheus]",
+    ] {
+        assert!(out.stderr.contains(way), "{way} in:\n{}", out.stderr);
+    }
+    // Nothing was rolled back on a rate nobody measured.
+    assert!(!out.stdout.contains("rollout undo"), "{}", out.stdout);
+    let logs = incident_logs(ts.dir.path(), "high-error-rate-");
+    assert_eq!(logs.len(), 1);
+    let md = &logs[0];
+    assert!(
+        md.contains("outcome: **incomplete: steps errors, critical"),
+        "{md}"
+    );
+    assert!(md.contains("## Inconclusive"), "{md}");
+    assert!(
+        md.contains(
+            "- Is the error rate above the alert threshold? (errors): no Prometheus to ask"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| check | inconclusive |"), "{md}");
+    let audit = AuditLog::new(ts.dir.path().join("data/kubedeck/audit.jsonl"))
+        .read()
+        .expect("audit log");
+    let run = audit.records.last().expect("the run's record");
+    assert_eq!(run.action, "runbook");
+    assert!(
+        matches!(&run.result, AuditResult::Failed { message } if message.starts_with("incomplete")),
+        "{:?}",
+        run.result
+    );
+}
+
+/// The issue's case: run while its HPA was already scaled up, "Scaling
+/// demo" passed "scales up" at once. The change must be seen during the
+/// step; with the HPA at its maximum none can be, so the run is incomplete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_demo_does_not_pass_for_a_scale_up_it_did_not_see() {
+    let ts = crate::common::start_with("seed", SimConfig::default()).await;
+    myfin_api_ready(&ts).await;
+    for args in [
+        &[
+            "annotate",
+            "hpa/myfin-api-hpa",
+            "-n",
+            "myfin",
+            "--overwrite",
+            "sim.kubedeck.io/sync-period-seconds=1",
+            "sim.kubedeck.io/stabilization-scale=0.02",
+        ][..],
+        &[
+            "annotate",
+            "deploy/myfin-api",
+            "-n",
+            "myfin",
+            "--overwrite",
+            "kubedeck.io/load=steady 1500rps",
+        ],
+    ] {
+        let out = ts.kubectl(args).await;
+        assert!(out.success, "{}", out.stderr);
+    }
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(ts.client(), "myfin");
+    crate::common::wait_until(
+        "myfin-api-hpa at its maximum of 10",
+        Duration::from_secs(120),
+        || {
+            let hpas = hpas.clone();
+            async move {
+                let status = hpas
+                    .get("myfin-api-hpa")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .status
+                    .unwrap_or_default();
+                if status.desired_replicas == 10 && status.current_replicas == Some(10) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "desired {}, current {:?}",
+                        status.desired_replicas, status.current_replicas
+                    ))
+                }
+            }
+        },
+    )
+    .await;
+    // A second run: the "spike" keeps the load where it is.
+    let out = runbook(
+        &ts,
+        &[
+            "run",
+            "scaling-demo",
+            "--yes",
+            "--var",
+            "base_rps=1500rps",
+            "--var",
+            "peak_rps=1500rps",
+            "--var",
+            "sync_period=1",
+            "--var",
+            "stabilization_scale=0.02",
+            "--var",
+            "scale_timeout=30s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(4),
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains(
+            "hpa/myfin-api-hpa was already at its maximum (10 replicas) when the step began, so no scale-up can be seen"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("runbook scaling-demo: incomplete: step scaled-up was inconclusive"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("succeeded"), "{}", out.stdout);
 }

@@ -3,6 +3,8 @@
 //! reports the migrate-platform backup stale (last success three daily runs
 //! ago, failures since) with a non-zero exit and the selfmonitor backup
 //! fresh; kubectl lists the finished Jobs and the CronJobs' last schedule.
+//! Without -n or -A the list covers every namespace too, as its help says,
+//! so a monitoring check written that way fires.
 
 use chrono::{DateTime, Duration, Timelike, Utc};
 use kubedeck_kube::duration;
@@ -125,4 +127,43 @@ async fn a_fresh_seed_has_a_stale_and_a_fresh_backup_with_their_history() {
         assert_ne!(cj["LAST SCHEDULE"], "<none>", "{cj:?}");
         assert_eq!(cj["ACTIVE"], "0", "{cj:?}");
     }
+}
+
+/// The issue's case: `backup list` with neither -n nor -A printed "No
+/// backup CronJobs in namespace default" and exited 0 while a backup was
+/// stale elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_list_covers_every_namespace_by_default() {
+    let t = Utc::now();
+    if t.minute() == 0 && t.second() < 10 {
+        tokio::time::sleep(std::time::Duration::from_secs(11 - u64::from(t.second()))).await;
+    }
+    let ts = crate::common::start_with("seed", SimConfig::default()).await;
+    let out = crate::common::kubedeck(&ts, &["backup", "list"]).await;
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains("1 backup is stale: migrate-platform/postgres-vector-backup"),
+        "{}",
+        out.stderr
+    );
+    let listed: Vec<(String, String)> = crate::common::columns(&out.stdout)
+        .iter()
+        .map(|r| (r["NAMESPACE"].clone(), r["NAME"].clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("migrate-platform".into(), "postgres-vector-backup".into()),
+            ("selfmonitor".into(), "postgres-backup".into()),
+        ]
+    );
+    // -n narrows it: the fresh one alone passes.
+    let one = crate::common::kubedeck(&ts, &["backup", "list", "-n", "selfmonitor"]).await;
+    assert!(one.success, "{}{}", one.stdout, one.stderr);
+    assert!(
+        !one.stdout.contains("postgres-vector-backup"),
+        "{}",
+        one.stdout
+    );
 }

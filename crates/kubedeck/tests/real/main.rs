@@ -16,6 +16,7 @@ mod console;
 mod headless;
 mod logs;
 mod rbac;
+mod seed;
 mod watch;
 
 use std::future::Future;
@@ -50,6 +51,7 @@ fn trials() -> Vec<(&'static str, Body)> {
         trial!(console::the_real_hpa_scales_on_emulated_cpu_and_the_console_says_why),
         trial!(logs::a_pods_log_streams_through_the_real_api_server),
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
+        trial!(seed::the_seed_applies_and_the_console_shows_its_platforms),
         trial!(watch::the_console_converges_after_an_apiserver_restart_and_a_compaction),
     ]
 }

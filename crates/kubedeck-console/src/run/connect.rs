@@ -1,0 +1,230 @@
+//! Connections: one context's cache and the tasks that fill it, the
+//! settings each context gets, and switching to another context (`:ctx`),
+//! which replaces the connection whole.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use kube::Client;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::task::JoinHandle;
+
+use super::actions::Actions;
+use super::{Answers, Background, ConsoleOptions};
+use crate::charts::runtime::ChartSource;
+use crate::cluster::metrics::{self, PodMetrics};
+use crate::cluster::watch::{self, Pending, WatchMsg};
+use crate::cluster::{self, Cache};
+use crate::logview::task::LogTask;
+use crate::update::Msg;
+use kubedeck_core::actions::kubeconfig_user;
+use kubedeck_core::config::Config;
+use kubedeck_core::connect::{connect, context_names, read_kubeconfig};
+use kubedeck_core::metrics::PrometheusConfig;
+
+/// One context's picture of the cluster: the cache, the tasks that fill it,
+/// and the channels they report on. Dropping it stops the tasks, and with
+/// the channels goes anything they had queued for the old context.
+pub(super) struct Connection {
+    pub(super) cache: Cache,
+    /// What actions go through: RBAC checks and the executor, both for
+    /// this connection's context and credentials.
+    pub(super) actions: Actions,
+    pub(super) watch_rx: UnboundedReceiver<WatchMsg>,
+    pub(super) metrics_rx: UnboundedReceiver<PodMetrics>,
+    /// False once the sampler has stopped (no metrics API).
+    pub(super) sampling: bool,
+    pub(super) pending: Arc<Pending>,
+    tasks: Vec<JoinHandle<()>>,
+    /// The log view's stream, on this connection's client.
+    pub(super) logs: Option<LogTask>,
+    /// Sparkline series for the visible rows and the chart.
+    pub(super) charts: ChartSource,
+}
+
+impl Connection {
+    pub(super) fn start(
+        client: &Client,
+        namespace: Option<&str>,
+        actions: Actions,
+        prometheus: Option<&PrometheusConfig>,
+    ) -> Connection {
+        let (cache, writers) = cluster::cache::new();
+        let (tx, watch_rx) = mpsc::unbounded_channel();
+        let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
+        let mut tasks = watch::spawn_all(client, namespace, writers, tx, pending.clone());
+        let charts = ChartSource::start(namespace, prometheus, &actions.config().metrics.queries);
+        tasks.push(metrics::spawn_sampler(
+            client,
+            namespace,
+            charts.feed(),
+            metrics_tx,
+        ));
+        Connection {
+            charts,
+            cache,
+            actions,
+            watch_rx,
+            metrics_rx,
+            sampling: true,
+            pending,
+            tasks,
+            logs: None,
+        }
+    }
+
+    /// A watch message for `update`; a change lowers its kind's flag, so
+    /// the next change is news again.
+    pub(super) fn watch_msg(&self, w: WatchMsg) -> Msg {
+        if let WatchMsg::Changed(kind) = w {
+            self.pending.take(kind);
+        }
+        Msg::Watch(w)
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Per-context settings from the config file and the command line.
+pub(super) struct Settings<'a> {
+    pub(super) config: &'a Config,
+    pub(super) opts: &'a ConsoleOptions,
+}
+
+impl Settings<'_> {
+    pub(super) fn namespace(&self, context: &str) -> Option<String> {
+        self.opts.namespace.clone().or_else(|| {
+            self.config
+                .contexts
+                .get(context)
+                .and_then(|c| c.namespace.clone())
+        })
+    }
+
+    pub(super) fn readonly(&self, context: &str) -> bool {
+        self.opts.readonly || self.config.readonly_for(context)
+    }
+
+    /// `--theme`, else the context's theme, else the config's.
+    pub(super) fn theme_name(&self, context: &str) -> Option<String> {
+        self.opts
+            .theme
+            .clone()
+            .or_else(|| self.config.contexts.get(context)?.theme.clone())
+            .or_else(|| self.config.theme.clone())
+    }
+
+    /// A connection to `context` through `client`, acting as `user`.
+    pub(super) fn connect(&self, client: &Client, context: &str, user: &str) -> Connection {
+        let namespace = self.namespace(context);
+        let prometheus = self
+            .config
+            .prometheus_for(context, self.opts.prometheus.as_deref());
+        let actions = Actions::new(
+            client,
+            context,
+            user,
+            self.readonly(context),
+            Arc::new(self.config.clone()),
+            prometheus.clone(),
+        );
+        Connection::start(client, namespace.as_deref(), actions, prometheus.as_ref())
+    }
+}
+
+/// Who the kubeconfig says acts in `context`, for the audit log.
+pub(super) async fn user_for(context: &str) -> String {
+    match read_kubeconfig().await {
+        Ok(k) => kubeconfig_user(&k, Some(context)),
+        Err(_) => "unknown".to_string(),
+    }
+}
+
+/// Takes a background task's answer; a new connection replaces the old one
+/// here, before `update` sees the message that resets the screens.
+pub(super) fn on_background(
+    b: Background,
+    latest: u64,
+    conn: &mut Connection,
+    settings: &Settings,
+) -> Option<Msg> {
+    match b {
+        Background::Connected {
+            request,
+            name,
+            client,
+            user,
+        } if request == latest => {
+            *conn = settings.connect(&client, &name, &user);
+            let namespace = settings.namespace(&name);
+            tracing::info!(
+                "now on context {name} ({})",
+                namespace.as_deref().map_or("all namespaces", |n| n)
+            );
+            Some(Msg::ContextSwitched {
+                readonly: settings.readonly(&name),
+                name,
+                namespace,
+                warnings: Vec::new(),
+            })
+        }
+        Background::Failed {
+            request,
+            name,
+            error,
+        } if request == latest => {
+            tracing::warn!("cannot switch to context {name}: {error}");
+            Some(Msg::ContextFailed { name, error })
+        }
+        // Superseded by a later `:ctx`, whose answer is still to come.
+        Background::Connected { .. } | Background::Failed { .. } => None,
+        Background::Msg(m) => Some(m),
+    }
+}
+
+/// Connects to `name` from the kubeconfig; answers `Connected` or `Failed`.
+pub(super) fn spawn_connect(request: u64, name: String, answers: Answers) {
+    tokio::spawn(async move {
+        let result = async {
+            let kubeconfig = read_kubeconfig()
+                .await
+                .context("cannot read the kubeconfig")?;
+            let user = kubeconfig_user(&kubeconfig, Some(&name));
+            connect(kubeconfig, Some(&name))
+                .await
+                .map(|(name, client)| (name, client, user))
+        }
+        .await;
+        answers.background(match result {
+            Ok((name, client, user)) => Background::Connected {
+                request,
+                name,
+                client,
+                user,
+            },
+            Err(e) => Background::Failed {
+                request,
+                name,
+                error: format!("{e:#}"),
+            },
+        });
+    });
+}
+
+/// Reads the kubeconfig's context names; answers with `Msg::Contexts`.
+pub(super) fn spawn_list_contexts(answers: Answers) {
+    tokio::spawn(async move {
+        let names = read_kubeconfig()
+            .await
+            .map(|k| context_names(&k))
+            .map_err(|e| format!("cannot read the kubeconfig: {e:#}"));
+        answers.send(Msg::Contexts(names));
+    });
+}

@@ -1,0 +1,100 @@
+//! Carrying out `update`'s effects: each starts background work on the
+//! current connection, or changes what the runtime streams, and the work
+//! answers with messages.
+
+use std::collections::VecDeque;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use super::connect::{spawn_connect, spawn_list_contexts};
+use super::{Contexts, Runtime};
+use crate::full_yaml;
+use crate::logview::task::{self as logtask, LogTask};
+use crate::oncall::backup_view;
+use crate::oncall::tasks::Reply;
+use crate::update::{Effect, Msg};
+
+impl Runtime<'_> {
+    /// Carries out `effect`; an answer it has at once goes on `queue`, for
+    /// `update` before anything else. Breaks on quit.
+    pub(super) fn execute(&mut self, effect: Effect, queue: &mut VecDeque<Msg>) -> ControlFlow<()> {
+        let conn = &mut self.conn;
+        let answers = &self.answers;
+        match effect {
+            Effect::Quit => return ControlFlow::Break(()),
+            Effect::SwitchContext(name) => match self.settings.opts.contexts {
+                Contexts::Fixed => queue.push_back(Msg::ContextFailed {
+                    name,
+                    error: "kubedeck demo runs one in-process cluster; start kubedeck on a kubeconfig to switch contexts".into(),
+                }),
+                Contexts::Kubeconfig => {
+                    self.request += 1;
+                    tracing::info!("switching to context {name}");
+                    spawn_connect(self.request, name, answers.clone());
+                }
+            },
+            Effect::ListContexts => match self.settings.opts.contexts {
+                Contexts::Fixed => queue.push_back(Msg::Contexts(Err(format!(
+                    "kubedeck demo has one context, {}: there is no other to switch to",
+                    self.settings.opts.context
+                )))),
+                Contexts::Kubeconfig => spawn_list_contexts(answers.clone()),
+            },
+            Effect::Plan { id, command } => conn.actions.plan(id, command, answers.clone()),
+            Effect::Execute(confirmed) => conn.actions.execute(confirmed, answers.clone()),
+            Effect::AuditReadonlyRefusal {
+                namespace,
+                object,
+                action,
+            } => conn.actions.audit_readonly_refusal(namespace, object, action),
+            Effect::LoadRevisions(target) => {
+                conn.actions.load_revisions(target, answers.clone());
+            }
+            Effect::LoadFull(target) => {
+                let (client, answers) = (conn.actions.client().clone(), answers.clone());
+                tokio::spawn(async move {
+                    answers.send(full_yaml::fetch(client, target).await);
+                });
+            }
+            Effect::OpenLogs {
+                stream,
+                target,
+                options,
+            } => {
+                let client = conn.actions.client().clone();
+                conn.logs = Some(LogTask::spawn(client, stream, target, options));
+            }
+            Effect::CloseLogs => conn.logs = None,
+            Effect::SaveLogs {
+                buffer,
+                file_name,
+                timestamps,
+                filtered,
+            } => {
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    answers.send(logtask::save(buffer, file_name, timestamps, filtered).await);
+                });
+            }
+            Effect::FollowBackupLogs(follow) => {
+                let answers = answers.clone();
+                self.backup_logs = Some(backup_view::spawn_logs(
+                    conn.actions.client(),
+                    follow,
+                    move |m| answers.send(m),
+                ));
+            }
+            Effect::StopBackupLogs => self.backup_logs = None,
+            Effect::RequestCharts(wanted) => conn.charts.want(wanted),
+            Effect::Ops(effect) => {
+                let answers = answers.clone();
+                let reply: Reply = Arc::new(move |m| {
+                    answers.send(m);
+                });
+                self.ops_tasks
+                    .handle(effect, conn.actions.ops_deps(), reply);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}

@@ -1,0 +1,350 @@
+//! The console's runtime: the only loop that owns the state. It waits for
+//! keys, watch messages, metrics samples, answers from its own background
+//! tasks and log activity, drains what is queued, updates, carries out the
+//! effects, and draws once if anything changed. Nothing here polls. The
+//! timed wake-ups are a deadline the view model computes (the moment a
+//! visible age would read differently) and the one at which a chart's
+//! answer is a step old.
+//!
+//! `connect` owns a context's connection and switching contexts,
+//! `actions` the action core of a context, `effects` carries out
+//! `update`'s effects, `logging` is kubedeck's own log as the console sees
+//! it.
+
+mod actions;
+mod connect;
+mod effects;
+mod logging;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use kube::Client;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use tokio::time::Instant;
+
+pub use logging::{LogBell, LogBellLayer};
+
+use crate::cluster::Kind;
+use crate::input::key::Key;
+use crate::input::keymap::Keymap;
+use crate::logview::task as logtask;
+use crate::oncall::backup_view;
+use crate::oncall::tasks::OpsTasks;
+use crate::state::{AppState, Health};
+use crate::theme::Theme;
+use crate::update::{Msg, update};
+use crate::{view_model, widgets};
+use connect::{Connection, Settings, on_background, user_for};
+use kubedeck_core::config::{Config, Paths};
+
+/// Where `:ctx` finds other contexts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contexts {
+    /// The kubeconfig the console started from.
+    Kubeconfig,
+    /// None: one in-process cluster (`kubedeck demo`).
+    Fixed,
+}
+
+pub struct ConsoleOptions {
+    pub context: String,
+    pub contexts: Contexts,
+    pub namespace: Option<String>,
+    pub readonly: bool,
+    pub theme: Option<String>,
+    pub keymap: Option<String>,
+    /// `--prometheus URL`.
+    pub prometheus: Option<String>,
+    /// Rung by the tracing layer made with it, so that a visible log pane
+    /// redraws when kubedeck logs.
+    pub log_bell: LogBell,
+}
+
+/// At most this many queued messages are folded into one frame, so a flood
+/// of changes cannot starve the keyboard.
+const MAX_BATCH: usize = 256;
+
+/// Restores the terminal however the loop ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// What the runtime's own background tasks report.
+enum Background {
+    Connected {
+        request: u64,
+        name: String,
+        client: Client,
+        user: String,
+    },
+    Failed {
+        request: u64,
+        name: String,
+        error: String,
+    },
+    Msg(Msg),
+}
+
+/// Where background tasks answer; the loop takes each answer in turn.
+#[derive(Clone)]
+struct Answers(UnboundedSender<Background>);
+
+impl Answers {
+    /// Whether the loop is still there to take it.
+    fn send(&self, msg: Msg) -> bool {
+        self.background(Background::Msg(msg))
+    }
+
+    fn background(&self, b: Background) -> bool {
+        self.0.send(b).is_ok()
+    }
+}
+
+/// What the loop owns besides the state and the screen.
+struct Runtime<'a> {
+    settings: Settings<'a>,
+    /// The current context's connection; a `:ctx` replaces it.
+    conn: Connection,
+    answers: Answers,
+    /// Numbers `:ctx` requests so a slow answer to an older one is ignored.
+    request: u64,
+    /// The log stream of the backup run being followed; replacing or
+    /// dropping it stops the stream.
+    backup_logs: Option<backup_view::LogTask>,
+    /// Recovery tests and runbook runs, which outlive a context.
+    ops_tasks: OpsTasks,
+}
+
+/// What woke the loop.
+enum Wake {
+    Msg(Msg),
+    Background(Background),
+    /// A visible age reads differently now.
+    Clock,
+    Nothing,
+}
+
+/// The theme drawn with; a context may have its own.
+struct Looks {
+    theme: Theme,
+    name: Option<String>,
+    dir: Option<PathBuf>,
+    no_color: bool,
+}
+
+impl Looks {
+    /// The theme `name`, and what is wrong with the user's files for it.
+    fn load(name: Option<String>, dir: Option<PathBuf>) -> (Looks, Vec<String>) {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let (theme, errors) = Theme::load(name.as_deref(), dir.as_deref(), no_color);
+        let looks = Looks {
+            theme,
+            name,
+            dir,
+            no_color,
+        };
+        (looks, errors.iter().map(ToString::to_string).collect())
+    }
+
+    /// Switches to the theme `name` unless it is the one drawn with; says
+    /// what is wrong with its files.
+    fn choose(&mut self, name: Option<String>) -> Vec<String> {
+        if name == self.name {
+            return Vec::new();
+        }
+        let (theme, errors) = Theme::load(name.as_deref(), self.dir.as_deref(), self.no_color);
+        for e in &errors {
+            tracing::warn!("{e}");
+        }
+        self.theme = theme;
+        self.name = name;
+        errors.iter().map(ToString::to_string).collect()
+    }
+}
+
+pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
+    let paths = Paths::discover();
+    let (config, config_err) = match &paths {
+        Some(p) => Config::load(&p.config_file()),
+        None => (Config::default(), None),
+    };
+    let mut warnings: Vec<String> = config_err.iter().map(|e| e.to_string()).collect();
+    let settings = Settings {
+        config: &config,
+        opts: &opts,
+    };
+    let (mut looks, theme_errs) = Looks::load(
+        settings.theme_name(&opts.context),
+        paths.as_ref().map(|p| p.themes_dir()),
+    );
+    let keymap_name = opts.keymap.clone().or_else(|| config.keymap.clone());
+    let (keymap, keymap_errs) = Keymap::load(
+        keymap_name.as_deref(),
+        paths.as_ref().map(|p| p.keymaps_dir()).as_deref(),
+    );
+    warnings.extend(theme_errs);
+    warnings.extend(keymap_errs.iter().map(ToString::to_string));
+    for w in &warnings {
+        tracing::warn!("{w}");
+    }
+    let namespace = settings.namespace(&opts.context);
+    let user = match opts.contexts {
+        Contexts::Kubeconfig => user_for(&opts.context).await,
+        Contexts::Fixed => "demo".to_string(),
+    };
+    let conn = settings.connect(&client, &opts.context, &user);
+    tracing::info!(
+        "watching context {} ({})",
+        opts.context,
+        namespace.as_deref().map_or("all namespaces", |n| n)
+    );
+    let mut state = AppState::new(
+        opts.context.clone(),
+        namespace,
+        settings.readonly(&opts.context),
+    );
+    state.warnings = warnings;
+    state.backup_patterns = config.backups.patterns.clone().into();
+    for kind in Kind::ALL {
+        state.health.insert(kind, Health::Syncing);
+    }
+    let (bg_tx, mut bg_rx) = mpsc::unbounded_channel::<Background>();
+    let mut rt = Runtime {
+        settings,
+        conn,
+        answers: Answers(bg_tx),
+        request: 0,
+        backup_logs: None,
+        ops_tasks: OpsTasks::default(),
+    };
+
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _guard = TerminalGuard;
+    let size = terminal.size().context("cannot read the terminal size")?;
+    let mut queue = VecDeque::from([Msg::Resize {
+        width: size.width,
+        height: size.height,
+    }]);
+    let mut events = EventStream::new();
+    let mut dirty = true;
+    let mut deadline: Option<Instant> = None;
+
+    loop {
+        let now = Utc::now();
+        while let Some(msg) = queue.pop_front() {
+            if let Msg::Key(key) = &msg {
+                logging::log_input(&state, *key, &keymap);
+            }
+            let outcome = update(&mut state, msg, &rt.conn.cache, &keymap, now);
+            dirty |= outcome.redraw;
+            for effect in outcome.effects {
+                if rt.execute(effect, &mut queue).is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        if dirty {
+            if state.log_pane {
+                tui_logger::move_events();
+            }
+            let now = Utc::now();
+            let vm = view_model::build(&state, &rt.conn.cache, &keymap, now);
+            terminal
+                .draw(|f| widgets::draw(f, &vm, &looks.theme))
+                .context("cannot draw")?;
+            deadline = vm.refresh_at.map(|at| instant_at(at, now));
+            dirty = false;
+        }
+        rt.conn.charts.send_due();
+        let charts_due = rt.conn.charts.deadline;
+        let conn = &mut rt.conn;
+        let sampling = conn.sampling;
+        let log_pane = state.log_pane;
+        let streaming = conn.logs.as_ref().is_some_and(logtask::LogTask::is_live);
+        let wake = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg),
+                Some(Err(e)) => return Err(anyhow::Error::from(e).context("cannot read the terminal")),
+                None => return Ok(()),
+            },
+            w = conn.watch_rx.recv() => w.map_or(Wake::Nothing, |w| Wake::Msg(conn.watch_msg(w))),
+            m = conn.metrics_rx.recv(), if sampling => match m {
+                Some(m) => Wake::Msg(Msg::Metrics(m)),
+                None => {
+                    conn.sampling = false;
+                    Wake::Nothing
+                }
+            },
+            b = bg_rx.recv() => b.map_or(Wake::Nothing, Wake::Background),
+            l = logtask::next(&mut conn.logs), if streaming => l.map_or(Wake::Nothing, Wake::Msg),
+            () = rt.settings.opts.log_bell.rung(), if log_pane => Wake::Msg(Msg::Logged),
+            c = conn.charts.recv() => c.map_or(Wake::Nothing, |c| Wake::Msg(Msg::Charts(c))),
+            () = sleep_until(charts_due), if charts_due.is_some() => Wake::Nothing,
+            () = sleep_until(deadline), if deadline.is_some() => Wake::Clock,
+        };
+        match wake {
+            Wake::Msg(m) => queue.push_back(m),
+            Wake::Background(b) => {
+                match on_background(b, rt.request, &mut rt.conn, &rt.settings) {
+                    // A context may have a theme of its own.
+                    Some(Msg::ContextSwitched {
+                        name,
+                        namespace,
+                        readonly,
+                        mut warnings,
+                    }) => {
+                        warnings.extend(looks.choose(rt.settings.theme_name(&name)));
+                        queue.push_back(Msg::ContextSwitched {
+                            name,
+                            namespace,
+                            readonly,
+                            warnings,
+                        });
+                    }
+                    Some(other) => queue.push_back(other),
+                    None => {}
+                }
+            }
+            Wake::Clock => {
+                deadline = None;
+                dirty = true;
+            }
+            Wake::Nothing => {}
+        }
+        while queue.len() < MAX_BATCH {
+            match rt.conn.watch_rx.try_recv() {
+                Ok(w) => queue.push_back(rt.conn.watch_msg(w)),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// The tokio instant for a wall-clock time the view model computed at `now`.
+fn instant_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Instant {
+    Instant::now() + (at - now).to_std().unwrap_or_default()
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn terminal_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Key::from_event(&k).map(Msg::Key),
+        Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        _ => None,
+    }
+}

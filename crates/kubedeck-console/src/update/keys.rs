@@ -1,0 +1,152 @@
+//! Where a key goes. `focus` is the one statement of precedence: a dialog
+//! over everything, then help or a prompt, then the log view, then the top
+//! screen. `update` routes keys by it and the runtime logs them by it, so
+//! the two cannot disagree.
+
+use chrono::{DateTime, Utc};
+
+use super::{Updated, navigate, prompt, quit};
+use crate::cluster::Cache;
+use crate::input::action::Action;
+use crate::input::key::Key;
+use crate::input::keymap::{Keymap, Mode};
+use crate::logview::{self, LogView};
+use crate::oncall::{self, backup_view};
+use crate::state::{AppState, Body, Overlay, Prompt};
+use crate::theme::Role;
+use crate::{act, charts};
+
+/// What takes the next key: the first of these that is open.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Focus<'a> {
+    /// A dialog, modal over everything.
+    Dialog,
+    /// A `:` or `/` line being typed.
+    Prompt(&'a Prompt),
+    Help,
+    /// The log view, its own search or filter line included.
+    Logs(&'a LogView),
+    /// The top screen: its table, or the pane in its place.
+    Screen,
+}
+
+pub(crate) fn focus(state: &AppState) -> Focus<'_> {
+    if state.dialog.is_some() {
+        return Focus::Dialog;
+    }
+    match &state.overlay {
+        Some(Overlay::Prompt(prompt)) => Focus::Prompt(prompt),
+        Some(Overlay::Help) => Focus::Help,
+        None => match &state.logs {
+            Some(view) => Focus::Logs(view),
+            None => Focus::Screen,
+        },
+    }
+}
+
+pub(super) fn on_key(
+    state: &mut AppState,
+    key: Key,
+    cache: &Cache,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
+    match focus(state) {
+        Focus::Dialog => oncall::on_dialog_key(state, key, keymap)
+            .unwrap_or_else(|| act::on_dialog_key(state, key, keymap)),
+        Focus::Prompt(_) => prompt::on_key(state, key, cache, keymap, now),
+        Focus::Help => match keymap.resolve(Mode::Normal, key) {
+            Some(Action::Quit | Action::Back | Action::Help) => {
+                state.overlay = None;
+                Updated::redraw()
+            }
+            _ => Updated::default(),
+        },
+        Focus::Logs(_) => {
+            let out = logview::on_key(state, key, keymap, now);
+            if state.logs.is_none() {
+                // Back at the table, which did not follow changes meanwhile.
+                navigate::refresh_current(state, cache, now);
+            }
+            out
+        }
+        Focus::Screen => match keymap.resolve(Mode::Normal, key).cloned() {
+            Some(action) => on_action(state, action, cache, now),
+            None => Updated::default(),
+        },
+    }
+}
+
+/// A key of the normal keymap on the top screen: the pane covering the
+/// table takes it first, then what works on any screen.
+fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    state.message = None;
+    let taken = match &state.screen().body {
+        Body::Table => oncall::on_action(state, &action),
+        Body::Text(_) => {
+            navigate::text_action(state, &action).or_else(|| oncall::on_action(state, &action))
+        }
+        Body::Panel(_) => act::on_panel_action(state, &action, cache)
+            .or_else(|| oncall::on_action(state, &action)),
+        Body::BackupRun(_) => {
+            backup_view::on_action(&action).or_else(|| oncall::on_action(state, &action))
+        }
+        Body::Ops(pane) => {
+            let pane = pane.clone();
+            oncall::on_pane_action(state, pane, &action)
+        }
+    };
+    if let Some(out) = taken {
+        return out;
+    }
+    match action {
+        Action::Down
+        | Action::Up
+        | Action::PageDown
+        | Action::PageUp
+        | Action::Top
+        | Action::Bottom => navigate::move_cursor(state, &action),
+        Action::Command => {
+            state.overlay = Some(Overlay::Prompt(Prompt::Command(String::new())));
+            Updated::redraw()
+        }
+        Action::Filter => {
+            let text = state.screen().filter_text.clone();
+            state.overlay = Some(Overlay::Prompt(Prompt::Filter(text)));
+            Updated::redraw()
+        }
+        Action::Help => {
+            state.overlay = Some(Overlay::Help);
+            Updated::redraw()
+        }
+        Action::ToggleLogPane => navigate::toggle_log_pane(state),
+        Action::MetricsWindow => charts::next_window(state),
+        Action::ToggleChart => charts::toggle_chart(state),
+        Action::Quit => quit(state),
+        Action::Back => navigate::back(state, cache, now),
+        Action::SortNext | Action::SortReverse => navigate::sort(state, &action, cache, now),
+        Action::Goto(view) => navigate::goto(state, view, cache, now),
+        Action::Enter => navigate::enter(state, cache, now),
+        Action::Describe => navigate::open_text(state, false, cache, now),
+        Action::Yaml => navigate::open_text(state, true, cache, now),
+        Action::Logs => logview::open(state, cache),
+        Action::Scale
+        | Action::Restart
+        | Action::SetImage
+        | Action::Rollback
+        | Action::Delete
+        | Action::Kill
+        | Action::Cordon
+        | Action::Uncordon
+        | Action::Trigger
+        | Action::Pause
+        | Action::RolloutStatus => act::on_action(state, &action, cache, now),
+        other => {
+            state.message = Some((
+                format!("{} is not available here yet", other.describe()),
+                Role::Muted,
+            ));
+            Updated::redraw()
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! `update`: the one place the console's state changes. Pure: it reads the
+//! watch stores and the clock it is given, takes no locks and does no I/O,
+//! and returns what the runtime must do.
+//!
+//! This file dispatches each message; `keys` decides where a key goes,
+//! `prompt` owns the `:` and `/` line, `navigate` the cursor, views and the
+//! drill-down stack.
+
+mod effect;
+pub(crate) mod keys;
+mod msg;
+mod navigate;
+mod prompt;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use effect::{Effect, Updated};
+pub use msg::Msg;
+#[cfg(test)]
+pub(crate) use navigate::CHROME_ROWS;
+pub(crate) use navigate::{log_pane_height, refresh_current, selected_object};
+
+use crate::cluster::metrics::PodMetrics;
+use crate::cluster::watch::WatchMsg;
+use crate::cluster::{Cache, Kind};
+use crate::input::action::View;
+use crate::input::keymap::Keymap;
+use crate::oncall::{self, backup_view};
+use crate::state::{AppState, Body, Health};
+use crate::theme::Role;
+use crate::views::{Scope, table_of};
+use crate::{act, charts, full_yaml, logview};
+
+pub fn update(
+    state: &mut AppState,
+    msg: Msg,
+    cache: &Cache,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
+    let following = backup_view::following(state);
+    let mut out = dispatch(state, msg, cache, keymap, now);
+    if following && !backup_view::following(state) {
+        // However the run pane went (Esc, another view, another context),
+        // its log stream goes with it.
+        out.effects.push(Effect::StopBackupLogs);
+    }
+    out.effects.extend(charts::sync(state, cache));
+    out
+}
+
+fn dispatch(
+    state: &mut AppState,
+    msg: Msg,
+    cache: &Cache,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
+    match msg {
+        Msg::Key(key) => keys::on_key(state, key, cache, keymap, now),
+        Msg::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+            navigate::fit_page(state);
+            Updated::redraw()
+        }
+        Msg::Watch(w) => on_watch(state, w, cache, now),
+        Msg::Metrics(metrics) => on_metrics(state, metrics, cache, now),
+        Msg::Charts(msg) => charts::on_msg(state, msg, now),
+        Msg::Logged => Updated {
+            redraw: state.log_pane,
+            effects: Vec::new(),
+        },
+        Msg::ContextSwitched {
+            name,
+            namespace,
+            readonly,
+            warnings,
+        } => {
+            let mut fresh = AppState::new(name.clone(), namespace, readonly);
+            fresh.width = state.width;
+            fresh.height = state.height;
+            fresh.page = state.page;
+            fresh.log_pane = state.log_pane;
+            fresh.warnings = std::mem::take(&mut state.warnings);
+            fresh.warnings.extend(warnings);
+            fresh.requests = state.requests;
+            fresh.ops = std::mem::take(&mut state.ops);
+            fresh.charts = state.charts;
+            fresh.backup_patterns = state.backup_patterns.clone();
+            for kind in Kind::ALL {
+                fresh.health.insert(kind, Health::Syncing);
+            }
+            fresh.message = Some((format!("switched to context {name}"), Role::Ok));
+            *state = fresh;
+            navigate::refresh_current(state, cache, now);
+            Updated::redraw()
+        }
+        Msg::ContextFailed { name, error } => {
+            // Only the latest request's answer matters.
+            if state.switching.as_deref() == Some(name.as_str()) {
+                state.switching = None;
+            }
+            state.message = Some((
+                format!(
+                    "cannot switch to context {name}: {error}; staying on {}",
+                    state.context
+                ),
+                Role::Warning,
+            ));
+            Updated::redraw()
+        }
+        Msg::Contexts(Ok(names)) => {
+            let listed: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    if *n == state.context {
+                        format!("*{n}")
+                    } else {
+                        n.clone()
+                    }
+                })
+                .collect();
+            state.message = Some((
+                format!("contexts: {}  (:ctx NAME switches)", listed.join(" ")),
+                Role::Info,
+            ));
+            Updated::redraw()
+        }
+        Msg::Contexts(Err(e)) => {
+            state.message = Some((e, Role::Warning));
+            Updated::redraw()
+        }
+        Msg::Planned {
+            id,
+            result,
+            permission,
+        } => act::on_planned(state, id, result, permission),
+        Msg::Executed { command, result } => {
+            let follow = backup_view::on_executed(state, &command, &result, now);
+            let mut out = act::on_executed(state, command, result);
+            out.effects.extend(follow);
+            out
+        }
+        Msg::BackupLog { job, line, note } => backup_view::on_log(state, &job, line, note),
+        Msg::Revisions { target, result } => act::on_revisions(state, target, result),
+        Msg::FullLoaded { target, result } => full_yaml::on_loaded(state, target, result),
+        Msg::LogLines { stream, lines } => logview::on_lines(state, stream, lines),
+        Msg::LogsSaved(result) => logview::on_saved(state, result),
+        Msg::Ops(m) => oncall::on_msg(state, m, cache, now),
+    }
+}
+
+/// Quits, from wherever the key was.
+pub(crate) fn quit(state: &mut AppState) -> Updated {
+    state.quit = true;
+    Updated {
+        redraw: false,
+        effects: vec![Effect::Quit],
+    }
+}
+
+fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    let kind = match &w {
+        WatchMsg::Changed(k) | WatchMsg::Synced(k) | WatchMsg::Failed(k, _) => *k,
+    };
+    match w {
+        WatchMsg::Synced(_) | WatchMsg::Changed(_) => {
+            state.health.insert(kind, Health::Live);
+        }
+        WatchMsg::Failed(_, err) => {
+            if !matches!(state.health.get(&kind), Some(Health::Stale(_))) {
+                state.health.insert(kind, Health::Stale(now));
+            }
+            state.message = Some((
+                format!("watch of {} failed: {err}; retrying", kind.plural()),
+                Role::Warning,
+            ));
+            return Updated::redraw();
+        }
+    }
+    if state.logs.is_some() {
+        // The table is hidden; it is refreshed when the log view closes.
+        return Updated::default();
+    }
+    let screen = state.screen();
+    let redraw = match &screen.body {
+        Body::Table => table_of(screen).is_some_and(|t| t.depends_on().contains(&kind)),
+        // A describe or YAML pane is a snapshot: it does not follow changes.
+        Body::Text(_) => false,
+        Body::Panel(_) => return redraw_if(act::PANEL_KINDS.contains(&kind)),
+        Body::BackupRun(_) => return redraw_if(backup_view::KINDS.contains(&kind)),
+        // A recovery timeline or a runbook does not read the cache.
+        Body::Ops(_) => return Updated::default(),
+    };
+    if redraw {
+        navigate::refresh_current(state, cache, now);
+    }
+    redraw_if(redraw)
+}
+
+fn redraw_if(redraw: bool) -> Updated {
+    Updated {
+        redraw,
+        effects: Vec::new(),
+    }
+}
+
+/// Keeps the latest sample; the pods view reads it.
+fn on_metrics(
+    state: &mut AppState,
+    metrics: PodMetrics,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    state.pod_metrics = Arc::new(metrics);
+    let screen = state.screen();
+    let shown = !screen.covered()
+        && state.logs.is_none()
+        && screen.view == View::Pods
+        && !matches!(screen.query.scope, Scope::Pod { .. });
+    if shown {
+        // A sort by CPU or MEM reorders with each sample.
+        navigate::refresh_current(state, cache, now);
+    }
+    redraw_if(shown)
+}

@@ -1,0 +1,288 @@
+//! Moving around: the cursor and the visible window, views, the drill-down
+//! stack, describe and YAML panes, sorting, and keeping the rows current.
+
+use chrono::{DateTime, Utc};
+
+use super::Updated;
+use crate::cluster::Cache;
+use crate::commands;
+use crate::filter::Filter;
+use crate::full_yaml;
+use crate::input::action::{Action, View};
+use crate::state::{AppState, Body, Screen};
+use crate::theme::Role;
+use crate::views::describe::{self, TextPane};
+use crate::views::{Query, RowKey, Sources, table_for, table_of};
+
+/// Lines of the screen that are not table rows: header, breadcrumb, table
+/// title and column header, status line.
+pub(crate) const CHROME_ROWS: u16 = 6;
+
+/// The log pane's height, borders included, for a terminal this high: ten
+/// rows, but never more than a third of the screen.
+pub(crate) fn log_pane_height(height: u16) -> u16 {
+    (height / 3).min(10)
+}
+
+/// Table rows that fit: the terminal less the chrome and the log pane.
+pub(super) fn table_page(state: &AppState) -> usize {
+    let log = if state.log_pane {
+        log_pane_height(state.height)
+    } else {
+        0
+    };
+    state.height.saturating_sub(CHROME_ROWS + log).max(1) as usize
+}
+
+/// Fits the page to the terminal, keeping the cursor in view.
+pub(super) fn fit_page(state: &mut AppState) {
+    state.page = table_page(state);
+    let page = state.page;
+    clamp_offset(state.screen_mut(), page);
+}
+
+pub(crate) fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) {
+    let page = state.page;
+    let (metrics, patterns) = (state.pod_metrics.clone(), state.backup_patterns.clone());
+    let src = Sources {
+        cache,
+        metrics: &metrics,
+        backup_patterns: &patterns,
+    };
+    refresh(state.screen_mut(), src, now, page);
+}
+
+/// Rebuilds the row list, keeping the cursor on the same object if it is
+/// still listed.
+pub(crate) fn refresh(screen: &mut Screen, src: Sources<'_>, now: DateTime<Utc>, page: usize) {
+    if screen.covered() {
+        return;
+    }
+    let Some(table) = table_of(screen) else {
+        screen.rows.clear();
+        return;
+    };
+    let keep = screen.selected_key().cloned();
+    screen.rows = table.rows(src, &screen.query, now);
+    if let Some(k) = keep
+        && let Some(i) = screen.rows.iter().position(|r| *r == k)
+    {
+        screen.selected = i;
+    }
+    screen.selected = screen.selected.min(screen.rows.len().saturating_sub(1));
+    clamp_offset(screen, page);
+}
+
+fn clamp_offset(screen: &mut Screen, page: usize) {
+    if screen.selected < screen.offset {
+        screen.offset = screen.selected;
+    } else if screen.selected >= screen.offset + page {
+        screen.offset = screen.selected + 1 - page;
+    }
+    let max_offset = screen.rows.len().saturating_sub(page);
+    screen.offset = screen.offset.min(max_offset);
+}
+
+/// Up, down, a page, the top or the bottom of the table.
+pub(super) fn move_cursor(state: &mut AppState, action: &Action) -> Updated {
+    let page = state.page as isize;
+    let delta = match action {
+        Action::Down => 1,
+        Action::Up => -1,
+        Action::PageDown => page,
+        Action::PageUp => -page,
+        Action::Top => isize::MIN / 2,
+        _ => isize::MAX / 2,
+    };
+    let page = state.page;
+    let screen = state.screen_mut();
+    if screen.rows.is_empty() {
+        return Updated::default();
+    }
+    let last = screen.rows.len() - 1;
+    let next = (screen.selected as isize + delta).clamp(0, last as isize) as usize;
+    if next == screen.selected {
+        return Updated::default();
+    }
+    screen.selected = next;
+    clamp_offset(screen, page);
+    Updated::redraw()
+}
+
+pub(super) fn goto(state: &mut AppState, view: View, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    if table_for(view).is_none() {
+        state.message = Some((
+            format!("the {view:?} view is not part of this build yet"),
+            Role::Warning,
+        ));
+        return Updated::redraw();
+    }
+    let query = Query {
+        namespace: state.namespace.clone(),
+        ..Query::default()
+    };
+    let crumb = commands::ALIASES
+        .iter()
+        .find(|(v, _)| *v == view)
+        .map_or("view", |(_, n)| n[0]);
+    state.stack = vec![Screen::new(view, query, crumb)];
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
+/// Drills into the selected row: pushes the screen its view leads to.
+pub(super) fn enter(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    let screen = state.screen();
+    let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
+        return Updated::default();
+    };
+    let Some(drill) = table.enter(cache, &key) else {
+        state.message = Some(("nothing to open below this row".into(), Role::Muted));
+        return Updated::redraw();
+    };
+    let query = Query {
+        namespace: state.namespace.clone(),
+        scope: drill.scope,
+        ..Query::default()
+    };
+    state
+        .stack
+        .push(Screen::new(drill.view, query, drill.crumb));
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
+/// Esc: dismisses the warnings, else clears the filter, else climbs a level.
+pub(super) fn back(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    if !state.warnings.is_empty() {
+        state.warnings.clear();
+        return Updated::redraw();
+    }
+    let screen = state.screen_mut();
+    if !screen.filter_text.is_empty() {
+        screen.filter_text.clear();
+        screen.query.filter = Filter::All;
+        refresh_current(state, cache, now);
+    } else if state.stack.len() > 1 {
+        state.stack.pop();
+        refresh_current(state, cache, now);
+    } else {
+        return Updated::default();
+    }
+    Updated::redraw()
+}
+
+/// The next sort column, or the other direction.
+pub(super) fn sort(
+    state: &mut AppState,
+    action: &Action,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    let Some(table) = table_of(state.screen()) else {
+        return Updated::default();
+    };
+    let screen = state.screen_mut();
+    if *action == Action::SortNext {
+        screen.query.sort_column = (screen.query.sort_column + 1) % table.columns().len();
+        screen.query.descending = table.columns()[screen.query.sort_column].numeric;
+    } else {
+        screen.query.descending = !screen.query.descending;
+    }
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
+/// The selected row and its object as the API serves it; else what to show
+/// instead.
+pub(crate) fn selected_object(
+    state: &mut AppState,
+    cache: &Cache,
+) -> Result<(RowKey, serde_json::Value), Updated> {
+    let screen = state.screen();
+    let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
+        return Err(Updated::default());
+    };
+    match table.object(cache, &key) {
+        Some(obj) => Ok((key, obj)),
+        None => {
+            state.message = Some(("the object is gone".into(), Role::Warning));
+            Err(Updated::redraw())
+        }
+    }
+}
+
+/// Opens describe or YAML of the selected row's object as a pane on the
+/// stack, so Esc returns to the table.
+pub(super) fn open_text(
+    state: &mut AppState,
+    yaml: bool,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    let obj = match selected_object(state, cache) {
+        Ok((_, obj)) => obj,
+        Err(out) => return out,
+    };
+    let kind = obj["kind"].as_str().unwrap_or("object").to_string();
+    let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+    let (verb, lines) = if yaml {
+        ("yaml", describe::yaml(&obj))
+    } else {
+        ("describe", describe::describe(&obj, cache, now))
+    };
+    let mut text = TextPane {
+        title: format!("{verb} {}/{name}", kind.to_lowercase()),
+        lines,
+        scroll: 0,
+        loading: None,
+    };
+    let mut out = Updated::redraw();
+    if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
+        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+        out.effects
+            .push(full_yaml::start(&mut text, projected, ns, &name));
+    }
+    state.push_over(format!("{verb} {name}"), Body::Text(text));
+    out
+}
+
+/// Keys on a describe or YAML pane: movement scrolls it, and what acts on
+/// table rows does nothing; None leaves the key to the table's handling.
+pub(super) fn text_action(state: &mut AppState, action: &Action) -> Option<Updated> {
+    if action.moves_cursor() {
+        Some(scroll_text(state, action))
+    } else {
+        action.acts_on_rows().then(Updated::default)
+    }
+}
+
+fn scroll_text(state: &mut AppState, action: &Action) -> Updated {
+    let page = state.page;
+    let Body::Text(pane) = &mut state.screen_mut().body else {
+        return Updated::default();
+    };
+    // The pane shows one line more than the table, which has a header.
+    let max = pane.lines.len().saturating_sub(page + 1);
+    let next = match action {
+        Action::Down => pane.scroll + 1,
+        Action::Up => pane.scroll.saturating_sub(1),
+        Action::PageDown => pane.scroll + page,
+        Action::PageUp => pane.scroll.saturating_sub(page),
+        Action::Top => 0,
+        _ => max,
+    }
+    .min(max);
+    if next == pane.scroll {
+        return Updated::default();
+    }
+    pane.scroll = next;
+    Updated::redraw()
+}
+
+/// Shows or hides kubedeck's own log under the table.
+pub(super) fn toggle_log_pane(state: &mut AppState) -> Updated {
+    state.log_pane = !state.log_pane;
+    fit_page(state);
+    Updated::redraw()
+}

@@ -1,0 +1,131 @@
+//! The `:` and `/` line: typing it, filtering live as it is typed, and
+//! running the command it names.
+
+use chrono::{DateTime, Utc};
+
+use super::{Effect, Updated, navigate, quit};
+use crate::cluster::Cache;
+use crate::commands::{self, ColonCommand};
+use crate::filter::Filter;
+use crate::input::action::Action;
+use crate::input::key::{Code, Key};
+use crate::input::keymap::{Keymap, Mode};
+use crate::oncall;
+use crate::state::{AppState, Overlay, Prompt};
+use crate::theme::Role;
+
+pub(super) fn on_key(
+    state: &mut AppState,
+    key: Key,
+    cache: &Cache,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
+    let Some(Overlay::Prompt(prompt)) = state.overlay.clone() else {
+        return Updated::default();
+    };
+    match keymap.resolve(Mode::Input, key) {
+        Some(Action::Back) => {
+            state.overlay = None;
+            if let Prompt::Filter(_) = prompt {
+                // Esc abandons the filter, as in k9s.
+                apply_filter(state, "", cache, now);
+            }
+            return Updated::redraw();
+        }
+        Some(Action::Accept) => {
+            state.overlay = None;
+            return match prompt {
+                Prompt::Filter(_) => Updated::redraw(),
+                Prompt::Command(line) => run_command(state, &line, cache, now),
+            };
+        }
+        Some(Action::NextField) => {
+            if let Prompt::Command(line) = &prompt
+                && let Some(first) = commands::complete(line.trim()).first()
+            {
+                state.overlay = Some(Overlay::Prompt(Prompt::Command(first.to_string())));
+                return Updated::redraw();
+            }
+            return Updated::default();
+        }
+        _ => {}
+    }
+    let mut text = match &prompt {
+        Prompt::Command(t) | Prompt::Filter(t) => t.clone(),
+    };
+    match key.code {
+        Code::Backspace => {
+            text.pop();
+        }
+        Code::Char(c) if !key.ctrl && !key.alt => text.push(c),
+        _ => return Updated::default(),
+    }
+    match prompt {
+        Prompt::Command(_) => state.overlay = Some(Overlay::Prompt(Prompt::Command(text))),
+        Prompt::Filter(_) => {
+            state.overlay = Some(Overlay::Prompt(Prompt::Filter(text.clone())));
+            apply_filter(state, &text, cache, now);
+        }
+    }
+    Updated::redraw()
+}
+
+/// Filters live as the user types; a selector that does not parse yet
+/// leaves the rows as they were and says why.
+fn apply_filter(state: &mut AppState, text: &str, cache: &Cache, now: DateTime<Utc>) {
+    match Filter::parse(text) {
+        Ok(f) => {
+            state.message = None;
+            let screen = state.screen_mut();
+            screen.query.filter = f;
+            screen.filter_text = text.to_string();
+            screen.selected = 0;
+            screen.offset = 0;
+            navigate::refresh_current(state, cache, now);
+        }
+        Err(e) => state.message = Some((e, Role::Warning)),
+    }
+}
+
+pub(super) fn run_command(
+    state: &mut AppState,
+    line: &str,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    if let Some(out) = oncall::on_command(state, line) {
+        return out;
+    }
+    if matches!(line.trim(), "ctx" | "context") {
+        return Updated {
+            redraw: false,
+            effects: vec![Effect::ListContexts],
+        };
+    }
+    match commands::parse(line) {
+        Ok(ColonCommand::Goto(view)) => navigate::goto(state, view, cache, now),
+        Ok(ColonCommand::Quit) => quit(state),
+        Ok(ColonCommand::Namespace(ns)) => {
+            state.namespace = ns.clone();
+            for screen in &mut state.stack {
+                screen.query.namespace = ns.clone();
+            }
+            navigate::refresh_current(state, cache, now);
+            Updated::redraw()
+        }
+        Ok(ColonCommand::Context(name)) if name == state.context => {
+            state.message = Some((format!("already on context {name}"), Role::Muted));
+            Updated::redraw()
+        }
+        Ok(ColonCommand::Context(name)) => {
+            state.message = Some((format!("switching to context {name}…"), Role::Info));
+            state.switching = Some(name.clone());
+            Updated::with(Effect::SwitchContext(name))
+        }
+        Err(e) => {
+            state.message = Some((e, Role::Warning));
+            Updated::redraw()
+        }
+    }
+}

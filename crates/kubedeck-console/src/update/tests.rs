@@ -1,0 +1,561 @@
+//! `update` driven as the loop drives it: keys, watch news, resizes and
+//! the runtime's answers, over the deterministic test cluster.
+
+use super::prompt::run_command;
+use super::*;
+use crate::state::Screen;
+use crate::test_support::{cluster, now, resize};
+use crate::views::Query;
+
+fn key(s: &str) -> Msg {
+    Msg::Key(s.parse().expect("test key parses"))
+}
+
+/// The pods view as the root screen, which these tests exercise.
+fn pods_state() -> AppState {
+    let mut state = AppState::new("test", None, false);
+    state.stack = vec![Screen::new(View::Pods, Query::default(), "pods")];
+    state
+}
+
+fn setup() -> (AppState, Cache, Keymap) {
+    let cache = cluster();
+    let keymap = Keymap::built_in_default();
+    let mut state = pods_state();
+    update(&mut state, resize(12), &cache, &keymap, now());
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    (state, cache, keymap)
+}
+
+fn names(state: &AppState) -> Vec<&str> {
+    state
+        .screen()
+        .rows
+        .iter()
+        .map(|(_, n)| n.as_str())
+        .collect()
+}
+
+fn type_keys(state: &mut AppState, cache: &Cache, keymap: &Keymap, text: &str) {
+    for c in text.chars() {
+        let k = if c == ' ' {
+            "space".to_string()
+        } else {
+            c.to_string()
+        };
+        update(state, key(&k), cache, keymap, now());
+    }
+}
+
+#[test]
+fn a_synced_watch_lists_pods_by_namespace_then_name() {
+    let (state, _, _) = setup();
+    assert_eq!(
+        names(&state),
+        [
+            "ledger-0",
+            "worker-6c7d8e9f5b-zzzzz",
+            "api-5f6b7c8d9f-abcde",
+            "web-7d4b9c8f6d-q9z7m",
+            "web-7d4b9c8f6d-x2x4k"
+        ]
+    );
+}
+
+#[test]
+fn typing_a_filter_narrows_rows_live_and_esc_restores_them() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("/"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "web");
+    assert_eq!(
+        names(&state),
+        ["web-7d4b9c8f6d-q9z7m", "web-7d4b9c8f6d-x2x4k"]
+    );
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert!(state.overlay.is_none());
+    assert_eq!(state.screen().rows.len(), 2, "the filter stays after enter");
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    assert_eq!(
+        state.screen().rows.len(),
+        5,
+        "esc on the table clears the filter"
+    );
+}
+
+#[test]
+fn label_selector_filters_and_explains_a_bad_one() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("/"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "-l app in (api,ledger");
+    assert!(
+        state
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.starts_with("bad label selector"))
+    );
+    type_keys(&mut state, &cache, &keymap, ")");
+    assert_eq!(names(&state), ["ledger-0", "api-5f6b7c8d9f-abcde"]);
+    assert!(state.message.is_none());
+}
+
+#[test]
+fn cursor_moves_and_the_window_follows_it() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, resize(CHROME_ROWS + 2), &cache, &keymap, now());
+    assert_eq!(state.page, 2);
+    for _ in 0..3 {
+        update(&mut state, key("j"), &cache, &keymap, now());
+    }
+    assert_eq!((state.screen().selected, state.screen().offset), (3, 2));
+    update(&mut state, key("G"), &cache, &keymap, now());
+    assert_eq!((state.screen().selected, state.screen().offset), (4, 3));
+    update(&mut state, key("g"), &cache, &keymap, now());
+    assert_eq!((state.screen().selected, state.screen().offset), (0, 0));
+    let out = update(&mut state, key("k"), &cache, &keymap, now());
+    assert!(!out.redraw, "nothing changed at the top, so no redraw");
+}
+
+#[test]
+fn sorting_by_restarts_puts_the_crash_loop_first() {
+    let (mut state, cache, keymap) = setup();
+    for _ in 0..4 {
+        update(&mut state, key(">"), &cache, &keymap, now());
+    }
+    assert_eq!(state.screen().query.sort_column, 4);
+    assert_eq!(names(&state)[0], "api-5f6b7c8d9f-abcde");
+    update(&mut state, key("<"), &cache, &keymap, now());
+    assert_ne!(names(&state)[0], "api-5f6b7c8d9f-abcde");
+}
+
+#[test]
+fn the_cursor_stays_on_its_pod_when_rows_change() {
+    let (cache, mut writers) = crate::test_support::cluster_with_writers();
+    let keymap = Keymap::built_in_default();
+    let mut state = pods_state();
+    update(&mut state, resize(12), &cache, &keymap, now());
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    update(&mut state, key("G"), &cache, &keymap, now());
+    let chosen = state.screen().selected_key().cloned();
+    assert_eq!(state.screen().selected, 4);
+    let newcomer = crate::test_support::pod("alpha", "first", "x", "node-1", 1, 0, None);
+    writers.apply_json(&newcomer).expect("valid pod");
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Changed(crate::cluster::Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(state.screen().rows.len(), 6);
+    assert_eq!(state.screen().selected, 5, "the row moved down");
+    assert_eq!(
+        state.screen().selected_key().cloned(),
+        chosen,
+        "the cursor followed its pod"
+    );
+}
+
+#[test]
+fn commands_switch_views_and_namespaces_and_quit() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "ns shop");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.namespace.as_deref(), Some("shop"));
+    assert_eq!(state.screen().rows.len(), 3);
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "nope");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert!(
+        state
+            .message
+            .as_ref()
+            .is_some_and(|(m, _)| m.contains("unknown command \"nope\""))
+    );
+    let out = update(&mut state, key("q"), &cache, &keymap, now());
+    assert_eq!(out.effects, vec![Effect::Quit]);
+}
+
+#[test]
+fn a_failed_watch_marks_the_data_stale_but_keeps_it() {
+    let (mut state, cache, keymap) = setup();
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Failed(
+            crate::cluster::Kind::Pod,
+            "connection refused".into(),
+        )),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(
+        state.health.get(&crate::cluster::Kind::Pod),
+        Some(&Health::Stale(now()))
+    );
+    assert_eq!(state.screen().rows.len(), 5);
+}
+
+fn crumbs(state: &AppState) -> Vec<&str> {
+    state.stack.iter().map(|s| s.crumb.as_str()).collect()
+}
+
+fn select(state: &mut AppState, name: &str) {
+    let screen = state.screen_mut();
+    screen.selected = screen
+        .rows
+        .iter()
+        .position(|k| k.1 == name)
+        .unwrap_or_else(|| panic!("{name} is listed in {:?}", screen.rows));
+}
+
+#[test]
+fn the_console_lands_on_the_overview_worst_namespace_first() {
+    let cache = cluster();
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("test", None, false);
+    let out = update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Namespace)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(out.redraw);
+    assert_eq!(state.screen().view, View::Overview);
+    assert_eq!(names(&state), ["shop", "payments", "quiet"]);
+}
+
+#[test]
+fn enter_drills_from_a_namespace_to_a_pods_containers_and_esc_climbs_back() {
+    let (mut state, cache, keymap) = setup();
+    run_command(&mut state, "ns", &cache, now());
+    select(&mut state, "shop");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Services);
+    assert_eq!(names(&state), ["api", "web"]);
+    select(&mut state, "web");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Workloads);
+    assert_eq!(names(&state), ["Deployment/web"]);
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Pods);
+    assert_eq!(
+        names(&state),
+        ["web-7d4b9c8f6d-q9z7m", "web-7d4b9c8f6d-x2x4k"]
+    );
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(names(&state), ["web-7d4b9c8f6d-q9z7m/web"]);
+    assert_eq!(
+        crumbs(&state),
+        [
+            "namespaces",
+            "ns/shop",
+            "svc/web",
+            "deploy/web",
+            "web-7d4b9c8f6d-q9z7m"
+        ]
+    );
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.table.title, "Containers(all)[1]");
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Workloads);
+    assert_eq!(crumbs(&state).len(), 3);
+}
+
+#[test]
+fn a_service_without_a_workload_opens_its_pods() {
+    let (cache, mut writers) = crate::test_support::cluster_with_writers();
+    writers
+        .apply_json(&serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "loose", "namespace": "shop"},
+            "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}
+        }))
+        .expect("valid service");
+    writers
+        .apply_json(&serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "api"}},
+                     "template": {"metadata": {"labels": {"app": "other"}}, "spec": {"containers": []}}}
+        }))
+        .expect("valid deployment");
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("test", None, false);
+    run_command(&mut state, "svc", &cache, now());
+    select(&mut state, "loose");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Pods);
+    assert_eq!(names(&state), ["api-5f6b7c8d9f-abcde"]);
+}
+
+#[test]
+fn describe_and_yaml_open_a_scrollable_pane_that_esc_closes() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, resize(CHROME_ROWS + 4), &cache, &keymap, now());
+    select(&mut state, "api-5f6b7c8d9f-abcde");
+    update(&mut state, key("y"), &cache, &keymap, now());
+    let pane = state.screen().text().cloned().expect("a YAML pane");
+    assert_eq!(pane.title, "yaml pod/api-5f6b7c8d9f-abcde");
+    assert_eq!(pane.lines[..2], ["apiVersion: v1", "kind: Pod"]);
+    update(&mut state, key("j"), &cache, &keymap, now());
+    update(&mut state, key("pagedown"), &cache, &keymap, now());
+    assert_eq!(state.screen().text().map(|p| p.scroll), Some(5));
+    update(&mut state, key("G"), &cache, &keymap, now());
+    let last = pane.lines.len() - 5;
+    assert_eq!(state.screen().text().map(|p| p.scroll), Some(last));
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let text = vm.text.expect("the pane is drawn");
+    assert_eq!(text.lines.len(), 5);
+    assert_eq!(text.lines.last(), pane.lines.last());
+    let out = update(
+        &mut state,
+        Msg::Watch(WatchMsg::Changed(crate::cluster::Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(!out.redraw, "the pane is a snapshot");
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    assert!(state.screen().text().is_none());
+    assert_eq!(
+        state.screen().selected_key().map(|k| k.1.as_str()),
+        Some("api-5f6b7c8d9f-abcde")
+    );
+    update(&mut state, key("d"), &cache, &keymap, now());
+    let pane = state.screen().text().cloned().expect("a describe pane");
+    assert!(
+        pane.lines
+            .iter()
+            .any(|l| l == "Status:         CrashLoopBackOff")
+    );
+}
+
+#[test]
+fn number_keys_go_to_views_and_the_hpa_view_explains_the_selection() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("4"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Hpas);
+    assert_eq!(names(&state), ["ledger", "web"]);
+    select(&mut state, "web");
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let detail = vm.detail.expect("an HPA has a detail pane");
+    assert!(detail[0].text.starts_with("at max (2)"), "{detail:?}");
+    assert!(
+        detail
+            .iter()
+            .any(|c| c.text.starts_with("scale-down: window 300s"))
+    );
+    update(&mut state, key("5"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Events);
+    update(&mut state, key("0"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Overview);
+}
+
+fn command(state: &mut AppState, cache: &Cache, keymap: &Keymap, line: &str) -> Updated {
+    update(state, key(":"), cache, keymap, now());
+    type_keys(state, cache, keymap, line);
+    update(state, key("enter"), cache, keymap, now())
+}
+
+fn message(state: &AppState) -> &str {
+    state.message.as_ref().map_or("", |(m, _)| m.as_str())
+}
+
+#[test]
+fn the_log_pane_toggles_and_takes_its_rows_from_the_table() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, resize(40), &cache, &keymap, now());
+    assert_eq!(state.page, 34);
+    update(&mut state, key("G"), &cache, &keymap, now());
+    let out = update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+    assert!(out.redraw && state.log_pane);
+    assert_eq!(state.page, 24, "ten rows for the pane");
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let log = vm.log.expect("the pane is in the view model");
+    assert_eq!(log.height, 10);
+    assert_eq!(log.title, "kubedeck log  <ctrl-l> hides");
+    update(&mut state, resize(15), &cache, &keymap, now());
+    assert_eq!(state.page, 4, "a third of a short screen");
+    update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+    assert!(!state.log_pane);
+    assert_eq!(state.page, 9);
+    assert_eq!(
+        state.screen().selected,
+        4,
+        "the cursor kept its row throughout"
+    );
+}
+
+#[test]
+fn log_activity_redraws_only_a_visible_log_pane() {
+    let (mut state, cache, keymap) = setup();
+    assert!(!update(&mut state, Msg::Logged, &cache, &keymap, now()).redraw);
+    update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+    assert!(update(&mut state, Msg::Logged, &cache, &keymap, now()).redraw);
+}
+
+#[test]
+fn ctx_asks_the_runtime_to_switch_unless_already_there() {
+    let (mut state, cache, keymap) = setup();
+    let out = command(&mut state, &cache, &keymap, "ctx staging");
+    assert_eq!(out.effects, vec![Effect::SwitchContext("staging".into())]);
+    assert_eq!(message(&state), "switching to context staging…");
+    assert_eq!(state.switching.as_deref(), Some("staging"));
+    assert_eq!(state.context, "test", "nothing changes until it connects");
+    let out = command(&mut state, &cache, &keymap, "ctx test");
+    assert!(out.effects.is_empty());
+    assert_eq!(message(&state), "already on context test");
+    let out = command(&mut state, &cache, &keymap, "ctx");
+    assert_eq!(out.effects, vec![Effect::ListContexts]);
+    update(
+        &mut state,
+        Msg::Contexts(Ok(vec!["prod".into(), "test".into()])),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(
+        message(&state),
+        "contexts: prod *test  (:ctx NAME switches)"
+    );
+}
+
+#[test]
+fn a_switched_context_starts_over_on_the_landing_view() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("ctrl-l"), &cache, &keymap, now());
+    command(&mut state, &cache, &keymap, "ns shop");
+    command(&mut state, &cache, &keymap, "ctx prod");
+    let page = state.page;
+    let (fresh, _) = crate::cluster::cache::new();
+    let out = update(
+        &mut state,
+        Msg::ContextSwitched {
+            name: "prod".into(),
+            namespace: Some("payments".into()),
+            readonly: true,
+            warnings: vec!["theme \"prod-red\": no such theme".into()],
+        },
+        &fresh,
+        &keymap,
+        now(),
+    );
+    assert!(out.redraw);
+    assert_eq!(state.context, "prod");
+    assert_eq!(state.namespace.as_deref(), Some("payments"));
+    assert!(state.readonly, "a protected context is read-only");
+    assert_eq!(state.stack.len(), 1);
+    assert_eq!(state.screen().view, View::Overview);
+    assert!(state.screen().rows.is_empty(), "the fresh cache is empty");
+    assert!(state.health.values().all(|h| *h == Health::Syncing));
+    assert_eq!((state.page, state.log_pane), (page, true));
+    assert_eq!(state.switching, None);
+    assert_eq!(message(&state), "switched to context prod");
+    assert_eq!(state.warnings, ["theme \"prod-red\": no such theme"]);
+}
+
+#[test]
+fn a_failed_switch_stays_on_the_old_context_and_says_why() {
+    let (mut state, cache, keymap) = setup();
+    command(&mut state, &cache, &keymap, "ctx nope");
+    update(
+        &mut state,
+        Msg::ContextFailed {
+            name: "nope".into(),
+            error: "no context \"nope\" in the kubeconfig; it has: prod, test".into(),
+        },
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(
+        message(&state),
+        "cannot switch to context nope: no context \"nope\" in the kubeconfig; it has: prod, test; staying on test"
+    );
+    assert_eq!(state.context, "test");
+    assert_eq!(state.switching, None);
+    assert_eq!(state.screen().view, View::Pods);
+    assert_eq!(state.screen().rows.len(), 5);
+}
+
+#[test]
+fn a_metrics_sample_fills_and_sorts_the_cpu_and_mem_columns() {
+    use crate::cluster::metrics::Usage;
+    let (mut state, cache, keymap) = setup();
+    let cells = |state: &AppState| -> Vec<(String, String, String)> {
+        let vm = crate::view_model::build(state, &cache, &keymap, now());
+        vm.table
+            .rows
+            .iter()
+            .map(|r| (r[1].text.clone(), r[5].text.clone(), r[6].text.clone()))
+            .collect()
+    };
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.table.columns[5].0, "CPU");
+    assert_eq!(vm.table.columns[6].0, "MEM");
+    assert!(cells(&state).iter().all(|(_, c, m)| c == "-" && m == "-"));
+    let usage = |cpu_millis, mib: u64| Usage {
+        cpu_millis,
+        memory_bytes: mib << 20,
+    };
+    let sample = PodMetrics::Sample(std::collections::HashMap::from([
+        (
+            ("shop".into(), "web-7d4b9c8f6d-x2x4k".into()),
+            usage(12, 45),
+        ),
+        (
+            ("shop".into(), "web-7d4b9c8f6d-q9z7m".into()),
+            usage(250, 80),
+        ),
+        (("payments".into(), "ledger-0".into()), usage(3, 300)),
+    ]));
+    let out = update(&mut state, Msg::Metrics(sample), &cache, &keymap, now());
+    assert!(out.redraw, "the pods view shows metrics");
+    assert!(cells(&state).contains(&("web-7d4b9c8f6d-x2x4k".into(), "12m".into(), "45Mi".into())));
+    assert!(cells(&state).contains(&("api-5f6b7c8d9f-abcde".into(), "-".into(), "-".into())));
+    for _ in 0..5 {
+        update(&mut state, key(">"), &cache, &keymap, now());
+    }
+    assert_eq!(state.screen().query.sort_column, 5);
+    assert_eq!(
+        &names(&state)[..3],
+        ["web-7d4b9c8f6d-q9z7m", "web-7d4b9c8f6d-x2x4k", "ledger-0"],
+        "busiest first"
+    );
+    update(
+        &mut state,
+        Msg::Metrics(PodMetrics::Unavailable),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(
+        cells(&state)
+            .iter()
+            .all(|(_, c, m)| c == "n/a" && m == "n/a")
+    );
+    update(&mut state, key("0"), &cache, &keymap, now());
+    let out = update(
+        &mut state,
+        Msg::Metrics(PodMetrics::Pending),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(!out.redraw, "no view but pods shows metrics");
+}
