@@ -1,6 +1,6 @@
 //! Building a client for a kubeconfig context: at start-up and for `:ctx`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -10,19 +10,6 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 /// How long to wait for the API server's /version before giving up on a
 /// context: long enough for a slow VPN, short enough to say so.
 const REACH_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The file `--kubeconfig` named, for the whole process; unset, the
-/// kubeconfig is found as kubectl finds it (`KUBECONFIG`, `~/.kube/config`).
-static KUBECONFIG_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-
-/// Reads kubeconfigs from `path` from now on; set once, at start.
-pub fn use_kubeconfig_file(path: std::path::PathBuf) {
-    let _ = KUBECONFIG_FILE.set(path);
-}
-
-pub async fn read_kubeconfig() -> anyhow::Result<Kubeconfig> {
-    read_kubeconfig_file(KUBECONFIG_FILE.get().map(PathBuf::as_path)).await
-}
 
 /// Reads the kubeconfig off the async threads (it is file I/O): `file`
 /// when `--kubeconfig` named one, else as kubectl finds it (`KUBECONFIG`,

@@ -45,10 +45,6 @@ async fn main() -> std::process::ExitCode {
             commands::demo::run(demo, bell).await
         }
         None => {
-            // The console reads the kubeconfig again to switch contexts.
-            if let Some(path) = &cli.console.cluster.kubeconfig {
-                kubedeck_core::connect::use_kubeconfig_file(path.clone());
-            }
             let bell = console_logging();
             commands::console::run_kubeconfig(cli.console, bell).await
         }

@@ -2,9 +2,9 @@
 //! settings each context gets, and switching to another context (`:ctx`),
 //! which replaces the connection whole.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use kube::Client;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::task::JoinHandle;
@@ -19,7 +19,7 @@ use crate::logview::task::LogTask;
 use crate::update::Msg;
 use kubedeck_core::actions::kubeconfig_user;
 use kubedeck_core::config::Config;
-use kubedeck_core::connect::{connect, context_names, read_kubeconfig};
+use kubedeck_core::connect::{connect, context_names, read_kubeconfig_file};
 use kubedeck_core::metrics::PrometheusConfig;
 
 /// One context's picture of the cluster: the cache, the tasks that fill it,
@@ -140,8 +140,8 @@ impl Settings<'_> {
 }
 
 /// Who the kubeconfig says acts in `context`, for the audit log.
-pub(super) async fn user_for(context: &str) -> String {
-    match read_kubeconfig().await {
+pub(super) async fn user_for(file: Option<&Path>, context: &str) -> String {
+    match read_kubeconfig_file(file).await {
         Ok(k) => kubeconfig_user(&k, Some(context)),
         Err(_) => "unknown".to_string(),
     }
@@ -190,12 +190,10 @@ pub(super) fn on_background(
 }
 
 /// Connects to `name` from the kubeconfig; answers `Connected` or `Failed`.
-pub(super) fn spawn_connect(request: u64, name: String, answers: Answers) {
+pub(super) fn spawn_connect(file: Option<PathBuf>, request: u64, name: String, answers: Answers) {
     tokio::spawn(async move {
         let result = async {
-            let kubeconfig = read_kubeconfig()
-                .await
-                .context("cannot read the kubeconfig")?;
+            let kubeconfig = read_kubeconfig_file(file.as_deref()).await?;
             let user = kubeconfig_user(&kubeconfig, Some(&name));
             connect(kubeconfig, Some(&name))
                 .await
@@ -219,9 +217,9 @@ pub(super) fn spawn_connect(request: u64, name: String, answers: Answers) {
 }
 
 /// Reads the kubeconfig's context names; answers with `Msg::Contexts`.
-pub(super) fn spawn_list_contexts(answers: Answers) {
+pub(super) fn spawn_list_contexts(file: Option<PathBuf>, answers: Answers) {
     tokio::spawn(async move {
-        let names = read_kubeconfig()
+        let names = read_kubeconfig_file(file.as_deref())
             .await
             .map(|k| context_names(&k))
             .map_err(|e| format!("cannot read the kubeconfig: {e:#}"));

@@ -22,23 +22,23 @@ impl Runtime<'_> {
         let answers = &self.answers;
         match effect {
             Effect::Quit => return ControlFlow::Break(()),
-            Effect::SwitchContext(name) => match self.settings.opts.contexts {
+            Effect::SwitchContext(name) => match &self.settings.opts.contexts {
                 Contexts::Fixed => queue.push_back(Msg::ContextFailed {
                     name,
                     error: "kubedeck demo runs one in-process cluster; start kubedeck on a kubeconfig to switch contexts".into(),
                 }),
-                Contexts::Kubeconfig => {
+                Contexts::Kubeconfig(file) => {
                     self.request += 1;
                     tracing::info!("switching to context {name}");
-                    spawn_connect(self.request, name, answers.clone());
+                    spawn_connect(file.clone(), self.request, name, answers.clone());
                 }
             },
-            Effect::ListContexts => match self.settings.opts.contexts {
+            Effect::ListContexts => match &self.settings.opts.contexts {
                 Contexts::Fixed => queue.push_back(Msg::Contexts(Err(format!(
                     "kubedeck demo has one context, {}: there is no other to switch to",
                     self.settings.opts.context
                 )))),
-                Contexts::Kubeconfig => spawn_list_contexts(answers.clone()),
+                Contexts::Kubeconfig(file) => spawn_list_contexts(file.clone(), answers.clone()),
             },
             Effect::Plan { id, command } => conn.actions.plan(id, command, answers.clone()),
             Effect::Execute(confirmed) => conn.actions.execute(confirmed, answers.clone()),

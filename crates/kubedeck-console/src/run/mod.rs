@@ -43,10 +43,11 @@ use connect::{Connection, Settings, on_background, user_for};
 use kubedeck_core::config::{Config, Paths};
 
 /// Where `:ctx` finds other contexts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Contexts {
-    /// The kubeconfig the console started from.
-    Kubeconfig,
+    /// The kubeconfig the console started from: the file `--kubeconfig`
+    /// named, or None for kubectl's search (`KUBECONFIG`, `~/.kube/config`).
+    Kubeconfig(Option<std::path::PathBuf>),
     /// None: one in-process cluster (`kubedeck demo`).
     Fixed,
 }
@@ -197,8 +198,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         tracing::warn!("{w}");
     }
     let namespace = settings.namespace(&opts.context);
-    let user = match opts.contexts {
-        Contexts::Kubeconfig => user_for(&opts.context).await,
+    let user = match &opts.contexts {
+        Contexts::Kubeconfig(file) => user_for(file.as_deref(), &opts.context).await,
         Contexts::Fixed => "demo".to_string(),
     };
     let conn = settings.connect(&client, &opts.context, &user);

@@ -11,7 +11,12 @@ pub async fn run_kubeconfig(args: ConsoleArgs, log_bell: LogBell) -> anyhow::Res
     // Fail before taking over the terminal if the context is wrong or the
     // server is not there.
     let (context, client) = connect(kubeconfig, args.cluster.context.as_deref()).await?;
-    let options = options_from(args.view, context, Contexts::Kubeconfig, log_bell);
+    let options = options_from(
+        args.view,
+        context,
+        Contexts::Kubeconfig(args.cluster.kubeconfig.clone()),
+        log_bell,
+    );
     run(client, options).await
 }
 
