@@ -6,14 +6,13 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube::runtime::reflector::{self, Lookup};
-use kube::runtime::watcher::{self, Event, watcher};
+use kube::runtime::reflector::Lookup;
+use kube::runtime::watcher;
 use kubedeck_core::actions::{
     Applied, AuditLog, AuditResult, Command, Executor, ObjectRef, WorkloadRef, plan,
 };
@@ -70,8 +69,7 @@ impl Env {
     }
 }
 
-/// Watches (through a reflector over a watch stream) until `check` accepts
-/// the objects; fails with the last observation after `WAIT`.
+/// Watches until `check` accepts the objects; fails after `WAIT`.
 async fn watch_until<K, T>(
     api: Api<K>,
     config: watcher::Config,
@@ -82,30 +80,7 @@ where
     K: kube::Resource + Lookup + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
     <K as Lookup>::DynamicType: Eq + Hash + Clone + Default,
 {
-    let (reader, writer) = reflector::store::<K>();
-    let mut events = std::pin::pin!(reflector::reflector(writer, watcher(api, config)));
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let mut synced = false;
-    let mut last = String::from("nothing yet");
-    loop {
-        match tokio::time::timeout_at(deadline, events.next()).await {
-            Ok(Some(Ok(event))) => {
-                synced |= matches!(event, Event::InitDone);
-                if synced {
-                    match check(&reader.state()) {
-                        Ok(v) => return v,
-                        Err(seen) => last = seen,
-                    }
-                }
-            }
-            Ok(Some(Err(e))) => {
-                last = format!("watch error: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Ok(None) => panic!("the watch ended while waiting for {what}"),
-            Err(_) => panic!("timed out after {WAIT:?} waiting for {what}; last seen: {last}"),
-        }
-    }
+    crate::common::watch_until(api, config, what, WAIT, check).await
 }
 
 fn ready(p: &Pod) -> bool {
