@@ -21,7 +21,9 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-pub use super::recovery_target::{KillMode, PodBrief, RecoveryTarget, TestSpec, inspect};
+pub use super::recovery_target::{
+    KillMode, NotSteady, PodBrief, RecoveryTarget, TestSpec, inspect,
+};
 use super::recovery_target::{
     Observed, desired_replicas, read_workload, rollout_in_progress, steady_state_problems,
 };
@@ -41,33 +43,6 @@ pub const STEADY_WAIT: Duration = Duration::from_secs(10);
 /// How often the workload's status is read again while waiting for it.
 const RECHECK: Duration = Duration::from_millis(500);
 
-/// The test refused to start: the workload was not in its steady state,
-/// so killing a pod would have been an outage of the test's making.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotSteady {
-    /// `deployment/web`.
-    pub object: String,
-    pub namespace: String,
-    /// How long the test waited for the steady state.
-    pub waited: Duration,
-    /// What did not hold at the end of the wait.
-    pub problems: Vec<String>,
-}
-
-impl std::fmt::Display for NotSteady {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "refused: {} in {} was not in its steady state within {}, so nothing was killed: {}. Wait until it is, or override with --skip-steady-state-check (audited)",
-            self.object,
-            self.namespace,
-            human(self.waited),
-            self.problems.join("; ")
-        )
-    }
-}
-
-impl std::error::Error for NotSteady {}
 /// How long the watches may take to list the pods and endpoints.
 const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often the zero-endpoint abort threshold is checked.

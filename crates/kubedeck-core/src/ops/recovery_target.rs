@@ -459,3 +459,30 @@ where
     let obj = api.get(name).await?;
     Ok(serde_json::to_value(obj)?)
 }
+/// The test refused to start: the workload was not in its steady state,
+/// so killing a pod would have been an outage of the test's making.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotSteady {
+    /// `deployment/web`.
+    pub object: String,
+    pub namespace: String,
+    /// How long the test waited for the steady state.
+    pub waited: Duration,
+    /// What did not hold at the end of the wait.
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for NotSteady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "refused: {} in {} was not in its steady state within {}, so nothing was killed: {}. Wait until it is, or override with --skip-steady-state-check (audited)",
+            self.object,
+            self.namespace,
+            human(self.waited),
+            self.problems.join("; ")
+        )
+    }
+}
+
+impl std::error::Error for NotSteady {}
