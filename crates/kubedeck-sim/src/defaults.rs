@@ -225,6 +225,66 @@ fn pod(obj: &mut Value) {
     set_default(status, "qosClass", json!(qos));
 }
 
+/// Where the ServiceAccount admission plugin mounts the token.
+const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The ServiceAccount admission plugin on a pod's create: unless the pod
+/// opts out (`automountServiceAccountToken: false`) or already mounts
+/// something at the token's path, a projected `kube-api-access-<suffix>`
+/// volume (the bound token, the cluster CA, the namespace) mounted
+/// read-only into every container and init container.
+pub(crate) fn service_account_token(pod: &mut Value, suffix: &str) {
+    let spec = &mut pod["spec"];
+    if spec["automountServiceAccountToken"].as_bool() == Some(false) {
+        return;
+    }
+    let lists = ["initContainers", "containers"];
+    let mounted = lists.iter().any(|l| {
+        spec.get(*l)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .any(|c| {
+                c["volumeMounts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|m| m["mountPath"] == TOKEN_MOUNT_PATH)
+            })
+    });
+    if mounted {
+        return;
+    }
+    let name = format!("kube-api-access-{suffix}");
+    let volume = json!({
+        "name": name,
+        "projected": {
+            "defaultMode": 420,
+            "sources": [
+                {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                {"configMap": {"name": "kube-root-ca.crt",
+                               "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+                {"downwardAPI": {"items": [{"path": "namespace", "fieldRef":
+                    {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+            ],
+        },
+    });
+    match spec["volumes"].as_array_mut() {
+        Some(v) => v.push(volume),
+        None => spec["volumes"] = json!([volume]),
+    }
+    let mount = json!({"name": name, "readOnly": true, "mountPath": TOKEN_MOUNT_PATH});
+    for l in lists {
+        let containers = spec.get_mut(l).and_then(Value::as_array_mut);
+        for c in containers.into_iter().flatten() {
+            match c["volumeMounts"].as_array_mut() {
+                Some(m) => m.push(mount.clone()),
+                None => c["volumeMounts"] = json!([mount.clone()]),
+            }
+        }
+    }
+}
+
 fn deployment(obj: &mut Value) {
     let spec = &mut obj["spec"];
     set_default(spec, "replicas", json!(1));

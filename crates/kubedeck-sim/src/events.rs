@@ -6,8 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
+use chrono::{SecondsFormat, Utc};
+
 use super::resources;
-use super::store::{Store, meta_str, now_rfc3339, random_suffix};
+use super::store::{Store, meta_str, now_rfc3339};
+
+/// The host the simulated control plane's components report from, as the
+/// real ones add their host name to `reportingInstance`.
+pub(crate) const CONTROL_PLANE_HOST: &str = "kubedeck-sim";
 
 pub(crate) const NORMAL: &str = "Normal";
 pub(crate) const WARNING: &str = "Warning";
@@ -80,7 +86,7 @@ impl Recorder {
             }
         }
         let involved_name = meta_str(involved, "name");
-        let name = format!("{involved_name}.{}", random_suffix(10));
+        let name = event_name(involved_name);
         let mut involved_ref = json!({
             "kind": involved["kind"],
             "name": involved_name,
@@ -119,4 +125,82 @@ impl Recorder {
                 .insert(key, (ns, name));
         }
     }
+
+    /// Records an event as the components on the events.k8s.io/v1 API do
+    /// (the scheduler): an `action`, an `eventTime` in microseconds, the
+    /// reporter in `reportingComponent`/`reportingInstance` with an empty
+    /// `source`, no first/last timestamps or count, and repeats counted in
+    /// a `series`.
+    pub(crate) fn record_new(
+        &self,
+        involved: &Value,
+        type_: &str,
+        reason: &str,
+        action: &str,
+        message: &str,
+        component: &str,
+    ) {
+        let uid = meta_str(involved, "uid").to_string();
+        let ns = match meta_str(involved, "namespace") {
+            "" => "default".to_string(),
+            ns => ns.to_string(),
+        };
+        let key = (uid.clone(), reason.to_string(), message.to_string());
+        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
+        let existing = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some((ev_ns, ev_name)) = existing {
+            let bumped = self
+                .store
+                .modify(&resources::EVENTS, &ev_ns, &ev_name, |ev| {
+                    let count = ev["series"]["count"].as_i64().unwrap_or(1);
+                    ev["series"] = json!({"count": count + 1, "lastObservedTime": now});
+                });
+            if matches!(bumped, Ok(Some(_))) {
+                return;
+            }
+        }
+        let name = event_name(meta_str(involved, "name"));
+        let mut involved_ref = json!({
+            "kind": involved["kind"],
+            "name": meta_str(involved, "name"),
+            "uid": uid,
+            "apiVersion": involved["apiVersion"],
+            "resourceVersion": involved["metadata"]["resourceVersion"],
+        });
+        if !meta_str(involved, "namespace").is_empty() {
+            involved_ref["namespace"] = json!(ns);
+        }
+        let ev = json!({
+            "metadata": {"name": name, "namespace": ns},
+            "involvedObject": involved_ref,
+            "reason": reason,
+            "message": message,
+            "source": {},
+            "firstTimestamp": null,
+            "lastTimestamp": null,
+            "type": type_,
+            "eventTime": now,
+            "action": action,
+            "reportingComponent": component,
+            "reportingInstance": format!("{component}-{CONTROL_PLANE_HOST}"),
+        });
+        if self.store.create(&resources::EVENTS, ev).is_ok() {
+            self.seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, (ns, name));
+        }
+    }
+}
+
+/// An event's name as client-go makes it: the object's name, a dot and the
+/// time in nanoseconds since the epoch, in hex.
+fn event_name(involved_name: &str) -> String {
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    format!("{involved_name}.{nanos:x}")
 }

@@ -95,18 +95,21 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<Sim> {
     scenario::load(&ctx.store, &opts.scenario)?;
     manifests::load_paths(&ctx.store, &opts.manifests)?;
 
-    let mut tasks: Vec<JoinHandle<()>> = controllers::all()
-        .into_iter()
-        .map(|c| controllers::spawn(ctx.clone(), c))
-        .collect();
-
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .with_context(|| format!("cannot listen on {}", opts.listen))?;
     let addr = listener.local_addr()?;
+    // The cluster has a CA whether or not it serves TLS: every namespace
+    // gets its certificate (`kube-root-ca.crt`), as on a real cluster.
+    let certificates = tls::generate(&addr.ip().to_string())?;
+    let _ = ctx.root_ca.set(certificates.ca_pem.clone());
+    let mut tasks: Vec<JoinHandle<()>> = controllers::all()
+        .into_iter()
+        .map(|c| controllers::spawn(ctx.clone(), c))
+        .collect();
     // kubectl sends tokens only over HTTPS, so token auth serves TLS.
     let tls = match ctx.config.auth {
-        AuthMode::Tokens { .. } => Some(tls::generate(&addr.ip().to_string())?),
+        AuthMode::Tokens { .. } => Some(certificates),
         AuthMode::Anonymous => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -577,7 +577,13 @@ pub(crate) fn prepare_create(res: &'static ResourceDef, mut obj: Value) -> ApiRe
     obj["apiVersion"] = json!(res.api_version());
     obj["kind"] = json!(res.kind);
     drop_empty_meta(&mut obj);
+    if std::ptr::eq(res, &resources::DAEMONSETS) {
+        obj["metadata"]["annotations"][DS_TEMPLATE_GENERATION] = json!("1");
+    }
     defaults::apply(res, &mut obj);
+    if std::ptr::eq(res, &resources::PODS) {
+        defaults::service_account_token(&mut obj, &random_suffix(5));
+    }
     validate::validate(res, &obj, None)?;
     Ok(obj)
 }
@@ -605,7 +611,23 @@ fn bump_generation(res: &'static ResourceDef, next: &mut Value, current: &Value)
         let g = current["metadata"]["generation"].as_i64().unwrap_or(1);
         next["metadata"]["generation"] = json!(g + 1);
     }
+    if std::ptr::eq(res, &resources::DAEMONSETS) {
+        let old = current["metadata"]["annotations"][DS_TEMPLATE_GENERATION]
+            .as_str()
+            .and_then(|g| g.parse::<i64>().ok())
+            .unwrap_or(1);
+        let now = if next["spec"]["template"] != current["spec"]["template"] {
+            old + 1
+        } else {
+            old
+        };
+        next["metadata"]["annotations"][DS_TEMPLATE_GENERATION] = json!(now.to_string());
+    }
 }
+
+/// A DaemonSet's template generation, which apps/v1 shows as an annotation
+/// (the API server keeps it: 1 on create, one more per template change).
+const DS_TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
 
 /// A terminating pod on a node stays until its kubelet reports it stopped.
 fn is_pod_awaiting_kubelet(res: &'static ResourceDef, obj: &Value) -> bool {

@@ -372,7 +372,13 @@ fn normalize(mut objects: Vec<Value>) -> Vec<Value> {
     let mut generated: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for pod in objects.iter().filter(|o| o["kind"] == "Pod") {
         let meta = &pod["metadata"];
-        if let (Some(prefix), Some(name)) = (meta["generateName"].as_str(), meta["name"].as_str()) {
+        // A StatefulSet names its pods itself (`db-0`) beside a generateName.
+        let owned_by_set = pod["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet";
+        if let (Some(prefix), Some(name), false) = (
+            meta["generateName"].as_str(),
+            meta["name"].as_str(),
+            owned_by_set,
+        ) {
             let ns = meta["namespace"].as_str().unwrap_or_default();
             let node = pod["spec"]["nodeName"].as_str().unwrap_or_default();
             generated

@@ -224,20 +224,28 @@ pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, Api
 
 /// Answers a SelfSubjectRulesReview: what the caller may do in a namespace.
 pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
-    let (resource_rules, non_resource_rules) = if user.admin {
-        (
-            json!([
-                {"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
-                 "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]},
-                {"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
-            ]),
-            json!([{"verbs": ["*"], "nonResourceURLs": ["*"]}]),
-        )
+    // What every authenticated user may do, from the bootstrap roles a
+    // real cluster binds to `system:authenticated`: system:basic-user
+    // (the self reviews), system:discovery and system:public-info-viewer.
+    let mut resource_rules = vec![
+        json!({"verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
+               "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]}),
+        json!({"verbs": ["create"], "apiGroups": ["authentication.k8s.io"],
+               "resources": ["selfsubjectreviews"]}),
+    ];
+    let mut non_resource_rules = vec![
+        json!({"verbs": ["get"], "nonResourceURLs": [
+            "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
+            "/openapi/*", "/readyz", "/version", "/version/"
+        ]}),
+        json!({"verbs": ["get"], "nonResourceURLs": [
+            "/healthz", "/livez", "/readyz", "/version", "/version/"
+        ]}),
+    ];
+    if user.admin {
+        resource_rules.push(json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}));
+        non_resource_rules.push(json!({"verbs": ["*"], "nonResourceURLs": ["*"]}));
     } else {
-        let mut rules = vec![json!({
-            "verbs": ["create"], "apiGroups": ["authorization.k8s.io"],
-            "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-        })];
         let mut groups: Vec<&str> = Vec::new();
         for r in resources::ALL {
             if !groups.contains(&r.group) {
@@ -263,17 +271,15 @@ pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
                 }
             }
             if !names.is_empty() {
-                rules.push(json!({"verbs": READ_VERBS, "apiGroups": [g], "resources": names}));
+                resource_rules
+                    .push(json!({"verbs": READ_VERBS, "apiGroups": [g], "resources": names}));
             }
         }
-        (
-            Value::Array(rules),
-            json!([{"verbs": ["get"], "nonResourceURLs": [
-                "/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi",
-                "/openapi/*", "/readyz", "/version", "/version/"
-            ]}]),
-        )
-    };
+    }
+    let (resource_rules, non_resource_rules) = (
+        Value::Array(resource_rules),
+        Value::Array(non_resource_rules),
+    );
     review["apiVersion"] = json!("authorization.k8s.io/v1");
     review["kind"] = json!("SelfSubjectRulesReview");
     if !review["metadata"].is_object() {

@@ -13,6 +13,7 @@ mod hpav1;
 mod metrics;
 pub(crate) mod objects;
 mod openapi;
+mod protobuf;
 mod query;
 mod response;
 mod subresources;

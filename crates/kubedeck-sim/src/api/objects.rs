@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::query::{Continue, ListOptions, delete_options};
 use super::response::{self, Shape};
-use super::{Req, ResourcePath, eventsv1, hpav1};
+use super::{Req, ResourcePath, eventsv1, hpav1, protobuf};
 use crate::error::{ApiError, ApiResult};
 use crate::field_selector::FieldSelector;
 use crate::patch::{self, PatchType};
@@ -79,7 +79,15 @@ pub(crate) fn parse_body(req: &Req, res: &'static ResourceDef) -> ApiResult<Valu
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Err(unrecognized("the request body is empty".into()));
     }
-    let v: Value = if is_yaml(req) {
+    let protobuf = req
+        .header(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.starts_with(protobuf::MEDIA_TYPE));
+    let v: Value = if protobuf {
+        protobuf::decode(&req.body).map_err(|r| match r {
+            protobuf::Refusal::Malformed(why) => unrecognized(why),
+            protobuf::Refusal::Unsupported(why) => ApiError::new(415, "UnsupportedMediaType", why),
+        })?
+    } else if is_yaml(req) {
         serde_norway::from_slice(&req.body)
             .map_err(|e| unrecognized(format!("yaml parse error: {e}")))?
     } else {

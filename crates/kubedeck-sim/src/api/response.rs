@@ -29,6 +29,17 @@ pub(super) fn ok(v: &Value) -> Response {
 
 pub(super) fn error(e: &ApiError) -> Response {
     let mut resp = json(e.code, &e.status());
+    // As the API server's error writer: a suggested delay is a header too.
+    let retry = e
+        .details
+        .as_ref()
+        .and_then(|d| d["retryAfterSeconds"].as_u64())
+        .filter(|s| *s > 0);
+    if let Some(secs) = retry
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     if e.code == 401 {
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,

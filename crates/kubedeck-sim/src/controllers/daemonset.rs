@@ -1,7 +1,7 @@
 //! The DaemonSet controller (`daemonset-controller`): one pod per eligible
-//! node, placed by node affinity as kube ≥1.12 does (and bound directly, so
-//! it runs whether or not the scheduler honours `matchFields`), rolled to a
-//! new template node by node, and counted in the status.
+//! node, placed by node affinity as kube ≥1.12 does (the default scheduler
+//! binds it, to the node its `matchFields` names), rolled to a new template
+//! node by node, and counted in the status.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -223,7 +223,7 @@ fn requirement_matches(value: Option<&str>, req: &Value) -> bool {
 }
 
 /// nodeName, nodeSelector and required node affinity of the template.
-fn fits_node(spec: &Value, node: &Value) -> bool {
+pub(crate) fn fits_node(spec: &Value, node: &Value) -> bool {
     let node_name = meta_str(node, "name");
     if let Some(want) = spec["nodeName"].as_str()
         && !want.is_empty()
@@ -315,8 +315,25 @@ fn new_pod(ds: &Value, hash: &str, node: &str) -> Value {
             {"key": "metadata.name", "operator": "In", "values": [node]}
         ]}]
     });
-    spec["nodeName"] = json!(node);
     pod
+}
+
+/// The node a daemon pod is for: where it is bound, or, before the
+/// scheduler binds it, the node its affinity names (kube's
+/// `GetTargetNodeName`).
+fn target_node(pod: &Value) -> &str {
+    match pod["spec"]["nodeName"].as_str() {
+        Some(n) if !n.is_empty() => n,
+        _ => pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+            ["nodeSelectorTerms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|t| t["matchFields"].as_array().into_iter().flatten())
+            .find(|f| f["key"] == "metadata.name" && f["operator"] == "In")
+            .and_then(|f| f["values"][0].as_str())
+            .unwrap_or(""),
+    }
 }
 
 /// kube's `IsPodUpdated`: the current revision hash, or (for pods from
@@ -343,7 +360,7 @@ fn by_age(pods: &mut [&Value]) {
 fn pods_by_node(pods: &[Obj]) -> BTreeMap<String, Vec<&Value>> {
     let mut out: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for pod in pods {
-        let node = pod["spec"]["nodeName"].as_str().unwrap_or("");
+        let node = target_node(pod);
         out.entry(node.to_string()).or_default().push(pod.as_ref());
     }
     for list in out.values_mut() {
@@ -677,10 +694,11 @@ mod tests {
             .collect()
     }
 
+    /// The nodes the daemon pods are for (the scheduler binds them).
     fn nodes_of(ctx: &Ctx) -> Vec<String> {
         let mut out: Vec<String> = pods(ctx)
             .iter()
-            .map(|p| p["spec"]["nodeName"].as_str().unwrap_or("").to_string())
+            .map(|p| target_node(p).to_string())
             .collect();
         out.sort();
         out
@@ -735,8 +753,9 @@ mod tests {
         assert_eq!(nodes_of(&ctx), ["n1", "n2", "n3"]);
         let pod = pods(&ctx)
             .into_iter()
-            .find(|p| p["spec"]["nodeName"] == "n2")
+            .find(|p| target_node(p) == "n2")
             .unwrap();
+        assert!(pod["spec"]["nodeName"].is_null(), "the scheduler binds it");
         let name = meta_str(&pod, "name");
         assert!(name.starts_with("node-exporter-") && name.len() == "node-exporter-".len() + 5);
         assert_eq!(
@@ -858,7 +877,7 @@ mod tests {
         // Gone at once, not left terminating for a kubelet that no longer exists.
         let all = ctx.store.list(&resources::PODS, Some("monitoring"));
         assert_eq!(all.len(), 1);
-        assert_eq!(all[0]["spec"]["nodeName"], "n2");
+        assert_eq!(target_node(&all[0]), "n2");
         assert_eq!(status(&ctx, &key)["desiredNumberScheduled"], 1);
     }
 

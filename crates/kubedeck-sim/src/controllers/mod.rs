@@ -44,6 +44,9 @@ pub(crate) struct Ctx {
     pub(crate) evictions: Mutex<()>,
     /// The `/metrics` counters, integrated from one scrape to the next.
     pub(crate) counters: Mutex<Counters>,
+    /// The cluster CA's certificate (PEM), published in every namespace's
+    /// `kube-root-ca.crt`; set once the server has made it.
+    pub(crate) root_ca: std::sync::OnceLock<String>,
 }
 
 impl Ctx {
@@ -54,6 +57,7 @@ impl Ctx {
             config: Arc::new(config),
             evictions: Mutex::new(()),
             counters: Mutex::new(Counters::default()),
+            root_ca: std::sync::OnceLock::new(),
         }
     }
 }

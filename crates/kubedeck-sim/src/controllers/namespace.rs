@@ -1,4 +1,7 @@
-//! The namespace controller: empties a namespace that is being deleted.
+//! The namespace controller: empties a namespace that is being deleted,
+//! and gives every live one what kube-controller-manager's
+//! `serviceaccount` and `root-ca-cert-publisher` controllers give it: the
+//! `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap.
 //!
 //! A namespace marked for deletion (deletionTimestamp set, held by its
 //! `kubernetes` finalizer) turns Terminating, has every namespaced object
@@ -17,6 +20,10 @@ use crate::resources::{self, ResourceDef};
 use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, now_rfc3339, obj_key};
 
 const FINALIZER: &str = "kubernetes";
+
+const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+const ROOT_CA_CONFIGMAP: &str = "kube-root-ca.crt";
+const ROOT_CA_DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.";
 
 pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
     vec![Arc::new(NamespaceController)]
@@ -44,6 +51,17 @@ impl Controller for NamespaceController {
         if std::ptr::eq(change.res, &resources::NAMESPACES) {
             return vec![obj_key(&change.object)];
         }
+        // What it publishes comes back when it goes.
+        let name = meta_str(&change.object, "name");
+        let published = (std::ptr::eq(change.res, &resources::SERVICE_ACCOUNTS)
+            && name == DEFAULT_SERVICE_ACCOUNT)
+            || (std::ptr::eq(change.res, &resources::CONFIGMAPS) && name == ROOT_CA_CONFIGMAP);
+        if published && change.kind == ChangeType::Deleted {
+            return vec![(
+                String::new(),
+                meta_str(&change.object, "namespace").to_string(),
+            )];
+        }
         // A terminating namespace finishes when its last object goes.
         if change.kind == ChangeType::Deleted && change.res.namespaced {
             let ns = meta_str(&change.object, "namespace");
@@ -65,6 +83,7 @@ impl Controller for NamespaceController {
             return None;
         };
         if !wu::is_terminating(&ns) {
+            publish(ctx, name);
             return None;
         }
         if ns["status"]["phase"] != "Terminating" {
@@ -91,6 +110,34 @@ impl Controller for NamespaceController {
         // Removing the finalizers removes the namespace unless someone
         // else's metadata finalizer still holds it.
         None
+    }
+}
+
+/// The `default` ServiceAccount and the root CA bundle, where missing.
+fn publish(ctx: &Ctx, ns: &str) {
+    if ctx
+        .store
+        .get(&resources::SERVICE_ACCOUNTS, ns, DEFAULT_SERVICE_ACCOUNT)
+        .is_none()
+    {
+        let sa = json!({"metadata": {"name": DEFAULT_SERVICE_ACCOUNT, "namespace": ns}});
+        let _ = ctx.store.create(&resources::SERVICE_ACCOUNTS, sa);
+    }
+    if let Some(ca) = ctx.root_ca.get()
+        && ctx
+            .store
+            .get(&resources::CONFIGMAPS, ns, ROOT_CA_CONFIGMAP)
+            .is_none()
+    {
+        let cm = json!({
+            "metadata": {
+                "name": ROOT_CA_CONFIGMAP,
+                "namespace": ns,
+                "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION},
+            },
+            "data": {"ca.crt": ca},
+        });
+        let _ = ctx.store.create(&resources::CONFIGMAPS, cm);
     }
 }
 

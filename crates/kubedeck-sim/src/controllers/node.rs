@@ -92,6 +92,8 @@ fn set_taint(node: &mut Value, key: &str, effect: &str, present: bool, now: &str
 
 /// Brings a node's self-reported fields up to date; `heartbeat` refreshes
 /// the conditions' lastHeartbeatTime.
+const TTL_ANNOTATION: &str = "node.alpha.kubernetes.io/ttl";
+
 fn refresh(node: &mut Value, index: usize, heartbeat: bool) {
     let now = fmt_time(Utc::now());
     let name = meta_str(node, "name").to_string();
@@ -101,6 +103,11 @@ fn refresh(node: &mut Value, index: usize, heartbeat: bool) {
     }
     if !node["status"].is_object() {
         node["status"] = json!({});
+    }
+    // kube-controller-manager's TTL controller: how long kubelets may cache
+    // objects, 0 s in a cluster of up to 100 nodes.
+    if node["metadata"]["annotations"][TTL_ANNOTATION].is_null() {
+        node["metadata"]["annotations"][TTL_ANNOTATION] = json!("0");
     }
     if node["spec"]["podCIDR"].is_null() {
         let cidr = format!("10.244.{index}.0/24");

@@ -196,6 +196,25 @@ fn too_many_requests(pdb_name: &str, b: Budget) -> ApiError {
     }
 }
 
+fn still_processing(pdb_name: &str) -> ApiError {
+    ApiError {
+        details: Some(json!({
+            "causes": [{
+                "reason": "DisruptionBudget",
+                "message": format!(
+                    "The disruption budget {pdb_name} is still being processed by the server."
+                ),
+            }],
+            "retryAfterSeconds": 10,
+        })),
+        ..ApiError::new(
+            429,
+            "TooManyRequests",
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+        )
+    }
+}
+
 fn delete_options(eviction: &Value) -> DeleteOptions {
     let o = &eviction["deleteOptions"];
     DeleteOptions {
@@ -253,6 +272,13 @@ pub(crate) fn evict(ctx: &Ctx, ns: &str, name: &str, eviction: &Value) -> ApiRes
             ));
         }
     };
+    // A budget whose last change its controller has not seen yet can't be
+    // trusted: 429 with a suggested retry, as kube's `checkAndDecrement`.
+    let generation = pdb["metadata"]["generation"].as_i64().unwrap_or(1);
+    let observed = pdb["status"]["observedGeneration"].as_i64().unwrap_or(0);
+    if observed < generation {
+        return Err(still_processing(meta_str(&pdb, "name")));
+    }
     let budget = compute(ctx, &pdb);
     if !pod_is_ready(&pod) {
         let policy = pdb["spec"]["unhealthyPodEvictionPolicy"]
@@ -468,11 +494,30 @@ mod tests {
     }
 
     #[test]
+    fn an_unobserved_budget_answers_429_with_a_retry_after() {
+        let ctx = test_ctx(&["demo"]);
+        setup(&ctx, json!({"minAvailable": 1}));
+        rs_pod(&ctx, "a", true);
+        rs_pod(&ctx, "b", true);
+        let err = evict(&ctx, "demo", "a", &json!({})).expect_err("not observed yet");
+        assert_eq!((err.code, err.reason), (429, "TooManyRequests"));
+        let details = err.details.expect("details");
+        assert_eq!(details["retryAfterSeconds"], 10);
+        assert_eq!(
+            details["causes"][0]["message"],
+            "The disruption budget web is still being processed by the server."
+        );
+        DisruptionController.reconcile(&ctx, &("demo".into(), "web".into()));
+        evict(&ctx, "demo", "a", &json!({})).expect("observed: allowed");
+    }
+
+    #[test]
     fn eviction_spends_the_budget_then_answers_429() {
         let ctx = test_ctx(&["demo"]);
         setup(&ctx, json!({"minAvailable": 1}));
         rs_pod(&ctx, "a", true);
         rs_pod(&ctx, "b", true);
+        DisruptionController.reconcile(&ctx, &("demo".into(), "web".into()));
         let ok =
             evict(&ctx, "demo", "a", &json!({"metadata": {"name": "a"}})).expect("first eviction");
         assert_eq!(ok["status"], "Success");

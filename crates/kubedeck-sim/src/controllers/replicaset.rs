@@ -196,9 +196,16 @@ fn compute_status(rs: &Value, pods: &[Obj], min_ready: i64, now: DateTime<Utc>) 
             available += 1;
         }
     }
+    // DeploymentReplicaSetTerminatingReplicas (beta, on since v1.35): pods
+    // being deleted that have not finished, always reported (a pointer).
+    let terminating = pods
+        .iter()
+        .filter(|p| wu::is_terminating(p) && !wu::is_terminal(p))
+        .count();
     let mut status = json!({
         "replicas": replicas,
         "observedGeneration": rs["metadata"]["generation"].as_i64().unwrap_or(1),
+        "terminatingReplicas": terminating,
     });
     // As kube's omitempty: zero counts are left out.
     for (k, v) in [

@@ -220,48 +220,10 @@ pub(crate) fn tolerates(tolerations: &[Value], taint: &Value) -> bool {
     })
 }
 
-fn expression_matches(labels: &Value, expr: &Value) -> bool {
-    let key = expr["key"].as_str().unwrap_or("");
-    let value = labels[key].as_str();
-    let values: Vec<&str> = expr["values"]
-        .as_array()
-        .map(|v| v.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let number = |s: &str| s.parse::<i64>().ok();
-    match expr["operator"].as_str().unwrap_or("") {
-        "In" => value.is_some_and(|v| values.contains(&v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(&v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        "Gt" => {
-            matches!((value.and_then(number), values.first().and_then(|s| number(s))), (Some(a), Some(b)) if a > b)
-        }
-        "Lt" => {
-            matches!((value.and_then(number), values.first().and_then(|s| number(s))), (Some(a), Some(b)) if a < b)
-        }
-        _ => false,
-    }
-}
-
+/// The pod's nodeSelector and required node affinity, `matchFields`
+/// (`metadata.name`, as a DaemonSet's pods carry) included.
 fn node_selector_matches(pod: &Value, node: &Value) -> bool {
-    let labels = &node["metadata"]["labels"];
-    if let Some(sel) = pod["spec"]["nodeSelector"].as_object()
-        && !sel.iter().all(|(k, v)| labels[k] == *v)
-    {
-        return false;
-    }
-    let required = &pod["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
-        ["nodeSelectorTerms"];
-    match required.as_array() {
-        Some(terms) if !terms.is_empty() => terms.iter().any(|term| {
-            let exprs = term["matchExpressions"].as_array();
-            // A term without expressions matches nothing, as in kube.
-            exprs.is_some_and(|es| {
-                !es.is_empty() && es.iter().all(|e| expression_matches(labels, e))
-            })
-        }),
-        _ => true,
-    }
+    super::daemonset::fits_node(&pod["spec"], node)
 }
 
 /// Why a node rejects a pod, in the scheduler's words, and whether
@@ -459,10 +421,11 @@ impl Scheduler {
                 );
             });
             if let Ok(Some(p)) = updated {
-                ctx.recorder.record(
+                ctx.recorder.record_new(
                     &p,
                     events::WARNING,
                     "FailedScheduling",
+                    "Scheduling",
                     &message,
                     SCHEDULER_NAME,
                 );
@@ -487,8 +450,14 @@ impl Scheduler {
                 st.first_seen.remove(key);
                 drop(st);
                 let msg = format!("Successfully assigned {}/{} to {node_name}", key.0, key.1);
-                ctx.recorder
-                    .record(&p, events::NORMAL, "Scheduled", &msg, SCHEDULER_NAME);
+                ctx.recorder.record_new(
+                    &p,
+                    events::NORMAL,
+                    "Scheduled",
+                    "Binding",
+                    &msg,
+                    SCHEDULER_NAME,
+                );
                 None
             }
             Ok(None) => None,

@@ -371,7 +371,7 @@ fn create_pod(ctx: &Ctx, set: &Value, revision: &Value, ord: i64) {
             set,
             events::NORMAL,
             "SuccessfulCreate",
-            &format!("create Pod {name} in StatefulSet {set_name} successful"),
+            &format!("Create Pod {name} in StatefulSet {set_name} successful"),
             COMPONENT,
         ),
         Err(e) => ctx.recorder.record(
@@ -379,7 +379,7 @@ fn create_pod(ctx: &Ctx, set: &Value, revision: &Value, ord: i64) {
             events::WARNING,
             "FailedCreate",
             &format!(
-                "create Pod {name} in StatefulSet {set_name} failed error: {}",
+                "Create Pod {name} in StatefulSet {set_name} failed error: {}",
                 e.message
             ),
             COMPONENT,
@@ -423,7 +423,7 @@ fn ensure_claim(ctx: &Ctx, set: &Value, template: &Value, pod: &str, ord: i64) -
                 events::WARNING,
                 "FailedCreate",
                 &format!(
-                    "create Claim {name} for Pod {pod} in StatefulSet {set_name} failed error: {}",
+                    "Create Claim {name} for Pod {pod} in StatefulSet {set_name} failed error: {}",
                     e.message
                 ),
                 COMPONENT,
@@ -435,7 +435,7 @@ fn ensure_claim(ctx: &Ctx, set: &Value, template: &Value, pod: &str, ord: i64) -
         set,
         events::NORMAL,
         "SuccessfulCreate",
-        &format!("create Claim {name} Pod {pod} in StatefulSet {set_name} success"),
+        &format!("Create Claim {name} Pod {pod} in StatefulSet {set_name} success"),
         COMPONENT,
     );
     bind_claim(ctx, &created);
@@ -479,7 +479,7 @@ fn bind_claim(ctx: &Ctx, claim: &Value) {
 
 fn delete_pod(ctx: &Ctx, set: &Value, pod: &Value) {
     let msg = format!(
-        "delete Pod {} in StatefulSet {} successful",
+        "Delete Pod {} in StatefulSet {} successful",
         meta_str(pod, "name"),
         meta_str(set, "name")
     );
@@ -664,9 +664,9 @@ mod tests {
             .iter()
             .filter_map(|e| e["message"].as_str().map(str::to_string))
             .collect();
-        assert!(msgs.contains(&"create Pod db-0 in StatefulSet db successful".to_string()));
+        assert!(msgs.contains(&"Create Pod db-0 in StatefulSet db successful".to_string()));
         assert!(
-            msgs.contains(&"create Claim data-db-1 Pod db-1 in StatefulSet db success".to_string())
+            msgs.contains(&"Create Claim data-db-1 Pod db-1 in StatefulSet db success".to_string())
         );
 
         // Scale down: highest ordinal first, claims kept.

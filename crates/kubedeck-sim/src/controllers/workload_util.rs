@@ -325,16 +325,14 @@ pub(crate) fn scaled_int_or_percent(v: &Value, total: i64, round_up: bool, defau
 pub(crate) fn pod_from_template(owner: &Value, template: &Value, name: Option<&str>) -> Value {
     let tmeta = &template["metadata"];
     let mut meta = Map::new();
-    match name {
-        Some(n) => {
-            meta.insert("name".into(), json!(n));
-        }
-        None => {
-            meta.insert(
-                "generateName".into(),
-                json!(format!("{}-", meta_str(owner, "name"))),
-            );
-        }
+    // kube's `GetPodFromTemplate` sets the owner's prefix even where the
+    // controller then names the pod itself (a StatefulSet's `db-0`).
+    meta.insert(
+        "generateName".into(),
+        json!(format!("{}-", meta_str(owner, "name"))),
+    );
+    if let Some(n) = name {
+        meta.insert("name".into(), json!(n));
     }
     meta.insert("namespace".into(), json!(meta_str(owner, "namespace")));
     for f in ["labels", "annotations", "finalizers"] {

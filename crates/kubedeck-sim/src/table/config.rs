@@ -33,18 +33,9 @@ pub(super) fn printer(res: &ResourceDef) -> Option<(Vec<Col>, Printer)> {
             secret_row,
         ))
     } else if is(res, &resources::SERVICE_ACCOUNTS) {
-        Some((
-            vec![
-                NAME,
-                col(
-                    "Secrets",
-                    "integer",
-                    "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.",
-                ),
-                AGE,
-            ],
-            service_account_row,
-        ))
+        // Name and age only: kube dropped the Secrets column when token
+        // Secrets stopped being made for ServiceAccounts.
+        Some((vec![NAME, AGE], service_account_row))
     } else if is(res, &resources::ROLE_BINDINGS) || is(res, &resources::CLUSTER_ROLE_BINDINGS) {
         Some((
             vec![
@@ -88,10 +79,7 @@ fn secret_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
 }
 
 fn service_account_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
-    (
-        vec![name(o), json!(arr(&o["secrets"]).len()), age(o, now)],
-        None,
-    )
+    (vec![name(o), age(o, now)], None)
 }
 
 fn role_binding_row(o: &Value, now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {

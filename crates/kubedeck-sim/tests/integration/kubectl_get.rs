@@ -506,7 +506,20 @@ async fn get_events() {
         ),
         "{sched}"
     );
-    assert!(sched["count"].as_i64().unwrap_or(0) >= 1);
+    // The scheduler reports through events.k8s.io/v1, as the real one does:
+    // an action and an eventTime, no count or first/last timestamps.
+    assert_eq!(sched["action"], "Binding", "{sched}");
+    assert_eq!(sched["reportingComponent"], "default-scheduler", "{sched}");
+    assert!(sched["eventTime"].is_string(), "{sched}");
+    assert!(
+        sched["count"].is_null() && sched["lastTimestamp"].is_null(),
+        "{sched}"
+    );
+    let controller_event = evs
+        .iter()
+        .find(|e| e["reason"] == "SuccessfulCreate")
+        .expect("a SuccessfulCreate event");
+    assert!(controller_event["count"].as_i64().unwrap_or(0) >= 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,6 +66,16 @@ impl Sync<'_> {
         if let Some(m) = status.as_object_mut() {
             m.retain(|k, v| k == "observedGeneration" || v.as_i64() != Some(0));
         }
+        // kube's `GetTerminatingReplicaCountForReplicaSets`: the sum, once
+        // every synced ReplicaSet reports its count.
+        let terminating: Option<i64> = all
+            .iter()
+            .filter(|rs| !rs["status"]["observedGeneration"].is_null())
+            .map(|rs| rs["status"]["terminatingReplicas"].as_i64())
+            .sum();
+        if let Some(t) = terminating {
+            status["terminatingReplicas"] = json!(t);
+        }
         if let Some(c) = d["status"]["collisionCount"].as_i64() {
             status["collisionCount"] = json!(c);
         }

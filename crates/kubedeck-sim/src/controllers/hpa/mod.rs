@@ -217,35 +217,39 @@ fn resource_metric(
     now: DateTime<Utc>,
 ) -> MetricOutcome {
     let resource = source["name"].as_str().unwrap_or_default();
+    let target_spec = &source["target"];
+    // kube's wrapping: the event says what could not be had ("failed to
+    // get cpu utilization: …"), the condition adds that no replica count
+    // came of it, and the first error names the metric it was for.
+    let metric_value = |event: &str| match container {
+        Some(c) => format!("failed to get {c} container metric value: {event}"),
+        None => format!("failed to get {resource} resource metric value: {event}"),
+    };
+    let what = if quantity(&target_spec["averageValue"]).is_some() {
+        "usage"
+    } else {
+        "utilization"
+    };
     let fail = |err: String| {
+        let event = format!("failed to get {resource} {what}: {err}");
         let cond = (
             "False",
             "FailedGetResourceMetric",
-            format!("the HPA was unable to compute the replica count: {err}"),
+            format!("the HPA was unable to compute the replica count: {event}"),
         );
-        let what = if container.is_some() {
-            "container "
-        } else {
-            ""
-        };
-        (
-            cond,
-            err.clone(),
-            format!("failed to get {resource} {what}utilization: {err}"),
-        )
+        (cond, event.clone(), metric_value(&event))
     };
     if resource != "cpu" && resource != "memory" {
         return Err(fail(format!(
             "unable to get metrics for resource {resource}: no metrics returned from resource metrics API"
         )));
     }
-    let target_spec = &source["target"];
     let target = if let Some(v) = quantity(&target_spec["averageValue"]) {
         MetricTarget::AverageValue(v)
     } else if let Some(u) = target_spec["averageUtilization"].as_f64() {
         MetricTarget::Utilization(u)
     } else {
-        let err = "invalid resource metric source: neither a utilization target nor a value target was set".to_string();
+        let err = "invalid resource metric source: neither an average utilization target nor an average value (usage) target was set".to_string();
         return Err((
             (
                 "False",
@@ -253,7 +257,7 @@ fn resource_metric(
                 format!("the HPA was unable to compute the replica count: {err}"),
             ),
             err.clone(),
-            err,
+            metric_value(&err),
         ));
     };
     let mut samples = Vec::with_capacity(pods.len());
@@ -899,12 +903,12 @@ mod tests {
         assert_eq!(
             condition(&st, "ScalingActive"),
             ("False".into(), "FailedGetResourceMetric".into(),
-             "the HPA was unable to compute the replica count: missing request for cpu in container app of Pod web-0".into())
+             "the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod web-0".into())
         );
         assert_eq!(st["currentMetrics"][0]["type"], "");
         let events = ctx.store.list(&resources::EVENTS, Some("demo"));
         assert!(events.iter().any(|e| e["reason"] == "FailedComputeMetricsReplicas"
-            && e["message"] == "invalid metrics (1 invalid out of 1), first error is: failed to get cpu utilization: missing request for cpu in container app of Pod web-0"));
+            && e["message"] == "invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: missing request for cpu in container app of Pod web-0"));
         // Deleting the HPA forgets its history.
         ctx.store.remove(&resources::HPAS, "demo", "web");
         assert_eq!(hpa.reconcile_at(&ctx, &key, t0_plus(30)), None);
