@@ -60,43 +60,17 @@ impl Recorder {
         component: &str,
         host: Option<&str>,
     ) {
-        let uid = meta_str(involved, "uid").to_string();
-        let ns = match meta_str(involved, "namespace") {
-            "" => "default".to_string(),
-            ns => ns.to_string(),
-        };
-        let key = (uid.clone(), reason.to_string(), message.to_string());
+        let (key, ns) = identity(involved, reason, message);
         let now = now_rfc3339();
-        let existing = self
-            .seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some((ev_ns, ev_name)) = existing {
-            let bumped = self
-                .store
-                .modify(&resources::EVENTS, &ev_ns, &ev_name, |ev| {
-                    let count = ev["count"].as_i64().unwrap_or(1);
-                    ev["count"] = json!(count + 1);
-                    ev["lastTimestamp"] = json!(now);
-                });
-            if matches!(bumped, Ok(Some(_))) {
-                return;
-            }
+        if self.bump(&key, |ev| {
+            let count = ev["count"].as_i64().unwrap_or(1);
+            ev["count"] = json!(count + 1);
+            ev["lastTimestamp"] = json!(now);
+        }) {
+            return;
         }
-        let involved_name = meta_str(involved, "name");
-        let name = event_name(involved_name);
-        let mut involved_ref = json!({
-            "kind": involved["kind"],
-            "name": involved_name,
-            "uid": uid,
-            "apiVersion": involved["apiVersion"],
-            "resourceVersion": involved["metadata"]["resourceVersion"],
-        });
-        if !meta_str(involved, "namespace").is_empty() {
-            involved_ref["namespace"] = json!(ns);
-        }
+        let name = event_name(meta_str(involved, "name"));
+        let mut involved_ref = involved_ref(involved, &ns);
         if let Some(fp) = field_path {
             involved_ref["fieldPath"] = json!(fp);
         }
@@ -118,12 +92,7 @@ impl Recorder {
             "reportingComponent": component,
             "reportingInstance": host.unwrap_or(""),
         });
-        if self.store.create(&resources::EVENTS, ev).is_ok() {
-            self.seen
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(key, (ns, name));
-        }
+        self.create(key, ns, name, ev);
     }
 
     /// Records an event as the components on the events.k8s.io/v1 API do
@@ -140,41 +109,16 @@ impl Recorder {
         message: &str,
         component: &str,
     ) {
-        let uid = meta_str(involved, "uid").to_string();
-        let ns = match meta_str(involved, "namespace") {
-            "" => "default".to_string(),
-            ns => ns.to_string(),
-        };
-        let key = (uid.clone(), reason.to_string(), message.to_string());
+        let (key, ns) = identity(involved, reason, message);
         let now = Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true);
-        let existing = self
-            .seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            .cloned();
-        if let Some((ev_ns, ev_name)) = existing {
-            let bumped = self
-                .store
-                .modify(&resources::EVENTS, &ev_ns, &ev_name, |ev| {
-                    let count = ev["series"]["count"].as_i64().unwrap_or(1);
-                    ev["series"] = json!({"count": count + 1, "lastObservedTime": now});
-                });
-            if matches!(bumped, Ok(Some(_))) {
-                return;
-            }
+        if self.bump(&key, |ev| {
+            let count = ev["series"]["count"].as_i64().unwrap_or(1);
+            ev["series"] = json!({"count": count + 1, "lastObservedTime": now});
+        }) {
+            return;
         }
         let name = event_name(meta_str(involved, "name"));
-        let mut involved_ref = json!({
-            "kind": involved["kind"],
-            "name": meta_str(involved, "name"),
-            "uid": uid,
-            "apiVersion": involved["apiVersion"],
-            "resourceVersion": involved["metadata"]["resourceVersion"],
-        });
-        if !meta_str(involved, "namespace").is_empty() {
-            involved_ref["namespace"] = json!(ns);
-        }
+        let involved_ref = involved_ref(involved, &ns);
         let ev = json!({
             "metadata": {"name": name, "namespace": ns},
             "involvedObject": involved_ref,
@@ -189,6 +133,27 @@ impl Recorder {
             "reportingComponent": component,
             "reportingInstance": format!("{component}-{CONTROL_PLANE_HOST}"),
         });
+        self.create(key, ns, name, ev);
+    }
+
+    /// Counts a repeat into the event already recorded for `key`; false
+    /// when there is none (or it has gone), so a new one is due.
+    fn bump(&self, key: &EventIdentity, f: impl FnOnce(&mut Value)) -> bool {
+        let existing = self
+            .seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned();
+        existing.is_some_and(|(ns, name)| {
+            matches!(
+                self.store.modify(&resources::EVENTS, &ns, &name, f),
+                Ok(Some(_))
+            )
+        })
+    }
+
+    fn create(&self, key: EventIdentity, ns: String, name: String, ev: Value) {
         if self.store.create(&resources::EVENTS, ev).is_ok() {
             self.seen
                 .lock()
@@ -196,6 +161,31 @@ impl Recorder {
                 .insert(key, (ns, name));
         }
     }
+}
+
+/// What makes two events the same one, and the namespace an event about
+/// `involved` goes in (`default` for cluster-scoped objects, as kube's).
+fn identity(involved: &Value, reason: &str, message: &str) -> (EventIdentity, String) {
+    let ns = match meta_str(involved, "namespace") {
+        "" => "default".to_string(),
+        ns => ns.to_string(),
+    };
+    let uid = meta_str(involved, "uid").to_string();
+    ((uid, reason.to_string(), message.to_string()), ns)
+}
+
+fn involved_ref(involved: &Value, ns: &str) -> Value {
+    let mut r = json!({
+        "kind": involved["kind"],
+        "name": meta_str(involved, "name"),
+        "uid": meta_str(involved, "uid"),
+        "apiVersion": involved["apiVersion"],
+        "resourceVersion": involved["metadata"]["resourceVersion"],
+    });
+    if !meta_str(involved, "namespace").is_empty() {
+        r["namespace"] = json!(ns);
+    }
+    r
 }
 
 /// An event's name as client-go makes it: the object's name, a dot and the

@@ -191,17 +191,7 @@ impl TestSim {
 
     /// Runs kubectl with a YAML document on stdin (`-f -`).
     pub async fn kubectl_stdin(&self, args: &[&str], input: &str) -> Out {
-        use tokio::io::AsyncWriteExt;
-        let mut cmd = self.kubectl_cmd(args);
-        cmd.stdin(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn kubectl");
-        let mut stdin = child.stdin.take().expect("kubectl stdin");
-        stdin
-            .write_all(input.as_bytes())
-            .await
-            .expect("write kubectl stdin");
-        drop(stdin);
-        finish(child, args).await
+        run_with_stdin(self.kubectl_cmd(args), args, input).await
     }
 
     /// Writes a file into this test's temporary directory.
@@ -214,6 +204,20 @@ impl TestSim {
 
 pub async fn run(mut cmd: Command, what: &[&str]) -> Out {
     let child = cmd.spawn().expect("spawn process");
+    finish(child, what).await
+}
+
+/// Runs a command with `input` on its stdin (kubectl's `-f -`).
+pub async fn run_with_stdin(mut cmd: Command, what: &[&str], input: &str) -> Out {
+    use tokio::io::AsyncWriteExt;
+    cmd.stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn process");
+    let mut stdin = child.stdin.take().expect("process stdin");
+    stdin
+        .write_all(input.as_bytes())
+        .await
+        .expect("write process stdin");
+    drop(stdin);
     finish(child, what).await
 }
 

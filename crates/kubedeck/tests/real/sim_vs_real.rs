@@ -14,13 +14,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
 
 use kubedeck_sim::config::SimConfig;
-use kubedeck_sim::testing::{Out, TestSim, run, start_with};
+use kubedeck_sim::testing::{Out, TestSim, run, run_with_stdin, start_with};
 use serde_json::Value;
-use tokio::io::AsyncWriteExt as _;
 
 use crate::cluster::Cluster;
 
@@ -389,25 +386,7 @@ impl Side<'_> {
     }
 
     async fn stdin(&self, args: &[&str], input: &str) -> Out {
-        let mut cmd = self.c.kubectl_cmd(self.kubeconfig, args);
-        cmd.stdin(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn kubectl");
-        let mut stdin = child.stdin.take().expect("kubectl stdin");
-        stdin
-            .write_all(input.as_bytes())
-            .await
-            .expect("write kubectl stdin");
-        drop(stdin);
-        let out = tokio::time::timeout(Duration::from_secs(90), child.wait_with_output())
-            .await
-            .expect("kubectl finishes")
-            .expect("kubectl runs");
-        Out {
-            success: out.status.success(),
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_with_stdin(self.c.kubectl_cmd(self.kubeconfig, args), args, input).await
     }
 }
 
