@@ -161,21 +161,14 @@ pub(super) fn binding(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
         return Err(already(&assigned(&pod)));
     }
     let now = crate::store::now_rfc3339();
+    // A node that doesn't exist (yet) is bound to by name alone.
+    let target = store
+        .get(&resources::NODES, "", &node)
+        .map_or_else(|| json!({"metadata": {"name": node}}), |n| (*n).clone());
     let stored = store
         .modify(&resources::PODS, ns, name, |p| {
-            if !assigned(p).is_empty() {
-                return;
-            }
-            p["spec"]["nodeName"] = json!(node);
-            let cond = json!({"type": "PodScheduled", "status": "True",
-                              "lastProbeTime": null, "lastTransitionTime": now});
-            let conds = &mut p["status"]["conditions"];
-            if !conds.is_array() {
-                *conds = json!([]);
-            }
-            if let Some(list) = conds.as_array_mut() {
-                list.retain(|c| c["type"] != "PodScheduled");
-                list.push(cond);
+            if assigned(p).is_empty() {
+                crate::controllers::scheduler::bind(p, &target, &now);
             }
         })?
         .ok_or_else(|| ApiError::not_found(&resources::PODS, name))?;

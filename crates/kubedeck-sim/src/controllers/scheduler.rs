@@ -329,6 +329,32 @@ fn failure_message(total: usize, per_node: &[Vec<(String, bool)>]) -> String {
     )
 }
 
+/// The labels of a node that kube-apiserver copies onto a pod bound to it
+/// (the PodTopologyLabels admission plugin, on by default since 1.35).
+const TOPOLOGY_LABELS: &[&str] = &[
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+];
+
+/// Binds `pod` to `node` as a pods/binding does: the node's name, the
+/// PodScheduled condition, and the node's topology labels.
+pub(crate) fn bind(pod: &mut Value, node: &Value, now: &str) {
+    pod["spec"]["nodeName"] = json!(meta_str(node, "name"));
+    for label in TOPOLOGY_LABELS {
+        if let Some(v) = node["metadata"]["labels"][label].as_str() {
+            if !pod["metadata"]["labels"].is_object() {
+                pod["metadata"]["labels"] = json!({});
+            }
+            pod["metadata"]["labels"][label] = json!(v);
+        }
+    }
+    set_condition(
+        pod,
+        json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
+               "lastTransitionTime": now}),
+    );
+}
+
 fn set_condition(pod: &mut Value, cond: Value) {
     if !pod["status"].is_object() {
         pod["status"] = json!({});
@@ -435,14 +461,9 @@ impl Scheduler {
 
         let node_name = meta_str(node, "name").to_string();
         let now = fmt_time(Utc::now());
-        let bound = ctx.store.modify(&resources::PODS, &key.0, &key.1, |p| {
-            p["spec"]["nodeName"] = json!(node_name);
-            set_condition(
-                p,
-                json!({"type": "PodScheduled", "status": "True", "lastProbeTime": null,
-                       "lastTransitionTime": now}),
-            );
-        });
+        let bound = ctx
+            .store
+            .modify(&resources::PODS, &key.0, &key.1, |p| bind(p, node, &now));
         match bound {
             Ok(Some(p)) => {
                 st.cache.observe(key, Some(&p));
@@ -620,6 +641,35 @@ mod tests {
         let evs = ctx.store.list(&resources::EVENTS, Some("demo"));
         assert!(evs.iter().any(|e| e["reason"] == "Scheduled"
             && e["message"] == format!("Successfully assigned demo/web-a to {na}")));
+    }
+
+    #[test]
+    fn a_bound_pod_carries_its_nodes_zone_and_region() {
+        let ctx = immediate_ctx();
+        let s = Scheduler::default();
+        node(&ctx, "n1", "4");
+        ctx.store
+            .modify(&resources::NODES, "", "n1", |n| {
+                n["metadata"]["labels"]["topology.kubernetes.io/zone"] = json!("eu-west-2b");
+                n["metadata"]["labels"]["topology.kubernetes.io/region"] = json!("eu-west-2");
+                n["metadata"]["labels"]["kubernetes.io/os"] = json!("linux");
+            })
+            .expect("label the node");
+        let mut rx = ctx.store.subscribe();
+        let a = pod(&ctx, "web-a", "100m", None);
+        feed(&s, &ctx, &mut rx);
+        s.reconcile(&ctx, &a);
+        let p = ctx
+            .store
+            .get(&resources::PODS, "demo", "web-a")
+            .expect("pod");
+        let labels = &p["metadata"]["labels"];
+        assert_eq!(labels["topology.kubernetes.io/zone"], "eu-west-2b");
+        assert_eq!(labels["topology.kubernetes.io/region"], "eu-west-2");
+        assert!(
+            labels["kubernetes.io/os"].is_null(),
+            "only topology labels are copied"
+        );
     }
 
     #[test]

@@ -202,6 +202,13 @@ const LEGIT: &[(&str, &str, &str)] = &[
         ".endpoints[*].zone",
         "the nodes' labels differ",
     ),
+    // Copied from the node a pod is bound to (PodTopologyLabels); which
+    // nodes have zones differs between the clusters.
+    (
+        "Pod",
+        ".metadata.labels.topology.kubernetes.io/",
+        "the nodes' labels differ",
+    ),
     // Each cluster has its own CA.
     ("ConfigMap", ".data.ca.crt", "each cluster's own CA"),
     // How many updates an object has had depends on the controllers'
