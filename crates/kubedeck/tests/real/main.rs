@@ -21,7 +21,7 @@ mod sim_vs_real;
 mod watch;
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -32,16 +32,31 @@ static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 /// A test body: an async function of the shared cluster.
 type Body = fn(&'static Cluster) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// Held shared by every test, and alone by a test that restarts the
+/// control plane, so that no other test sees the server go away.
+static CONTROL_PLANE: RwLock<()> = RwLock::new(());
+
+/// Whether a test may run beside others or takes the cluster alone.
+#[derive(Clone, Copy)]
+enum Share {
+    Shared,
+    Alone,
+}
+
 macro_rules! trial {
     ($module:ident :: $name:ident) => {
+        trial!($module::$name, Share::Shared)
+    };
+    ($module:ident :: $name:ident, $share:expr) => {
         (
             concat!(stringify!($module), "::", stringify!($name)),
             (|c| Box::pin($module::$name(c))) as Body,
+            $share,
         )
     };
 }
 
-fn trials() -> Vec<(&'static str, Body)> {
+fn trials() -> Vec<(&'static str, Body, Share)> {
     vec![
         trial!(actions::scale_restart_set_image_and_rollback_reach_the_real_deployment),
         trial!(actions::a_pod_disruption_budget_refuses_an_eviction_and_the_refusal_is_audited),
@@ -54,7 +69,10 @@ fn trials() -> Vec<(&'static str, Body)> {
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
         trial!(seed::the_seed_applies_and_the_console_shows_its_platforms),
         trial!(sim_vs_real::kubectl_sees_the_same_cluster_on_the_simulator_and_the_real_one),
-        trial!(watch::the_console_converges_after_an_apiserver_restart_and_a_compaction),
+        trial!(
+            watch::the_console_converges_after_an_apiserver_restart_and_a_compaction,
+            Share::Alone
+        ),
     ]
 }
 
@@ -62,7 +80,7 @@ fn main() {
     let args = Arguments::from_args();
     let selected: Vec<_> = trials()
         .into_iter()
-        .filter(|(name, _)| is_selected(&args, name))
+        .filter(|(name, _, _)| is_selected(&args, name))
         .collect();
     // A filter that selects none of these tests (another crate's test name)
     // must not pay for a cluster.
@@ -74,9 +92,20 @@ fn main() {
     }
     let trials = trials()
         .into_iter()
-        .map(|(name, body)| {
+        .map(|(name, body, share)| {
             Trial::test(name, move || {
                 let cluster = CLUSTER.get().ok_or_else(|| Failed::from("no cluster"))?;
+                // A poisoned lock only means another test failed.
+                let (_shared, _alone) = match share {
+                    Share::Shared => (
+                        Some(CONTROL_PLANE.read().unwrap_or_else(|e| e.into_inner())),
+                        None,
+                    ),
+                    Share::Alone => (
+                        None,
+                        Some(CONTROL_PLANE.write().unwrap_or_else(|e| e.into_inner())),
+                    ),
+                };
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
