@@ -152,6 +152,12 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        // Go omits an empty reason (a bare internal error).
+        if self.reason.is_empty()
+            && let Some(m) = s.as_object_mut()
+        {
+            m.remove("reason");
+        }
         if let Some(d) = &self.details {
             s["details"] = d.clone();
         }

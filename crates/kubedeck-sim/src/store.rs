@@ -74,6 +74,39 @@ fn table_key(res: &'static ResourceDef) -> usize {
     res as *const ResourceDef as usize
 }
 
+/// Objects of one table after `after` that pass `filter`, at most `limit`,
+/// and whether more remain.
+fn page(
+    table: &BTreeMap<ObjKey, Obj>,
+    ns: Option<&str>,
+    after: Option<&ObjKey>,
+    limit: usize,
+    filter: &dyn Fn(&Value) -> bool,
+) -> (Vec<Obj>, bool) {
+    use std::ops::Bound;
+    let lower = match (after, ns) {
+        (Some(k), _) => Bound::Excluded(k.clone()),
+        (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
+        (None, None) => Bound::Unbounded,
+    };
+    let mut out = Vec::new();
+    for ((k_ns, _), obj) in table.range((lower, Bound::Unbounded)) {
+        if let Some(ns) = ns
+            && k_ns != ns
+        {
+            break;
+        }
+        if !filter(obj) {
+            continue;
+        }
+        if out.len() == limit {
+            return (out, true);
+        }
+        out.push(obj.clone());
+    }
+    (out, false)
+}
+
 pub(crate) fn now_rfc3339() -> String {
     fmt_time(Utc::now())
 }
@@ -162,35 +195,69 @@ impl Store {
         limit: usize,
         filter: &dyn Fn(&Value) -> bool,
     ) -> (Vec<Obj>, bool, u64) {
-        use std::ops::Bound;
         let inner = self.lock();
         let rv = inner.rv;
         let Some(table) = inner.tables.get(&table_key(res)) else {
             return (Vec::new(), false, rv);
         };
-        let lower = match (after, ns) {
-            (Some(k), _) => Bound::Excluded(k.clone()),
-            (None, Some(ns)) => Bound::Included((ns.to_string(), String::new())),
-            (None, None) => Bound::Unbounded,
-        };
-        let mut out = Vec::new();
-        let mut more = false;
-        for ((k_ns, _), obj) in table.range((lower, Bound::Unbounded)) {
-            if let Some(ns) = ns
-                && k_ns != ns
-            {
+        let (out, more) = page(table, ns, after, limit, filter);
+        (out, more, rv)
+    }
+
+    /// A page of the kind as it was at resourceVersion `at` (a list with
+    /// `resourceVersionMatch=Exact`), rebuilt by undoing the retained
+    /// changes after it; 410 Gone once `at` is older than the window, as
+    /// etcd answers for a compacted revision.
+    pub(crate) fn list_page_at(
+        &self,
+        res: &'static ResourceDef,
+        ns: Option<&str>,
+        after: Option<&ObjKey>,
+        limit: usize,
+        filter: &dyn Fn(&Value) -> bool,
+        at: u64,
+    ) -> ApiResult<(Vec<Obj>, bool)> {
+        let inner = self.lock();
+        if at >= inner.rv {
+            let empty = BTreeMap::new();
+            let table = inner.tables.get(&table_key(res)).unwrap_or(&empty);
+            return Ok(page(table, ns, after, limit, filter));
+        }
+        if at + 1 < Self::oldest(&inner) {
+            return Err(ApiError::gone(
+                "The resourceVersion for the provided list is too old.",
+            ));
+        }
+        let mut table = inner
+            .tables
+            .get(&table_key(res))
+            .cloned()
+            .unwrap_or_default();
+        for c in inner.history.iter().rev() {
+            if c.rv <= at {
                 break;
             }
-            if !filter(obj) {
+            if !std::ptr::eq(c.res, res) {
                 continue;
             }
-            if out.len() == limit {
-                more = true;
-                break;
+            let key = obj_key(&c.object);
+            match (&c.kind, &c.old) {
+                (ChangeType::Added, _) => {
+                    table.remove(&key);
+                }
+                (_, Some(old)) => {
+                    table.insert(key, old.clone());
+                }
+                (_, None) => {}
             }
-            out.push(obj.clone());
         }
-        (out, more, rv)
+        Ok(page(&table, ns, after, limit, filter))
+    }
+
+    /// The first resourceVersion the retained window still holds a change
+    /// for: watches and exact lists reach back to one before it.
+    fn oldest(inner: &Inner) -> u64 {
+        inner.history.front().map_or(inner.rv, |c| c.rv)
     }
 
     pub(crate) fn count(&self, res: &'static ResourceDef) -> usize {
@@ -201,7 +268,8 @@ impl Store {
     }
 
     /// Starts a watch. With `since`, replays the retained changes after it
-    /// (410 Gone if it is older than the window); without, the current
+    /// (410 Gone if it is older than the window; the caller drops live
+    /// changes up to it when it is ahead of the store); without, the current
     /// objects come first as ADDED, as a real server does.
     pub(crate) fn watch(
         &self,
@@ -211,9 +279,13 @@ impl Store {
         let inner = self.lock();
         let rx = self.tx.subscribe();
         let initial = match since {
+            // From the future, as after a restart that lost the history:
+            // nothing yet, as on kube-apiserver, which holds such a watch
+            // open and sends only changes newer than the version asked for.
+            Some(since) if since >= inner.rv => Vec::new(),
             Some(since) => {
-                let oldest = inner.history.front().map_or(inner.rv, |c| c.rv);
-                if since + 1 < oldest && since < inner.rv {
+                let oldest = Self::oldest(&inner);
+                if since + 1 < oldest {
                     return Err(ApiError::gone(format!(
                         "too old resource version: {since} ({})",
                         oldest - 1

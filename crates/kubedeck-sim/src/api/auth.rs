@@ -4,35 +4,58 @@
 //! cluster-scoped kinds a console shows (nodes, storage classes...). As in
 //! `view`, the viewer can read pods/log but never secrets, and can write
 //! nothing. Everyone may ask what they can do (self-subject reviews) and
-//! read the public endpoints (version, health, discovery).
+//! read the public endpoints (version, health, discovery). A caller allowed
+//! to `impersonate` (the admin) may act as another user with the
+//! `Impersonate-User`/`Impersonate-Group` headers, whose rights are then
+//! the store's RBAC objects' (see `rbac`).
 
 use axum::http::{HeaderMap, header};
 use serde_json::{Value, json};
 
+use super::rbac;
 use crate::config::AuthMode;
 use crate::error::ApiError;
 use crate::resources::{self, ResourceDef};
+use crate::store::Store;
 
 pub(super) const ADMIN_USER: &str = "kubernetes-admin";
 pub(super) const VIEWER_USER: &str = "viewer";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct User {
-    pub(crate) name: &'static str,
-    pub(crate) groups: &'static [&'static str],
-    pub(crate) admin: bool,
+    pub(crate) name: String,
+    pub(crate) groups: Vec<String>,
+    pub(crate) rights: Rights,
 }
 
-const ADMIN: User = User {
-    name: ADMIN_USER,
-    groups: &["system:masters", "system:authenticated"],
-    admin: true,
-};
-const VIEWER: User = User {
-    name: VIEWER_USER,
-    groups: &["system:authenticated"],
-    admin: false,
-};
+/// Where a user's rights come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rights {
+    Admin,
+    Viewer,
+    /// The store's RBAC objects: an impersonated user.
+    Rbac,
+}
+
+fn user(name: &str, groups: &[&str], rights: Rights) -> User {
+    User {
+        name: name.to_string(),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        rights,
+    }
+}
+
+fn admin() -> User {
+    user(
+        ADMIN_USER,
+        &["system:masters", "system:authenticated"],
+        Rights::Admin,
+    )
+}
+
+fn viewer() -> User {
+    user(VIEWER_USER, &["system:authenticated"], Rights::Viewer)
+}
 
 /// Paths an unauthenticated client may read, as `system:public-info-viewer`
 /// allows on a real cluster.
@@ -48,8 +71,12 @@ pub(super) fn is_public(path: &str) -> bool {
 /// Who is calling. Ok(None) means no credentials were presented; a token
 /// that is presented but unknown is always a 401.
 pub(super) fn authenticate(mode: &AuthMode, headers: &HeaderMap) -> Result<Option<User>, ApiError> {
-    let AuthMode::Tokens { admin, viewer } = mode else {
-        return Ok(Some(ADMIN));
+    let AuthMode::Tokens {
+        admin: admin_token,
+        viewer: viewer_token,
+    } = mode
+    else {
+        return Ok(Some(admin()));
     };
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -63,10 +90,10 @@ pub(super) fn authenticate(mode: &AuthMode, headers: &HeaderMap) -> Result<Optio
         })
         .map(str::trim)
         .ok_or_else(ApiError::unauthorized)?;
-    if token == admin {
-        Ok(Some(ADMIN))
-    } else if token == viewer {
-        Ok(Some(VIEWER))
+    if token == admin_token {
+        Ok(Some(admin()))
+    } else if token == viewer_token {
+        Ok(Some(viewer()))
     } else {
         Err(ApiError::unauthorized())
     }
@@ -85,12 +112,104 @@ pub(super) struct Attrs {
 
 const READ_VERBS: &[&str] = &["get", "list", "watch"];
 
+/// A refused impersonation: the caller, and what it tried to act as
+/// (`user-info` or `serviceaccount`), which the 403 names.
+#[derive(Debug)]
+pub(super) struct Denied {
+    caller: User,
+    mode: &'static str,
+}
+
+impl Denied {
+    /// The 403 for a resource request, as kube-apiserver's constrained
+    /// impersonation words it: `cannot impersonate-on:user-info:list
+    /// resource "pods" ...`.
+    pub(super) fn on(&self, a: &Attrs) -> ApiError {
+        let verb = format!("impersonate-on:{}:{}", self.mode, a.verb);
+        forbidden(&self.caller, &Attrs { verb, ..a.clone() })
+    }
+
+    /// The 403 for a path outside the resources.
+    pub(super) fn on_path(&self, verb: &str, path: &str) -> ApiError {
+        ApiError::forbidden(format!(
+            "forbidden: User \"{}\" cannot impersonate-on:{}:{verb} path \"{path}\"",
+            self.caller.name, self.mode
+        ))
+    }
+}
+
+/// The user the caller acts as: itself, or the one its `Impersonate-User`
+/// and `Impersonate-Group` headers name, once it may impersonate each (as
+/// kube-apiserver checks: verb `impersonate` on users, groups, or the
+/// service account). The impersonated user is authenticated too, and a
+/// service account is in its groups.
+pub(super) fn impersonate(
+    store: &Store,
+    caller: User,
+    headers: &HeaderMap,
+) -> Result<User, Denied> {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    };
+    let extra_groups = values("impersonate-group");
+    let Some(name) = values("impersonate-user").into_iter().next() else {
+        if extra_groups.is_empty() {
+            return Ok(caller);
+        }
+        // Groups without a user: refused, as kube-apiserver refuses them.
+        return Err(Denied {
+            caller,
+            mode: "user-info",
+        });
+    };
+    let may = |resource: &str, namespace: &str, name: &str| {
+        let a = Attrs {
+            verb: "impersonate".into(),
+            resource: resource.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            ..Attrs::default()
+        };
+        allowed(store, &caller, &a)
+    };
+    let mut groups = Vec::new();
+    let (mode, ok) = match name
+        .strip_prefix("system:serviceaccount:")
+        .and_then(|sa| sa.split_once(':'))
+    {
+        Some((ns, sa)) => {
+            groups.push("system:serviceaccounts".to_string());
+            groups.push(format!("system:serviceaccounts:{ns}"));
+            ("serviceaccount", may("serviceaccounts", ns, sa))
+        }
+        None => ("user-info", may("users", "", &name)),
+    };
+    let ok = ok && extra_groups.iter().all(|g| may("groups", "", g));
+    if !ok {
+        return Err(Denied { caller, mode });
+    }
+    groups.extend(extra_groups);
+    if name != "system:anonymous" && !groups.iter().any(|g| g == "system:authenticated") {
+        groups.push("system:authenticated".to_string());
+    }
+    Ok(User {
+        name,
+        groups,
+        rights: Rights::Rbac,
+    })
+}
+
 /// Resources (group, plural) the viewer's rules leave out.
-fn viewer_hidden(group: &str, resource: &str) -> bool {
+pub(super) fn viewer_hidden(group: &str, resource: &str) -> bool {
     group.is_empty() && resource == "secrets"
 }
 
-fn is_self_review(group: &str, resource: &str) -> bool {
+pub(super) fn is_self_review(group: &str, resource: &str) -> bool {
     group == "authorization.k8s.io"
         && matches!(
             resource,
@@ -106,9 +225,11 @@ fn known(group: &str, resource: &str, sub: &str) -> Option<&'static ResourceDef>
         .filter(|r| sub.is_empty() || r.has_subresource(sub))
 }
 
-pub(super) fn allowed(user: &User, a: &Attrs) -> bool {
-    if user.admin {
-        return true;
+pub(super) fn allowed(store: &Store, user: &User, a: &Attrs) -> bool {
+    match user.rights {
+        Rights::Admin => return true,
+        Rights::Rbac => return rbac::allows(store, user, a).is_some(),
+        Rights::Viewer => {}
     }
     if is_self_review(&a.group, &a.resource) {
         return a.verb == "create" && a.subresource.is_empty();
@@ -119,7 +240,9 @@ pub(super) fn allowed(user: &User, a: &Attrs) -> bool {
 }
 
 pub(super) fn allowed_non_resource(user: &User, verb: &str) -> bool {
-    user.admin || verb == "get"
+    user.rights == Rights::Admin
+        || user.groups.iter().any(|g| g == "system:masters")
+        || verb == "get"
 }
 
 /// The 403 the real authorizer gives, e.g. `pods "x" is forbidden: User
@@ -160,14 +283,15 @@ pub(super) fn forbidden(user: &User, a: &Attrs) -> ApiError {
     e
 }
 
-fn reason_allowed(user: &User) -> String {
-    if user.admin {
-        "RBAC: allowed by ClusterRoleBinding \"cluster-admin\" of ClusterRole \"cluster-admin\" to Group \"system:masters\"".into()
-    } else {
-        format!(
+fn reason_allowed(store: &Store, user: &User, a: &Attrs) -> String {
+    match user.rights {
+        // system:masters passes before RBAC is asked, so with no reason.
+        Rights::Admin => String::new(),
+        Rights::Viewer => format!(
             "RBAC: allowed by ClusterRoleBinding \"kubedeck-viewer\" of ClusterRole \"view\" to User \"{}\"",
             user.name
-        )
+        ),
+        Rights::Rbac => rbac::allows(store, user, a).unwrap_or_default(),
     }
 }
 
@@ -182,8 +306,13 @@ pub(super) fn who_am_i(user: &User, version: &str) -> Value {
 }
 
 /// Answers a SelfSubjectAccessReview for the caller.
-pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, ApiError> {
+pub(super) fn access_review(
+    store: &Store,
+    user: &User,
+    mut review: Value,
+) -> Result<Value, ApiError> {
     let spec = &review["spec"];
+    let mut reason = None;
     let allowed = if let Some(ra) = spec["resourceAttributes"].as_object() {
         let field = |k: &str| ra.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let attrs = Attrs {
@@ -194,10 +323,18 @@ pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, Api
             namespace: field("namespace"),
             name: field("name"),
         };
-        allowed(user, &attrs)
+        let ok = allowed(store, user, &attrs);
+        if ok {
+            reason = Some(reason_allowed(store, user, &attrs));
+        }
+        ok
     } else if let Some(nra) = spec["nonResourceAttributes"].as_object() {
         let verb = nra.get("verb").and_then(Value::as_str).unwrap_or("");
-        allowed_non_resource(user, verb)
+        let ok = allowed_non_resource(user, verb);
+        if ok && user.rights != Rights::Rbac {
+            reason = Some(reason_allowed(store, user, &Attrs::default()));
+        }
+        ok
     } else {
         return Err(ApiError::invalid(
             &resources::SELF_SUBJECT_ACCESS_REVIEWS,
@@ -215,7 +352,10 @@ pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, Api
     }
     review["metadata"]["creationTimestamp"] = Value::Null;
     review["status"] = if allowed {
-        json!({"allowed": true, "reason": reason_allowed(user)})
+        match reason {
+            Some(r) if !r.is_empty() => json!({"allowed": true, "reason": r}),
+            _ => json!({"allowed": true}),
+        }
     } else {
         json!({"allowed": false})
     };
@@ -223,7 +363,7 @@ pub(super) fn access_review(user: &User, mut review: Value) -> Result<Value, Api
 }
 
 /// Answers a SelfSubjectRulesReview: what the caller may do in a namespace.
-pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
+pub(super) fn rules_review(store: &Store, user: &User, mut review: Value) -> Value {
     // What every authenticated user may do, from the bootstrap roles a
     // real cluster binds to `system:authenticated`: system:basic-user
     // (the self reviews), system:discovery and system:public-info-viewer.
@@ -242,37 +382,19 @@ pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
             "/healthz", "/livez", "/readyz", "/version", "/version/"
         ]}),
     ];
-    if user.admin {
-        resource_rules.push(json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}));
-        non_resource_rules.push(json!({"verbs": ["*"], "nonResourceURLs": ["*"]}));
-    } else {
-        let mut groups: Vec<&str> = Vec::new();
-        for r in resources::ALL {
-            if !groups.contains(&r.group) {
-                groups.push(r.group);
-            }
+    match user.rights {
+        Rights::Admin => {
+            resource_rules.push(json!({"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]}));
+            non_resource_rules.push(json!({"verbs": ["*"], "nonResourceURLs": ["*"]}));
         }
-        for g in groups {
-            let mut names: Vec<String> = Vec::new();
-            for r in resources::ALL.iter().filter(|r| r.group == g) {
-                if viewer_hidden(r.group, r.plural)
-                    || is_self_review(r.group, r.plural)
-                    || names.iter().any(|n| n == r.plural)
-                {
-                    continue;
+        Rights::Viewer => resource_rules.extend(rbac::view_rules()),
+        Rights::Rbac => {
+            let ns = review["spec"]["namespace"].as_str().unwrap_or("");
+            // The basic-user rules are already listed above.
+            for r in rbac::resource_rules(store, user, ns) {
+                if !resource_rules.contains(&r) {
+                    resource_rules.push(r);
                 }
-                names.push(r.plural.to_string());
-                for sub in r.subresources {
-                    // Subresources written with POST (eviction, binding)
-                    // or PUT only (finalize) have nothing to read.
-                    if matches!(*sub, "status" | "scale" | "log") {
-                        names.push(format!("{}/{sub}", r.plural));
-                    }
-                }
-            }
-            if !names.is_empty() {
-                resource_rules
-                    .push(json!({"verbs": READ_VERBS, "apiGroups": [g], "resources": names}));
             }
         }
     }
@@ -298,6 +420,10 @@ pub(super) fn rules_review(user: &User, mut review: Value) -> Value {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    fn store() -> std::sync::Arc<Store> {
+        Store::new(10)
+    }
 
     fn tokens() -> AuthMode {
         AuthMode::Tokens {
@@ -328,11 +454,11 @@ mod tests {
         let mode = tokens();
         assert_eq!(
             authenticate(&mode, &headers("Bearer adm")).unwrap(),
-            Some(ADMIN)
+            Some(admin())
         );
         assert_eq!(
             authenticate(&mode, &headers("Bearer view")).unwrap(),
-            Some(VIEWER)
+            Some(viewer())
         );
         assert_eq!(
             authenticate(&mode, &headers("Bearer nope"))
@@ -349,21 +475,46 @@ mod tests {
         assert_eq!(authenticate(&mode, &HeaderMap::new()).unwrap(), None);
         assert_eq!(
             authenticate(&AuthMode::Anonymous, &HeaderMap::new()).unwrap(),
-            Some(ADMIN)
+            Some(admin())
         );
     }
 
     #[test]
     fn viewer_follows_the_view_role() {
-        assert!(allowed(&VIEWER, &attrs("list", "", "pods", "")));
-        assert!(allowed(&VIEWER, &attrs("get", "", "pods", "log")));
-        assert!(allowed(&VIEWER, &attrs("watch", "apps", "deployments", "")));
-        assert!(!allowed(&VIEWER, &attrs("get", "", "secrets", "")));
-        assert!(!allowed(&VIEWER, &attrs("delete", "", "pods", "")));
-        assert!(!allowed(&VIEWER, &attrs("create", "", "pods", "eviction")));
-        assert!(!allowed(&VIEWER, &attrs("get", "", "widgets", "")));
+        assert!(allowed(&store(), &viewer(), &attrs("list", "", "pods", "")));
         assert!(allowed(
-            &VIEWER,
+            &store(),
+            &viewer(),
+            &attrs("get", "", "pods", "log")
+        ));
+        assert!(allowed(
+            &store(),
+            &viewer(),
+            &attrs("watch", "apps", "deployments", "")
+        ));
+        assert!(!allowed(
+            &store(),
+            &viewer(),
+            &attrs("get", "", "secrets", "")
+        ));
+        assert!(!allowed(
+            &store(),
+            &viewer(),
+            &attrs("delete", "", "pods", "")
+        ));
+        assert!(!allowed(
+            &store(),
+            &viewer(),
+            &attrs("create", "", "pods", "eviction")
+        ));
+        assert!(!allowed(
+            &store(),
+            &viewer(),
+            &attrs("get", "", "widgets", "")
+        ));
+        assert!(allowed(
+            &store(),
+            &viewer(),
             &attrs(
                 "create",
                 "authorization.k8s.io",
@@ -371,12 +522,16 @@ mod tests {
                 ""
             )
         ));
-        assert!(allowed(&ADMIN, &attrs("delete", "", "secrets", "")));
+        assert!(allowed(
+            &store(),
+            &admin(),
+            &attrs("delete", "", "secrets", "")
+        ));
     }
 
     #[test]
     fn forbidden_message_has_kube_form() {
-        let e = forbidden(&VIEWER, &attrs("delete", "", "pods", ""));
+        let e = forbidden(&viewer(), &attrs("delete", "", "pods", ""));
         assert_eq!(e.code, 403);
         assert_eq!(
             e.message,
@@ -386,7 +541,7 @@ mod tests {
         a.name.clear();
         a.namespace.clear();
         assert_eq!(
-            forbidden(&VIEWER, &a).message,
+            forbidden(&viewer(), &a).message,
             "deployments.apps is forbidden: User \"viewer\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope"
         );
     }
@@ -395,13 +550,13 @@ mod tests {
     fn access_review_answers_for_the_caller() {
         let review = json!({"spec": {"resourceAttributes":
             {"namespace": "demo", "verb": "delete", "resource": "pods"}}});
-        let as_viewer = access_review(&VIEWER, review.clone()).unwrap();
+        let as_viewer = access_review(&store(), &viewer(), review.clone()).unwrap();
         assert_eq!(as_viewer["status"]["allowed"], false);
-        let as_admin = access_review(&ADMIN, review).unwrap();
+        let as_admin = access_review(&store(), &admin(), review).unwrap();
         assert_eq!(as_admin["status"]["allowed"], true);
         assert_eq!(as_admin["kind"], "SelfSubjectAccessReview");
         assert_eq!(
-            access_review(&VIEWER, json!({"spec": {}}))
+            access_review(&store(), &viewer(), json!({"spec": {}}))
                 .unwrap_err()
                 .code,
             422
@@ -410,7 +565,7 @@ mod tests {
 
     #[test]
     fn viewer_rules_list_readable_resources_without_secrets() {
-        let r = rules_review(&VIEWER, json!({"spec": {"namespace": "demo"}}));
+        let r = rules_review(&store(), &viewer(), json!({"spec": {"namespace": "demo"}}));
         let rules = r["status"]["resourceRules"].as_array().unwrap();
         let core = rules
             .iter()

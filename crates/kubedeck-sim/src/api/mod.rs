@@ -14,7 +14,10 @@ mod metrics;
 pub(crate) mod objects;
 mod openapi;
 mod protobuf;
+mod protobuf_workloads;
 mod query;
+mod rbac;
+mod resource_version;
 mod response;
 mod subresources;
 mod watch;
@@ -87,8 +90,17 @@ pub(crate) struct ResourcePath {
 async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
+    // A refused impersonation is answered once the request is known: the
+    // 403 names what was asked.
+    let mut denied = None;
     let user = match auth::authenticate(&ctx.config.auth, &parts.headers) {
-        Ok(Some(u)) => Some(u),
+        Ok(Some(u)) => match auth::impersonate(&ctx.store, u, &parts.headers) {
+            Ok(u) => Some(u),
+            Err(d) => {
+                denied = Some(d);
+                None
+            }
+        },
         Ok(None) if auth::is_public(&path) => None,
         Ok(None) => return response::error(&ApiError::unauthorized()),
         Err(e) => return response::error(&e),
@@ -108,6 +120,9 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
         ["api", version, rest @ ..] => ("", version, rest),
         ["apis", group, version, rest @ ..] => (group, version, rest),
         _ => {
+            if let Some(d) = &denied {
+                return response::error(&d.on_path(&verb_of(&parts.method), &path));
+            }
             let host = parts
                 .headers
                 .get(header::HOST)
@@ -116,7 +131,15 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
             return non_resource(&ctx, user.as_ref(), &parts.method, &segs, host);
         }
     };
+    if let Some(d) = &denied
+        && (rest.is_empty() || (group == "authentication.k8s.io" && rest == ["selfsubjectreviews"]))
+    {
+        return response::error(&d.on_path(&verb_of(&parts.method), &path));
+    }
     let Some(user) = user else {
+        if let Some(d) = &denied {
+            return resource_denied(d, (group, version, rest), &parts.method, parts.uri.query());
+        }
         return response::error(&ApiError::unauthorized());
     };
     if rest.is_empty() {
@@ -145,15 +168,8 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
         Ok(v) => v,
         Err(e) => return response::error(&e),
     };
-    let attrs = Attrs {
-        verb: verb.to_string(),
-        group: target.res.group.to_string(),
-        resource: target.res.plural.to_string(),
-        subresource: target.sub.clone().unwrap_or_default(),
-        namespace: target.ns.clone().unwrap_or_default(),
-        name: target.name.clone().unwrap_or_default(),
-    };
-    if !auth::allowed(&user, &attrs) {
+    let attrs = attrs_of(&target, verb);
+    if !auth::allowed(&ctx.store, &user, &attrs) {
         return response::error(&auth::forbidden(&user, &attrs));
     }
     let body = if matches!(parts.method, Method::GET | Method::HEAD) {
@@ -184,6 +200,17 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
     }
 }
 
+fn attrs_of(target: &ResourcePath, verb: &str) -> Attrs {
+    Attrs {
+        verb: verb.to_string(),
+        group: target.res.group.to_string(),
+        resource: target.res.plural.to_string(),
+        subresource: target.sub.clone().unwrap_or_default(),
+        namespace: target.ns.clone().unwrap_or_default(),
+        name: target.name.clone().unwrap_or_default(),
+    }
+}
+
 /// Discovery, OpenAPI, version, health and /metrics: everything outside
 /// the resource paths. Readable by anyone authenticated; the version and
 /// health paths also without credentials.
@@ -197,7 +224,7 @@ fn non_resource(
     if !matches!(*method, Method::GET | Method::HEAD) {
         let allowed = user.is_some_and(|u| auth::allowed_non_resource(u, "post"));
         if !allowed {
-            let name = user.map_or("system:anonymous", |u| u.name);
+            let name = user.map_or("system:anonymous", |u| u.name.as_str());
             return response::error(&ApiError::forbidden(format!(
                 "forbidden: User \"{name}\" cannot {} path \"/{}\"",
                 method.as_str().to_ascii_lowercase(),
@@ -260,6 +287,28 @@ fn parse_target(group: &str, version: &str, rest: &[&str]) -> ApiResult<Resource
     Ok(ResourcePath { res, ns, name, sub })
 }
 
+/// The lower-case verb of a request outside the resources.
+fn verb_of(method: &Method) -> String {
+    method.as_str().to_ascii_lowercase()
+}
+
+/// The 403 of a refused impersonation on a resource request.
+fn resource_denied(
+    d: &auth::Denied,
+    (group, version, rest): (&str, &str, &[&str]),
+    method: &Method,
+    query: Option<&str>,
+) -> Response {
+    let watch = Query::parse(query).flag("watch").unwrap_or(false);
+    let attrs = parse_target(group, version, rest)
+        .ok()
+        .and_then(|t| verb_for(method, &t, watch).ok().map(|v| attrs_of(&t, v)));
+    match attrs {
+        Some(a) => response::error(&d.on(&a)),
+        None => response::error(&ApiError::forbidden("forbidden")),
+    }
+}
+
 fn not_allowed() -> ApiError {
     ApiError::method_not_allowed("the server does not allow this method on the requested resource")
 }
@@ -305,11 +354,17 @@ async fn dispatch(req: &Req, t: &ResourcePath, verb: &str) -> ApiResult<Response
     let res = t.res;
     if std::ptr::eq(res, &resources::SELF_SUBJECT_ACCESS_REVIEWS) {
         let body = objects::parse_body(req, res)?;
-        return Ok(response::json(201, &auth::access_review(&req.user, body)?));
+        return Ok(response::json(
+            201,
+            &auth::access_review(&req.ctx.store, &req.user, body)?,
+        ));
     }
     if std::ptr::eq(res, &resources::SELF_SUBJECT_RULES_REVIEWS) {
         let body = objects::parse_body(req, res)?;
-        return Ok(response::json(201, &auth::rules_review(&req.user, body)));
+        return Ok(response::json(
+            201,
+            &auth::rules_review(&req.ctx.store, &req.user, body),
+        ));
     }
     if std::ptr::eq(res, &resources::POD_METRICS) || std::ptr::eq(res, &resources::NODE_METRICS) {
         return metrics::serve(req, t);

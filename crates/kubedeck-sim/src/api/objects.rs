@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::query::{Continue, ListOptions, delete_options};
+use super::resource_version::{ListAt, get_not_older_than, list_at};
 use super::response::{self, Shape};
 use super::{Req, ResourcePath, eventsv1, hpav1, protobuf};
 use crate::error::{ApiError, ApiResult};
@@ -320,6 +321,10 @@ impl Filter {
 
 pub(crate) fn get(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let (ns, name) = names(t);
+    get_not_older_than(
+        req.query.value("resourceVersion"),
+        req.ctx.store.resource_version(),
+    )?;
     let obj = req
         .ctx
         .store
@@ -344,12 +349,16 @@ pub(crate) fn list(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
         opts.limit
     };
     let after = opts.continue_from.as_ref().map(|c| &c.key);
-    let (objs, more, rv) =
-        req.ctx
-            .store
-            .list_page(storage(t.res), t.ns.as_deref(), after, limit, &|o| {
-                filter.selects(o)
-            });
+    let store = &req.ctx.store;
+    let select = |o: &Value| filter.selects(o);
+    let (objs, more, rv) = match list_at(&opts, store.resource_version())? {
+        ListAt::Current => store.list_page(storage(t.res), t.ns.as_deref(), after, limit, &select),
+        ListAt::Exact(at) => {
+            let (objs, more) =
+                store.list_page_at(storage(t.res), t.ns.as_deref(), after, limit, &select, at)?;
+            (objs, more, at)
+        }
+    };
     // Later pages report the first page's resourceVersion, so that a watch
     // started from it replays whatever changed while paging.
     let list_rv = opts.continue_from.as_ref().map_or(rv, |c| c.rv);

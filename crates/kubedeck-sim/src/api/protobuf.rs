@@ -14,15 +14,18 @@
 //! for the pointer fields where a zero is meaningful (`gracePeriodSeconds:
 //! 0`, `immutable: false`, an IntOrString of 0).
 //!
-//! Other kinds (those with a pod template above all) are refused with 415
-//! Unsupported Media Type and the media types that are accepted.
+//! The pod-template kinds and Pod are decoded too, with tables generated
+//! from Kubernetes' own (`protobuf_workloads`). Other kinds are refused
+//! with 415 Unsupported Media Type and the media types that are accepted.
 
 use base64::Engine as _;
+
+use super::protobuf_workloads as workloads;
 use serde_json::{Map, Value, json};
 
 /// What a field holds.
 #[derive(Clone, Copy)]
-enum Kind {
+pub(super) enum Kind {
     Str,
     Bool,
     Int,
@@ -34,10 +37,16 @@ enum Kind {
     Time,
     /// `intstr.IntOrString`: a number or a string.
     IntOrString,
+    /// `resource.Quantity`: its string.
+    Quantity,
+    /// A map of Quantities (resource requests and limits).
+    MapQuantity,
+    /// A Go struct embedded inline: its fields are the parent's in JSON.
+    Inline(&'static [Field]),
 }
 
 #[derive(Clone, Copy)]
-struct Field {
+pub(super) struct Field {
     num: u64,
     name: &'static str,
     kind: Kind,
@@ -46,7 +55,7 @@ struct Field {
     pointer: bool,
 }
 
-const fn f(num: u64, name: &'static str, kind: Kind) -> Field {
+pub(super) const fn f(num: u64, name: &'static str, kind: Kind) -> Field {
     Field {
         num,
         name,
@@ -56,14 +65,14 @@ const fn f(num: u64, name: &'static str, kind: Kind) -> Field {
     }
 }
 
-const fn list(num: u64, name: &'static str, kind: Kind) -> Field {
+pub(super) const fn list(num: u64, name: &'static str, kind: Kind) -> Field {
     Field {
         repeated: true,
         ..f(num, name, kind)
     }
 }
 
-const fn ptr(num: u64, name: &'static str, kind: Kind) -> Field {
+pub(super) const fn ptr(num: u64, name: &'static str, kind: Kind) -> Field {
     Field {
         pointer: true,
         ..f(num, name, kind)
@@ -79,7 +88,7 @@ const OWNER_REFERENCE: &[Field] = &[
     ptr(7, "blockOwnerDeletion", Kind::Bool),
 ];
 
-const OBJECT_META: &[Field] = &[
+pub(super) const OBJECT_META: &[Field] = &[
     f(1, "name", Kind::Str),
     f(2, "generateName", Kind::Str),
     f(3, "namespace", Kind::Str),
@@ -171,7 +180,7 @@ const DELETE_OPTIONS: &[Field] = &[
 
 const EVICTION: &[Field] = &[META, ptr(2, "deleteOptions", Kind::Msg(DELETE_OPTIONS))];
 
-const LABEL_SELECTOR: &[Field] = &[
+pub(super) const LABEL_SELECTOR: &[Field] = &[
     f(1, "matchLabels", Kind::MapStr),
     list(
         2,
@@ -244,6 +253,13 @@ fn schema(api_version: &str, kind: &str) -> Option<&'static [Field]> {
         ("policy/v1", "PodDisruptionBudget") => POD_DISRUPTION_BUDGET,
         ("rbac.authorization.k8s.io/v1", "Role" | "ClusterRole") => ROLE,
         ("rbac.authorization.k8s.io/v1", "RoleBinding" | "ClusterRoleBinding") => BINDING,
+        ("apps/v1", "Deployment") => workloads::DEPLOYMENT,
+        ("apps/v1", "ReplicaSet") => workloads::REPLICA_SET,
+        ("apps/v1", "StatefulSet") => workloads::STATEFUL_SET,
+        ("apps/v1", "DaemonSet") => workloads::DAEMON_SET,
+        ("batch/v1", "Job") => workloads::JOB,
+        ("batch/v1", "CronJob") => workloads::CRON_JOB,
+        ("v1", "Pod") => workloads::POD,
         _ => return None,
     })
 }
@@ -364,6 +380,17 @@ impl<'a> Iterator for Reader<'a> {
     }
 }
 
+/// A `resource.Quantity` message: its one string field.
+fn quantity(b: &[u8]) -> Result<Value, String> {
+    let mut out = String::new();
+    for item in Reader(b) {
+        if let (1, Wire::Len(x)) = item? {
+            out = utf8(x)?;
+        }
+    }
+    Ok(json!(out))
+}
+
 fn utf8(b: &[u8]) -> Result<String, String> {
     String::from_utf8(b.to_vec()).map_err(|e| e.to_string())
 }
@@ -377,9 +404,13 @@ fn message(bytes: &[u8], fields: &[Field]) -> Result<Map<String, Value>, String>
         let Some(field) = fields.iter().find(|f| f.num == num) else {
             continue;
         };
+        if let (Kind::Inline(inner), Wire::Len(b)) = (field.kind, &wire) {
+            out.extend(message(b, inner)?);
+            continue;
+        }
         let value = scalar(field, wire)?;
         match (field.kind, value) {
-            (Kind::MapStr | Kind::MapBytes, Value::Array(entry)) => {
+            (Kind::MapStr | Kind::MapBytes | Kind::MapQuantity, Value::Array(entry)) => {
                 let map = out
                     .entry(field.name)
                     .or_insert_with(|| json!({}))
@@ -405,7 +436,7 @@ fn message(bytes: &[u8], fields: &[Field]) -> Result<Map<String, Value>, String>
     }
     // As Go's JSON leaves out empty omitempty fields (pointers excepted).
     out.retain(|name, v| {
-        let pointer = fields.iter().any(|f| f.name == name && f.pointer);
+        let pointer = is_pointer(fields, name);
         match v {
             Value::String(s) => pointer || !s.is_empty(),
             Value::Bool(b) => pointer || *b,
@@ -418,6 +449,15 @@ fn message(bytes: &[u8], fields: &[Field]) -> Result<Map<String, Value>, String>
     Ok(out)
 }
 
+/// Whether the field of that name, here or in an inline struct, is a Go
+/// pointer.
+fn is_pointer(fields: &[Field], name: &str) -> bool {
+    fields.iter().any(|f| match f.kind {
+        Kind::Inline(inner) => is_pointer(inner, name),
+        _ => f.name == name && f.pointer,
+    })
+}
+
 /// One occurrence of a field; a map entry comes back as `[key, value]`.
 fn scalar(field: &Field, wire: Wire<'_>) -> Result<Value, String> {
     let b64 = |b: &[u8]| json!(base64::engine::general_purpose::STANDARD.encode(b));
@@ -427,12 +467,16 @@ fn scalar(field: &Field, wire: Wire<'_>) -> Result<Value, String> {
         // int64/int32: two's complement in ten bytes when negative.
         (Kind::Int, Wire::Varint(v)) => json!(v as i64),
         (Kind::Msg(fields), Wire::Len(b)) => Value::Object(message(b, fields)?),
-        (Kind::MapStr | Kind::MapBytes, Wire::Len(b)) => {
+        (Kind::Quantity, Wire::Len(b)) => quantity(b)?,
+        (Kind::MapStr | Kind::MapBytes | Kind::MapQuantity, Wire::Len(b)) => {
             let (mut k, mut v) = (String::new(), Value::String(String::new()));
             for item in Reader(b) {
                 match item? {
                     (1, Wire::Len(x)) => k = utf8(x)?,
                     (2, Wire::Len(x)) if matches!(field.kind, Kind::MapBytes) => v = b64(x),
+                    (2, Wire::Len(x)) if matches!(field.kind, Kind::MapQuantity) => {
+                        v = quantity(x)?
+                    }
                     (2, Wire::Len(x)) => v = json!(utf8(x)?),
                     _ => {}
                 }
@@ -591,10 +635,79 @@ mod tests {
 
     #[test]
     fn other_kinds_are_unsupported_and_garbage_is_malformed() {
-        let deployment = envelope("apps/v1", "Deployment", &len(1, &len(1, b"web")));
-        assert!(matches!(decode(&deployment), Err(Refusal::Unsupported(_))));
+        let service = envelope("v1", "Service", &len(1, &len(1, b"web")));
+        assert!(matches!(decode(&service), Err(Refusal::Unsupported(_))));
         assert!(matches!(decode(b"{}"), Err(Refusal::Malformed(_))));
         let truncated = [b"k8s\0".as_slice(), &[0x0a, 0x05, 0x0a]].concat();
         assert!(matches!(decode(&truncated), Err(Refusal::Malformed(_))));
+    }
+
+    #[test]
+    fn kubectl_create_deployment_as_kubectl_1_37_sends_it() {
+        // The bytes kubectl v1.37 sends for `kubectl create deployment made
+        // --image=registry.example/made:1 --port=8080 --replicas=3 -n demo`.
+        let body = b"k8s\x00\x0a\x15\x0a\x07apps/v1\x12\x0aDeployment\x12\xd2\x01\x0a%\x0a\x04made\x12\x00\x1a\x04demo\x22\x00*\x002\x008\x00B\x00Z\x0b\x0a\x03app\x12\x04made\x12\x9a\x01\x08\x03\x12\x0d\x0a\x0b\x0a\x03app\x12\x04made\x1a\x7f\x0a\x1d\x0a\x00\x12\x00\x1a\x00\x22\x00*\x002\x008\x00B\x00Z\x0b\x0a\x03app\x12\x04made\x12^\x12@\x0a\x04made\x12\x17registry.example/made:1*\x002\x0b\x0a\x00\x10\x00\x18\x90?\x22\x00*\x00B\x00j\x00r\x00\x80\x01\x00\x88\x01\x00\x90\x01\x00\xa2\x01\x00\x1a\x002\x00B\x00J\x00R\x00X\x00`\x00h\x00\x82\x01\x00\x8a\x01\x00\x9a\x01\x00\xc2\x01\x00\x22\x02\x0a\x00(\x008\x00\x1a\x0c\x08\x00\x10\x00\x18\x00 \x00(\x008\x00\x1a\x00\x22\x00";
+        assert_eq!(
+            decode(body).unwrap(),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "made", "namespace": "demo", "labels": {"app": "made"}},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "made"}},
+                    "template": {"metadata": {"labels": {"app": "made"}},
+                        "spec": {"containers": [{"name": "made", "image": "registry.example/made:1",
+                            "ports": [{"containerPort": 8080}]}]}}}})
+        );
+    }
+
+    #[test]
+    fn pod_specs_keep_resources_env_probes_and_volumes() {
+        let quantity = |v: &[u8]| len(1, v);
+        let entry = |k: &[u8], v: &[u8]| [len(1, k), len(2, v)].concat();
+        let resources = [
+            len(1, &entry(b"cpu", &quantity(b"500m"))),
+            len(2, &entry(b"memory", &quantity(b"128Mi"))),
+        ]
+        .concat();
+        // readinessProbe.handler.httpGet {path, port: "http"}, periodSeconds 5.
+        let port = [int(1, 1), len(3, b"http")].concat();
+        let http_get = [len(1, b"/healthz"), len(2, &port)].concat();
+        let probe = [len(1, &len(2, &http_get)), int(4, 5)].concat();
+        let container = [
+            len(1, b"web"),
+            len(2, b"registry.example/web:1"),
+            len(7, &[len(1, b"MODE"), len(2, b"fast")].concat()),
+            len(8, &resources),
+            len(9, &[len(1, b"data"), len(3, b"/data")].concat()),
+            len(11, &probe),
+        ]
+        .concat();
+        let volume = [len(1, b"data"), len(2, &len(2, b""))].concat();
+        let pod_spec = [len(1, &volume), len(2, &container), int(4, 0)].concat();
+        let template = [len(1, &len(11, &entry(b"app", b"web"))), len(2, &pod_spec)].concat();
+        let spec = [int(1, 0), len(3, &template)].concat();
+        let body = envelope(
+            "apps/v1",
+            "StatefulSet",
+            &[len(1, &len(1, b"db")), len(2, &spec)].concat(),
+        );
+        let got = decode(&body).unwrap();
+        let spec = &got["spec"];
+        assert_eq!(spec["replicas"], 0, "a pointer's zero is kept");
+        let pod = &spec["template"]["spec"];
+        assert_eq!(pod["terminationGracePeriodSeconds"], 0);
+        assert_eq!(pod["volumes"], json!([{"name": "data", "emptyDir": {}}]));
+        let c = &pod["containers"][0];
+        assert_eq!(c["env"], json!([{"name": "MODE", "value": "fast"}]));
+        assert_eq!(
+            c["resources"],
+            json!({"limits": {"cpu": "500m"}, "requests": {"memory": "128Mi"}})
+        );
+        assert_eq!(
+            c["volumeMounts"],
+            json!([{"name": "data", "mountPath": "/data"}])
+        );
+        assert_eq!(
+            c["readinessProbe"],
+            json!({"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 5})
+        );
     }
 }

@@ -86,9 +86,11 @@ pub(crate) struct ListOptions {
     pub(crate) limit: usize,
     pub(crate) continue_from: Option<Continue>,
     pub(crate) resource_version: Option<String>,
+    pub(crate) resource_version_match: Option<String>,
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) allow_bookmarks: bool,
-    pub(crate) send_initial_events: bool,
+    /// None when not given: the server tells "false" from absent.
+    pub(crate) send_initial_events: Option<bool>,
 }
 
 impl ListOptions {
@@ -108,22 +110,14 @@ impl ListOptions {
             limit,
             continue_from,
             resource_version: q.value("resourceVersion").map(str::to_string),
+            resource_version_match: q.value("resourceVersionMatch").map(str::to_string),
             timeout_seconds,
             allow_bookmarks: q.flag("allowWatchBookmarks")?,
-            send_initial_events: q.flag("sendInitialEvents")?,
+            send_initial_events: match q.value("sendInitialEvents") {
+                None => None,
+                Some(_) => Some(q.flag("sendInitialEvents")?),
+            },
         })
-    }
-
-    /// The resourceVersion a watch resumes after; None starts with the
-    /// current state ("" and "0" both mean "any").
-    pub(crate) fn watch_since(&self) -> ApiResult<Option<u64>> {
-        match self.resource_version.as_deref() {
-            None | Some("0") => Ok(None),
-            Some(rv) => rv
-                .parse::<u64>()
-                .map(Some)
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv:?}"))),
-        }
     }
 }
 
@@ -243,22 +237,6 @@ mod tests {
                 .code,
             400
         );
-        let q = Query::parse(Some("resourceVersion=x1"));
-        let opts = ListOptions::from_query(&q).unwrap();
-        assert_eq!(opts.watch_since().unwrap_err().code, 400);
-    }
-
-    #[test]
-    fn zero_and_missing_resource_versions_start_from_the_current_state() {
-        let rv = |s: &str| {
-            ListOptions::from_query(&Query::parse(Some(s)))
-                .unwrap()
-                .watch_since()
-                .unwrap()
-        };
-        assert_eq!(rv(""), None);
-        assert_eq!(rv("resourceVersion=0"), None);
-        assert_eq!(rv("resourceVersion=42"), Some(42));
     }
 
     #[test]

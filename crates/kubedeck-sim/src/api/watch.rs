@@ -4,6 +4,8 @@
 //! min-request-timeout) or until the client goes away; a resourceVersion
 //! older than the store's window, or a receiver that falls behind, ends it
 //! with an ERROR event carrying a 410 Status, after which clients re-list.
+//! One from the future waits silently for the store to pass it, as on
+//! kube-apiserver (see `resource_version`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::objects::{Filter, include_object, shaped_table, storage, view};
 use super::query::ListOptions;
+use super::resource_version::{too_large, watch_since};
 use super::response::{JSON, Shape};
 use super::{Req, ResourcePath};
 use crate::error::{ApiError, ApiResult};
@@ -115,7 +118,7 @@ fn event_for<'c>(
 pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
     let opts = ListOptions::from_query(&req.query)?;
     let filter = Filter::new(t, &opts)?;
-    let since = opts.watch_since()?;
+    let since = watch_since(&opts)?;
     let render = Render {
         res: t.res,
         shape: super::response::shape(req.header(header::ACCEPT)),
@@ -126,15 +129,24 @@ pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
         None => Duration::from_secs(rand::rng().random_range(1800..=3600)),
     };
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(64);
-    let start = req.ctx.store.watch(storage(t.res), since);
+    // A streaming list starts from the current state whatever version it
+    // names, but refuses one from the future with the list's 504.
+    let streaming = opts.send_initial_events == Some(true);
+    let store = &req.ctx.store;
+    let current = store.resource_version();
+    let (start, floor) = match since {
+        Some(rv) if streaming && rv > current => (Err(too_large(rv, current)), 0),
+        _ if streaming => (store.watch(storage(t.res), None), 0),
+        _ => (store.watch(storage(t.res), since), since.unwrap_or(0)),
+    };
     let ctx = req.ctx.clone();
     let res = t.res;
     tokio::spawn(async move {
         let start = match start {
             Ok(s) => s,
             Err(e) => {
-                // Too old: the real server answers 200 and sends the 410 as
-                // an event, which is what makes watchers re-list.
+                // Too old or too new: the real server answers 200 and sends
+                // the 410 or 504 as an event, which makes watchers re-list.
                 let _ = tx.send(Ok(error_line(&e))).await;
                 return;
             }
@@ -147,7 +159,7 @@ pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
                 return;
             }
         }
-        if opts.send_initial_events && opts.allow_bookmarks {
+        if streaming && opts.allow_bookmarks {
             let _ = tx.send(Ok(bookmark(res, last_rv, true))).await;
         }
         run(
@@ -158,6 +170,7 @@ pub(super) fn serve(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
             start.rx,
             tx,
             &mut last_rv,
+            floor,
             opts.allow_bookmarks,
             timeout,
         )
@@ -179,6 +192,8 @@ async fn run(
     mut rx: tokio::sync::broadcast::Receiver<Arc<Change>>,
     tx: Tx,
     last_rv: &mut u64,
+    // Nothing up to this version is sent: a watch from the future waits.
+    floor: u64,
     bookmarks: bool,
     timeout: Duration,
 ) {
@@ -197,9 +212,10 @@ async fn run(
                 if rx.is_empty() {
                     *last_rv = rv.max(*last_rv);
                 }
-                Some(bookmark(res, *last_rv, false))
+                (*last_rv >= floor).then(|| bookmark(res, *last_rv, false))
             }
             msg = rx.recv() => match msg {
+                Ok(c) if c.rv <= floor => None,
                 Ok(c) => {
                     *last_rv = c.rv.max(*last_rv);
                     event_for(res, &filter, &c).map(|(kind, obj)| line(kind, &render.object(obj)))
