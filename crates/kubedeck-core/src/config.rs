@@ -1,6 +1,8 @@
 //! The user's settings (`<XDG config dir>/kubedeck/config.toml`) and where
 //! kubedeck keeps its files. Unknown keys are errors, so a typo is reported
-//! with its line instead of being silently ignored.
+//! with its line instead of being silently ignored. A file that cannot be
+//! used fails closed: its safety settings are unknown, so every context is
+//! read-only until it is fixed (see [`Config::broken`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,6 +82,17 @@ pub struct Config {
     /// Where sparklines come from: `[metrics]`.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// How long a Warning event stays the overview's latest warning; an
+    /// older one has faded (`warning-window = "15m"`).
+    #[serde(
+        default = "default_warning_window",
+        deserialize_with = "deserialize_duration"
+    )]
+    pub warning_window: std::time::Duration,
+    /// Why the file could not be used. Its `readonly` and protected
+    /// contexts are then unknown, so nothing may be changed.
+    #[serde(skip)]
+    pub broken: Option<ConfigError>,
 }
 
 /// `[metrics]`: a Prometheus (`[metrics.prometheus]`, else metrics-server
@@ -125,6 +138,19 @@ pub struct ContextConfig {
     pub prometheus: Option<String>,
 }
 
+fn default_warning_window() -> std::time::Duration {
+    std::time::Duration::from_secs(15 * 60)
+}
+
+/// A duration as operators type it (`15m`, `1h30m`); a bad one is a
+/// config error like any other.
+fn deserialize_duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    kubedeck_kube::duration::parse(&text).map_err(serde::de::Error::custom)
+}
+
 fn default_protected() -> Vec<String> {
     vec!["*prod*".to_string()]
 }
@@ -140,34 +166,59 @@ impl Default for Config {
             contexts: BTreeMap::new(),
             backups: BackupsConfig::default(),
             metrics: MetricsConfig::default(),
+            warning_window: default_warning_window(),
+            broken: None,
         }
     }
 }
 
 impl Config {
     /// Reads the config file. A missing file means the defaults; a bad one
-    /// means the defaults plus the error, for the console to show.
+    /// (unreadable, unparsable, an unknown key, a wrong type) means the
+    /// defaults marked [`broken`](Config::broken), plus the error to show.
     pub fn load(path: &Path) -> (Config, Option<ConfigError>) {
         let file = path.display().to_string();
         match read_optional(path) {
             Ok(None) => (Config::default(), None),
-            Ok(Some(text)) => match toml::from_str::<Config>(&text) {
-                Ok(c) => (c, None),
-                Err(e) => (
-                    Config::default(),
-                    Some(ConfigError::from_toml(&file, &text, &e)),
-                ),
-            },
-            Err(e) => (Config::default(), Some(e)),
+            Ok(Some(text)) => Config::from_text(&file, &text),
+            Err(e) => Config::broken_by(e),
         }
     }
 
-    /// Whether a context is read-only: its own setting wins over the global one.
+    /// Reads `text`, the contents of `file`, as [`load`](Config::load) does.
+    pub fn from_text(file: &str, text: &str) -> (Config, Option<ConfigError>) {
+        match toml::from_str::<Config>(text) {
+            Ok(c) => (c, None),
+            Err(e) => Config::broken_by(ConfigError::from_toml(file, text, &e)),
+        }
+    }
+
+    fn broken_by(error: ConfigError) -> (Config, Option<ConfigError>) {
+        let config = Config {
+            broken: Some(error.clone()),
+            ..Config::default()
+        };
+        (config, Some(error))
+    }
+
+    /// Why nothing may be changed whatever the context: the file is broken.
+    pub fn refusal(&self) -> Option<String> {
+        self.broken.as_ref().map(|e| {
+            format!(
+                "config {e}; kubedeck changes nothing until the file is fixed (read-only views still work)"
+            )
+        })
+    }
+
+    /// Whether a context is read-only: its own setting wins over the global
+    /// one; with a broken file every context is.
     pub fn readonly_for(&self, context: &str) -> bool {
-        self.contexts
-            .get(context)
-            .and_then(|c| c.readonly)
-            .unwrap_or(self.readonly)
+        self.broken.is_some()
+            || self
+                .contexts
+                .get(context)
+                .and_then(|c| c.readonly)
+                .unwrap_or(self.readonly)
     }
 
     /// The Prometheus to use in `context`: the `url` (from `--prometheus`,
@@ -191,10 +242,14 @@ impl Config {
         })
     }
 
+    /// Whether `context` matches a protected pattern, ignoring case (so
+    /// `*prod*` covers `Production-EU`). A broken file needs no more: it
+    /// makes every context read-only.
     pub fn is_protected(&self, context: &str) -> bool {
+        let context = context.to_lowercase();
         self.protected_contexts
             .iter()
-            .any(|p| glob_match(p, context))
+            .any(|p| glob_match(&p.to_lowercase(), &context))
     }
 }
 
@@ -236,6 +291,19 @@ mod tests {
     }
 
     #[test]
+    fn the_warning_window_is_a_duration_defaulting_to_15m() {
+        assert_eq!(
+            Config::default().warning_window,
+            std::time::Duration::from_secs(900)
+        );
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/config/valid/warning-window.toml");
+        let (config, err) = Config::load(&path);
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(config.warning_window, std::time::Duration::from_secs(1800));
+    }
+
+    #[test]
     fn valid_fixtures_load_without_errors() {
         let files = fixtures("valid");
         assert!(!files.is_empty());
@@ -271,10 +339,10 @@ mod tests {
                 "{shown}"
             );
             assert!(shown.contains(needle), "{shown} lacks {needle:?}");
-            assert_eq!(
-                config,
-                Config::default(),
-                "a bad file falls back to the defaults"
+            assert_eq!(config.broken.as_ref(), Some(&err));
+            assert!(
+                config.readonly_for("kind-dev"),
+                "a bad file fails closed: {shown}"
             );
         }
     }
@@ -325,6 +393,54 @@ mod tests {
             "arn:aws:eks:cluster/live-1"
         ));
         assert!(!glob_match("live-*-a", "live-1-b"));
+    }
+
+    /// Issue #19: `readonly = true` next to a typo once dropped the whole
+    /// file, and kubedeck ran read-write.
+    #[test]
+    fn a_broken_file_keeps_every_context_read_only_and_says_where() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("config.toml");
+        for (text, line, problem) in [
+            (
+                "readonly = true\nthem = \"dark\"\n",
+                2,
+                "unknown field `them`",
+            ),
+            ("readonly = \"yes\"\n", 1, "invalid type"),
+            ("readonly = true\n[contexts\n", 2, ""),
+        ] {
+            std::fs::write(&path, text).expect("write config");
+            let (config, err) = Config::load(&path);
+            assert!(err.is_some(), "{text:?} loaded");
+            assert!(config.readonly_for("kind-dev"), "{text:?}");
+            assert!(config.readonly_for("prod"), "{text:?}");
+            let refusal = config.refusal().expect("a broken file refuses");
+            let at = format!("config {}:{line}: ", path.display());
+            assert!(refusal.starts_with(&at), "{refusal}");
+            assert!(refusal.contains(problem), "{refusal}");
+            assert!(refusal.contains("until the file is fixed"), "{refusal}");
+        }
+        std::fs::write(&path, "readonly = false\n").expect("write config");
+        let (config, err) = Config::load(&path);
+        assert_eq!(err, None);
+        assert!(!config.readonly_for("kind-dev") && config.refusal().is_none());
+    }
+
+    #[test]
+    fn protected_patterns_ignore_case() {
+        let config: Config =
+            toml::from_str("protected-contexts = [\"PROD\", \"*-Live-*\"]\n").expect("parses");
+        assert!(config.is_protected("prod"));
+        assert!(config.is_protected("Prod"));
+        assert!(config.is_protected("eks-LIVE-eu"));
+        assert!(
+            !config.is_protected("production"),
+            "no `*`, so a whole name"
+        );
+        assert!(!config.is_protected("live-eu"));
+        assert!(Config::default().is_protected("Production-EU"));
+        assert!(Config::default().is_protected("PROD"));
     }
 
     #[test]

@@ -11,6 +11,55 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 /// context: long enough for a slow VPN, short enough to say so.
 const REACH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a kubeconfig `exec` credential plugin may take (a browser
+/// login included) before kubedeck says so instead of waiting forever.
+const EXEC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Overrides `EXEC_TIMEOUT` (`45s`, `2m`).
+pub const EXEC_TIMEOUT_ENV: &str = "KUBEDECK_EXEC_TIMEOUT";
+
+/// `KUBEDECK_EXEC_TIMEOUT`, else 30s; an unreadable value is an error.
+fn exec_timeout() -> anyhow::Result<Duration> {
+    match std::env::var(EXEC_TIMEOUT_ENV) {
+        Ok(text) => kubedeck_kube::duration::parse(&text)
+            .map_err(|e| anyhow::anyhow!("{EXEC_TIMEOUT_ENV}={text:?}: {e}")),
+        Err(_) => Ok(EXEC_TIMEOUT),
+    }
+}
+
+/// The client, made off the async threads and within `exec_timeout()`:
+/// kube-rs runs a kubeconfig `exec` plugin while making it, synchronously,
+/// and a plugin that never answers would hang start-up without a word.
+async fn make_client(config: kube::Config, context: &str) -> anyhow::Result<Client> {
+    let plugin = config.auth_info.exec.as_ref().map(|e| {
+        std::iter::once(e.command.clone().unwrap_or_default())
+            .chain(e.args.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let Some(plugin) = plugin else {
+        return Client::try_from(config).context("cannot create a Kubernetes client");
+    };
+    let timeout = exec_timeout()?;
+    // On a timeout the plugin's thread is left behind: it cannot be
+    // cancelled, and the binary exits without waiting for it.
+    let made = tokio::time::timeout(
+        timeout,
+        tokio::task::spawn_blocking(move || Client::try_from(config)),
+    )
+    .await
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "the credential plugin of context {context:?} (`{plugin}`) did not finish within {}: \
+             is it waiting for a login? Run it yourself to see, or set {EXEC_TIMEOUT_ENV} (e.g. 2m)",
+            kubedeck_kube::duration::human(timeout)
+        )
+    })?
+    .context("the Kubernetes client's maker stopped")?;
+    made.with_context(|| {
+        format!("cannot create a Kubernetes client: the credential plugin of context {context:?} (`{plugin}`) failed")
+    })
+}
+
 /// Reads the kubeconfig off the async threads (it is file I/O): `file`
 /// when `--kubeconfig` named one, else as kubectl finds it (`KUBECONFIG`,
 /// then `~/.kube/config`). The error names what was read.
@@ -63,7 +112,7 @@ pub async fn connect(
     // server said.
     config.default_retry = false;
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).context("cannot create a Kubernetes client")?;
+    let client = make_client(config, &context).await?;
     let unreachable = || format!("cannot reach the API server at {server} (context {context:?})");
     tokio::time::timeout(REACH_TIMEOUT, client.apiserver_version())
         .await

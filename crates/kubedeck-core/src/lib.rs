@@ -7,7 +7,12 @@ pub mod actions;
 pub mod config;
 pub mod config_file;
 pub mod connect;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod logs;
 pub mod metrics;
 pub mod ops;
+pub mod private_file;
+pub mod redact;
 pub mod runbooks;
+pub mod terminal;

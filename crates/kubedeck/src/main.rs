@@ -8,7 +8,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::CliCommand::Sim(args)) => {
@@ -49,13 +49,22 @@ async fn main() -> std::process::ExitCode {
             commands::console::run_kubeconfig(cli.console, bell).await
         }
     };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(e) => {
-            eprintln!("kubedeck: {e:#}");
-            std::process::ExitCode::from(commands::exit_code(&e))
+            // Errors quote the cluster (API messages, names): no escapes.
+            eprintln!(
+                "kubedeck: {}",
+                kubedeck_core::terminal::safe(&format!("{e:#}"))
+            );
+            i32::from(commands::exit_code(&e))
         }
-    }
+    };
+    // Exit here rather than return: a kubeconfig credential plugin that
+    // timed out still holds a blocking thread, and the runtime would wait
+    // for it on the way out.
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::process::exit(code)
 }
 
 /// `KUBEDECK_LOG` (tracing's env-filter syntax), else `default`.
@@ -73,12 +82,7 @@ fn console_logging() -> kubedeck_console::run::LogBell {
         let path = paths.log_file();
         path.parent()
             .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-            })
+            .and_then(|()| kubedeck_core::private_file::append(&path))
             .ok()
     });
     let file_layer = file.map(|f| {

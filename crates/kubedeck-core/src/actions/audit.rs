@@ -134,11 +134,16 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one record and fsyncs it.
-    pub fn append(&self, record: &Record) -> std::io::Result<()> {
-        let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
-        line.push('\n');
+    /// Opens the log for appending as [`append`](AuditLog::append) does,
+    /// writing nothing: an error means a record could not be written now.
+    pub fn check_writable(&self) -> std::io::Result<()> {
         let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.open().map(drop)
+    }
+
+    /// Opens (creating) the log for appending, the user's alone: a log
+    /// left readable by others is tightened to 0600, and said so.
+    fn open(&self) -> std::io::Result<std::fs::File> {
         if let Some(dir) = self.path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -152,7 +157,28 @@ impl AuditLog {
             // Records name clusters and objects: keep them to the user.
             options.mode(0o600);
         }
-        let mut file = options.open(&self.path)?;
+        let file = options.open(&self.path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata()?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                tracing::warn!(
+                    "the audit log {} was readable by others (mode {mode:o}); it is now 0600",
+                    self.path.display()
+                );
+            }
+        }
+        Ok(file)
+    }
+
+    /// Appends one record and fsyncs it.
+    pub fn append(&self, record: &Record) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+        line.push('\n');
+        let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self.open()?;
         // A crash mid-write leaves a line without its newline; start on a
         // fresh line so that the next record is not glued to the debris.
         let len = file.metadata()?.len();
@@ -313,6 +339,40 @@ mod tests {
         assert_eq!(c.records[1].namespace, "other");
         assert_eq!(c.bad_lines.len(), 1);
         assert_eq!(c.bad_lines[0].line, 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_log_readable_by_others_is_tightened_to_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let log = AuditLog::new(path.clone());
+        log.append(&record("demo")).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let fresh = AuditLog::new(dir.path().join("new.jsonl"));
+        fresh.check_writable().unwrap();
+        let mode = std::fs::metadata(fresh.path())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_opened_fails_the_check() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the file should be: unwritable even for root.
+        let blocked = AuditLog::new(dir.path().to_path_buf());
+        assert!(blocked.check_writable().is_err());
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let under_a_file = AuditLog::new(file.join("audit.jsonl"));
+        assert!(under_a_file.check_writable().is_err());
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub enum ActionError {
         "refused: this action was confirmed for context {confirmed}, but the console is on {current}"
     )]
     WrongContext { confirmed: String, current: String },
+    /// Nothing may change at all, e.g. while config.toml is broken.
+    #[error("refused: {0}; nothing was changed")]
+    Blocked(String),
+    /// The audit record could not be written, so the action did not run.
+    #[error("refused: {0}, so the action was not run (fix the file or its folder)")]
+    AuditUnavailable(String),
     #[error("invalid action: {0}")]
     Invalid(String),
     #[error("forbidden: you may not {what}; nothing was changed ({message})")]

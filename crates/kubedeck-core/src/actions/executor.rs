@@ -1,6 +1,7 @@
 //! Runs confirmed commands through the Kubernetes API (kube-rs only), as
 //! kubectl would, and audits every attempt. Read-only mode is enforced here,
-//! not only in the UI: a read-only executor refuses every command.
+//! not only in the UI: a read-only executor refuses every command. Auditing
+//! fails closed: a command whose record cannot be written does not run.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -62,6 +63,9 @@ pub struct Executor {
     /// Who acts, as the kubeconfig names them (see `kubeconfig_user`).
     pub user: String,
     pub readonly: bool,
+    /// Why every command is refused whatever `readonly` says (a broken
+    /// config.toml); set with [`Executor::blocked_by`].
+    pub blocked: Option<String>,
     pub audit: AuditLog,
     pub timeout: Duration,
 }
@@ -86,14 +90,55 @@ impl Executor {
             context: context.to_string(),
             user: user.to_string(),
             readonly,
+            blocked: None,
             audit,
             timeout: DEFAULT_TIMEOUT,
         }
     }
 
+    /// Refuses every command for `reason` (e.g. `Config::refusal`).
+    pub fn blocked_by(mut self, reason: Option<String>) -> Self {
+        if reason.is_some() {
+            self.readonly = true;
+        }
+        self.blocked = reason;
+        self
+    }
+
+    /// Why this executor refuses every change, if it does: blocked, else
+    /// read-only.
+    pub fn refusal(&self) -> Option<ActionError> {
+        if let Some(reason) = &self.blocked {
+            return Some(ActionError::Blocked(reason.clone()));
+        }
+        self.readonly.then(|| ActionError::ReadOnly {
+            context: self.context.clone(),
+        })
+    }
+
+    /// Whether the audit log can take a record now: the check made before
+    /// anything is changed, so that no change goes unrecorded.
+    pub async fn check_audit(&self) -> Result<(), ActionError> {
+        let log = self.audit.clone();
+        let path = log.path().display().to_string();
+        tokio::task::spawn_blocking(move || log.check_writable())
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .map_err(|e| {
+                ActionError::AuditUnavailable(format!(
+                    "the audit log {path} cannot be written: {e}"
+                ))
+            })
+    }
+
     /// Runs a confirmed command and appends its audit record, whatever
     /// the result.
     pub async fn execute(&self, confirmed: Confirmed) -> Result<Applied, ActionError> {
+        // No record, no action: a refusal that cannot be audited is still
+        // a refusal, but nothing runs unaudited.
+        if self.blocked.is_none() && !self.readonly {
+            self.check_audit().await?;
+        }
         let start = Instant::now();
         let cmd = confirmed.command().clone();
         let result = self.checked_run(&confirmed).await;
@@ -105,6 +150,9 @@ impl Executor {
             },
             Err(ActionError::WrongContext { .. }) => AuditResult::Refused {
                 reason: "wrong context".into(),
+            },
+            Err(ActionError::Blocked(reason)) => AuditResult::Refused {
+                reason: reason.clone(),
             },
             Err(e @ ActionError::Forbidden { .. }) => AuditResult::Denied {
                 message: e.to_string(),
@@ -147,7 +195,7 @@ impl Executor {
     ) -> Option<String> {
         let action = self.command_action(action, namespace, object).await;
         let result = AuditResult::Refused {
-            reason: "read-only".into(),
+            reason: self.blocked.clone().unwrap_or_else(|| "read-only".into()),
         };
         let none = (String::new(), String::new());
         self.record_decision(namespace, object, &action, none, result, Duration::ZERO)
@@ -238,10 +286,8 @@ impl Executor {
                 current: self.context.clone(),
             });
         }
-        if self.readonly {
-            return Err(ActionError::ReadOnly {
-                context: self.context.clone(),
-            });
+        if let Some(refusal) = self.refusal() {
+            return Err(refusal);
         }
         let cmd = confirmed.command();
         cmd.validate().map_err(ActionError::Invalid)?;

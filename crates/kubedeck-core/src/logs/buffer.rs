@@ -600,7 +600,7 @@ impl LogBuffer {
     /// only the filtered view when `filtered`. Returns how many lines were
     /// written.
     pub fn save(&self, path: &Path, timestamps: bool, filtered: bool) -> std::io::Result<usize> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut out = std::io::BufWriter::new(crate::private_file::create(path)?);
         let mut n = 0;
         let lines: Box<dyn Iterator<Item = &LogLine>> = if filtered {
             Box::new(self.view(0..usize::MAX).map(|(_, l)| l))
@@ -873,6 +873,12 @@ mod tests {
             std::fs::read_to_string(&path).expect("read back"),
             "web-2/app GET /x 500\n"
         );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777);
+            assert_eq!(mode.ok(), Some(0o600), "a saved log is the user's alone");
+        }
     }
 
     #[test]

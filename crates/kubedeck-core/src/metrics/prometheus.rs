@@ -10,6 +10,7 @@ use prometheus_http_query::Client as PromClient;
 use serde::{Deserialize, Serialize};
 
 use super::source::MetricsError;
+use crate::redact::{Masked, mask_passwords};
 
 /// How to reach a Prometheus: `[metrics.prometheus]` in config.toml or
 /// `--prometheus URL`.
@@ -70,8 +71,8 @@ pub fn connect(
 ) -> Result<(PromClient, Option<HeaderValue>), MetricsError> {
     let url = config.url.trim_end_matches('/').to_string();
     let url_error = |e: prometheus_http_query::Error| MetricsError::Url {
-        url: url.clone(),
-        reason: e.to_string(),
+        url: Masked(&url).to_string(),
+        reason: mask_passwords(&e.to_string()).into_owned(),
     };
     let client = match &config.ca_file {
         Some(path) => PromClient::from(http_client_trusting(path)?, &url).map_err(url_error)?,

@@ -9,7 +9,7 @@
 //! | `$names` | the visible objects' names as a regex alternation, for `=~"$names"` |
 //! | `$pods` | a regex of the pods of those objects, its group 1 the object's name (workloads); for pods the same as `$names` |
 //! | `$kind` | the label that names the object: `deployment`, `statefulset`, `pod` or `horizontalpodautoscaler` |
-//! | `$rate` | the range of `rate()`: 5m, wider when the step is (so no sample is skipped) |
+//! | `$rate` | the range of `rate()`: two steps of the chart (so no sample is skipped), at least 1m |
 //!
 //! One query serves a whole view: results are matched to objects by the
 //! `$kind` label, so templates aggregate `by ($kind)`. `$1`, `$2`… (as in
@@ -171,10 +171,13 @@ fn alternation(names: &[String]) -> String {
         .join("|")
 }
 
-/// The range for `rate()`: 5m as the seed dashboards use, widened to two
-/// steps for long windows so that consecutive points overlap.
+/// The range for `rate()`: two steps, so that consecutive points overlap
+/// and no sample is skipped, and at least 1m (two samples at a 30s scrape
+/// interval). Not a fixed 5m: a 5m rate lags a load change by minutes, and
+/// divides a pod's first minutes of CPU by all 5, so a chart beside an HPA
+/// read a fraction of what the HPA (a usage window under a minute) saw.
 pub(crate) fn rate_range(step: Duration) -> String {
-    let secs = step.as_secs().saturating_mul(2).max(300);
+    let secs = step.as_secs().saturating_mul(2).max(60);
     if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
@@ -555,7 +558,7 @@ mod tests {
         assert_eq!(
             built[&Metric::RequestRate],
             format!(
-                r#"sum by (deployment) (label_replace(rate(http_requests_total{{namespace="demo",{pods}}}[5m]), "deployment", "$1", "pod", "(web|api)-[a-z0-9]+-[a-z0-9]+"))"#
+                r#"sum by (deployment) (label_replace(rate(http_requests_total{{namespace="demo",{pods}}}[1m]), "deployment", "$1", "pod", "(web|api)-[a-z0-9]+-[a-z0-9]+"))"#
             )
         );
         assert!(built[&Metric::P95Latency].starts_with("histogram_quantile(0.95, sum by (deployment, le) (label_replace(rate(http_request_duration_seconds_bucket{"));
@@ -594,8 +597,10 @@ mod tests {
     }
 
     #[test]
-    fn rate_range_is_5m_until_two_steps_are_longer() {
-        assert_eq!(rate_range(Duration::from_secs(1)), "5m");
+    fn rate_range_is_two_steps_and_at_least_1m() {
+        assert_eq!(rate_range(Duration::from_secs(1)), "1m");
+        assert_eq!(rate_range(Duration::from_secs(15)), "1m");
+        assert_eq!(rate_range(Duration::from_secs(45)), "90s");
         assert_eq!(rate_range(Duration::from_secs(150)), "5m");
         assert_eq!(rate_range(Duration::from_secs(270)), "9m");
         assert_eq!(rate_range(Duration::from_secs(155)), "310s");

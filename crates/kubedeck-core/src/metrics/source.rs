@@ -338,7 +338,11 @@ fn status_of(inner: &Inner) -> SourceStatus {
     let now = Instant::now();
     let h = lock(&inner.health);
     let (origin, endpoint, history_since) = match &inner.backend {
-        Backend::Prometheus(p) => (Origin::Prometheus, p.url.clone(), None),
+        Backend::Prometheus(p) => (
+            Origin::Prometheus,
+            crate::redact::Masked(&p.url).to_string(),
+            None,
+        ),
         Backend::MetricsServer(f) => (
             Origin::MetricsServer,
             "metrics.k8s.io".to_string(),

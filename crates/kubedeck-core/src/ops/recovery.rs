@@ -163,6 +163,8 @@ impl Runner<'_> {
         target: &RecoveryTarget,
         on_event: &mut (dyn FnMut(&TimelineEvent) + Send),
     ) -> anyhow::Result<Report> {
+        // A test whose kills could not be audited does not start.
+        self.executor.check_audit().await?;
         let ns = &spec.target.namespace;
         let (tx, mut rx) = mpsc::unbounded_channel();
         let mut tasks = vec![spawn_watch(
@@ -304,6 +306,8 @@ impl Runner<'_> {
                 let fatal = matches!(
                     err,
                     ActionError::ReadOnly { .. }
+                        | ActionError::Blocked(_)
+                        | ActionError::AuditUnavailable(_)
                         | ActionError::Forbidden { .. }
                         | ActionError::WrongContext { .. }
                 );

@@ -58,10 +58,12 @@ pub fn save(report: &Report, file: Option<&Path>) -> anyhow::Result<(PathBuf, Pa
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
-    std::fs::write(&md, markdown(report))
+    // Read with `cat` as often as with an editor: no escape sequences.
+    let text = markdown(report);
+    crate::private_file::write(&md, crate::terminal::safe(&text).as_bytes())
         .with_context(|| format!("cannot write {}", md.display()))?;
     let text = serde_json::to_string_pretty(report).context("cannot encode the report")?;
-    std::fs::write(&json, text + "\n")
+    crate::private_file::write(&json, text + "\n")
         .with_context(|| format!("cannot write {}", json.display()))?;
     Ok((md, json))
 }

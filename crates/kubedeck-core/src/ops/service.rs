@@ -18,6 +18,7 @@ use crate::actions::{WorkloadKind, WorkloadRef};
 use crate::metrics::promql::{Bindings, render_with_rate};
 use crate::metrics::source::connect;
 use crate::metrics::{Metric, ObjectKind, PrometheusConfig, Queries};
+use crate::redact::mask_passwords;
 use kubedeck_kube::duration::human;
 
 /// About this many points over the test, whatever its length.
@@ -236,8 +237,28 @@ async fn scrape_interval(
 }
 
 /// Samples the service over `[start, end]`. Never fails: problems land in
-/// `error`, a test too short to see in `not_measurable`.
+/// `error`, a test too short to see in `not_measurable`. What it says goes
+/// into reports and onto screens, so the URL's password is masked.
 pub async fn sample(
+    prometheus: &PrometheusConfig,
+    templates: &Queries,
+    target: &WorkloadRef,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> ServiceMetrics {
+    let mut out = sample_unmasked(prometheus, templates, target, start, end).await;
+    let mask = |s: &mut Option<String>| {
+        if let Some(text) = s {
+            *text = mask_passwords(text).into_owned();
+        }
+    };
+    out.source = mask_passwords(&out.source).into_owned();
+    mask(&mut out.error);
+    mask(&mut out.not_measurable);
+    out
+}
+
+async fn sample_unmasked(
     prometheus: &PrometheusConfig,
     templates: &Queries,
     target: &WorkloadRef,

@@ -484,11 +484,8 @@ async fn recovery_test(
 ) -> Result<(), String> {
     use crate::ops::recovery::{Runner, TestSpec, inspect};
     use crate::ops::timeline::Verdict;
-    if env.executor.readonly {
-        return Err(format!(
-            "refused: context {} is read-only, so nothing was changed",
-            env.executor.context
-        ));
+    if let Some(refusal) = env.executor.refusal() {
+        return Err(refusal.to_string());
     }
     let found = inspect(&env.client, target)
         .await

@@ -160,13 +160,15 @@ where
 
 async fn promql(url: &str, query: &str, op: Op, threshold: f64) -> Result<Eval, String> {
     use prometheus_http_query::response::Data;
+    // Errors quote the URL, and reqwest's quote it again: no password.
+    let masked = |e: String| crate::redact::mask_passwords(&e).into_owned();
     let client = prometheus_http_query::Client::try_from(url)
-        .map_err(|e| format!("bad Prometheus URL {url:?}: {e}"))?;
+        .map_err(|e| masked(format!("bad Prometheus URL {url:?}: {e}")))?;
     let result = client
         .query(query)
         .get()
         .await
-        .map_err(|e| format!("Prometheus at {url}: {e}"))?;
+        .map_err(|e| masked(format!("Prometheus at {url}: {e}")))?;
     let values: Vec<(String, f64)> = match result.data() {
         Data::Vector(v) => v
             .iter()

@@ -95,7 +95,9 @@ pub fn save(run: &Run, context: &str, dir: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let stamp = run.started.format("%Y%m%dT%H%M%S%.3fZ");
     let path = dir.join(format!("{}-{stamp}.md", run.plan.name));
-    std::fs::write(&path, markdown(run, context))?;
+    // Step output quotes the cluster; the log is read with `cat` too.
+    let text = markdown(run, context);
+    crate::private_file::write(&path, crate::terminal::safe(&text).as_bytes())?;
     Ok(path)
 }
 

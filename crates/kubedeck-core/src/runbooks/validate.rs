@@ -587,6 +587,20 @@ impl Resolver<'_> {
             None => d.map(str::to_string),
         };
         let filter = self.opt(s.filter.as_ref(), "filter")?;
+        // A `-l` filter is a label selector: one the console could not
+        // parse would show nothing, or everything.
+        if let Some(sel) = filter.as_deref().and_then(|f| f.strip_prefix("-l")) {
+            let sel = sel.trim();
+            let problem = if sel.is_empty() {
+                Some("-l needs a label selector, e.g. -l app=web".to_string())
+            } else {
+                kubedeck_kube::selector::LabelSelector::parse(sel).err()
+            };
+            if let Some(e) = problem {
+                self.err("filter", format!("filter: label selector {sel:?}: {e}"));
+                return None;
+            }
+        }
         Some(Show {
             view,
             namespace,
@@ -900,14 +914,19 @@ fn serde_message(e: &serde_norway::Error) -> String {
 }
 
 fn parse_step_lines(lines: &[String], span: Span) -> Result<RawStep, (usize, serde_norway::Error)> {
-    // Blank lines in front keep the positions serde reports those of the file.
-    let mut text = "\n".repeat(span.start - 1);
+    // Only the step's own lines, so that checking stays linear in the
+    // file's size; serde's positions are shifted back to the file's.
+    let mut text = String::new();
     for l in &lines[span.start - 1..span.end - 1] {
         text.push_str(l);
         text.push('\n');
     }
-    let mut steps: Vec<RawStep> = serde_norway::from_str(&text)
-        .map_err(|e| (e.location().map_or(span.start, |l| l.line()), e))?;
+    let mut steps: Vec<RawStep> = serde_norway::from_str(&text).map_err(|e| {
+        let line = e
+            .location()
+            .map_or(span.start, |l| l.line() + span.start - 1);
+        (line, e)
+    })?;
     match steps.len() {
         1 => Ok(steps.remove(0)),
         _ => {
@@ -1086,6 +1105,35 @@ steps:
         assert!(e[0].1.contains("bad duration"));
         assert!(e[1].1.contains("not a comparison"));
         assert!(e[2].1.contains("\"nowhere\""));
+    }
+
+    /// Issue #19: an 80 KB runbook took 13 s to check, each step being
+    /// parsed behind as many blank lines as came before it.
+    #[test]
+    fn a_large_runbook_is_checked_with_its_errors_on_their_lines() {
+        let mut text = "title: Big\nnamespace: demo\nsteps:\n".to_string();
+        let n = 20_000;
+        for i in 0..n {
+            text.push_str(&format!("  - id: s{i}\n    name: N{i}\n    note: x\n"));
+        }
+        assert!(text.len() > 500_000);
+        assert_eq!(errors(&text), vec![]);
+        let plan = parse("big", "big.yaml", &text)
+            .expect("parses")
+            .resolve(&BTreeMap::new())
+            .expect("resolves");
+        assert_eq!(plan.steps.len(), n);
+        assert_eq!(plan.steps[n - 1].line, 4 + 3 * (n - 1));
+        // A shape error in the last step, and a semantic one, on their lines.
+        let last = 4 + 3 * (n - 1);
+        let shape = format!("{text}  - id: late\n    name: L\n    chek: {{}}\n");
+        assert_eq!(errors(&shape)[0].0, last + 5);
+        let semantic = format!(
+            "{text}  - id: late\n    name: L\n    wait:\n      until: {{hpa-at-max: {{hpa: web}}}}\n      timeout: 10 parsecs\n"
+        );
+        let e = errors(&semantic);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].0, last + 7, "{e:?}");
     }
 
     #[test]

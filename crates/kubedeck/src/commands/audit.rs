@@ -29,7 +29,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
         .read()
         .with_context(|| format!("cannot read the audit log {}", log.path().display()))?;
     for bad in &contents.bad_lines {
-        eprintln!("kubedeck: {}: {bad}", log.path().display());
+        say_err!("kubedeck: {}: {bad}", log.path().display());
     }
     let records: Vec<&Record> = contents
         .records
@@ -44,7 +44,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<()> {
             .map(|l| l + "\n")
             .collect()
     } else {
-        table(&records)
+        kubedeck_core::terminal::safe(&table(&records)).into_owned()
     };
     // A closed pipe (`| head`) is not an error worth reporting.
     match out.write_all(text.as_bytes()) {

@@ -82,7 +82,7 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
     let patterns = &session.config.backups.patterns;
     let found = backups::discover(&session.client, namespace.as_deref(), patterns).await?;
     if found.is_empty() {
-        println!(
+        say!(
             "No backup CronJobs {} (names containing {}, or label {}=true).",
             namespace.map_or_else(
                 || "in any namespace".to_string(),
@@ -93,7 +93,7 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    print!("{}", table(&found));
+    print!("{}", kubedeck_core::terminal::safe(&table(&found)));
     let named = |f: Freshness| -> Vec<String> {
         found
             .iter()
@@ -226,13 +226,13 @@ async fn run_now(args: RunArgs) -> anyhow::Result<()> {
         typed.as_deref(),
     )
     .await?;
-    println!("{}", outcome.message);
+    say!("{}", outcome.message);
     if let Some(e) = &outcome.audit_error {
-        eprintln!("kubedeck: {e}");
+        say_err!("kubedeck: {e}");
     }
     if !args.wait {
         // Not `backup run` again: that would start another Job.
-        println!(
+        say!(
             "follow it with: kubectl logs -f job/{job} -n {namespace} (or run the backup with --wait)"
         );
         return Ok(());
@@ -240,38 +240,38 @@ async fn run_now(args: RunArgs) -> anyhow::Result<()> {
     let start = std::time::Instant::now();
     let stamp = |start: std::time::Instant| duration::human(start.elapsed());
     let mut print = |e: FollowEvent| match e {
-        FollowEvent::Pod { pod, phase } => println!("[{:>7}] pod/{pod} {phase}", stamp(start)),
-        FollowEvent::Log { pod, line } => println!("[{:>7}] {pod}: {line}", stamp(start)),
+        FollowEvent::Pod { pod, phase } => say!("[{:>7}] pod/{pod} {phase}", stamp(start)),
+        FollowEvent::Log { pod, line } => say!("[{:>7}] {pod}: {line}", stamp(start)),
     };
     let result =
         backups::follow(&session.client, &namespace, &job, args.timeout, &mut print).await?;
     let elapsed = duration::human(result.elapsed);
     match result.state {
         Some(JobState::Succeeded) => {
-            println!("job/{job} succeeded in {elapsed}");
+            say!("job/{job} succeeded in {elapsed}");
             Ok(())
         }
         state => {
             match state {
-                Some(_) => println!(
+                Some(_) => say!(
                     "job/{job} failed after {elapsed}: {}",
                     result.message.as_deref().unwrap_or("no reason given")
                 ),
-                None => println!(
+                None => say!(
                     "job/{job} still running after {}",
                     duration::human(args.timeout)
                 ),
             }
             if !result.last_lines.is_empty() {
-                println!("Last log lines:");
+                say!("Last log lines:");
                 for l in &result.last_lines {
-                    println!("  {l}");
+                    say!("  {l}");
                 }
             }
             if !result.events.is_empty() {
-                println!("Events:");
+                say!("Events:");
                 for e in &result.events {
-                    println!("  {e}");
+                    say!("  {e}");
                 }
             }
             Err(anyhow!(if state.is_some() {

@@ -162,9 +162,9 @@ async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
     if target.pods.is_empty() {
         bail!("{} has no running pod to kill", target.object());
     }
-    println!("Pod-kill recovery test on context {}", session.context);
+    say!("Pod-kill recovery test on context {}", session.context);
     for line in target.plan_lines(&spec) {
-        println!("  {line}");
+        say!("  {line}");
     }
     let runner = Runner {
         client: &session.client,
@@ -179,31 +179,31 @@ async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
         args.confirm_name.as_deref(),
     )?;
     let mut print = |e: &kubedeck_core::ops::timeline::TimelineEvent| {
-        println!("{}", e.line());
+        say!("{}", e.line());
     };
     let mut report = runner.run(&spec, &target, &mut print).await?;
-    println!();
+    say!();
     let prometheus = session
         .config
         .prometheus_for(&session.context, args.prometheus.as_deref());
     let queries = &session.config.metrics.queries;
     if let Some(line) = service::attach(&mut report, prometheus.as_ref(), queries, &workload).await
     {
-        println!("{line}");
+        say!("{line}");
     }
     let with_ep = report.with_endpoints();
     for k in &report.kills {
         let recovery = k
             .recovery(with_ep)
             .map_or_else(|| "not recovered".to_string(), duration::human);
-        println!(
+        say!(
             "#{} {} → {}: {recovery}",
             k.iteration,
             k.pod,
             k.replacement.as_deref().unwrap_or("no replacement")
         );
     }
-    println!(
+    say!(
         "Ready endpoints: {} at start, minimum {}, {} at zero",
         report.endpoints.initial,
         report.endpoints.minimum,
@@ -211,21 +211,21 @@ async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
     );
     let saved = report::save(&report, args.report.as_deref());
     match &saved {
-        Ok((md, json)) => println!("Report: {} and {}", md.display(), json.display()),
-        Err(e) => eprintln!("kubedeck: the report was not saved: {e:#}"),
+        Ok((md, json)) => say!("Report: {} and {}", md.display(), json.display()),
+        Err(e) => say_err!("kubedeck: the report was not saved: {e:#}"),
     }
     match report.verdict {
         Verdict::Pass => {
-            println!(
+            say!(
                 "PASS: every pod recovered within {}",
                 duration::human(spec.slo)
             );
             saved.map(|_| ())
         }
         Verdict::Fail => {
-            println!("FAIL");
+            say!("FAIL");
             for r in &report.reasons {
-                println!("  {r}");
+                say!("  {r}");
             }
             bail!("the recovery test failed: {}", report.reasons.join("; "))
         }

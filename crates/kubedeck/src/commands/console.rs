@@ -34,6 +34,7 @@ pub fn options_from(
         } else {
             args.namespace
         },
+        all_namespaces: args.all_namespaces,
         readonly: args.readonly,
         theme: args.theme,
         keymap: args.keymap,

@@ -1,4 +1,24 @@
 //! One module per subcommand: each turns parsed arguments into a run.
+//! They print with `say!`/`say_err!`, never `println!`: what they print
+//! carries cluster text (names, log lines, event messages, API errors), and
+//! that must not drive the terminal.
+
+/// `println!`, with escape sequences and control characters removed.
+macro_rules! say {
+    () => {
+        println!()
+    };
+    ($($arg:tt)*) => {
+        println!("{}", kubedeck_core::terminal::safe(&format!($($arg)*)))
+    };
+}
+
+/// `eprintln!`, with escape sequences and control characters removed.
+macro_rules! say_err {
+    ($($arg:tt)*) => {
+        eprintln!("{}", kubedeck_core::terminal::safe(&format!($($arg)*)))
+    };
+}
 
 pub mod audit;
 pub mod backup;

@@ -79,7 +79,7 @@ pub async fn run(command: RunbookCommand) -> anyhow::Result<()> {
 fn list(user_dir: Option<&std::path::Path>) {
     let rows = library::list(user_dir);
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-    println!("{:width$}  {:8}  TITLE", "NAME", "SOURCE");
+    say!("{:width$}  {:8}  TITLE", "NAME", "SOURCE");
     for r in rows {
         let source = match &r.origin {
             Origin::Shipped => "shipped".to_string(),
@@ -89,10 +89,10 @@ fn list(user_dir: Option<&std::path::Path>) {
             Ok(t) => t,
             Err(e) => format!("(unreadable: {e})"),
         };
-        println!("{:width$}  {source:8}  {title}", r.name);
+        say!("{:width$}  {source:8}  {title}", r.name);
     }
     if let Some(dir) = user_dir {
-        println!("\nyour runbooks: {}", dir.display());
+        say!("\nyour runbooks: {}", dir.display());
     }
 }
 
@@ -102,17 +102,17 @@ fn check(runbooks: &[String], user_dir: Option<&std::path::Path>) -> anyhow::Res
         let source = match library::find(arg, user_dir) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("kubedeck: {e}");
+                say_err!("kubedeck: {e}");
                 failed += 1;
                 continue;
             }
         };
         let errors = validate::check(&source.name, &source.label, &source.text);
         if errors.is_empty() {
-            println!("{}: ok", source.label);
+            say!("{}: ok", source.label);
         } else {
             for e in &errors {
-                println!("{e}");
+                say!("{e}");
             }
             failed += 1;
         }
@@ -144,7 +144,7 @@ async fn run_one(
     let mut overrides = parse_vars(&args.vars)?;
     let fail = |errors: Vec<validate::Diagnostic>| {
         for e in &errors {
-            eprintln!("{e}");
+            say_err!("{e}");
         }
         anyhow!("{}: {} errors; nothing was run", source.label, errors.len())
     };
@@ -196,7 +196,7 @@ async fn run_one(
         config,
         prometheus,
         live: Some(Box::new(move |line: &str| {
-            println!("      {line}");
+            say!("      {line}");
             live_printed
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -206,8 +206,8 @@ async fn run_one(
         confirm_actions: false,
     };
 
-    println!("runbook {} — {}", plan.name, plan.title);
-    println!(
+    say!("runbook {} — {}", plan.name, plan.title);
+    say!(
         "context {context}, as {user}{}",
         if readonly { ", read-only" } else { "" }
     );
@@ -218,7 +218,7 @@ async fn run_one(
     while let Some(i) = run.current() {
         if announced != Some(i) {
             let step = &run.plan.steps[i];
-            println!("[{}/{total}] {} ({})", i + 1, step.name, step.kind.word());
+            say!("[{}/{total}] {} ({})", i + 1, step.name, step.kind.word());
             announced = Some(i);
         }
         match run.advance(&env, input.take()).await {
@@ -229,7 +229,7 @@ async fn run_one(
                     if let Some(pos) = live.iter().position(|l| l == line) {
                         live.remove(pos);
                     } else {
-                        println!("      {line}");
+                        say!("      {line}");
                     }
                 }
                 live.clear();
@@ -240,7 +240,7 @@ async fn run_one(
                     Status::Skipped => "skipped",
                     Status::Pending | Status::Running => "",
                 };
-                println!("    → {mark}");
+                say!("    → {mark}");
                 announced = None;
             }
             Progress::Finished => break,
@@ -248,17 +248,18 @@ async fn run_one(
     }
 
     let outcome = run.outcome().cloned().unwrap_or(RunOutcome::Succeeded);
-    println!("\nrunbook {}: {outcome}", run.plan.name);
+    say!("\nrunbook {}: {outcome}", run.plan.name);
     match paths {
         Some(p) => match record::save(&run, &context, &p.data_dir.join("runs")) {
-            Ok(path) => println!("incident log: {}", path.display()),
-            Err(e) => eprintln!("kubedeck: the incident log was not written: {e}"),
+            Ok(path) => say!("incident log: {}", path.display()),
+            Err(e) => say_err!("kubedeck: the incident log was not written: {e}"),
         },
-        None => eprintln!("kubedeck: no home directory: the incident log was not written"),
+        None => say_err!("kubedeck: no home directory: the incident log was not written"),
     }
     if let Err(e) = record::append_audit(&run, &context, &audit) {
-        eprintln!(
-            "kubedeck: could not write the audit log {}: {e}",
+        bail!(
+            "runbook {}: {outcome}, but its audit record could not be written to {}: {e}",
+            run.plan.name,
             audit.path().display()
         );
     }
@@ -285,7 +286,7 @@ async fn answer(prompt: &Prompt, yes: bool, interactive: bool) -> anyhow::Result
         }
         Prompt::TypeName { expected, action } => {
             if !interactive {
-                println!(
+                say!(
                     "      this context is protected: {action} needs {expected:?} typed, which --yes does not do"
                 );
                 return Ok(Input::No);
@@ -301,7 +302,7 @@ async fn answer(prompt: &Prompt, yes: bool, interactive: bool) -> anyhow::Result
 
 async fn ask(prompt: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
-        print!("{prompt}");
+        print!("{}", kubedeck_core::terminal::safe(&prompt));
         std::io::stdout().flush()?;
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;

@@ -33,9 +33,9 @@ impl Session {
         let paths = Paths::discover();
         let config = match &paths {
             Some(p) => {
-                let (config, error) = Config::load(&p.config_file());
-                if let Some(e) = error {
-                    eprintln!("kubedeck: {e}");
+                let (config, _) = Config::load(&p.config_file());
+                if let Some(refusal) = config.refusal() {
+                    eprintln!("kubedeck: {refusal}");
                 }
                 config
             }
@@ -44,7 +44,8 @@ impl Session {
         let audit = AuditLog::discover()
             .ok_or_else(|| anyhow!("no home directory: cannot find the audit log"))?;
         let readonly = readonly || config.readonly_for(&context);
-        let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone());
+        let executor = Executor::new(client.clone(), &context, &user, readonly, audit.clone())
+            .blocked_by(config.refusal());
         Ok(Session {
             client,
             context,
@@ -63,15 +64,16 @@ impl Session {
         )
     }
 
-    /// Refuses early, with the reason, in read-only mode, and audits the
-    /// refusal as the executor does its own.
+    /// Refuses early, with the reason, in read-only mode or with a broken
+    /// config.toml, and audits the refusal as the executor does its own;
+    /// refuses too when the audit log cannot be written.
     pub(crate) async fn check_writable(
         &self,
         namespace: &str,
         object: &str,
         action: &str,
     ) -> anyhow::Result<()> {
-        if self.executor.readonly {
+        if let Some(refusal) = self.executor.refusal() {
             if let Some(problem) = self
                 .executor
                 .record_readonly_refusal(namespace, object, action)
@@ -79,11 +81,9 @@ impl Session {
             {
                 tracing::warn!("{problem}");
             }
-            bail!(
-                "refused: context {} is read-only, so nothing was changed",
-                self.context
-            );
+            return Err(refusal.into());
         }
+        self.executor.check_audit().await?;
         Ok(())
     }
 }
@@ -126,7 +126,7 @@ pub(crate) fn confirm(
     } else {
         format!("{question}? [y/N] ")
     };
-    eprint!("{prompt}");
+    eprint!("{}", kubedeck_core::terminal::safe(&prompt));
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     stdin

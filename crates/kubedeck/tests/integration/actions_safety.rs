@@ -93,6 +93,25 @@ async fn web_pods(client: &kube::Client) -> Vec<String> {
     names
 }
 
+/// web's pods, each with whether it is being deleted.
+async fn web_pods_deleting(client: &kube::Client) -> Vec<(String, bool)> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "demo");
+    let list = pods
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .expect("list pods");
+    let mut pods: Vec<(String, bool)> = list
+        .items
+        .into_iter()
+        .map(|p| {
+            let deleting = p.metadata.deletion_timestamp.is_some();
+            (p.metadata.name.unwrap_or_default(), deleting)
+        })
+        .collect();
+    pods.sort();
+    pods
+}
+
 /// What read-only mode must leave alone: web's spec, its pods, the node, jobs.
 async fn observable_state(client: &kube::Client) -> String {
     let d = Api::<Deployment>::namespaced(client.clone(), "demo")
@@ -113,7 +132,7 @@ async fn observable_state(client: &kube::Client) -> String {
         "generation={:?} spec={:?} pods={:?} unschedulable={:?} jobs={jobs}",
         d.metadata.generation,
         serde_json::to_string(&d.spec),
-        web_pods(client).await,
+        web_pods_deleting(client).await,
         node.spec.and_then(|s| s.unschedulable),
     )
 }
@@ -146,8 +165,8 @@ async fn readonly_executor_refuses_every_command_and_audits_it() {
             "refused: context kubedeck-sim is read-only, so nothing was changed"
         );
     }
-    // Give controllers a moment: any change would have shown by now.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every write the executor makes is done when it returns, and a pod's
+    // deletion shows at once as its deletionTimestamp.
     assert_eq!(observable_state(&client).await, before);
     let log = exec.audit.read().expect("read audit");
     assert_eq!(log.records.len(), commands.len());
