@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef as StoreRef;
 
 use super::cluster::{Cache, Kind};
-use super::dialog::{ConfirmDialog, Dialog, Form, HpaBounds};
+use super::dialog::{ConfirmDialog, Dialog, EarlyKey, Form, HpaBounds};
 use super::input::action::{Action, View};
 use super::input::key::Key;
 use super::input::keymap::{Keymap, Mode};
@@ -89,7 +89,8 @@ pub(crate) fn on_action(
         );
     };
     if state.readonly && mutating(action) {
-        return refuse_readonly(state, action, &target);
+        let name = command_name(action, &target, cache);
+        return refuse_readonly(state, action, name, &target);
     }
     let workload = match &target {
         ActionTarget::Workload(w) => Some(w.clone()),
@@ -114,18 +115,7 @@ pub(crate) fn on_action(
         (Action::Restart, ActionTarget::Workload(w)) => {
             plan(state, Command::RolloutRestart { target: w })
         }
-        (Action::Pause, ActionTarget::Workload(w)) => {
-            let paused = cache
-                .deployments
-                .get(&StoreRef::new(&w.name).within(&w.namespace))
-                .and_then(|d| d.spec.as_ref()?.paused)
-                .unwrap_or(false);
-            if paused {
-                plan(state, Command::ResumeRollout { target: w })
-            } else {
-                plan(state, Command::PauseRollout { target: w })
-            }
-        }
+        (Action::Pause, ActionTarget::Workload(w)) => plan(state, pause_command(cache, w)),
         (Action::Rollback, ActionTarget::Workload(w)) => open_panel(
             state,
             Panel::History {
@@ -141,14 +131,7 @@ pub(crate) fn on_action(
             state.dialog = Some(Dialog::Form(Form::delete_pod(pod)));
             Updated::redraw()
         }
-        (Action::Kill, ActionTarget::Pod(pod)) => plan(
-            state,
-            Command::DeletePod {
-                pod,
-                grace_seconds: Some(0),
-                force: true,
-            },
-        ),
+        (Action::Kill, ActionTarget::Pod(pod)) => plan(state, kill_command(pod)),
         (Action::Cordon, ActionTarget::Node(node)) => plan(state, Command::Cordon { node }),
         (Action::Uncordon, ActionTarget::Node(node)) => plan(state, Command::Uncordon { node }),
         (Action::Trigger, ActionTarget::CronJob(cronjob)) => {
@@ -156,16 +139,7 @@ pub(crate) fn on_action(
             plan(state, Command::TriggerCronJob { cronjob, job_name })
         }
         (Action::Pause, ActionTarget::CronJob(cronjob)) => {
-            let suspended = cache
-                .cronjobs
-                .get(&StoreRef::new(&cronjob.name).within(&cronjob.namespace))
-                .and_then(|c| c.spec.as_ref()?.suspend)
-                .unwrap_or(false);
-            if suspended {
-                plan(state, Command::ResumeCronJob { cronjob })
-            } else {
-                plan(state, Command::SuspendCronJob { cronjob })
-            }
+            plan(state, suspend_command(cache, cronjob))
         }
         (_, ActionTarget::DaemonSet(name)) => say(
             state,
@@ -189,9 +163,85 @@ pub(crate) fn on_action(
     }
 }
 
+/// Pause a running rollout, resume a paused one.
+fn pause_command(cache: &Cache, w: WorkloadRef) -> Command {
+    let paused = cache
+        .deployments
+        .get(&StoreRef::new(&w.name).within(&w.namespace))
+        .and_then(|d| d.spec.as_ref()?.paused)
+        .unwrap_or(false);
+    if paused {
+        Command::ResumeRollout { target: w }
+    } else {
+        Command::PauseRollout { target: w }
+    }
+}
+
+/// Suspend a CronJob, resume a suspended one.
+fn suspend_command(cache: &Cache, cronjob: ObjectRef) -> Command {
+    let suspended = cache
+        .cronjobs
+        .get(&StoreRef::new(&cronjob.name).within(&cronjob.namespace))
+        .and_then(|c| c.spec.as_ref()?.suspend)
+        .unwrap_or(false);
+    if suspended {
+        Command::ResumeCronJob { cronjob }
+    } else {
+        Command::SuspendCronJob { cronjob }
+    }
+}
+
+fn kill_command(pod: ObjectRef) -> Command {
+    Command::DeletePod {
+        pod,
+        grace_seconds: Some(0),
+        force: true,
+    }
+}
+
+/// The audit log's name for what `action` on `target` would run: the
+/// command's own (`delete-pod` for kill, `resume-rollout` for pause on a
+/// paused rollout), so that a refusal and a run are recorded alike. Scale,
+/// set-image and delete name the command their form starts from.
+fn command_name(action: &Action, target: &ActionTarget, cache: &Cache) -> Option<&'static str> {
+    let cmd = match (action, target) {
+        (Action::Scale, ActionTarget::Workload(w)) => Command::Scale {
+            target: w.clone(),
+            from: 0,
+            to: 0,
+        },
+        (Action::SetImage, ActionTarget::Workload(w)) => Command::SetImage {
+            target: w.clone(),
+            container: String::new(),
+            from: String::new(),
+            to: String::new(),
+        },
+        (Action::Restart, ActionTarget::Workload(w)) => {
+            Command::RolloutRestart { target: w.clone() }
+        }
+        (Action::Pause, ActionTarget::Workload(w)) => pause_command(cache, w.clone()),
+        (Action::Delete | Action::Kill, ActionTarget::Pod(p)) => kill_command(p.clone()),
+        (Action::Cordon, ActionTarget::Node(node)) => Command::Cordon { node: node.clone() },
+        (Action::Uncordon, ActionTarget::Node(node)) => Command::Uncordon { node: node.clone() },
+        (Action::Trigger, ActionTarget::CronJob(c)) => Command::TriggerCronJob {
+            cronjob: c.clone(),
+            job_name: String::new(),
+        },
+        (Action::Pause, ActionTarget::CronJob(c)) => suspend_command(cache, c.clone()),
+        _ => return None,
+    };
+    Some(cmd.action())
+}
+
 /// Refuses a change in a read-only context at once, and has the refusal
-/// audited like the executor's own.
-fn refuse_readonly(state: &mut AppState, action: &Action, target: &ActionTarget) -> Updated {
+/// audited like the executor's own, under the command's name when the
+/// action names one.
+fn refuse_readonly(
+    state: &mut AppState,
+    action: &Action,
+    name: Option<&str>,
+    target: &ActionTarget,
+) -> Updated {
     let e = ActionError::ReadOnly {
         context: state.context.clone(),
     };
@@ -206,10 +256,13 @@ fn refuse_readonly(state: &mut AppState, action: &Action, target: &ActionTarget)
         ActionTarget::Node(name) => (String::new(), format!("node/{name}")),
         ActionTarget::CronJob(c) => (c.namespace.clone(), format!("cronjob/{}", c.name)),
     };
-    let action = serde_json::to_value(action)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| action.describe());
+    let action = match name {
+        Some(n) => n.to_string(),
+        None => serde_json::to_value(action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| action.describe()),
+    };
     out.effects.push(Effect::AuditReadonlyRefusal {
         namespace,
         object,
@@ -290,6 +343,7 @@ fn plan(state: &mut AppState, command: Command) -> Updated {
     state.dialog = Some(Dialog::Planning {
         id,
         summary: command.summary(),
+        early: None,
     });
     Updated::with(Effect::Plan { id, command })
 }
@@ -374,7 +428,12 @@ pub(crate) fn on_panel_action(
         ) => {
             if state.readonly {
                 let target = ActionTarget::Workload(target.clone());
-                return Some(refuse_readonly(state, &Action::Rollback, &target));
+                return Some(refuse_readonly(
+                    state,
+                    &Action::Rollback,
+                    Some("rollback"),
+                    &target,
+                ));
             }
             let Some((current, _, revs)) =
                 rollout::history(cache, &target, controller_revisions.as_deref())
@@ -426,10 +485,17 @@ pub(crate) fn on_planned(
     result: Result<Confirmation, String>,
     permission: Permission,
 ) -> Updated {
-    if !matches!(&state.dialog, Some(Dialog::Planning { id: waiting, .. }) if *waiting == id) {
-        // The user closed that dialog, or started another action since.
+    let Some(Dialog::Planning {
+        id: waiting, early, ..
+    }) = &state.dialog
+    else {
+        return Updated::default();
+    };
+    if *waiting != id {
+        // The user started another action since.
         return Updated::default();
     }
+    let early_accept = *early == Some(EarlyKey::Accept);
     match result {
         Ok(confirmation) => {
             let denied = match permission {
@@ -439,7 +505,9 @@ pub(crate) fn on_planned(
             if let Some(reason) = &denied {
                 state.message = Some((format!("not allowed: {reason}"), Role::Danger));
             }
-            state.dialog = Some(Dialog::Confirm(ConfirmDialog::new(confirmation, denied)));
+            let mut confirm = ConfirmDialog::new(confirmation, denied);
+            confirm.early_accept = early_accept;
+            state.dialog = Some(Dialog::Confirm(confirm));
         }
         Err(e) => {
             state.dialog = None;
@@ -519,7 +587,20 @@ pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> 
             state.dialog = None;
             say(state, "cancelled: nothing was changed", Role::Muted)
         }
-        (Dialog::Planning { .. }, _) => Updated::default(),
+        // Nothing is confirmed before its consequences are shown; the key
+        // is acknowledged, not dropped.
+        (Dialog::Planning { early, .. }, action) => {
+            let now = if action == Some(&Action::Accept) {
+                EarlyKey::Accept
+            } else {
+                EarlyKey::Other
+            };
+            // An Enter stays noted even if another key follows it.
+            if *early != Some(EarlyKey::Accept) {
+                *early = Some(now);
+            }
+            Updated::redraw()
+        }
         (Dialog::Form(form), Some(Action::Accept)) => match form.command() {
             Ok(cmd) => plan(state, cmd),
             Err(e) => {
@@ -712,11 +793,12 @@ mod tests {
     fn read_only_refuses_before_any_dialog_and_audits_the_refusal() {
         let mut t = T::new("kind-dev");
         t.state.readonly = true;
+        // Each refusal is recorded under the name a run of it would be.
         for (k, action) in [
             ("s", "scale"),
-            ("r", "restart"),
+            ("r", "rollout-restart"),
             ("i", "set-image"),
-            ("p", "pause"),
+            ("p", "pause-rollout"),
         ] {
             let out = t.key(k);
             assert!(t.state.dialog.is_none(), "{k}");
@@ -751,6 +833,26 @@ mod tests {
             t.message()
                 .starts_with("refused: context kind-dev is read-only")
         );
+    }
+
+    #[test]
+    fn read_only_refusals_of_pod_actions_are_audited_as_delete_pod() {
+        let mut t = T::new("kind-dev");
+        t.state.readonly = true;
+        t.key("1");
+        t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Synced(
+            Kind::Pod,
+        )));
+        for k in ["ctrl-k", "ctrl-d"] {
+            let out = t.key(k);
+            match out.effects.as_slice() {
+                [Effect::AuditReadonlyRefusal { object, action, .. }] => {
+                    assert!(object.starts_with("pod/"), "{k}: {object}");
+                    assert_eq!(action, "delete-pod", "{k}");
+                }
+                other => panic!("{k}: expected one audit effect, got {other:?}"),
+            }
+        }
     }
 
     #[test]

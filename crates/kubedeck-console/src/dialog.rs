@@ -14,10 +14,35 @@ pub(crate) enum Dialog {
     Planning {
         id: u64,
         summary: String,
+        /// A key came before the consequences: it confirmed nothing, and
+        /// the dialog says so rather than drop it silently.
+        early: Option<EarlyKey>,
     },
     Confirm(ConfirmDialog),
     /// A recovery test's confirmation or a runbook's question.
     Ops(super::oncall::OpsDialog),
+}
+
+/// What a confirm dialog says when Enter came before it was shown.
+pub(crate) const EARLY_ACCEPT_NOTE: &str = "Enter came before these were shown and confirmed nothing: read them, then press Enter to confirm.";
+
+/// A key pressed while the dialog was still checking consequences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EarlyKey {
+    /// Enter: the user meant to confirm what they had not yet seen.
+    Accept,
+    Other,
+}
+
+impl EarlyKey {
+    pub(crate) fn note(self) -> &'static str {
+        match self {
+            EarlyKey::Accept => {
+                "still checking consequences — Enter did not confirm; press it again once they are shown"
+            }
+            EarlyKey::Other => "still checking consequences — only esc works until they are shown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +331,9 @@ pub(crate) struct ConfirmDialog {
     pub denied: Option<String>,
     pub typed: String,
     pub error: Option<String>,
+    /// Enter came while planning: say it confirmed nothing, so the next
+    /// Enter is the one that does.
+    pub early_accept: bool,
 }
 
 impl ConfirmDialog {
@@ -315,6 +343,7 @@ impl ConfirmDialog {
             denied,
             typed: String::new(),
             error: None,
+            early_accept: false,
         }
     }
 

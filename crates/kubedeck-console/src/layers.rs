@@ -9,8 +9,9 @@ use toml::Spanned;
 
 use kubedeck_core::config_file::{ConfigError, at_extends, find_named};
 
-/// A chain of parents longer than this is a loop.
-const MAX_DEPTH: usize = 8;
+/// The most files one chain of `extends` may hold. A file that extends
+/// itself, however indirectly, is a loop whatever the length.
+const MAX_CHAIN: usize = 32;
 
 pub(crate) trait Layered {
     /// What messages call the files: "keymap", "theme".
@@ -19,14 +20,15 @@ pub(crate) trait Layered {
     const BUILT_IN: &'static [(&'static str, &'static str)];
 
     /// Applies the file `file` (named `name`, reading `text`) over what is
-    /// built so far; its `extend` applies the parent first.
+    /// built so far; its `extend` applies the parent first. `chain` holds
+    /// the files that extend it, nearest last.
     fn layer_text(
         &mut self,
         name: &str,
         file: &str,
         text: &str,
         user_dir: Option<&Path>,
-        depth: usize,
+        chain: &[String],
     ) -> Result<(), Vec<ConfigError>>;
 
     /// Applies the file `name`: one in the user's folder, a built-in one,
@@ -35,17 +37,35 @@ pub(crate) trait Layered {
         &mut self,
         name: &str,
         user_dir: Option<&Path>,
-        depth: usize,
+        chain: &[String],
     ) -> Result<(), Vec<ConfigError>> {
-        if depth > MAX_DEPTH {
+        let found = find_named(Self::KIND, name, user_dir, Self::BUILT_IN).map_err(|e| vec![e])?;
+        if let Some(start) = chain.iter().position(|f| *f == found.file) {
+            let mut cycle: Vec<&str> = chain[start..].iter().map(String::as_str).collect();
+            cycle.push(&found.file);
             return Err(vec![ConfigError::new(
                 name,
                 None,
-                format!("{}s extend each other in a loop", Self::KIND),
+                format!(
+                    "{}s extend each other in a loop: {}",
+                    Self::KIND,
+                    cycle.join(" → ")
+                ),
             )]);
         }
-        let found = find_named(Self::KIND, name, user_dir, Self::BUILT_IN).map_err(|e| vec![e])?;
-        self.layer_text(name, &found.file, &found.text, user_dir, depth)
+        if chain.len() >= MAX_CHAIN {
+            return Err(vec![ConfigError::new(
+                name,
+                None,
+                format!(
+                    "the chain of {}s extending each other is longer than {MAX_CHAIN} files",
+                    Self::KIND
+                ),
+            )]);
+        }
+        let mut chain = chain.to_vec();
+        chain.push(found.file.clone());
+        self.layer_text(name, &found.file, &found.text, user_dir, &chain)
     }
 
     /// Applies `parent`, what `file` extends; a parent that is missing or
@@ -56,9 +76,10 @@ pub(crate) trait Layered {
         file: &str,
         text: &str,
         user_dir: Option<&Path>,
-        depth: usize,
+        chain: &[String],
     ) -> Result<(), Vec<ConfigError>> {
-        self.layer_named(parent.get_ref(), user_dir, depth + 1)
+        let depth = chain.len().saturating_sub(1);
+        self.layer_named(parent.get_ref(), user_dir, chain)
             .map_err(|e| at_extends(e, depth, file, text, parent))
     }
 }

@@ -9,6 +9,8 @@ mod commands;
 mod dialog;
 mod filter;
 mod full_yaml;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod input;
 mod layers;
 pub mod logview;

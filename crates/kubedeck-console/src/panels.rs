@@ -299,14 +299,21 @@ fn history_lines(
 pub(crate) fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
     match dialog {
         Dialog::Form(form) => form_vm(form, keymap),
-        Dialog::Planning { summary, .. } => DialogVm {
-            title: summary.clone(),
-            lines: vec![
-                text("reading the cluster and checking permissions…", Role::Muted),
-                hints(keymap, Mode::Dialog, &[(Action::Back, "cancel")]),
-            ],
-            danger: false,
-        },
+        Dialog::Planning { summary, early, .. } => {
+            let mut lines = vec![text(
+                "reading the cluster and checking permissions…",
+                Role::Muted,
+            )];
+            if let Some(early) = early {
+                lines.push(text(early.note(), Role::Warning));
+            }
+            lines.push(hints(keymap, Mode::Dialog, &[(Action::Back, "cancel")]));
+            DialogVm {
+                title: summary.clone(),
+                lines,
+                danger: false,
+            }
+        }
         Dialog::Confirm(c) => confirm_vm(c, keymap),
         Dialog::Ops(d) => super::oncall::dialog_vm(d, keymap),
     }
@@ -430,6 +437,10 @@ fn confirm_vm(c: &ConfirmDialog, keymap: &Keymap) -> DialogVm {
     }
     if let Some(name) = conf.typed_name() {
         protected_lines(&mut lines, conf.context(), name, &c.typed);
+    }
+    if c.early_accept {
+        lines.push(Vec::new());
+        lines.push(text(crate::dialog::EARLY_ACCEPT_NOTE, Role::Warning));
     }
     dialog_footer(
         &mut lines,

@@ -150,6 +150,19 @@ pub(crate) enum Health {
     Live,
     /// The watch failed at this time; the data shown is from before.
     Stale(DateTime<Utc>),
+    /// The API server has not answered this kind's watch since this time;
+    /// the data shown is from before.
+    Unreachable(DateTime<Utc>),
+}
+
+impl Health {
+    /// Since when the data shown for the kind may be out of date.
+    pub(crate) fn stale_since(self) -> Option<DateTime<Utc>> {
+        match self {
+            Health::Stale(t) | Health::Unreachable(t) => Some(t),
+            Health::Syncing | Health::Live => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +213,9 @@ pub struct AppState {
     /// Name parts that make a CronJob a backup, from the config file; the
     /// backups view lists what matches them.
     pub(crate) backup_patterns: Arc<[String]>,
+    /// How long a Warning event stays the latest warning, from the config
+    /// file (`warning-window`).
+    pub(crate) warning_window: chrono::Duration,
 }
 
 impl AppState {
@@ -233,6 +249,7 @@ impl AppState {
             backup_patterns: kubedeck_core::config::BackupsConfig::default()
                 .patterns
                 .into(),
+            warning_window: warning_window(&kubedeck_core::config::Config::default()),
         }
     }
 
@@ -262,6 +279,13 @@ impl AppState {
             cache,
             metrics: &self.pod_metrics,
             backup_patterns: &self.backup_patterns,
+            warning_window: self.warning_window,
         }
     }
+}
+
+/// The config's warning window as the clock's duration; one too long for it
+/// (centuries) never fades.
+pub(crate) fn warning_window(config: &kubedeck_core::config::Config) -> chrono::Duration {
+    chrono::Duration::from_std(config.warning_window).unwrap_or(chrono::Duration::MAX)
 }

@@ -31,6 +31,7 @@ pub(crate) fn sources(cache: &Cache) -> Sources<'_> {
         cache,
         metrics: &NO_METRICS,
         backup_patterns: &DEFAULT_BACKUP_PATTERNS,
+        warning_window: crate::state::warning_window(&kubedeck_core::config::Config::default()),
     }
 }
 
@@ -443,7 +444,8 @@ fn others() -> Vec<Value> {
             "apiVersion": "batch/v1", "kind": "Job", "metadata": meta("payments", "migrate", 1800),
             "spec": {"completions": 1, "backoffLimit": 2, "template": {"spec": {"containers": [{"name": "migrate", "image": "registry.example/migrate:1"}], "restartPolicy": "Never"}}},
             "status": {"failed": 3, "startTime": ago(1800),
-                       "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}
+                       "conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                                       "lastTransitionTime": ago(1717)}]}
         }),
         json!({
             "apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta("shop", "report", 86_400 * 7),

@@ -162,12 +162,12 @@ impl Theme {
     ) -> (Theme, Vec<ConfigError>) {
         let mut theme = Theme::default();
         let mut errors = Vec::new();
-        if let Err(e) = theme.layer_named(DEFAULT_THEME, None, 0) {
+        if let Err(e) = theme.layer_named(DEFAULT_THEME, None, &[]) {
             errors.extend(e);
         }
         if let Some(name) = name.filter(|n| *n != DEFAULT_THEME) {
             let mut chosen = theme.clone();
-            match chosen.layer_named(name, user_dir, 0) {
+            match chosen.layer_named(name, user_dir, &[]) {
                 Ok(()) => theme = chosen,
                 Err(e) => errors.extend(e),
             }
@@ -204,7 +204,7 @@ impl Layered for Theme {
         file: &str,
         text: &str,
         user_dir: Option<&Path>,
-        depth: usize,
+        chain: &[String],
     ) -> Result<(), Vec<ConfigError>> {
         let raw: RawTheme = toml::from_str(text).map_err(|e| {
             let mut err = ConfigError::from_toml(file, text, &e);
@@ -216,7 +216,7 @@ impl Layered for Theme {
         })?;
         let mut next = self.clone();
         if let Some(parent) = &raw.extends {
-            next.extend(parent, file, text, user_dir, depth)?;
+            next.extend(parent, file, text, user_dir, chain)?;
         }
         let mut errors = Vec::new();
         let colour = |value: &Spanned<String>, errors: &mut Vec<ConfigError>| -> Option<Color> {
@@ -379,10 +379,53 @@ mod tests {
         .expect("write");
         let mut theme = Theme::default();
         theme
-            .layer_named("tiny", Some(dir.path()), 0)
+            .layer_named("tiny", Some(dir.path()), &[])
             .expect("loads");
         assert_eq!(theme.style(Role::Title), Style::default().fg(Color::Cyan));
         assert_eq!(theme.style(Role::Danger), Style::default().fg(Color::White));
+    }
+
+    /// Writes `t0` … `t{n-1}`, each extending the next; the last sets the
+    /// accent.
+    fn chain_of(dir: &Path, n: usize) {
+        for i in 0..n {
+            let text = if i + 1 < n {
+                format!("extends = \"t{}\"\n", i + 1)
+            } else {
+                "[roles]\naccent = \"magenta\"\n".to_string()
+            };
+            std::fs::write(dir.join(format!("t{i}.toml")), text).expect("write");
+        }
+    }
+
+    #[test]
+    fn a_long_chain_of_parents_loads_and_a_too_long_one_is_not_called_a_loop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        chain_of(dir.path(), 20);
+        let (theme, errs) = Theme::load(Some("t0"), Some(dir.path()), false);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(theme.style(Role::Accent).fg, Some(Color::Magenta));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        chain_of(dir.path(), 300);
+        let (_, errs) = Theme::load(Some("t0"), Some(dir.path()), false);
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].contains("longer than 32 files"), "{shown:?}");
+        assert!(!shown[0].contains("loop"), "{shown:?}");
+    }
+
+    #[test]
+    fn a_loop_names_the_files_in_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("a.toml"), "extends = \"b\"\n").expect("write");
+        std::fs::write(dir.path().join("b.toml"), "extends = \"a\"\n").expect("write");
+        let (_, errs) = Theme::load(Some("a"), Some(dir.path()), false);
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].contains("a.toml:1: "), "{shown:?}");
+        assert!(shown[0].contains("in a loop: "), "{shown:?}");
+        assert!(shown[0].contains("b.toml → "), "{shown:?}");
     }
 
     #[test]
@@ -503,7 +546,7 @@ mod tests {
         // On its own, every role it omits falls back to text or accent.
         let mut alone = Theme::default();
         alone
-            .layer_text("minimal", "minimal", &text, None, 0)
+            .layer_text("minimal", "minimal", &text, None, &[])
             .expect("minimal fixture loads");
         let accent = Style::default().fg(Color::Magenta);
         let plain = Style::default().fg(Color::White);

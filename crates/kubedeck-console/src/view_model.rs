@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::cluster::Cache;
+use super::cluster::{Cache, Kind};
 use super::input::action::Action;
 use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Body, Health, Overlay, Panel, Prompt};
@@ -19,6 +19,8 @@ pub struct ScreenVm {
     pub(crate) readonly: bool,
     /// Watch trouble to show in the header, e.g. "stale since 14:02:11".
     pub(crate) health: Option<(String, Role)>,
+    /// "API server not responding since 08:33:45, retrying", while it does not.
+    pub(crate) banner: Option<String>,
     pub(crate) breadcrumb: Vec<String>,
     pub table: TableVm,
     /// The bottom line: a prompt being typed, or the latest message, or key hints.
@@ -208,20 +210,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         }
         Body::Ops(pane) => panel = Some(super::oncall::pane_vm(state, pane, keymap)),
     }
-    let health = state
-        .health
-        .iter()
-        .filter_map(|(k, h)| match h {
-            Health::Stale(since) => Some((*since, k)),
-            _ => None,
-        })
-        .min()
-        .map(|(since, k)| {
-            (
-                format!("{} stale since {}", k.plural(), since.format("%H:%M:%S")),
-                Role::Danger,
-            )
-        });
+    let (health, banner) = health_lines(state, table_of(screen).map(|t| t.depends_on()));
     let logs_status = super::logview::view_model::status(state, keymap);
     let metrics = state.chart_data.status_line(now);
     if let Some(at) = state.chart_data.refresh_at(now) {
@@ -245,6 +234,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         namespace: state.namespace.clone().unwrap_or_else(|| "all".into()),
         readonly: state.readonly,
         health,
+        banner,
         breadcrumb,
         table,
         status,
@@ -328,6 +318,44 @@ pub(crate) fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
         .into_iter()
         .find(|(a, _)| *a == action)
         .and_then(|(_, keys)| keys.first().map(|k| k.to_string()))
+}
+
+/// The header's stale mark for the kinds `shown` (every kind when the
+/// screen has no table), and the banner while the API server does not
+/// answer, both in local time.
+fn health_lines(
+    state: &AppState,
+    shown: Option<&[Kind]>,
+) -> (Option<(String, Role)>, Option<String>) {
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&chrono::Local)
+            .format("%H:%M:%S")
+            .to_string()
+    };
+    let mut stale: Vec<(Kind, DateTime<Utc>)> = state
+        .health
+        .iter()
+        .filter(|(k, _)| shown.is_none_or(|s| s.contains(k)))
+        .filter_map(|(k, h)| Some((*k, h.stale_since()?)))
+        .collect();
+    stale.sort();
+    let health = stale.iter().map(|(_, t)| *t).min().map(|since| {
+        let kinds: Vec<&str> = stale.iter().map(|(k, _)| k.plural()).collect();
+        (
+            format!("{} stale since {}", kinds.join(","), local(since)),
+            Role::Danger,
+        )
+    });
+    let banner = state
+        .health
+        .values()
+        .filter_map(|h| match h {
+            Health::Unreachable(t) => Some(*t),
+            _ => None,
+        })
+        .min()
+        .map(|since| format!("API server not responding since {}, retrying", local(since)));
+    (health, banner)
 }
 
 /// The key hint line, from the active keymap so it never lies.

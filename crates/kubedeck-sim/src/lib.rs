@@ -11,6 +11,8 @@ mod defaults;
 mod error;
 mod events;
 mod field_selector;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod hash;
 mod kubeconfig;
 mod logs;

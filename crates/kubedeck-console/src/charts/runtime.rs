@@ -41,7 +41,10 @@ impl ChartSource {
         let prom = prometheus.and_then(|p| {
             MetricsSource::prometheus(p, queries.clone(), Backoff::default(), tx.clone())
                 .map_err(|e| {
-                    tracing::warn!("not using Prometheus {}: {e}", p.url);
+                    tracing::warn!(
+                        "not using Prometheus {}: {e}",
+                        kubedeck_core::redact::Masked(&p.url)
+                    );
                     problem = Some(format!(
                         "Prometheus not used: {e}; sparklines come from metrics-server"
                     ));

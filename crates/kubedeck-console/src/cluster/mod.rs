@@ -36,7 +36,11 @@ macro_rules! core_v1_resource {
 }
 
 pub mod cache;
+#[cfg(test)]
+mod fault_tests;
 pub(crate) mod metrics;
+mod retry;
+mod session;
 pub(crate) mod slim_event;
 pub(crate) mod slim_pod;
 pub mod watch;

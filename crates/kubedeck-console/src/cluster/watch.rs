@@ -1,29 +1,38 @@
-//! Watchers: one kube-runtime watcher per kind, reflected into the cache.
+//! Watchers: one list-and-watch loop per kind, reflected into the cache.
 //! A burst of changes becomes one message: a kind's flag is raised with the
-//! first change and the UI loop lowers it when it takes the message.
+//! first change and the UI loop lowers it when it takes the message. A
+//! session that ends in trouble is followed by a fresh list, after a
+//! back-off and the connection's pacer; an outage is reported once, and
+//! the next complete list ends it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use futures::StreamExt;
 use kube::runtime::reflector::store::Writer;
-use kube::runtime::{WatchStreamExt, reflector, watcher};
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::cache::{Kind, Writers};
+use super::retry::{Backoff, Pacer};
+use super::session::{self, Progress, Trouble};
 
 /// What the watchers tell the UI loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WatchMsg {
     /// Something of this kind changed; read the cache.
     Changed(Kind),
-    /// The first complete list of this kind has arrived.
+    /// A complete list of this kind has arrived: the first, or the one that
+    /// ends an outage and replaces the cache.
     Synced(Kind),
-    /// The watch failed; it retries with back-off, the cache keeps its data.
+    /// The server refused the watch; it retries with back-off, the cache
+    /// keeps its data.
     Failed(Kind, String),
+    /// The API server does not answer this kind's watch (no answer in time,
+    /// connections broken, server errors); it retries, the cache keeps its data.
+    Unreachable(Kind, String),
 }
 
 /// One raised-or-not flag per kind: whether a `Changed` is already on its way.
@@ -47,62 +56,74 @@ pub(super) fn drop_managed_fields<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
+/// The least time between two (re)connects of one connection's watches.
+const PACE: Duration = Duration::from_millis(100);
+
 fn spawn_one<K>(
     api: Api<K>,
-    writer: Writer<K>,
+    mut writer: Writer<K>,
     kind: Kind,
     tx: UnboundedSender<WatchMsg>,
     pending: Arc<Pending>,
+    pacer: Arc<Pacer>,
 ) -> JoinHandle<()>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
     tokio::spawn(async move {
-        let stream = reflector(
-            writer,
-            watcher(api, watcher::Config::default())
-                .default_backoff()
-                .modify(drop_managed_fields),
-        );
-        futures::pin_mut!(stream);
-        let mut failed = false;
-        let mut listed = 0usize;
-        while let Some(item) = stream.next().await {
-            let msg = match item {
-                Ok(watcher::Event::InitDone) => {
-                    let how = if failed { "resynced" } else { "synced" };
-                    tracing::info!("watch of {} {how}: {listed} listed", kind.plural());
-                    failed = false;
-                    Some(WatchMsg::Synced(kind))
-                }
-                Ok(watcher::Event::Init) => {
-                    listed = 0;
-                    None
-                }
-                Ok(watcher::Event::InitApply(_)) => {
-                    listed += 1;
-                    None
-                }
-                Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => {
-                    if failed {
-                        tracing::info!("watch of {} resumed", kind.plural());
-                        failed = false;
+        let plural = kind.plural();
+        let mut backoff = Backoff::new(kind.index() as u64 + 1);
+        // The outage reported: Some(true) unreachable, Some(false) refused.
+        let mut reported: Option<bool> = None;
+        loop {
+            let trouble = session::run(&api, &mut writer, |p| {
+                let msg = match p {
+                    Progress::Listed(n) => {
+                        let how = if reported.take().is_some() {
+                            "resynced"
+                        } else {
+                            "synced"
+                        };
+                        tracing::info!("watch of {plural} {how}: {n} listed");
+                        Some(WatchMsg::Synced(kind))
                     }
-                    pending.raise(kind).then_some(WatchMsg::Changed(kind))
+                    Progress::Changed => {
+                        backoff.reset();
+                        pending.raise(kind).then_some(WatchMsg::Changed(kind))
+                    }
+                    Progress::Alive => {
+                        backoff.reset();
+                        None
+                    }
+                };
+                msg.is_none_or(|m| tx.send(m).is_ok())
+            })
+            .await;
+            let msg = match trouble {
+                None => return,
+                Some(Trouble::Desync(why) | Trouble::Broken(why)) => {
+                    tracing::info!("watch of {plural} must relist: {why}");
+                    None
                 }
-                Err(e) if !failed => {
-                    failed = true;
-                    tracing::warn!("watch of {} failed: {e}; retrying", kind.plural());
-                    Some(WatchMsg::Failed(kind, e.to_string()))
-                }
-                Err(_) => None,
+                Some(Trouble::Unreachable(why)) => (reported != Some(true)).then(|| {
+                    tracing::warn!("watch of {plural}: {why}; retrying");
+                    reported = Some(true);
+                    WatchMsg::Unreachable(kind, why)
+                }),
+                Some(Trouble::Rejected(why)) => (reported != Some(false)).then(|| {
+                    tracing::warn!("watch of {plural} failed: {why}; retrying");
+                    reported = Some(false);
+                    WatchMsg::Failed(kind, why)
+                }),
             };
             if let Some(msg) = msg
                 && tx.send(msg).is_err()
             {
                 return;
             }
+            tokio::time::sleep(backoff.next_delay()).await;
+            pacer.turn().await;
         }
     })
 }
@@ -127,6 +148,7 @@ pub fn spawn_all(
     tx: UnboundedSender<WatchMsg>,
     pending: Arc<Pending>,
 ) -> Vec<JoinHandle<()>> {
+    let pacer = Arc::new(Pacer::new(PACE));
     let p = || pending.clone();
     let t = || tx.clone();
     vec![
@@ -136,24 +158,55 @@ pub fn spawn_all(
             Kind::Namespace,
             t(),
             p(),
+            pacer.clone(),
         ),
-        spawn_one(Api::all(client.clone()), w.nodes, Kind::Node, t(), p()),
-        spawn_one(api(client, namespace), w.pods, Kind::Pod, t(), p()),
-        spawn_one(api(client, namespace), w.services, Kind::Service, t(), p()),
+        spawn_one(
+            Api::all(client.clone()),
+            w.nodes,
+            Kind::Node,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
+        spawn_one(
+            api(client, namespace),
+            w.pods,
+            Kind::Pod,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
+        spawn_one(
+            api(client, namespace),
+            w.services,
+            Kind::Service,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
         spawn_one(
             api(client, namespace),
             w.endpoints,
             Kind::Endpoints,
             t(),
             p(),
+            pacer.clone(),
         ),
-        spawn_one(api(client, namespace), w.events, Kind::Event, t(), p()),
+        spawn_one(
+            api(client, namespace),
+            w.events,
+            Kind::Event,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
         spawn_one(
             api(client, namespace),
             w.deployments,
             Kind::Deployment,
             t(),
             p(),
+            pacer.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -161,6 +214,7 @@ pub fn spawn_all(
             Kind::ReplicaSet,
             t(),
             p(),
+            pacer.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -168,6 +222,7 @@ pub fn spawn_all(
             Kind::StatefulSet,
             t(),
             p(),
+            pacer.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -175,9 +230,31 @@ pub fn spawn_all(
             Kind::DaemonSet,
             t(),
             p(),
+            pacer.clone(),
         ),
-        spawn_one(api(client, namespace), w.hpas, Kind::Hpa, t(), p()),
-        spawn_one(api(client, namespace), w.jobs, Kind::Job, t(), p()),
-        spawn_one(api(client, namespace), w.cronjobs, Kind::CronJob, t(), p()),
+        spawn_one(
+            api(client, namespace),
+            w.hpas,
+            Kind::Hpa,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
+        spawn_one(
+            api(client, namespace),
+            w.jobs,
+            Kind::Job,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
+        spawn_one(
+            api(client, namespace),
+            w.cronjobs,
+            Kind::CronJob,
+            t(),
+            p(),
+            pacer.clone(),
+        ),
     ]
 }

@@ -83,7 +83,7 @@ impl Keymap {
             "built-in keymap \"default\"",
             BUILT_IN[0].1,
             None,
-            0,
+            &[],
         ) {
             tracing::error!("built-in keymap: {}", errs[0]);
         }
@@ -99,7 +99,7 @@ impl Keymap {
             return (default, Vec::new());
         };
         let mut km = default.clone();
-        match km.layer_named(name, user_dir, 0) {
+        match km.layer_named(name, user_dir, &[]) {
             Ok(()) => (km, Vec::new()),
             Err(errs) => (default, errs),
         }
@@ -118,7 +118,7 @@ impl Layered for Keymap {
         file: &str,
         text: &str,
         user_dir: Option<&Path>,
-        depth: usize,
+        chain: &[String],
     ) -> Result<(), Vec<ConfigError>> {
         let raw: RawKeymap =
             toml::from_str(text).map_err(|e| vec![ConfigError::from_toml(file, text, &e)])?;
@@ -126,10 +126,11 @@ impl Layered for Keymap {
         if let Some(parent) = &raw.extends {
             let parent_name = parent.get_ref();
             if parent_name != name && parent_name != "default" {
-                next.extend(parent, file, text, user_dir, depth)?;
+                next.extend(parent, file, text, user_dir, chain)?;
             }
         }
         let mut errors = Vec::new();
+        let mut quit_unbound_at = None;
         for (mode, table) in [
             (Mode::Normal, &raw.normal),
             (Mode::Dialog, &raw.dialog),
@@ -147,6 +148,9 @@ impl Layered for Keymap {
                     }
                 };
                 if value.get_ref().as_str() == Some(UNBIND) {
+                    if mode == Mode::Normal && layer.get(&parsed_key) == Some(&Action::Quit) {
+                        quit_unbound_at = key_line;
+                    }
                     layer.remove(&parsed_key);
                     continue;
                 }
@@ -161,6 +165,20 @@ impl Layered for Keymap {
                     )),
                 }
             }
+        }
+        // Only the whole chain must leave a way out: a parent may unbind
+        // what its child binds again.
+        let top = chain.len() <= 1;
+        let can_quit = next
+            .layers
+            .get(&Mode::Normal)
+            .is_some_and(|l| l.values().any(|a| *a == Action::Quit));
+        if top && !can_quit {
+            errors.push(ConfigError::new(
+                file,
+                quit_unbound_at,
+                "no key is left to quit in [normal]; bind one (the default has q and ctrl-c)",
+            ));
         }
         errors.sort_by_key(|e| e.line);
         if errors.is_empty() {
@@ -184,10 +202,29 @@ mod tests {
     }
 
     #[test]
+    fn a_keymap_that_unbinds_every_quit_key_is_refused_at_the_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("trap.toml");
+        std::fs::write(&path, "[normal]\nq = \"none\"\n\"ctrl-c\" = \"none\"\n").expect("write");
+        let (km, errs) = Keymap::load(path.to_str(), None);
+        let shown: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].contains("trap.toml:"), "{shown:?}");
+        assert!(shown[0].contains("no key is left to quit"), "{shown:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("q")), Some(&Action::Quit));
+
+        // Moving quit to another key is fine.
+        std::fs::write(&path, "[normal]\nq = \"none\"\nx = \"quit\"\n").expect("write");
+        let (km, errs) = Keymap::load(path.to_str(), None);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(km.resolve(Mode::Normal, key("x")), Some(&Action::Quit));
+    }
+
+    #[test]
     fn every_built_in_keymap_parses() {
         for (name, text) in BUILT_IN {
-            let mut km = Keymap::default();
-            km.layer_text(name, name, text, None, 0)
+            let mut km = Keymap::built_in_default();
+            km.layer_text(name, name, text, None, &[])
                 .unwrap_or_else(|e| panic!("{name}: {}", e[0]));
         }
     }

@@ -135,6 +135,8 @@ pub(crate) enum OpsDialog {
         plan: RecoveryPlan,
         typed: String,
         error: Option<String>,
+        /// Enter came while the test was being planned: it started nothing.
+        early_accept: bool,
     },
     /// A runbook's variables, set before it is opened.
     RunbookVars {
@@ -282,7 +284,8 @@ pub(crate) fn dialog_vm(dialog: &OpsDialog, keymap: &Keymap) -> DialogVm {
             plan,
             typed,
             error,
-        } => recovery::confirm_vm(spec, plan, typed, error.as_ref(), keymap),
+            early_accept,
+        } => recovery::confirm_vm(spec, plan, typed, error.as_ref(), *early_accept, keymap),
         OpsDialog::RunbookVars {
             name, vars, focus, ..
         } => runbooks::vars_vm(name, vars, *focus, keymap),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::recovery_view::{RecoveryLive, RecoveryMsg, RecoverySpec};
 use super::{OpsDialog, OpsEffect, Pane, PaneParts, RecoveryPlan, edit, effect, push_pane, say};
-use crate::dialog::{Dialog, Field, Form, FormKind};
+use crate::dialog::{Dialog, EARLY_ACCEPT_NOTE, EarlyKey, Field, Form, FormKind};
 use crate::input::action::{Action, View};
 use crate::input::key::Key;
 use crate::input::keymap::Keymap;
@@ -182,7 +182,11 @@ pub(super) fn form_key(state: &mut AppState, action: Option<&Action>) -> Option<
             );
             state.requests += 1;
             let id = state.requests;
-            state.dialog = Some(Dialog::Planning { id, summary });
+            state.dialog = Some(Dialog::Planning {
+                id,
+                summary,
+                early: None,
+            });
             state.ops.pending = Some((id, spec.clone()));
             Some(effect(OpsEffect::InspectRecovery { id, spec }))
         }
@@ -201,6 +205,7 @@ pub(super) fn confirm_key(state: &mut AppState, key: Key, action: Option<&Action
         plan,
         typed,
         error,
+        ..
     })) = &mut state.dialog
     else {
         return Updated::default();
@@ -242,7 +247,12 @@ pub(super) fn on_planned(
     id: u64,
     result: Result<RecoveryPlan, String>,
 ) -> Updated {
-    let waiting = matches!(&state.dialog, Some(Dialog::Planning { id: w, .. }) if *w == id);
+    let (waiting, early_accept) = match &state.dialog {
+        Some(Dialog::Planning { id: w, early, .. }) if *w == id => {
+            (true, *early == Some(EarlyKey::Accept))
+        }
+        _ => (false, false),
+    };
     let pending = state.ops.pending.take();
     let Some((_, spec)) = pending.filter(|(p, _)| *p == id && waiting) else {
         return Updated::default();
@@ -254,6 +264,7 @@ pub(super) fn on_planned(
                 plan,
                 typed: String::new(),
                 error: None,
+                early_accept,
             }));
             Updated::redraw()
         }
@@ -304,6 +315,7 @@ pub(super) fn confirm_vm(
     plan: &RecoveryPlan,
     typed: &str,
     error: Option<&String>,
+    early_accept: bool,
     keymap: &Keymap,
 ) -> DialogVm {
     let text = |s: String, role: Role| vec![Cell::new(s, role)];
@@ -316,6 +328,10 @@ pub(super) fn confirm_vm(
     }
     if plan.protected {
         protected_lines(&mut lines, &plan.context, &spec.target.name, typed);
+    }
+    if early_accept {
+        lines.push(Vec::new());
+        lines.push(text(EARLY_ACCEPT_NOTE.into(), Role::Warning));
     }
     dialog_footer(
         &mut lines,

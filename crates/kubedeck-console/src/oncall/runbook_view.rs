@@ -61,6 +61,9 @@ pub struct Snapshot {
     pub(crate) outcome: Option<RunOutcome>,
     /// A step is running in the background.
     pub(crate) busy: bool,
+    /// The skipped checks and waits that could not be evaluated: they say
+    /// "inconclusive", never read as a pass or a deliberate skip.
+    pub(crate) inconclusive: Vec<usize>,
 }
 
 /// News from the task that runs a runbook.
@@ -124,6 +127,7 @@ impl RunbookLive {
                 waiting: None,
                 outcome: None,
                 busy: false,
+                inconclusive: Vec::new(),
             },
             live: Vec::new(),
             notes: BTreeMap::new(),
@@ -159,12 +163,19 @@ impl RunbookLive {
         for (i, step) in info.steps.iter().enumerate() {
             let state = s.states.get(i);
             let status = state.map_or(Status::Pending, |st| st.status);
+            let inconclusive = status == Status::Skipped && s.inconclusive.contains(&i);
             let (mark, role) = match status {
+                _ if inconclusive => ("?", Role::Warning),
                 Status::Pending => ("·", Role::Muted),
                 Status::Running => ("▶", Role::Info),
                 Status::Passed => ("✓", Role::Ok),
                 Status::Failed => ("✗", Role::Danger),
                 Status::Skipped => ("-", Role::Muted),
+            };
+            let word = if inconclusive {
+                "inconclusive".to_string()
+            } else {
+                status.to_string()
             };
             let cursor = if s.current == Some(i) && !self.finished() {
                 "→"
@@ -182,7 +193,7 @@ impl RunbookLive {
                     },
                 ),
                 Cell::new(format!(" {:<8}", step.kind), Role::Muted),
-                Cell::new(format!(" {status}"), role),
+                Cell::new(format!(" {word}"), role),
             ]);
             let output: Vec<String> = if status == Status::Running {
                 self.live.clone()

@@ -52,6 +52,7 @@ impl Deps {
             e.readonly,
             e.audit.clone(),
         )
+        .blocked_by(self.config.refusal())
     }
 }
 
@@ -323,6 +324,9 @@ fn snapshot(run: &Run, stepped: Option<(usize, Status)>, progress: Option<&Progr
         },
         outcome: run.outcome().cloned(),
         busy: false,
+        inconclusive: (0..run.states.len())
+            .filter(|i| run.is_inconclusive(*i))
+            .collect(),
     }
 }
 

@@ -493,6 +493,7 @@ fn a_runbook_runs_to_its_gate_asks_jumps_to_a_show_and_shows_the_timeline() {
         waiting: None,
         outcome: None,
         busy: true,
+        inconclusive: Vec::new(),
     })));
     // The show step opened the pods of web above the runbook.
     assert_eq!(t.state.screen().view, View::Pods);
@@ -519,6 +520,7 @@ fn a_runbook_runs_to_its_gate_asks_jumps_to_a_show_and_shows_the_timeline() {
         )),
         outcome: None,
         busy: false,
+        inconclusive: Vec::new(),
     })));
     assert!(t.dialog_text().contains("Kill one pod of deployment/web?"));
     assert_eq!(
@@ -558,6 +560,7 @@ fn no_at_a_gate_is_an_answer_and_esc_asks_later() {
             waiting: Some(kubedeck_core::runbooks::Prompt::Confirm("Go?".into())),
             outcome: None,
             busy: false,
+            inconclusive: Vec::new(),
         }),
     });
     t.key("esc");
@@ -610,6 +613,7 @@ fn snapshot_runbook_pane_with_mixed_statuses() {
         waiting: None,
         outcome: None,
         busy: true,
+        inconclusive: Vec::new(),
     })));
     t.ops(rb(RunbookMsg::Live(
         "recovery test: kill one pod of deployment/web in demo (SLO 30.00s)".into(),
@@ -708,6 +712,7 @@ fn a_show_logs_step_with_a_label_filter_streams_those_pods_logs() {
             waiting: None,
             outcome: None,
             busy: true,
+            inconclusive: Vec::new(),
         }),
     });
     let [Effect::OpenLogs { target, .. }] = out.effects.as_slice() else {
@@ -787,5 +792,71 @@ fn a_runbooks_variables_are_set_in_a_dialog_before_it_opens() {
         t.message().contains("unknown field `titel`"),
         "{}",
         t.message()
+    );
+}
+
+#[test]
+fn an_inconclusive_wait_reads_inconclusive_not_skipped_or_passed() {
+    let mut live = RunbookLive::new(1, failover_info());
+    live.snapshot.states = states(&[
+        (Status::Passed, &[]),
+        (
+            Status::Skipped,
+            &["no Prometheus for this context: the condition cannot be evaluated"],
+        ),
+        (Status::Skipped, &[]),
+        (Status::Pending, &[]),
+        (Status::Pending, &[]),
+        (Status::Pending, &[]),
+    ]);
+    live.snapshot.inconclusive = vec![1];
+    let lines = live.lines();
+    let text = cells(&lines);
+    let row = |n: &str| {
+        lines
+            .iter()
+            .find(|l| l.iter().any(|c| c.text.contains(n)))
+            .unwrap_or_else(|| panic!("{n}: {text}"))
+    };
+    let wait = row("Two replicas are Ready");
+    assert_eq!(wait[0].text.trim(), "?");
+    assert_eq!(wait[3].text.trim(), "inconclusive");
+    assert_eq!(wait[3].role, Role::Warning);
+    // A step skipped on purpose still says so.
+    let pods = row("The pods before");
+    assert_eq!(pods[3].text.trim(), "skipped");
+    assert_eq!(pods[3].role, Role::Muted);
+}
+
+#[test]
+fn enter_while_a_recovery_test_is_planned_starts_nothing_and_says_so() {
+    let mut t = T::new(false);
+    t.key("x");
+    let OpsEffect::InspectRecovery { id, spec } = only_effect(t.key("enter")) else {
+        panic!("the form asks for the plan");
+    };
+    let out = t.key("enter");
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert!(
+        t.dialog_text().contains("Enter did not confirm"),
+        "{}",
+        t.dialog_text()
+    );
+    t.ops(OpsMsg::RecoveryPlanned {
+        id,
+        result: Ok(RecoveryPlan {
+            lines: vec!["Kill 1 random pod (1 of 2) of deployment/web in namespace demo".into()],
+            context: t.state.context.clone(),
+            protected: false,
+        }),
+    });
+    let confirm = t.dialog_text();
+    assert!(
+        confirm.contains("Enter came before these were shown and confirmed nothing"),
+        "{confirm}"
+    );
+    assert_eq!(
+        only_effect(t.key("enter")),
+        OpsEffect::StartRecovery { spec }
     );
 }

@@ -39,18 +39,16 @@ impl Actions {
             tracing::warn!("no home folder: the audit log goes to {}", path.display());
             AuditLog::new(path)
         });
+        let refusal = config.refusal();
         Actions {
             deps: Deps {
                 client: client.clone(),
                 context: context.to_string(),
                 config,
-                executor: Arc::new(Executor::new(
-                    client.clone(),
-                    context,
-                    user,
-                    readonly,
-                    audit,
-                )),
+                executor: Arc::new(
+                    Executor::new(client.clone(), context, user, readonly, audit)
+                        .blocked_by(refusal),
+                ),
                 prometheus,
             },
             rbac: Arc::new(Rbac::new(client.clone(), Rbac::DEFAULT_TTL)),

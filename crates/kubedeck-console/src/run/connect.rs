@@ -100,6 +100,9 @@ pub(super) struct Settings<'a> {
 
 impl Settings<'_> {
     pub(super) fn namespace(&self, context: &str) -> Option<String> {
+        if self.opts.all_namespaces {
+            return None;
+        }
         self.opts.namespace.clone().or_else(|| {
             self.config
                 .contexts

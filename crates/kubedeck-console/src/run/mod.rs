@@ -9,12 +9,13 @@
 //! `connect` owns a context's connection and switching contexts,
 //! `actions` the action core of a context, `effects` carries out
 //! `update`'s effects, `logging` is kubedeck's own log as the console sees
-//! it.
+//! it, `terminal` takes the terminal and gives it back on every way out.
 
 mod actions;
 mod connect;
 mod effects;
 mod logging;
+mod terminal;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ pub struct ConsoleOptions {
     pub context: String,
     pub contexts: Contexts,
     pub namespace: Option<String>,
+    /// `-A`: every namespace, whatever a context's configured one.
+    pub all_namespaces: bool,
     pub readonly: bool,
     pub theme: Option<String>,
     pub keymap: Option<String>,
@@ -75,7 +78,7 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        ratatui::restore();
+        terminal::give_back();
     }
 }
 
@@ -131,6 +134,10 @@ enum Wake {
     Background(Background),
     /// A visible age reads differently now.
     Clock,
+    /// ctrl-z or SIGTSTP.
+    Suspend,
+    /// A terminating signal: exit with this status.
+    Exit(i32),
     Nothing,
 }
 
@@ -215,6 +222,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     );
     state.warnings = warnings;
     state.backup_patterns = config.backups.patterns.clone().into();
+    state.warning_window = crate::state::warning_window(&config);
     for kind in Kind::ALL {
         state.health.insert(kind, Health::Syncing);
     }
@@ -228,7 +236,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         ops_tasks: OpsTasks::default(),
     };
 
-    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let mut signals = terminal::Signals::install().context("cannot handle signals")?;
+    let mut terminal = terminal::take().context("cannot set up the terminal")?;
     let _guard = TerminalGuard;
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut queue = VecDeque::from([Msg::Resize {
@@ -273,6 +282,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         let streaming = conn.logs.as_ref().is_some_and(logtask::LogTask::is_live);
         let wake = tokio::select! {
             ev = events.next() => match ev {
+                Some(Ok(ev)) if terminal::is_suspend(&ev) => Wake::Suspend,
                 Some(Ok(ev)) => terminal_msg(ev).map_or(Wake::Nothing, Wake::Msg),
                 Some(Err(e)) => return Err(anyhow::Error::from(e).context("cannot read the terminal")),
                 None => return Ok(()),
@@ -291,6 +301,10 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             c = conn.charts.recv() => c.map_or(Wake::Nothing, |c| Wake::Msg(Msg::Charts(c))),
             () = sleep_until(charts_due), if charts_due.is_some() => Wake::Nothing,
             () = sleep_until(deadline), if deadline.is_some() => Wake::Clock,
+            caught = signals.recv() => match caught {
+                terminal::Caught::Exit(code) => Wake::Exit(code),
+                terminal::Caught::Suspend => Wake::Suspend,
+            },
         };
         match wake {
             Wake::Msg(m) => queue.push_back(m),
@@ -318,6 +332,21 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             Wake::Clock => {
                 deadline = None;
                 dirty = true;
+            }
+            Wake::Suspend => {
+                terminal::suspend(&mut terminal).context("cannot take the terminal back")?;
+                // The terminal may have been resized while stopped.
+                let size = terminal.size().context("cannot read the terminal size")?;
+                queue.push_back(Msg::Resize {
+                    width: size.width,
+                    height: size.height,
+                });
+                dirty = true;
+            }
+            Wake::Exit(code) => {
+                tracing::info!("exiting on a signal (status {code})");
+                terminal::give_back();
+                std::process::exit(code);
             }
             Wake::Nothing => {}
         }

@@ -92,6 +92,7 @@ fn dispatch(
             fresh.ops = std::mem::take(&mut state.ops);
             fresh.charts = state.charts;
             fresh.backup_patterns = state.backup_patterns.clone();
+            fresh.warning_window = state.warning_window;
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -166,7 +167,10 @@ pub(crate) fn quit(state: &mut AppState) -> Updated {
 
 fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>) -> Updated {
     let kind = match &w {
-        WatchMsg::Changed(k) | WatchMsg::Synced(k) | WatchMsg::Failed(k, _) => *k,
+        WatchMsg::Changed(k)
+        | WatchMsg::Synced(k)
+        | WatchMsg::Failed(k, _)
+        | WatchMsg::Unreachable(k, _) => *k,
     };
     match w {
         WatchMsg::Synced(_) | WatchMsg::Changed(_) => {
@@ -180,6 +184,14 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
                 format!("watch of {} failed: {err}; retrying", kind.plural()),
                 Role::Warning,
             ));
+            return Updated::redraw();
+        }
+        WatchMsg::Unreachable(..) => {
+            // The banner says it; the time is the outage's first.
+            let since = state.health.get(&kind).and_then(|h| h.stale_since());
+            state
+                .health
+                .insert(kind, Health::Unreachable(since.unwrap_or(now)));
             return Updated::redraw();
         }
     }

@@ -48,6 +48,7 @@ pub(crate) fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime
         cache,
         metrics: &metrics,
         backup_patterns: &patterns,
+        warning_window: state.warning_window,
     };
     refresh(state.screen_mut(), src, now, page);
 }

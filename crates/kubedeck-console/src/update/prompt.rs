@@ -106,6 +106,10 @@ pub(super) fn run_command(
     match commands::parse(line) {
         Ok(ColonCommand::Goto(view)) => navigate::goto(state, view, cache, now),
         Ok(ColonCommand::Quit) => quit(state),
+        Ok(ColonCommand::Namespace(Some(ns))) if !namespace_known(cache, &ns) => {
+            state.message = Some((unknown_namespace(cache, &ns), Role::Warning));
+            Updated::redraw()
+        }
         Ok(ColonCommand::Namespace(ns)) => {
             state.namespace = ns.clone();
             for screen in &mut state.stack {
@@ -127,5 +131,34 @@ pub(super) fn run_command(
             state.message = Some((e, Role::Warning));
             Updated::redraw()
         }
+    }
+}
+
+/// Whether the namespace watch knows `ns`. With nothing watched (no list
+/// permission, or not synced yet) every name is taken on trust.
+fn namespace_known(cache: &Cache, ns: &str) -> bool {
+    let all = cache.namespaces.state();
+    all.is_empty() || all.iter().any(|n| n.metadata.name.as_deref() == Some(ns))
+}
+
+/// "namespace X not found", with the closest names the cluster has.
+fn unknown_namespace(cache: &Cache, ns: &str) -> String {
+    let mut close: Vec<(f64, String)> = cache
+        .namespaces
+        .state()
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .map(|name| (strsim::jaro_winkler(ns, &name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let close: Vec<String> = close.into_iter().take(3).map(|(_, n)| n).collect();
+    if close.is_empty() {
+        format!("namespace {ns:?} not found; :ns lists them")
+    } else {
+        format!(
+            "namespace {ns:?} not found; did you mean {}?",
+            close.join(", ")
+        )
     }
 }

@@ -239,6 +239,19 @@ fn the_console_lands_on_the_overview_worst_namespace_first() {
 }
 
 #[test]
+fn a_misspelled_namespace_is_refused_with_the_closest_names() {
+    let (mut state, cache, _) = setup();
+    let before = state.namespace.clone();
+    run_command(&mut state, "ns shpo", &cache, now());
+    assert_eq!(state.namespace, before, "the view keeps its namespace");
+    let (msg, role) = state.message.clone().expect("a message");
+    assert_eq!(role, Role::Warning);
+    assert_eq!(msg, "namespace \"shpo\" not found; did you mean shop?");
+    run_command(&mut state, "ns shop", &cache, now());
+    assert_eq!(state.namespace.as_deref(), Some("shop"));
+}
+
+#[test]
 fn enter_drills_from_a_namespace_to_a_pods_containers_and_esc_climbs_back() {
     let (mut state, cache, keymap) = setup();
     run_command(&mut state, "ns", &cache, now());
@@ -341,7 +354,7 @@ fn describe_and_yaml_open_a_scrollable_pane_that_esc_closes() {
     assert!(
         pane.lines
             .iter()
-            .any(|l| l == "Status:         CrashLoopBackOff")
+            .any(|l| l == "Status:         Error 1 (CrashLoopBackOff)")
     );
 }
 
@@ -558,4 +571,95 @@ fn a_metrics_sample_fills_and_sorts_the_cpu_and_mem_columns() {
         now(),
     );
     assert!(!out.redraw, "no view but pods shows metrics");
+}
+
+/// The lines of the open dialog, as the screen shows them.
+fn dialog_text(state: &AppState, cache: &Cache, keymap: &Keymap) -> String {
+    crate::view_model::build(state, cache, keymap, now())
+        .dialog
+        .map(|d| {
+            d.lines
+                .iter()
+                .map(|l| l.iter().map(|c| c.text.as_str()).collect::<String>())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// The workloads view of the rollout cluster, on demo/web, in kind-dev.
+fn workloads_of_rollout_cluster() -> (AppState, Cache, Keymap) {
+    let cache = crate::test_support::rollout_cluster();
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("kind-dev", None, false);
+    state.stack = vec![Screen::new(View::Workloads, Query::default(), "workloads")];
+    update(&mut state, resize(40), &cache, &keymap, now());
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Deployment)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    (state, cache, keymap)
+}
+
+#[test]
+fn enter_while_consequences_are_checked_confirms_nothing_and_says_so() {
+    use kubedeck_core::actions::{Confirmation, Permission};
+    let (mut state, cache, keymap) = workloads_of_rollout_cluster();
+    // `p` then a quick Enter, before the runtime has planned the pause.
+    let out = update(&mut state, key("p"), &cache, &keymap, now());
+    let Some(Effect::Plan { id, command }) = out.effects.into_iter().next() else {
+        panic!("p asks the runtime to plan");
+    };
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert!(out.redraw, "the early Enter is acknowledged on screen");
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    let text = dialog_text(&state, &cache, &keymap);
+    assert!(
+        text.contains("still checking consequences — Enter did not confirm; press it again once they are shown"),
+        "{text}"
+    );
+    let c = Confirmation::new(
+        command,
+        "kind-dev",
+        &kubedeck_core::config::Config::default(),
+        vec!["the rollout stops where it is".into()],
+    );
+    update(
+        &mut state,
+        Msg::Planned {
+            id,
+            result: Ok(c.clone()),
+            permission: Permission::Allowed,
+        },
+        &cache,
+        &keymap,
+        now(),
+    );
+    let text = dialog_text(&state, &cache, &keymap);
+    assert!(text.contains("• the rollout stops where it is"), "{text}");
+    assert!(
+        text.contains("Enter came before these were shown and confirmed nothing"),
+        "{text}"
+    );
+    // Only the Enter pressed with the consequences in view confirms.
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    let expected = c.confirm(None).expect("no typed name in kind-dev");
+    assert_eq!(out.effects, vec![Effect::Execute(expected)]);
+}
+
+#[test]
+fn other_keys_while_planning_are_acknowledged_not_dropped() {
+    let (mut state, cache, keymap) = workloads_of_rollout_cluster();
+    update(&mut state, key("p"), &cache, &keymap, now());
+    assert!(state.dialog.is_some());
+    let out = update(&mut state, key("x"), &cache, &keymap, now());
+    assert!(out.redraw);
+    let text = dialog_text(&state, &cache, &keymap);
+    assert!(
+        text.contains("still checking consequences — only esc works until they are shown"),
+        "{text}"
+    );
 }

@@ -97,7 +97,14 @@ pub(crate) fn state_role(s: JobState) -> Role {
 
 /// A run's duration: start to end, or to now while it runs.
 pub(crate) fn run_duration(run: &JobRun, now: DateTime<Utc>) -> Option<chrono::Duration> {
-    Some(run.finished.unwrap_or(now) - run.started?)
+    // Only a running job's clock is still going; a finished one with no
+    // recorded end has no known duration.
+    let end = match (run.state, run.finished) {
+        (_, Some(end)) => end,
+        (JobState::Running, None) => now,
+        _ => return None,
+    };
+    Some(end - run.started?)
 }
 
 fn ago(t: Option<DateTime<Utc>>, now: DateTime<Utc>, none: &str) -> String {

@@ -3,7 +3,7 @@
 
 use crate::cluster::SlimPod;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::ContainerState;
+use k8s_openapi::api::core::v1::ContainerStatus;
 
 use super::{Cell, Column, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
 use crate::cluster::{Cache, Kind};
@@ -19,8 +19,10 @@ const COLUMNS: &[Column] = &[
     col("RESTARTS", 8, true),
 ];
 
-fn state_text(state: Option<&ContainerState>) -> (String, Role) {
-    let Some(s) = state else {
+/// The container's state, and why its last run ended when that failed
+/// (a crash loop's OOMKilled and exit code).
+fn state_text(cs: Option<&ContainerStatus>) -> (String, Role) {
+    let Some(s) = cs.and_then(|c| c.state.as_ref()) else {
         return ("Waiting".into(), Role::Warning);
     };
     if let Some(w) = &s.waiting {
@@ -30,13 +32,17 @@ fn state_text(state: Option<&ContainerState>) -> (String, Role) {
         } else {
             Role::Warning
         };
-        return (reason, role);
+        return match cs.and_then(pods::last_failure) {
+            Some(last) => (format!("{last} ({reason})"), role),
+            None => (reason, role),
+        };
     }
     if let Some(t) = &s.terminated {
-        let reason = t
-            .reason
-            .clone()
-            .unwrap_or_else(|| format!("ExitCode:{}", t.exit_code));
+        let reason = match &t.reason {
+            Some(r) if t.exit_code != 0 => format!("{r} (exit {})", t.exit_code),
+            Some(r) => r.clone(),
+            None => format!("ExitCode:{}", t.exit_code),
+        };
         return (
             format!("Terminated: {reason}"),
             if t.exit_code == 0 {
@@ -111,7 +117,7 @@ impl TableView for ContainersView {
             st.and_then(|s| s.container_statuses.as_ref())
         };
         let cs = statuses.into_iter().flatten().find(|c| c.name == name);
-        let (state, role) = state_text(cs.and_then(|c| c.state.as_ref()));
+        let (state, role) = state_text(cs);
         let ready = cs.is_some_and(|c| c.ready);
         let restarts = cs.map_or(0, |c| c.restart_count);
         Some(vec![
@@ -176,10 +182,33 @@ mod tests {
                 "api",
                 "registry.example/api:1.0",
                 "false",
-                "CrashLoopBackOff",
+                "Error 1 (CrashLoopBackOff)",
                 "7"
             ]
         );
+        assert_eq!(cells[3].role, Role::Danger);
+    }
+
+    #[test]
+    fn a_crash_looping_container_shows_its_last_termination() {
+        let (cache, mut writers) = crate::test_support::cluster_with_writers();
+        let mut p = crate::test_support::pod(
+            "shop",
+            "oom-0",
+            "web",
+            "node-1",
+            600,
+            4,
+            Some("CrashLoopBackOff"),
+        );
+        p["status"]["containerStatuses"][0]["lastState"] =
+            serde_json::json!({"terminated": {"reason": "OOMKilled", "exitCode": 137}});
+        writers.apply_json(&p).expect("valid pod");
+        let key = ("shop".to_string(), "oom-0/web".to_string());
+        let cells = ContainersView
+            .cells(sources(&cache), &key, now())
+            .expect("cells");
+        assert_eq!(cells[3].text, "OOMKilled 137 (CrashLoopBackOff)");
         assert_eq!(cells[3].role, Role::Danger);
     }
 }

@@ -104,6 +104,91 @@ fn containers(out: &mut Vec<String>, spec: &Value) {
     }
 }
 
+/// A container's previous run, as kubectl describe prints Last State: a
+/// crash loop's cause (OOMKilled, exit 137) and when it ran.
+fn last_state(out: &mut Vec<String>, t: &Value, now: DateTime<Utc>) {
+    let row = |label: &str, value: String| format!("      {:<12}{value}", format!("{label}:"));
+    out.push("    Last State: Terminated".into());
+    if let Some(r) = t.pointer("/reason").and_then(Value::as_str) {
+        out.push(row("Reason", r.to_string()));
+    }
+    out.push(row("Exit Code", n(t, "/exitCode").to_string()));
+    if let Some(sig) = t
+        .pointer("/signal")
+        .and_then(Value::as_i64)
+        .filter(|s| *s != 0)
+    {
+        out.push(row("Signal", sig.to_string()));
+    }
+    for (label, path) in [("Started", "/startedAt"), ("Finished", "/finishedAt")] {
+        if let Ok(at) = DateTime::parse_from_rfc3339(s(t, path)) {
+            let at = at.with_timezone(&Utc);
+            out.push(row(
+                label,
+                format!("{} ({} ago)", at.to_rfc3339(), age(Some(at), now)),
+            ));
+        }
+    }
+}
+
+/// A table as kubectl describe prints one: headings, dashes under them,
+/// and each column but the last as wide as its longest cell, so a long
+/// value (PodReadyToStartContainers, FailedComputeMetricsReplicas) never
+/// runs into the next.
+fn aligned(out: &mut Vec<String>, heads: &[&str], rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..heads.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .chain([heads[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let last = cells.len().saturating_sub(1);
+        let mut text = String::from("  ");
+        for (i, cell) in cells.iter().enumerate() {
+            if i == last {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<w$}   ", w = widths[i]));
+            }
+        }
+        text.trim_end().to_string()
+    };
+    out.push(line(
+        &heads.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    ));
+    out.push(line(
+        &heads
+            .iter()
+            .map(|h| "-".repeat(h.len()))
+            .collect::<Vec<_>>(),
+    ));
+    for r in rows {
+        out.push(line(r));
+    }
+}
+
+/// Conditions, with Reason and Message only when some condition has them.
+fn conditions(out: &mut Vec<String>, conds: &[Value]) {
+    let mut columns = vec![("Type", "/type"), ("Status", "/status")];
+    for extra in [("Reason", "/reason"), ("Message", "/message")] {
+        if conds.iter().any(|c| !s(c, extra.1).is_empty()) {
+            columns.push(extra);
+        }
+    }
+    let heads: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+    let rows: Vec<Vec<String>> = conds
+        .iter()
+        .map(|c| columns.iter().map(|(_, p)| s(c, p).to_string()).collect())
+        .collect();
+    out.push("Conditions:".into());
+    aligned(out, &heads, &rows);
+}
+
 /// A kubectl-describe-like summary: identity, the fields an engineer looks
 /// at for this kind, conditions, and the events about the object.
 pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<String> {
@@ -153,12 +238,16 @@ pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<St
                     .pointer("/state")
                     .and_then(Value::as_object)
                     .and_then(|m| m.iter().next())
-                    .map(
-                        |(k, v)| match v.pointer("/reason").and_then(Value::as_str) {
-                            Some(r) => format!("{k} ({r})"),
-                            None => k.clone(),
-                        },
-                    )
+                    .map(|(k, v)| {
+                        let code = (k == "terminated").then(|| n(v, "/exitCode"));
+                        match (v.pointer("/reason").and_then(Value::as_str), code) {
+                            (Some(r), Some(code)) if code != 0 => {
+                                format!("{k} ({r}, exit {code})")
+                            }
+                            (Some(r), _) => format!("{k} ({r})"),
+                            (None, _) => k.clone(),
+                        }
+                    })
                     .unwrap_or_default();
                 out.push(format!(
                     "  {}: {state}, ready={}, restarts={}",
@@ -168,6 +257,9 @@ pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<St
                         .unwrap_or(false),
                     n(c, "/restartCount")
                 ));
+                if let Some(t) = c.pointer("/lastState/terminated") {
+                    last_state(&mut out, t, now);
+                }
             }
         }
         "Deployment" | "StatefulSet" | "DaemonSet" => {
@@ -269,7 +361,8 @@ pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<St
                     .map(|e| (**e).clone())
                     .collect();
                 out.push("Why:".into());
-                for line in hpas::explain(&h, &events) {
+                let pods = hpas::target_pods(cache, &h);
+                for line in hpas::explain(&h, &events, pods.as_ref()) {
                     out.push(format!("  {line}"));
                 }
             }
@@ -339,47 +432,33 @@ pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<St
     if let Some(conds) = obj.pointer("/status/conditions").and_then(Value::as_array)
         && !conds.is_empty()
     {
-        out.push("Conditions:".into());
-        out.push(format!(
-            "  {:<16}{:<8}{:<28}MESSAGE",
-            "TYPE", "STATUS", "REASON"
-        ));
-        for c in conds {
-            out.push(format!(
-                "  {:<16}{:<8}{:<28}{}",
-                s(c, "/type"),
-                s(c, "/status"),
-                s(c, "/reason"),
-                s(c, "/message")
-            ));
-        }
+        conditions(&mut out, conds);
     }
     if kind != "Event" {
         let events = events_for(cache, kind, ns, name);
         if events.is_empty() {
             out.push("Events:         <none>".into());
         } else {
+            let rows: Vec<Vec<String>> = events
+                .iter()
+                .map(|e| {
+                    let seen = age(event_time(e), now);
+                    let count = e.count.unwrap_or(1);
+                    let age = if count > 1 {
+                        format!("{seen} (x{count})")
+                    } else {
+                        seen
+                    };
+                    vec![
+                        e.type_.clone().unwrap_or_default(),
+                        e.reason.clone().unwrap_or_default(),
+                        age,
+                        e.message.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
             out.push("Events:".into());
-            out.push(format!(
-                "  {:<9}{:<20}{:<10}MESSAGE",
-                "TYPE", "REASON", "AGE"
-            ));
-            for e in events {
-                let seen = age(event_time(&e), now);
-                let count = e.count.unwrap_or(1);
-                let age = if count > 1 {
-                    format!("{seen} (x{count})")
-                } else {
-                    seen
-                };
-                out.push(format!(
-                    "  {:<9}{:<20}{:<10}{}",
-                    e.type_.as_deref().unwrap_or(""),
-                    e.reason.as_deref().unwrap_or(""),
-                    age,
-                    e.message.as_deref().unwrap_or("")
-                ));
-            }
+            aligned(&mut out, &["Type", "Reason", "Age", "Message"], &rows);
         }
     }
     out
@@ -398,7 +477,7 @@ mod tests {
         let obj = pods::PodsView.object(&cache, &key).expect("pod");
         let text = describe(&obj, &cache, now());
         assert!(
-            text.contains(&"Status:         CrashLoopBackOff".to_string()),
+            text.contains(&"Status:         Error 1 (CrashLoopBackOff)".to_string()),
             "{text:#?}"
         );
         assert!(
@@ -409,7 +488,7 @@ mod tests {
         );
         assert!(
             text.iter()
-                .any(|l| l.starts_with("  Warning  BackOff") && l.contains("20s (x12)")),
+                .any(|l| l == "  Warning   BackOff   20s (x12)   Back-off restarting failed container api in pod api-5f6b7c8d9f-abcde_shop"),
             "{text:#?}"
         );
     }
@@ -442,6 +521,68 @@ mod tests {
             text.iter()
                 .any(|l| l.contains("at max (2): ScalingLimited TooManyReplicas")),
             "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn describe_shows_the_last_state_of_an_oom_killed_container() {
+        let (cache, mut writers) = crate::test_support::cluster_with_writers();
+        let mut p = crate::test_support::pod(
+            "shop",
+            "oom-0",
+            "web",
+            "node-1",
+            600,
+            4,
+            Some("CrashLoopBackOff"),
+        );
+        p["status"]["containerStatuses"][0]["lastState"] = serde_json::json!({"terminated": {
+            "reason": "OOMKilled", "exitCode": 137,
+            "startedAt": "2026-11-24T02:58:00Z", "finishedAt": "2026-11-24T02:59:00Z"}});
+        writers.apply_json(&p).expect("valid pod");
+        let obj = pods::PodsView
+            .object(&cache, &("shop".into(), "oom-0".into()))
+            .expect("pod");
+        let text = describe(&obj, &cache, now());
+        let at = text
+            .iter()
+            .position(|l| l == "    Last State: Terminated")
+            .unwrap_or_else(|| panic!("{text:#?}"));
+        assert_eq!(
+            text[at + 1..at + 5],
+            [
+                "      Reason:     OOMKilled",
+                "      Exit Code:  137",
+                "      Started:    2026-11-24T02:58:00+00:00 (2m ago)",
+                "      Finished:   2026-11-24T02:59:00+00:00 (60s ago)",
+            ]
+        );
+        assert!(
+            text.contains(&"Status:         OOMKilled 137 (CrashLoopBackOff)".to_string()),
+            "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn conditions_are_aligned_columns_whatever_the_type_length() {
+        let obj = serde_json::json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "shop"},
+            "status": {"conditions": [
+                {"type": "PodReadyToStartContainers", "status": "True"},
+                {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+                 "message": "containers with unready status: [web]"}]}});
+        let text = describe(&obj, &cluster(), now());
+        let at = text
+            .iter()
+            .position(|l| l == "Conditions:")
+            .unwrap_or_else(|| panic!("{text:#?}"));
+        assert_eq!(
+            text[at + 1..at + 5],
+            [
+                "  Type                        Status   Reason               Message",
+                "  ----                        ------   ------               -------",
+                "  PodReadyToStartContainers   True",
+                "  Ready                       False    ContainersNotReady   containers with unready status: [web]",
+            ]
         );
     }
 }

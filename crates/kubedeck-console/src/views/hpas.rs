@@ -8,11 +8,13 @@ use k8s_openapi::api::autoscaling::v2::{
 };
 use kube::runtime::reflector::ObjectRef;
 
+use std::collections::BTreeSet;
+
 use super::{
     Cell, Column, Drill, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json, col,
-    event_time, events_for, finish, time, visible_object,
+    event_time, events_for, finish, pod_ok, selects, time, visible_object, workloads,
 };
-use crate::cluster::{Cache, Kind, SlimEvent};
+use crate::cluster::{Cache, Kind, SlimEvent, SlimPod};
 use crate::theme::Role;
 
 pub(crate) struct HpasView;
@@ -206,6 +208,12 @@ pub(crate) fn at_max(hpa: &HorizontalPodAutoscaler) -> bool {
 
 /// The conditions that say something: any that is not in its healthy state.
 pub(crate) fn conditions_summary(hpa: &HorizontalPodAutoscaler) -> (String, Role) {
+    let rank = |r: Role| match r {
+        Role::Danger => 3,
+        Role::Warning => 2,
+        Role::Text => 1,
+        _ => 0,
+    };
     let mut parts = Vec::new();
     let mut role = Role::Ok;
     for (type_, healthy) in [
@@ -218,11 +226,16 @@ pub(crate) fn conditions_summary(hpa: &HorizontalPodAutoscaler) -> (String, Role
         {
             // The reason alone names the condition well enough in a cell.
             parts.push(c.reason.clone().unwrap_or_else(|| type_.to_string()));
-            role = if type_ == "ScalingLimited" && role == Role::Ok {
-                Role::Warning
-            } else {
-                Role::Danger
+            let severity = match (type_, c.reason.as_deref()) {
+                // Resting at minReplicas is where an idle HPA belongs:
+                // Kubernetes' normal state, not a warning.
+                ("ScalingLimited", Some("TooFewReplicas")) => Role::Text,
+                ("ScalingLimited", _) => Role::Warning,
+                _ => Role::Danger,
             };
+            if rank(severity) > rank(role) {
+                role = severity;
+            }
         }
     }
     if parts.is_empty() {
@@ -230,6 +243,85 @@ pub(crate) fn conditions_summary(hpa: &HorizontalPodAutoscaler) -> (String, Role
     } else {
         (parts.join(" "), role)
     }
+}
+
+/// The scale target's pods as the HPA's metrics see them: a resource
+/// metric comes only from Ready pods, so when none are Ready this is why
+/// there are no metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TargetPods {
+    pub total: usize,
+    pub ready: usize,
+    /// What keeps the others down: "containers crash-looping (OOMKilled)".
+    pub trouble: Option<String>,
+}
+
+impl TargetPods {
+    fn of<'a>(pods: impl IntoIterator<Item = &'a SlimPod>) -> TargetPods {
+        let mut out = TargetPods {
+            total: 0,
+            ready: 0,
+            trouble: None,
+        };
+        let mut crashing = false;
+        let mut causes = BTreeSet::new();
+        let mut waiting = BTreeSet::new();
+        for p in pods {
+            out.total += 1;
+            if pod_ok(p) {
+                out.ready += 1;
+                continue;
+            }
+            for cs in p
+                .status
+                .iter()
+                .flat_map(|s| s.container_statuses.iter().flatten())
+            {
+                let state = cs.state.as_ref();
+                let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+                match (
+                    state.and_then(|s| s.waiting.as_ref()),
+                    state.and_then(|s| s.terminated.as_ref()),
+                ) {
+                    (Some(w), _) if w.reason.as_deref() == Some("CrashLoopBackOff") => {
+                        crashing = true;
+                        causes.extend(last.and_then(|t| t.reason.clone()));
+                    }
+                    (Some(w), _) => waiting.extend(w.reason.clone()),
+                    (None, Some(t)) if t.exit_code != 0 => {
+                        crashing = true;
+                        causes.extend(t.reason.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut trouble = Vec::new();
+        if crashing {
+            let causes: Vec<String> = causes.into_iter().collect();
+            trouble.push(if causes.is_empty() {
+                "containers crash-looping".to_string()
+            } else {
+                format!("containers crash-looping ({})", causes.join(", "))
+            });
+        }
+        trouble.extend(waiting);
+        out.trouble = (!trouble.is_empty()).then(|| trouble.join(", "));
+        out
+    }
+}
+
+/// The pods of the HPA's scale target, when the target is in the cache.
+pub(crate) fn target_pods(cache: &Cache, hpa: &HorizontalPodAutoscaler) -> Option<TargetPods> {
+    let ns = hpa.metadata.namespace.as_deref()?;
+    let r = &hpa.spec.as_ref()?.scale_target_ref;
+    let w = workloads::get(cache, &(ns.to_string(), format!("{}/{}", r.kind, r.name)))?;
+    let pods = cache.pods.state();
+    Some(TargetPods::of(pods.iter().map(|p| &**p).filter(|p| {
+        p.metadata.namespace.as_deref() == Some(ns)
+            && p.metadata.deletion_timestamp.is_none()
+            && selects(&w.match_labels, p.metadata.labels.as_ref())
+    })))
 }
 
 fn rules_window(rules: Option<&HPAScalingRules>, default: i32) -> i32 {
@@ -240,7 +332,11 @@ fn rules_window(rules: Option<&HPAScalingRules>, default: i32) -> i32 {
 
 /// Why the HPA is or is not scaling, in words, from its status, conditions,
 /// behavior and recent events (newest first).
-pub(crate) fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Vec<String> {
+pub(crate) fn explain(
+    hpa: &HorizontalPodAutoscaler,
+    events: &[SlimEvent],
+    pods: Option<&TargetPods>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let (min, max) = min_max(hpa);
     let (current, desired) = replicas(hpa);
@@ -275,20 +371,39 @@ pub(crate) fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Ve
         ));
     }
     let active = condition(hpa, "ScalingActive");
+    let unread = !metrics.is_empty() && metrics.iter().all(|m| m.current.is_none());
+    // Unready pods give no metrics; saying which and why beats the
+    // controller's generic "no metrics returned".
+    let unready = pods.filter(|p| unread && p.ready < p.total);
+    if let Some(p) = unready {
+        out.push(format!(
+            "no metrics: {} of {} pods Ready{}",
+            p.ready,
+            p.total,
+            p.trouble
+                .as_ref()
+                .map_or_else(String::new, |t| format!("; {t}"))
+        ));
+    }
     if let Some(c) = active
         && c.status == "False"
     {
         let detail = c.message.as_deref().unwrap_or("");
         out.push(
             format!(
-                "no metrics: {} {}",
+                "{} {} {}",
+                if unready.is_some() {
+                    "the HPA says:"
+                } else {
+                    "no metrics:"
+                },
                 c.reason.as_deref().unwrap_or(""),
                 detail
             )
             .trim_end()
             .to_string(),
         );
-    } else if metrics.iter().all(|m| m.current.is_none()) && !metrics.is_empty() {
+    } else if unread && unready.is_none() {
         let failed = events
             .iter()
             .find(|e| e.type_.as_deref() == Some("Warning"))
@@ -299,8 +414,10 @@ pub(crate) fn explain(hpa: &HorizontalPodAutoscaler, events: &[SlimEvent]) -> Ve
         });
     }
 
+    // A limit reached before the pods went down says nothing about now.
     if let Some(c) = condition(hpa, "ScalingLimited")
         && c.status == "True"
+        && unready.is_none()
     {
         let reason = c.reason.as_deref().unwrap_or("");
         match reason {
@@ -536,7 +653,8 @@ impl TableView for HpasView {
             .iter()
             .map(|e| (**e).clone())
             .collect();
-        let mut lines: Vec<Cell> = explain(&h, &events)
+        let pods = target_pods(cache, &h);
+        let mut lines: Vec<Cell> = explain(&h, &events, pods.as_ref())
             .into_iter()
             .map(|l| Cell::new(l, Role::Info))
             .collect();
@@ -620,7 +738,7 @@ mod tests {
             "New size: 10; reason: cpu resource utilization (percentage of request) above target",
         )];
         assert_eq!(
-            explain(&h, &events),
+            explain(&h, &events, None),
             [
                 "at max (10): ScalingLimited TooManyReplicas — cpu 95% is above target 70% but maxReplicas stops it",
                 "last rescale: New size: 10; reason: cpu resource utilization (percentage of request) above target",
@@ -635,7 +753,7 @@ mod tests {
             cond("ScalingActive", "True", "ValidMetricFound", ""),
             cond("ScalingLimited", "False", "DesiredWithinRange", "")]});
         assert_eq!(
-            explain(&hpa(status.clone(), None), &[]),
+            explain(&hpa(status.clone(), None), &[], None),
             ["scale-down held by the 300s stabilization window"]
         );
         let custom = hpa(
@@ -643,7 +761,7 @@ mod tests {
             Some(json!({"scaleDown": {"stabilizationWindowSeconds": 60}})),
         );
         assert_eq!(
-            explain(&custom, &[]),
+            explain(&custom, &[], None),
             ["scale-down held by the 60s stabilization window"]
         );
     }
@@ -657,7 +775,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            explain(&h, &[]),
+            explain(&h, &[], None),
             [
                 "no metrics: FailedGetResourceMetric the HPA was unable to compute the replica count: no metrics returned from resource metrics API"
             ]
@@ -678,7 +796,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            explain(&steady, &[]),
+            explain(&steady, &[], None),
             ["within tolerance: cpu 72% vs 70% target"]
         );
         let rising = hpa(
@@ -688,7 +806,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            explain(&rising, &[]),
+            explain(&rising, &[], None),
             ["scaling up from 3 to 5: cpu 110% is above target 70%"]
         );
         let floor = hpa(
@@ -699,7 +817,7 @@ mod tests {
             None,
         );
         assert_eq!(
-            explain(&floor, &[]),
+            explain(&floor, &[], None),
             [
                 "at min (2): ScalingLimited TooFewReplicas — cpu 5% is below target 70% but minReplicas stops it"
             ]
@@ -711,5 +829,97 @@ mod tests {
         assert_eq!(quantity("512Mi"), Some(512.0 * 1024.0 * 1024.0));
         assert_eq!(quantity("250m"), Some(0.25));
         assert_eq!(quantity("abc"), None);
+    }
+
+    /// A Deployment `shop/oom` whose three pods crash-loop, OOMKilled, and
+    /// its HPA, which the controller left with no metrics and a stale
+    /// TooFewReplicas from before the pods went down.
+    fn oom_cluster() -> Cache {
+        let (cache, mut writers) = crate::test_support::cluster_with_writers();
+        writers
+            .apply_json(&json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "oom", "namespace": "shop", "uid": "uid-oom"},
+                "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "oom"}},
+                         "template": {"metadata": {"labels": {"app": "oom"}},
+                                      "spec": {"containers": [{"name": "oom", "image": "oom:1"}]}}},
+                "status": {"replicas": 3, "readyReplicas": 0}
+            }))
+            .expect("valid deployment");
+        for i in 0..3 {
+            let mut p = crate::test_support::pod(
+                "shop",
+                &format!("oom-{i}"),
+                "oom",
+                "node-1",
+                300,
+                4,
+                Some("CrashLoopBackOff"),
+            );
+            p["status"]["containerStatuses"][0]["lastState"] =
+                json!({"terminated": {"reason": "OOMKilled", "exitCode": 137}});
+            writers.apply_json(&p).expect("valid pod");
+        }
+        writers
+            .apply_json(&json!({
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "oom", "namespace": "shop"},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "oom"},
+                         "minReplicas": 3, "maxReplicas": 6,
+                         "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}]},
+                "status": {"currentReplicas": 3, "desiredReplicas": 3, "currentMetrics": [{"type": ""}], "conditions": [
+                    cond("AbleToScale", "True", "SucceededGetScale", ""),
+                    cond("ScalingActive", "False", "FailedGetResourceMetric", "the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API"),
+                    cond("ScalingLimited", "True", "TooFewReplicas", "the desired replica count is less than the minimum replica count")]}
+            }))
+            .expect("valid hpa");
+        cache
+    }
+
+    #[test]
+    fn no_metrics_because_no_pod_is_ready_says_why_the_pods_are_down() {
+        let cache = oom_cluster();
+        let key = ("shop".to_string(), "oom".to_string());
+        let lines: Vec<String> = HpasView
+            .detail(&cache, &key, crate::test_support::now())
+            .expect("detail")
+            .into_iter()
+            .map(|c| c.text)
+            .collect();
+        assert_eq!(
+            lines[..2],
+            [
+                "no metrics: 0 of 3 pods Ready; containers crash-looping (OOMKilled)",
+                "the HPA says: FailedGetResourceMetric the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API",
+            ]
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains("TooFewReplicas")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn resting_at_min_is_not_a_warning_but_at_max_is() {
+        let floor = hpa(
+            json!({"currentReplicas": 2, "desiredReplicas": 2, "currentMetrics": cpu(5), "conditions": [
+                cond("AbleToScale", "True", "ReadyForNewScale", ""),
+                cond("ScalingActive", "True", "ValidMetricFound", ""),
+                cond("ScalingLimited", "True", "TooFewReplicas", "")]}),
+            None,
+        );
+        assert_eq!(
+            conditions_summary(&floor),
+            ("TooFewReplicas".to_string(), Role::Text)
+        );
+        let ceiling = hpa(
+            json!({"currentReplicas": 10, "desiredReplicas": 10, "currentMetrics": cpu(95), "conditions": [
+                cond("ScalingLimited", "True", "TooManyReplicas", "")]}),
+            None,
+        );
+        assert_eq!(
+            conditions_summary(&ceiling),
+            ("TooManyReplicas".to_string(), Role::Warning)
+        );
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::runtime::reflector::ObjectRef;
+use kubedeck_core::ops::backups::JobRun;
 
 use super::{
     Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
@@ -74,12 +75,11 @@ fn completions(j: &Job) -> String {
     }
 }
 
-/// From start to completion, or to now while it runs.
+/// From start to completion (a failed job's Failed condition), or to now
+/// while it runs: what the backups view says of the same run.
 fn duration(j: &Job, now: DateTime<Utc>) -> Option<chrono::Duration> {
-    let st = j.status.as_ref()?;
-    let start = st.start_time.as_ref().and_then(time)?;
-    let end = st.completion_time.as_ref().and_then(time).unwrap_or(now);
-    Some(end - start)
+    j.status.as_ref()?.start_time.as_ref()?;
+    super::backups::run_duration(&JobRun::of(j), now)
 }
 
 impl TableView for JobsView {
@@ -280,6 +280,18 @@ mod tests {
             (migrate[2].text.as_str(), migrate[2].role),
             ("Failed", Role::Danger)
         );
+    }
+
+    #[test]
+    fn a_failed_jobs_duration_ends_when_it_failed_not_now() {
+        let cache = cluster();
+        let key = ("payments".to_string(), "migrate".to_string());
+        // Started 30m ago, failed 83s later: hours on, it still took 83s.
+        let later = now() + chrono::Duration::hours(6);
+        let cells = JobsView
+            .cells(sources(&cache), &key, later)
+            .expect("migrate");
+        assert_eq!(cells[4].text, "83s");
     }
 
     #[test]

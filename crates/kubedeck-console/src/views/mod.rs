@@ -113,6 +113,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) metrics: &'a PodMetrics,
     /// Name parts that make a CronJob a backup, from the config file.
     pub(crate) backup_patterns: &'a [String],
+    /// How long a Warning event stays current; older ones have faded.
+    pub(crate) warning_window: chrono::Duration,
 }
 
 pub(crate) trait TableView: Sync {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, as_json,
+    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, as_json,
     backoff_reason, col, event_time, events, finish, hpas, pod_ok, services, visible, workloads,
 };
 use crate::cluster::{Cache, Kind};
@@ -34,8 +34,9 @@ pub(crate) struct Summary {
     pub crashloop: usize,
     pub hpas_at_max: usize,
     pub services_without_endpoints: usize,
-    /// (when, "Reason kind/name") of the newest Warning.
-    pub latest_warning: Option<(Option<DateTime<Utc>>, String)>,
+    /// (when, "Reason kind/name") of the newest Warning within the
+    /// warning window; older ones have faded.
+    pub latest_warning: Option<(DateTime<Utc>, String)>,
 }
 
 impl Summary {
@@ -50,8 +51,13 @@ impl Summary {
 }
 
 /// Summaries of the namespaces passed in `only` (all when None), in one pass
-/// over each store.
-pub(crate) fn summaries(cache: &Cache, only: Option<&str>) -> BTreeMap<String, Summary> {
+/// over each store; warnings older than `window` before `now` are left out.
+pub(crate) fn summaries(
+    cache: &Cache,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+    window: chrono::Duration,
+) -> BTreeMap<String, Summary> {
     let mut out: BTreeMap<String, Summary> = BTreeMap::new();
     let wanted = |ns: &str| only.is_none_or(|o| o == ns);
     for n in cache.namespaces.state().iter() {
@@ -99,7 +105,10 @@ pub(crate) fn summaries(cache: &Cache, only: Option<&str>) -> BTreeMap<String, S
         if !wanted(ns) || !events::is_warning(e) {
             continue;
         }
-        let when = event_time(e);
+        // A warning with no time cannot be said to be current.
+        let Some(when) = event_time(e).filter(|t| now.signed_duration_since(*t) <= window) else {
+            continue;
+        };
         let s = out.entry(ns.to_string()).or_default();
         if s.latest_warning.as_ref().is_none_or(|(t, _)| when > *t) {
             let what = format!(
@@ -148,9 +157,9 @@ impl TableView for OverviewView {
         ]
     }
 
-    fn rows(&self, src: Sources<'_>, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
+    fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
         let cache = src.cache;
-        let keyed = summaries(cache, query.namespace.as_deref())
+        let keyed = summaries(cache, query.namespace.as_deref(), now, src.warning_window)
             .into_iter()
             .filter(|(ns, _)| visible(query, ns, ns, None))
             .map(|(ns, s)| {
@@ -170,9 +179,9 @@ impl TableView for OverviewView {
         finish(keyed, query.descending)
     }
 
-    fn cells(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+    fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
-        let s = summaries(cache, Some(&key.1)).remove(&key.1)?;
+        let s = summaries(cache, Some(&key.1), now, src.warning_window).remove(&key.1)?;
         let workloads = if s.degraded > 0 {
             Cell::new(
                 format!("{} ok, {} degraded", s.healthy, s.degraded),
@@ -196,7 +205,11 @@ impl TableView for OverviewView {
             count_cell(s.hpas_at_max, Role::Warning),
             count_cell(s.services_without_endpoints, Role::Danger),
             match s.latest_warning {
-                Some((_, w)) => Cell::new(super::truncate(&w, 48), Role::Warning),
+                // The age first: a narrow column cuts the name, not it.
+                Some((t, w)) => Cell::new(
+                    format!("{} ago {}", age(Some(t), now), super::truncate(&w, 26)),
+                    Role::Warning,
+                ),
                 None => Cell::new("-", Role::Muted),
             },
         ])
@@ -226,7 +239,7 @@ mod tests {
         let rows = OverviewView.rows(sources(&cache), &Query::default(), now());
         let names: Vec<&str> = rows.iter().map(|k| k.1.as_str()).collect();
         assert_eq!(names, ["shop", "payments", "quiet"]);
-        let shop = summaries(&cache, Some("shop"))
+        let shop = summaries(&cache, Some("shop"), now(), chrono::Duration::minutes(15))
             .remove("shop")
             .expect("shop");
         assert_eq!(
@@ -245,10 +258,32 @@ mod tests {
             .cells(sources(&cache), &rows[0], now())
             .expect("cells");
         assert_eq!(cells[1].text, "1 ok, 1 degraded");
-        assert_eq!(cells[6].text, "BackOff pod/api-5f6b7c8d9f-abcde");
+        assert_eq!(cells[6].text, "20s ago BackOff pod/api-5f6b7c8d9…");
         let quiet = OverviewView
             .cells(sources(&cache), &rows[2], now())
             .expect("cells");
         assert_eq!((quiet[1].text.as_str(), quiet[1].role), ("1 ok", Role::Ok));
+    }
+
+    #[test]
+    fn the_latest_warning_says_its_age_and_fades_after_the_window() {
+        let cache = cluster();
+        let shop = ("".to_string(), "shop".to_string());
+        let warning = |at, window| {
+            let src = Sources {
+                warning_window: window,
+                ..sources(&cache)
+            };
+            OverviewView.cells(src, &shop, at).expect("cells")[6].clone()
+        };
+        let fifteen = chrono::Duration::minutes(15);
+        let seen = warning(now() + chrono::Duration::minutes(3), fifteen);
+        assert_eq!(seen.text, "3m20s ago BackOff pod/api-5f6b7c8d9…");
+        assert_eq!(seen.role, Role::Warning);
+        let faded = warning(now() + chrono::Duration::minutes(16), fifteen);
+        assert_eq!((faded.text.as_str(), faded.role), ("-", Role::Muted));
+        // The window is the config's: a shorter one fades it sooner.
+        let short = warning(now(), chrono::Duration::seconds(10));
+        assert_eq!(short.text, "-");
     }
 }

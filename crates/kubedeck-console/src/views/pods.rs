@@ -4,6 +4,7 @@
 
 use crate::cluster::SlimPod;
 use chrono::{DateTime, Utc};
+use k8s_openapi::api::core::v1::ContainerStatus;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
@@ -112,6 +113,9 @@ pub(crate) fn status(pod: &SlimPod) -> (String, Role) {
         return (format!("Init:{i}/{total}"), Role::Warning);
     }
     let mut any_running = false;
+    // kubectl's reason with why the container failed: a crash loop's cause
+    // (OOMKilled 137) is otherwise only in describe.
+    let mut detail = None;
     for cs in st.container_statuses.iter().flatten().rev() {
         let state = cs.state.as_ref();
         if let Some(w) = state
@@ -119,11 +123,15 @@ pub(crate) fn status(pod: &SlimPod) -> (String, Role) {
             .and_then(|w| w.reason.as_ref())
         {
             reason = w.clone();
+            // The cause first, so a narrow column still shows it.
+            detail = last_failure(cs).map(|last| format!("{last} ({w})"));
         } else if let Some(t) = state.and_then(|s| s.terminated.as_ref()) {
             reason = t.reason.clone().unwrap_or_else(|| match t.signal {
                 Some(sig) if sig != 0 => format!("Signal:{sig}"),
                 _ => format!("ExitCode:{}", t.exit_code),
             });
+            detail = (t.exit_code != 0 && t.reason.is_some())
+                .then(|| format!("{reason} (exit {})", t.exit_code));
         } else if state.is_some_and(|s| s.running.is_some()) && cs.ready {
             any_running = true;
         }
@@ -141,7 +149,24 @@ pub(crate) fn status(pod: &SlimPod) -> (String, Role) {
     } else {
         role
     };
-    (reason, role)
+    match detail {
+        Some(d) => (d, role),
+        None => (reason, role),
+    }
+}
+
+/// How a container's previous run ended, when it failed: "OOMKilled 137"
+/// (reason and exit code, from describe's Last State), short enough that
+/// a table cell keeps it.
+pub(crate) fn last_failure(cs: &ContainerStatus) -> Option<String> {
+    let t = cs.last_state.as_ref()?.terminated.as_ref()?;
+    if t.exit_code == 0 {
+        return None;
+    }
+    Some(match &t.reason {
+        Some(r) => format!("{r} {}", t.exit_code),
+        None => format!("exit {}", t.exit_code),
+    })
 }
 
 /// (ready containers, containers).
@@ -345,7 +370,7 @@ mod tests {
                 "name": "web", "ready": false, "restartCount": 1, "image": "x", "imageID": "",
                 "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}
         }));
-        assert_eq!(status(&oom).0, "OOMKilled");
+        assert_eq!(status(&oom).0, "OOMKilled (exit 137)");
         let terminating = pod(json!({
             "metadata": {"name": "c", "deletionTimestamp": "2026-01-01T00:00:00Z"},
             "spec": {"containers": [{"name": "web"}]},
@@ -362,6 +387,22 @@ mod tests {
         assert_eq!(
             status(&running_unready),
             ("Running".to_string(), Role::Warning)
+        );
+    }
+
+    #[test]
+    fn a_crash_loop_says_what_killed_the_last_run() {
+        let looping = pod(json!({
+            "metadata": {"name": "e"},
+            "spec": {"containers": [{"name": "web"}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "web", "ready": false, "restartCount": 5, "image": "x", "imageID": "",
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}
+        }));
+        assert_eq!(
+            status(&looping),
+            ("OOMKilled 137 (CrashLoopBackOff)".to_string(), Role::Danger)
         );
     }
 }

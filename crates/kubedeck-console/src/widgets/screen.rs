@@ -19,7 +19,19 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     ])
     .areas(frame.area());
     draw_header(frame, header, vm, theme);
-    draw_breadcrumb(frame, crumbs, vm, theme);
+    match &vm.banner {
+        // In the breadcrumb's place, so the table keeps its rows.
+        Some(banner) => frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" {banner} "),
+                theme
+                    .style(Role::Danger)
+                    .add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )),
+            crumbs,
+        ),
+        None => draw_breadcrumb(frame, crumbs, vm, theme),
+    }
     let body = match &vm.log {
         Some(log) => {
             let [main, pane] =
@@ -338,4 +350,67 @@ fn draw_warnings(frame: &mut Frame, area: Rect, warnings: &[String], theme: &The
         ),
         rect,
     );
+}
+
+#[cfg(test)]
+mod banner_tests {
+    use chrono::Duration;
+
+    use crate::cluster::Kind;
+    use crate::cluster::watch::WatchMsg;
+    use crate::input::keymap::Keymap;
+    use crate::state::AppState;
+    use crate::test_support::{cluster, draw, now, resize, screen_text};
+    use crate::update::{Msg, update};
+
+    #[test]
+    fn an_unanswering_api_shows_one_banner_over_the_last_data_until_the_watches_resume() {
+        let cache = cluster();
+        let keymap = Keymap::built_in_default();
+        let mut state = AppState::new("kind-test", None, false);
+        let send = |state: &mut AppState, msg: Msg, secs: i64| {
+            update(state, msg, &cache, &keymap, now() + Duration::seconds(secs));
+        };
+        send(&mut state, resize(30), 0);
+        for kind in Kind::ALL {
+            send(&mut state, Msg::Watch(WatchMsg::Synced(kind)), 0);
+        }
+        send(&mut state, Msg::Key("1".parse().expect("a key")), 0);
+        let before = screen_text(&draw(&state, &cache, &keymap, 120, 30));
+        assert!(before.contains("web-7d4b9c8f6d-x2x4k"), "{before}");
+
+        let down = |k| Msg::Watch(WatchMsg::Unreachable(k, "no answer".into()));
+        send(&mut state, down(Kind::Pod), 5);
+        send(&mut state, down(Kind::Node), 9);
+        let text = screen_text(&draw(&state, &cache, &keymap, 120, 30));
+        let since = (now() + Duration::seconds(5))
+            .with_timezone(&chrono::Local)
+            .format("%H:%M:%S");
+        let banner = format!("API server not responding since {since}, retrying");
+        assert_eq!(text.matches(&banner).count(), 1, "{text}");
+        assert!(
+            text.contains("web-7d4b9c8f6d-x2x4k"),
+            "the last data stays: {text}"
+        );
+        assert!(
+            text.contains(&format!("pods stale since {since}")),
+            "the view's own kind is marked stale: {text}"
+        );
+        assert!(
+            !text.contains("nodes stale"),
+            "the pods view does not list nodes: {text}"
+        );
+
+        send(&mut state, Msg::Watch(WatchMsg::Synced(Kind::Pod)), 12);
+        let text = screen_text(&draw(&state, &cache, &keymap, 120, 30));
+        assert!(
+            text.contains("API server not responding since"),
+            "nodes still do not answer: {text}"
+        );
+        assert!(!text.contains("stale"), "pods are live again: {text}");
+        send(&mut state, Msg::Watch(WatchMsg::Synced(Kind::Node)), 13);
+        let text = screen_text(&draw(&state, &cache, &keymap, 120, 30));
+        assert!(!text.contains("not responding"), "{text}");
+        assert_eq!(text, before, "the screen is as it was before the outage");
+    }
 }

@@ -183,7 +183,7 @@ fn overview() {
 fn pods() {
     let buf = Console::new().keys(&["1"]).draw();
     insta::assert_snapshot!("pods", screen_text(&buf));
-    assert_eq!(fg_of(&buf, "CrashLoopBackOff"), danger());
+    assert_eq!(fg_of(&buf, "Error 1 (CrashLoop"), danger());
 }
 
 #[test]

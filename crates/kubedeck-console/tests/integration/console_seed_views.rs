@@ -102,8 +102,6 @@ async fn settled_seed() -> Vec<Value> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     run_backup_now(&sim).await;
-    // Let the last status writes and their events land.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     CACHED
         .iter()
         .flat_map(|res| sim.store().list(res, None))
@@ -162,7 +160,13 @@ async fn run_backup_now(sim: &sim::Sim) {
             .as_ref()
             .map(|j| j["status"].clone())
             .unwrap_or_default();
-        if status["succeeded"].as_i64() >= Some(1) {
+        // The Job controller's Completed event is the last write the
+        // backup causes (a manual Job is not in the CronJob's active list).
+        let recorded = store
+            .list(&resources::EVENTS, Some(ns))
+            .iter()
+            .any(|e| e["reason"] == "Completed" && e["involvedObject"]["name"] == name.as_str());
+        if status["succeeded"].as_i64() >= Some(1) && recorded {
             return;
         }
         assert!(

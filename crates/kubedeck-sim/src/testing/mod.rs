@@ -5,10 +5,13 @@
 //! panics: in a test that is the failure, with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod closed_port;
+pub mod fault_proxy;
 pub mod prometheus;
 pub mod tmux;
 mod watch;
 
+pub use closed_port::ClosedPort;
 pub use watch::watch_until;
 
 use std::future::Future;

@@ -22,6 +22,14 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start(dir: &Path, target: &str) -> Prometheus {
+        Prometheus::start_every(dir, target, 1)
+    }
+
+    /// Prometheus scraping `target` every `every` seconds. The port comes
+    /// from the OS and is free only once the socket is dropped, so another
+    /// process may take it first: Prometheus then fails to bind and is
+    /// started again on a new port.
+    pub fn start_every(dir: &Path, target: &str, every: u32) -> Prometheus {
         let bin = "/usr/bin/prometheus";
         assert!(
             Path::new(bin).exists(),
@@ -31,35 +39,68 @@ impl Prometheus {
         std::fs::write(
             &config,
             format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+                "global:\n  scrape_interval: {every}s\n  evaluation_interval: {every}s\n\
                  scrape_configs:\n- job_name: kubedeck-sim\n  metrics_path: /metrics\n  \
                  static_configs:\n  - targets: ['{target}']\n"
             ),
         )
         .expect("write the Prometheus config");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
         let log = dir.join("prometheus.log");
-        let log_file = std::fs::File::create(&log).expect("create the Prometheus log");
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("start Prometheus");
-        Prometheus {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-            log,
-            started: Instant::now(),
+        for _attempt in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let log_file = std::fs::File::create(&log).expect("create the Prometheus log");
+            let child = Command::new(bin)
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("tsdb").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log_file)
+                .spawn()
+                .expect("start Prometheus");
+            let mut prometheus = Prometheus {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+                log: log.clone(),
+                started: Instant::now(),
+            };
+            if prometheus.wait_listening() {
+                return prometheus;
+            }
+        }
+        panic!(
+            "Prometheus found no free port in 5 tries:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// Waits for Prometheus' own word that it listens; false if it exited
+    /// because its port was taken.
+    fn wait_listening(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains("msg=\"Listening on\"") {
+                return true;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(
+                    log.contains("address already in use"),
+                    "Prometheus exited ({status}):\n{log}"
+                );
+                return false;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Prometheus did not listen within 30 s:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

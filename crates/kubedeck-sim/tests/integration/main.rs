@@ -8,10 +8,12 @@ use kubedeck_sim::testing as common;
 
 mod auth;
 mod bad_input;
+mod impersonation;
 mod kube_client;
 mod kubectl_get;
 mod kubectl_nodes;
 mod kubectl_workloads;
+mod resource_versions;
 mod sim_backups;
 mod sim_hpa;
 mod sim_metrics;

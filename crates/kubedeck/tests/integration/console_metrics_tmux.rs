@@ -48,12 +48,6 @@ fn console(dir: &Path, kubeconfig: &Path, tag: &str, args: &str) -> Tmux {
     tmux
 }
 
-/// A local port nothing listens on.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
-    listener.local_addr().expect("its address").port()
-}
-
 /// The chart's title line: `pod/NAME · last 5m`.
 fn chart_title(screen: &str) -> Option<String> {
     screen
@@ -70,7 +64,8 @@ fn a_prometheus_that_is_down_shows_as_down_and_the_console_stays_responsive() {
     std::fs::write(&manifest, HPA).expect("write the manifest");
     let manifest = manifest.to_str().expect("utf-8 path").to_string();
     let (_sim, kubeconfig) = tmux::start_sim(dir.path(), &["--manifests", &manifest]);
-    let port = closed_port();
+    let closed = kubedeck_sim::testing::ClosedPort::new();
+    let port = closed.port();
     let tmux = console(
         dir.path(),
         &kubeconfig,

@@ -106,61 +106,6 @@ async fn the_report_carries_the_service_5xx_ratio_and_p95_from_prometheus() {
     assert!(md.contains("## Service during the test"), "{md}");
 }
 
-/// A real Prometheus scraping the simulator every `every` seconds (the
-/// shared helper scrapes every second); killed when dropped.
-struct ScrapingEvery {
-    child: std::process::Child,
-    url: String,
-}
-
-impl ScrapingEvery {
-    fn start(ts: &crate::common::TestSim, every: u32) -> ScrapingEvery {
-        let dir = ts.dir.path().join("slow-prometheus");
-        std::fs::create_dir_all(&dir).expect("a folder for Prometheus");
-        let target = ts
-            .url()
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: {every}s\n  evaluation_interval: {every}s\n\
-                 scrape_configs:\n- job_name: kubedeck-sim\n  static_configs:\n  - targets: ['{target}']\n"
-            ),
-        )
-        .expect("write the Prometheus config");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = std::process::Command::new("/usr/bin/prometheus")
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("tsdb").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start Prometheus (apt-get install prometheus; .ci/run does)");
-        ScrapingEvery {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for ScrapingEvery {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The issue's case: a test of a few seconds under a scrape interval of
 /// 10 s cannot be seen by Prometheus. The report says "not measurable at
 /// this resolution" instead of a ratio from samples of the minutes around
@@ -169,7 +114,14 @@ impl Drop for ScrapingEvery {
 async fn a_test_shorter_than_two_scrapes_is_not_measurable() {
     let ts = crate::common::start().await;
     crate::common::wait_pods_ready(&ts, "demo", "app=web", 2, None, WAIT).await;
-    let prom = ScrapingEvery::start(&ts, 10);
+    let dir = ts.dir.path().join("slow-prometheus");
+    std::fs::create_dir_all(&dir).expect("a folder for Prometheus");
+    let target = ts
+        .url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let prom = Prometheus::start_every(&dir, &target, 10);
     // Wait until it has request counters to answer with, so a number would
     // be there to give.
     let client = prometheus_http_query::Client::try_from(prom.url.as_str()).expect("a URL");

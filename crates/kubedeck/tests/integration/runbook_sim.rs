@@ -68,7 +68,6 @@ async fn myfin_api_ready(ts: &crate::common::TestSim) {
 async fn bad_rollout_and_rollback_runs_to_success() {
     let ts = crate::common::start_with("seed", SimConfig::default()).await;
     myfin_api_ready(&ts).await;
-    let started = std::time::Instant::now();
     let out = runbook(
         &ts,
         &[
@@ -87,7 +86,6 @@ async fn bad_rollout_and_rollback_runs_to_success() {
         "stdout:\n{}\nstderr:\n{}",
         out.stdout, out.stderr
     );
-    assert!(started.elapsed() < Duration::from_secs(60));
     let stdout = out.stdout;
     assert!(
         stdout.contains("ImagePullBackOff") || stdout.contains("ErrImagePull"),
@@ -146,7 +144,6 @@ async fn bad_rollout_and_rollback_runs_to_success() {
 async fn scaling_demo_runs_to_success() {
     let ts = crate::common::start_with("seed", SimConfig::default()).await;
     myfin_api_ready(&ts).await;
-    let started = std::time::Instant::now();
     let out = runbook(
         &ts,
         &[
@@ -167,7 +164,6 @@ async fn scaling_demo_runs_to_success() {
         "stdout:\n{}\nstderr:\n{}",
         out.stdout, out.stderr
     );
-    assert!(started.elapsed() < Duration::from_secs(60));
     assert!(out.stdout.contains("runbook scaling-demo: succeeded"));
 
     let hpa = Api::<HorizontalPodAutoscaler>::namespaced(ts.client(), "myfin")

@@ -1,0 +1,233 @@
+//! One list-then-watch session of one kind: list the truth into the store
+//! (replacing what was there, so what went away during an outage goes),
+//! then watch from the list's version, resuming when the server ends a
+//! watch at its timeout, until something goes wrong. Every request has a
+//! deadline, and a watch that brings nothing (no event, no bookmark, no
+//! end) for longer than the server was asked to keep it open is a hung
+//! server: kube-runtime's watcher would wait on such a server for ever,
+//! and resume a broken watch from a version the server may not have.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{ListParams, WatchEvent, WatchParams};
+use kube::core::Status;
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::watcher::Event;
+use kube::{Api, Resource};
+use serde::de::DeserializeOwned;
+use tokio::time::{Instant, timeout};
+
+use super::watch::drop_managed_fields;
+
+/// How long the server is asked to keep a watch open; it then ends it and
+/// the session resumes from the last version seen, on the same connection.
+const WATCH_SECONDS: u32 = 15;
+/// Silence on a watch beyond its timeout and this margin is a hung server.
+const IDLE: Duration = Duration::from_secs(WATCH_SECONDS as u64 + 5);
+/// A watch that ends sooner did not reach its timeout.
+const ENDS_AFTER: Duration = Duration::from_secs(WATCH_SECONDS as u64 - 1);
+/// Deadlines for one page of a list and for a watch's response headers.
+const LIST_TIMEOUT: Duration = Duration::from_secs(30);
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+const PAGE: u32 = 500;
+
+/// Why a session ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Trouble {
+    /// The server no longer has, or never had, the version the watch
+    /// resumes from (410 Gone; a version from before a restart): relist.
+    Desync(String),
+    /// The watch ended before its timeout: the connection broke, or the
+    /// server went away (kube reports a cut stream as a quiet end). The
+    /// server behind the address may be another one now: relist.
+    Broken(String),
+    /// No answer in time, a broken connection, or a server error.
+    Unreachable(String),
+    /// The server refused (403, 404, ...).
+    Rejected(String),
+}
+
+impl Trouble {
+    pub(crate) fn of(e: &kube::Error) -> Trouble {
+        match e {
+            kube::Error::Api(s) => Trouble::of_status(s),
+            other => Trouble::Unreachable(other.to_string()),
+        }
+    }
+
+    pub(crate) fn of_status(s: &Status) -> Trouble {
+        let too_large = s.message.contains("Too large resource version")
+            || s.details.as_ref().is_some_and(|d| {
+                d.causes
+                    .iter()
+                    .any(|c| c.reason == "ResourceVersionTooLarge")
+            });
+        let what = format!("{} {}", s.code, s.message);
+        if s.code == 410 || too_large {
+            Trouble::Desync(what)
+        } else if s.code >= 500 || s.code == 429 {
+            Trouble::Unreachable(what)
+        } else {
+            Trouble::Rejected(what)
+        }
+    }
+}
+
+/// What a session tells its caller as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// A complete list of this many objects is in the store.
+    Listed(usize),
+    /// An object was added, changed or deleted.
+    Changed,
+    /// A bookmark: the watch is alive with nothing to tell.
+    Alive,
+}
+
+/// Runs one session; its trouble, or None once `on` returns false (no one
+/// is listening any more).
+pub(crate) async fn run<K>(
+    api: &Api<K>,
+    writer: &mut Writer<K>,
+    mut on: impl FnMut(Progress) -> bool,
+) -> Option<Trouble>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let (mut rv, n) = match list(api, writer).await {
+        Ok(listed) => listed,
+        Err(t) => return Some(t),
+    };
+    if !on(Progress::Listed(n)) {
+        return None;
+    }
+    loop {
+        let wp = WatchParams::default().timeout(WATCH_SECONDS);
+        let stream = match timeout(START_TIMEOUT, api.watch(&wp, &rv)).await {
+            Err(_) => return Some(no_answer("a watch", START_TIMEOUT)),
+            Ok(Err(e)) => return Some(Trouble::of(&e)),
+            Ok(Ok(s)) => s,
+        };
+        futures::pin_mut!(stream);
+        let started = Instant::now();
+        loop {
+            let event = match timeout(IDLE, stream.next()).await {
+                Err(_) => return Some(no_answer("a watch", IDLE)),
+                // The server's timeout: resume where it stopped. A quiet
+                // kind hears nothing in a window (kube-apiserver bookmarks
+                // about once a minute, not before a 15 s timeout), so
+                // silence is no desync. A server that restarted cut the
+                // watch, and a cut watch relists.
+                Ok(None) if started.elapsed() >= ENDS_AFTER => break,
+                Ok(None) => {
+                    let after = started.elapsed().as_secs();
+                    return Some(Trouble::Broken(format!(
+                        "the watch ended after {after}s, before its timeout"
+                    )));
+                }
+                Ok(Some(Err(e))) => return Some(Trouble::of(&e)),
+                Ok(Some(Ok(event))) => event,
+            };
+            let progress = match event {
+                WatchEvent::Added(mut o) | WatchEvent::Modified(mut o) => {
+                    advance(&mut rv, &o);
+                    drop_managed_fields(&mut o);
+                    writer.apply_watcher_event(&Event::Apply(o));
+                    Progress::Changed
+                }
+                WatchEvent::Deleted(o) => {
+                    advance(&mut rv, &o);
+                    writer.apply_watcher_event(&Event::Delete(o));
+                    Progress::Changed
+                }
+                WatchEvent::Bookmark(b) => {
+                    rv = b.metadata.resource_version;
+                    Progress::Alive
+                }
+                WatchEvent::Error(s) => return Some(Trouble::of_status(&s)),
+            };
+            if !on(progress) {
+                return None;
+            }
+        }
+    }
+}
+
+fn advance<K: Resource>(rv: &mut String, o: &K) {
+    if let Some(v) = o.meta().resource_version.as_ref().filter(|v| !v.is_empty()) {
+        v.clone_into(rv);
+    }
+}
+
+fn no_answer(what: &str, after: Duration) -> Trouble {
+    Trouble::Unreachable(format!("no answer to {what} in {}s", after.as_secs()))
+}
+
+/// Lists every page into the store, replacing it once the last page is in;
+/// the list's version and how many objects it had.
+async fn list<K>(api: &Api<K>, writer: &mut Writer<K>) -> Result<(String, usize), Trouble>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    writer.apply_watcher_event(&Event::Init);
+    let mut lp = ListParams::default().limit(PAGE);
+    let mut n = 0;
+    loop {
+        let page = match timeout(LIST_TIMEOUT, api.list(&lp)).await {
+            Err(_) => return Err(no_answer("a list", LIST_TIMEOUT)),
+            Ok(Err(e)) => return Err(Trouble::of(&e)),
+            Ok(Ok(page)) => page,
+        };
+        for mut o in page.items {
+            drop_managed_fields(&mut o);
+            writer.apply_watcher_event(&Event::InitApply(o));
+            n += 1;
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => lp = lp.continue_token(&token),
+            None => {
+                let rv = page
+                    .metadata
+                    .resource_version
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| Trouble::Rejected("a list without a resourceVersion".into()))?;
+                writer.apply_watcher_event(&Event::InitDone);
+                return Ok((rv, n));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(code: u16, message: &str) -> Status {
+        let mut s = Status::failure(message, "");
+        s.code = code;
+        s
+    }
+
+    #[test]
+    fn gone_and_future_versions_relist_server_errors_mean_unreachable_refusals_do_not() {
+        assert!(matches!(
+            Trouble::of_status(&status(410, "too old resource version")),
+            Trouble::Desync(_)
+        ));
+        assert!(matches!(
+            Trouble::of_status(&status(504, "Too large resource version: 90, current: 12")),
+            Trouble::Desync(_)
+        ));
+        assert!(matches!(
+            Trouble::of_status(&status(503, "unavailable")),
+            Trouble::Unreachable(_)
+        ));
+        assert!(matches!(
+            Trouble::of_status(&status(403, "forbidden")),
+            Trouble::Rejected(_)
+        ));
+    }
+}
