@@ -122,7 +122,8 @@ fn split_term(term: &str) -> Option<(&str, &str, &str)> {
             continue;
         }
         for op in ["!=", "==", "="] {
-            if term[i..].starts_with(op) {
+            // Bytes, not str: `i` may sit inside a multi-byte character.
+            if bytes[i..].starts_with(op.as_bytes()) {
                 return Some((&term[..i], op, &term[i + op.len()..]));
             }
         }
@@ -235,6 +236,19 @@ fn scalar_string(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Found by the `field_selector` fuzz target: a multi-byte character
+    /// in a term panicked the server's request handler.
+    #[test]
+    fn non_ascii_terms_are_an_error_not_a_panic() {
+        for s in ["spec.nodeNameő", "ő=x", "spec.nodeName=ő", "a\\ő=1"] {
+            let _ = FieldSelector::parse(&resources::PODS, s);
+        }
+        let sel = FieldSelector::parse(&resources::PODS, "spec.nodeName=nődé").expect("parses");
+        let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "nődé"}});
+        assert!(sel.matches(&pod));
+        assert!(FieldSelector::parse(&resources::PODS, "spec.nodeNameő").is_err());
+    }
 
     #[test]
     fn field_selectors_check_supported_fields_per_kind() {

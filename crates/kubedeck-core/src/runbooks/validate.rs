@@ -62,6 +62,12 @@ struct Span {
 
 const KINDS: &str = "note, check, show, action, wait, confirm or branch";
 
+/// The byte offset of the first `\r` not followed by `\n`.
+fn lone_carriage_return(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+}
+
 /// Reads a runbook. Errors here are those of the file's shape: syntax,
 /// unknown keys and kinds, wrong types, missing or duplicate fields.
 pub fn parse(name: &str, file: &str, text: &str) -> Result<Runbook, Vec<Diagnostic>> {
@@ -71,6 +77,16 @@ pub fn parse(name: &str, file: &str, text: &str) -> Result<Runbook, Vec<Diagnost
         line: line.max(1),
         message,
     };
+    // YAML ends a line at a lone carriage return, editors mostly don't:
+    // the lines reported would not be the ones the user sees.
+    if let Some(at) = lone_carriage_return(text) {
+        let line = text[..at].lines().count().max(1);
+        return Err(vec![diag(
+            line,
+            "a carriage return without a line feed; save the file with \\n or \\r\\n line endings"
+                .into(),
+        )]);
+    }
     let raw: RawRunbook = match serde_norway::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -1134,6 +1150,19 @@ steps:
         let e = errors(&semantic);
         assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(e[0].0, last + 7, "{e:?}");
+    }
+
+    /// Found by the `runbook` fuzz target: YAML counted a lone `\r` as a
+    /// line break, so errors named lines past the end of the file.
+    #[test]
+    fn a_lone_carriage_return_is_reported_on_the_line_the_user_sees() {
+        let text = "title: t\nsteps:\n  - id: a\r    note: x\n  - {id: b, nope: 1}\n";
+        let errs = errors(text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].0, 3, "{errs:?}");
+        assert!(errs[0].1.contains("carriage return"), "{errs:?}");
+        let crlf = errors("title: t\r\nsteps:\r\n  - id: a\r\n    name: A\r\n    note: x\r\n");
+        assert!(crlf.is_empty(), "{crlf:?}");
     }
 
     #[test]
