@@ -242,8 +242,11 @@ fn refuse_readonly(
     name: Option<&str>,
     target: &ActionTarget,
 ) -> Updated {
-    let e = ActionError::ReadOnly {
-        context: state.context.clone(),
+    let e = match &state.blocked {
+        Some(why) => ActionError::Blocked(why.clone()),
+        None => ActionError::ReadOnly {
+            context: state.context.clone(),
+        },
     };
     let mut out = say(state, e.to_string(), Role::Warning);
     let (namespace, object) = match target {
@@ -787,6 +790,23 @@ mod tests {
             result: Ok("deployment/web scaled to 3".into()),
         });
         assert_eq!(t.message(), "deployment/web scaled to 3");
+    }
+
+    #[test]
+    fn a_broken_config_is_named_in_the_refusal_not_called_read_only() {
+        let mut t = T::new("kind-dev");
+        t.state.readonly = true;
+        t.state.blocked = Some("config /home/u/config.toml:3: unknown field `them`".into());
+        let out = t.key("s");
+        assert!(t.state.dialog.is_none());
+        assert_eq!(
+            t.message(),
+            "refused: config /home/u/config.toml:3: unknown field `them`; nothing was changed"
+        );
+        assert!(matches!(
+            out.effects.as_slice(),
+            [Effect::AuditReadonlyRefusal { action, .. }] if action == "scale"
+        ));
     }
 
     #[test]

@@ -216,6 +216,9 @@ pub struct AppState {
     /// How long a Warning event stays the latest warning, from the config
     /// file (`warning-window`).
     pub(crate) warning_window: chrono::Duration,
+    /// Why nothing may change whatever the context (a broken config.toml);
+    /// what a refusal says instead of "read-only".
+    pub(crate) blocked: Option<String>,
 }
 
 impl AppState {
@@ -250,6 +253,7 @@ impl AppState {
                 .patterns
                 .into(),
             warning_window: warning_window(&kubedeck_core::config::Config::default()),
+            blocked: None,
         }
     }
 
