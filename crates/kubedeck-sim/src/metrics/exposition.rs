@@ -449,6 +449,49 @@ fn hpa_series(out: &mut Out, ctx: &Ctx) {
             );
         }
     }
+    // What the HPA controller measured, as kube-state-metrics shows it: the
+    // chart beside an HPA plots this, so the two cannot disagree.
+    let name = "kube_horizontalpodautoscaler_status_target_metric";
+    out.family(name, "gauge", "The current metric status used by this autoscaler when calculating the desired replica count.");
+    for h in &hpas {
+        for m in h["status"]["currentMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let source = match m["type"].as_str() {
+                Some("Resource") => &m["resource"],
+                Some("ContainerResource") => &m["containerResource"],
+                Some("Pods") => &m["pods"],
+                Some("Object") => &m["object"],
+                Some("External") => &m["external"],
+                _ => continue,
+            };
+            let metric_name = source["name"]
+                .as_str()
+                .or_else(|| source["metric"]["name"].as_str())
+                .unwrap_or_default();
+            let current = &source["current"];
+            let values = [
+                ("utilization", current["averageUtilization"].as_f64()),
+                ("average", quantity(&current["averageValue"])),
+                ("value", quantity(&current["value"])),
+            ];
+            for (kind, value) in values {
+                let Some(value) = value else { continue };
+                out.sample(
+                    name,
+                    &[
+                        ("namespace", meta_str(h, "namespace")),
+                        ("horizontalpodautoscaler", meta_str(h, "name")),
+                        ("metric_name", metric_name),
+                        ("metric_target_type", kind),
+                    ],
+                    value,
+                );
+            }
+        }
+    }
 }
 
 fn container_series(out: &mut Out, snap: &Snapshot, counters: &Counters) {
@@ -645,7 +688,9 @@ mod tests {
                     "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
                         "minReplicas": 2, "maxReplicas": 10,
                         "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                            "target": {"type": "Utilization", "averageUtilization": 60}}}]}}),
+                            "target": {"type": "Utilization", "averageUtilization": 60}}}]},
+                    "status": {"currentMetrics": [{"type": "Resource", "resource": {"name": "cpu",
+                        "current": {"averageUtilization": 76, "averageValue": "76m"}}}]}}),
             )
             .unwrap();
         let body = exposition(&ctx, t0());
@@ -678,6 +723,13 @@ mod tests {
                 "kube_horizontalpodautoscaler_spec_target_metric{namespace=\"demo\",horizontalpodautoscaler=\"web\",metric_name=\"cpu\",metric_target_type=\"utilization\"}"
             ),
             60.0
+        );
+        assert_eq!(
+            value(
+                &body,
+                "kube_horizontalpodautoscaler_status_target_metric{namespace=\"demo\",horizontalpodautoscaler=\"web\",metric_name=\"cpu\",metric_target_type=\"utilization\"}"
+            ),
+            76.0
         );
         // Every sample belongs to the family announced just before it.
         let mut family = String::new();
