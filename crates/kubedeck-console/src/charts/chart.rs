@@ -10,7 +10,9 @@ use ratatui::symbols::Marker;
 use ratatui::text::Span;
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Paragraph};
 
-use super::request::{DETAIL_VIEW, SPARK_WIDTH, hpa_target, row_metrics, row_object, rows_view};
+use super::request::{
+    DETAIL_VIEW, HPA_VIEW, SPARK_WIDTH, hpa_target, row_metrics, row_object, rows_view,
+};
 use super::spark::{PLACEHOLDER, format, label, sparkline};
 use crate::cluster::Cache;
 use crate::state::AppState;
@@ -209,8 +211,14 @@ pub(crate) fn build(state: &AppState, cache: &Cache) -> Option<ChartVm> {
         ObjectKind::Pod => "pod",
         ObjectKind::Hpa => "hpa",
     };
+    let measured = data
+        .view(HPA_VIEW)
+        .filter(|v| v.kind == ObjectKind::Hpa && v.namespace == key.0 && v.window == window)
+        .and_then(|v| v.object(&name))
+        .map(|o| o.get(Metric::HpaUtilization))
+        .filter(|p| !p.is_empty());
     let mut vm = match kind {
-        ObjectKind::Hpa => hpa_chart(cache, key, view, object),
+        ObjectKind::Hpa => hpa_chart(cache, key, view, object, measured),
         _ => usage_chart(kind, view, object),
     };
     vm.title = format!("{short}/{name} · last {}", window.label());
@@ -339,13 +347,15 @@ fn cpu_request(cache: &Cache, namespace: &str, kind: ObjectKind, name: &str) -> 
     (total > 0.0).then_some(total)
 }
 
-/// An HPA's chart: its workload's CPU as a percentage of the pods'
-/// requests (what the HPA compares), against the target as a line.
+/// An HPA's chart: the CPU utilization the HPA controller measured (from
+/// kube-state-metrics, so the two cannot disagree), else its workload's CPU
+/// as a percentage of the pods' requests; against the target as a line.
 fn hpa_chart(
     cache: &Cache,
     key: &RowKey,
     view: Option<&ViewSeries>,
     obj: Option<&ObjectSeries>,
+    measured: Option<&[Point]>,
 ) -> ChartVm {
     let mut vm = empty("cpu % of request".into());
     let Some(h) = crate::views::hpas::get(cache, key) else {
@@ -364,8 +374,8 @@ fn hpa_chart(
     );
     let per_pod = hpa_target(cache, key).and_then(|(k, n)| cpu_request(cache, &key.0, k, &n));
     let mut hi = target.unwrap_or(0.0);
-    let mut util: Vec<Point> = Vec::new();
-    if let (Some(o), Some(req)) = (obj, per_pod) {
+    let mut util: Vec<Point> = measured.map(<[Point]>::to_vec).unwrap_or_default();
+    if let (None, Some(o), Some(req)) = (measured, obj, per_pod) {
         let replicas = o.get(Metric::Replicas);
         util = o
             .get(Metric::Cpu)
@@ -406,7 +416,7 @@ fn hpa_chart(
             hi = hi.max(h);
             format!("  now {}  min {}  max {}", pct(now.v), pct(lo), pct(h))
         }
-        _ if per_pod.is_none() => "  no CPU request to compare with".into(),
+        _ if per_pod.is_none() && measured.is_none() => "  no CPU request to compare with".into(),
         _ => "  no data".into(),
     }));
     vm.lines.push(first);

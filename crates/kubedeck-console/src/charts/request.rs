@@ -24,6 +24,9 @@ pub(crate) fn rows_view(kind: ObjectKind, namespace: &str) -> String {
 
 /// The view id of the chart of the selection.
 pub(crate) const DETAIL_VIEW: &str = "detail";
+/// The selected HPA's own measured utilization (Prometheus only), beside
+/// its workload's series in `DETAIL_VIEW`.
+pub(crate) const HPA_VIEW: &str = "detail-hpa";
 
 /// What a row of `view` is, for metrics: its kind and name.
 pub(crate) fn row_object(view: View, scope: &Scope, key: &RowKey) -> Option<(ObjectKind, String)> {
@@ -103,6 +106,17 @@ pub(crate) fn wanted(state: &AppState, cache: &Cache, width: u16) -> Vec<ViewReq
         && let Some(key) = screen.selected_key()
         && let Some((kind, name)) = row_object(screen.view, &screen.query.scope, key)
     {
+        if kind == ObjectKind::Hpa {
+            out.push(ViewRequest {
+                view: HPA_VIEW.into(),
+                kind,
+                namespace: key.0.clone(),
+                names: vec![name.clone()],
+                metrics: vec![Metric::HpaUtilization],
+                window,
+                width: plot_width(width),
+            });
+        }
         let (kind, name, metrics) = match kind {
             ObjectKind::Hpa => match hpa_target(cache, key) {
                 Some((k, n)) => (k, n, vec![Metric::Cpu, Metric::Replicas]),

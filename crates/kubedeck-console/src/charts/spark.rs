@@ -86,7 +86,7 @@ pub(crate) fn format(metric: Metric, v: f64) -> String {
                 format!("{:.0}ms", v * 1000.0)
             }
         }
-        Metric::HpaTarget => format!("{v:.0}%"),
+        Metric::HpaTarget | Metric::HpaUtilization => format!("{v:.0}%"),
         Metric::Replicas
         | Metric::Restarts
         | Metric::HpaCurrent
@@ -111,6 +111,7 @@ pub(crate) fn label(metric: Metric) -> &'static str {
         Metric::HpaMin => "min",
         Metric::HpaMax => "max",
         Metric::HpaTarget => "target",
+        Metric::HpaUtilization => "cpu",
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use ratatui::buffer::Buffer;
 use serde_json::json;
 
-use super::request::{DETAIL_VIEW, Requester, SPARK_WIDTH, rows_view, wanted};
+use super::request::{DETAIL_VIEW, HPA_VIEW, Requester, SPARK_WIDTH, rows_view, wanted};
 use super::{ChartMsg, ChartUi};
 use crate::cluster::Cache;
 use crate::input::keymap::Keymap;
@@ -263,6 +263,41 @@ fn the_hpa_chart_shows_cpu_against_its_target_with_now_min_and_max() {
     assert!(chart.y_bounds[1] > 70.0);
 }
 
+/// The case: the workload's CPU over its requests read 23 % while
+/// the HPA said 76 %. With the HPA's own measurement at hand (Prometheus,
+/// kube-state-metrics), the chart shows that.
+#[test]
+fn the_hpa_chart_shows_what_the_hpa_measured_when_prometheus_has_it() {
+    let mut c = hpa_console();
+    c.keys(&["m"]);
+    let asked = wanted(&c.state, &c.cache, 150);
+    let hpa = asked
+        .iter()
+        .find(|r| r.view == HPA_VIEW)
+        .expect("the HPA's own series is asked for");
+    assert_eq!(
+        (hpa.kind, hpa.names.as_slice(), hpa.metrics.as_slice()),
+        (
+            ObjectKind::Hpa,
+            &["web".to_string()][..],
+            &[Metric::HpaUtilization][..]
+        )
+    );
+    let computed = text(&c.draw(150));
+    assert!(!computed.contains("now 76%"), "{computed}");
+    c.answer(
+        HPA_VIEW,
+        series(
+            ObjectKind::Hpa,
+            "shop",
+            super::request::plot_width(150),
+            &[("web", &[(Metric::HpaUtilization, |_| 76.0)])],
+        ),
+    );
+    let shown = text(&c.draw(150));
+    assert!(shown.contains("now 76%  min 76%  max 76%"), "{shown}");
+}
+
 #[test]
 fn the_window_key_cycles_and_asks_again_with_its_step() {
     let mut c = hpa_console();
@@ -285,7 +320,10 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
         ),
         "an HPA's chart asks for its workload"
     );
-    let rows: Vec<_> = first.iter().filter(|r| r.view != DETAIL_VIEW).collect();
+    let rows: Vec<_> = first
+        .iter()
+        .filter(|r| r.view != DETAIL_VIEW && r.view != HPA_VIEW)
+        .collect();
     assert_eq!(rows.len(), 2, "one request per namespace: {rows:?}");
     assert!(
         rows.iter()
@@ -295,7 +333,7 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
     let mut requester = Requester::default();
     let t0 = tokio::time::Instant::now();
     let (sent, next) = requester.due(first.clone(), t0);
-    assert_eq!(sent.len(), 3);
+    assert_eq!(sent.len(), 4, "two rows, the workload and the HPA itself");
     let step = step_for(Window::M5.duration(), detail.width);
     assert_eq!(next, Some(t0 + step), "the chart's step is the shortest");
     let (again, _) = requester.due(first.clone(), t0 + step / 2);
@@ -303,8 +341,8 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
     let (stale, _) = requester.due(first, t0 + step);
     assert_eq!(
         stale.len(),
-        1,
-        "the chart's answer is a step old: {stale:?}"
+        2,
+        "the chart's answers are a step old: {stale:?}"
     );
 
     c.keys(&["w"]);
@@ -317,7 +355,7 @@ fn the_window_key_cycles_and_asks_again_with_its_step() {
     );
     let next = wanted(&c.state, &c.cache, 150);
     let (sent, _) = requester.due(next, t0 + step);
-    assert_eq!(sent.len(), 3, "a new window is a new question");
+    assert_eq!(sent.len(), 4, "a new window is a new question");
     assert!(sent.iter().all(|r| r.window == Window::M15));
     assert!(
         !text(&c.draw(150)).contains("▁"),

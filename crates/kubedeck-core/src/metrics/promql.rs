@@ -101,6 +101,9 @@ pub enum Metric {
     HpaMax,
     /// The HPA's CPU utilization target in percent: a constant line.
     HpaTarget,
+    /// The CPU utilization the HPA controller measured, in percent: what it
+    /// compares with the target (ready pods, its metrics window).
+    HpaUtilization,
 }
 
 impl Metric {
@@ -282,6 +285,7 @@ pub struct Queries {
     pub hpa_min: String,
     pub hpa_max: String,
     pub hpa_target: String,
+    pub hpa_utilization: String,
 }
 
 /// Container series without cAdvisor's pod-level (`container=""`) and
@@ -347,6 +351,10 @@ impl Default for Queries {
                 "kube_horizontalpodautoscaler_spec_target_metric",
                 r#",metric_name="cpu",metric_target_type="utilization""#,
             ),
+            hpa_utilization: hpa(
+                "kube_horizontalpodautoscaler_status_target_metric",
+                r#",metric_name="cpu",metric_target_type="utilization""#,
+            ),
         }
     }
 }
@@ -365,7 +373,7 @@ impl std::fmt::Display for TemplateError {
 }
 
 impl Queries {
-    fn entries(&self) -> [(&'static str, &String); 15] {
+    fn entries(&self) -> [(&'static str, &String); 16] {
         [
             ("workload_cpu", &self.workload_cpu),
             ("workload_memory", &self.workload_memory),
@@ -382,6 +390,7 @@ impl Queries {
             ("hpa_min", &self.hpa_min),
             ("hpa_max", &self.hpa_max),
             ("hpa_target", &self.hpa_target),
+            ("hpa_utilization", &self.hpa_utilization),
         ]
     }
 
@@ -432,6 +441,7 @@ impl Queries {
             (Hpa, HpaMin) => &self.hpa_min,
             (Hpa, HpaMax) => &self.hpa_max,
             (Hpa, HpaTarget) => &self.hpa_target,
+            (Hpa, HpaUtilization) => &self.hpa_utilization,
             _ => return None,
         };
         Some(t.as_str())
