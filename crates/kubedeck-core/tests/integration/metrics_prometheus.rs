@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::prometheus::Prometheus;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 
 use kube::Api;
 use kube::api::{Patch, PatchParams};
@@ -171,6 +172,49 @@ async fn workload_and_hpa_series_from_a_real_prometheus() {
     assert_eq!(series.latest(Metric::HpaMax), Some(4.0));
     assert_eq!(series.latest(Metric::HpaMin), Some(2.0));
     assert!(series.latest(Metric::HpaCurrent).is_some_and(|n| n >= 2.0));
+
+    // The utilization the HPA measured reaches the chart as the HPA says
+    // it (its status), not recomputed from the workload's CPU.
+    let hpas: Api<HorizontalPodAutoscaler> = Api::namespaced(client.clone(), "demo");
+    let status_util = || async {
+        let h = hpas.get("web").await.expect("get the HPA");
+        h.status
+            .and_then(|s| s.current_metrics)
+            .into_iter()
+            .flatten()
+            .find_map(|m| m.resource?.current.average_utilization)
+    };
+    let mut measured = view(ObjectKind::Hpa, &["web"]);
+    measured.view = "measured".into();
+    measured.metrics = vec![Metric::HpaUtilization];
+    let mut said = None;
+    let mut last = (None, None);
+    // A fresh pod counts only after its metrics window, as in kube.
+    for _ in 0..120 {
+        let Some(want) = status_util().await else {
+            last = (None, None);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let got = poll(
+            &mut prom,
+            &src,
+            &mut rx,
+            &measured,
+            "the HPA's utilization",
+            |v| latest(v, "web", Metric::HpaUtilization),
+        )
+        .await;
+        last = (Some(want), Some(got));
+        if got == f64::from(want) {
+            said = Some(got);
+            break;
+        }
+    }
+    assert!(
+        said.is_some(),
+        "the chart's utilization never matched the HPA's status: {last:?}"
+    );
 
     // Hostile names reach Prometheus as data: the queries parse, and match
     // nothing (an injected `or vector(1)` would have answered 1).
