@@ -9,6 +9,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 #[tokio::main]
 async fn main() {
+    exit_on_main_thread_panic();
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::CliCommand::Sim(args)) => {
@@ -65,6 +66,21 @@ async fn main() {
     // for it on the way out.
     let _ = std::io::Write::flush(&mut std::io::stdout());
     std::process::exit(code)
+}
+
+/// A panic on the main thread, where the console's UI loop runs, ends the
+/// process with 101 once it is printed: unwinding would drop the runtime,
+/// which waits for its blocking threads (the terminal reader, a hung
+/// credential plugin) and could hang forever. The console's own hook gives
+/// the terminal back before this one runs.
+fn exit_on_main_thread_panic() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        previous(info);
+        if std::thread::current().name() == Some("main") {
+            std::process::exit(101);
+        }
+    }));
 }
 
 /// `KUBEDECK_LOG` (tracing's env-filter syntax), else `default`.

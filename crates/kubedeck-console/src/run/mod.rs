@@ -179,6 +179,15 @@ impl Looks {
     }
 }
 
+/// Set in the environment, the console panics at the first key after its
+/// first frame: the end-to-end tests prove a panic gives the terminal back.
+const TEST_PANIC: &str = "KUBEDECK_TEST_PANIC";
+
+#[allow(clippy::panic, reason = "the test-only trigger of the panic path")]
+fn test_only_panic() {
+    panic!("{TEST_PANIC} is set: a test of the panic path");
+}
+
 pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     let paths = Paths::discover();
     let (config, config_err) = match &paths {
@@ -248,12 +257,16 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     let mut events = EventStream::new();
     let mut dirty = true;
     let mut deadline: Option<Instant> = None;
+    let test_panic = std::env::var_os(TEST_PANIC).is_some();
 
     loop {
         let now = Utc::now();
         while let Some(msg) = queue.pop_front() {
             if let Msg::Key(key) = &msg {
                 logging::log_input(&state, *key, &keymap);
+                if test_panic {
+                    test_only_panic();
+                }
             }
             let outcome = update(&mut state, msg, &rt.conn.cache, &keymap, now);
             dirty |= outcome.redraw;

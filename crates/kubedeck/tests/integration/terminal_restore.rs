@@ -65,8 +65,13 @@ impl Shell {
 
     /// Starts the console on a cleared screen; waits for the overview.
     fn console(&self) {
+        self.console_with("");
+    }
+
+    /// As `console`, with environment assignments before the command.
+    fn console_with(&self, env: &str) {
         self.run(&format!(
-            "clear; HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}",
+            "clear; {env} HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}",
             home = self.ts.dir.path().display(),
             kc = self.ts.kubeconfig.display(),
             bin = BIN,
@@ -168,5 +173,28 @@ fn ctrl_z_gives_the_terminal_back_and_fg_redraws_the_console() {
         s.lines().any(|l| l.starts_with("STATUS "))
     });
     assert!(screen.contains("STATUS 0"), "{screen}");
+    shell.assert_sane();
+}
+
+#[test]
+fn a_panic_gives_the_terminal_back_and_says_what_happened() {
+    let shell = Shell::start("panic");
+    // No backtrace, so the message stays on the screen.
+    shell.console_with("KUBEDECK_TEST_PANIC=1 RUST_BACKTRACE=0");
+    // The test-only trigger panics on the first key, in the UI loop.
+    shell.tmux.keys(&["j"]);
+    shell.wait_prompt();
+    shell.run("echo STATUS $?");
+    let screen = shell.tmux.wait_for("the exit status", LONG, |s| {
+        s.lines().any(|l| l.starts_with("STATUS "))
+    });
+    assert!(
+        screen.contains("STATUS 101"),
+        "a panic exits 101:\n{screen}"
+    );
+    assert!(
+        screen.contains("a test of the panic path"),
+        "the panic's message is left on the main screen:\n{screen}"
+    );
     shell.assert_sane();
 }
