@@ -174,7 +174,17 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
     };
     match w {
         WatchMsg::Synced(_) | WatchMsg::Changed(_) => {
-            state.health.insert(kind, Health::Live);
+            let back = state
+                .health
+                .insert(kind, Health::Live)
+                .is_some_and(|h| h.stale_since().is_some());
+            let updated = follow_change(state, kind, cache, now);
+            // The banner and the stale line are on every screen: a kind
+            // back from an outage redraws them, shown in the body or not.
+            Updated {
+                redraw: updated.redraw || back,
+                ..updated
+            }
         }
         WatchMsg::Failed(_, err) => {
             if !matches!(state.health.get(&kind), Some(Health::Stale(_))) {
@@ -184,7 +194,7 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
                 format!("watch of {} failed: {err}; retrying", kind.plural()),
                 Role::Warning,
             ));
-            return Updated::redraw();
+            Updated::redraw()
         }
         WatchMsg::Unreachable(..) => {
             // The banner says it; the time is the outage's first.
@@ -192,9 +202,13 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             state
                 .health
                 .insert(kind, Health::Unreachable(since.unwrap_or(now)));
-            return Updated::redraw();
+            Updated::redraw()
         }
     }
+}
+
+/// Refreshes the body if it shows `kind`, which changed.
+fn follow_change(state: &mut AppState, kind: Kind, cache: &Cache, now: DateTime<Utc>) -> Updated {
     if state.logs.is_some() {
         // The table is hidden; it is refreshed when the log view closes.
         return Updated::default();

@@ -208,6 +208,20 @@ fn a_failed_watch_marks_the_data_stale_but_keeps_it() {
     assert_eq!(state.screen().rows.len(), 5);
 }
 
+#[test]
+fn a_kind_back_from_an_outage_redraws_the_banner_away_though_the_view_hides_it() {
+    let (mut state, cache, keymap) = setup();
+    let node = crate::cluster::Kind::Node;
+    let mut watch = |w: WatchMsg| update(&mut state, Msg::Watch(w), &cache, &keymap, now());
+    watch(WatchMsg::Unreachable(node, "no answer".into()));
+    // The pods view shows no nodes, but the banner is on every screen.
+    assert!(watch(WatchMsg::Synced(node)).redraw, "the banner goes");
+    assert!(
+        !watch(WatchMsg::Changed(node)).redraw,
+        "a change the view does not show draws nothing"
+    );
+}
+
 fn crumbs(state: &AppState) -> Vec<&str> {
     state.stack.iter().map(|s| s.crumb.as_str()).collect()
 }

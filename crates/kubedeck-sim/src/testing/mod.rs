@@ -7,6 +7,7 @@
 
 mod closed_port;
 pub mod fault_proxy;
+pub mod http_fault_proxy;
 pub mod prometheus;
 pub mod tmux;
 mod watch;

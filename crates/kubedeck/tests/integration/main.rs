@@ -25,6 +25,7 @@ mod console_pod_yaml_tmux;
 mod console_runbook_tmux;
 mod console_tmux;
 mod faults;
+mod http_faults;
 mod ops_backups;
 mod ops_recovery;
 mod ops_recovery_prometheus;

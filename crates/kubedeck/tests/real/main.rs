@@ -13,6 +13,7 @@
 mod actions;
 mod cluster;
 mod console;
+mod faults;
 mod headless;
 mod logs;
 mod rbac;
@@ -61,6 +62,10 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(actions::scale_restart_set_image_and_rollback_reach_the_real_deployment),
         trial!(actions::a_pod_disruption_budget_refuses_an_eviction_and_the_refusal_is_audited),
         trial!(actions::delete_pod_cordon_and_cronjob_trigger_and_suspend),
+        trial!(faults::a_hung_api_server_brings_the_banner_and_the_console_converges_after),
+        trial!(faults::answers_of_500_bring_the_banner_and_the_console_converges_after),
+        trial!(faults::cut_answers_bring_the_banner_and_the_console_converges_after),
+        trial!(faults::a_410_on_a_resumed_watch_makes_the_console_relist),
         trial!(headless::chaos_pod_kill_passes_with_the_whole_timeline_in_causal_order),
         trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
         trial!(console::views_follow_the_real_controllers_with_no_key_pressed),
