@@ -17,7 +17,8 @@ use super::theme::Role;
 use super::update::{Effect, Updated};
 use super::views::Scope;
 use kubedeck_core::actions::{
-    ActionError, Command, Confirmation, ObjectRef, Permission, WorkloadKind, WorkloadRef,
+    ActionError, Command, Confirmation, DrainOptions, ObjectRef, Permission, WorkloadKind,
+    WorkloadRef,
 };
 
 /// The kinds whose changes a rollout or history panel shows.
@@ -88,6 +89,11 @@ pub(crate) fn on_action(
             Role::Muted,
         );
     };
+    if let (Action::Restart | Action::Drain, ActionTarget::Node(node)) = (action, &target)
+        && state.draining.contains(node)
+    {
+        return stop_drain(state, node.clone());
+    }
     if state.readonly && mutating(action) {
         let name = command_name(action, &target, cache);
         return refuse_readonly(state, action, name, &target);
@@ -134,6 +140,10 @@ pub(crate) fn on_action(
         (Action::Kill, ActionTarget::Pod(pod)) => plan(state, kill_command(pod)),
         (Action::Cordon, ActionTarget::Node(node)) => plan(state, Command::Cordon { node }),
         (Action::Uncordon, ActionTarget::Node(node)) => plan(state, Command::Uncordon { node }),
+        (Action::Restart | Action::Drain, ActionTarget::Node(node)) => {
+            state.dialog = Some(Dialog::Form(Form::drain(node)));
+            Updated::redraw()
+        }
         (Action::Trigger, ActionTarget::CronJob(cronjob)) => {
             let job_name = manual_job_name(&cronjob.name, now);
             plan(state, Command::TriggerCronJob { cronjob, job_name })
@@ -161,6 +171,16 @@ pub(crate) fn on_action(
             )
         }
     }
+}
+
+/// Stops a running drain where it is: the evictions already made stand and
+/// the node stays cordoned, which the message says.
+fn stop_drain(state: &mut AppState, node: String) -> Updated {
+    state.message = Some((
+        format!("stopping the drain of node/{node}; it stays cordoned (C uncordons it)"),
+        Role::Warning,
+    ));
+    Updated::with(Effect::StopDrain(node))
 }
 
 /// Pause a running rollout, resume a paused one.
@@ -223,6 +243,10 @@ fn command_name(action: &Action, target: &ActionTarget, cache: &Cache) -> Option
         (Action::Delete | Action::Kill, ActionTarget::Pod(p)) => kill_command(p.clone()),
         (Action::Cordon, ActionTarget::Node(node)) => Command::Cordon { node: node.clone() },
         (Action::Uncordon, ActionTarget::Node(node)) => Command::Uncordon { node: node.clone() },
+        (Action::Restart | Action::Drain, ActionTarget::Node(node)) => Command::Drain {
+            node: node.clone(),
+            options: DrainOptions::default(),
+        },
         (Action::Trigger, ActionTarget::CronJob(c)) => Command::TriggerCronJob {
             cronjob: c.clone(),
             job_name: String::new(),
@@ -525,6 +549,9 @@ pub(crate) fn on_executed(
     command: Command,
     result: Result<String, String>,
 ) -> Updated {
+    if let Command::Drain { node, .. } = &command {
+        state.draining.remove(node);
+    }
     match result {
         Ok(message) => {
             state.message = Some((message, Role::Ok));
@@ -543,6 +570,17 @@ pub(crate) fn on_executed(
         }
         Err(e) => say(state, e, Role::Danger),
     }
+}
+
+/// A running action's progress, on the status line while it runs.
+pub(crate) fn on_progress(state: &mut AppState, command: &Command, status: String) -> Updated {
+    if let Command::Drain { node, .. } = command
+        && !state.draining.contains(node)
+    {
+        // A late word from a drain already over or stopped.
+        return Updated::default();
+    }
+    say(state, status, Role::Info)
 }
 
 pub(crate) fn on_revisions(
@@ -624,6 +662,9 @@ pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> 
             match c.confirmation.confirm(typed) {
                 Ok(confirmed) => {
                     let summary = confirmed.confirmation().summary();
+                    if let Command::Drain { node, .. } = confirmed.command() {
+                        state.draining.insert(node.clone());
+                    }
                     state.dialog = None;
                     state.message = Some((format!("{summary}…"), Role::Info));
                     Updated::with(Effect::Execute(confirmed))
@@ -1018,6 +1059,107 @@ mod tests {
         t.key("c");
         assert_eq!(t.message(), "cordon node does not apply to deployment/web");
         assert!(t.state.dialog.is_none());
+    }
+
+    /// r on a node row (k9s's drain key): kubectl drain's choices, the
+    /// plan, then progress on the status line; r again stops it.
+    #[test]
+    fn r_on_a_node_drains_it_with_progress_and_r_again_stops_it() {
+        let mut t = T::new("kind-dev");
+        t.cache = crate::test_support::cluster();
+        t.key(":");
+        t.typed("nodes");
+        t.key("enter");
+        t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Synced(
+            Kind::Node,
+        )));
+        t.key("/");
+        t.typed("node-1");
+        t.key("enter");
+        t.key("r");
+        let text = t.dialog_text();
+        assert!(text.contains("ignore DaemonSets  ◀ yes ▶"), "{text}");
+        assert!(text.contains("timeout  5m"), "{text}");
+        let effect = plan_of(t.key("enter"));
+        let drain = Command::Drain {
+            node: "node-1".into(),
+            options: DrainOptions {
+                ignore_daemonsets: true,
+                ..DrainOptions::default()
+            },
+        };
+        assert_eq!(
+            effect,
+            Effect::Plan {
+                id: 1,
+                command: drain.clone()
+            }
+        );
+        t.pending = Some(effect);
+        t.planned(
+            vec!["evicts 1 pod: shop/web-7d4b9c8f6d-x2x4k".into()],
+            Permission::Allowed,
+        );
+        let text = t.dialog_text();
+        assert!(
+            text.contains(
+                "kubectl drain node-1 --ignore-daemonsets --timeout=300s --context kind-dev"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("• evicts 1 pod: shop/web-7d4b9c8f6d-x2x4k"),
+            "{text}"
+        );
+        assert!(matches!(plan_of(t.key("enter")), Effect::Execute(_)));
+        t.msg(Msg::Progress {
+            command: drain.clone(),
+            status: "draining node/node-1: 0 of 1 pod gone, 1 waiting on PodDisruptionBudget web (1.00s)".into(),
+        });
+        assert_eq!(
+            t.message(),
+            "draining node/node-1: 0 of 1 pod gone, 1 waiting on PodDisruptionBudget web (1.00s)"
+        );
+        assert_eq!(plan_of(t.key("r")), Effect::StopDrain("node-1".into()));
+        assert_eq!(
+            t.message(),
+            "stopping the drain of node/node-1; it stays cordoned (C uncordons it)"
+        );
+        let stopped = "drain of node/node-1 stopped after 2.00s: 0 pods evicted, 1 pod not gone: shop/web-7d4b9c8f6d-x2x4k (waiting on PodDisruptionBudget web); node/node-1 stays cordoned";
+        t.msg(Msg::Executed {
+            command: drain.clone(),
+            result: Err(stopped.into()),
+        });
+        assert_eq!(t.message(), stopped);
+        assert_eq!(t.state.message.as_ref().map(|m| m.1), Some(Role::Danger));
+        // A late progress word changes nothing; r drains again.
+        t.msg(Msg::Progress {
+            command: drain,
+            status: "draining node/node-1: late".into(),
+        });
+        assert_eq!(t.message(), stopped);
+        t.key("r");
+        assert!(t.dialog_text().contains("ignore DaemonSets"));
+    }
+
+    #[test]
+    fn read_only_refuses_a_drain_before_its_form_and_audits_it_as_drain() {
+        let mut t = T::new("kind-dev");
+        t.cache = crate::test_support::cluster();
+        t.state.readonly = true;
+        t.key(":");
+        t.typed("nodes");
+        t.key("enter");
+        t.msg(Msg::Watch(crate::cluster::watch::WatchMsg::Synced(
+            Kind::Node,
+        )));
+        let out = t.key("r");
+        assert!(t.state.dialog.is_none());
+        assert!(matches!(
+            out.effects.as_slice(),
+            [Effect::AuditReadonlyRefusal { object, action, .. }]
+                if object.starts_with("node/") && action == "drain"
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::input::key::{Code, Key};
 use super::theme::Role;
-use kubedeck_core::actions::{Command, Confirmation, ObjectRef, WorkloadRef};
+use kubedeck_core::actions::{Command, Confirmation, DrainOptions, ObjectRef, WorkloadRef};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Dialog {
@@ -71,6 +71,14 @@ pub(crate) enum FormKind {
     RecoveryTest {
         target: WorkloadRef,
     },
+    /// kubectl drain's choices for a node.
+    Drain {
+        node: String,
+    },
+    /// A port-forward's ports; `ops` reads them, not `command`.
+    PortForward {
+        target: kubedeck_core::portforward::Target,
+    },
 }
 
 /// A text field, or a choice among `choices` when there are any.
@@ -111,6 +119,8 @@ pub(crate) struct Form {
 }
 
 const DELETE: &str = "delete";
+const YES: &str = "yes";
+const NO: &str = "no";
 const EVICT: &str = "evict (eviction API, honours PodDisruptionBudgets)";
 
 impl Form {
@@ -177,6 +187,41 @@ impl Form {
                 "An empty grace period uses the pod's own; ctrl-k kills at once.".into(),
                 Role::Muted,
             )],
+            error: None,
+        }
+    }
+
+    /// kubectl drain's flags as choices. DaemonSet pods are left by
+    /// default: their controller tolerates the cordon and would put them
+    /// back, which is why k9s leaves them too.
+    pub(crate) fn drain(node: String) -> Form {
+        let choice = |label, first: &str, second: &str| {
+            Field::choice(label, vec![first.to_string(), second.to_string()])
+        };
+        let timeout = format!(
+            "{}m",
+            kubedeck_core::actions::drain::DEFAULT_TIMEOUT.as_secs() / 60
+        );
+        Form {
+            title: format!("Drain node/{node}"),
+            kind: FormKind::Drain { node },
+            fields: vec![
+                choice("ignore DaemonSets", YES, NO),
+                choice("delete emptyDir", NO, YES),
+                choice("force", NO, YES),
+                Field::text("timeout", timeout),
+            ],
+            focus: 0,
+            notes: vec![
+                (
+                    "Cordons the node, then evicts its pods through the eviction API, which honours PodDisruptionBudgets.".into(),
+                    Role::Muted,
+                ),
+                (
+                    "delete emptyDir evicts pods whose emptyDir data is lost with them; force evicts pods no controller replaces. ←/→ changes a choice.".into(),
+                    Role::Muted,
+                ),
+            ],
             error: None,
         }
     }
@@ -315,6 +360,23 @@ impl Form {
             }
             FormKind::RecoveryTest { .. } => {
                 return Err("a recovery test is not a single command".into());
+            }
+            FormKind::Drain { node } => {
+                let timeout = kubedeck_kube::duration::parse(&self.fields[3].value)
+                    .map_err(|e| format!("timeout: {e}"))?;
+                Command::Drain {
+                    node: node.clone(),
+                    options: DrainOptions {
+                        ignore_daemonsets: self.fields[0].value == YES,
+                        delete_emptydir_data: self.fields[1].value == YES,
+                        force: self.fields[2].value == YES,
+                        // Whole seconds, rounded up; 0 waits as long as it takes.
+                        timeout_seconds: timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0),
+                    },
+                }
+            }
+            FormKind::PortForward { .. } => {
+                return Err("a port-forward is not a single command".into());
             }
         };
         cmd.validate()?;

@@ -18,6 +18,7 @@ mod oncall;
 mod panels;
 mod rollout;
 pub mod run;
+mod shell;
 pub mod state;
 #[cfg(test)]
 mod test_support;

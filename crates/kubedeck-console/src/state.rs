@@ -219,6 +219,8 @@ pub struct AppState {
     /// Why nothing may change whatever the context (a broken config.toml);
     /// what a refusal says instead of "read-only".
     pub(crate) blocked: Option<String>,
+    /// Nodes whose drain runs now; the drain key on one stops it.
+    pub(crate) draining: std::collections::BTreeSet<String>,
 }
 
 impl AppState {
@@ -254,6 +256,7 @@ impl AppState {
                 .into(),
             warning_window: warning_window(&kubedeck_core::config::Config::default()),
             blocked: None,
+            draining: std::collections::BTreeSet::new(),
         }
     }
 

@@ -89,6 +89,10 @@ pub struct Config {
         deserialize_with = "deserialize_duration"
     )]
     pub warning_window: std::time::Duration,
+    /// What a shell in a container runs (`s` on a pod), as argv; by
+    /// default k9s's: bash where the image has it, else sh.
+    #[serde(default = "default_shell", deserialize_with = "deserialize_shell")]
+    pub shell: Vec<String>,
     /// Why the file could not be used. Its `readonly` and protected
     /// contexts are then unknown, so nothing may be changed.
     #[serde(skip)]
@@ -151,6 +155,24 @@ fn deserialize_duration<'de, D: serde::Deserializer<'de>>(
     kubedeck_kube::duration::parse(&text).map_err(serde::de::Error::custom)
 }
 
+fn default_shell() -> Vec<String> {
+    crate::exec::DEFAULT_SHELL
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// A command as argv; an empty one could never start a shell.
+fn deserialize_shell<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let argv = Vec::<String>::deserialize(d)?;
+    if argv.first().is_none_or(|a| a.trim().is_empty()) {
+        return Err(serde::de::Error::custom(
+            "shell must name a program, e.g. [\"bash\"] or [\"sh\", \"-c\", \"...\"]",
+        ));
+    }
+    Ok(argv)
+}
+
 fn default_protected() -> Vec<String> {
     vec!["*prod*".to_string()]
 }
@@ -167,6 +189,7 @@ impl Default for Config {
             backups: BackupsConfig::default(),
             metrics: MetricsConfig::default(),
             warning_window: default_warning_window(),
+            shell: default_shell(),
             broken: None,
         }
     }

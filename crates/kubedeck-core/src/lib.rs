@@ -7,11 +7,13 @@ pub mod actions;
 pub mod config;
 pub mod config_file;
 pub mod connect;
+pub mod exec;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod logs;
 pub mod metrics;
 pub mod ops;
+pub mod portforward;
 pub mod private_file;
 pub mod redact;
 pub mod runbooks;

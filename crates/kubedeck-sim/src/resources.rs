@@ -97,7 +97,7 @@ macro_rules! res {
 
 res!(NAMESPACES, "", "v1", "namespaces", "namespace", "Namespace", false, short: ["ns"], verbs: ALL_VERBS, sub: ["status", "finalize"], cat: [], stored: true);
 res!(NODES, "", "v1", "nodes", "node", "Node", false, short: ["no"], verbs: ALL_VERBS, sub: ["status"], cat: [], stored: true);
-res!(PODS, "", "v1", "pods", "pod", "Pod", true, short: ["po"], verbs: ALL_VERBS, sub: ["status", "log", "eviction", "binding"], cat: ["all"], stored: true);
+res!(PODS, "", "v1", "pods", "pod", "Pod", true, short: ["po"], verbs: ALL_VERBS, sub: ["status", "log", "eviction", "binding", "portforward", "exec"], cat: ["all"], stored: true);
 res!(SERVICES, "", "v1", "services", "service", "Service", true, short: ["svc"], verbs: ALL_VERBS, sub: ["status"], cat: ["all"], stored: true);
 res!(ENDPOINTS, "", "v1", "endpoints", "endpoints", "Endpoints", true, short: ["ep"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
 res!(EVENTS, "", "v1", "events", "event", "Event", true, short: ["ev"], verbs: ALL_VERBS, sub: [], cat: [], stored: true);

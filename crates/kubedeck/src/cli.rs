@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// What the headless commands exit with, besides 0 (success) and 2 (clap:
 /// the command line itself is wrong).
 pub mod exit {
-    /// The test failed, a backup is stale or failed, a runbook failed, or
-    /// kubedeck could not do what was asked.
+    /// The test failed, a backup is stale or failed, a runbook failed, a
+    /// drain did not finish, or kubedeck could not do what was asked.
     pub const FAILURE: u8 = 1;
     /// `chaos pod-kill`: the target was not in its steady state, so nothing
     /// was killed.
@@ -20,14 +20,21 @@ pub mod exit {
     /// kubedeck could not tell: a runbook ended incomplete (a check could
     /// not be evaluated), or a backup's freshness is unknown.
     pub const INCONCLUSIVE: u8 = 4;
+    /// A change was sent, its answer was lost and it could not be read
+    /// back: it may or may not have been made.
+    pub const OUTCOME_UNKNOWN: u8 = 5;
 }
 
 const EXIT_CODES: &str = "\
 Exit codes of the subcommands: 0 success; 1 failure (a test failed, a
-backup is stale or failed, a runbook failed, or an error); 2 the command
-line is wrong; 3 `chaos pod-kill` refused because the target was not in
-its steady state (nothing was killed); 4 inconclusive (a runbook ended
-incomplete, or a backup's freshness is unknown).";
+backup is stale or failed, a runbook failed, a drain did not finish, or
+an error); 2 the command line is wrong; 3 `chaos pod-kill` refused
+because the target was not in its steady state (nothing was killed); 4
+inconclusive (a runbook ended incomplete, or a backup's freshness is
+unknown); 5 outcome unknown (a change was sent, its answer was lost and
+it could not be read back: it may or may not have been made; check
+before retrying). A change whose answer was lost is read back: found
+made, it succeeded, and says so; found not made, it failed (1).";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -62,6 +69,22 @@ pub enum CliCommand {
     /// Runbooks: run one step by step, check files, list them.
     #[command(subcommand)]
     Runbook(crate::commands::runbook::RunbookCommand),
+    /// Forward a local port on 127.0.0.1 to a pod's port, as `kubectl
+    /// port-forward` does, until Ctrl-C.
+    PortForward(crate::commands::port_forward::PortForwardArgs),
+    /// Run a command in a container, as `kubectl exec` does; exits with its exit code.
+    Exec(crate::commands::exec::ExecArgs),
+    /// Drain a node as `kubectl drain` does: cordon it, then evict its pods.
+    ///
+    /// Each pod goes through the eviction API, which honours
+    /// PodDisruptionBudgets (a refusal is retried with a back-off);
+    /// DaemonSet pods (with --ignore-daemonsets) and mirror pods stay. Exits
+    /// 1 when the drain does not finish; the node then stays cordoned.
+    Drain(crate::commands::node::DrainArgs),
+    /// Mark a node unschedulable, as `kubectl cordon` does: its pods keep running.
+    Cordon(crate::commands::node::NodeArgs),
+    /// Mark a node schedulable again, as `kubectl uncordon` does.
+    Uncordon(crate::commands::node::NodeArgs),
 }
 
 /// Which cluster a command talks to.
@@ -209,6 +232,9 @@ mod tests {
             &["runbook", "list"],
             &["audit"],
             &["sim"],
+            &["drain"],
+            &["cordon"],
+            &["uncordon"],
         ] {
             let f = flags(path);
             for console_only in ["theme", "keymap", "all-namespaces"] {

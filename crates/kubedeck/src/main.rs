@@ -41,6 +41,32 @@ async fn main() {
                 .init();
             commands::runbook::run(runbook).await
         }
+        Some(cli::CliCommand::Exec(args)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::exec::run(args).await
+        }
+        Some(cli::CliCommand::PortForward(args)) => {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+                .with_writer(std::io::stderr)
+                .init();
+            commands::port_forward::run(args).await
+        }
+        Some(cli::CliCommand::Drain(args)) => {
+            headless_logging();
+            commands::node::drain(args).await
+        }
+        Some(cli::CliCommand::Cordon(args)) => {
+            headless_logging();
+            commands::node::cordon(args).await
+        }
+        Some(cli::CliCommand::Uncordon(args)) => {
+            headless_logging();
+            commands::node::uncordon(args).await
+        }
         Some(cli::CliCommand::Demo(demo)) => {
             let bell = console_logging();
             commands::demo::run(demo, bell).await
@@ -81,6 +107,15 @@ fn exit_on_main_thread_panic() {
             std::process::exit(101);
         }
     }));
+}
+
+/// The headless commands log warnings to stderr; kube's own request
+/// errors are reported by the commands themselves.
+fn headless_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(filter("warn,kube_client=off,kube_runtime=off"))
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// `KUBEDECK_LOG` (tracing's env-filter syntax), else `default`.

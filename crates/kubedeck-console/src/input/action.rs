@@ -46,6 +46,8 @@ pub(crate) enum Action {
     Describe,
     Yaml,
     Logs,
+    /// A shell in the selected container (on a workload, scale, as k9s's `s`).
+    Shell,
     Scale,
     Restart,
     SetImage,
@@ -54,6 +56,9 @@ pub(crate) enum Action {
     Kill,
     Cordon,
     Uncordon,
+    /// Drain a node (cordon, then evict its pods); on a node being drained,
+    /// stop the drain. `restart` does the same on a node row, as k9s's `r`.
+    Drain,
     Trigger,
     /// Pause or resume a Deployment's rollout; suspend or resume a CronJob.
     Pause,
@@ -96,6 +101,8 @@ pub(crate) enum Action {
     RecoveryTest,
     /// In a runbook: run steps until the next human gate.
     RunToGate,
+    /// Forward a local port to the selected pod, service or workload.
+    PortForward,
 }
 
 impl Action {
@@ -146,14 +153,16 @@ impl Action {
             Action::Describe => "describe",
             Action::Yaml => "show YAML",
             Action::Logs => "logs",
+            Action::Shell => "shell in the container (on a workload: scale)",
             Action::Scale => "scale",
-            Action::Restart => "rollout restart",
+            Action::Restart => "rollout restart; on a node: drain (again: stop it)",
             Action::SetImage => "update image",
             Action::Rollback => "revision history and rollback",
             Action::Delete => "delete",
             Action::Kill => "kill pod",
             Action::Cordon => "cordon node",
             Action::Uncordon => "uncordon node",
+            Action::Drain => "drain node (again: stop the drain)",
             Action::Trigger => "run a CronJob now",
             Action::Pause => "pause/resume a rollout, suspend/resume a CronJob",
             Action::RolloutStatus => "rollout progress",
@@ -178,6 +187,7 @@ impl Action {
             Action::LogsSave => "logs: save to a file",
             Action::RecoveryTest => "pod-kill recovery test (:recovery shows it)",
             Action::RunToGate => "runbook: run until the next gate",
+            Action::PortForward => "port-forward to the selection (:pf lists them)",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
         };
         text.to_string()

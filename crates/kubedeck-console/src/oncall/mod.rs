@@ -13,6 +13,8 @@
 #[cfg(test)]
 mod backup_tests;
 pub(crate) mod backup_view;
+mod pf_tasks;
+pub(crate) mod portforward;
 mod recovery;
 pub(crate) mod recovery_view;
 pub(crate) mod runbook_view;
@@ -38,12 +40,14 @@ use kubedeck_core::runbooks::Prompt;
 use recovery_view::{RecoveryLive, RecoveryMsg, RecoverySpec};
 use runbook_view::{Listed, RunbookCmd, RunbookInfo, RunbookLive, RunbookMsg};
 
-/// What an ops screen shows instead of a table; the data is in `OpsState`.
+/// What an ops screen shows instead of a table; the data is in `OpsState`
+/// (`PortForwards` is `:pf`, the forwards running).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Pane {
     Recovery { scroll: usize },
     Runbooks { selected: usize },
     Runbook { scroll: usize },
+    PortForwards { selected: usize },
 }
 
 /// Recovery tests and runbook runs outlive the screens that show them.
@@ -59,6 +63,10 @@ pub(crate) struct OpsState {
     pub runbook: Option<RunbookLive>,
     /// The runbook being opened.
     opening: Option<u64>,
+    /// The port-forwards running, as the runtime last reported them.
+    pub forwards: Vec<portforward::ForwardRow>,
+    /// The port-forward whose ports are being read for its form.
+    pf_pending: Option<(u64, kubedeck_core::portforward::Target)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +92,15 @@ pub enum OpsMsg {
         id: u64,
         msg: RunbookMsg,
     },
+    /// The answer to `InspectPortForward`: the target's ports to offer.
+    PortForwardPorts {
+        id: u64,
+        result: Result<Vec<kubedeck_core::portforward::Offer>, String>,
+    },
+    /// A forward started or stopped (what to say), or why not.
+    PortForwardNote(Result<String, String>),
+    /// The forwards running now, with their traffic.
+    Forwards(Vec<portforward::ForwardRow>),
 }
 
 /// What the confirmation of a recovery test shows.
@@ -125,6 +142,21 @@ pub enum OpsEffect {
     Runbook {
         id: u64,
         cmd: RunbookCmd,
+    },
+    /// Read the ports a port-forward target offers, answering with
+    /// `OpsMsg::PortForwardPorts`.
+    InspectPortForward {
+        id: u64,
+        target: kubedeck_core::portforward::Target,
+    },
+    /// Check (read-only, RBAC), start and audit a forward; it runs until
+    /// stopped or the console exits.
+    StartPortForward {
+        target: kubedeck_core::portforward::Target,
+        spec: kubedeck_core::portforward::PortSpec,
+    },
+    StopPortForward {
+        id: u64,
     },
 }
 
@@ -214,6 +246,10 @@ pub(crate) fn on_command(state: &mut AppState, line: &str) -> Option<Updated> {
             )
         }),
         "runbooks" | "runbook" | "rb" => Some(effect(OpsEffect::ListRunbooks)),
+        "pf" | "portforward" | "portforwards" | "port-forward" | "port-forwards" => {
+            push_pane(state, Pane::PortForwards { selected: 0 }, "port-forwards");
+            Some(Updated::redraw())
+        }
         _ => None,
     }
 }
@@ -223,6 +259,7 @@ pub(crate) fn on_command(state: &mut AppState, line: &str) -> Option<Updated> {
 pub(crate) fn on_action(state: &mut AppState, action: &Action) -> Option<Updated> {
     match action {
         Action::RecoveryTest => Some(recovery::form(state)),
+        Action::PortForward => Some(portforward::open(state)),
         Action::RunToGate => Some(say(
             state,
             "run until the next gate works in a runbook: open one with :runbooks",
@@ -237,6 +274,7 @@ pub(crate) fn on_pane_action(state: &mut AppState, pane: Pane, action: &Action) 
     match pane {
         Pane::Runbooks { selected } => runbooks::list_key(state, selected, action),
         Pane::Runbook { scroll } => runbooks::run_key(state, scroll, action),
+        Pane::PortForwards { selected } => portforward::pane_key(state, selected, action),
         Pane::Recovery { scroll } => {
             let next = scrolled(scroll, action)?;
             state.screen_mut().body = Body::Ops(Pane::Recovery { scroll: next });
@@ -251,6 +289,9 @@ pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> 
     match state.dialog.as_ref()? {
         Dialog::Form(form) if matches!(form.kind, FormKind::RecoveryTest { .. }) => {
             recovery::form_key(state, action)
+        }
+        Dialog::Form(form) if matches!(form.kind, FormKind::PortForward { .. }) => {
+            portforward::form_key(state, action)
         }
         Dialog::Ops(OpsDialog::RecoveryConfirm { .. }) => {
             Some(recovery::confirm_key(state, key, action))
@@ -274,6 +315,9 @@ pub(crate) fn on_msg(
         OpsMsg::RunbookVars { id, name, result } => runbooks::on_vars(state, id, name, result),
         OpsMsg::RunbookOpened { id, result } => runbooks::on_opened(state, id, result),
         OpsMsg::Runbook { id, msg } => runbooks::on_run_msg(state, id, msg, cache, now),
+        OpsMsg::PortForwardPorts { id, result } => portforward::on_ports(state, id, result),
+        OpsMsg::PortForwardNote(note) => portforward::on_note(state, note),
+        OpsMsg::Forwards(rows) => portforward::on_rows(state, rows),
     }
 }
 
@@ -312,6 +356,7 @@ pub(crate) fn pane_vm(state: &AppState, pane: &Pane, keymap: &Keymap) -> PanelVm
         Pane::Recovery { scroll } => recovery::pane(state, *scroll),
         Pane::Runbooks { selected } => runbooks::list_pane(state, *selected),
         Pane::Runbook { scroll } => runbooks::run_pane(state, *scroll),
+        Pane::PortForwards { selected } => portforward::pane(state, *selected),
     };
     let scroll = scroll.min(lines.len().saturating_sub(1));
     let mut lines: Vec<Vec<Cell>> = lines.into_iter().skip(scroll).collect();

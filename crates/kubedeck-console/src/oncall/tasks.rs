@@ -43,7 +43,7 @@ pub(crate) struct Deps {
 
 impl Deps {
     /// An executor of our own, with the same context, user, mode and log.
-    fn executor(&self) -> Executor {
+    pub(super) fn executor(&self) -> Executor {
         let e = &self.executor;
         Executor::new(
             self.client.clone(),
@@ -60,6 +60,8 @@ impl Deps {
 #[derive(Default)]
 pub(crate) struct OpsTasks {
     runbooks: HashMap<u64, UnboundedSender<RunbookCmd>>,
+    /// The port-forwards, which live as long as the console.
+    pf: super::pf_tasks::PfTasks,
 }
 
 impl OpsTasks {
@@ -119,6 +121,9 @@ impl OpsTasks {
                     let _ = tx.send(cmd);
                 }
             }
+            OpsEffect::InspectPortForward { id, target } => self.pf.inspect(id, target, deps, send),
+            OpsEffect::StartPortForward { target, spec } => self.pf.start(target, spec, deps, send),
+            OpsEffect::StopPortForward { id } => self.pf.stop(id, send),
         }
     }
 }

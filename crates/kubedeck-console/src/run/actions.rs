@@ -2,17 +2,20 @@
 //! RBAC answers are cached, and only the executor changes anything. Each
 //! call spawns its work and answers with a message.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use kube::Client;
 use kube::api::{Api, ListParams};
+use tokio::sync::oneshot;
 
 use super::Answers;
 use crate::oncall::tasks::Deps;
 use crate::update::Msg;
 use kubedeck_core::actions::{
-    AuditLog, Command as ActionCommand, Confirmed, Executor, Rbac, WorkloadRef, plan,
+    AuditLog, Command as ActionCommand, Confirmed, DrainEvent, DrainUpdate, Executor, Rbac,
+    WorkloadRef, plan,
 };
 use kubedeck_core::config::Config;
 use kubedeck_core::metrics::PrometheusConfig;
@@ -23,6 +26,8 @@ pub(super) struct Actions {
     /// recovery test and runbook tasks act with too.
     deps: Deps,
     rbac: Arc<Rbac>,
+    /// The drains running, by node: sending stops one.
+    drains: Arc<Mutex<HashMap<String, oneshot::Sender<()>>>>,
 }
 
 impl Actions {
@@ -52,6 +57,7 @@ impl Actions {
                 prometheus,
             },
             rbac: Arc::new(Rbac::new(client.clone(), Rbac::DEFAULT_TTL)),
+            drains: Arc::default(),
         }
     }
 
@@ -90,6 +96,9 @@ impl Actions {
 
     /// Runs a confirmed command; answers with `Msg::Executed`.
     pub(super) fn execute(&self, confirmed: Confirmed, answers: Answers) {
+        if let ActionCommand::Drain { node, .. } = confirmed.command() {
+            return self.drain(node.clone(), confirmed, answers);
+        }
         let executor = self.deps.executor.clone();
         tokio::spawn(async move {
             let command = confirmed.command().clone();
@@ -106,6 +115,61 @@ impl Actions {
             };
             answers.send(Msg::Executed { command, result });
         });
+    }
+
+    /// Runs a confirmed drain, each step to the log and its status to the
+    /// status line (`Msg::Progress`), the outcome as `Msg::Executed`: an
+    /// error unless every pod it evicts is gone.
+    fn drain(&self, node: String, confirmed: Confirmed, answers: Answers) {
+        let executor = self.deps.executor.clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.lock_drains().insert(node.clone(), stop);
+        let drains = self.drains.clone();
+        tokio::spawn(async move {
+            let command = confirmed.command().clone();
+            tracing::info!("running {}", confirmed.confirmation().kubectl());
+            let mut progress = |u: &DrainUpdate| {
+                if !matches!(u.event, DrainEvent::StillBlocked { .. }) {
+                    tracing::info!("{}", u.event.line(&node));
+                }
+                answers.send(Msg::Progress {
+                    command: command.clone(),
+                    status: u.status.clone(),
+                });
+            };
+            // Only a stop sent stops it: a sender dropped with its context
+            // leaves the drain to finish.
+            let stop = async {
+                if stopped.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let result = match executor.drain(confirmed, &mut progress, stop).await {
+                Ok(report) if report.is_complete() => Ok(report.summary()),
+                Ok(report) => Err(report.summary()),
+                Err(e) => Err(e.to_string()),
+            };
+            drains
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&node);
+            match &result {
+                Ok(m) => tracing::info!("{m}"),
+                Err(e) => tracing::warn!("{e}"),
+            }
+            answers.send(Msg::Executed { command, result });
+        });
+    }
+
+    /// Stops the drain of `node`, if one runs; it answers as it ends.
+    pub(super) fn stop_drain(&self, node: &str) {
+        if let Some(stop) = self.lock_drains().remove(node) {
+            let _ = stop.send(());
+        }
+    }
+
+    fn lock_drains(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<()>>> {
+        self.drains.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Audits a change the console refused because the context is read-only.

@@ -42,6 +42,7 @@ impl Runtime<'_> {
             },
             Effect::Plan { id, command } => conn.actions.plan(id, command, answers.clone()),
             Effect::Execute(confirmed) => conn.actions.execute(confirmed, answers.clone()),
+            Effect::StopDrain(node) => conn.actions.stop_drain(&node),
             Effect::AuditReadonlyRefusal {
                 namespace,
                 object,
@@ -86,6 +87,18 @@ impl Runtime<'_> {
             }
             Effect::StopBackupLogs => self.backup_logs = None,
             Effect::RequestCharts(wanted) => conn.charts.want(wanted),
+            Effect::Shell(target) => self.shell = Some(target),
+            Effect::Exec { target, command } => {
+                let executor = conn.actions.ops_deps().executor.clone();
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let result = kubedeck_core::exec::run(&executor, &target, &command)
+                        .await
+                        .map_err(|e| e.to_string());
+                    let (title, lines) = crate::shell::output_pane(&target, &command, result);
+                    answers.send(Msg::ExecOutput { title, lines });
+                });
+            }
             Effect::Ops(effect) => {
                 let answers = answers.clone();
                 let reply: Reply = Arc::new(move |m| {

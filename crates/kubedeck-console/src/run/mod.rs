@@ -15,6 +15,7 @@ mod actions;
 mod connect;
 mod effects;
 mod logging;
+mod shell;
 mod terminal;
 
 use std::collections::VecDeque;
@@ -126,6 +127,8 @@ struct Runtime<'a> {
     backup_logs: Option<backup_view::LogTask>,
     /// Recovery tests and runbook runs, which outlive a context.
     ops_tasks: OpsTasks,
+    /// A shell asked for: the loop hands it the terminal.
+    shell: Option<kubedeck_core::exec::Target>,
 }
 
 /// What woke the loop.
@@ -244,6 +247,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         request: 0,
         backup_logs: None,
         ops_tasks: OpsTasks::default(),
+        shell: None,
     };
 
     let mut signals = terminal::Signals::install().context("cannot handle signals")?;
@@ -287,6 +291,25 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                 .context("cannot draw")?;
             deadline = vm.refresh_at.map(|at| instant_at(at, now));
             dirty = false;
+        }
+        // After the draw, so that "opening a shell…" shows while it connects.
+        if let Some(target) = rt.shell.take() {
+            // crossterm's reader must not compete with the shell for keys:
+            // the old stream stops, the new one reads once polled after.
+            events = EventStream::new();
+            let actions = &rt.conn.actions;
+            let deps = actions.ops_deps();
+            let command = &deps.config.shell;
+            let msg = shell::run(&mut terminal, &deps.executor, &target, command).await;
+            queue.push_back(msg);
+            // The window may have changed size while the shell had it.
+            let size = terminal.size().context("cannot read the terminal size")?;
+            queue.push_back(Msg::Resize {
+                width: size.width,
+                height: size.height,
+            });
+            dirty = true;
+            continue;
         }
         rt.conn.charts.send_due();
         let charts_due = rt.conn.charts.deadline;

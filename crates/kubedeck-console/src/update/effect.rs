@@ -22,8 +22,11 @@ pub enum Effect {
         id: u64,
         command: ActionCommand,
     },
-    /// Run a confirmed command in the executor, answering with `Msg::Executed`.
+    /// Run a confirmed command in the executor, answering with `Msg::Executed`
+    /// (a drain with `Msg::Progress` as it goes).
     Execute(Confirmed),
+    /// Stop the running drain of this node; its `Msg::Executed` says where it stopped.
+    StopDrain(String),
     /// List a StatefulSet's ControllerRevisions, answering with `Msg::Revisions`.
     LoadRevisions(WorkloadRef),
     /// Read a pod or event in full for its YAML pane, answering with
@@ -62,6 +65,14 @@ pub enum Effect {
     RequestCharts(Vec<ViewRequest>),
     /// Start or drive a recovery test or a runbook run.
     Ops(OpsEffect),
+    /// Hand the terminal to a shell in the container, and take it back
+    /// when it ends, answering with `Msg::ShellEnded`.
+    Shell(kubedeck_core::exec::Target),
+    /// Run a command without a terminal, answering with `Msg::ExecOutput`.
+    Exec {
+        target: kubedeck_core::exec::Target,
+        command: Vec<String>,
+    },
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -74,6 +85,7 @@ impl PartialEq for Effect {
             | (Effect::CloseLogs, Effect::CloseLogs)
             | (Effect::StopBackupLogs, Effect::StopBackupLogs) => true,
             (Effect::SwitchContext(a), Effect::SwitchContext(b)) => a == b,
+            (Effect::StopDrain(a), Effect::StopDrain(b)) => a == b,
             (Effect::Plan { id: a, command: ca }, Effect::Plan { id: b, command: cb }) => {
                 a == b && ca == cb
             }
@@ -121,6 +133,17 @@ impl PartialEq for Effect {
                 },
             ) => na == nb && oa == ob && aa == ab,
             (Effect::Ops(a), Effect::Ops(b)) => a == b,
+            (Effect::Shell(a), Effect::Shell(b)) => a == b,
+            (
+                Effect::Exec {
+                    target: ta,
+                    command: ca,
+                },
+                Effect::Exec {
+                    target: tb,
+                    command: cb,
+                },
+            ) => ta == tb && ca == cb,
             _ => false,
         }
     }

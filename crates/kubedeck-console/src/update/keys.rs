@@ -130,6 +130,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::Describe => navigate::open_text(state, false, cache, now),
         Action::Yaml => navigate::open_text(state, true, cache, now),
         Action::Logs => logview::open(state, cache),
+        Action::Shell => crate::shell::on_shell(state, cache, now),
         Action::Scale
         | Action::Restart
         | Action::SetImage

@@ -148,11 +148,14 @@ fn dispatch(
             out
         }
         Msg::BackupLog { job, line, note } => backup_view::on_log(state, &job, line, note),
+        Msg::Progress { command, status } => act::on_progress(state, &command, status),
         Msg::Revisions { target, result } => act::on_revisions(state, target, result),
         Msg::FullLoaded { target, result } => full_yaml::on_loaded(state, target, result),
         Msg::LogLines { stream, lines } => logview::on_lines(state, stream, lines),
         Msg::LogsSaved(result) => logview::on_saved(state, result),
         Msg::Ops(m) => oncall::on_msg(state, m, cache, now),
+        Msg::ExecOutput { title, lines } => crate::shell::on_output(state, title, lines),
+        Msg::ShellEnded { text, ok } => crate::shell::on_shell_ended(state, text, ok),
     }
 }
 

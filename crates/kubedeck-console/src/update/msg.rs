@@ -52,6 +52,12 @@ pub enum Msg {
         command: ActionCommand,
         result: Result<String, String>,
     },
+    /// Where a running action stands (a drain: pods gone, waiting on a
+    /// budget, time spent), for the status line.
+    Progress {
+        command: ActionCommand,
+        status: String,
+    },
     /// A StatefulSet's ControllerRevisions, for its history panel.
     Revisions {
         target: WorkloadRef,
@@ -78,4 +84,14 @@ pub enum Msg {
     },
     /// News from a recovery test or a runbook run.
     Ops(OpsMsg),
+    /// A one-shot `:exec`'s output pane, already made safe to draw.
+    ExecOutput {
+        title: String,
+        lines: Vec<String>,
+    },
+    /// The console has the terminal back from a shell: how it ended.
+    ShellEnded {
+        text: String,
+        ok: bool,
+    },
 }

@@ -97,6 +97,9 @@ pub(super) fn run_command(
     if let Some(out) = oncall::on_command(state, line) {
         return out;
     }
+    if let Some(out) = crate::shell::on_command(state, cache, line) {
+        return out;
+    }
     if matches!(line.trim(), "ctx" | "context") {
         return Updated {
             redraw: false,

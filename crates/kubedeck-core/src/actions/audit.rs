@@ -29,6 +29,11 @@ pub enum AuditResult {
     Failed {
         message: String,
     },
+    /// The change was sent, its answer lost, and it could not be read
+    /// back: it may or may not have been made.
+    Unknown {
+        message: String,
+    },
 }
 
 impl std::fmt::Display for AuditResult {
@@ -38,6 +43,7 @@ impl std::fmt::Display for AuditResult {
             AuditResult::Refused { reason } => write!(f, "refused({reason})"),
             AuditResult::Denied { .. } => write!(f, "denied(403)"),
             AuditResult::Failed { message } => write!(f, "failed({message})"),
+            AuditResult::Unknown { message } => write!(f, "unknown({message})"),
         }
     }
 }

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::drain::DrainOptions;
+
 /// A workload that can be scaled, restarted and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -172,6 +174,12 @@ pub enum Command {
     Uncordon {
         node: String,
     },
+    /// `kubectl drain`: cordon, then evict the node's pods. It runs long and
+    /// reports progress, so `Executor::drain` runs it, not `execute`.
+    Drain {
+        node: String,
+        options: DrainOptions,
+    },
     TriggerCronJob {
         cronjob: ObjectRef,
         job_name: String,
@@ -249,6 +257,7 @@ impl Command {
             Command::EvictPod { .. } => "evict-pod",
             Command::Cordon { .. } => "cordon",
             Command::Uncordon { .. } => "uncordon",
+            Command::Drain { .. } => "drain",
             Command::TriggerCronJob { .. } => "trigger-cronjob",
             Command::SuspendCronJob { .. } => "suspend-cronjob",
             Command::ResumeCronJob { .. } => "resume-cronjob",
@@ -292,7 +301,9 @@ impl Command {
     /// The name a protected context asks to be typed.
     pub fn object_name(&self) -> &str {
         match self {
-            Command::Cordon { node } | Command::Uncordon { node } => node,
+            Command::Cordon { node } | Command::Uncordon { node } | Command::Drain { node, .. } => {
+                node
+            }
             _ => self
                 .workload()
                 .map(|w| w.name.as_str())
@@ -310,7 +321,9 @@ impl Command {
             Command::DeletePod { pod, .. } | Command::EvictPod { pod } => {
                 format!("pod/{}", pod.name)
             }
-            Command::Cordon { node } | Command::Uncordon { node } => format!("node/{node}"),
+            Command::Cordon { node } | Command::Uncordon { node } | Command::Drain { node, .. } => {
+                format!("node/{node}")
+            }
             Command::TriggerCronJob { cronjob, .. }
             | Command::SuspendCronJob { cronjob }
             | Command::ResumeCronJob { cronjob } => format!("cronjob/{}", cronjob.name),
@@ -359,6 +372,7 @@ impl Command {
             Command::EvictPod { .. } => format!("Evict {object} (honouring its PDBs)"),
             Command::Cordon { .. } => format!("Cordon {object}"),
             Command::Uncordon { .. } => format!("Uncordon {object}"),
+            Command::Drain { .. } => format!("Drain {object}: cordon it and evict its pods"),
             Command::TriggerCronJob { job_name, .. } => {
                 format!("Run {object} now as job/{job_name}")
             }
@@ -413,6 +427,7 @@ impl Command {
             ),
             Command::Cordon { node } => format!("kubectl cordon {node}"),
             Command::Uncordon { node } => format!("kubectl uncordon {node}"),
+            Command::Drain { node, options } => format!("kubectl drain {node}{}", options.flags()),
             Command::TriggerCronJob { job_name, .. } => {
                 format!("kubectl create job {job_name} --from={object}{ns}")
             }
@@ -462,6 +477,7 @@ impl Command {
             Command::DeletePod { .. } | Command::EvictPod { .. } => pair("running", "deleted"),
             Command::Cordon { .. } => pair("schedulable", "unschedulable"),
             Command::Uncordon { .. } => pair("unschedulable", "schedulable"),
+            Command::Drain { .. } => pair("pods running here", "cordoned, pods evicted"),
             Command::TriggerCronJob { job_name, .. } => {
                 ("no job".to_string(), format!("job/{job_name}"))
             }
@@ -500,7 +516,9 @@ impl Command {
             | Command::Rollback { target, .. } => ("patch", "apps", target.kind.plural(), ""),
             Command::DeletePod { .. } => ("delete", "", "pods", ""),
             Command::EvictPod { .. } => ("create", "", "pods", "eviction"),
-            Command::Cordon { .. } | Command::Uncordon { .. } => ("patch", "", "nodes", ""),
+            Command::Cordon { .. } | Command::Uncordon { .. } | Command::Drain { .. } => {
+                ("patch", "", "nodes", "")
+            }
             Command::TriggerCronJob { .. } => ("create", "batch", "jobs", ""),
             Command::SuspendCronJob { .. } | Command::ResumeCronJob { .. } => {
                 ("patch", "batch", "cronjobs", "")
@@ -524,6 +542,23 @@ impl Command {
             namespace: ns,
             name,
         }
+    }
+
+    /// Every permission the action needs: `access`, and for a drain the
+    /// evictions too, in whichever namespaces the node's pods are.
+    pub fn accesses(&self) -> Vec<Access> {
+        let mut all = vec![self.access()];
+        if matches!(self, Command::Drain { .. }) {
+            all.push(Access {
+                verb: "create",
+                group: "",
+                resource: "pods",
+                subresource: "eviction",
+                namespace: String::new(),
+                name: String::new(),
+            });
+        }
+        all
     }
 
     /// Checks the parameters before anything is sent; the message says what

@@ -35,6 +35,30 @@ pub enum ActionError {
     Rejected(String),
     #[error("no answer from the API server within {0:?}; the change may or may not have been made")]
     Timeout(Duration),
+    /// No answer in time, before the change was sent: nothing was changed.
+    /// (The executor reads a change sent and unanswered back instead.)
+    #[error(
+        "no answer from the API server within {0:?}, before the change was sent; nothing was changed"
+    )]
+    TimeoutBeforeChange(Duration),
+    /// The change was sent and its answer lost, and reading the object
+    /// back showed that it was not made.
+    #[error("not done: {cause}, and reading {object} back shows the change was not made ({seen})")]
+    NotDone {
+        object: String,
+        cause: String,
+        seen: String,
+    },
+    /// The change was sent and its answer lost, and the object could not be
+    /// read back: the change may or may not have been made.
+    #[error(
+        "outcome unknown: {cause}, and {object} could not be read back ({read_error}); the change may or may not have been made: check {object} before trying again"
+    )]
+    OutcomeUnknown {
+        object: String,
+        cause: String,
+        read_error: String,
+    },
     #[error("API error: {0}")]
     Api(String),
 }
@@ -67,5 +91,11 @@ impl ActionError {
 
     pub(crate) fn is_conflict(&self) -> bool {
         matches!(self, ActionError::Conflict(_))
+    }
+
+    /// Whether `text` is an `OutcomeUnknown` error's, for callers that carry
+    /// errors as text (runbook steps, a recovery test's kills).
+    pub fn is_outcome_unknown_text(text: &str) -> bool {
+        text.starts_with("outcome unknown: ")
     }
 }

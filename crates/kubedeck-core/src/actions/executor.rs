@@ -2,6 +2,10 @@
 //! kubectl would, and audits every attempt. Read-only mode is enforced here,
 //! not only in the UI: a read-only executor refuses every command. Auditing
 //! fails closed: a command whose record cannot be written does not run.
+//! A change whose answer is lost (the connection broke once it was sent, no
+//! answer in time, a 5xx) is read back (`readback.rs`): found made, it is
+//! done and says so; found not made, it failed; unreadable, its outcome is
+//! unknown. The audit record, written after, says which.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -19,11 +23,14 @@ use kube::config::Kubeconfig;
 use serde_json::{Value, json};
 
 use super::audit::{AuditLog, AuditResult, Record};
-use super::command::{Access, Command, WorkloadKind, WorkloadRef};
+use super::command::{Access, Command, ObjectRef, WorkloadKind, WorkloadRef};
 use super::error::ActionError;
 use super::plan::Confirmed;
+use super::readback::{self, Expect, ReadBack, ReadBackPolicy, Seen};
+use kubedeck_kube::duration;
 
-/// How long one action may take before it is reported as timed out.
+/// How long one action may take before its answer counts as lost (and a
+/// change already sent is read back).
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
@@ -68,6 +75,8 @@ pub struct Executor {
     pub blocked: Option<String>,
     pub audit: AuditLog,
     pub timeout: Duration,
+    /// How a change whose answer was lost is read back.
+    pub read_back: ReadBackPolicy,
 }
 
 /// The user a kubeconfig context authenticates as, or "unknown".
@@ -93,6 +102,7 @@ impl Executor {
             blocked: None,
             audit,
             timeout: DEFAULT_TIMEOUT,
+            read_back: ReadBackPolicy::default(),
         }
     }
 
@@ -155,6 +165,9 @@ impl Executor {
                 reason: reason.clone(),
             },
             Err(e @ ActionError::Forbidden { .. }) => AuditResult::Denied {
+                message: e.to_string(),
+            },
+            Err(e @ ActionError::OutcomeUnknown { .. }) => AuditResult::Unknown {
                 message: e.to_string(),
             },
             Err(e) => AuditResult::Failed {
@@ -291,33 +304,103 @@ impl Executor {
         }
         let cmd = confirmed.command();
         cmd.validate().map_err(ActionError::Invalid)?;
-        tokio::time::timeout(self.timeout, retry_conflicts(|| self.apply(cmd)))
-            .await
-            .map_err(|_| ActionError::Timeout(self.timeout))?
+        let sending = Sending::default();
+        let attempt =
+            tokio::time::timeout(self.timeout, retry_conflicts(|| self.apply(cmd, &sending))).await;
+        let cause = match attempt {
+            Ok(Ok(message)) => return Ok(message),
+            Ok(Err(Failed::Definite(e))) => return Err(e),
+            Ok(Err(Failed::Lost(cause))) => cause,
+            Err(_) => format!(
+                "no answer from the API server within {}",
+                duration::human(self.timeout)
+            ),
+        };
+        let sent = sending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match sent {
+            Some(rb) => self.settle(rb, cause).await,
+            // Timed out before the change was armed, so before it was sent.
+            None => Err(ActionError::TimeoutBeforeChange(self.timeout)),
+        }
     }
 
-    async fn apply(&self, cmd: &Command) -> Result<String, ActionError> {
+    /// Decides a change whose answer was lost by reading its object back.
+    async fn settle(&self, rb: ReadBack, cause: String) -> Result<String, ActionError> {
+        tracing::warn!(
+            "{}: {cause}; reading it back to see whether the change was made",
+            rb.object
+        );
+        match readback::read_back(&self.client, &rb, self.read_back).await {
+            Ok(Seen::Done(seen)) => Ok(format!(
+                "{}: confirmed by reading it back ({seen}) after {cause}",
+                rb.message
+            )),
+            Ok(Seen::NotDone(seen)) => Err(ActionError::NotDone {
+                object: rb.object,
+                cause,
+                seen,
+            }),
+            Err(read_error) => Err(ActionError::OutcomeUnknown {
+                object: rb.object,
+                cause,
+                read_error,
+            }),
+        }
+    }
+
+    /// One attempt at the command. Just before its change is sent, it
+    /// leaves in `sending` how to read that change back, in case the
+    /// answer is lost.
+    async fn apply(&self, cmd: &Command, sending: &Sending) -> Result<String, Failed> {
+        *sending.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let arm = |object: &str, path: String, expect: Expect, message: &str| {
+            *sending.lock().unwrap_or_else(|e| e.into_inner()) = Some(ReadBack {
+                object: object.to_string(),
+                path,
+                expect,
+                message: message.to_string(),
+            });
+        };
         let access = cmd.access();
         let err = |e: kube::Error| ActionError::from_kube(e, &access);
+        let lost = |e: kube::Error| write_failed(e, &access);
         let object = cmd.object();
         let pp = PatchParams::default();
         match cmd {
             Command::Scale { target, to, .. } => {
+                let message = format!("{object} scaled to {to}");
+                arm(
+                    &object,
+                    workload_path(target),
+                    Expect::Fields(vec![("/spec/replicas".into(), json!(to))]),
+                    &message,
+                );
                 let patch = Patch::Merge(json!({"spec": {"replicas": to}}));
                 self.workload_api(target)
                     .patch_scale(&target.name, &pp, &patch)
                     .await
-                    .map_err(err)?;
-                Ok(format!("{object} scaled to {to}"))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::RolloutRestart { target } => {
                 let current = self.get_workload(target, &access).await?;
                 if current["spec"]["paused"] == true {
                     return Err(ActionError::Precondition(format!(
                         "can't restart paused {object} (run rollout resume first)"
-                    )));
+                    ))
+                    .into());
                 }
                 let now = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+                let message = format!("{object} restarted");
+                arm(
+                    &object,
+                    workload_path(target),
+                    Expect::Fields(vec![(
+                        readback::annotation("/spec/template/metadata", RESTARTED_AT),
+                        json!(now),
+                    )]),
+                    &message,
+                );
                 let patch = Patch::Strategic(json!({
                     "metadata": {"annotations": {CHANGE_CAUSE: self.change_cause(cmd)}},
                     "spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}},
@@ -325,8 +408,8 @@ impl Executor {
                 self.workload_api(target)
                     .patch(&target.name, &pp, &patch)
                     .await
-                    .map_err(err)?;
-                Ok(format!("{object} restarted"))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::SetImage {
                 target,
@@ -352,8 +435,19 @@ impl Executor {
                 if now != from && now != to {
                     return Err(ActionError::Precondition(format!(
                         "container {container} of {object} now runs {now}, not {from} as confirmed; review the change again"
-                    )));
+                    ))
+                    .into());
                 }
+                let message = format!("{object} container {container} image updated to {to}");
+                arm(
+                    &object,
+                    workload_path(target),
+                    Expect::Image {
+                        container: container.clone(),
+                        image: to.clone(),
+                    },
+                    &message,
+                );
                 let patch = Patch::Strategic(json!({
                     "metadata": {"annotations": {CHANGE_CAUSE: self.change_cause(cmd)}},
                     "spec": {"template": {"spec": {list: [{"name": container, "image": to}]}}},
@@ -361,10 +455,8 @@ impl Executor {
                 self.workload_api(target)
                     .patch(&target.name, &pp, &patch)
                     .await
-                    .map_err(err)?;
-                Ok(format!(
-                    "{object} container {container} image updated to {to}"
-                ))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::PauseRollout { target } | Command::ResumeRollout { target } => {
                 let pause = matches!(cmd, Command::PauseRollout { .. });
@@ -373,12 +465,19 @@ impl Executor {
                 if (current["spec"]["paused"] == true) == pause {
                     return Ok(format!("{object} is already {word}"));
                 }
+                let message = format!("{object} {word}");
+                arm(
+                    &object,
+                    workload_path(target),
+                    Expect::Fields(vec![("/spec/paused".into(), json!(pause))]),
+                    &message,
+                );
                 let patch = Patch::Merge(json!({"spec": {"paused": pause}}));
                 self.workload_api(target)
                     .patch(&target.name, &pp, &patch)
                     .await
-                    .map_err(err)?;
-                Ok(format!("{object} {word}"))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::Rollback {
                 target,
@@ -386,12 +485,18 @@ impl Executor {
                 to_revision,
             } => match target.kind {
                 WorkloadKind::Deployment => {
-                    self.rollback_deployment(target, *from_revision, *to_revision, &access)
+                    self.rollback_deployment(target, *from_revision, *to_revision, &access, sending)
                         .await
                 }
                 WorkloadKind::StatefulSet => {
-                    self.rollback_statefulset(target, *from_revision, *to_revision, &access)
-                        .await
+                    self.rollback_statefulset(
+                        target,
+                        *from_revision,
+                        *to_revision,
+                        &access,
+                        sending,
+                    )
+                    .await
                 }
             },
             Command::DeletePod {
@@ -416,23 +521,39 @@ impl Executor {
                     grace_period_seconds: grace,
                     ..DeleteParams::default()
                 };
-                Api::<Pod>::namespaced(self.client.clone(), &pod.namespace)
-                    .delete(&pod.name, &dp)
-                    .await
-                    .map_err(err)?;
-                Ok(if *force {
+                let message = if *force {
                     format!("{object} force deleted")
                 } else {
                     format!("{object} deleted")
-                })
+                };
+                let api = Api::<Pod>::namespaced(self.client.clone(), &pod.namespace);
+                arm(
+                    &object,
+                    pod_path(pod),
+                    self.deleted(&api, &pod.name, &access).await?,
+                    &message,
+                );
+                api.delete(&pod.name, &dp).await.map_err(lost)?;
+                Ok(message)
             }
             Command::EvictPod { pod } => {
-                Api::<Pod>::namespaced(self.client.clone(), &pod.namespace)
-                    .evict(&pod.name, &EvictParams::default())
+                let message = format!("{object} evicted");
+                let api = Api::<Pod>::namespaced(self.client.clone(), &pod.namespace);
+                arm(
+                    &object,
+                    pod_path(pod),
+                    self.deleted(&api, &pod.name, &access).await?,
+                    &message,
+                );
+                api.evict(&pod.name, &EvictParams::default())
                     .await
-                    .map_err(err)?;
-                Ok(format!("{object} evicted"))
+                    .map_err(lost)?;
+                Ok(message)
             }
+            // Long, with progress to report: `Executor::drain` (drain.rs).
+            Command::Drain { .. } => Err(Failed::Definite(ActionError::Invalid(
+                "a drain runs through Executor::drain, which reports its progress".into(),
+            ))),
             Command::Cordon { node } | Command::Uncordon { node } => {
                 let cordon = matches!(cmd, Command::Cordon { .. });
                 let api = Api::<k8s_openapi::api::core::v1::Node>::all(self.client.clone());
@@ -446,6 +567,13 @@ impl Executor {
                 if now == cordon {
                     return Ok(format!("{object} already {word}"));
                 }
+                let message = format!("{object} {word}");
+                arm(
+                    &object,
+                    format!("/api/v1/nodes/{node}"),
+                    Expect::Fields(vec![("/spec/unschedulable".into(), json!(cordon))]),
+                    &message,
+                );
                 // kubectl's two-way merge of `unschedulable: false` drops
                 // the field rather than writing false.
                 let value = if cordon { json!(true) } else { Value::Null };
@@ -455,8 +583,8 @@ impl Executor {
                     &Patch::Merge(json!({"spec": {"unschedulable": value}})),
                 )
                 .await
-                .map_err(err)?;
-                Ok(format!("{object} {word}"))
+                .map_err(lost)?;
+                Ok(message)
             }
             Command::TriggerCronJob { cronjob, job_name } => {
                 let cj = Api::<CronJob>::namespaced(self.client.clone(), &cronjob.namespace)
@@ -464,14 +592,35 @@ impl Executor {
                     .await
                     .map_err(err)?;
                 let job = job_from_cronjob(&cj, job_name)?;
+                let message = format!("job/{job_name} created from {object}");
+                // The Job's name is new (random): if it exists, this made it.
+                arm(
+                    &format!("job/{job_name}"),
+                    format!(
+                        "/apis/batch/v1/namespaces/{}/jobs/{job_name}",
+                        cronjob.namespace
+                    ),
+                    Expect::Exists,
+                    &message,
+                );
                 Api::<Job>::namespaced(self.client.clone(), &cronjob.namespace)
                     .create(&PostParams::default(), &job)
                     .await
-                    .map_err(err)?;
-                Ok(format!("job/{job_name} created from {object}"))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::SuspendCronJob { cronjob } | Command::ResumeCronJob { cronjob } => {
                 let suspend = matches!(cmd, Command::SuspendCronJob { .. });
+                let message = format!("{object} {}", if suspend { "suspended" } else { "resumed" });
+                arm(
+                    &object,
+                    format!(
+                        "/apis/batch/v1/namespaces/{}/cronjobs/{}",
+                        cronjob.namespace, cronjob.name
+                    ),
+                    Expect::Fields(vec![("/spec/suspend".into(), json!(suspend))]),
+                    &message,
+                );
                 Api::<CronJob>::namespaced(self.client.clone(), &cronjob.namespace)
                     .patch(
                         &cronjob.name,
@@ -479,13 +628,23 @@ impl Executor {
                         &Patch::Merge(json!({"spec": {"suspend": suspend}})),
                     )
                     .await
-                    .map_err(err)?;
-                Ok(format!(
-                    "{object} {}",
-                    if suspend { "suspended" } else { "resumed" }
-                ))
+                    .map_err(lost)?;
+                Ok(message)
             }
             Command::SetHpaBounds { hpa, min, max, .. } => {
+                let message = format!("{object} now keeps {min}–{max} replicas");
+                arm(
+                    &object,
+                    format!(
+                        "/apis/autoscaling/v2/namespaces/{}/horizontalpodautoscalers/{}",
+                        hpa.namespace, hpa.name
+                    ),
+                    Expect::Fields(vec![
+                        ("/spec/minReplicas".into(), json!(min)),
+                        ("/spec/maxReplicas".into(), json!(max)),
+                    ]),
+                    &message,
+                );
                 Api::<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>::namespaced(
                     self.client.clone(),
                     &hpa.namespace,
@@ -496,8 +655,8 @@ impl Executor {
                     &Patch::Merge(json!({"spec": {"minReplicas": min, "maxReplicas": max}})),
                 )
                 .await
-                .map_err(err)?;
-                Ok(format!("{object} now keeps {min}–{max} replicas"))
+                .map_err(lost)?;
+                Ok(message)
             }
             Command::Annotate {
                 kind,
@@ -506,6 +665,23 @@ impl Executor {
                 to,
                 ..
             } => {
+                let message = match to {
+                    Some(v) => format!("{object} annotated {key}={v}"),
+                    None => format!("{object}: annotation {key} removed"),
+                };
+                arm(
+                    &object,
+                    format!(
+                        "/apis/{}/{}/namespaces/{}/{}/{}",
+                        kind.group(),
+                        kind.version(),
+                        o.namespace,
+                        kind.plural(),
+                        o.name
+                    ),
+                    Expect::Fields(vec![(readback::annotation("/metadata", key), json!(to))]),
+                    &message,
+                );
                 // A null in a merge patch removes the key.
                 let patch = Patch::Merge(json!({"metadata": {"annotations": {key.as_str(): to}}}));
                 Api::<DynamicObject>::namespaced_with(
@@ -515,13 +691,28 @@ impl Executor {
                 )
                 .patch(&o.name, &pp, &patch)
                 .await
-                .map_err(err)?;
-                Ok(match to {
-                    Some(v) => format!("{object} annotated {key}={v}"),
-                    None => format!("{object}: annotation {key} removed"),
-                })
+                .map_err(lost)?;
+                Ok(message)
             }
         }
+    }
+
+    /// What a deleted pod looks like when read back: gone, or not the pod
+    /// of this uid (a StatefulSet's pod comes back under its name), or
+    /// being deleted. Reads the pod for its uid.
+    async fn deleted(
+        &self,
+        api: &Api<Pod>,
+        name: &str,
+        access: &Access,
+    ) -> Result<Expect, ActionError> {
+        let pod = api
+            .get(name)
+            .await
+            .map_err(|e| ActionError::from_kube(e, access))?;
+        Ok(Expect::Deleted {
+            uid: pod.metadata.uid.unwrap_or_default(),
+        })
     }
 
     /// The change-cause of a new revision, what and who, as `kubectl
@@ -584,20 +775,23 @@ impl Executor {
         from_revision: i64,
         to_revision: i64,
         access: &Access,
-    ) -> Result<String, ActionError> {
+        sending: &Sending,
+    ) -> Result<String, Failed> {
         let d = self.get_workload(target, access).await?;
         let object = format!("deployment/{}", target.name);
         if d["spec"]["paused"] == true {
             return Err(ActionError::Precondition(format!(
                 "you cannot roll back a paused deployment; resume {object} first"
-            )));
+            ))
+            .into());
         }
         let current = revision_of(&d);
         if current != Some(from_revision) {
             return Err(ActionError::Precondition(format!(
                 "{object} is now at revision {}, not {from_revision} as confirmed; review the rollback again",
                 current.map_or("?".to_string(), |r| r.to_string())
-            )));
+            ))
+            .into());
         }
         let uid = d["metadata"]["uid"].as_str().unwrap_or_default();
         let mut owned: Vec<(i64, Value)> = self
@@ -641,20 +835,20 @@ impl Executor {
                 to_revision: to,
             })),
         );
+        let message = format!("{object} rolled back to revision {to}");
+        *sending.lock().unwrap_or_else(|e| e.into_inner()) = Some(ReadBack {
+            object: object.clone(),
+            path: workload_path(target),
+            expect: Expect::Template(template.clone()),
+            message: message.clone(),
+        });
         let ops = json!([
             {"op": "replace", "path": "/spec/template", "value": template},
             {"op": "replace", "path": "/metadata/annotations", "value": annotations},
         ]);
-        self.json_patch(
-            &format!(
-                "/apis/apps/v1/namespaces/{}/deployments/{}",
-                target.namespace, target.name
-            ),
-            &ops,
-            access,
-        )
-        .await?;
-        Ok(format!("{object} rolled back to revision {to}"))
+        self.json_patch(&workload_path(target), &ops, access)
+            .await?;
+        Ok(message)
     }
 
     /// `kubectl rollout undo` for a StatefulSet: the ControllerRevision's
@@ -665,7 +859,8 @@ impl Executor {
         from_revision: i64,
         to_revision: i64,
         access: &Access,
-    ) -> Result<String, ActionError> {
+        sending: &Sending,
+    ) -> Result<String, Failed> {
         let set = self.get_workload(target, access).await?;
         let object = format!("statefulset/{}", target.name);
         let uid = set["metadata"]["uid"].as_str().unwrap_or_default();
@@ -691,7 +886,8 @@ impl Executor {
             return Err(ActionError::Precondition(format!(
                 "{object} is now at revision {}, not {from_revision} as confirmed; review the rollback again",
                 current.map_or("?".to_string(), |r| r.to_string())
-            )));
+            ))
+            .into());
         }
         let (to, cr) = pick_revision(&owned, to_revision)?;
         let mut data = cr["data"].clone();
@@ -710,6 +906,13 @@ impl Executor {
                 from_revision,
                 to_revision: to,
             }));
+        let message = format!("{object} rolled back to revision {to}");
+        *sending.lock().unwrap_or_else(|e| e.into_inner()) = Some(ReadBack {
+            object: object.clone(),
+            path: workload_path(target),
+            expect: Expect::Template(wanted),
+            message: message.clone(),
+        });
         self.workload_api(target)
             .patch(
                 &target.name,
@@ -717,19 +920,14 @@ impl Executor {
                 &Patch::Strategic(data),
             )
             .await
-            .map_err(|e| ActionError::from_kube(e, access))?;
-        Ok(format!("{object} rolled back to revision {to}"))
+            .map_err(|e| write_failed(e, access))?;
+        Ok(message)
     }
 
     /// A JSON patch (RFC 6902) through the client's raw request: kube's
     /// `Patch::Json` takes json-patch 4's type, while the project uses
     /// json-patch 5, and one request is cheaper than two versions of a crate.
-    async fn json_patch(
-        &self,
-        path: &str,
-        ops: &Value,
-        access: &Access,
-    ) -> Result<(), ActionError> {
+    async fn json_patch(&self, path: &str, ops: &Value, access: &Access) -> Result<(), Failed> {
         let body = serde_json::to_vec(ops).map_err(|e| ActionError::Api(e.to_string()))?;
         let req = http::Request::patch(path)
             .header(http::header::CONTENT_TYPE, "application/json-patch+json")
@@ -740,7 +938,7 @@ impl Executor {
             .request::<Value>(req)
             .await
             .map(|_| ())
-            .map_err(|e| ActionError::from_kube(e, access))
+            .map_err(|e| write_failed(e, access))
     }
 }
 
@@ -790,7 +988,7 @@ fn pick_revision(owned: &[(i64, Value)], to_revision: i64) -> Result<(i64, &Valu
     }
 }
 
-fn equal_ignoring_hash(a: &Value, b: &Value) -> bool {
+pub(crate) fn equal_ignoring_hash(a: &Value, b: &Value) -> bool {
     let strip = |v: &Value| {
         let mut v = v.clone();
         if let Some(labels) = v["metadata"]["labels"].as_object_mut() {
@@ -841,12 +1039,68 @@ pub(crate) fn job_from_cronjob(cj: &CronJob, name: &str) -> Result<Job, ActionEr
     })
 }
 
+/// Why one attempt at a command failed: surely, or with its change sent
+/// and the answer lost, so that only reading back can tell.
+enum Failed {
+    Definite(ActionError),
+    /// Why the answer was lost.
+    Lost(String),
+}
+
+impl From<ActionError> for Failed {
+    fn from(e: ActionError) -> Self {
+        Failed::Definite(e)
+    }
+}
+
+/// The change an attempt is sending, and how to read it back.
+type Sending = std::sync::Mutex<Option<ReadBack>>;
+
+/// A failed change: lost when the server may have applied it.
+fn write_failed(e: kube::Error, access: &Access) -> Failed {
+    match readback::answer_lost(&e) {
+        Some(cause) => Failed::Lost(cause),
+        None => Failed::Definite(ActionError::from_kube(e, access)),
+    }
+}
+
+fn workload_path(target: &WorkloadRef) -> String {
+    format!(
+        "/apis/apps/v1/namespaces/{}/{}/{}",
+        target.namespace,
+        target.kind.plural(),
+        target.name
+    )
+}
+
+fn pod_path(pod: &ObjectRef) -> String {
+    format!("/api/v1/namespaces/{}/pods/{}", pod.namespace, pod.name)
+}
+
+/// An error that a conflict retry looks at.
+trait MaybeConflict {
+    fn is_conflict(&self) -> bool;
+}
+
+impl MaybeConflict for ActionError {
+    fn is_conflict(&self) -> bool {
+        ActionError::is_conflict(self)
+    }
+}
+
+impl MaybeConflict for Failed {
+    fn is_conflict(&self) -> bool {
+        matches!(self, Failed::Definite(e) if e.is_conflict())
+    }
+}
+
 /// Re-runs `f` on 409 Conflict, as client-go's `RetryOnConflict` does for
 /// kubectl's read-modify-write updates.
-async fn retry_conflicts<T, F, Fut>(mut f: F) -> Result<T, ActionError>
+async fn retry_conflicts<T, E, F, Fut>(mut f: F) -> Result<T, E>
 where
+    E: MaybeConflict,
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ActionError>>,
+    Fut: Future<Output = Result<T, E>>,
 {
     let mut attempt = 1;
     loop {

@@ -5,14 +5,18 @@
 
 pub mod audit;
 pub mod command;
+pub mod drain;
 pub mod error;
 pub mod executor;
 pub mod plan;
 pub mod rbac;
+mod readback;
 
 pub use audit::{AuditLog, AuditResult, Record};
 pub use command::{Access, AnnotatableKind, Command, ObjectRef, WorkloadKind, WorkloadRef};
+pub use drain::{DrainEvent, DrainOptions, DrainOutcome, DrainReport, DrainUpdate};
 pub use error::ActionError;
 pub use executor::{Applied, Executor, kubeconfig_user};
 pub use plan::{ConfirmError, Confirmation, Confirmed, Snapshot, plan};
 pub use rbac::{Permission, Rbac};
+pub use readback::ReadBackPolicy;

@@ -238,6 +238,7 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
             )
             .await;
         }
+        Command::Drain { node, .. } => return super::drain::snapshot(client, node, cmd).await,
         Command::Cordon { node } | Command::Uncordon { node } => {
             s.target = get_json(Api::<Node>::all(client.clone()), node, cmd).await?;
             s.pods = list_json(
@@ -749,6 +750,9 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
         }
         Command::Uncordon { node } => {
             out.push(format!("new pods may be scheduled on {node} again"));
+        }
+        Command::Drain { node, options } => {
+            out.extend(super::drain::consequences(node, options, snap));
         }
         Command::TriggerCronJob { job_name, .. } => {
             let schedule = t["spec"]["schedule"].as_str().unwrap_or("?");

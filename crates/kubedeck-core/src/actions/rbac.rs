@@ -46,9 +46,15 @@ impl Rbac {
         }
     }
 
-    /// Whether the user may run `cmd`, from the cache when fresh.
+    /// Whether the user may run `cmd` (every permission it needs), from the
+    /// cache when fresh.
     pub async fn can(&self, cmd: &Command) -> Permission {
-        self.can_access(&cmd.access()).await
+        for access in cmd.accesses() {
+            if let denied @ Permission::Denied(_) = self.can_access(&access).await {
+                return denied;
+            }
+        }
+        Permission::Allowed
     }
 
     pub(crate) async fn can_access(&self, access: &Access) -> Permission {
@@ -91,7 +97,7 @@ impl Rbac {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
-    async fn review(&self, access: &Access) -> Result<Permission, kube::Error> {
+    pub(crate) async fn review(&self, access: &Access) -> Result<Permission, kube::Error> {
         let non_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
         let review = SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {

@@ -7,6 +7,8 @@
 use kubedeck_sim::testing as common;
 
 mod actions_exec;
+mod drain;
+mod exec_session;
 mod logs_stream;
 mod metrics_fallback;
 mod metrics_prometheus;

@@ -9,10 +9,12 @@
 mod auth;
 mod discovery;
 mod eventsv1;
+mod exec;
 mod hpav1;
 mod metrics;
 pub(crate) mod objects;
 mod openapi;
+mod portforward;
 mod protobuf;
 mod protobuf_workloads;
 mod query;
@@ -172,6 +174,13 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
     if !auth::allowed(&ctx.store, &user, &attrs) {
         return response::error(&auth::forbidden(&user, &attrs));
     }
+    if target.sub.as_deref() == Some("portforward") {
+        return portforward::serve(&ctx, &target, parts, &query);
+    }
+    if target.sub.as_deref() == Some("exec") {
+        // Reads its repeated `command` parameters from the URI itself.
+        return exec::serve(&ctx, &target, parts);
+    }
     let body = if matches!(parts.method, Method::GET | Method::HEAD) {
         Bytes::new()
     } else {
@@ -316,6 +325,9 @@ fn not_allowed() -> ApiError {
 /// The RBAC verb of a request, or 405 when the kind does not serve it.
 fn verb_for(method: &Method, t: &ResourcePath, watch: bool) -> ApiResult<&'static str> {
     let verb = match (method, &t.name, t.sub.as_deref()) {
+        // A WebSocket upgrade is a GET, authorized as kube-apiserver does
+        // since 1.30: `create` on pods/portforward.
+        (&Method::GET | &Method::POST, Some(_), Some("portforward" | "exec")) => "create",
         (&Method::GET | &Method::HEAD, None, _) => {
             if watch {
                 "watch"
@@ -338,6 +350,7 @@ fn verb_for(method: &Method, t: &ResourcePath, watch: bool) -> ApiResult<&'stati
         Some("log") => verb == "get",
         Some("eviction" | "binding") => verb == "create",
         Some("finalize") => verb == "update",
+        Some("portforward" | "exec") => verb == "create",
         Some(_) => false,
     };
     // A namespaced kind can only be created or named inside a namespace.

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod closed_port;
+pub mod drain;
 pub mod fault_proxy;
 pub mod http_fault_proxy;
 pub mod prometheus;

@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::Inconclusive;
 use super::session::{Session, confirm};
 use crate::cli::ClusterArgs;
-use kubedeck_core::actions::ObjectRef;
+use kubedeck_core::actions::{Command, ObjectRef, plan};
 use kubedeck_core::ops::backups::{self, BackupInfo, FollowEvent, Freshness, JobState};
 use kubedeck_kube::duration;
 
@@ -22,7 +22,8 @@ pub enum BackupCommand {
     /// freshness of one cannot be told (its schedule cannot be read).
     List(ListArgs),
     /// Run a backup now: a Job from the CronJob, as `kubectl create job
-    /// --from=cronjob/NAME` does.
+    /// --from=cronjob/NAME` does. Exits 5 when it cannot tell whether the
+    /// Job was made (the answer was lost and the Job could not be read back).
     Run(RunArgs),
 }
 
@@ -80,7 +81,12 @@ async fn list(args: ListArgs) -> anyhow::Result<()> {
     let session = Session::open(&args.cluster, false).await?;
     let namespace = args.namespace;
     let patterns = &session.config.backups.patterns;
-    let found = backups::discover(&session.client, namespace.as_deref(), patterns).await?;
+    let found = session
+        .reading(
+            "listing the backup CronJobs",
+            backups::discover(&session.client, namespace.as_deref(), patterns),
+        )
+        .await?;
     if found.is_empty() {
         say!(
             "No backup CronJobs {} (names containing {}, or label {}=true).",
@@ -217,15 +223,21 @@ async fn run_now(args: RunArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let cronjob = ObjectRef::new(&namespace, &name);
-    let (job, outcome) = backups::trigger(
-        &session.client,
-        &session.executor,
-        &session.config,
-        &cronjob,
-        typed.as_deref(),
-    )
-    .await?;
+    // `backups::trigger`, with the reads of planning bounded (a server that
+    // stops answering fails here, before any change) and the change not:
+    // the executor bounds it and reads a lost answer back.
+    let job = backups::manual_job_name(&name);
+    let cmd = Command::TriggerCronJob {
+        cronjob: ObjectRef::new(&namespace, &name),
+        job_name: job.clone(),
+    };
+    let confirmation = session
+        .reading(&format!("reading cronjob/{name}"), async {
+            Ok(plan(&session.client, &session.context, &session.config, cmd).await?)
+        })
+        .await?;
+    let confirmed = confirmation.confirm(typed.as_deref())?;
+    let outcome = session.executor.execute(confirmed).await?;
     say!("{}", outcome.message);
     if let Some(e) = &outcome.audit_error {
         say_err!("kubedeck: {e}");

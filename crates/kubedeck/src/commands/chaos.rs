@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 
+use super::OutcomeUnknown;
 use super::session::{Session, confirm};
 use crate::cli::ClusterArgs;
-use kubedeck_core::actions::{WorkloadKind, WorkloadRef};
+use kubedeck_core::actions::{ActionError, WorkloadKind, WorkloadRef};
 use kubedeck_core::ops::recovery::{self, KillMode, Runner, TestSpec};
 use kubedeck_core::ops::timeline::Verdict;
 use kubedeck_core::ops::{report, service};
@@ -21,7 +22,9 @@ pub enum ChaosCommand {
     /// from the watch streams. First the steady state must hold: every
     /// replica Ready, the Service at or above --min-endpoints, no rollout
     /// in progress. If it does not within 10s, nothing is killed and it
-    /// exits 3. Exits 1 when the test fails.
+    /// exits 3. Exits 1 when the test fails, 5 when it cannot tell whether
+    /// a pod was killed (the delete's answer was lost and the pod could not
+    /// be read back).
     PodKill(PodKillArgs),
 }
 
@@ -158,7 +161,12 @@ async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
             "recovery-test",
         )
         .await?;
-    let target = recovery::inspect(&session.client, &workload).await?;
+    let target = session
+        .reading(
+            &format!("reading {}", workload_object(&workload)),
+            recovery::inspect(&session.client, &workload),
+        )
+        .await?;
     if target.pods.is_empty() {
         bail!("{} has no running pod to kill", target.object());
     }
@@ -213,6 +221,22 @@ async fn pod_kill(args: PodKillArgs) -> anyhow::Result<()> {
     match &saved {
         Ok((md, json)) => say!("Report: {} and {}", md.display(), json.display()),
         Err(e) => say_err!("kubedeck: the report was not saved: {e:#}"),
+    }
+    let unknown: Vec<String> = report
+        .kills
+        .iter()
+        .filter_map(|k| {
+            let e = k.error.as_deref()?;
+            ActionError::is_outcome_unknown_text(e).then(|| format!("{}: {e}", k.pod))
+        })
+        .collect();
+    if !unknown.is_empty() {
+        // Whatever the verdict, what was killed is not known.
+        return Err(OutcomeUnknown(format!(
+            "the recovery test cannot tell whether it killed {}",
+            unknown.join("; ")
+        ))
+        .into());
     }
     match report.verdict {
         Verdict::Pass => {

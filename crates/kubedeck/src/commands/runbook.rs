@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, anyhow, bail};
 
-use super::Inconclusive;
 use super::session::Session;
+use super::{Inconclusive, OutcomeUnknown};
 use crate::cli::ClusterArgs;
+use kubedeck_core::actions::ActionError;
 use kubedeck_core::config::Paths;
 use kubedeck_core::runbooks::library::{self, Origin};
 use kubedeck_core::runbooks::model::StepKind;
@@ -23,7 +24,9 @@ use kubedeck_core::runbooks::{
 pub enum RunbookCommand {
     /// Run a runbook (a file, or the name of a shipped or user runbook)
     /// against a kubeconfig context. Exits 1 when it fails or is aborted,
-    /// 4 when it ends incomplete (a check could not be evaluated).
+    /// 4 when it ends incomplete (a check could not be evaluated), 5 when it
+    /// stopped at an action whose outcome is unknown (its answer was lost
+    /// and it could not be read back).
     Run(RunArgs),
     /// Validate runbooks: every error with its file and line.
     Check {
@@ -262,6 +265,12 @@ async fn run_one(
             run.plan.name,
             audit.path().display()
         );
+    }
+    if let RunOutcome::Failed { reason, .. } = &outcome
+        && ActionError::is_outcome_unknown_text(reason)
+    {
+        // An action step stopped the run not knowing whether it acted.
+        return Err(OutcomeUnknown(format!("runbook {outcome}")).into());
     }
     match outcome {
         RunOutcome::Succeeded => Ok(()),

@@ -3,7 +3,9 @@
 //! that enforces read-only, RBAC and confirmation; and the terminal prompt
 //! that confirms a change.
 
+use std::future::Future;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use kubedeck_core::actions::{AuditLog, Executor, kubeconfig_user};
@@ -11,6 +13,12 @@ use kubedeck_core::config::{Config, Paths};
 use kubedeck_core::connect::{connect, read_kubeconfig_file};
 
 use crate::cli::ClusterArgs;
+
+/// How long a headless command's reads before a change (or instead of
+/// one) may take: `connect` bounds a server that never answers, this one
+/// that stops answering after the connection check. kube-rs sets no read
+/// timeout, and one set on the client would also cut quiet watches.
+const READS_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A client, the user's config and an executor for the chosen context.
 pub(crate) struct Session {
@@ -54,6 +62,24 @@ impl Session {
             audit,
             executor,
         })
+    }
+
+    /// Runs `reads`, requests that change nothing, within `READS_TIMEOUT`;
+    /// past it, says the API server stopped answering.
+    pub(crate) async fn reading<T>(
+        &self,
+        what: &str,
+        reads: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        tokio::time::timeout(READS_TIMEOUT, reads)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "the API server of context {} stopped answering: no answer within {} while {what}; nothing was changed",
+                    self.context,
+                    kubedeck_kube::duration::human(READS_TIMEOUT)
+                )
+            })?
     }
 
     /// `-n`, else the kubeconfig context's namespace.

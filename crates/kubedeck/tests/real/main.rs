@@ -13,9 +13,12 @@
 mod actions;
 mod cluster;
 mod console;
+mod drain;
+mod exec;
 mod faults;
 mod headless;
 mod logs;
+mod port_forward;
 mod rbac;
 mod seed;
 mod sim_vs_real;
@@ -66,11 +69,14 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(faults::answers_of_500_bring_the_banner_and_the_console_converges_after),
         trial!(faults::cut_answers_bring_the_banner_and_the_console_converges_after),
         trial!(faults::a_410_on_a_resumed_watch_makes_the_console_relist),
+        trial!(exec::a_command_runs_through_the_real_exec_subresource),
         trial!(headless::chaos_pod_kill_passes_with_the_whole_timeline_in_causal_order),
+        trial!(drain::a_kwok_node_drains_behind_a_real_budget_and_a_stuck_one_times_out_honestly),
         trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
         trial!(console::views_follow_the_real_controllers_with_no_key_pressed),
         trial!(console::the_real_hpa_scales_on_emulated_cpu_and_the_console_says_why),
         trial!(logs::a_pods_log_streams_through_the_real_api_server),
+        trial!(port_forward::a_service_forward_reaches_the_pod_through_the_real_api_server),
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
         trial!(seed::the_seed_applies_and_the_console_shows_its_platforms),
         trial!(sim_vs_real::kubectl_sees_the_same_cluster_on_the_simulator_and_the_real_one),
