@@ -154,10 +154,17 @@ fn without_prometheus_cpu_and_memory_sparklines_fill_from_metrics_server() {
     );
 
     tmux.keys(&["2", "m"]);
-    let chart = tmux.wait_for("the workload chart from metrics-server", long, |s| {
-        s.contains("deploy/web") && s.contains("history since")
-    });
-    assert!(chart.contains("needs Prometheus"), "{chart}");
+    // The request-rate panel, drawn once the chart's data has come, says
+    // which source it lacks.
+    tmux.wait_for(
+        "the workload chart from metrics-server, its rate panel needing Prometheus",
+        long,
+        |s| {
+            s.contains("deploy/web")
+                && s.contains("history since")
+                && s.contains("needs Prometheus")
+        },
+    );
     tmux.keys(&["q"]);
     tmux.wait_for("a clean exit", long, |s| s.contains("EXITED 0"));
 }
