@@ -638,12 +638,23 @@ impl<'a> Engine<'a> {
     /// ones happened by then, so a step seen late on another watch stream
     /// takes the earliest time that proves it.
     fn mark(&mut self, i: usize, m: Milestone, at: DateTime<Utc>, subject: String) {
+        if self
+            .tracks
+            .get(i)
+            .is_none_or(|t| t.kill.times.contains_key(&m))
+        {
+            return;
+        }
+        // A step proves the steps before it on its branch (a Ready endpoint
+        // seen before the pod's own update means its containers had
+        // started): they are marked first, so the timeline is printed in
+        // causal order with offsets that never go back.
+        if let Some(before) = m.after() {
+            self.mark(i, before, at, subject.clone());
+        }
         let Some(t) = self.tracks.get_mut(i) else {
             return;
         };
-        if t.kill.times.contains_key(&m) {
-            return;
-        }
         let proven = t
             .kill
             .times
@@ -1190,6 +1201,24 @@ mod tests {
             lines.contains(&"    +35ms  ready endpoints: 1".to_string()),
             "{lines:?}"
         );
+        // Printed as they happened: each step after its cause, though the
+        // endpoints showed c Ready before the pod watch said it had started.
+        let step = |label: &str| {
+            lines
+                .iter()
+                .position(|l| l.ends_with(label))
+                .unwrap_or_else(|| panic!("no {label:?} in {lines:?}"))
+        };
+        let order = [
+            "replacement created (c)",
+            "scheduled (c)",
+            "containers started (c)",
+            "ready (c)",
+            "in service endpoints (c)",
+        ];
+        for pair in order.windows(2) {
+            assert!(step(pair[0]) < step(pair[1]), "{pair:?}: {lines:?}");
+        }
     }
 
     #[test]
