@@ -147,7 +147,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 }));
             }
             let scope = state.namespace.as_deref().unwrap_or("all");
-            let mut title = format!("{}({scope})[{}]", t.title(), screen.rows.len());
+            // While a first list streams in, the count is of what came so far.
+            let loading = t.depends_on().iter().any(|k| cache.loading(*k));
+            let more = if loading { " loading" } else { "" };
+            let mut title = format!("{}({scope})[{}{more}]", t.title(), screen.rows.len());
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }

@@ -6,6 +6,9 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service};
 use kube::runtime::reflector::{self, Store, store::Writer};
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::slim_event::SlimEvent;
 use super::slim_pod::SlimPod;
 
@@ -66,6 +69,21 @@ impl Kind {
     }
 }
 
+/// The kinds whose first list is still coming in, page by page: their
+/// stores show what arrived, and their counts are not yet the cluster's.
+#[derive(Default)]
+pub(crate) struct Loading([AtomicBool; Kind::ALL.len()]);
+
+impl Loading {
+    pub(crate) fn set(&self, kind: Kind, loading: bool) {
+        self.0[kind.index()].store(loading, Ordering::Release);
+    }
+
+    pub(crate) fn get(&self, kind: Kind) -> bool {
+        self.0[kind.index()].load(Ordering::Acquire)
+    }
+}
+
 /// Read handles of every watch's store, and nothing else: what no watch
 /// delivers (metrics, settings) is the UI loop's own. Cheap to clone;
 /// reading never blocks on the network.
@@ -84,6 +102,14 @@ pub struct Cache {
     pub(crate) hpas: Store<HorizontalPodAutoscaler>,
     pub(crate) jobs: Store<Job>,
     pub(crate) cronjobs: Store<CronJob>,
+    pub(crate) loading: Arc<Loading>,
+}
+
+impl Cache {
+    /// Whether the kind's first list is still coming in.
+    pub(crate) fn loading(&self, kind: Kind) -> bool {
+        self.loading.get(kind)
+    }
 }
 
 /// The write halves, handed to the watchers.
@@ -101,6 +127,7 @@ pub struct Writers {
     pub(crate) hpas: Writer<HorizontalPodAutoscaler>,
     pub(crate) jobs: Writer<Job>,
     pub(crate) cronjobs: Writer<CronJob>,
+    pub(crate) loading: Arc<Loading>,
 }
 
 pub fn new() -> (Cache, Writers) {
@@ -117,6 +144,7 @@ pub fn new() -> (Cache, Writers) {
     let (hpas, w_hpas) = reflector::store();
     let (jobs, w_jobs) = reflector::store();
     let (cronjobs, w_cronjobs) = reflector::store();
+    let loading = Arc::new(Loading::default());
     (
         Cache {
             namespaces,
@@ -132,6 +160,7 @@ pub fn new() -> (Cache, Writers) {
             hpas,
             jobs,
             cronjobs,
+            loading: loading.clone(),
         },
         Writers {
             namespaces: w_namespaces,
@@ -147,6 +176,7 @@ pub fn new() -> (Cache, Writers) {
             hpas: w_hpas,
             jobs: w_jobs,
             cronjobs: w_cronjobs,
+            loading,
         },
     )
 }

@@ -43,6 +43,8 @@ mod retry;
 mod session;
 pub(crate) mod slim_event;
 pub(crate) mod slim_pod;
+#[cfg(test)]
+mod stream_tests;
 pub mod watch;
 
 pub use cache::{Cache, Kind};

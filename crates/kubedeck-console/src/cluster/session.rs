@@ -18,7 +18,7 @@ use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, timeout};
 
-use super::watch::drop_managed_fields;
+use super::watch::Trim;
 
 /// How long the server is asked to keep a watch open; it then ends it and
 /// the session resumes from the last version seen, on the same connection.
@@ -79,6 +79,8 @@ impl Trouble {
 pub(crate) enum Progress {
     /// A complete list of this many objects is in the store.
     Listed(usize),
+    /// The first list has put this many objects in the store so far.
+    Page(usize),
     /// An object was added, changed or deleted.
     Changed,
     /// A bookmark: the watch is alive with nothing to tell.
@@ -93,10 +95,10 @@ pub(crate) async fn run<K>(
     mut on: impl FnMut(Progress) -> bool,
 ) -> Option<Trouble>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
+    K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
-    let (mut rv, n) = match list(api, writer).await {
+    let (mut rv, n) = match list(api, writer, &mut on).await {
         Ok(listed) => listed,
         Err(t) => return Some(t),
     };
@@ -133,7 +135,7 @@ where
             let progress = match event {
                 WatchEvent::Added(mut o) | WatchEvent::Modified(mut o) => {
                     advance(&mut rv, &o);
-                    drop_managed_fields(&mut o);
+                    o.trim();
                     writer.apply_watcher_event(&Event::Apply(o));
                     Progress::Changed
                 }
@@ -165,14 +167,24 @@ fn no_answer(what: &str, after: Duration) -> Trouble {
     Trouble::Unreachable(format!("no answer to {what} in {}s", after.as_secs()))
 }
 
-/// Lists every page into the store, replacing it once the last page is in;
-/// the list's version and how many objects it had.
-async fn list<K>(api: &Api<K>, writer: &mut Writer<K>) -> Result<(String, usize), Trouble>
+/// Lists every page into the store; the list's version and how many
+/// objects it had. A relist replaces the store once the last page is in, so
+/// what went away during an outage goes. The first list (an empty store,
+/// nothing to replace) puts each page in as it comes, so the first rows show
+/// while the rest streams.
+async fn list<K>(
+    api: &Api<K>,
+    writer: &mut Writer<K>,
+    on: &mut impl FnMut(Progress) -> bool,
+) -> Result<(String, usize), Trouble>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug,
+    K: Trim + Clone + DeserializeOwned + std::fmt::Debug,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone,
 {
-    writer.apply_watcher_event(&Event::Init);
+    let streaming = writer.as_reader().is_empty();
+    if !streaming {
+        writer.apply_watcher_event(&Event::Init);
+    }
     let mut lp = ListParams::default().limit(PAGE);
     let mut n = 0;
     loop {
@@ -182,19 +194,31 @@ where
             Ok(Ok(page)) => page,
         };
         for mut o in page.items {
-            drop_managed_fields(&mut o);
-            writer.apply_watcher_event(&Event::InitApply(o));
+            o.trim();
+            writer.apply_watcher_event(&if streaming {
+                Event::Apply(o)
+            } else {
+                Event::InitApply(o)
+            });
             n += 1;
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(token) => lp = lp.continue_token(&token),
+            Some(token) => {
+                lp = lp.continue_token(&token);
+                // No one listening ends the session at its next report.
+                if streaming && n > 0 {
+                    on(Progress::Page(n));
+                }
+            }
             None => {
                 let rv = page
                     .metadata
                     .resource_version
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| Trouble::Rejected("a list without a resourceVersion".into()))?;
-                writer.apply_watcher_event(&Event::InitDone);
+                if !streaming {
+                    writer.apply_watcher_event(&Event::InitDone);
+                }
                 return Ok((rv, n));
             }
         }

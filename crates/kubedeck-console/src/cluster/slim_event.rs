@@ -59,6 +59,22 @@ impl Serialize for SlimEvent {
 
 core_v1_resource!(SlimEvent, "Event", "events");
 
+/// Events are the most numerous objects; their UIDs and the involved
+/// object's UID, version and API version are read by no view (YAML fetches
+/// the full event), and the event's UID would be copied into the store's
+/// key as well. The event's own resourceVersion stays: it orders events
+/// recorded within one second.
+impl super::watch::Trim for SlimEvent {
+    fn trim(&mut self) {
+        self.metadata.managed_fields = None;
+        self.metadata.uid = None;
+        let o = &mut self.involved_object;
+        o.uid = None;
+        o.resource_version = None;
+        o.api_version = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,7 +111,7 @@ mod tests {
         let cache = cluster();
         let full: Event = serde_json::from_value(rich()).expect("an event");
         let mut slim: SlimEvent = serde_json::from_value(rich()).expect("a slim event");
-        super::super::watch::drop_managed_fields(&mut slim);
+        super::super::watch::Trim::trim(&mut slim);
         let full_json = crate::views::as_json(&full).expect("json");
         let from_full = describe::describe(&full_json, &cache, now());
         let from_slim =
@@ -111,7 +127,7 @@ mod tests {
     #[test]
     fn the_projection_keeps_what_the_views_read_and_drops_the_rest() {
         let mut slim: SlimEvent = serde_json::from_value(rich()).expect("a slim event");
-        super::super::watch::drop_managed_fields(&mut slim);
+        super::super::watch::Trim::trim(&mut slim);
         assert_eq!(
             crate::views::events::object_name(&slim),
             "pod/api-5f6b7c8d9f-abcde"
@@ -127,5 +143,7 @@ mod tests {
         assert!(json["source"].is_null());
         assert!(json["series"].is_null());
         assert!(slim.metadata.managed_fields.is_none());
+        assert!(json["metadata"]["uid"].is_null());
+        assert!(json["involvedObject"]["uid"].is_null());
     }
 }

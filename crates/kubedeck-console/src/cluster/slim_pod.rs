@@ -84,6 +84,30 @@ impl Serialize for SlimPod {
 
 core_v1_resource!(SlimPod, "Pod", "pods");
 
+/// A container status carries the runtime's container and image IDs (long
+/// strings), the resources and mounts the kubelet applied, which no view
+/// reads: describe shows the spec's resources, as kubectl does.
+impl super::watch::Trim for SlimPod {
+    fn trim(&mut self) {
+        self.metadata.managed_fields = None;
+        let Some(status) = self.status.as_mut() else {
+            return;
+        };
+        let statuses = [
+            status.container_statuses.as_mut(),
+            status.init_container_statuses.as_mut(),
+        ];
+        for cs in statuses.into_iter().flatten().flatten() {
+            cs.container_id = None;
+            cs.image_id = String::new();
+            cs.allocated_resources = None;
+            cs.resources = None;
+            cs.volume_mounts = None;
+            cs.user = None;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,7 +143,10 @@ mod tests {
                     "image": "registry.example/migrate:1", "imageID": "",
                     "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}],
                 "containerStatuses": [{"name": "api", "ready": false, "restartCount": 7,
-                    "image": "registry.example/api:1.0", "imageID": "",
+                    "image": "registry.example/api:1.0",
+                    "imageID": "registry.example/api@sha256:0123456789abcdef",
+                    "containerID": "containerd://0123456789abcdef",
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}],
                     "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}
         })
     }
@@ -129,7 +156,7 @@ mod tests {
         let cache = cluster();
         let full: Pod = serde_json::from_value(rich()).expect("a pod");
         let mut slim: SlimPod = serde_json::from_value(rich()).expect("a slim pod");
-        super::super::watch::drop_managed_fields(&mut slim);
+        super::super::watch::Trim::trim(&mut slim);
         let from_full = describe::describe(&as_json(&full).expect("json"), &cache, now());
         let from_slim = describe::describe(&as_json(&slim).expect("json"), &cache, now());
         assert_eq!(from_slim, from_full);
@@ -143,7 +170,7 @@ mod tests {
     #[test]
     fn the_projection_keeps_what_the_views_read_and_drops_the_rest() {
         let mut slim: SlimPod = serde_json::from_value(rich()).expect("a slim pod");
-        super::super::watch::drop_managed_fields(&mut slim);
+        super::super::watch::Trim::trim(&mut slim);
         assert_eq!(crate::views::pods::status(&slim).0, "CrashLoopBackOff");
         let json = as_json(&slim).expect("json");
         assert_eq!(json["kind"], "Pod");
@@ -152,5 +179,7 @@ mod tests {
         assert!(json["spec"]["containers"][0]["env"].is_null());
         assert!(json["status"]["qosClass"].is_null());
         assert!(slim.metadata.managed_fields.is_none());
+        assert_eq!(json["status"]["containerStatuses"][0]["imageID"], "");
+        assert!(json["status"]["containerStatuses"][0]["containerID"].is_null());
     }
 }

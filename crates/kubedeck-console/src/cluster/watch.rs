@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::cache::{Kind, Writers};
+use super::cache::{Kind, Loading, Writers};
 use super::retry::{Backoff, Pacer};
 use super::session::{self, Progress, Trouble};
 
@@ -50,11 +50,32 @@ impl Pending {
     }
 }
 
-/// What the watch drops before an object enters the store: the
-/// server-side apply bookkeeping no view shows.
-pub(super) fn drop_managed_fields<K: Resource>(o: &mut K) {
-    o.meta_mut().managed_fields = None;
+/// What the watch drops before an object enters the store: what no view
+/// reads. Every kind drops the server-side apply bookkeeping; the numerous
+/// kinds drop more (their impls say what). Each dropped string is one
+/// allocation less per object, kept as long as the object is.
+pub(crate) trait Trim: Resource {
+    fn trim(&mut self) {
+        self.meta_mut().managed_fields = None;
+    }
 }
+
+macro_rules! trim_metadata_only {
+    ($($ty:ty),*) => {$(impl Trim for $ty {})*};
+}
+trim_metadata_only!(
+    k8s_openapi::api::core::v1::Namespace,
+    k8s_openapi::api::core::v1::Node,
+    k8s_openapi::api::core::v1::Service,
+    k8s_openapi::api::core::v1::Endpoints,
+    k8s_openapi::api::apps::v1::Deployment,
+    k8s_openapi::api::apps::v1::ReplicaSet,
+    k8s_openapi::api::apps::v1::StatefulSet,
+    k8s_openapi::api::apps::v1::DaemonSet,
+    k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,
+    k8s_openapi::api::batch::v1::Job,
+    k8s_openapi::api::batch::v1::CronJob
+);
 
 /// The least time between two (re)connects of one connection's watches.
 const PACE: Duration = Duration::from_millis(100);
@@ -66,9 +87,10 @@ fn spawn_one<K>(
     tx: UnboundedSender<WatchMsg>,
     pending: Arc<Pending>,
     pacer: Arc<Pacer>,
+    loading: Arc<Loading>,
 ) -> JoinHandle<()>
 where
-    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
     tokio::spawn(async move {
@@ -79,7 +101,12 @@ where
         loop {
             let trouble = session::run(&api, &mut writer, |p| {
                 let msg = match p {
+                    Progress::Page(_) => {
+                        loading.set(kind, true);
+                        pending.raise(kind).then_some(WatchMsg::Changed(kind))
+                    }
                     Progress::Listed(n) => {
+                        loading.set(kind, false);
                         let how = if reported.take().is_some() {
                             "resynced"
                         } else {
@@ -159,6 +186,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             Api::all(client.clone()),
@@ -167,6 +195,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -175,6 +204,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -183,6 +213,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -191,6 +222,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -199,6 +231,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -207,6 +240,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -215,6 +249,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -223,6 +258,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -231,6 +267,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -239,6 +276,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -247,6 +285,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
         spawn_one(
             api(client, namespace),
@@ -255,6 +294,7 @@ pub fn spawn_all(
             t(),
             p(),
             pacer.clone(),
+            w.loading.clone(),
         ),
     ]
 }
