@@ -1,6 +1,7 @@
 //! Driving a terminal program in tmux, as a person would: a tmux server on a
 //! socket of the test's own, keys sent, the screen read back.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,40 @@ impl Tmux {
         Tmux {
             socket: format!("kubedeck-test-{tag}-{}", std::process::id()),
         }
+    }
+
+    /// Starts kubedeck's console (`bin` with `args`) on `kubeconfig` in a
+    /// `width`x`height` session, in `home` of its own so that no user config
+    /// leaks in and the audit log lands in `home/data`. When it exits, the
+    /// pane shows `EXITED <status>`, then `stty -a` for the terminal it left.
+    pub fn start_console(
+        &self,
+        bin: &str,
+        home: &Path,
+        kubeconfig: &Path,
+        args: &str,
+        (width, height): (u16, u16),
+    ) {
+        let script = format!(
+            "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin} {args}; \
+             echo EXITED $?; stty -a; sleep 600",
+            home = home.display(),
+            kc = kubeconfig.display(),
+        );
+        let (width, height) = (width.to_string(), height.to_string());
+        self.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            &width,
+            "-y",
+            &height,
+            "sh",
+            "-c",
+            &script,
+        ]);
     }
 
     pub fn cmd(&self, args: &[&str]) -> String {

@@ -62,25 +62,7 @@ fn pods(kubeconfig: &Path, cache: &Path) -> Vec<(String, String, bool)> {
 /// its own so that no user config leaks in and the audit log lands in
 /// `home/data`.
 fn start_console(tmux: &Tmux, home: &Path, kubeconfig: &Path, args: &str) {
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin} {args}; echo EXITED $?; sleep 600",
-        home = home.display(),
-        kc = kubeconfig.display(),
-        bin = BIN,
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start_console(BIN, home, kubeconfig, args, (160, 45));
 }
 
 /// Goes to the workloads view and narrows it to the web Deployment.

@@ -27,25 +27,7 @@ fn a_workloads_log_shows_its_pods_filters_saves_and_quits_cleanly() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_sim, kubeconfig) = tmux::start_sim(dir.path(), &[]);
     let tmux = Tmux::new("logs");
-    let home = dir.path().display();
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}; echo EXITED $?; sleep 600",
-        kc = kubeconfig.display(),
-        bin = BIN,
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start_console(BIN, dir.path(), &kubeconfig, "", (160, 45));
     let long = Duration::from_secs(30);
     tmux.wait_for("the overview", long, |s| s.contains("Overview(all)"));
 

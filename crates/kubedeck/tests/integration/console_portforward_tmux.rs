@@ -11,25 +11,7 @@ use std::time::Duration;
 use crate::tmux::{self, BIN, Tmux};
 
 fn start_console(tmux: &Tmux, home: &Path, kubeconfig: &Path) {
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}; echo EXITED $?; sleep 600",
-        home = home.display(),
-        kc = kubeconfig.display(),
-        bin = BIN,
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start_console(BIN, home, kubeconfig, "", (200, 45));
 }
 
 /// The number after `prefix` on the screen.

@@ -339,25 +339,7 @@ async fn read_only_refuses_the_drain_audited_and_nothing_runs_unconfirmed() {
 
 /// Starts the console in a 160x45 tmux session, in a home of its own.
 fn start_console(tmux: &Tmux, home: &Path, kubeconfig: &Path) {
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}; echo EXITED $?; sleep 600",
-        home = home.display(),
-        kc = kubeconfig.display(),
-        bin = BIN,
-    );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
+    tmux.start_console(BIN, home, kubeconfig, "", (160, 45));
 }
 
 /// kubectl on the `kubedeck sim` process's cluster, run to completion.

@@ -87,26 +87,7 @@ impl Rig {
         });
         let kubeconfig = proxy.kubeconfig(ts.dir.path());
         let tmux = Tmux::new(tag);
-        let script = format!(
-            "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}; \
-             echo EXITED $?; stty -a; sleep 600",
-            home = ts.dir.path().display(),
-            kc = kubeconfig.display(),
-            bin = BIN,
-        );
-        tmux.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            "sh",
-            "-c",
-            &script,
-        ]);
+        tmux.start_console(BIN, ts.dir.path(), &kubeconfig, "", (160, 45));
         tmux.wait_for("the overview with doomed", LONG, |s| {
             s.contains("Overview(all)") && lists(s, "doomed")
         });

@@ -16,25 +16,13 @@ const LONG: Duration = Duration::from_secs(60);
 fn console(c: &Cluster, home: &Path, tag: &str, ns: &str) -> Tmux {
     require_tmux();
     let tmux = Tmux::new(tag);
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin} -n {ns}; echo EXITED $?; sleep 600",
-        home = home.display(),
-        kc = c.kubeconfig().display(),
-        bin = env!("CARGO_BIN_EXE_kubedeck"),
+    tmux.start_console(
+        env!("CARGO_BIN_EXE_kubedeck"),
+        home,
+        &c.kubeconfig(),
+        &format!("-n {ns}"),
+        (160, 45),
     );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
     tmux
 }
 

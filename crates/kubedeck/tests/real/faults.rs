@@ -71,25 +71,13 @@ impl Rig {
         let proxy = HttpFaultProxy::start(upstream).await;
         let home = tempfile::tempdir().expect("temporary home");
         let tmux = Tmux::new(&format!("real-fault-{tag}"));
-        let script = format!(
-            "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin} -n {ns}; echo EXITED $?; stty -a; sleep 600",
-            home = home.path().display(),
-            kc = proxy.kubeconfig(home.path()).display(),
-            bin = env!("CARGO_BIN_EXE_kubedeck"),
+        tmux.start_console(
+            env!("CARGO_BIN_EXE_kubedeck"),
+            home.path(),
+            &proxy.kubeconfig(home.path()),
+            &format!("-n {ns}"),
+            (160, 45),
         );
-        tmux.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            "sh",
-            "-c",
-            &script,
-        ]);
         tmux.wait_for("the console", LONG, |s| s.contains("Overview("));
         tmux.keys(&[":"]);
         tmux.type_text("svc");

@@ -58,25 +58,13 @@ pub async fn the_seed_applies_and_the_console_shows_its_platforms(c: &'static Cl
     require_tmux();
     let home = tempfile::tempdir().expect("temporary home");
     let tmux = Tmux::new("real-seed");
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin}; echo EXITED $?; sleep 600",
-        home = home.path().display(),
-        kc = c.kubeconfig().display(),
-        bin = env!("CARGO_BIN_EXE_kubedeck"),
+    tmux.start_console(
+        env!("CARGO_BIN_EXE_kubedeck"),
+        home.path(),
+        &c.kubeconfig(),
+        "",
+        (160, 45),
     );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
     tmux.wait_for(
         "the seed's platforms on the overview",
         Duration::from_secs(60),

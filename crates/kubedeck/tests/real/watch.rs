@@ -31,25 +31,13 @@ pub async fn the_console_converges_after_an_apiserver_restart_and_a_compaction(
     c.apply(&ns, &deployment("before")).await;
     let home = tempfile::tempdir().expect("temporary home");
     let tmux = Tmux::new("real-watch");
-    let script = format!(
-        "HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data KUBECONFIG={kc} {bin} -n {ns}; echo EXITED $?; sleep 600",
-        home = home.path().display(),
-        kc = c.kubeconfig().display(),
-        bin = env!("CARGO_BIN_EXE_kubedeck"),
+    tmux.start_console(
+        env!("CARGO_BIN_EXE_kubedeck"),
+        home.path(),
+        &c.kubeconfig(),
+        &format!("-n {ns}"),
+        (160, 45),
     );
-    tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "sh",
-        "-c",
-        &script,
-    ]);
     tmux.wait_for("the console", LONG, |s| s.contains("Overview("));
     tmux.keys(&[":"]);
     tmux.type_text("deploy");
