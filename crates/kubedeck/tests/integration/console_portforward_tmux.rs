@@ -43,22 +43,25 @@ fn forward_from_a_pod_row_see_it_in_pf_with_traffic_and_stop_it() {
     tmux.keys(&["/"]);
     tmux.type_text("web-");
     tmux.keys(&["Enter"]);
-    let pods = tmux.wait_for("a Running web pod", long, |s| {
+    tmux.wait_for("a Running web pod", long, |s| {
         s.lines()
             .any(|l| l.contains("web-") && l.contains("Running"))
     });
-    let pod = pods
-        .lines()
-        .find(|l| l.contains("web-") && l.contains("Running"))
-        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("web-")))
-        .expect("a web pod's name")
-        .to_string();
 
-    // F: the form offers the container port from the pod's spec.
+    // F: the form offers the container port from the pod's spec. Its title
+    // names the pod it forwards to: the selected row's, whatever the list
+    // did meanwhile.
     tmux.keys(&["F"]);
-    tmux.wait_for("the port-forward form", long, |s| {
+    let form = tmux.wait_for("the port-forward form", long, |s| {
         s.contains("Port-forward to pod/web-") && s.contains("8080 (http, container web)")
     });
+    let pod = form
+        .split("Port-forward to pod/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the form names the pod")
+        .trim_end_matches('…')
+        .to_string();
     // Local port 0: a free one, from the OS.
     tmux.keys(&["Tab", "BSpace", "BSpace", "BSpace", "BSpace"]);
     tmux.type_text("0");
@@ -88,8 +91,8 @@ fn forward_from_a_pod_row_see_it_in_pf_with_traffic_and_stop_it() {
     // The forward went to the pod it was started on.
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or("").trim_end();
     assert!(
-        pod.starts_with(body) && body.starts_with("web-"),
-        "{answer}"
+        body.starts_with(&pod) && body.starts_with("web-"),
+        "to {pod}: {answer}"
     );
 
     // One connection, the request's bytes sent, the answer's received.
