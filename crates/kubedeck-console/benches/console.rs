@@ -1,5 +1,6 @@
 //! How fast the console answers at 10,000 pods: the first pods screen, a
-//! filter keystroke (update → view model → frame), and a re-sort; and the
+//! filter keystroke (update → view model → frame), a backspace and an Esc
+//! that widen and clear the filter, and a re-sort; and the
 //! log view full to its bound (50,000 lines): a filter keystroke, and a
 //! batch of new lines arriving while following. Each is measured end to end
 //! into a ratatui TestBackend of 160x45, so the figures include drawing.
@@ -126,6 +127,24 @@ fn benches(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+
+    // Widening and clearing the filter "web" typed above.
+    for (name, k) in [
+        ("filter backspace to frame at 10k pods", "backspace"),
+        ("clear the filter (Esc) to frame at 10k pods", "esc"),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter_batched(
+                || filtering.clone(),
+                |mut state| {
+                    update(&mut state, key(k), &cache, &keymap, now);
+                    frame(&state, &cache, &keymap, &theme, &mut terminal);
+                    state
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
 
     let mut sorting = AppState::new("bench", None, false);
     update(&mut sorting, SIZE, &cache, &keymap, now);

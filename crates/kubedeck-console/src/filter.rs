@@ -9,7 +9,7 @@ use kubedeck_kube::selector::LabelSelector;
 
 use crate::input::action::View;
 use crate::state::Screen;
-use crate::views::Scope;
+use crate::views::{Query, RowKey, Scope};
 
 #[derive(Debug, Clone, Default)]
 pub(crate) enum Filter {
@@ -76,6 +76,81 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Whether the filter reads a row's namespace and name alone, so that
+    /// it can filter row keys without their objects.
+    pub(crate) fn reads_keys_only(&self) -> bool {
+        matches!(self, Filter::All | Filter::Text(_))
+    }
+}
+
+/// A screen's rows as its last refresh listed them before the filter, in
+/// their order, and what they were listed for. A refresh replaces them,
+/// and every store change the screen shows refreshes it, so they hold no
+/// row a watch has deleted once the deletion is taken.
+#[derive(Debug, Clone)]
+pub(crate) struct Unfiltered {
+    namespace: Option<String>,
+    scope: Scope,
+    sort_column: usize,
+    descending: bool,
+    /// The rows; None while the screen's rows are they, unfiltered, so
+    /// that they are not held twice until a filter is typed.
+    rows: Option<Vec<RowKey>>,
+}
+
+impl Unfiltered {
+    /// What `query`, less its filter, lists: `rows`, or the screen's rows
+    /// when None.
+    pub(crate) fn new(query: &Query, rows: Option<Vec<RowKey>>) -> Unfiltered {
+        Unfiltered {
+            namespace: query.namespace.clone(),
+            scope: query.scope.clone(),
+            sort_column: query.sort_column,
+            descending: query.descending,
+            rows,
+        }
+    }
+
+    /// Whether these are the rows of `query` but for its filter.
+    fn lists(&self, query: &Query) -> bool {
+        self.namespace == query.namespace
+            && self.scope == query.scope
+            && self.sort_column == query.sort_column
+            && self.descending == query.descending
+    }
+}
+
+/// Lists the rows the screen's filter leaves of those its last refresh
+/// kept unfiltered, in their order: what filtering and sorting every
+/// object again would list, without reading the store or sorting. False,
+/// changing nothing, when no such rows are kept for this query or the
+/// filter reads more than row keys.
+pub(crate) fn from_unfiltered(screen: &mut Screen) -> bool {
+    if !by_key(screen) || !screen.query.filter.reads_keys_only() {
+        return false;
+    }
+    let Screen {
+        rows,
+        unfiltered,
+        query,
+        ..
+    } = screen;
+    let Some(kept) = unfiltered.as_mut().filter(|k| k.lists(query)) else {
+        return false;
+    };
+    let all = kept.rows.get_or_insert_with(|| std::mem::take(rows));
+    *rows = match &query.filter {
+        Filter::All => all.clone(),
+        f => all
+            .iter()
+            .filter(|(ns, name)| f.matches(ns, name, None))
+            .cloned()
+            .collect(),
+    };
+    true
+}
+
 /// Whether the screen's rows are filtered by their own keys: the pods
 /// table keys a row by the pod's namespace and name, which is all a text
 /// filter reads, so narrowing its rows equals filtering every pod again.
@@ -87,10 +162,28 @@ pub(crate) fn by_key(screen: &Screen) -> bool {
 }
 
 /// Narrows the listed rows to the screen's filter, in their order, for a
-/// filter that `narrows` the one they were listed with.
+/// filter that `narrows` the one they were listed with. Unfiltered rows
+/// are kept aside for a filter that widens.
 pub(crate) fn narrow(screen: &mut Screen) {
-    let f = &screen.query.filter;
-    screen.rows.retain(|(ns, name)| f.matches(ns, name, None));
+    let Screen {
+        rows,
+        unfiltered,
+        query,
+        ..
+    } = screen;
+    let f = &query.filter;
+    match unfiltered {
+        Some(kept @ Unfiltered { rows: None, .. }) => {
+            let all = std::mem::take(rows);
+            *rows = all
+                .iter()
+                .filter(|(ns, name)| f.matches(ns, name, None))
+                .cloned()
+                .collect();
+            kept.rows = Some(all);
+        }
+        _ => rows.retain(|(ns, name)| f.matches(ns, name, None)),
+    }
 }
 
 /// Case-insensitive containment without allocating for ASCII names, which
@@ -203,6 +296,7 @@ mod tests {
             .map(String::from),
         );
         for k in keys {
+            let top = state.screen().rows.first().cloned();
             send(&mut state, Msg::Key(k.parse().expect("key")));
             match k.as_str() {
                 "backspace" => {
@@ -218,6 +312,10 @@ mod tests {
             if k.len() == 1 && k != "/" {
                 // Narrowed: the cursor is on the first row, as after a refresh.
                 assert_eq!((state.screen().selected, state.screen().offset), (0, 0));
+            } else if k != "/" && top.is_some() {
+                // Widened or cleared: the cursor stays on the row that was
+                // on top, as after a refresh.
+                assert_eq!(state.screen().selected_key(), top.as_ref(), "after {k:?}");
             }
         }
         assert_eq!(expected("load-005"), 43, "the filter narrowed");
@@ -246,6 +344,69 @@ mod tests {
         send(&mut state, Msg::Key("1".parse().expect("key")));
         assert_eq!(state.screen().rows, fresh(&state));
         assert!(!state.screen().rows.contains(&gone_key));
+
+        // Between keystrokes the watch deletes a pod the filter hides and
+        // adds one: widening and clearing list neither the deleted pod nor
+        // fewer than the store holds.
+        let hidden: crate::cluster::SlimPod =
+            serde_json::from_value(pods[1].clone()).expect("a slim pod");
+        let hidden_key = (
+            "load-001".to_string(),
+            "web-01-7d4b9c8f6d-a0001".to_string(),
+        );
+        assert!(!state.screen().rows.contains(&hidden_key), "hidden");
+        writers
+            .pods
+            .apply_watcher_event(&kube::runtime::watcher::Event::Delete(hidden));
+        let added_key = ("load-001".to_string(), "worker-00-new".to_string());
+        writers
+            .apply_json(&pod(
+                "load-001",
+                "worker-00-new",
+                "worker",
+                "node-1",
+                5,
+                0,
+                None,
+            ))
+            .expect("a pod");
+        send(
+            &mut state,
+            Msg::Watch(WatchMsg::Changed(crate::cluster::Kind::Pod)),
+        );
+        let mut text = "worker-01".to_string();
+        for k in ["backspace", "backspace", "backspace", "backspace", "esc"] {
+            send(&mut state, Msg::Key(k.parse().expect("key")));
+            if k == "esc" {
+                text.clear();
+            } else {
+                text.pop();
+            }
+            let rows = &state.screen().rows;
+            assert_eq!(*rows, fresh(&state), "{text:?}");
+            assert!(!rows.contains(&gone_key) && !rows.contains(&hidden_key));
+            assert_eq!(
+                rows.contains(&added_key),
+                added_key.1.contains(&text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(state.screen().rows.len(), 300 - 2 + 1, "every pod, exactly");
+
+        // A sort changed while filtered: clearing lists the new order.
+        let by_namespace = state.screen().rows.clone();
+        for k in ["/", "a", "p", "i", "enter", ">"] {
+            send(&mut state, Msg::Key(k.parse().expect("key")));
+        }
+        assert_eq!(state.screen().rows, fresh(&state));
+        send(&mut state, Msg::Key("esc".parse().expect("key")));
+        assert!(
+            state.screen().filter_text.is_empty(),
+            "Esc cleared the filter"
+        );
+        assert_eq!(state.screen().rows, fresh(&state));
+        assert_eq!(state.screen().rows.len(), by_namespace.len());
+        assert_ne!(state.screen().rows, by_namespace, "sorted by name now");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::charts::{ChartData, ChartUi};
 use super::cluster::metrics::PodMetrics;
 use super::cluster::{Cache, Kind};
 use super::dialog::Dialog;
+use super::filter::Unfiltered;
 use super::input::action::View;
 use super::logview::LogView;
 use super::oncall::backup_view::BackupRun;
@@ -33,6 +34,9 @@ pub(crate) struct Screen {
     pub(crate) offset: usize,
     /// The filter text as typed, for the prompt and the title.
     pub(crate) filter_text: String,
+    /// The rows of the last full listing before the filter, when the
+    /// filter reads only row keys; replaced at every refresh.
+    pub(crate) unfiltered: Option<Unfiltered>,
     pub(crate) body: Body,
 }
 
@@ -86,6 +90,7 @@ impl Screen {
             selected: 0,
             offset: 0,
             filter_text: String::new(),
+            unfiltered: None,
             body: Body::Table,
         }
     }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::Updated;
 use crate::cluster::Cache;
 use crate::commands;
-use crate::filter::Filter;
+use crate::filter::{self, Filter, Unfiltered};
 use crate::full_yaml;
 use crate::input::action::{Action, View};
 use crate::state::{AppState, Body, Screen};
@@ -54,8 +54,11 @@ pub(crate) fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime
 }
 
 /// Rebuilds the row list, keeping the cursor on the same object if it is
-/// still listed.
+/// still listed. Where the filter reads only row keys, the screen keeps
+/// the rows before the filter too, so that another filter needs neither
+/// the store nor a sort (`refilter`).
 pub(crate) fn refresh(screen: &mut Screen, src: Sources<'_>, now: DateTime<Utc>, page: usize) {
+    screen.unfiltered = None;
     if screen.covered() {
         return;
     }
@@ -64,7 +67,45 @@ pub(crate) fn refresh(screen: &mut Screen, src: Sources<'_>, now: DateTime<Utc>,
         return;
     };
     let keep = screen.selected_key().cloned();
-    screen.rows = table.rows(src, &screen.query, now);
+    let query = &screen.query;
+    if !filter::by_key(screen) || !query.filter.reads_keys_only() {
+        screen.rows = table.rows(src, query, now);
+    } else if let Filter::All = query.filter {
+        screen.rows = table.rows(src, query, now);
+        screen.unfiltered = Some(Unfiltered::new(query, None));
+    } else {
+        let all = Query {
+            filter: Filter::All,
+            ..query.clone()
+        };
+        let rows = table.rows(src, &all, now);
+        screen.unfiltered = Some(Unfiltered::new(&all, Some(rows)));
+        filter::from_unfiltered(screen);
+    }
+    settle(screen, keep, page);
+}
+
+/// Lists the rows again after only the filter changed, from `was`: a
+/// growing filter narrows the rows listed, another filter of row keys
+/// filters the rows the last refresh kept unfiltered (neither reads the
+/// store nor sorts); any other filter refreshes. The rows are those a
+/// refresh would list, as every store change refreshes.
+pub(crate) fn refilter(state: &mut AppState, was: &Filter, cache: &Cache, now: DateTime<Utc>) {
+    let page = state.page;
+    let screen = state.screen_mut();
+    let keep = screen.selected_key().cloned();
+    if filter::by_key(screen) && screen.query.filter.narrows(was) {
+        filter::narrow(screen);
+    } else if !filter::from_unfiltered(screen) {
+        refresh_current(state, cache, now);
+        return;
+    }
+    settle(screen, keep, page);
+}
+
+/// Puts the cursor back on `keep` if it is still listed, else keeps it in
+/// the rows, and the window on the cursor.
+fn settle(screen: &mut Screen, keep: Option<RowKey>, page: usize) {
     if let Some(k) = keep
         && let Some(i) = screen.rows.iter().position(|r| *r == k)
     {
@@ -162,8 +203,8 @@ pub(super) fn back(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> U
     let screen = state.screen_mut();
     if !screen.filter_text.is_empty() {
         screen.filter_text.clear();
-        screen.query.filter = Filter::All;
-        refresh_current(state, cache, now);
+        let was = std::mem::take(&mut screen.query.filter);
+        refilter(state, &was, cache, now);
     } else if state.stack.len() > 1 {
         state.stack.pop();
         refresh_current(state, cache, now);

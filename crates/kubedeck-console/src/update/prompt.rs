@@ -78,16 +78,11 @@ fn apply_filter(state: &mut AppState, text: &str, cache: &Cache, now: DateTime<U
         Ok(f) => {
             state.message = None;
             let screen = state.screen_mut();
-            let narrow = crate::filter::by_key(screen) && f.narrows(&screen.query.filter);
-            screen.query.filter = f;
+            let was = std::mem::replace(&mut screen.query.filter, f);
             screen.filter_text = text.to_string();
             screen.selected = 0;
             screen.offset = 0;
-            if narrow {
-                crate::filter::narrow(screen);
-            } else {
-                navigate::refresh_current(state, cache, now);
-            }
+            navigate::refilter(state, &was, cache, now);
         }
         Err(e) => state.message = Some((e, Role::Warning)),
     }
