@@ -46,6 +46,14 @@ const CLOSE: u8 = 255;
 /// session: the runtime's SIGKILL.
 const KILLED: i32 = 137;
 
+/// How long a container runtime takes to start an exec'd process: the sim
+/// sends nothing before it. client-go before v0.34 (kubectl 1.32 among
+/// them) starts reading before it has registered its streams, and drops
+/// whatever arrives first as "Unknown stream id"; a real kubelet's exec
+/// start hides that race, and so must the sim's. Client messages sent
+/// meanwhile wait in the socket.
+const EXEC_START: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub(super) fn serve(ctx: &Arc<Ctx>, t: &ResourcePath, parts: Parts) -> Response {
     match upgrade(ctx, t, parts) {
         Ok(r) => r,
@@ -299,6 +307,7 @@ enum End {
 
 impl Session {
     async fn run(mut self, req: &Request, store: &Arc<Store>) {
+        tokio::time::sleep(EXEC_START).await;
         let rx = store.subscribe();
         let gone = pod_gone(store.clone(), rx, req.ns.clone(), req.pod.clone());
         tokio::pin!(gone);

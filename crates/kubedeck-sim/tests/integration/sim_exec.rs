@@ -179,10 +179,14 @@ async fn kubectl_exec_prints_the_output_and_passes_the_exit_code() {
     crate::common::require_kubectl();
     let ts = crate::common::start().await;
     running_pod(&ts.client()).await;
-    let out = ts
-        .kubectl(&["exec", "shell-1", "-n", "default", "--", "hostname"])
-        .await;
-    assert_eq!(out.ok(), "shell-1\n");
+    // Repeated: kubectl 1.32's client-go drops output that arrives before
+    // it has registered its streams, which the sim must not provoke.
+    for _ in 0..5 {
+        let out = ts
+            .kubectl(&["exec", "shell-1", "-n", "default", "--", "hostname"])
+            .await;
+        assert_eq!(out.ok(), "shell-1\n");
+    }
     let out = ts
         .kubectl(&[
             "exec", "shell-1", "-n", "default", "--", "sh", "-c", "exit 5",
