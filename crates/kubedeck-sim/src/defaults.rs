@@ -18,6 +18,8 @@ pub(crate) fn apply(res: &'static ResourceDef, obj: &mut Value) {
     let is = |r: &ResourceDef| std::ptr::eq(res, r);
     if is(&resources::PODS) {
         pod(obj);
+    } else if is(&resources::CRDS) {
+        crate::crd::apply_defaults(obj);
     } else if is(&resources::DEPLOYMENTS) {
         deployment(obj);
     } else if is(&resources::REPLICASETS) {

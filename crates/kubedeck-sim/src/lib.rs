@@ -7,6 +7,7 @@ mod backup_history;
 mod behaviour;
 pub mod config;
 mod controllers;
+mod crd;
 mod defaults;
 mod error;
 mod events;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::api::objects::{storage, unview};
 use super::patch;
-use super::resources::{self, ResourceDef};
+use super::resources::ResourceDef;
 use super::store::Store;
 
 pub(crate) const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
@@ -249,7 +249,7 @@ fn push_doc(
     Ok(())
 }
 
-fn resolve(doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
+fn resolve(store: &Store, doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
     let api_version = doc.obj["apiVersion"].as_str().unwrap_or_default();
     let kind = doc.obj["kind"].as_str().unwrap_or_default();
     if api_version.is_empty() {
@@ -258,7 +258,7 @@ fn resolve(doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
     if kind.is_empty() {
         return Err(doc.error("kind not set"));
     }
-    match resources::by_kind(api_version, kind) {
+    match store.registry().by_kind(api_version, kind) {
         Some(r) if r.stored => Ok(r),
         // A served view of a stored kind (autoscaling/v1 HPAs): stored as
         // the API server stores it.
@@ -272,21 +272,30 @@ fn resolve(doc: &Doc) -> anyhow::Result<&'static ResourceDef> {
     }
 }
 
-/// Applies parsed documents, namespaces first so later objects can land in
-/// them.
+/// Applies parsed documents: namespaces first so later objects can land in
+/// them, CRDs next so that their objects are known.
 fn apply_docs(store: &Store, docs: Vec<Doc>) -> anyhow::Result<()> {
-    let mut resolved = Vec::with_capacity(docs.len());
-    for mut doc in docs {
-        let served = resolve(&doc)?;
-        let res = storage(served);
-        if !std::ptr::eq(res, served) {
-            doc.obj = unview(served, std::mem::take(&mut doc.obj));
+    let first = |doc: &Doc, kind: &str, api_version: &str| {
+        doc.obj["kind"] == kind && doc.obj["apiVersion"] == api_version
+    };
+    let (crds, rest): (Vec<Doc>, Vec<Doc>) = docs
+        .into_iter()
+        .partition(|d| first(d, "CustomResourceDefinition", "apiextensions.k8s.io/v1"));
+    let (namespaces, rest): (Vec<Doc>, Vec<Doc>) =
+        rest.into_iter().partition(|d| first(d, "Namespace", "v1"));
+    for batch in [namespaces, crds, rest] {
+        let mut resolved = Vec::with_capacity(batch.len());
+        for mut doc in batch {
+            let served = resolve(store, &doc)?;
+            let res = storage(served);
+            if !std::ptr::eq(res, served) {
+                doc.obj = unview(served, std::mem::take(&mut doc.obj));
+            }
+            resolved.push((res, doc));
         }
-        resolved.push((res, doc));
-    }
-    resolved.sort_by_key(|(res, _)| !std::ptr::eq(*res, &resources::NAMESPACES));
-    for (res, doc) in resolved {
-        apply_one(store, res, &doc)?;
+        for (res, doc) in resolved {
+            apply_one(store, res, &doc)?;
+        }
     }
     Ok(())
 }
@@ -349,6 +358,7 @@ fn apply_one(store: &Store, res: &'static ResourceDef, doc: &Doc) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources;
     use std::fs;
 
     fn store_with_default_ns() -> std::sync::Arc<Store> {

@@ -1,6 +1,22 @@
 //! The registry of resource kinds the simulated API server knows. Storage is
 //! generic JSON, so adding a kind here is enough to make it listable, watchable
-//! and writable; controllers and printers give it behaviour.
+//! and writable; controllers and printers give it behaviour. The kinds of
+//! CustomResourceDefinitions join at run time through the store's
+//! `crd::Registry`.
+
+/// A column of a custom resource's Table, from its CRD version's
+/// `additionalPrinterColumns`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PrinterColumn {
+    pub(crate) name: &'static str,
+    /// integer, number, string, boolean or date.
+    pub(crate) ty: &'static str,
+    pub(crate) format: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) priority: i64,
+    /// As written in the CRD, e.g. `.status.replicas`.
+    pub(crate) json_path: &'static str,
+}
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ResourceDef {
@@ -19,6 +35,10 @@ pub struct ResourceDef {
     /// Kept by the store and served from its HTTP paths. Virtual kinds
     /// (reviews, metrics) are handled by dedicated handlers instead.
     pub(crate) stored: bool,
+    /// Served for a CustomResourceDefinition: every version shares one
+    /// table, and `columns` print its Table.
+    pub(crate) custom: bool,
+    pub(crate) columns: &'static [PrinterColumn],
 }
 
 impl ResourceDef {
@@ -43,7 +63,8 @@ impl ResourceDef {
     /// (its strategy sets it on create and bumps it when the spec changes);
     /// the others (Namespace, Node, Service, ConfigMap, Event, …) have none.
     pub(crate) fn has_generation(&self) -> bool {
-        [
+        self.custom
+            || [
             &PODS,
             &DEPLOYMENTS,
             &REPLICASETS,
@@ -61,9 +82,15 @@ impl ResourceDef {
         .iter()
         .any(|r| std::ptr::eq(*r, self))
     }
+
+    /// Whether two served kinds are kept in the same table: the same group
+    /// and plural (events.k8s.io events are mapped to core ones before).
+    pub(crate) fn same_table(&self, other: &ResourceDef) -> bool {
+        self.group == other.group && self.plural == other.plural
+    }
 }
 
-const ALL_VERBS: &[&str] = &[
+pub(crate) const ALL_VERBS: &[&str] = &[
     "create",
     "delete",
     "deletecollection",
@@ -91,6 +118,8 @@ macro_rules! res {
             subresources: &[$($sub),*],
             categories: &[$($cat),*],
             stored: $stored,
+            custom: false,
+            columns: &[],
         };
     };
 }
@@ -127,6 +156,7 @@ res!(ROLES, "rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, sh
 res!(ROLE_BINDINGS, "rbac.authorization.k8s.io", "v1", "rolebindings", "rolebinding", "RoleBinding", true, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
 res!(CLUSTER_ROLES, "rbac.authorization.k8s.io", "v1", "clusterroles", "clusterrole", "ClusterRole", false, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
 res!(CLUSTER_ROLE_BINDINGS, "rbac.authorization.k8s.io", "v1", "clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false, short: [], verbs: ALL_VERBS, sub: [], cat: [], stored: true);
+res!(CRDS, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, short: ["crd", "crds"], verbs: ALL_VERBS, sub: ["status"], cat: ["api-extensions"], stored: true);
 res!(SELF_SUBJECT_ACCESS_REVIEWS, "authorization.k8s.io", "v1", "selfsubjectaccessreviews", "", "SelfSubjectAccessReview", false, short: [], verbs: CREATE_ONLY, sub: [], cat: [], stored: false);
 res!(SELF_SUBJECT_RULES_REVIEWS, "authorization.k8s.io", "v1", "selfsubjectrulesreviews", "", "SelfSubjectRulesReview", false, short: [], verbs: CREATE_ONLY, sub: [], cat: [], stored: false);
 res!(POD_METRICS, "metrics.k8s.io", "v1beta1", "pods", "", "PodMetrics", true, short: [], verbs: READ_ONLY, sub: [], cat: [], stored: false);
@@ -164,20 +194,21 @@ pub(crate) static ALL: &[&ResourceDef] = &[
     &ROLE_BINDINGS,
     &CLUSTER_ROLES,
     &CLUSTER_ROLE_BINDINGS,
+    &CRDS,
     &SELF_SUBJECT_ACCESS_REVIEWS,
     &SELF_SUBJECT_RULES_REVIEWS,
     &POD_METRICS,
     &NODE_METRICS,
 ];
 
-/// Finds a kind by its HTTP path parts.
+/// Finds a built-in kind by its HTTP path parts.
 pub(crate) fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
     ALL.iter()
         .copied()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
-/// Finds a kind by apiVersion and kind, as written in a manifest.
+/// Finds a built-in kind by apiVersion and kind, as written in a manifest.
 pub(crate) fn by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceDef> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     ALL.iter()
@@ -185,10 +216,10 @@ pub(crate) fn by_kind(api_version: &str, kind: &str) -> Option<&'static Resource
         .find(|r| r.group == group && r.version == version && r.kind == kind)
 }
 
-/// The group/versions served, in discovery order.
-pub(crate) fn group_versions() -> Vec<(&'static str, &'static str)> {
+/// The group/versions of these kinds, in their order.
+pub(crate) fn group_versions_of(kinds: &[&'static ResourceDef]) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in ALL {
+    for r in kinds {
         if !r.group.is_empty() && !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::error::{ApiError, ApiResult};
+use super::crd::Registry;
 use super::resources::{self, ResourceDef};
 use super::{defaults, validate};
 
@@ -54,7 +55,7 @@ pub(crate) struct DeleteOptions {
 
 struct Inner {
     rv: u64,
-    tables: HashMap<usize, BTreeMap<ObjKey, Obj>>,
+    tables: HashMap<TableKey, BTreeMap<ObjKey, Obj>>,
     history: VecDeque<Arc<Change>>,
     history_cap: usize,
 }
@@ -68,10 +69,16 @@ impl Inner {
 pub struct Store {
     inner: Mutex<Inner>,
     tx: broadcast::Sender<Arc<Change>>,
+    /// The kinds the stored CRDs serve, kept in step with them.
+    registry: Registry,
 }
 
-fn table_key(res: &'static ResourceDef) -> usize {
-    res as *const ResourceDef as usize
+/// A kind's table: its group and plural, which every served version of a
+/// custom kind shares (see `ResourceDef::same_table`).
+type TableKey = (&'static str, &'static str);
+
+fn table_key(res: &'static ResourceDef) -> TableKey {
+    (res.group, res.plural)
 }
 
 /// Objects of one table after `after` that pass `filter`, at most `limit`,
@@ -159,7 +166,13 @@ impl Store {
                 history_cap: history_cap.max(1),
             }),
             tx,
+            registry: Registry::default(),
         })
+    }
+
+    /// Every kind served, built-in and custom.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -237,7 +250,7 @@ impl Store {
             if c.rv <= at {
                 break;
             }
-            if !std::ptr::eq(c.res, res) {
+            if !c.res.same_table(res) {
                 continue;
             }
             let key = obj_key(&c.object);
@@ -294,7 +307,7 @@ impl Store {
                 inner
                     .history
                     .iter()
-                    .filter(|c| c.rv > since && std::ptr::eq(c.res, res))
+                    .filter(|c| c.rv > since && c.res.same_table(res))
                     .cloned()
                     .collect()
             }
@@ -355,7 +368,32 @@ impl Store {
         }
         // No receivers is fine: nobody is watching yet.
         let _ = self.tx.send(change);
+        if std::ptr::eq(res, &resources::CRDS) {
+            self.crd_changed(inner, kind, &obj);
+        }
         obj
+    }
+
+    /// Serves what the CRDs now define. A deleted CRD takes its objects
+    /// with it, each one a DELETED event for its watchers, as the
+    /// apiextensions cleanup finalizer does before the CRD goes.
+    fn crd_changed(&self, inner: &mut Inner, kind: ChangeType, crd: &Value) {
+        if kind == ChangeType::Deleted {
+            if let Some(res) = crate::crd::kind_of(crd) {
+                let objs: Vec<Obj> = inner
+                    .tables
+                    .get(&table_key(res))
+                    .map(|t| t.values().cloned().collect())
+                    .unwrap_or_default();
+                for o in objs {
+                    let next = (*o).clone();
+                    self.commit(inner, res, ChangeType::Deleted, next, Some(o));
+                }
+                inner.tables.remove(&table_key(res));
+            }
+        }
+        let crds = inner.tables.get(&table_key(&resources::CRDS));
+        self.registry.refresh(crds.into_iter().flat_map(|t| t.values().map(|o| &**o)));
     }
 
     /// Creates an object, as POST does: see `prepare_create`, then the
@@ -676,6 +714,20 @@ fn bump_generation(res: &'static ResourceDef, next: &mut Value, current: &Value)
             spec
         };
         without_node(next) != without_node(current)
+    } else if res.custom {
+        // Any change but to metadata (and to status, when it has its own
+        // subresource), as the custom resource strategy counts it.
+        let content = |v: &Value| {
+            let mut v = v.clone();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("metadata");
+                if res.has_subresource("status") {
+                    m.remove("status");
+                }
+            }
+            v
+        };
+        content(next) != content(current)
     } else {
         next["spec"] != current["spec"]
     };

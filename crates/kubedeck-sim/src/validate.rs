@@ -115,7 +115,9 @@ pub(crate) fn validate(
     validate_meta(res, obj, &mut e);
     let spec = &obj["spec"];
     let old_spec = old.map(|o| &o["spec"]);
-    if is(res, &resources::PODS) {
+    if is(res, &resources::CRDS) {
+        crate::crd::validate(obj, old)?;
+    } else if is(res, &resources::PODS) {
         validate_pod_spec(spec, "spec", &mut e);
         if let Some(old_spec) = old_spec {
             validate_pod_update(spec, old_spec, &mut e);

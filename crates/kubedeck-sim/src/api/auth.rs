@@ -217,10 +217,11 @@ pub(super) fn is_self_review(group: &str, resource: &str) -> bool {
         )
 }
 
-fn known(group: &str, resource: &str, sub: &str) -> Option<&'static ResourceDef> {
-    resources::ALL
-        .iter()
-        .copied()
+fn known(store: &Store, group: &str, resource: &str, sub: &str) -> Option<&'static ResourceDef> {
+    store
+        .registry()
+        .all()
+        .into_iter()
         .find(|r| r.group == group && r.plural == resource)
         .filter(|r| sub.is_empty() || r.has_subresource(sub))
 }
@@ -235,7 +236,7 @@ pub(super) fn allowed(store: &Store, user: &User, a: &Attrs) -> bool {
         return a.verb == "create" && a.subresource.is_empty();
     }
     READ_VERBS.contains(&a.verb.as_str())
-        && known(&a.group, &a.resource, &a.subresource).is_some()
+        && known(store, &a.group, &a.resource, &a.subresource).is_some()
         && !viewer_hidden(&a.group, &a.resource)
 }
 

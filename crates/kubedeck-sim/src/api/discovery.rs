@@ -1,10 +1,12 @@
 //! Version and legacy discovery documents (`/version`, `/api`, `/apis`,
-//! `/api/v1`, `/apis/G/V`), built from the resource registry. Clients that
-//! ask for aggregated discovery get the legacy documents, which they accept.
+//! `/api/v1`, `/apis/G/V`), built from the resource registry, custom kinds
+//! included. Clients that ask for aggregated discovery get the legacy
+//! documents, which they accept.
 
 use serde_json::{Value, json};
 
-use crate::resources::{self, ResourceDef};
+use crate::crd::Registry;
+use crate::resources::ResourceDef;
 
 /// The Kubernetes release the simulator claims to be. kubectl's dispatcher
 /// picks its binary from the minor version.
@@ -32,9 +34,9 @@ pub(super) fn api_versions(host: &str) -> Value {
     })
 }
 
-fn group_doc(group: &str) -> Value {
-    let versions: Vec<Value> = resources::group_versions()
-        .into_iter()
+fn group_doc(gvs: &[(&str, &str)], group: &str) -> Value {
+    let versions: Vec<Value> = gvs
+        .iter()
         .filter(|(g, _)| *g == group)
         .map(|(g, v)| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
         .collect();
@@ -42,23 +44,25 @@ fn group_doc(group: &str) -> Value {
     json!({"name": group, "versions": versions, "preferredVersion": preferred})
 }
 
-pub(super) fn api_group_list() -> Value {
+pub(super) fn api_group_list(reg: &Registry) -> Value {
+    let gvs = reg.group_versions();
     let mut names: Vec<&str> = Vec::new();
-    for (g, _) in resources::group_versions() {
-        if !names.contains(&g) {
+    for (g, _) in &gvs {
+        if !names.contains(g) {
             names.push(g);
         }
     }
-    let groups: Vec<Value> = names.into_iter().map(group_doc).collect();
+    let groups: Vec<Value> = names.into_iter().map(|g| group_doc(&gvs, g)).collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
 /// `/apis/{group}`; None for a group the server does not serve.
-pub(super) fn api_group(group: &str) -> Option<Value> {
-    if !resources::group_versions().iter().any(|(g, _)| *g == group) {
+pub(super) fn api_group(reg: &Registry, group: &str) -> Option<Value> {
+    let gvs = reg.group_versions();
+    if !gvs.iter().any(|(g, _)| *g == group) {
         return None;
     }
-    let mut doc = group_doc(group);
+    let mut doc = group_doc(&gvs, group);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
     Some(doc)
@@ -92,10 +96,10 @@ fn subresource_entry(r: &ResourceDef, sub: &str) -> Value {
 }
 
 /// `/api/v1` or `/apis/{group}/{version}`; None when not served.
-pub(super) fn resource_list(group: &str, version: &str) -> Option<Value> {
-    let kinds: Vec<&ResourceDef> = resources::ALL
-        .iter()
-        .copied()
+pub(super) fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {
+    let kinds: Vec<&ResourceDef> = reg
+        .all()
+        .into_iter()
         .filter(|r| r.group == group && r.version == version)
         .collect();
     if kinds.is_empty() {
@@ -145,7 +149,7 @@ mod tests {
 
     #[test]
     fn core_list_has_pods_and_their_subresources() {
-        let doc = resource_list("", "v1").unwrap();
+        let doc = resource_list(&Registry::default(), "", "v1").unwrap();
         assert_eq!(doc["groupVersion"], "v1");
         let res = doc["resources"].as_array().unwrap();
         let pods = res.iter().find(|r| r["name"] == "pods").unwrap();
@@ -160,7 +164,7 @@ mod tests {
 
     #[test]
     fn groups_and_unknown_versions() {
-        let scale = resource_list("apps", "v1").unwrap()["resources"]
+        let scale = resource_list(&Registry::default(), "apps", "v1").unwrap()["resources"]
             .as_array()
             .unwrap()
             .iter()
@@ -168,9 +172,9 @@ mod tests {
             .cloned()
             .unwrap();
         assert_eq!(scale["kind"], "Scale");
-        assert!(resource_list("apps", "v2").is_none());
-        assert!(api_group("widgets.example.com").is_none());
-        let list = api_group_list();
+        assert!(resource_list(&Registry::default(), "apps", "v2").is_none());
+        assert!(api_group(&Registry::default(), "widgets.example.com").is_none());
+        let list = api_group_list(&Registry::default());
         assert!(
             list["groups"]
                 .as_array()

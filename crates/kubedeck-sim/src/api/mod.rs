@@ -34,6 +34,7 @@ use axum::response::Response;
 use futures::FutureExt as _;
 
 use super::controllers::Ctx;
+use super::crd::Registry;
 use super::error::{ApiError, ApiResult};
 use super::resources::{self, ResourceDef};
 use auth::{Attrs, User};
@@ -140,7 +141,13 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
     }
     let Some(user) = user else {
         if let Some(d) = &denied {
-            return resource_denied(d, (group, version, rest), &parts.method, parts.uri.query());
+            return resource_denied(
+                ctx.store.registry(),
+                d,
+                (group, version, rest),
+                &parts.method,
+                parts.uri.query(),
+            );
         }
         return response::error(&ApiError::unauthorized());
     };
@@ -158,7 +165,7 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
         };
     }
     let query = Query::parse(parts.uri.query());
-    let target = match parse_target(group, version, rest) {
+    let target = match parse_target(ctx.store.registry(), group, version, rest) {
         Ok(t) => t,
         Err(e) => return response::error(&e),
     };
@@ -244,6 +251,7 @@ fn non_resource(
             "the server does not allow this method on the requested resource",
         ));
     }
+    let reg = ctx.store.registry();
     let doc = match segs {
         ["version"] => Some(discovery::version()),
         ["healthz" | "livez" | "readyz", ..] => return response::text(200, "ok"),
@@ -253,12 +261,12 @@ fn non_resource(
             return response::bytes(200, crate::metrics::CONTENT_TYPE, text.into_bytes());
         }
         ["api"] => Some(discovery::api_versions(host)),
-        ["apis"] => Some(discovery::api_group_list()),
-        ["apis", group] => discovery::api_group(group),
-        ["api", version] => discovery::resource_list("", version),
-        ["apis", group, version] => discovery::resource_list(group, version),
-        ["openapi", "v3"] => Some(openapi::root()),
-        ["openapi", "v3", rest @ ..] => openapi::group_version(&rest.join("/")),
+        ["apis"] => Some(discovery::api_group_list(reg)),
+        ["apis", group] => discovery::api_group(reg, group),
+        ["api", version] => discovery::resource_list(reg, "", version),
+        ["apis", group, version] => discovery::resource_list(reg, group, version),
+        ["openapi", "v3"] => Some(openapi::root(reg)),
+        ["openapi", "v3", rest @ ..] => openapi::group_version(reg, &rest.join("/")),
         _ => None,
     };
     match doc {
@@ -267,7 +275,12 @@ fn non_resource(
     }
 }
 
-fn parse_target(group: &str, version: &str, rest: &[&str]) -> ApiResult<ResourcePath> {
+fn parse_target(
+    reg: &Registry,
+    group: &str,
+    version: &str,
+    rest: &[&str],
+) -> ApiResult<ResourcePath> {
     // `namespaces/{name}/status` and `/finalize` are the namespace's own
     // subresources; any other `namespaces/{ns}/{plural}...` is scoped.
     let (ns, tail) = match rest {
@@ -284,7 +297,9 @@ fn parse_target(group: &str, version: &str, rest: &[&str]) -> ApiResult<Resource
         [plural, name, sub] => (*plural, Some(name.to_string()), Some(sub.to_string())),
         _ => return Err(ApiError::no_route()),
     };
-    let res = resources::lookup(group, version, plural).ok_or_else(ApiError::no_route)?;
+    let res = reg
+        .lookup(group, version, plural)
+        .ok_or_else(ApiError::no_route)?;
     if ns.is_some() && !res.namespaced {
         return Err(ApiError::no_route());
     }
@@ -303,13 +318,14 @@ fn verb_of(method: &Method) -> String {
 
 /// The 403 of a refused impersonation on a resource request.
 fn resource_denied(
+    reg: &Registry,
     d: &auth::Denied,
     (group, version, rest): (&str, &str, &[&str]),
     method: &Method,
     query: Option<&str>,
 ) -> Response {
     let watch = Query::parse(query).flag("watch").unwrap_or(false);
-    let attrs = parse_target(group, version, rest)
+    let attrs = parse_target(reg, group, version, rest)
         .ok()
         .and_then(|t| verb_for(method, &t, watch).ok().map(|v| attrs_of(&t, v)));
     match attrs {
@@ -409,18 +425,18 @@ mod tests {
 
     #[test]
     fn paths_resolve_to_scoped_targets() {
-        let t = parse_target("", "v1", &["namespaces", "demo", "pods", "web", "log"]).unwrap();
+        let t = parse_target(&Registry::default(), "", "v1", &["namespaces", "demo", "pods", "web", "log"]).unwrap();
         assert!(std::ptr::eq(t.res, &resources::PODS));
         assert_eq!(t.ns.as_deref(), Some("demo"));
         assert_eq!(t.name.as_deref(), Some("web"));
         assert_eq!(t.sub.as_deref(), Some("log"));
 
-        let ns = parse_target("", "v1", &["namespaces", "demo", "status"]).unwrap();
+        let ns = parse_target(&Registry::default(), "", "v1", &["namespaces", "demo", "status"]).unwrap();
         assert!(std::ptr::eq(ns.res, &resources::NAMESPACES));
         assert_eq!(ns.name.as_deref(), Some("demo"));
         assert_eq!(ns.sub.as_deref(), Some("status"));
 
-        let all = parse_target("apps", "v1", &["deployments"]).unwrap();
+        let all = parse_target(&Registry::default(), "apps", "v1", &["deployments"]).unwrap();
         assert!(all.ns.is_none() && all.name.is_none());
     }
 
@@ -436,7 +452,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                parse_target(g, "v1", path).unwrap_err().code,
+                parse_target(&Registry::default(), g, "v1", path).unwrap_err().code,
                 404,
                 "{path:?}"
             );
@@ -445,7 +461,7 @@ mod tests {
 
     #[test]
     fn methods_map_to_verbs_or_405() {
-        let t = |p: &[&str]| parse_target("", "v1", p).unwrap();
+        let t = |p: &[&str]| parse_target(&Registry::default(), "", "v1", p).unwrap();
         let pods = t(&["namespaces", "demo", "pods"]);
         let pod = t(&["namespaces", "demo", "pods", "web"]);
         assert_eq!(verb_for(&Method::GET, &pods, true).unwrap(), "watch");
@@ -467,7 +483,7 @@ mod tests {
             verb_for(&Method::DELETE, &log, false).unwrap_err().code,
             405
         );
-        let metrics = parse_target("metrics.k8s.io", "v1beta1", &["nodes"]).unwrap();
+        let metrics = parse_target(&Registry::default(), "metrics.k8s.io", "v1beta1", &["nodes"]).unwrap();
         assert_eq!(
             verb_for(&Method::POST, &metrics, false).unwrap_err().code,
             405

@@ -41,9 +41,14 @@ pub(crate) fn storage(res: &'static ResourceDef) -> &'static ResourceDef {
     }
 }
 
-/// A stored object as the served kind shows it.
+/// A stored object as the served kind shows it. A custom kind's versions
+/// differ only in apiVersion, as with a CRD's `None` conversion.
 pub(crate) fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
-    if is_events_v1(res) {
+    if res.custom && obj["apiVersion"].as_str() != Some(&res.api_version()) {
+        let mut o = (**obj).clone();
+        o["apiVersion"] = json!(res.api_version());
+        Arc::new(o)
+    } else if is_events_v1(res) {
         Arc::new(eventsv1::from_core(obj))
     } else if is_hpa_v1(res) {
         Arc::new(hpav1::from_v2(obj))
@@ -183,7 +188,12 @@ pub(crate) fn shaped_table(
     version: &str,
     meta: Value,
 ) -> Value {
-    let mut t = table::table(storage(res), objs, include, meta, Utc::now());
+    let mut t = if res.custom {
+        let objs: Vec<Obj> = objs.iter().map(|o| view(res, o)).collect();
+        table::table(res, &objs, include, meta, Utc::now())
+    } else {
+        table::table(storage(res), objs, include, meta, Utc::now())
+    };
     t["apiVersion"] = json!(format!("meta.k8s.io/{version}"));
     if is_events_v1(res)
         && let Some(rows) = t["rows"].as_array_mut()
@@ -232,6 +242,10 @@ pub(crate) fn render_list(
         Shape::Plain if is_events_v1(res) => (
             json!({"kind": res.list_kind(), "apiVersion": res.api_version(), "metadata": meta}),
             objs.iter().map(|o| eventsv1::from_core(o)).collect(),
+        ),
+        Shape::Plain if res.custom => (
+            json!({"kind": res.list_kind(), "apiVersion": res.api_version(), "metadata": meta}),
+            objs.iter().map(|o| (*view(res, o)).clone()).collect(),
         ),
         Shape::Plain => (
             json!({"kind": res.list_kind(), "apiVersion": res.api_version(), "metadata": meta}),
@@ -446,20 +460,32 @@ fn write(req: &Req, t: &ResourcePath, obj: Value, status: bool) -> ApiResult<Obj
 /// The PATCH content types the server accepts, for the 415 message.
 const PATCH_TYPES: &str = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json";
 
-pub(crate) fn patch_type(req: &Req) -> ApiResult<PatchType> {
+/// Custom resources have no strategic merge patch (no Go types to carry
+/// merge keys), so their server refuses it.
+const CUSTOM_PATCH_TYPES: &str =
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
+
+pub(crate) fn patch_type(req: &Req, res: &ResourceDef) -> ApiResult<PatchType> {
     let ct = req.header(header::CONTENT_TYPE).unwrap_or("");
     let mime = ct.split(';').next().unwrap_or("").trim();
-    PatchType::from_content_type(mime).ok_or_else(|| {
-        ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: {PATCH_TYPES}"),
-        )
-    })
+    let accepted = if res.custom {
+        CUSTOM_PATCH_TYPES
+    } else {
+        PATCH_TYPES
+    };
+    PatchType::from_content_type(mime)
+        .filter(|k| !(res.custom && *k == PatchType::StrategicMerge))
+        .ok_or_else(|| {
+            ApiError::new(
+                415,
+                "UnsupportedMediaType",
+                format!("the body of the request was in an unknown format - accepted media types include: {accepted}"),
+            )
+        })
 }
 
 pub(crate) fn patch(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
-    let kind = patch_type(req)?;
+    let kind = patch_type(req, t.res)?;
     let (ns, name) = names(t);
     let res = storage(t.res);
     let status = t.sub.as_deref() == Some("status");

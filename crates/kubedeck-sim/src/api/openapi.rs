@@ -12,7 +12,8 @@
 use serde_json::{Map, Value, json};
 
 use super::discovery::GIT_VERSION;
-use crate::resources::{self, ResourceDef};
+use crate::crd::Registry;
+use crate::resources::ResourceDef;
 
 fn gv_path(group: &str, version: &str) -> String {
     if group.is_empty() {
@@ -23,10 +24,10 @@ fn gv_path(group: &str, version: &str) -> String {
 }
 
 /// `/openapi/v3`: where each group/version's document is.
-pub(super) fn root() -> Value {
+pub(super) fn root(reg: &Registry) -> Value {
     let mut paths = Map::new();
     let mut gvs = vec![("", "v1")];
-    gvs.extend(resources::group_versions());
+    gvs.extend(reg.group_versions());
     for (g, v) in gvs {
         let p = gv_path(g, v);
         paths.insert(
@@ -47,6 +48,11 @@ fn hash(path: &str) -> String {
 }
 
 fn schema_name(r: &ResourceDef) -> String {
+    if r.custom {
+        // As kube-apiserver names a CRD's schema: the group reversed.
+        let group: Vec<&str> = r.group.split('.').rev().collect();
+        return format!("{}.{}.{}", group.join("."), r.version, r.kind);
+    }
     let group = match r.group {
         "" => "core".to_string(),
         g => g.split('.').next().unwrap_or(g).to_string(),
@@ -68,14 +74,15 @@ fn object_path(r: &ResourceDef) -> String {
 }
 
 /// `/openapi/v3/api/v1` or `/openapi/v3/apis/G/V`; None when not served.
-pub(super) fn group_version(path: &str) -> Option<Value> {
-    let kinds: Vec<&ResourceDef> = resources::ALL
-        .iter()
-        .copied()
+pub(super) fn group_version(reg: &Registry, path: &str) -> Option<Value> {
+    let kinds: Vec<&ResourceDef> = reg
+        .all()
+        .into_iter()
         .filter(|r| gv_path(r.group, r.version) == path && r.verbs.contains(&"patch"))
         .collect();
     let served = path == "api/v1"
-        || resources::group_versions()
+        || reg
+            .group_versions()
             .iter()
             .any(|(g, v)| gv_path(g, v) == path);
     if !served {
@@ -131,7 +138,7 @@ mod tests {
 
     #[test]
     fn root_points_at_every_group_version() {
-        let r = root();
+        let r = root(&Registry::default());
         let url = r["paths"]["apis/apps/v1"]["serverRelativeURL"]
             .as_str()
             .unwrap();
@@ -141,7 +148,7 @@ mod tests {
 
     #[test]
     fn patch_operations_declare_field_validation_for_their_kind() {
-        let doc = group_version("apis/apps/v1").unwrap();
+        let doc = group_version(&Registry::default(), "apis/apps/v1").unwrap();
         let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "Deployment");
         assert!(
@@ -152,8 +159,8 @@ mod tests {
                 .any(|p| p["name"] == "fieldValidation" && p["in"] == "query")
         );
         assert!(doc["paths"]["/api/v1/nodes/{name}"].is_null());
-        let core = group_version("api/v1").unwrap();
+        let core = group_version(&Registry::default(), "api/v1").unwrap();
         assert!(core["paths"]["/api/v1/nodes/{name}"]["patch"].is_object());
-        assert!(group_version("apis/apps/v9").is_none());
+        assert!(group_version(&Registry::default(), "apis/apps/v9").is_none());
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn scale(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
             check_identity(&scale_target, &mut body, true)?;
             body
         }
-        _ => patch::apply(t.res, &scale_now, patch_type(req)?, &req.body)?,
+        _ => patch::apply(t.res, &scale_now, patch_type(req, t.res)?, &req.body)?,
     };
     let sent_rv = meta_str(&wanted, "resourceVersion");
     if !sent_rv.is_empty() && sent_rv != meta_str(&current, "resourceVersion") {

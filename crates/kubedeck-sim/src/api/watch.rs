@@ -96,7 +96,7 @@ fn event_for<'c>(
     filter: &Filter,
     c: &'c Change,
 ) -> Option<(&'static str, &'c Obj)> {
-    if !std::ptr::eq(c.res, storage(res)) {
+    if !c.res.same_table(storage(res)) {
         return None;
     }
     let now = filter.matches(&c.object);

@@ -31,11 +31,15 @@ pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
 
 struct NamespaceController;
 
-fn namespaced_kinds() -> impl Iterator<Item = &'static ResourceDef> {
-    resources::ALL
-        .iter()
-        .copied()
-        .filter(|r| r.stored && r.namespaced)
+/// The stored namespaced kinds, custom ones included, one per table.
+fn namespaced_kinds(ctx: &Ctx) -> Vec<&'static ResourceDef> {
+    let mut kinds: Vec<&'static ResourceDef> = Vec::new();
+    for r in ctx.store.registry().all() {
+        if r.stored && r.namespaced && !kinds.iter().any(|k| k.same_table(r)) {
+            kinds.push(r);
+        }
+    }
+    kinds
 }
 
 impl Controller for NamespaceController {
@@ -150,7 +154,7 @@ fn drop_finalizer(list: &mut Value) {
 /// Deletes every object in namespace `ns`; returns how many remain.
 fn delete_contents(ctx: &Ctx, ns: &str) -> usize {
     let mut remaining = 0;
-    for res in namespaced_kinds() {
+    for res in namespaced_kinds(ctx) {
         for obj in ctx.store.list(res, Some(ns)) {
             if !wu::is_terminating(&obj) {
                 let _ = ctx.store.delete(

@@ -8,6 +8,7 @@ mod batch;
 mod cells;
 mod cluster;
 mod config;
+mod custom;
 mod network;
 mod pods;
 mod storage;
@@ -75,7 +76,7 @@ const NAME: Col = Col {
     priority: 0,
     description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
 };
-const AGE_DOC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
+pub(crate) const AGE_DOC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 const AGE: Col = col("Age", "string", AGE_DOC);
 const CONTAINERS: Col = wide(
     "Containers",
@@ -93,7 +94,9 @@ const SELECTOR: Col = wide(
     "A label query over pods that should match the replica count.",
 );
 
-type Printer = fn(&Value, DateTime<Utc>) -> (Vec<Value>, Option<Value>);
+/// A row's cells and, for some kinds, its conditions.
+type PrintedRow = (Vec<Value>, Option<Value>);
+type Printer = fn(&Value, DateTime<Utc>) -> PrintedRow;
 
 fn is(res: &ResourceDef, kind: &ResourceDef) -> bool {
     std::ptr::eq(res, kind)
@@ -121,23 +124,32 @@ pub(crate) fn table(
     list_meta: Value,
     now: DateTime<Utc>,
 ) -> Value {
-    let (cols, print) = printer_for(res);
-    let column_definitions: Vec<Value> = cols
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "type": c.ty,
-                "format": c.format,
-                "description": c.description,
-                "priority": c.priority,
-            })
-        })
-        .collect();
+    let (column_definitions, print): (Vec<Value>, Box<dyn Fn(&Value) -> PrintedRow>) =
+        if res.custom {
+            (
+                custom::column_definitions(res),
+                Box::new(|o| (custom::row(res, o), None)),
+            )
+        } else {
+            let (cols, print) = printer_for(res);
+            let defs = cols
+                .iter()
+                .map(|c| {
+                    json!({
+                        "name": c.name,
+                        "type": c.ty,
+                        "format": c.format,
+                        "description": c.description,
+                        "priority": c.priority,
+                    })
+                })
+                .collect();
+            (defs, Box::new(move |o| print(o, now)))
+        };
     let rows: Vec<Value> = objs
         .iter()
         .map(|o| {
-            let (cells, conditions) = print(o, now);
+            let (cells, conditions) = print(o);
             let mut row = json!({"cells": cells});
             if let Some(c) = conditions {
                 row["conditions"] = c;

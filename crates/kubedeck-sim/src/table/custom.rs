@@ -1,0 +1,113 @@
+//! Tables of custom resources, as apiextensions-apiserver's tableconvertor
+//! prints them: Name, then the CRD version's printer columns (or Age), each
+//! cell the first value its JSONPath finds, typed as the column says.
+
+use serde_json::{Value, json};
+
+use super::NAME;
+use super::cells::name;
+use crate::resources::{PrinterColumn, ResourceDef};
+use crate::store::{fmt_time, parse_time};
+use jsonpath_rust::JsonPath as _;
+
+pub(super) fn column_definitions(res: &ResourceDef) -> Vec<Value> {
+    let mut defs = vec![json!({
+        "name": NAME.name, "type": NAME.ty, "format": NAME.format,
+        "description": NAME.description, "priority": NAME.priority,
+    })];
+    defs.extend(res.columns.iter().map(|c| {
+        json!({
+            "name": c.name, "type": c.ty, "format": c.format,
+            "description": c.description, "priority": c.priority,
+        })
+    }));
+    defs
+}
+
+pub(super) fn row(res: &ResourceDef, o: &Value) -> Vec<Value> {
+    let mut cells = vec![name(o)];
+    cells.extend(res.columns.iter().map(|c| cell(c, o)));
+    cells
+}
+
+/// The first value a Kubernetes JSONPath (`.status.conditions[?(@.type=="Ready")].status`)
+/// finds, through its RFC 9535 spelling (`$` in front, braces dropped).
+fn first(path: &str, o: &Value) -> Option<Value> {
+    let inner = path
+        .trim()
+        .strip_prefix('{')
+        .and_then(|p| p.strip_suffix('}'))
+        .unwrap_or(path.trim());
+    let found = o.query(&format!("${inner}")).ok()?;
+    found.first().map(|v| (*v).clone())
+}
+
+fn cell(c: &PrinterColumn, o: &Value) -> Value {
+    let Some(v) = first(c.json_path, o).filter(|v| !v.is_null()) else {
+        return Value::Null;
+    };
+    match c.ty {
+        // jsonpath's text output: strings as they are, maps and lists as
+        // JSON, numbers and booleans as Go prints them.
+        "string" => match &v {
+            Value::String(s) => json!(s),
+            other => json!(other.to_string()),
+        },
+        "integer" => match v.as_i64() {
+            Some(i) => json!(i),
+            None => v.as_f64().map_or(Value::Null, |f| json!(f.trunc() as i64)),
+        },
+        "number" => v.as_f64().map_or(Value::Null, |f| json!(f)),
+        "boolean" => v.as_bool().map_or(Value::Null, |b| json!(b)),
+        "date" => match v.as_str() {
+            Some(s) => parse_time(s).map_or(json!("<invalid>"), |t| json!(fmt_time(t))),
+            None => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(ty: &'static str, json_path: &'static str) -> PrinterColumn {
+        PrinterColumn {
+            name: "X",
+            ty,
+            format: "",
+            description: "",
+            priority: 0,
+            json_path,
+        }
+    }
+
+    #[test]
+    fn cells_take_the_first_match_typed_as_the_column() {
+        let o = json!({
+            "metadata": {"name": "w", "creationTimestamp": "2024-01-02T03:04:05Z"},
+            "spec": {"size": 3.7, "tags": ["a", "b"], "on": true, "ratio": 2},
+            "status": {"conditions": [
+                {"type": "Synced", "status": "False"},
+                {"type": "Ready", "status": "True"}]},
+        });
+        let at = |ty, p| cell(&column(ty, p), &o);
+        assert_eq!(at("integer", ".spec.size"), json!(3));
+        assert_eq!(at("number", ".spec.ratio"), json!(2.0));
+        assert_eq!(at("string", ".spec.tags"), json!(r#"["a","b"]"#));
+        assert_eq!(at("string", ".spec.tags[*]"), json!("a"));
+        assert_eq!(at("string", ".spec.size"), json!("3.7"));
+        assert_eq!(at("boolean", ".spec.on"), json!(true));
+        assert_eq!(
+            at("string", r#".status.conditions[?(@.type=="Ready")].status"#),
+            json!("True")
+        );
+        assert_eq!(
+            at("date", ".metadata.creationTimestamp"),
+            json!("2024-01-02T03:04:05Z")
+        );
+        assert_eq!(at("string", ".spec.missing"), Value::Null);
+        assert_eq!(at("integer", ".spec.tags"), Value::Null);
+        assert_eq!(at("date", ".spec.tags[0]"), json!("<invalid>"));
+    }
+}
