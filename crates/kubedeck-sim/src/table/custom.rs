@@ -2,13 +2,15 @@
 //! prints them: Name, then the CRD version's printer columns (or Age), each
 //! cell the first value its JSONPath finds, typed as the column says.
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::NAME;
 use super::cells::name;
 use crate::resources::{PrinterColumn, ResourceDef};
-use crate::store::{fmt_time, parse_time};
+use crate::store::parse_time;
 use jsonpath_rust::JsonPath as _;
+use kubedeck_kube::age::human_duration;
 
 pub(super) fn column_definitions(res: &ResourceDef) -> Vec<Value> {
     let mut defs = vec![json!({
@@ -24,9 +26,9 @@ pub(super) fn column_definitions(res: &ResourceDef) -> Vec<Value> {
     defs
 }
 
-pub(super) fn row(res: &ResourceDef, o: &Value) -> Vec<Value> {
+pub(super) fn row(res: &ResourceDef, o: &Value, now: DateTime<Utc>) -> Vec<Value> {
     let mut cells = vec![name(o)];
-    cells.extend(res.columns.iter().map(|c| cell(c, o)));
+    cells.extend(res.columns.iter().map(|c| cell(c, o, now)));
     cells
 }
 
@@ -42,7 +44,7 @@ fn first(path: &str, o: &Value) -> Option<Value> {
     found.first().map(|v| (*v).clone())
 }
 
-fn cell(c: &PrinterColumn, o: &Value) -> Value {
+fn cell(c: &PrinterColumn, o: &Value, now: DateTime<Utc>) -> Value {
     let Some(v) = first(c.json_path, o).filter(|v| !v.is_null()) else {
         return Value::Null;
     };
@@ -59,8 +61,9 @@ fn cell(c: &PrinterColumn, o: &Value) -> Value {
         },
         "number" => v.as_f64().map_or(Value::Null, |f| json!(f)),
         "boolean" => v.as_bool().map_or(Value::Null, |b| json!(b)),
+        // The server prints dates as ages (`ConvertToHumanReadableDateType`).
         "date" => match v.as_str() {
-            Some(s) => parse_time(s).map_or(json!("<invalid>"), |t| json!(fmt_time(t))),
+            Some(s) => parse_time(s).map_or(json!("<invalid>"), |t| json!(human_duration(now - t))),
             None => Value::Null,
         },
         _ => Value::Null,
@@ -91,7 +94,8 @@ mod tests {
                 {"type": "Synced", "status": "False"},
                 {"type": "Ready", "status": "True"}]},
         });
-        let at = |ty, p| cell(&column(ty, p), &o);
+        let now = parse_time("2024-01-02T05:04:05Z").unwrap();
+        let at = |ty, p| cell(&column(ty, p), &o, now);
         assert_eq!(at("integer", ".spec.size"), json!(3));
         assert_eq!(at("number", ".spec.ratio"), json!(2.0));
         assert_eq!(at("string", ".spec.tags"), json!(r#"["a","b"]"#));
@@ -102,10 +106,7 @@ mod tests {
             at("string", r#".status.conditions[?(@.type=="Ready")].status"#),
             json!("True")
         );
-        assert_eq!(
-            at("date", ".metadata.creationTimestamp"),
-            json!("2024-01-02T03:04:05Z")
-        );
+        assert_eq!(at("date", ".metadata.creationTimestamp"), json!("120m"));
         assert_eq!(at("string", ".spec.missing"), Value::Null);
         assert_eq!(at("integer", ".spec.tags"), Value::Null);
         assert_eq!(at("date", ".spec.tags[0]"), json!("<invalid>"));

@@ -128,7 +128,7 @@ pub(crate) fn table(
         if res.custom {
             (
                 custom::column_definitions(res),
-                Box::new(|o| (custom::row(res, o), None)),
+                Box::new(move |o| (custom::row(res, o, now), None)),
             )
         } else {
             let (cols, print) = printer_for(res);

@@ -8,6 +8,7 @@ use kubedeck_sim::testing as common;
 
 mod auth;
 mod bad_input;
+mod crds;
 mod impersonation;
 mod kube_client;
 mod kubectl_get;
