@@ -30,6 +30,7 @@ const SEED: &[(&str, &str)] = &[
         include_str!("scenarios/seed/selfmonitor.yaml"),
     ),
     ("myfin.yaml", include_str!("scenarios/seed/myfin.yaml")),
+    ("crds.yaml", include_str!("scenarios/seed/crds.yaml")),
     ("migrate.yaml", include_str!("scenarios/seed/migrate.yaml")),
     (
         "user-whisperer.yaml",

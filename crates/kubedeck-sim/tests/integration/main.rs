@@ -13,6 +13,7 @@ mod impersonation;
 mod kube_client;
 mod kubectl_get;
 mod kubectl_nodes;
+mod kubectl_seed_kinds;
 mod kubectl_workloads;
 mod portforward;
 mod resource_versions;
