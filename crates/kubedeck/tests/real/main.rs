@@ -22,6 +22,7 @@ mod port_forward;
 mod rbac;
 mod seed;
 mod sim_vs_real;
+mod sim_vs_real_crds;
 mod watch;
 
 use std::future::Future;
@@ -80,6 +81,7 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
         trial!(seed::the_seed_applies_and_the_console_shows_its_platforms),
         trial!(sim_vs_real::kubectl_sees_the_same_cluster_on_the_simulator_and_the_real_one),
+        trial!(sim_vs_real_crds::custom_resources_print_the_same_on_the_simulator_and_the_real_one),
         trial!(
             watch::the_console_converges_after_an_apiserver_restart_and_a_compaction,
             Share::Alone

@@ -1,0 +1,283 @@
+//! A CustomResourceDefinition and its objects, judged by the real
+//! kube-apiserver: the same CRD and objects go to both, and what kubectl
+//! prints and the server's Tables must match (but for ages).
+
+use std::path::Path;
+
+use kubedeck_sim::config::SimConfig;
+use kubedeck_sim::testing::{Out, TestSim, run, run_with_stdin, start_with};
+use serde_json::Value;
+
+use crate::cluster::Cluster;
+
+const NS: &str = "sim-vs-real-crds";
+const CRD_NAME: &str = "gizmos.simvsreal.kubedeck.io";
+
+/// Every column type, a filter path, a list printed as JSON, a missing
+/// value, a priority-1 column and a second version without columns.
+const CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.simvsreal.kubedeck.io
+spec:
+  group: simvsreal.kubedeck.io
+  scope: Namespaced
+  names:
+    plural: gizmos
+    singular: gizmo
+    kind: Gizmo
+    shortNames: [gz]
+    categories: [kubedeck]
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+    additionalPrinterColumns:
+    - {name: Size, type: integer, jsonPath: .spec.size}
+    - {name: Ratio, type: number, jsonPath: .spec.ratio}
+    - {name: Enabled, type: boolean, jsonPath: .spec.enabled}
+    - {name: Ready, type: string, jsonPath: '.status.conditions[?(@.type=="Ready")].status'}
+    - {name: Tags, type: string, jsonPath: .spec.tags, priority: 1}
+    - {name: Owner, type: string, jsonPath: .spec.owner, description: Who looks after it}
+    - {name: Since, type: date, jsonPath: .metadata.creationTimestamp}
+  - name: v1beta1
+    served: true
+    storage: false
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+"#;
+
+const GIZMOS: &str = r#"
+apiVersion: simvsreal.kubedeck.io/v1
+kind: Gizmo
+metadata: {name: alpha, labels: {tier: gold}}
+spec: {size: 3, ratio: 0.5, enabled: true, tags: [a, b]}
+---
+apiVersion: simvsreal.kubedeck.io/v1
+kind: Gizmo
+metadata: {name: beta}
+spec: {size: 7.9, ratio: 2, enabled: false, owner: ops}
+"#;
+
+struct Side<'a> {
+    name: &'static str,
+    c: &'a Cluster,
+    kubeconfig: &'a Path,
+    client: kube::Client,
+}
+
+impl Side<'_> {
+    async fn kubectl(&self, args: &[&str]) -> Out {
+        run(self.c.kubectl_cmd(self.kubeconfig, args), args).await
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args).await;
+        assert!(
+            out.success,
+            "{}: kubectl {args:?} failed: {}{}",
+            self.name, out.stdout, out.stderr
+        );
+        out.stdout
+    }
+
+    async fn apply(&self, args: &[&str], input: &str) {
+        let out = run_with_stdin(self.c.kubectl_cmd(self.kubeconfig, args), args, input).await;
+        assert!(
+            out.success,
+            "{}: kubectl {args:?}: {}",
+            self.name, out.stderr
+        );
+    }
+
+    /// A Table answer, its ages blanked.
+    async fn table(&self, path: &str) -> Value {
+        let req = http::Request::builder()
+            .uri(path)
+            .header("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")
+            .body(Vec::new())
+            .expect("a request");
+        let mut t: Value = self
+            .client
+            .request(req)
+            .await
+            .unwrap_or_else(|e| panic!("{}: GET {path}: {e}", self.name));
+        let dates: Vec<usize> = t["columnDefinitions"]
+            .as_array()
+            .map(|cols| {
+                cols.iter()
+                    .enumerate()
+                    .filter(|(_, c)| c["type"] == "date")
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(rows) = t["rows"].as_array_mut() {
+            for row in rows {
+                for i in &dates {
+                    row["cells"][*i] = Value::from("<age>");
+                }
+                if let Some(m) = row["object"]["metadata"].as_object_mut() {
+                    m.retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "labels"));
+                }
+            }
+        }
+        t["metadata"] = Value::Null;
+        t
+    }
+}
+
+/// kubectl's table with the AGE and SINCE cells blanked.
+fn without_ages(text: &str) -> String {
+    let header = text.lines().next().unwrap_or_default();
+    let age_cols: Vec<usize> = ["AGE", "SINCE"]
+        .iter()
+        .filter_map(|h| header.find(h))
+        .collect();
+    text.lines()
+        .map(|l| {
+            let mut l = l.to_string();
+            for start in &age_cols {
+                if l.len() > *start {
+                    let end = l[*start..].find("  ").map_or(l.len(), |e| start + e);
+                    l.replace_range(*start..end, "<age>");
+                }
+            }
+            l
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub async fn custom_resources_print_the_same_on_the_simulator_and_the_real_one(
+    c: &'static Cluster,
+) {
+    let ts: TestSim = start_with("minimal", SimConfig::default()).await;
+    let real_kubeconfig = c.kubeconfig();
+    let sim = Side {
+        name: "sim",
+        c,
+        kubeconfig: &ts.kubeconfig,
+        client: ts.client(),
+    };
+    let real = Side {
+        name: "real",
+        c,
+        kubeconfig: &real_kubeconfig,
+        client: c.client().await,
+    };
+    c.namespace(NS).await;
+    sim.ok(&["create", "namespace", NS]).await;
+    let mut diffs: Vec<String> = Vec::new();
+    for side in [&sim, &real] {
+        side.apply(&["apply", "-f", "-"], CRD).await;
+        side.ok(&[
+            "wait",
+            "--for=condition=Established",
+            &format!("crd/{CRD_NAME}"),
+            "--timeout=60s",
+        ])
+        .await;
+        side.apply(&["apply", "-n", NS, "-f", "-"], GIZMOS).await;
+        side.ok(&[
+            "patch",
+            "gizmo",
+            "alpha",
+            "-n",
+            NS,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            r#"{"status":{"conditions":[{"type":"Ready","status":"True"}]}}"#,
+        ])
+        .await;
+    }
+
+    let v1 = format!("/apis/simvsreal.kubedeck.io/v1/namespaces/{NS}/gizmos");
+    let beta = format!("/apis/simvsreal.kubedeck.io/v1beta1/namespaces/{NS}/gizmos");
+    for path in [
+        v1.clone(),
+        format!("{v1}?includeObject=None"),
+        format!("{v1}?includeObject=Object"),
+        format!("{v1}/alpha"),
+        beta.clone(),
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions?fieldSelector=metadata.name%3Dgizmos.simvsreal.kubedeck.io".to_string(),
+    ] {
+        let (s, r) = (sim.table(&path).await, real.table(&path).await);
+        if s != r {
+            diffs.push(format!("Table {path}:\n  sim  {s}\n  real {r}"));
+        }
+    }
+    for args in [
+        vec!["get", "gizmos", "-n", NS],
+        vec!["get", "gz", "-n", NS, "-o", "wide"],
+        vec!["get", "kubedeck", "-n", NS],
+        vec!["get", "gizmos.v1beta1.simvsreal.kubedeck.io", "-n", NS],
+        vec!["get", "gz", "-n", NS, "-l", "tier=gold"],
+        vec!["api-resources", "--api-group=simvsreal.kubedeck.io"],
+    ] {
+        let (s, r) = (sim.ok(&args).await, real.ok(&args).await);
+        if without_ages(&s) != without_ages(&r) {
+            diffs.push(format!("kubectl {args:?}:\n--- sim\n{s}--- real\n{r}"));
+        }
+    }
+    // No strategic merge patch for custom resources, on either.
+    let patch = [
+        "patch",
+        "gz",
+        "beta",
+        "-n",
+        NS,
+        "-p",
+        r#"{"spec":{"size":1}}"#,
+    ];
+    let (s, r) = (sim.kubectl(&patch).await, real.kubectl(&patch).await);
+    if (s.success, s.stderr.trim()) != (r.success, r.stderr.trim()) {
+        diffs.push(format!("kubectl {patch:?}:\n  sim  {s:?}\n  real {r:?}"));
+    }
+    let crd_status = |v: Value| {
+        let mut st = v["status"].clone();
+        if let Some(conds) = st["conditions"].as_array_mut() {
+            for c in conds {
+                c["lastTransitionTime"] = Value::Null;
+            }
+        }
+        st
+    };
+    let get_crd = ["get", "crd", CRD_NAME, "-o", "json"];
+    let parse = |t: String| serde_json::from_str::<Value>(&t).unwrap_or_default();
+    let s = crd_status(parse(sim.ok(&get_crd).await));
+    let r = crd_status(parse(real.ok(&get_crd).await));
+    if s != r {
+        diffs.push(format!("CRD status:\n  sim  {s}\n  real {r}"));
+    }
+
+    for side in [&sim, &real] {
+        side.ok(&["delete", "crd", CRD_NAME, "--wait=true"]).await;
+    }
+    let gone = ["get", "gizmos.v1.simvsreal.kubedeck.io", "-n", NS];
+    let (s, r) = (sim.kubectl(&gone).await, real.kubectl(&gone).await);
+    assert!(
+        !r.success,
+        "the real cluster still serves gizmos: {}",
+        r.stdout
+    );
+    if s.success {
+        diffs.push(format!("gizmos after the CRD's deletion: sim {}", s.stdout));
+    }
+    real.ok(&["delete", "namespace", NS, "--wait=false"]).await;
+    assert!(
+        diffs.is_empty(),
+        "the simulator differs from the real cluster:\n{}",
+        diffs.join("\n\n")
+    );
+}
