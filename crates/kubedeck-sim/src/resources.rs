@@ -65,22 +65,22 @@ impl ResourceDef {
     pub(crate) fn has_generation(&self) -> bool {
         self.custom
             || [
-            &PODS,
-            &DEPLOYMENTS,
-            &REPLICASETS,
-            &STATEFULSETS,
-            &DAEMONSETS,
-            &JOBS,
-            &CRONJOBS,
-            &HPAS,
-            &HPAS_V1,
-            &PDBS,
-            &ENDPOINT_SLICES,
-            &INGRESSES,
-            &NETWORK_POLICIES,
-        ]
-        .iter()
-        .any(|r| std::ptr::eq(*r, self))
+                &PODS,
+                &DEPLOYMENTS,
+                &REPLICASETS,
+                &STATEFULSETS,
+                &DAEMONSETS,
+                &JOBS,
+                &CRONJOBS,
+                &HPAS,
+                &HPAS_V1,
+                &PDBS,
+                &ENDPOINT_SLICES,
+                &INGRESSES,
+                &NETWORK_POLICIES,
+            ]
+            .iter()
+            .any(|r| std::ptr::eq(*r, self))
     }
 
     /// Whether two served kinds are kept in the same table: the same group
@@ -217,7 +217,9 @@ pub(crate) fn by_kind(api_version: &str, kind: &str) -> Option<&'static Resource
 }
 
 /// The group/versions of these kinds, in their order.
-pub(crate) fn group_versions_of(kinds: &[&'static ResourceDef]) -> Vec<(&'static str, &'static str)> {
+pub(crate) fn group_versions_of(
+    kinds: &[&'static ResourceDef],
+) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     for r in kinds {
         if !r.group.is_empty() && !out.contains(&(r.group, r.version)) {

@@ -11,8 +11,8 @@ use rand::Rng;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::error::{ApiError, ApiResult};
 use super::crd::Registry;
+use super::error::{ApiError, ApiResult};
 use super::resources::{self, ResourceDef};
 use super::{defaults, validate};
 
@@ -378,22 +378,23 @@ impl Store {
     /// with it, each one a DELETED event for its watchers, as the
     /// apiextensions cleanup finalizer does before the CRD goes.
     fn crd_changed(&self, inner: &mut Inner, kind: ChangeType, crd: &Value) {
-        if kind == ChangeType::Deleted {
-            if let Some(res) = crate::crd::kind_of(crd) {
-                let objs: Vec<Obj> = inner
-                    .tables
-                    .get(&table_key(res))
-                    .map(|t| t.values().cloned().collect())
-                    .unwrap_or_default();
-                for o in objs {
-                    let next = (*o).clone();
-                    self.commit(inner, res, ChangeType::Deleted, next, Some(o));
-                }
-                inner.tables.remove(&table_key(res));
+        if kind == ChangeType::Deleted
+            && let Some(res) = crate::crd::kind_of(crd)
+        {
+            let objs: Vec<Obj> = inner
+                .tables
+                .get(&table_key(res))
+                .map(|t| t.values().cloned().collect())
+                .unwrap_or_default();
+            for o in objs {
+                let next = (*o).clone();
+                self.commit(inner, res, ChangeType::Deleted, next, Some(o));
             }
+            inner.tables.remove(&table_key(res));
         }
         let crds = inner.tables.get(&table_key(&resources::CRDS));
-        self.registry.refresh(crds.into_iter().flat_map(|t| t.values().map(|o| &**o)));
+        self.registry
+            .refresh(crds.into_iter().flat_map(|t| t.values().map(|o| &**o)));
     }
 
     /// Creates an object, as POST does: see `prepare_create`, then the

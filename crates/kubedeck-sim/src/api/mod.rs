@@ -425,13 +425,25 @@ mod tests {
 
     #[test]
     fn paths_resolve_to_scoped_targets() {
-        let t = parse_target(&Registry::default(), "", "v1", &["namespaces", "demo", "pods", "web", "log"]).unwrap();
+        let t = parse_target(
+            &Registry::default(),
+            "",
+            "v1",
+            &["namespaces", "demo", "pods", "web", "log"],
+        )
+        .unwrap();
         assert!(std::ptr::eq(t.res, &resources::PODS));
         assert_eq!(t.ns.as_deref(), Some("demo"));
         assert_eq!(t.name.as_deref(), Some("web"));
         assert_eq!(t.sub.as_deref(), Some("log"));
 
-        let ns = parse_target(&Registry::default(), "", "v1", &["namespaces", "demo", "status"]).unwrap();
+        let ns = parse_target(
+            &Registry::default(),
+            "",
+            "v1",
+            &["namespaces", "demo", "status"],
+        )
+        .unwrap();
         assert!(std::ptr::eq(ns.res, &resources::NAMESPACES));
         assert_eq!(ns.name.as_deref(), Some("demo"));
         assert_eq!(ns.sub.as_deref(), Some("status"));
@@ -452,7 +464,9 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                parse_target(&Registry::default(), g, "v1", path).unwrap_err().code,
+                parse_target(&Registry::default(), g, "v1", path)
+                    .unwrap_err()
+                    .code,
                 404,
                 "{path:?}"
             );
@@ -483,7 +497,13 @@ mod tests {
             verb_for(&Method::DELETE, &log, false).unwrap_err().code,
             405
         );
-        let metrics = parse_target(&Registry::default(), "metrics.k8s.io", "v1beta1", &["nodes"]).unwrap();
+        let metrics = parse_target(
+            &Registry::default(),
+            "metrics.k8s.io",
+            "v1beta1",
+            &["nodes"],
+        )
+        .unwrap();
         assert_eq!(
             verb_for(&Method::POST, &metrics, false).unwrap_err().code,
             405

@@ -50,7 +50,12 @@ fn leak_str(s: &str) -> &'static str {
 }
 
 fn leak_strs(v: &[String]) -> &'static [&'static str] {
-    Box::leak(v.iter().map(|s| leak_str(s)).collect::<Vec<_>>().into_boxed_slice())
+    Box::leak(
+        v.iter()
+            .map(|s| leak_str(s))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 impl DefSpec {
@@ -177,7 +182,9 @@ pub(super) fn served_specs(crd: &Value) -> Vec<DefSpec> {
 /// sorting descending puts it alphabetically).
 fn version_priority(v: &str) -> (u8, u64, u64, std::cmp::Reverse<String>) {
     let parsed = v.strip_prefix('v').and_then(|rest| {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let major: u64 = rest[..digits].parse().ok()?;
         match &rest[digits..] {
             "" => Some((3, major, 0)),
@@ -306,10 +313,11 @@ pub(crate) fn validate(crd: &Value, old: Option<&Value>) -> ApiResult<()> {
         ),
         None => err("spec.scope", "Required value".into()),
     }
-    let versions = spec["versions"].as_array().map(Vec::as_slice).unwrap_or_default();
-    if versions.is_empty() {
-        err("spec.versions", "Invalid value: must have exactly one version marked as storage version".into());
-    } else if versions.iter().filter(|v| v["storage"] == true).count() != 1 {
+    let versions = spec["versions"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if versions.iter().filter(|v| v["storage"] == true).count() != 1 {
         err(
             "spec.versions",
             "Invalid value: must have exactly one version marked as storage version".into(),
@@ -328,18 +336,26 @@ pub(crate) fn validate(crd: &Value, old: Option<&Value>) -> ApiResult<()> {
             if !matches!(ty, "integer" | "number" | "string" | "boolean" | "date") {
                 err(
                     &format!("{at}.type"),
-                    format!("Unsupported value: \"{ty}\": supported values: \"boolean\", \"date\", \"integer\", \"number\", \"string\""),
+                    format!(
+                        "Unsupported value: \"{ty}\": supported values: \"boolean\", \"date\", \"integer\", \"number\", \"string\""
+                    ),
                 );
             }
             if !c["jsonPath"].as_str().is_some_and(|p| p.starts_with('.')) {
-                err(&format!("{at}.jsonPath"), "Invalid value: must be a simple json path starting with .".into());
+                err(
+                    &format!("{at}.jsonPath"),
+                    "Invalid value: must be a simple json path starting with .".into(),
+                );
             }
         }
     }
     if let Some(old) = old {
         for field in ["group", "scope"] {
             if !old["spec"][field].is_null() && old["spec"][field] != spec[field] {
-                err(&format!("spec.{field}"), "Invalid value: field is immutable".into());
+                err(
+                    &format!("spec.{field}"),
+                    "Invalid value: field is immutable".into(),
+                );
             }
         }
     }
@@ -358,7 +374,10 @@ mod tests {
     fn versions_sort_as_kubernetes_prefers_them() {
         let mut v = vec!["v1alpha1", "foo", "v2", "v1beta2", "v1", "v1beta1", "bar"];
         v.sort_by_key(|s| std::cmp::Reverse(version_priority(s)));
-        assert_eq!(v, ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "bar", "foo"]);
+        assert_eq!(
+            v,
+            ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1", "bar", "foo"]
+        );
     }
 
     #[test]
@@ -382,7 +401,13 @@ mod tests {
                     "additionalPrinterColumns": [{"name": "X", "type": "map", "jsonPath": "spec.x"}]}]}});
         let e = validate(&crd, None).unwrap_err();
         assert_eq!(e.code, 422);
-        for field in ["metadata.name", "spec.scope", "spec.versions", "type", "jsonPath"] {
+        for field in [
+            "metadata.name",
+            "spec.scope",
+            "spec.versions",
+            "type",
+            "jsonPath",
+        ] {
             assert!(e.message.contains(field), "{field} in {}", e.message);
         }
     }

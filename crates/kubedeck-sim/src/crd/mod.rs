@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde_json::Value;
 
 use crate::resources::{self, ResourceDef};
-pub(crate) use definition::{apply_defaults, validate};
 use definition::{DefSpec, served_specs};
+pub(crate) use definition::{apply_defaults, validate};
 
 /// The kinds served for one store's CRDs, on top of the built-in ones.
 #[derive(Default)]

@@ -1,16 +1,68 @@
 //! Tables of custom resources, as apiextensions-apiserver's tableconvertor
 //! prints them: Name, then the CRD version's printer columns (or Age), each
-//! cell the first value its JSONPath finds, typed as the column says.
+//! cell the first value its JSONPath finds, typed as the column says. Also
+//! the Table of the CRDs themselves.
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::NAME;
-use super::cells::name;
-use crate::resources::{PrinterColumn, ResourceDef};
+use super::cells::{arr, name, s};
+use super::{AGE_DOC, Col, NAME, Printer, col, is, wide};
+use crate::resources::{self, PrinterColumn, ResourceDef};
 use crate::store::parse_time;
 use jsonpath_rust::JsonPath as _;
 use kubedeck_kube::age::human_duration;
+
+/// The CRDs' own columns, as kube-apiserver (1.37, the real testbed's)
+/// prints them.
+pub(super) fn crd_printer(res: &ResourceDef) -> Option<(Vec<Col>, Printer)> {
+    is(res, &resources::CRDS).then(|| {
+        (
+            vec![
+                NAME,
+                col("Scope", "string", "Cluster/Namespaced"),
+                col("Versions", "string", "Served versions"),
+                col("Created At", "date", AGE_DOC),
+                wide("Group", "string", "API group"),
+                wide("Kind", "string", "CustomResource kind"),
+                wide("ShortNames", "string", "Short names"),
+                wide("Established", "boolean", "Established status"),
+            ],
+            crd_row as Printer,
+        )
+    })
+}
+
+fn crd_row(o: &Value, _now: DateTime<Utc>) -> (Vec<Value>, Option<Value>) {
+    let spec = &o["spec"];
+    let versions: Vec<String> = arr(&spec["versions"])
+        .iter()
+        .filter(|v| v["served"] == true)
+        .map(|v| {
+            let name = s(&v["name"]);
+            if v["storage"] == true {
+                format!("{name}(storage)")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect();
+    let short: Vec<&str> = arr(&spec["names"]["shortNames"]).iter().map(s).collect();
+    let established = arr(&o["status"]["conditions"])
+        .iter()
+        .any(|c| c["type"] == "Established" && c["status"] == "True");
+    let cells = vec![
+        name(o),
+        json!(s(&spec["scope"])),
+        json!(versions.join(",")),
+        o["metadata"]["creationTimestamp"].clone(),
+        json!(s(&spec["group"])),
+        json!(s(&spec["names"]["kind"])),
+        json!(short.join(",")),
+        json!(established),
+    ];
+    (cells, None)
+}
 
 pub(super) fn column_definitions(res: &ResourceDef) -> Vec<Value> {
     let mut defs = vec![json!({
@@ -59,7 +111,7 @@ fn cell(c: &PrinterColumn, o: &Value, now: DateTime<Utc>) -> Value {
             Some(i) => json!(i),
             None => v.as_f64().map_or(Value::Null, |f| json!(f.trunc() as i64)),
         },
-        "number" => v.as_f64().map_or(Value::Null, |f| json!(f)),
+        "number" => v.as_f64().map_or(Value::Null, go_float),
         "boolean" => v.as_bool().map_or(Value::Null, |b| json!(b)),
         // The server prints dates as ages (`ConvertToHumanReadableDateType`).
         "date" => match v.as_str() {
@@ -67,6 +119,16 @@ fn cell(c: &PrinterColumn, o: &Value, now: DateTime<Utc>) -> Value {
             None => Value::Null,
         },
         _ => Value::Null,
+    }
+}
+
+/// A float64 as Go's encoding/json writes it: integral values without a
+/// fraction (`2`, not `2.0`).
+fn go_float(f: f64) -> Value {
+    if f.fract() == 0.0 && f.abs() < 1e21 {
+        json!(f as i64)
+    } else {
+        json!(f)
     }
 }
 
@@ -97,7 +159,8 @@ mod tests {
         let now = parse_time("2024-01-02T05:04:05Z").unwrap();
         let at = |ty, p| cell(&column(ty, p), &o, now);
         assert_eq!(at("integer", ".spec.size"), json!(3));
-        assert_eq!(at("number", ".spec.ratio"), json!(2.0));
+        assert_eq!(at("number", ".spec.ratio").to_string(), "2");
+        assert_eq!(at("number", ".spec.size").to_string(), "3.7");
         assert_eq!(at("string", ".spec.tags"), json!(r#"["a","b"]"#));
         assert_eq!(at("string", ".spec.tags[*]"), json!("a"));
         assert_eq!(at("string", ".spec.size"), json!("3.7"));

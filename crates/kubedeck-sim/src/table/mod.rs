@@ -97,6 +97,8 @@ const SELECTOR: Col = wide(
 /// A row's cells and, for some kinds, its conditions.
 type PrintedRow = (Vec<Value>, Option<Value>);
 type Printer = fn(&Value, DateTime<Utc>) -> PrintedRow;
+/// A printer with its clock (and, for custom kinds, its columns).
+type RowPrinter<'a> = dyn Fn(&Value) -> PrintedRow + 'a;
 
 fn is(res: &ResourceDef, kind: &ResourceDef) -> bool {
     std::ptr::eq(res, kind)
@@ -113,6 +115,7 @@ fn printer_for(res: &'static ResourceDef) -> (Vec<Col>, Printer) {
         .or_else(|| storage::printer(res))
         .or_else(|| cluster::printer(res))
         .or_else(|| config::printer(res))
+        .or_else(|| custom::crd_printer(res))
         .unwrap_or_else(|| (vec![NAME, col("Created At", "date", AGE_DOC)], default_row))
 }
 
@@ -124,28 +127,27 @@ pub(crate) fn table(
     list_meta: Value,
     now: DateTime<Utc>,
 ) -> Value {
-    let (column_definitions, print): (Vec<Value>, Box<dyn Fn(&Value) -> PrintedRow>) =
-        if res.custom {
-            (
-                custom::column_definitions(res),
-                Box::new(move |o| (custom::row(res, o, now), None)),
-            )
-        } else {
-            let (cols, print) = printer_for(res);
-            let defs = cols
-                .iter()
-                .map(|c| {
-                    json!({
-                        "name": c.name,
-                        "type": c.ty,
-                        "format": c.format,
-                        "description": c.description,
-                        "priority": c.priority,
-                    })
+    let (column_definitions, print): (Vec<Value>, Box<RowPrinter>) = if res.custom {
+        (
+            custom::column_definitions(res),
+            Box::new(move |o| (custom::row(res, o, now), None)),
+        )
+    } else {
+        let (cols, print) = printer_for(res);
+        let defs = cols
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "type": c.ty,
+                    "format": c.format,
+                    "description": c.description,
+                    "priority": c.priority,
                 })
-                .collect();
-            (defs, Box::new(move |o| print(o, now)))
-        };
+            })
+            .collect();
+        (defs, Box::new(move |o| print(o, now)))
+    };
     let rows: Vec<Value> = objs
         .iter()
         .map(|o| {

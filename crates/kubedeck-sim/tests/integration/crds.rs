@@ -132,9 +132,16 @@ async fn kubectl_lists_custom_resources_with_their_printer_columns() {
         .filter(|c| !c.is_empty())
         .map(str::trim)
         .collect();
-    assert_eq!(header, ["NAME", "CREATED AT"], "{text}");
+    // kube-apiserver 1.37's CRD columns (the real testbed's).
+    assert_eq!(
+        header,
+        ["NAME", "SCOPE", "VERSIONS", "CREATED AT"],
+        "{text}"
+    );
     let crds = table(&text);
-    row(&crds, "NAME", "widgets.example.com");
+    let r = row(&crds, "NAME", "widgets.example.com");
+    assert_eq!(cell(&crds, r, "SCOPE"), "Namespaced");
+    assert_eq!(cell(&crds, r, "VERSIONS"), "v1(storage),v1beta1");
 
     let resources = ts
         .kubectl(&["api-resources", "--api-group=example.com"])

@@ -103,8 +103,15 @@ async fn seed_kinds_print_kubectls_columns() {
     named(&sa, "default");
 
     let crd = get(&ts, &["crd"]).await;
-    assert_eq!(header(&crd), ["NAME", "CREATED AT"]);
-    named(&crd, "certificates.cert-manager.io");
+    assert_eq!(header(&crd), ["NAME", "SCOPE", "VERSIONS", "CREATED AT"]);
+    assert_eq!(
+        named(&crd, "certificates.cert-manager.io")["VERSIONS"],
+        "v1(storage)"
+    );
+    let wide = get(&ts, &["crd", "-o", "wide"]).await;
+    let cert = named(&wide, "certificates.cert-manager.io");
+    assert_eq!(cert["SHORTNAMES"], "cert,certs");
+    assert_eq!(cert["ESTABLISHED"], "true");
 
     // The seed's custom resources, with cert-manager's printer columns.
     let certs = get(&ts, &["certs", "-n", "myfin", "-o", "wide"]).await;
