@@ -31,6 +31,10 @@ const SEED: &[(&str, &str)] = &[
     ),
     ("myfin.yaml", include_str!("scenarios/seed/myfin.yaml")),
     ("crds.yaml", include_str!("scenarios/seed/crds.yaml")),
+    (
+        "tls-certificates.yaml",
+        include_str!("scenarios/seed/tls-certificates.yaml"),
+    ),
     ("migrate.yaml", include_str!("scenarios/seed/migrate.yaml")),
     (
         "user-whisperer.yaml",
