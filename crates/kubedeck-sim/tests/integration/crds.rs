@@ -262,6 +262,15 @@ async fn kubectl_lists_custom_resources_with_their_printer_columns() {
     assert_eq!(got["apiVersion"], "example.com/v1beta1");
     assert_eq!(got["spec"]["size"], 5);
     assert_eq!(got["metadata"]["generation"], 2, "{got}");
+
+    // A redefined CRD (a new short name) keeps its objects.
+    let renamed = WIDGETS.replace("shortNames: [wg]", "shortNames: [wg, wdg]");
+    ts.kubectl_stdin(&["apply", "-f", "-"], &renamed).await.ok();
+    let out = ts
+        .kubectl(&["get", "wdg", "-n", "demo", "-o", "name"])
+        .await
+        .ok();
+    assert_eq!(out.trim(), "widget.example.com/sprocket");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
