@@ -263,6 +263,31 @@ async fn kubectl_lists_custom_resources_with_their_printer_columns() {
     assert_eq!(got["spec"]["size"], 5);
     assert_eq!(got["metadata"]["generation"], 2, "{got}");
 
+    // Server-side dry runs change nothing.
+    let dry = ts
+        .kubectl(&["delete", "wg", "sprocket", "-n", "demo", "--dry-run=server"])
+        .await
+        .ok();
+    assert!(dry.contains("deleted (server dry run)"), "{dry}");
+    ts.kubectl(&[
+        "patch",
+        "wg",
+        "sprocket",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"size":9}}"#,
+        "--dry-run=server",
+    ])
+    .await
+    .ok();
+    let after = ts
+        .kubectl(&["get", "wg", "sprocket", "-n", "demo", "-o", "json"])
+        .await
+        .json();
+    assert_eq!(after["spec"]["size"], 5);
+
     // A redefined CRD (a new short name) keeps its objects.
     let renamed = WIDGETS.replace("shortNames: [wg]", "shortNames: [wg, wdg]");
     ts.kubectl_stdin(&["apply", "-f", "-"], &renamed).await.ok();

@@ -68,6 +68,37 @@ metadata: {name: beta}
 spec: {size: 7.9, ratio: 2, enabled: false, owner: ops}
 "#;
 
+/// Kinds the generic browser shows, whose Tables `sim_vs_real` does not
+/// compare: an Ingress, a Secret and a claim (which kwok's stages bind
+/// whatever its class, as the simulator does).
+const BUILTINS: &str = r#"
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [web.example.com], secretName: web-tls}]
+  rules:
+  - host: web.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-tls}
+type: kubernetes.io/tls
+data: {tls.crt: Y2VydA==, tls.key: a2V5}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  storageClassName: no-such-class
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+"#;
+
 struct Side<'a> {
     name: &'static str,
     c: &'a Cluster,
@@ -136,12 +167,40 @@ impl Side<'_> {
     }
 }
 
-/// kubectl's table with the AGE and SINCE cells blanked.
+/// A bound claim's volume is named after the claim's uid, each cluster's
+/// own: `pvc-<uid>`.
+fn mask_volume_names(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("pvc-") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 4..];
+        let uid = tail
+            .find(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+            .unwrap_or(tail.len());
+        if uid == 36 {
+            out.push_str("pvc-<uid>");
+        } else {
+            out.push_str(&rest[i..i + 4 + uid]);
+        }
+        rest = &tail[uid..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// kubectl's table with the AGE and SINCE cells and volume names blanked.
 fn without_ages(text: &str) -> String {
     let header = text.lines().next().unwrap_or_default();
-    let age_cols: Vec<usize> = ["AGE", "SINCE"]
-        .iter()
-        .filter_map(|h| header.find(h))
+    // Where a header cell is exactly AGE or SINCE (not STORAGECLASS's "AGE").
+    let age_cols: Vec<usize> = header
+        .match_indices(|c: char| c != ' ')
+        .map(|(i, _)| i)
+        .filter(|&i| i == 0 || header[..i].ends_with("  "))
+        .filter(|&i| {
+            let cell = header[i..].split("  ").next().unwrap_or_default();
+            matches!(cell, "AGE" | "SINCE")
+        })
         .collect();
     text.lines()
         .map(|l| {
@@ -152,7 +211,7 @@ fn without_ages(text: &str) -> String {
                     l.replace_range(*start..end, "<age>");
                 }
             }
-            l
+            mask_volume_names(&l)
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -188,6 +247,7 @@ pub async fn custom_resources_print_the_same_on_the_simulator_and_the_real_one(
         ])
         .await;
         side.apply(&["apply", "-n", NS, "-f", "-"], GIZMOS).await;
+        side.apply(&["apply", "-n", NS, "-f", "-"], BUILTINS).await;
         side.ok(&[
             "patch",
             "gizmo",
@@ -224,6 +284,23 @@ pub async fn custom_resources_print_the_same_on_the_simulator_and_the_real_one(
         vec!["get", "gizmos.v1beta1.simvsreal.kubedeck.io", "-n", NS],
         vec!["get", "gz", "-n", NS, "-l", "tier=gold"],
         vec!["api-resources", "--api-group=simvsreal.kubedeck.io"],
+        vec!["get", "ing", "-n", NS, "-o", "wide"],
+        vec!["get", "secret", "web-tls", "-n", NS, "-o", "wide"],
+        vec!["get", "pvc", "-n", NS, "-o", "wide"],
+        // Server-side dry runs answer as the real ones and change nothing.
+        vec!["delete", "gz", "alpha", "-n", NS, "--dry-run=server"],
+        vec![
+            "patch",
+            "gz",
+            "beta",
+            "-n",
+            NS,
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"size":1}}"#,
+            "--dry-run=server",
+        ],
+        vec!["get", "gz", "-n", NS],
     ] {
         let (s, r) = (sim.ok(&args).await, real.ok(&args).await);
         if without_ages(&s) != without_ages(&r) {
