@@ -90,7 +90,7 @@ impl ResourceDef {
     }
 }
 
-pub(crate) const ALL_VERBS: &[&str] = &[
+const ALL_VERBS: &[&str] = &[
     "create",
     "delete",
     "deletecollection",

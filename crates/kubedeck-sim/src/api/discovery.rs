@@ -1,7 +1,8 @@
-//! Version and legacy discovery documents (`/version`, `/api`, `/apis`,
-//! `/api/v1`, `/apis/G/V`), built from the resource registry, custom kinds
-//! included. Clients that ask for aggregated discovery get the legacy
-//! documents, which they accept.
+//! Version and discovery documents (`/version`, `/api`, `/apis`, `/api/v1`,
+//! `/apis/G/V`), built from the resource registry, custom kinds included.
+//! `/api` and `/apis` answer aggregated discovery (apidiscovery.k8s.io/v2,
+//! every group's resources in one document) to clients that ask for it, as
+//! kube-apiserver does since 1.30; the others get the legacy documents.
 
 use serde_json::{Value, json};
 
@@ -65,6 +66,11 @@ pub(super) fn api_group(reg: &Registry, group: &str) -> Option<Value> {
     let mut doc = group_doc(&gvs, group);
     doc["kind"] = json!("APIGroup");
     doc["apiVersion"] = json!("v1");
+    // apiextensions-apiserver answers for a group of CRDs and writes the
+    // unused `resources` field as null.
+    if reg.custom().iter().any(|r| r.group == group) {
+        doc["resources"] = Value::Null;
+    }
     Some(doc)
 }
 
@@ -143,6 +149,110 @@ pub(super) fn resource_list(reg: &Registry, group: &str, version: &str) -> Optio
     }))
 }
 
+/// The media type of an aggregated discovery answer.
+pub(super) const AGGREGATED: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an Accept header asks for aggregated discovery v2 (clients list
+/// it first, the legacy documents after).
+pub(super) fn wants_aggregated(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',').any(|m| {
+            let params: Vec<&str> = m.split(';').map(str::trim).collect();
+            params.contains(&"g=apidiscovery.k8s.io")
+                && params.contains(&"v=v2")
+                && params.contains(&"as=APIGroupDiscoveryList")
+        })
+    })
+}
+
+/// A response kind: kube-apiserver leaves a built-in kind's group and
+/// version empty when they are the entry's own, and spells out a custom
+/// kind's (apiextensions builds its entries itself).
+fn gvk(r: &ResourceDef, group: &str, version: &str, kind: &str) -> Value {
+    let own = !r.custom && group == r.group && version == r.version;
+    let (group, version) = if own { ("", "") } else { (group, version) };
+    json!({"group": group, "version": version, "kind": kind})
+}
+
+/// A kind's entry in an aggregated version, with its subresources (in name
+/// order, as kube-apiserver lists them).
+fn aggregated_resource(r: &ResourceDef) -> Value {
+    let mut e = json!({
+        "resource": r.plural,
+        "responseKind": gvk(r, r.group, r.version, r.kind),
+        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": if r.singular.is_empty() { r.kind.to_ascii_lowercase() } else { r.singular.to_string() },
+        "verbs": r.verbs,
+    });
+    if !r.short_names.is_empty() {
+        e["shortNames"] = json!(r.short_names);
+    }
+    if !r.categories.is_empty() {
+        e["categories"] = json!(r.categories);
+    }
+    let mut names: Vec<&str> = r.subresources.to_vec();
+    names.sort_unstable();
+    let subs: Vec<Value> = names
+        .into_iter()
+        .map(|sub| {
+            let legacy = subresource_entry(r, sub);
+            let group = legacy["group"].as_str().unwrap_or(r.group);
+            let version = legacy["version"].as_str().unwrap_or(r.version);
+            json!({
+                "subresource": sub,
+                "responseKind": gvk(r, group, version, legacy["kind"].as_str().unwrap_or(r.kind)),
+                "verbs": legacy["verbs"],
+            })
+        })
+        .collect();
+    if !subs.is_empty() {
+        e["subresources"] = json!(subs);
+    }
+    e
+}
+
+/// `/api` (the core group) or `/apis` (every other group) as one
+/// APIGroupDiscoveryList, versions in preference order.
+pub(super) fn aggregated(reg: &Registry, core: bool) -> Value {
+    let kinds = reg.all();
+    let groups: Vec<(&str, Vec<&str>)> = if core {
+        vec![("", vec!["v1"])]
+    } else {
+        let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (g, v) in reg.group_versions() {
+            match groups.iter_mut().find(|(name, _)| *name == g) {
+                Some((_, versions)) => versions.push(v),
+                None => groups.push((g, vec![v])),
+            }
+        }
+        groups
+    };
+    let items: Vec<Value> = groups
+        .into_iter()
+        .map(|(g, versions)| {
+            let versions: Vec<Value> = versions
+                .into_iter()
+                .map(|v| {
+                    let resources: Vec<Value> = kinds
+                        .iter()
+                        .filter(|r| r.group == g && r.version == v)
+                        .map(|r| aggregated_resource(r))
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            json!({"metadata": {"name": g}, "versions": versions})
+        })
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +292,37 @@ mod tests {
                 .iter()
                 .any(|g| g["preferredVersion"]["groupVersion"] == "apps/v1")
         );
+    }
+
+    #[test]
+    fn aggregated_discovery_is_served_to_clients_that_list_it() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert!(wants_aggregated(Some(kubectl)));
+        assert!(!wants_aggregated(Some("application/json")));
+        assert!(!wants_aggregated(None));
+        let apis = aggregated(&Registry::default(), false);
+        let apps = apis["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["metadata"]["name"] == "apps")
+            .unwrap();
+        let deploy = apps["versions"][0]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .unwrap();
+        assert_eq!(
+            deploy["responseKind"],
+            json!({"group": "", "version": "", "kind": "Deployment"})
+        );
+        assert_eq!(deploy["subresources"][0]["subresource"], "scale");
+        assert_eq!(
+            deploy["subresources"][0]["responseKind"]["group"],
+            "autoscaling"
+        );
+        let core = aggregated(&Registry::default(), true);
+        assert_eq!(core["items"][0]["metadata"]["name"], "");
     }
 }

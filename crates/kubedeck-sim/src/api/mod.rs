@@ -131,6 +131,21 @@ async fn handle(ctx: Arc<Ctx>, req: Request) -> Response {
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or("127.0.0.1");
+            let accept = parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|h| h.to_str().ok());
+            if matches!(segs.as_slice(), ["api"] | ["apis"])
+                && parts.method == Method::GET
+                && discovery::wants_aggregated(accept)
+            {
+                let doc = discovery::aggregated(ctx.store.registry(), segs == ["api"]);
+                return response::bytes(
+                    200,
+                    discovery::AGGREGATED,
+                    serde_json::to_vec(&doc).unwrap_or_default(),
+                );
+            }
             return non_resource(&ctx, user.as_ref(), &parts.method, &segs, host);
         }
     };

@@ -7,8 +7,20 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::resources::{self, ALL_VERBS, PrinterColumn, ResourceDef};
+use crate::resources::{self, PrinterColumn, ResourceDef};
 use crate::store::now_rfc3339;
+
+/// A custom kind's verbs, in the order apiextensions-apiserver lists them.
+const CUSTOM_VERBS: &[&str] = &[
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "create",
+    "update",
+    "watch",
+];
 
 /// The owned content of a custom kind, the interning key of its leaked
 /// `ResourceDef`.
@@ -80,7 +92,7 @@ impl DefSpec {
             kind: leak_str(&self.kind),
             namespaced: self.namespaced,
             short_names: leak_strs(&self.short_names),
-            verbs: ALL_VERBS,
+            verbs: CUSTOM_VERBS,
             subresources: if self.status { &["status"] } else { &[] },
             categories: leak_strs(&self.categories),
             stored: true,

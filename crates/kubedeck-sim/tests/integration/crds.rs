@@ -392,6 +392,25 @@ async fn kube_discovery_and_the_dynamic_api_serve_custom_kinds() {
     );
     assert_eq!(scope, Scope::Namespaced);
 
+    // Aggregated discovery (one request for every group) agrees.
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .expect("aggregated discovery");
+    let (agg_ar, agg_scope) = widget_resource(&aggregated);
+    assert_eq!(agg_ar, ar);
+    assert_eq!(agg_scope, Scope::Namespaced);
+    let (pods, caps) = aggregated
+        .get("")
+        .and_then(|core| core.recommended_kind("Pod"))
+        .expect("the core group serves pods");
+    assert_eq!(pods.plural, "pods");
+    assert!(
+        caps.subresources
+            .iter()
+            .any(|(s, _)| s.plural == "pods/log" || s.plural == "log")
+    );
+
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "demo", &ar);
     let events = api
         .watch(&WatchParams::default().labels("tier=gold"), "0")
