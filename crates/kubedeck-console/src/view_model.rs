@@ -150,14 +150,15 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             // While a first list streams in, the count is of what came so far.
             let loading = t.depends_on().iter().any(|k| cache.loading(*k));
             let more = if loading { " loading" } else { "" };
-            let mut title = format!("{}({scope})[{}{more}]", t.title(), screen.rows.len());
+            let name = t.title_in(src, &screen.query);
+            let mut title = format!("{name}({scope})[{}{more}]", screen.rows.len());
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
             if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }
-            let mut columns = fit_columns(t.columns(), &rows);
+            let mut columns = fit_columns(&t.columns_in(src, &screen.query), &rows);
             let optional = columns.len();
             columns.extend(super::charts::chart::columns(state));
             TableVm {
