@@ -168,7 +168,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 descending: screen.query.descending,
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
-                flex: t.flex_column(),
+                flex: t.flex_in(src, &screen.query),
                 optional,
             }
         }

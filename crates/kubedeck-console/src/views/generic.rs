@@ -146,8 +146,14 @@ impl TableView for GenericView {
         &[Kind::Resource]
     }
 
-    fn flex_column(&self) -> usize {
-        usize::MAX
+    /// The name column keeps its width; the others give way on a narrow terminal.
+    fn flex_in(&self, src: Sources<'_>, query: &Query) -> usize {
+        browsed(src, query).map_or(0, |b| {
+            let cols = layout(&b, &b.table());
+            cols.iter()
+                .position(|(c, s)| *s == Source::Name || c.name == "NAME")
+                .unwrap_or(0)
+        })
     }
 
     fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {

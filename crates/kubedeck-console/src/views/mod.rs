@@ -147,6 +147,10 @@ pub(crate) trait TableView: Sync {
     fn flex_column(&self) -> usize {
         1
     }
+    /// The flexible column for this query; a generic view's is its name column.
+    fn flex_in(&self, _src: Sources<'_>, _query: &Query) -> usize {
+        self.flex_column()
+    }
     /// Where Enter on this row leads, if anywhere.
     fn enter(&self, _cache: &Cache, _key: &RowKey) -> Option<Drill> {
         None
