@@ -326,10 +326,22 @@ pub(super) fn open_text(
         loading: None,
     };
     let mut out = Updated::redraw();
-    if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+    let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+    let generic = (state.screen().view == View::Resource)
+        .then(|| state.screen().query.resource.clone())
+        .flatten();
+    if yaml && let Some(resource) = generic {
+        let projected = full_yaml::Projected::Resource;
+        out.effects.push(full_yaml::start(
+            &mut text,
+            projected,
+            ns,
+            &name,
+            Some(resource),
+        ));
+    } else if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
         out.effects
-            .push(full_yaml::start(&mut text, projected, ns, &name));
+            .push(full_yaml::start(&mut text, projected, ns, &name, None));
     }
     state.push_over(format!("{verb} {name}"), Body::Text(text));
     out

@@ -232,14 +232,17 @@ fn the_generic_view_shows_the_servers_columns_never_a_secrets_values() {
     let (_, _, rows) = table(&state, &cache);
     assert_eq!(rows, [["shop", "db", "Opaque", "1"]]);
 
-    // Describe and YAML read what the browser keeps: metadata, no values.
-    update(
-        &mut state,
-        Msg::Key("y".parse().expect("key")),
-        &cache,
-        &keymap,
-        now(),
-    );
+    // YAML opens on what the browser keeps (metadata, no values) and asks
+    // for the full object, whose values the fetch hides.
+    let y = Msg::Key("y".parse().expect("key"));
+    let out = update(&mut state, y, &cache, &keymap, now());
+    let full = crate::full_yaml::FullRef {
+        kind: crate::full_yaml::Projected::Resource,
+        namespace: "shop".into(),
+        name: "db".into(),
+        resource: Some(find("secrets")),
+    };
+    assert_eq!(out.effects, vec![Effect::LoadFull(full)]);
     let pane = state.screen().text().cloned().expect("a YAML pane");
     assert!(
         pane.lines.iter().any(|l| l == "kind: Secret"),

@@ -2,7 +2,7 @@
 //! against the seed simulator. `:ing`, `:pvc` and `:pdb` list the seed's
 //! objects with the server's columns; `:cm` follows a ConfigMap created and
 //! deleted with kubectl, no key pressed; `:secret` shows a Secret's type
-//! and key count and its YAML, never a value; an unknown name says so.
+//! and key count and its full YAML with the values hidden; an unknown name says so.
 
 use std::time::Duration;
 
@@ -125,9 +125,10 @@ async fn any_resource_lists_with_the_servers_columns_live_and_never_a_secret_val
             s.contains("secrets(all)[1]")
         });
         tmux.keys(&["y"]);
-        let yaml = tmux.wait_for("its YAML", WAIT, |s| {
-            s.contains("yaml secret/mysql-secrets")
+        let yaml = tmux.wait_for("its full YAML, values hidden", WAIT, |s| {
+            s.contains("yaml secret/mysql-secrets") && s.contains("<hidden, 23 bytes>")
         });
+        assert!(yaml.contains("password: <hidden, 23 bytes>"), "{yaml}");
         assert!(yaml.contains("namespace: myfin"), "{yaml}");
         for value in SECRET_VALUES {
             assert!(!yaml.contains(value), "a Secret value in the YAML:\n{yaml}");
