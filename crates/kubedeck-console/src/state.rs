@@ -293,6 +293,14 @@ impl AppState {
         self.stack.push(screen);
     }
 
+    /// A kind as messages name it: the browsed resource by its name.
+    pub(crate) fn kind_name(&self, kind: Kind) -> String {
+        match (kind, &self.browsing) {
+            (Kind::Resource, Some(b)) => b.resource.full_name(),
+            _ => kind.plural().to_string(),
+        }
+    }
+
     /// What the tables read: the watch stores, and what this state keeps
     /// beside them.
     pub(crate) fn sources<'a>(&'a self, cache: &'a Cache) -> Sources<'a> {

@@ -344,7 +344,7 @@ fn health_lines(
         .collect();
     stale.sort();
     let health = stale.iter().map(|(_, t)| *t).min().map(|since| {
-        let kinds: Vec<&str> = stale.iter().map(|(k, _)| k.plural()).collect();
+        let kinds: Vec<String> = stale.iter().map(|(k, _)| state.kind_name(*k)).collect();
         (
             format!("{} stale since {}", kinds.join(","), local(since)),
             Role::Danger,

@@ -247,7 +247,7 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
                 state.health.insert(kind, Health::Stale(now));
             }
             state.message = Some((
-                format!("watch of {} failed: {err}; retrying", kind.plural()),
+                format!("watch of {} failed: {err}; retrying", state.kind_name(kind)),
                 Role::Warning,
             ));
             Updated::redraw()
