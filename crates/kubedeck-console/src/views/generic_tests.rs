@@ -337,3 +337,27 @@ fn api_resources_lists_every_resource_filters_by_short_name_and_enter_opens_one(
     };
     assert_eq!(out.effects, vec![Effect::Browse(Some(target))]);
 }
+
+#[test]
+fn a_failed_watch_marks_the_generic_view_stale_by_its_resources_name() {
+    let cache = cluster();
+    let mut state = AppState::new("test", None, false);
+    discovered(&mut state, &cache);
+    command(&mut state, &cache, "cm");
+    let keymap = Keymap::built_in_default();
+    let failed = WatchMsg::Failed(Kind::Resource, "403 forbidden".into());
+    update(&mut state, Msg::Watch(failed), &cache, &keymap, now());
+    let vm = view_model::build(&state, &cache, &keymap, now());
+    let (health, _) = vm.health.expect("a stale mark");
+    assert!(health.starts_with("configmaps stale since"), "{health}");
+    let (message, _) = state.message.clone().expect("a message");
+    assert_eq!(
+        message,
+        "watch of configmaps failed: 403 forbidden; retrying"
+    );
+
+    // Back on a built-in view, the browser's mark goes with it.
+    command(&mut state, &cache, "pods");
+    let vm = view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.health, None);
+}
