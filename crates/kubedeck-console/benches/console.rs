@@ -271,5 +271,77 @@ fn log_benches(c: &mut Criterion) {
     );
 }
 
-criterion_group!(console, benches, log_benches);
+/// A generic view (`:cm`) over 10,000 ConfigMaps with the server's Table:
+/// opening it, and a change reaching the screen (rows re-listed and sorted,
+/// the visible ones formatted, the frame drawn).
+fn generic_benches(c: &mut Criterion) {
+    use kubedeck_console::cluster::browse::BrowseTarget;
+    use kubedeck_console::cluster::discovery::ResourceInfo;
+    let keymap = Keymap::built_in_default();
+    let (theme, _) = Theme::load(None, None, false);
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 3, 0, 0)
+        .single()
+        .expect("time");
+    let mut terminal = Terminal::new(TestBackend::new(160, 45)).expect("terminal");
+    let cm = ResourceInfo {
+        group: String::new(),
+        version: "v1".into(),
+        kind: "ConfigMap".into(),
+        plural: "configmaps".into(),
+        singular: "configmap".into(),
+        short_names: vec!["cm".into()],
+        namespaced: true,
+        watchable: true,
+    };
+    let (cache, _writers) = cache::new();
+    let mut objects = Vec::with_capacity(PODS);
+    let mut rows = Vec::with_capacity(PODS);
+    for i in 0..PODS {
+        let (ns, name) = (format!("team-{:03}", i % 100), format!("settings-{i:05}"));
+        objects.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": ns, "resourceVersion": i.to_string(),
+                "creationTimestamp": format!("2026-11-2{}T0{}:00:00Z", 1 + i % 3, i % 10)}}));
+        rows.push((
+            (ns, name.clone()),
+            vec![name, (i % 7).to_string(), "2d".into()],
+        ));
+    }
+    let columns = vec![
+        ("NAME".into(), false),
+        ("DATA".into(), true),
+        ("AGE".into(), false),
+    ];
+    let target = BrowseTarget {
+        resource: std::sync::Arc::new(cm.clone()),
+        namespace: None,
+    };
+    cache.browse.fill(target, &objects, Some((columns, rows)));
+    let discovered = Msg::Watch(WatchMsg::Discovered(Ok(std::sync::Arc::from(vec![cm]))));
+    let open = |state: &mut AppState| {
+        update(state, SIZE, &cache, &keymap, now);
+        update(state, discovered.clone(), &cache, &keymap, now);
+        for k in [":", "c", "m", "enter"] {
+            update(state, key(k), &cache, &keymap, now);
+        }
+    };
+    c.bench_function("open a generic view at 10k objects", |b| {
+        b.iter(|| {
+            let mut state = AppState::new("bench", None, false);
+            open(&mut state);
+            frame(&state, &cache, &keymap, &theme, &mut terminal);
+        })
+    });
+    let mut browsing = AppState::new("bench", None, false);
+    open(&mut browsing);
+    let changed = Msg::Watch(WatchMsg::Changed(Kind::Resource));
+    c.bench_function("generic view change to frame at 10k objects", |b| {
+        b.iter(|| {
+            update(&mut browsing, changed.clone(), &cache, &keymap, now);
+            frame(&browsing, &cache, &keymap, &theme, &mut terminal);
+        })
+    });
+}
+
+criterion_group!(console, benches, log_benches, generic_benches);
 criterion_main!(console);

@@ -2,10 +2,15 @@
 //! pods and events (it keeps projections, see `cluster::slim_pod` and
 //! `cluster::slim_event`): the pane opens on the projection with a loading
 //! note, and the full object, fetched from the API, replaces it when it
-//! arrives.
+//! arrives. The generic view's objects are kept as metadata only, so their
+//! YAML is fetched too; a Secret's values are replaced before the object
+//! leaves the fetch.
 
 use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::core::DynamicObject;
 use kube::{Api, Client};
+
+use super::cluster::discovery::ResourceInfo;
 
 use super::state::{AppState, Body};
 use super::update::{Effect, Msg, Updated};
@@ -16,6 +21,8 @@ use super::views::describe::{self, TextPane};
 pub enum Projected {
     Pod,
     Event,
+    /// An object of the generic view (`FullRef::resource` says which resource).
+    Resource,
 }
 
 impl Projected {
@@ -32,6 +39,7 @@ impl Projected {
         match self {
             Self::Pod => "pod",
             Self::Event => "event",
+            Self::Resource => "object",
         }
     }
 }
@@ -47,15 +55,24 @@ pub struct FullRef {
     pub(crate) kind: Projected,
     pub(crate) namespace: String,
     pub(crate) name: String,
+    /// The resource, for `Projected::Resource`.
+    pub(crate) resource: Option<std::sync::Arc<ResourceInfo>>,
 }
 
 /// Marks a freshly opened YAML pane of a projected object as loading; the
 /// effect fetches the full object.
-pub(crate) fn start(pane: &mut TextPane, kind: Projected, namespace: &str, name: &str) -> Effect {
+pub(crate) fn start(
+    pane: &mut TextPane,
+    kind: Projected,
+    namespace: &str,
+    name: &str,
+    resource: Option<std::sync::Arc<ResourceInfo>>,
+) -> Effect {
     let target = FullRef {
         kind,
         namespace: namespace.to_string(),
         name: name.to_string(),
+        resource,
     };
     pane.lines.push(loading_line(kind));
     pane.loading = Some(target.clone());
@@ -67,8 +84,52 @@ pub(crate) async fn fetch(client: Client, target: FullRef) -> Msg {
     let result = match target.kind {
         Projected::Pod => get::<Pod>(client, &target).await,
         Projected::Event => get::<Event>(client, &target).await,
+        Projected::Resource => get_dynamic(client, &target).await,
     };
     Msg::FullLoaded { target, result }
+}
+
+async fn get_dynamic(client: Client, target: &FullRef) -> Result<serde_json::Value, String> {
+    let resource = target
+        .resource
+        .as_ref()
+        .ok_or("no resource to read the object from")?;
+    let ar = resource.api_resource();
+    let api: Api<DynamicObject> = if resource.namespaced {
+        Api::namespaced_with(client, &target.namespace, &ar)
+    } else {
+        Api::all_with(client, &ar)
+    };
+    let full = api.get(&target.name).await.map_err(|e| e.to_string())?;
+    let mut v = super::views::as_json(&full).ok_or("cannot encode the object")?;
+    hide_values(&mut v, resource);
+    Ok(v)
+}
+
+/// Replaces a Secret's values (and the last-applied annotation, which
+/// copies them) by their sizes: kubedeck never shows or keeps a value.
+pub(crate) fn hide_values(obj: &mut serde_json::Value, resource: &ResourceInfo) {
+    if let Some(a) = obj["metadata"]["annotations"].as_object_mut() {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+    if !(resource.group.is_empty() && resource.plural == "secrets") {
+        return;
+    }
+    for field in ["data", "stringData"] {
+        if let Some(map) = obj[field].as_object_mut() {
+            for v in map.values_mut() {
+                let text = v.as_str().unwrap_or("");
+                // `data` is base64: four characters for three bytes, less the padding.
+                let bytes = if field == "data" {
+                    (text.len() / 4 * 3)
+                        .saturating_sub(text.bytes().rev().take_while(|b| *b == b'=').count())
+                } else {
+                    text.len()
+                };
+                *v = serde_json::Value::String(format!("<hidden, {bytes} bytes>"));
+            }
+        }
+    }
 }
 
 async fn get<K>(client: Client, target: &FullRef) -> Result<serde_json::Value, String>
@@ -157,6 +218,7 @@ mod tests {
             kind: Projected::Pod,
             namespace: "shop".into(),
             name: "api-5f6b7c8d9f-abcde".into(),
+            resource: None,
         }
     }
 
@@ -218,6 +280,7 @@ mod tests {
             kind: Projected::Event,
             namespace: key.0.clone(),
             name: key.1.clone(),
+            resource: None,
         };
         assert_eq!(out.effects, vec![Effect::LoadFull(target.clone())]);
         let pane = state.screen().text().cloned().expect("a YAML pane");
@@ -238,5 +301,33 @@ mod tests {
         let pane = state.screen().text().cloned().expect("a YAML pane");
         assert!(pane.lines.iter().any(|l| l == "  component: kubelet"));
         assert!(!pane.lines.iter().any(|l| l.starts_with("# loading")));
+    }
+
+    #[test]
+    fn a_secrets_values_are_replaced_by_their_sizes_and_other_kinds_keep_theirs() {
+        let resources = crate::cluster::discovery::tests::sample();
+        let of = |plural: &str| {
+            resources
+                .iter()
+                .find(|r| r.plural == plural)
+                .expect("in the sample")
+        };
+        let obj = serde_json::json!({"kind": "Secret",
+            "metadata": {"annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"p\":\"aHVudGVyMg==\"}}", "team": "db"}},
+            "data": {"p": "aHVudGVyMg=="}, "stringData": {"q": "hunter2"}});
+        let mut secret = obj.clone();
+        hide_values(&mut secret, of("secrets"));
+        let text = serde_json::to_string(&secret).expect("json");
+        assert!(
+            !text.contains("aHVudGVyMg") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert_eq!(secret["data"]["p"], "<hidden, 7 bytes>");
+        assert_eq!(secret["stringData"]["q"], "<hidden, 7 bytes>");
+        assert_eq!(secret["metadata"]["annotations"]["team"], "db");
+
+        let mut config = obj;
+        hide_values(&mut config, of("configmaps"));
+        assert_eq!(config["data"]["p"], "aHVudGVyMg==");
     }
 }

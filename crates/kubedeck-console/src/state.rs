@@ -226,6 +226,12 @@ pub struct AppState {
     pub(crate) blocked: Option<String>,
     /// Nodes whose drain runs now; the drain key on one stops it.
     pub(crate) draining: std::collections::BTreeSet<String>,
+    /// The server's resources, from discovery; empty until it answers.
+    pub(crate) resources: Arc<[crate::cluster::discovery::ResourceInfo]>,
+    /// Why discovery failed, for a `:NAME` that needs it.
+    pub(crate) discovery_error: Option<String>,
+    /// What the browser watches now (the runtime was told); see `update::browse`.
+    pub(crate) browsing: Option<crate::cluster::browse::BrowseTarget>,
 }
 
 impl AppState {
@@ -262,6 +268,9 @@ impl AppState {
             warning_window: warning_window(&kubedeck_core::config::Config::default()),
             blocked: None,
             draining: std::collections::BTreeSet::new(),
+            resources: Arc::from([]),
+            discovery_error: None,
+            browsing: None,
         }
     }
 
@@ -284,6 +293,14 @@ impl AppState {
         self.stack.push(screen);
     }
 
+    /// A kind as messages name it: the browsed resource by its name.
+    pub(crate) fn kind_name(&self, kind: Kind) -> String {
+        match (kind, &self.browsing) {
+            (Kind::Resource, Some(b)) => b.resource.full_name(),
+            _ => kind.plural().to_string(),
+        }
+    }
+
     /// What the tables read: the watch stores, and what this state keeps
     /// beside them.
     pub(crate) fn sources<'a>(&'a self, cache: &'a Cache) -> Sources<'a> {
@@ -292,6 +309,7 @@ impl AppState {
             metrics: &self.pod_metrics,
             backup_patterns: &self.backup_patterns,
             warning_window: self.warning_window,
+            resources: &self.resources,
         }
     }
 }

@@ -150,14 +150,15 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             // While a first list streams in, the count is of what came so far.
             let loading = t.depends_on().iter().any(|k| cache.loading(*k));
             let more = if loading { " loading" } else { "" };
-            let mut title = format!("{}({scope})[{}{more}]", t.title(), screen.rows.len());
+            let name = t.title_in(src, &screen.query);
+            let mut title = format!("{name}({scope})[{}{more}]", screen.rows.len());
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
             if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }
-            let mut columns = fit_columns(t.columns(), &rows);
+            let mut columns = fit_columns(&t.columns_in(src, &screen.query), &rows);
             let optional = columns.len();
             columns.extend(super::charts::chart::columns(state));
             TableVm {
@@ -167,7 +168,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 descending: screen.query.descending,
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
-                flex: t.flex_column(),
+                flex: t.flex_in(src, &screen.query),
                 optional,
             }
         }
@@ -343,7 +344,7 @@ fn health_lines(
         .collect();
     stale.sort();
     let health = stale.iter().map(|(_, t)| *t).min().map(|since| {
-        let kinds: Vec<&str> = stale.iter().map(|(k, _)| k.plural()).collect();
+        let kinds: Vec<String> = stale.iter().map(|(k, _)| state.kind_name(*k)).collect();
         (
             format!("{} stale since {}", kinds.join(","), local(since)),
             Role::Danger,

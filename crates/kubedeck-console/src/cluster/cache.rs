@@ -27,10 +27,12 @@ pub enum Kind {
     Hpa,
     Job,
     CronJob,
+    /// The resource a generic view browses, whichever it is.
+    Resource,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -44,6 +46,7 @@ impl Kind {
         Kind::Hpa,
         Kind::Job,
         Kind::CronJob,
+        Kind::Resource,
     ];
 
     pub(crate) fn index(self) -> usize {
@@ -65,6 +68,7 @@ impl Kind {
             Kind::Hpa => "horizontalpodautoscalers",
             Kind::Job => "jobs",
             Kind::CronJob => "cronjobs",
+            Kind::Resource => "resources",
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Cache {
     pub(crate) hpas: Store<HorizontalPodAutoscaler>,
     pub(crate) jobs: Store<Job>,
     pub(crate) cronjobs: Store<CronJob>,
+    /// The resource a generic view browses, while one is open.
+    pub browse: super::browse::BrowseSlot,
     pub(crate) loading: Arc<Loading>,
 }
 
@@ -160,6 +166,7 @@ pub fn new() -> (Cache, Writers) {
             hpas,
             jobs,
             cronjobs,
+            browse: super::browse::BrowseSlot::default(),
             loading: loading.clone(),
         },
         Writers {

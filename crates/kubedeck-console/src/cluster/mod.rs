@@ -35,7 +35,9 @@ macro_rules! core_v1_resource {
     };
 }
 
+pub mod browse;
 pub mod cache;
+pub mod discovery;
 #[cfg(test)]
 mod fault_tests;
 pub(crate) mod metrics;

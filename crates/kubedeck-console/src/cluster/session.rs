@@ -96,7 +96,7 @@ pub(crate) async fn run<K>(
 ) -> Option<Trouble>
 where
     K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     let (mut rv, n) = match list(api, writer, &mut on).await {
         Ok(listed) => listed,
@@ -179,7 +179,7 @@ async fn list<K>(
 ) -> Result<(String, usize), Trouble>
 where
     K: Trim + Clone + DeserializeOwned + std::fmt::Debug,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     let streaming = writer.as_reader().is_empty();
     if !streaming {

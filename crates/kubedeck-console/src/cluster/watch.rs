@@ -12,6 +12,7 @@ use std::time::Duration;
 use kube::runtime::reflector::store::Writer;
 use kube::{Api, Client, Resource};
 use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
@@ -33,6 +34,8 @@ pub enum WatchMsg {
     /// The API server does not answer this kind's watch (no answer in time,
     /// connections broken, server errors); it retries, the cache keeps its data.
     Unreachable(Kind, String),
+    /// The server's resource list, from discovery, or why there is none.
+    Discovered(Result<Arc<[super::discovery::ResourceInfo]>, String>),
 }
 
 /// One raised-or-not flag per kind: whether a `Changed` is already on its way.
@@ -45,7 +48,7 @@ impl Pending {
         self.0[kind.index()].store(false, Ordering::Release);
     }
 
-    fn raise(&self, kind: Kind) -> bool {
+    pub(crate) fn raise(&self, kind: Kind) -> bool {
         !self.0[kind.index()].swap(true, Ordering::AcqRel)
     }
 }
@@ -77,12 +80,52 @@ trim_metadata_only!(
     k8s_openapi::api::batch::v1::CronJob
 );
 
+/// The browser keeps metadata only: a resource's data can be large, and a
+/// Secret's values must not be held. The last-applied annotation is a copy
+/// of the whole object (a Secret's data with it), so it goes too.
+impl Trim for kube::core::DynamicObject {
+    fn trim(&mut self) {
+        self.data = serde_json::Value::Null;
+        let meta = self.meta_mut();
+        meta.managed_fields = None;
+        if let Some(a) = meta.annotations.as_mut() {
+            a.remove("kubectl.kubernetes.io/last-applied-configuration");
+            if a.is_empty() {
+                meta.annotations = None;
+            }
+        }
+    }
+}
+
 /// The least time between two (re)connects of one connection's watches.
 const PACE: Duration = Duration::from_millis(100);
 
+/// Watches the browsed resource as `Kind::Resource`; `changed` is told of
+/// every list and change, for the Table fetcher.
+pub(crate) fn spawn_browse(
+    api: Api<kube::core::DynamicObject>,
+    writer: Writer<kube::core::DynamicObject>,
+    tx: UnboundedSender<WatchMsg>,
+    pending: Arc<Pending>,
+    loading: Arc<Loading>,
+    changed: Arc<Notify>,
+) -> JoinHandle<()> {
+    let pacer = Arc::new(Pacer::new(PACE));
+    spawn_watch(
+        api,
+        writer,
+        Kind::Resource,
+        tx,
+        pending,
+        pacer,
+        loading,
+        Some(changed),
+    )
+}
+
 fn spawn_one<K>(
     api: Api<K>,
-    mut writer: Writer<K>,
+    writer: Writer<K>,
     kind: Kind,
     tx: UnboundedSender<WatchMsg>,
     pending: Arc<Pending>,
@@ -91,7 +134,25 @@ fn spawn_one<K>(
 ) -> JoinHandle<()>
 where
     K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    spawn_watch(api, writer, kind, tx, pending, pacer, loading, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn_watch<K>(
+    api: Api<K>,
+    mut writer: Writer<K>,
+    kind: Kind,
+    tx: UnboundedSender<WatchMsg>,
+    pending: Arc<Pending>,
+    pacer: Arc<Pacer>,
+    loading: Arc<Loading>,
+    changed: Option<Arc<Notify>>,
+) -> JoinHandle<()>
+where
+    K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
     tokio::spawn(async move {
         let plural = kind.plural();
@@ -100,6 +161,9 @@ where
         let mut reported: Option<bool> = None;
         loop {
             let trouble = session::run(&api, &mut writer, |p| {
+                if let Some(c) = changed.as_ref().filter(|_| p != Progress::Alive) {
+                    c.notify_one();
+                }
                 let msg = match p {
                     Progress::Page(_) => {
                         loading.set(kind, true);

@@ -19,6 +19,10 @@ pub(crate) enum View {
     CronJobs,
     Nodes,
     Backups,
+    /// Any resource from discovery, in the generic view.
+    Resource,
+    /// The list of every resource the server serves.
+    ApiResources,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -207,6 +211,8 @@ fn view_name(view: View) -> &'static str {
         View::CronJobs => "cron jobs",
         View::Nodes => "nodes",
         View::Backups => "backups",
+        View::Resource => "the resource",
+        View::ApiResources => "API resources",
     }
 }
 

@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 use super::actions::Actions;
 use super::{Answers, Background, ConsoleOptions};
 use crate::charts::runtime::ChartSource;
+use crate::cluster::browse::{self, BrowseTarget};
+use crate::cluster::discovery;
 use crate::cluster::metrics::{self, PodMetrics};
 use crate::cluster::watch::{self, Pending, WatchMsg};
 use crate::cluster::{self, Cache};
@@ -36,6 +38,9 @@ pub(super) struct Connection {
     pub(super) sampling: bool,
     pub(super) pending: Arc<Pending>,
     tasks: Vec<JoinHandle<()>>,
+    /// Where the browser's tasks report, and the tasks, while a generic view is open.
+    watch_tx: mpsc::UnboundedSender<WatchMsg>,
+    browse_tasks: Vec<JoinHandle<()>>,
     /// The log view's stream, on this connection's client.
     pub(super) logs: Option<LogTask>,
     /// Sparkline series for the visible rows and the chart.
@@ -53,7 +58,8 @@ impl Connection {
         let (tx, watch_rx) = mpsc::unbounded_channel();
         let (metrics_tx, metrics_rx) = mpsc::unbounded_channel();
         let pending = Arc::new(Pending::default());
-        let mut tasks = watch::spawn_all(client, namespace, writers, tx, pending.clone());
+        let mut tasks = watch::spawn_all(client, namespace, writers, tx.clone(), pending.clone());
+        tasks.push(spawn_discovery(client.clone(), tx.clone()));
         let charts = ChartSource::start(namespace, prometheus, &actions.config().metrics.queries);
         tasks.push(metrics::spawn_sampler(
             client,
@@ -70,7 +76,25 @@ impl Connection {
             sampling: true,
             pending,
             tasks,
+            watch_tx: tx,
+            browse_tasks: Vec::new(),
             logs: None,
+        }
+    }
+
+    /// Browses `target` (stopping what was browsed), or nothing.
+    pub(super) fn browse(&mut self, target: Option<BrowseTarget>) {
+        browse::stop(&self.cache.browse, &mut self.browse_tasks);
+        if let Some(target) = target {
+            tracing::info!("browsing {}", target.resource.full_name());
+            self.browse_tasks = browse::start(
+                self.actions.client(),
+                target,
+                &self.cache.browse,
+                self.watch_tx.clone(),
+                self.pending.clone(),
+                self.cache.loading.clone(),
+            );
         }
     }
 
@@ -86,10 +110,22 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in self.tasks.iter().chain(&self.browse_tasks) {
             t.abort();
         }
     }
+}
+
+/// Reads the server's resource list once, for `:NAME` and `:api-resources`.
+fn spawn_discovery(client: Client, tx: mpsc::UnboundedSender<WatchMsg>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let result = discovery::fetch(client).await;
+        match &result {
+            Ok(list) => tracing::info!("discovery: {} resources", list.len()),
+            Err(e) => tracing::warn!("discovery failed: {e}"),
+        }
+        let _ = tx.send(WatchMsg::Discovered(result.map(Arc::from)));
+    })
 }
 
 /// Per-context settings from the config file and the command line.

@@ -66,6 +66,7 @@ impl Runtime<'_> {
                 conn.logs = Some(LogTask::spawn(client, stream, target, options));
             }
             Effect::CloseLogs => conn.logs = None,
+            Effect::Browse(target) => conn.browse(target),
             Effect::SaveLogs {
                 buffer,
                 file_name,

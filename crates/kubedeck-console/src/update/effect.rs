@@ -73,6 +73,9 @@ pub enum Effect {
         target: kubedeck_core::exec::Target,
         command: Vec<String>,
     },
+    /// Watch this resource for the generic view, replacing what was
+    /// browsed; None stops browsing.
+    Browse(Option<crate::cluster::browse::BrowseTarget>),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -133,6 +136,7 @@ impl PartialEq for Effect {
                 },
             ) => na == nb && oa == ob && aa == ab,
             (Effect::Ops(a), Effect::Ops(b)) => a == b,
+            (Effect::Browse(a), Effect::Browse(b)) => a == b,
             (Effect::Shell(a), Effect::Shell(b)) => a == b,
             (
                 Effect::Exec {

@@ -24,6 +24,8 @@ pub use msg::Msg;
 pub(crate) use navigate::CHROME_ROWS;
 pub(crate) use navigate::{log_pane_height, refresh_current, selected_object};
 
+use crate::cluster::browse::BrowseTarget;
+use crate::cluster::discovery::ResourceInfo;
 use crate::cluster::metrics::PodMetrics;
 use crate::cluster::watch::WatchMsg;
 use crate::cluster::{Cache, Kind};
@@ -50,7 +52,55 @@ pub fn update(
         out.effects.push(Effect::StopBackupLogs);
     }
     out.effects.extend(charts::sync(state, cache));
+    out.effects.extend(browse(state));
     out
+}
+
+/// The browser watches the resource of the generic view on the stack, in
+/// the console's namespace, and nothing once no generic view is left: the
+/// effect that says so whenever that changes.
+fn browse(state: &mut AppState) -> Option<Effect> {
+    let want = state
+        .stack
+        .iter()
+        .rev()
+        .find(|s| s.view == View::Resource)
+        .and_then(|s| s.query.resource.clone())
+        .map(|resource| BrowseTarget {
+            resource,
+            namespace: state.namespace.clone(),
+        });
+    if want == state.browsing {
+        return None;
+    }
+    if want.is_some() {
+        state.health.insert(Kind::Resource, Health::Syncing);
+    } else {
+        state.health.remove(&Kind::Resource);
+    }
+    state.browsing.clone_from(&want);
+    Some(Effect::Browse(want))
+}
+
+/// Keeps the server's resource list; the `:api-resources` view shows it.
+fn on_discovered(
+    state: &mut AppState,
+    result: Result<Arc<[ResourceInfo]>, String>,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    match result {
+        Ok(list) => {
+            state.resources = list;
+            state.discovery_error = None;
+        }
+        Err(e) => state.discovery_error = Some(e),
+    }
+    let shown = state.screen().view == View::ApiResources;
+    if shown {
+        navigate::refresh_current(state, cache, now);
+    }
+    redraw_if(shown)
 }
 
 fn dispatch(
@@ -68,6 +118,7 @@ fn dispatch(
             navigate::fit_page(state);
             Updated::redraw()
         }
+        Msg::Watch(WatchMsg::Discovered(result)) => on_discovered(state, result, cache, now),
         Msg::Watch(w) => on_watch(state, w, cache, now),
         Msg::Metrics(metrics) => on_metrics(state, metrics, cache, now),
         Msg::Charts(msg) => charts::on_msg(state, msg, now),
@@ -93,6 +144,7 @@ fn dispatch(
             fresh.charts = state.charts;
             fresh.backup_patterns = state.backup_patterns.clone();
             fresh.warning_window = state.warning_window;
+            // The new context's discovery answers on the new connection.
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
             }
@@ -174,6 +226,7 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
         | WatchMsg::Synced(k)
         | WatchMsg::Failed(k, _)
         | WatchMsg::Unreachable(k, _) => *k,
+        WatchMsg::Discovered(_) => return Updated::default(),
     };
     match w {
         WatchMsg::Synced(_) | WatchMsg::Changed(_) => {
@@ -194,11 +247,12 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
                 state.health.insert(kind, Health::Stale(now));
             }
             state.message = Some((
-                format!("watch of {} failed: {err}; retrying", kind.plural()),
+                format!("watch of {} failed: {err}; retrying", state.kind_name(kind)),
                 Role::Warning,
             ));
             Updated::redraw()
         }
+        WatchMsg::Discovered(_) => Updated::default(),
         WatchMsg::Unreachable(..) => {
             // The banner says it; the time is the outage's first.
             let since = state.health.get(&kind).and_then(|h| h.stale_since());

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::Updated;
 use crate::cluster::Cache;
+use crate::cluster::discovery::ResourceInfo;
 use crate::commands;
 use crate::filter::{self, Filter, Unfiltered};
 use crate::full_yaml;
@@ -44,11 +45,13 @@ pub(super) fn fit_page(state: &mut AppState) {
 pub(crate) fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) {
     let page = state.page;
     let (metrics, patterns) = (state.pod_metrics.clone(), state.backup_patterns.clone());
+    let resources = state.resources.clone();
     let src = Sources {
         cache,
         metrics: &metrics,
         backup_patterns: &patterns,
         warning_window: state.warning_window,
+        resources: &resources,
     };
     refresh(state.screen_mut(), src, now, page);
 }
@@ -172,9 +175,46 @@ pub(super) fn goto(state: &mut AppState, view: View, cache: &Cache, now: DateTim
     Updated::redraw()
 }
 
+/// Opens a resource: its built-in view if it has one, else the generic
+/// view, which the browser then watches (see `update::browse`).
+pub(super) fn open_resource(
+    state: &mut AppState,
+    resource: ResourceInfo,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    if let Some(view) = commands::builtin_view(&resource) {
+        return goto(state, view, cache, now);
+    }
+    if !resource.watchable {
+        state.message = Some((
+            format!("{} cannot be listed and watched", resource.full_name()),
+            Role::Warning,
+        ));
+        return Updated::redraw();
+    }
+    let query = Query {
+        namespace: state.namespace.clone(),
+        resource: Some(std::sync::Arc::new(resource.clone())),
+        ..Query::default()
+    };
+    state.stack = vec![Screen::new(View::Resource, query, resource.plural)];
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
 /// Drills into the selected row: pushes the screen its view leads to.
 pub(super) fn enter(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> Updated {
     let screen = state.screen();
+    if screen.view == View::ApiResources
+        && !screen.covered()
+        && let Some(key) = screen.selected_key()
+    {
+        return match crate::views::api_resources::find(&state.resources, key).cloned() {
+            Some(r) => open_resource(state, r, cache, now),
+            None => Updated::default(),
+        };
+    }
     let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
         return Updated::default();
     };
@@ -224,10 +264,16 @@ pub(super) fn sort(
     let Some(table) = table_of(state.screen()) else {
         return Updated::default();
     };
+    let columns = table
+        .columns_in(state.sources(cache), &state.screen().query)
+        .into_owned();
     let screen = state.screen_mut();
+    if columns.is_empty() {
+        return Updated::default();
+    }
     if *action == Action::SortNext {
-        screen.query.sort_column = (screen.query.sort_column + 1) % table.columns().len();
-        screen.query.descending = table.columns()[screen.query.sort_column].numeric;
+        screen.query.sort_column = (screen.query.sort_column + 1) % columns.len();
+        screen.query.descending = columns[screen.query.sort_column].numeric;
     } else {
         screen.query.descending = !screen.query.descending;
     }
@@ -280,10 +326,22 @@ pub(super) fn open_text(
         loading: None,
     };
     let mut out = Updated::redraw();
-    if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+    let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
+    let generic = (state.screen().view == View::Resource)
+        .then(|| state.screen().query.resource.clone())
+        .flatten();
+    if yaml && let Some(resource) = generic {
+        let projected = full_yaml::Projected::Resource;
+        out.effects.push(full_yaml::start(
+            &mut text,
+            projected,
+            ns,
+            &name,
+            Some(resource),
+        ));
+    } else if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
         out.effects
-            .push(full_yaml::start(&mut text, projected, ns, &name));
+            .push(full_yaml::start(&mut text, projected, ns, &name, None));
     }
     state.push_over(format!("{verb} {name}"), Body::Text(text));
     out

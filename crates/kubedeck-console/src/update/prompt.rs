@@ -42,9 +42,9 @@ pub(super) fn on_key(
         }
         Some(Action::NextField) => {
             if let Prompt::Command(line) = &prompt
-                && let Some(first) = commands::complete(line.trim()).first()
+                && let Some(first) = commands::complete(line.trim(), &state.resources).first()
             {
-                state.overlay = Some(Overlay::Prompt(Prompt::Command(first.to_string())));
+                state.overlay = Some(Overlay::Prompt(Prompt::Command(first.clone())));
                 return Updated::redraw();
             }
             return Updated::default();
@@ -108,6 +108,21 @@ pub(super) fn run_command(
     }
     match commands::parse(line) {
         Ok(ColonCommand::Goto(view)) => navigate::goto(state, view, cache, now),
+        Ok(ColonCommand::Resource(name)) => {
+            let found = crate::cluster::discovery::resolve(&state.resources, &name).cloned();
+            match found {
+                Some(r) => navigate::open_resource(state, r, cache, now),
+                None => {
+                    let why = commands::unknown(
+                        &name,
+                        !state.resources.is_empty(),
+                        state.discovery_error.as_deref(),
+                    );
+                    state.message = Some((why, Role::Warning));
+                    Updated::redraw()
+                }
+            }
+        }
         Ok(ColonCommand::Quit) => quit(state),
         Ok(ColonCommand::Namespace(Some(ns))) if !namespace_known(cache, &ns) => {
             state.message = Some((unknown_namespace(cache, &ns), Role::Warning));

@@ -2,10 +2,14 @@
 //! cache) and how one row reads. Rows are only formatted for the visible
 //! window; the full pass over the cache only orders keys.
 
+pub(crate) mod api_resources;
 pub(crate) mod backups;
 pub(crate) mod containers;
 pub(crate) mod describe;
 pub(crate) mod events;
+pub(crate) mod generic;
+#[cfg(test)]
+mod generic_tests;
 pub(crate) mod hpas;
 pub(crate) mod jobs;
 pub(crate) mod namespaces;
@@ -15,6 +19,7 @@ pub(crate) mod pods;
 pub(crate) mod services;
 pub(crate) mod workloads;
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -102,6 +107,8 @@ pub(crate) struct Query {
     pub filter: Filter,
     pub sort_column: usize,
     pub descending: bool,
+    /// The resource a generic view shows.
+    pub resource: Option<std::sync::Arc<crate::cluster::discovery::ResourceInfo>>,
 }
 
 /// What a table lists and shows rows from: the watch stores, and what the
@@ -115,11 +122,21 @@ pub(crate) struct Sources<'a> {
     pub(crate) backup_patterns: &'a [String],
     /// How long a Warning event stays current; older ones have faded.
     pub(crate) warning_window: chrono::Duration,
+    /// The server's resources, from discovery; empty until it answers.
+    pub(crate) resources: &'a [crate::cluster::discovery::ResourceInfo],
 }
 
 pub(crate) trait TableView: Sync {
     fn title(&self) -> &'static str;
     fn columns(&self) -> &'static [Column];
+    /// The title for this query; a generic view names its resource.
+    fn title_in(&self, _src: Sources<'_>, _query: &Query) -> Cow<'static, str> {
+        Cow::Borrowed(self.title())
+    }
+    /// The columns for this query; a generic view's are the server's.
+    fn columns_in(&self, _src: Sources<'_>, _query: &Query) -> Cow<'static, [Column]> {
+        Cow::Borrowed(self.columns())
+    }
     /// The kinds whose changes can change this view.
     fn depends_on(&self) -> &'static [Kind];
     /// The keys of the rows to list, in order.
@@ -129,6 +146,10 @@ pub(crate) trait TableView: Sync {
     /// The column that takes the width left over.
     fn flex_column(&self) -> usize {
         1
+    }
+    /// The flexible column for this query; a generic view's is its name column.
+    fn flex_in(&self, _src: Sources<'_>, _query: &Query) -> usize {
+        self.flex_column()
     }
     /// Where Enter on this row leads, if anywhere.
     fn enter(&self, _cache: &Cache, _key: &RowKey) -> Option<Drill> {
@@ -206,6 +227,8 @@ pub(crate) fn table_for(view: View) -> Option<&'static dyn TableView> {
         View::CronJobs => &jobs::CronJobsView,
         View::Nodes => &nodes::NodesView,
         View::Backups => &backups::BackupsView,
+        View::Resource => &generic::GenericView,
+        View::ApiResources => &api_resources::ApiResourcesView,
     })
 }
 

@@ -16,6 +16,7 @@ mod common {
 mod actions_safety;
 mod console_actions_tmux;
 mod console_backups_tmux;
+mod console_browse_tmux;
 mod console_cli;
 mod console_logs_tmux;
 mod console_metrics_tmux;
