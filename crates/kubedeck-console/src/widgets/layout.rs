@@ -5,6 +5,8 @@
 //! more important one, and abbreviates in the middle (`prod-w…-3`) so the
 //! distinguishing end stays. Only the visible rows are measured and cut.
 
+use std::borrow::Cow;
+
 use crate::views::{Cell, Column, Keep};
 
 /// Blank columns between two table columns, as the table draws them.
@@ -20,20 +22,40 @@ const HEAD: usize = 3;
 const ELLIPSIS: char = '…';
 
 /// What a laid-out table shows: the columns (header, width) in their
-/// order, and how many were left out.
+/// order, the index of each in the rows' cells, and how many were left out.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Laid {
     pub columns: Vec<(&'static str, u16)>,
+    pub shown: Vec<usize>,
     pub hidden: usize,
 }
 
+impl Laid {
+    /// The `j`th shown cell of `row`, cut to its width as its column's
+    /// `Keep` says; only a cut cell is copied.
+    pub(crate) fn text<'a>(&self, columns: &[Column], row: &'a [Cell], j: usize) -> Cow<'a, str> {
+        let (Some(&i), Some((_, w))) = (self.shown.get(j), self.columns.get(j)) else {
+            return Cow::Borrowed("");
+        };
+        let (Some(cell), Some(c)) = (row.get(i), columns.get(i)) else {
+            return Cow::Borrowed("");
+        };
+        let w = usize::from(*w);
+        // Bytes bound characters: most cells fit without counting.
+        if cell.text.len() <= w || cell.text.chars().count() <= w {
+            Cow::Borrowed(&cell.text)
+        } else {
+            Cow::Owned(abbreviate(&cell.text, w, c.keep))
+        }
+    }
+}
+
 /// Lays out `columns` in `width` terminal columns (borders included) for
-/// the visible `rows`, which keep only the shown columns' cells, abbreviated
-/// to fit. `sort` is the column whose header carries the sort arrow; `flex`
-/// the one that takes spare width first.
+/// the visible `rows`. `sort` is the column whose header carries the sort
+/// arrow; `flex` the one that takes spare width first.
 pub(crate) fn fit(
     columns: &[Column],
-    rows: &mut [Vec<Cell>],
+    rows: &[Vec<Cell>],
     width: u16,
     sort: usize,
     flex: usize,
@@ -82,29 +104,19 @@ pub(crate) fn fit(
         spare -= more;
     }
     chosen.sort_unstable();
-    cut_rows(columns, rows, &chosen, &widths);
-    Laid {
-        columns: chosen
-            .iter()
-            .map(|&i| {
-                (
-                    columns[i].name,
-                    u16::try_from(widths[i]).unwrap_or(u16::MAX),
-                )
-            })
-            .collect(),
-        hidden: columns.len() - chosen.len(),
-    }
+    laid(columns, chosen, &widths)
 }
 
 /// Every column at its full width from column `from` on, nothing cut: the
 /// wide mode, which scrolls sideways instead.
-pub(crate) fn wide(columns: &[Column], rows: &mut [Vec<Cell>], sort: usize, from: usize) -> Laid {
+pub(crate) fn wide(columns: &[Column], rows: &[Vec<Cell>], sort: usize, from: usize) -> Laid {
     let m = measure(columns, rows, sort);
     let from = from.min(columns.len().saturating_sub(1));
-    let shown: Vec<usize> = (from..columns.len()).collect();
     let widths: Vec<usize> = m.iter().map(|c| c.full).collect();
-    cut_rows(columns, rows, &shown, &widths);
+    laid(columns, (from..columns.len()).collect(), &widths)
+}
+
+fn laid(columns: &[Column], shown: Vec<usize>, widths: &[usize]) -> Laid {
     Laid {
         columns: shown
             .iter()
@@ -115,7 +127,8 @@ pub(crate) fn wide(columns: &[Column], rows: &mut [Vec<Cell>], sort: usize, from
                 )
             })
             .collect(),
-        hidden: from,
+        hidden: columns.len() - shown.len(),
+        shown,
     }
 }
 
@@ -214,23 +227,6 @@ pub(crate) fn abbreviate(text: &str, width: usize, keep: Keep) -> String {
         out.extend(text.chars().skip(len + 1 - width));
     }
     out
-}
-
-/// Keeps the `shown` cells of each row, each cut to its column's width.
-fn cut_rows(columns: &[Column], rows: &mut [Vec<Cell>], shown: &[usize], widths: &[usize]) {
-    for row in rows.iter_mut() {
-        let mut cells = std::mem::take(row);
-        *row = shown
-            .iter()
-            .filter_map(|&i| {
-                let mut cell = std::mem::replace(cells.get_mut(i)?, Cell::text(""));
-                if cell.text.chars().count() > widths[i] {
-                    cell.text = abbreviate(&cell.text, widths[i], columns[i].keep);
-                }
-                Some(cell)
-            })
-            .collect();
-    }
 }
 
 #[cfg(test)]

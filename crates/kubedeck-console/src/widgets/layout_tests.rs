@@ -43,6 +43,17 @@ fn rows(view: View) -> (&'static [Column], Vec<Vec<Cell>>, usize) {
     (t.columns(), rows, t.flex_column())
 }
 
+/// The rows as drawn: the shown cells, cut.
+fn cut(columns: &[Column], rows: &[Vec<Cell>], laid: &Laid) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| {
+            (0..laid.shown.len())
+                .map(|j| laid.text(columns, r, j).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
 /// A screenful of rows, as a 30-line terminal shows them.
 const PAGE: usize = 25;
 
@@ -85,8 +96,8 @@ fn every_width_fits_keeps_key_parts_and_drops_before_it_cuts() {
             .into_iter()
             .flat_map(|w| all.chunks(PAGE).map(move |p| (w, p)))
         {
-            let mut cut = full.to_vec();
-            let laid = fit(columns, &mut cut, width, 0, flex);
+            let laid = fit(columns, full, width, 0, flex);
+            let cut = cut(columns, full, &laid);
             let at = format!("{view:?} at {width}");
             let used: usize = laid
                 .columns
@@ -117,10 +128,10 @@ fn every_width_fits_keeps_key_parts_and_drops_before_it_cuts() {
                 );
                 for (row, cells) in full.iter().zip(&cut) {
                     assert!(
-                        keeps(c.keep, &row[i].text, &cells[j].text),
+                        keeps(c.keep, &row[i].text, &cells[j]),
                         "{at}: {} shows {:?} for {:?}",
                         c.name,
-                        cells[j].text,
+                        cells[j],
                         row[i].text
                     );
                 }
@@ -145,7 +156,7 @@ fn every_width_fits_keeps_key_parts_and_drops_before_it_cuts() {
 fn headers(view: View, width: u16) -> Vec<&'static str> {
     let (columns, mut rows, flex) = rows(view);
     rows.truncate(PAGE);
-    fit(columns, &mut rows, width, 0, flex)
+    fit(columns, &rows, width, 0, flex)
         .columns
         .iter()
         .map(|(n, _)| *n)
@@ -187,8 +198,7 @@ fn narrow_terminals_drop_the_least_important_columns_first() {
 #[test]
 fn widths_follow_the_visible_rows_not_fixed_shares() {
     let (columns, full, flex) = rows(View::Backups);
-    let mut cut = full.clone();
-    let laid = fit(columns, &mut cut, 220, 0, flex);
+    let laid = fit(columns, &full, 220, 0, flex);
     let widest = |i: usize| {
         full.iter()
             .map(|r| r[i].text.chars().count())
@@ -214,15 +224,17 @@ fn widths_follow_the_visible_rows_not_fixed_shares() {
 #[test]
 fn wide_mode_shows_every_column_whole_from_the_scrolled_one() {
     let (columns, full, _) = rows(View::Pods);
-    let mut all = full.clone();
-    let laid = wide(columns, &mut all, 0, 0);
+    let laid = wide(columns, &full, 0, 0);
     assert_eq!(laid.columns.len(), columns.len());
-    assert_eq!(all, full, "nothing is cut");
-    let mut scrolled = full.clone();
-    let laid = wide(columns, &mut scrolled, 0, 3);
+    let whole: Vec<Vec<String>> = full
+        .iter()
+        .map(|r| r.iter().map(|c| c.text.clone()).collect())
+        .collect();
+    assert_eq!(cut(columns, &full, &laid), whole, "nothing is cut");
+    let laid = wide(columns, &full, 0, 3);
     assert_eq!(laid.columns[0].0, "STATUS");
     assert_eq!(laid.hidden, 3);
-    assert_eq!(scrolled[0][0], full[0][3]);
-    let laid = wide(columns, &mut full.clone(), 0, 99);
+    assert_eq!(cut(columns, &full, &laid)[0][0], full[0][3].text);
+    let laid = wide(columns, &full, 0, 99);
     assert_eq!(laid.columns.len(), 1, "scrolled no further than the last");
 }

@@ -196,13 +196,12 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
     // Laid out for the width drawn in; the view model holds the visible
-    // rows only, so this measures and cuts a screenful of cells.
-    let mut rows = table.rows.clone();
+    // rows only, so this measures a screenful of cells and copies the cut ones.
     let laid = match table.wide {
-        Some(from) => layout::wide(&table.columns, &mut rows, table.sort_column, from),
+        Some(from) => layout::wide(&table.columns, &table.rows, table.sort_column, from),
         None => layout::fit(
             &table.columns,
-            &mut rows,
+            &table.rows,
             area.width,
             table.sort_column,
             table.flex,
@@ -229,12 +228,11 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
         }
     }))
     .style(theme.style(Role::Header));
-    let rows = rows.iter().enumerate().map(|(i, cells)| {
-        let row = Row::new(
-            cells
-                .iter()
-                .map(|c| Span::styled(c.text.as_str(), theme.style(c.role))),
-        );
+    let rows = table.rows.iter().enumerate().map(|(i, cells)| {
+        let row = Row::new(laid.shown.iter().enumerate().map(|(j, &c)| {
+            let role = cells.get(c).map_or(Role::Text, |c| c.role);
+            Span::styled(laid.text(&table.columns, cells, j), theme.style(role))
+        }));
         if Some(i) == table.selected {
             row.style(theme.style(Role::Selection))
         } else {
