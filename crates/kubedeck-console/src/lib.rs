@@ -18,6 +18,8 @@ mod oncall;
 mod panels;
 mod rollout;
 pub mod run;
+#[cfg(test)]
+mod seed_fixture;
 mod shell;
 pub mod state;
 #[cfg(test)]

@@ -199,6 +199,8 @@ pub struct AppState {
     pub(crate) page: usize,
     /// Whether kubedeck's own log shows under the table.
     pub(crate) log_pane: bool,
+    /// Wide mode: every column at full width, from this column on.
+    pub(crate) wide: Option<usize>,
     /// The context a `:ctx` is connecting to; the console stays on the old
     /// one until it succeeds.
     pub(crate) switching: Option<String>,
@@ -255,6 +257,7 @@ impl AppState {
             height: 26,
             page: 20,
             log_pane: false,
+            wide: None,
             switching: None,
             requests: 0,
             ops: OpsState::default(),

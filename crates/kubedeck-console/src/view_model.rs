@@ -10,7 +10,7 @@ use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Body, Health, Overlay, Panel, Prompt};
 use super::theme::Role;
 use super::update::log_pane_height;
-use super::views::{Cell, table_of};
+use super::views::{Cell, Column, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScreenVm {
@@ -89,17 +89,28 @@ pub(crate) const DETAIL_MAX: usize = 9;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableVm {
     pub(crate) title: String,
-    pub columns: Vec<(&'static str, u16)>,
+    /// Every column the rows have cells for; the widget lays them out in
+    /// the width it has (widgets/layout.rs).
+    pub(crate) columns: Vec<Column>,
     pub(crate) sort_column: usize,
     pub(crate) descending: bool,
     pub rows: Vec<Vec<Cell>>,
     /// The selected row's index within `rows`.
     pub(crate) selected: Option<usize>,
-    /// The column that takes the width left over.
+    /// The column that takes spare width first.
     pub(crate) flex: usize,
-    /// Columns from this index on (the sparklines) are left out, from the
-    /// right, when the table does not fit the terminal.
-    pub(crate) optional: usize,
+    /// In wide mode, the first column shown: every column at full width,
+    /// scrolled sideways.
+    pub(crate) wide: Option<usize>,
+    /// The key that toggles wide mode, for the title's note of hidden columns.
+    pub(crate) wide_key: Option<String>,
+}
+
+impl TableVm {
+    /// The index of the column headed `name` in every row's cells.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
 }
 
 pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc>) -> ScreenVm {
@@ -158,8 +169,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }
-            let mut columns = fit_columns(&t.columns_in(src, &screen.query), &rows);
-            let optional = columns.len();
+            let mut columns = t.columns_in(src, &screen.query).into_owned();
             columns.extend(super::charts::chart::columns(state));
             TableVm {
                 title,
@@ -169,7 +179,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 selected: (!rows.is_empty()).then(|| screen.selected.saturating_sub(offset)),
                 rows,
                 flex: t.flex_in(src, &screen.query),
-                optional,
+                wide: state.wide,
+                wide_key: key_for(keymap, Action::ToggleWide),
             }
         }
         None => TableVm {
@@ -180,7 +191,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             rows: Vec::new(),
             selected: None,
             flex: 0,
-            optional: 0,
+            wide: None,
+            wide_key: None,
         },
     };
     let mut text = None;
@@ -380,34 +392,6 @@ fn hints(keymap: &Keymap) -> String {
         }
     }
     parts.join("  ")
-}
-
-/// The widest a content-sized column grows, so one long value cannot push
-/// the other columns off screen.
-const MAX_COLUMN_WIDTH: usize = 48;
-
-/// Sizes each column to its header and the visible cells, at least its
-/// minimum, so names are not cut while there is room.
-fn fit_columns(columns: &[super::views::Column], rows: &[Vec<Cell>]) -> Vec<(&'static str, u16)> {
-    columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            // One more for the sort arrow the header may carry.
-            let header = c.name.chars().count() + 1;
-            let widest = rows
-                .iter()
-                .filter_map(|r| r.get(i))
-                .map(|cell| cell.text.chars().count())
-                .max()
-                .unwrap_or(0);
-            let width = header
-                .max(widest)
-                .min(MAX_COLUMN_WIDTH)
-                .max(c.min_width as usize);
-            (c.name, width as u16)
-        })
-        .collect()
 }
 
 #[cfg(test)]

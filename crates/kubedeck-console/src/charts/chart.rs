@@ -17,7 +17,7 @@ use super::spark::{PLACEHOLDER, format, label, sparkline};
 use crate::cluster::Cache;
 use crate::state::AppState;
 use crate::theme::{Role, Theme};
-use crate::views::{Cell, RowKey};
+use crate::views::{Cell, Column, Keep, RowKey, col};
 use crate::widgets::{styled_lines, titled_block};
 use kubedeck_core::metrics::{Metric, ObjectKind, ObjectSeries, Origin, Point, ViewSeries};
 use kubedeck_kube::quantity::parse_quantity;
@@ -52,12 +52,19 @@ fn header(metric: Metric) -> &'static str {
     }
 }
 
+/// The table layout drops sparklines before any text column (READY, AGE).
+const SPARK_PRIORITY: u8 = 9;
+
 /// The sparkline columns the current view adds to its table.
-pub(crate) fn columns(state: &AppState) -> Vec<(&'static str, u16)> {
+pub(crate) fn columns(state: &AppState) -> Vec<Column> {
     sparkline_view(state).map_or_else(Vec::new, |kind| {
         row_metrics(kind)
             .iter()
-            .map(|m| (header(*m), SPARK_WIDTH))
+            .map(|m| {
+                col(header(*m), SPARK_WIDTH, false)
+                    .keep(Keep::Whole)
+                    .priority(SPARK_PRIORITY)
+            })
             .collect()
     })
 }
@@ -92,76 +99,6 @@ pub(crate) fn row_cells(state: &AppState, key: &RowKey) -> Vec<Cell> {
                 .map_or_else(|| placeholder(width), |s| Cell::new(s, Role::Sparkline))
         })
         .collect()
-}
-
-/// A text column is never narrowed below this (or its header), so a
-/// sparkline does not cost a column its meaning.
-const NARROWEST: u16 = 12;
-
-/// Width the table needs with its first `n` columns: the columns, two
-/// columns of spacing between them, and the borders.
-fn needed(widths: &[u16], n: usize) -> usize {
-    widths[..n].iter().map(|w| usize::from(*w)).sum::<usize>() + 2 * n.saturating_sub(1) + 2
-}
-
-/// The column widths that fit `width` with the first `n` columns, the
-/// text columns before the sparklines narrowed widest first (never the
-/// flexible one, which holds the names, nor below `NARROWEST` or the
-/// header); None when they cannot.
-fn narrowed(table: &crate::view_model::TableVm, n: usize, width: u16) -> Option<Vec<u16>> {
-    let mut widths: Vec<u16> = table.columns.iter().map(|(_, w)| *w).collect();
-    let floor = |i: usize| NARROWEST.max(table.columns[i].0.chars().count() as u16 + 1);
-    let text_columns = table.optional.min(n);
-    while needed(&widths, n) > usize::from(width) {
-        let widest = (0..text_columns)
-            .filter(|&i| i != table.flex && widths[i] > floor(i))
-            .max_by_key(|&i| (widths[i], std::cmp::Reverse(i)))?;
-        widths[widest] -= 1;
-    }
-    Some(widths)
-}
-
-/// How many of the table's columns to draw in `width`, and their widths:
-/// all, or without as many optional (sparkline) columns, from the right, as
-/// it takes to fit. Text columns give up their slack for a sparkline before
-/// it is dropped.
-pub(crate) fn columns_that_fit(
-    table: &crate::view_model::TableVm,
-    width: u16,
-) -> (usize, Vec<u16>) {
-    let natural: Vec<u16> = table.columns.iter().map(|(_, w)| *w).collect();
-    let first_optional = table.optional.min(table.columns.len());
-    for n in (first_optional + 1..=table.columns.len()).rev() {
-        if let Some(widths) = narrowed(table, n, width) {
-            return (n, widths);
-        }
-    }
-    (first_optional, natural)
-}
-
-/// The table without the optional columns that do not fit in `width`.
-pub(crate) fn fitted(
-    table: &crate::view_model::TableVm,
-    width: u16,
-) -> std::borrow::Cow<'_, crate::view_model::TableVm> {
-    let (n, widths) = columns_that_fit(table, width);
-    let unchanged = table
-        .columns
-        .iter()
-        .map(|(_, w)| *w)
-        .eq(widths.iter().copied());
-    if n == table.columns.len() && unchanged {
-        return std::borrow::Cow::Borrowed(table);
-    }
-    let mut t = table.clone();
-    t.columns.truncate(n);
-    for (c, w) in t.columns.iter_mut().zip(&widths) {
-        c.1 = *w;
-    }
-    for row in &mut t.rows {
-        row.truncate(n);
-    }
-    std::borrow::Cow::Owned(t)
 }
 
 /// One line of the plot.

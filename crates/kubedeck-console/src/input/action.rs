@@ -69,6 +69,11 @@ pub(crate) enum Action {
     /// Show the selected workload's rollout progress.
     RolloutStatus,
     ToggleLogPane,
+    /// Every column at full width, scrolled sideways; or the layout that fits.
+    ToggleWide,
+    /// Wide mode: scroll one column left or right.
+    ScrollLeft,
+    ScrollRight,
     /// Cycle the sparklines' and chart's window: 5m, 15m, 1h, 6h.
     MetricsWindow,
     /// Show or hide the chart of the selected workload, HPA or pod.
@@ -171,6 +176,9 @@ impl Action {
             Action::Pause => "pause/resume a rollout, suspend/resume a CronJob",
             Action::RolloutStatus => "rollout progress",
             Action::ToggleLogPane => "show or hide kubedeck's own log",
+            Action::ToggleWide => "wide: every column, scrolled sideways; again: fit",
+            Action::ScrollLeft => "wide: scroll one column left",
+            Action::ScrollRight => "wide: scroll one column right",
             Action::MetricsWindow => "metrics window: 5m, 15m, 1h, 6h",
             Action::ToggleChart => "show or hide the metrics chart of the selection",
             Action::Accept => "confirm",

@@ -120,6 +120,9 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
             Updated::redraw()
         }
         Action::ToggleLogPane => navigate::toggle_log_pane(state),
+        Action::ToggleWide | Action::ScrollLeft | Action::ScrollRight => {
+            navigate::wide(state, &action)
+        }
         Action::MetricsWindow => charts::next_window(state),
         Action::ToggleChart => charts::toggle_chart(state),
         Action::Quit => quit(state),

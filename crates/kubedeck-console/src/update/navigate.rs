@@ -254,6 +254,20 @@ pub(super) fn back(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> U
     Updated::redraw()
 }
 
+/// Wide mode on or off, or scrolled a column sideways (within the
+/// table's columns); scrolling outside wide mode does nothing.
+pub(super) fn wide(state: &mut AppState, action: &Action) -> Updated {
+    let last = table_of(state.screen()).map_or(0, |t| t.columns().len().saturating_sub(1));
+    state.wide = match (action, state.wide) {
+        (Action::ToggleWide, None) => Some(0),
+        (Action::ToggleWide, Some(_)) => None,
+        (Action::ScrollLeft, Some(from)) => Some(from.saturating_sub(1)),
+        (Action::ScrollRight, Some(from)) => Some((from + 1).min(last)),
+        _ => return Updated::default(),
+    };
+    Updated::redraw()
+}
+
 /// The next sort column, or the other direction.
 pub(super) fn sort(
     state: &mut AppState,

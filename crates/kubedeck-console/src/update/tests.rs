@@ -533,8 +533,8 @@ fn a_metrics_sample_fills_and_sorts_the_cpu_and_mem_columns() {
             .collect()
     };
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
-    assert_eq!(vm.table.columns[5].0, "CPU");
-    assert_eq!(vm.table.columns[6].0, "MEM");
+    assert_eq!(vm.table.columns[5].name, "CPU");
+    assert_eq!(vm.table.columns[6].name, "MEM");
     assert!(cells(&state).iter().all(|(_, c, m)| c == "-" && m == "-"));
     let usage = |cpu_millis, mib: u64| Usage {
         cpu_millis,

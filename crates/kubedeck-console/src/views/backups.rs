@@ -11,7 +11,8 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, as_json, col, finish,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, as_json, col,
+    finish,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -22,15 +23,15 @@ use kubedeck_kube::age::human_duration;
 pub(crate) struct BackupsView;
 
 const COLUMNS: &[Column] = &[
-    col("NAMESPACE", 10, false),
-    col("NAME", 12, false),
-    col("SCHEDULE", 10, false),
-    col("CRON", 9, false),
-    col("SUSPEND", 7, false),
-    col("SUCCEEDED", 9, true),
-    col("FRESHNESS", 10, false),
-    col("LAST JOB", 9, false),
-    col("TOOK", 4, true),
+    col("NAMESPACE", 10, false).keep(Keep::Whole).priority(2),
+    col("NAME", 12, false).keep(Keep::End).priority(0),
+    col("SCHEDULE", 10, false).keep(Keep::Text).priority(4),
+    col("CRON", 9, false).keep(Keep::Whole).priority(6),
+    col("SUSPEND", 7, false).keep(Keep::Whole).priority(5),
+    col("SUCCEEDED", 9, true).keep(Keep::Whole).priority(3),
+    col("FRESHNESS", 10, false).keep(Keep::Head).priority(1),
+    col("LAST JOB", 9, false).keep(Keep::End).priority(5),
+    col("TOOK", 4, true).keep(Keep::Whole).priority(6),
 ];
 
 /// Recent Jobs the detail pane lists, under its column header.

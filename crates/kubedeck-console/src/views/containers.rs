@@ -5,18 +5,18 @@ use crate::cluster::SlimPod;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::ContainerStatus;
 
-use super::{Cell, Column, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
+use super::{Cell, Column, Keep, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
 use crate::cluster::{Cache, Kind};
 use crate::theme::Role;
 
 pub(crate) struct ContainersView;
 
 const COLUMNS: &[Column] = &[
-    col("NAME", 14, false),
-    col("IMAGE", 24, false),
-    col("READY", 5, false),
-    col("STATE", 22, false),
-    col("RESTARTS", 8, true),
+    col("NAME", 14, false).keep(Keep::End).priority(0),
+    col("IMAGE", 24, false).keep(Keep::Image).priority(1),
+    col("READY", 5, false).keep(Keep::Whole).priority(2),
+    col("STATE", 22, false).keep(Keep::Head).priority(1),
+    col("RESTARTS", 8, true).keep(Keep::Whole).priority(3),
 ];
 
 /// The container's state, and why its last run ended when that failed

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Query, RowKey, SortKey, Sources, TableView, age, as_json, col, event_time,
+    Cell, Column, Keep, Query, RowKey, SortKey, Sources, TableView, age, as_json, col, event_time,
     finish, visible,
 };
 use crate::cluster::{Cache, Kind, SlimEvent};
@@ -13,12 +13,12 @@ use crate::theme::Role;
 pub(crate) struct EventsView;
 
 const COLUMNS: &[Column] = &[
-    col("TYPE", 7, false),
-    col("REASON", 18, false),
-    col("OBJECT", 28, false),
-    col("MESSAGE", 20, false),
-    col("COUNT", 5, true),
-    col("LAST SEEN", 9, true),
+    col("TYPE", 7, false).keep(Keep::Whole).priority(1),
+    col("REASON", 18, false).keep(Keep::Whole).priority(2),
+    col("OBJECT", 28, false).keep(Keep::End).priority(0),
+    col("MESSAGE", 20, false).keep(Keep::Text).priority(1),
+    col("COUNT", 5, true).keep(Keep::Whole).priority(4),
+    col("LAST SEEN", 9, true).keep(Keep::Whole).priority(3),
 ];
 
 pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {

@@ -11,8 +11,8 @@ use kube::core::DynamicObject;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json, created,
-    finish, key_of, visible_object,
+    Cell, Column, Keep, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json,
+    created, finish, key_of, visible_object,
 };
 use crate::cluster::Kind;
 use crate::cluster::browse::{Browsed, ServerTable};
@@ -56,7 +56,12 @@ fn browsed(src: Sources<'_>, query: &Query) -> Option<std::sync::Arc<Browsed>> {
 fn layout(b: &Browsed, table: &ServerTable) -> Vec<(Column, Source)> {
     let mut out = Vec::new();
     if b.target.resource.namespaced && b.target.namespace.is_none() {
-        out.push((super::col("NAMESPACE", 9, false), Source::Namespace));
+        out.push((
+            super::col("NAMESPACE", 9, false)
+                .keep(Keep::Whole)
+                .priority(2),
+            Source::Namespace,
+        ));
     }
     match table.columns.as_ref().filter(|c| !c.is_empty()) {
         Some(cols) => out.extend(cols.iter().enumerate().map(|(i, c)| {
@@ -66,11 +71,25 @@ fn layout(b: &Browsed, table: &ServerTable) -> Vec<(Column, Source)> {
                 Source::Server(i)
             };
             let width = (c.name.chars().count() as u16).max(4);
-            (super::col(intern(&c.name), width, c.numeric), source)
+            // The name keeps its distinguishing end and is never dropped;
+            // age goes first on a narrow terminal, as on the built-in views.
+            let column = super::col(intern(&c.name), width, c.numeric);
+            let column = match source {
+                Source::Server(0) => column.keep(Keep::End).priority(0),
+                Source::Age => column.keep(Keep::Whole).priority(7),
+                _ => column,
+            };
+            (column, source)
         })),
         None => {
-            out.push((super::col("NAME", 4, false), Source::Name));
-            out.push((super::col("AGE", 3, true), Source::Age));
+            out.push((
+                super::col("NAME", 4, false).keep(Keep::End).priority(0),
+                Source::Name,
+            ));
+            out.push((
+                super::col("AGE", 3, true).keep(Keep::Whole).priority(7),
+                Source::Age,
+            ));
         }
     }
     out

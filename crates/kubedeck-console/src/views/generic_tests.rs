@@ -76,7 +76,12 @@ fn secret(ns: &str, name: &str, minutes: i64) -> serde_json::Value {
 /// The visible table: its title, column names and rows as text.
 fn table(state: &AppState, cache: &Cache) -> (String, Vec<String>, Vec<Vec<String>>) {
     let vm = view_model::build(state, cache, &Keymap::built_in_default(), now());
-    let cols = vm.table.columns.iter().map(|c| c.0.to_string()).collect();
+    let cols = vm
+        .table
+        .columns
+        .iter()
+        .map(|c| c.name.to_string())
+        .collect();
     let rows = vm
         .table
         .rows

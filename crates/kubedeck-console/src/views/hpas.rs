@@ -11,8 +11,8 @@ use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeSet;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json, col,
-    event_time, events_for, finish, pod_ok, selects, time, visible_object, workloads,
+    Cell, Column, Drill, Keep, Query, RowKey, SortKey, Sources, TableView, age, age_secs, as_json,
+    col, event_time, events_for, finish, pod_ok, selects, time, visible_object, workloads,
 };
 use crate::cluster::{Cache, Kind, SlimEvent, SlimPod};
 use crate::theme::Role;
@@ -20,16 +20,16 @@ use crate::theme::Role;
 pub(crate) struct HpasView;
 
 const COLUMNS: &[Column] = &[
-    col("NAMESPACE", 9, false),
-    col("NAME", 8, false),
-    col("REFERENCE", 18, false),
-    col("MIN", 3, true),
-    col("CUR", 3, true),
-    col("DES", 3, true),
-    col("MAX", 3, true),
-    col("METRICS", 22, false),
-    col("CONDITIONS", 16, false),
-    col("SCALED", 6, true),
+    col("NAMESPACE", 9, false).keep(Keep::Whole).priority(2),
+    col("NAME", 8, false).keep(Keep::End).priority(0),
+    col("REFERENCE", 18, false).keep(Keep::End).priority(3),
+    col("MIN", 3, true).keep(Keep::Whole).priority(5),
+    col("CUR", 3, true).keep(Keep::Whole).priority(1),
+    col("DES", 3, true).keep(Keep::Whole).priority(4),
+    col("MAX", 3, true).keep(Keep::Whole).priority(1),
+    col("METRICS", 22, false).keep(Keep::Text).priority(2),
+    col("CONDITIONS", 16, false).keep(Keep::Head).priority(2),
+    col("SCALED", 6, true).keep(Keep::Whole).priority(6),
 ];
 
 /// The controller's default tolerance: no scaling within 10% of the target.

@@ -7,8 +7,8 @@ use kube::runtime::reflector::ObjectRef;
 use kubedeck_core::ops::backups::JobRun;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    col, created, finish, time, visible_object,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, col, created, finish, time, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -18,22 +18,22 @@ pub(crate) struct JobsView;
 pub(crate) struct CronJobsView;
 
 const JOB_COLUMNS: &[Column] = &[
-    col("NAMESPACE", 10, false),
-    col("NAME", 20, false),
-    col("STATUS", 12, false),
-    col("COMPLETIONS", 11, true),
-    col("DURATION", 8, true),
-    col("AGE", 5, true),
+    col("NAMESPACE", 10, false).keep(Keep::Whole).priority(2),
+    col("NAME", 20, false).keep(Keep::End).priority(0),
+    col("STATUS", 12, false).keep(Keep::Head).priority(1),
+    col("COMPLETIONS", 11, true).keep(Keep::Whole).priority(3),
+    col("DURATION", 8, true).keep(Keep::Whole).priority(4),
+    col("AGE", 5, true).keep(Keep::Whole).priority(5),
 ];
 
 const CRON_COLUMNS: &[Column] = &[
-    col("NAMESPACE", 10, false),
-    col("NAME", 20, false),
-    col("SCHEDULE", 14, false),
-    col("SUSPEND", 7, false),
-    col("ACTIVE", 6, true),
-    col("LAST SCHEDULE", 13, true),
-    col("AGE", 5, true),
+    col("NAMESPACE", 10, false).keep(Keep::Whole).priority(2),
+    col("NAME", 20, false).keep(Keep::End).priority(0),
+    col("SCHEDULE", 14, false).keep(Keep::Text).priority(3),
+    col("SUSPEND", 7, false).keep(Keep::Whole).priority(4),
+    col("ACTIVE", 6, true).keep(Keep::Whole).priority(1),
+    col("LAST SCHEDULE", 13, true).keep(Keep::Whole).priority(5),
+    col("AGE", 5, true).keep(Keep::Whole).priority(6),
 ];
 
 fn job(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Job>> {

@@ -37,12 +37,45 @@ use super::theme::Role;
 /// A row's identity: (namespace, name); namespace "" for cluster-scoped kinds.
 pub(crate) type RowKey = (String, String);
 
+/// What of a cell must survive when its column is narrowed; the layout
+/// (widgets/layout.rs) abbreviates around it, or drops the column instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// All of it: a status word, a namespace, a count, an age.
+    Whole,
+    /// The last `-` or `.` part, abbreviating the middle: a pod's suffix,
+    /// a node's number (`prod-w…-3`).
+    End,
+    /// An image's name and tag, abbreviating the registry path
+    /// (`selfmonitor/…/web-app:v3.8.0`).
+    Image,
+    /// The first word, cutting the end: a status with its cause.
+    Head,
+    /// Free text, cut at the end down to the column's `min_width`.
+    Text,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Column {
     pub name: &'static str,
-    /// The least width the column needs; the last flexible column takes the rest.
+    /// For `Keep::Text`, the least width worth showing; other columns'
+    /// least width follows from their visible cells.
     pub min_width: u16,
     pub numeric: bool,
+    pub keep: Keep,
+    /// 0 is the key column, never dropped; a narrow terminal drops the
+    /// highest numbers first, before it abbreviates a lower one.
+    pub priority: u8,
+}
+
+impl Column {
+    pub(crate) const fn keep(self, keep: Keep) -> Column {
+        Column { keep, ..self }
+    }
+
+    pub(crate) const fn priority(self, priority: u8) -> Column {
+        Column { priority, ..self }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,11 +202,15 @@ pub(crate) trait TableView: Sync {
     }
 }
 
+/// A column kept whole, or for text cut at its end, at middle priority;
+/// `keep` and `priority` say otherwise.
 pub(crate) const fn col(name: &'static str, min_width: u16, numeric: bool) -> Column {
     Column {
         name,
         min_width,
         numeric,
+        keep: if numeric { Keep::Whole } else { Keep::Text },
+        priority: 5,
     }
 }
 

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    col, created, finish, pod_ok, visible, workloads,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, col, created, finish, pod_ok, visible, workloads,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -15,11 +15,11 @@ use crate::theme::Role;
 pub(crate) struct NamespacesView;
 
 const COLUMNS: &[Column] = &[
-    col("NAME", 16, false),
-    col("STATUS", 11, false),
-    col("PODS", 9, true),
-    col("DEGRADED", 8, true),
-    col("AGE", 5, true),
+    col("NAME", 16, false).keep(Keep::Whole).priority(0),
+    col("STATUS", 11, false).keep(Keep::Whole).priority(2),
+    col("PODS", 9, true).keep(Keep::Whole).priority(1),
+    col("DEGRADED", 8, true).keep(Keep::Whole).priority(1),
+    col("AGE", 5, true).keep(Keep::Whole).priority(3),
 ];
 
 /// (ready pods, pods) in a namespace.

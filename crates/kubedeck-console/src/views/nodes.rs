@@ -6,8 +6,8 @@ use k8s_openapi::api::core::v1::Node;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    col, created, finish, visible,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, col, created, finish, visible,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -16,14 +16,14 @@ use crate::theme::Role;
 pub(crate) struct NodesView;
 
 const COLUMNS: &[Column] = &[
-    col("NAME", 16, false),
-    col("STATUS", 26, false),
-    col("ROLES", 13, false),
-    col("PODS", 4, true),
-    col("CPU", 5, true),
-    col("MEMORY", 7, true),
-    col("AGE", 5, true),
-    col("VERSION", 8, false),
+    col("NAME", 16, false).keep(Keep::End).priority(0),
+    col("STATUS", 26, false).keep(Keep::Head).priority(1),
+    col("ROLES", 13, false).keep(Keep::Text).priority(4),
+    col("PODS", 4, true).keep(Keep::Whole).priority(3),
+    col("CPU", 5, true).keep(Keep::Whole).priority(2),
+    col("MEMORY", 7, true).keep(Keep::Whole).priority(2),
+    col("AGE", 5, true).keep(Keep::Whole).priority(5),
+    col("VERSION", 8, false).keep(Keep::Whole).priority(6),
 ];
 
 fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Node>> {

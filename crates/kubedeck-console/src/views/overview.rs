@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, as_json,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, as_json,
     backoff_reason, col, event_time, events, finish, hpas, pod_ok, services, visible, workloads,
 };
 use crate::cluster::{Cache, Kind};
@@ -17,13 +17,15 @@ use crate::theme::Role;
 pub(crate) struct OverviewView;
 
 const COLUMNS: &[Column] = &[
-    col("NAMESPACE", 16, false),
-    col("WORKLOADS", 17, false),
-    col("NOT READY", 9, true),
-    col("CRASHLOOP", 9, true),
-    col("HPA@MAX", 7, true),
-    col("SVC NO EP", 9, true),
-    col("LATEST WARNING", 30, false),
+    col("NAMESPACE", 16, false).keep(Keep::Whole).priority(0),
+    col("WORKLOADS", 17, false).keep(Keep::Text).priority(1),
+    col("NOT READY", 9, true).keep(Keep::Whole).priority(2),
+    col("CRASHLOOP", 9, true).keep(Keep::Whole).priority(2),
+    col("HPA@MAX", 7, true).keep(Keep::Whole).priority(3),
+    col("SVC NO EP", 9, true).keep(Keep::Whole).priority(3),
+    col("LATEST WARNING", 30, false)
+        .keep(Keep::Text)
+        .priority(4),
 ];
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

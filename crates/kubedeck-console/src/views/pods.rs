@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::ContainerStatus;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    sort_rows, time, visible_object,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, col, sort_rows, time, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -18,56 +18,16 @@ use crate::theme::Role;
 pub(crate) struct PodsView;
 
 const COLUMNS: &[Column] = &[
-    Column {
-        name: "NAMESPACE",
-        min_width: 10,
-        numeric: false,
-    },
-    Column {
-        name: "NAME",
-        min_width: 20,
-        numeric: false,
-    },
-    Column {
-        name: "READY",
-        min_width: 5,
-        numeric: true,
-    },
-    Column {
-        name: "STATUS",
-        min_width: 16,
-        numeric: false,
-    },
-    Column {
-        name: "RESTARTS",
-        min_width: 12,
-        numeric: true,
-    },
-    Column {
-        name: "CPU",
-        min_width: 4,
-        numeric: true,
-    },
-    Column {
-        name: "MEM",
-        min_width: 5,
-        numeric: true,
-    },
-    Column {
-        name: "AGE",
-        min_width: 5,
-        numeric: true,
-    },
-    Column {
-        name: "IP",
-        min_width: 11,
-        numeric: false,
-    },
-    Column {
-        name: "NODE",
-        min_width: 6,
-        numeric: false,
-    },
+    col("NAMESPACE", 10, false).keep(Keep::Whole).priority(2),
+    col("NAME", 20, false).keep(Keep::End).priority(0),
+    col("READY", 5, true).keep(Keep::Whole).priority(3),
+    col("STATUS", 16, false).keep(Keep::Head).priority(1),
+    col("RESTARTS", 12, true).keep(Keep::Head).priority(4),
+    col("CPU", 4, true).keep(Keep::Whole).priority(6),
+    col("MEM", 5, true).keep(Keep::Whole).priority(6),
+    col("AGE", 5, true).keep(Keep::Whole).priority(7),
+    col("IP", 11, false).keep(Keep::Whole).priority(8),
+    col("NODE", 6, false).keep(Keep::End).priority(5),
 ];
 
 /// A pod's status as kubectl prints it, and how alarming it is.

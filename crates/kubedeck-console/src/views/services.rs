@@ -8,8 +8,8 @@ use kube::runtime::reflector::ObjectRef;
 
 use super::workloads::{self, Workload};
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    col, created, finish, selects, visible_object,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, col, created, finish, selects, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -18,14 +18,14 @@ use crate::theme::Role;
 pub(crate) struct ServicesView;
 
 const COLUMNS: &[Column] = &[
-    col("NAMESPACE", 9, false),
-    col("NAME", 12, false),
-    col("TYPE", 9, false),
-    col("CLUSTER-IP", 13, false),
-    col("PORTS", 16, false),
-    col("ENDPOINTS", 9, true),
-    col("WORKLOAD", 16, false),
-    col("AGE", 5, true),
+    col("NAMESPACE", 9, false).keep(Keep::Whole).priority(2),
+    col("NAME", 12, false).keep(Keep::End).priority(0),
+    col("TYPE", 9, false).keep(Keep::Whole).priority(5),
+    col("CLUSTER-IP", 13, false).keep(Keep::Whole).priority(6),
+    col("PORTS", 16, false).keep(Keep::Text).priority(4),
+    col("ENDPOINTS", 9, true).keep(Keep::Whole).priority(1),
+    col("WORKLOAD", 16, false).keep(Keep::End).priority(3),
+    col("AGE", 5, true).keep(Keep::Whole).priority(7),
 ];
 
 pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<Service>> {

@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs, as_json,
-    backoff_reason, col, created, finish, selects, visible,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
+    as_json, backoff_reason, col, created, finish, selects, visible,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -19,17 +19,17 @@ use crate::theme::Role;
 pub(crate) struct WorkloadsView;
 
 const COLUMNS: &[Column] = &[
-    col("NAMESPACE", 9, false),
-    col("NAME", 14, false),
-    col("KIND", 11, false),
-    col("READY", 5, true),
-    col("UP-TO-DATE", 10, true),
-    col("AVAIL", 5, true),
-    col("IMAGES", 14, false),
-    col("REV", 5, false),
-    col("ROLLOUT", 11, false),
-    col("HPA", 6, false),
-    col("AGE", 5, true),
+    col("NAMESPACE", 9, false).keep(Keep::Whole).priority(2),
+    col("NAME", 14, false).keep(Keep::End).priority(0),
+    col("KIND", 11, false).keep(Keep::Whole).priority(4),
+    col("READY", 5, true).keep(Keep::Whole).priority(1),
+    col("UP-TO-DATE", 10, true).keep(Keep::Whole).priority(6),
+    col("AVAIL", 5, true).keep(Keep::Whole).priority(6),
+    col("IMAGES", 14, false).keep(Keep::Image).priority(3),
+    col("REV", 5, false).keep(Keep::Whole).priority(7),
+    col("ROLLOUT", 11, false).keep(Keep::Head).priority(2),
+    col("HPA", 6, false).keep(Keep::End).priority(7),
+    col("AGE", 5, true).keep(Keep::Whole).priority(8),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

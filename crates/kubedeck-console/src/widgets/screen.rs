@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 use crate::theme::{Role, Theme};
 use crate::view_model::{DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm};
 use crate::views::Cell;
+use crate::widgets::layout;
 
 pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
     let [header, crumbs, body, status] = Layout::vertical([
@@ -194,10 +195,33 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
-    let table = &*crate::charts::chart::fitted(table, area.width);
-    let block = titled_block(&table.title, theme);
-    let header = Row::new(table.columns.iter().enumerate().map(|(i, (name, _))| {
-        if i == table.sort_column {
+    // Laid out for the width drawn in; the view model holds the visible
+    // rows only, so this measures a screenful of cells and copies the cut ones.
+    let laid = match table.wide {
+        Some(from) => layout::wide(&table.columns, &table.rows, table.sort_column, from),
+        None => layout::fit(
+            &table.columns,
+            &table.rows,
+            area.width,
+            table.sort_column,
+            table.flex,
+        ),
+    };
+    let title = match (table.wide, laid.hidden, &table.wide_key) {
+        (Some(_), _, _) => format!(
+            "{} wide ←→ {}/{}",
+            table.title,
+            laid.hidden + 1,
+            table.columns.len()
+        ),
+        (None, 0, _) => table.title.clone(),
+        (None, n, Some(key)) => format!("{} +{n} more <{key}> wide", table.title),
+        (None, n, None) => format!("{} +{n} more", table.title),
+    };
+    let block = titled_block(&title, theme);
+    let sorted = table.columns.get(table.sort_column).map(|c| c.name);
+    let header = Row::new(laid.columns.iter().map(|(name, _)| {
+        if Some(*name) == sorted {
             format!("{name}{}", if table.descending { "↓" } else { "↑" })
         } else {
             name.to_string()
@@ -205,34 +229,27 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
     }))
     .style(theme.style(Role::Header));
     let rows = table.rows.iter().enumerate().map(|(i, cells)| {
-        let row = Row::new(
-            cells
-                .iter()
-                .map(|c| Span::styled(c.text.as_str(), theme.style(c.role))),
-        );
+        let row = Row::new(laid.shown.iter().enumerate().map(|(j, &c)| {
+            let role = cells.get(c).map_or(Role::Text, |c| c.role);
+            Span::styled(laid.text(&table.columns, cells, j), theme.style(role))
+        }));
         if Some(i) == table.selected {
             row.style(theme.style(Role::Selection))
         } else {
             row
         }
     });
-    let widths: Vec<Constraint> = table
+    let widths: Vec<Constraint> = laid
         .columns
         .iter()
-        .enumerate()
-        .map(|(i, (_, w))| {
-            if i == table.flex {
-                Constraint::Min(*w)
-            } else {
-                Constraint::Length(*w)
-            }
-        })
+        .map(|(_, w)| Constraint::Length(*w))
         .collect();
     frame.render_widget(
         Table::new(rows, widths)
             .header(header)
             .block(block)
-            .column_spacing(2),
+            .column_spacing(layout::SPACING as u16)
+            .flex(ratatui::layout::Flex::Start),
         area,
     );
 }

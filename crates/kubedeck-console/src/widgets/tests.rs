@@ -309,3 +309,21 @@ fn text_fg() -> ratatui::style::Color {
         .fg
         .unwrap_or(ratatui::style::Color::Reset)
 }
+
+#[test]
+fn the_wide_key_shows_every_column_and_left_right_scroll_it() {
+    let mut c = Console::new();
+    let fitted = screen_text(&c.keys(&["1"]).draw());
+    assert!(
+        fitted.contains("+1 more <ctrl-w> wide") && !fitted.contains("10.244.0.18"),
+        "{fitted}"
+    );
+    let wide = screen_text(&c.keys(&["ctrl-w"]).draw());
+    assert!(wide.contains("Pods(all)[5] wide ←→ 1/10"), "{wide}");
+    assert!(wide.contains("10.244.0.18"), "IP shows: {wide}");
+    let scrolled = screen_text(&c.keys(&["right", "right"]).draw());
+    let header = scrolled.lines().nth(3).unwrap_or_default();
+    assert!(header.starts_with("│READY  STATUS"), "{scrolled}");
+    let back = screen_text(&c.keys(&["left", "ctrl-w"]).draw());
+    assert_eq!(back, fitted, "ctrl-w again: the fitted layout");
+}

@@ -142,7 +142,7 @@ async fn the_deployment_row_has_a_sparkline_and_the_hpa_chart_its_target() {
 
     let cpu = c
         .until("a CPU sparkline in demo/web's row", |vm| {
-            let col = vm.table.columns.iter().position(|(n, _)| *n == "CPU~")?;
+            let col = vm.table.column("CPU~")?;
             let row = vm
                 .table
                 .rows
