@@ -226,6 +226,8 @@ pub struct AppState {
     pub(crate) blocked: Option<String>,
     /// Nodes whose drain runs now; the drain key on one stops it.
     pub(crate) draining: std::collections::BTreeSet<String>,
+    /// Whether the watch of every event runs, as `update` last asked.
+    pub(crate) all_events: bool,
 }
 
 impl AppState {
@@ -262,6 +264,7 @@ impl AppState {
             warning_window: warning_window(&kubedeck_core::config::Config::default()),
             blocked: None,
             draining: std::collections::BTreeSet::new(),
+            all_events: false,
         }
     }
 

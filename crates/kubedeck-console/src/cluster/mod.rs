@@ -37,6 +37,8 @@ macro_rules! core_v1_resource {
 
 pub mod cache;
 #[cfg(test)]
+mod events_tests;
+#[cfg(test)]
 mod fault_tests;
 pub(crate) mod metrics;
 mod retry;

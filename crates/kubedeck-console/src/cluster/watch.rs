@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::cache::{Kind, Loading, Writers};
+use super::cache::{AllEvents, Kind, Loading, Writers};
 use super::retry::{Backoff, Pacer};
 use super::session::{self, Progress, Trouble};
 
@@ -80,8 +80,13 @@ trim_metadata_only!(
 /// The least time between two (re)connects of one connection's watches.
 const PACE: Duration = Duration::from_millis(100);
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one watch's parts, each from its caller"
+)]
 fn spawn_one<K>(
     api: Api<K>,
+    fields: &'static str,
     mut writer: Writer<K>,
     kind: Kind,
     tx: UnboundedSender<WatchMsg>,
@@ -99,7 +104,7 @@ where
         // The outage reported: Some(true) unreachable, Some(false) refused.
         let mut reported: Option<bool> = None;
         loop {
-            let trouble = session::run(&api, &mut writer, |p| {
+            let trouble = session::run(&api, fields, &mut writer, |p| {
                 let msg = match p {
                     Progress::Page(_) => {
                         loading.set(kind, true);
@@ -166,7 +171,33 @@ where
     }
 }
 
-/// Starts every watcher. `namespace` limits the namespaced kinds to one
+/// Starts the watch of every event, Normal ones too, into a new store
+/// that is loading until its first list is in. Aborting the task ends it;
+/// with the store dropped too, its memory goes. It reports on a channel
+/// and flags of its own, so nothing a stopped watch queued can reach a
+/// later one.
+pub(crate) fn spawn_events(
+    client: &Client,
+    namespace: Option<&str>,
+    tx: UnboundedSender<WatchMsg>,
+    pending: Arc<Pending>,
+) -> (AllEvents, JoinHandle<()>) {
+    let (all, writer) = AllEvents::new();
+    let task = spawn_one(
+        api(client, namespace),
+        "",
+        writer,
+        Kind::Event,
+        tx,
+        pending,
+        Arc::new(Pacer::new(PACE)),
+        all.loading.clone(),
+    );
+    (all, task)
+}
+
+/// Starts every watcher but that of every event (`spawn_events`): Warning
+/// events are watched alone. `namespace` limits the namespaced kinds to one
 /// namespace (None: all namespaces).
 pub fn spawn_all(
     client: &Client,
@@ -181,6 +212,7 @@ pub fn spawn_all(
     vec![
         spawn_one(
             Api::all(client.clone()),
+            "",
             w.namespaces,
             Kind::Namespace,
             t(),
@@ -190,6 +222,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             Api::all(client.clone()),
+            "",
             w.nodes,
             Kind::Node,
             t(),
@@ -199,6 +232,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.pods,
             Kind::Pod,
             t(),
@@ -208,6 +242,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.services,
             Kind::Service,
             t(),
@@ -217,6 +252,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.endpoints,
             Kind::Endpoints,
             t(),
@@ -226,8 +262,9 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
-            w.events,
-            Kind::Event,
+            "type=Warning",
+            w.warnings,
+            Kind::Warning,
             t(),
             p(),
             pacer.clone(),
@@ -235,6 +272,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.deployments,
             Kind::Deployment,
             t(),
@@ -244,6 +282,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.replicasets,
             Kind::ReplicaSet,
             t(),
@@ -253,6 +292,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.statefulsets,
             Kind::StatefulSet,
             t(),
@@ -262,6 +302,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.daemonsets,
             Kind::DaemonSet,
             t(),
@@ -271,6 +312,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.hpas,
             Kind::Hpa,
             t(),
@@ -280,6 +322,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.jobs,
             Kind::Job,
             t(),
@@ -289,6 +332,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.cronjobs,
             Kind::CronJob,
             t(),

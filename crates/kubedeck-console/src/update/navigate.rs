@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Updated;
-use crate::cluster::Cache;
+use crate::cluster::{Cache, Kind};
 use crate::commands;
 use crate::filter::{self, Filter, Unfiltered};
 use crate::full_yaml;
@@ -273,11 +273,13 @@ pub(super) fn open_text(
     } else {
         ("describe", describe::describe(&obj, cache, now))
     };
+    let waits = !yaml && kind != "Event" && cache.loading(Kind::Event);
     let mut text = TextPane {
         title: format!("{verb} {}/{name}", kind.to_lowercase()),
         lines,
         scroll: 0,
         loading: None,
+        awaiting_events: waits.then(|| Box::new(obj.clone())),
     };
     let mut out = Updated::redraw();
     if yaml && let Some(projected) = full_yaml::Projected::of(&kind) {
