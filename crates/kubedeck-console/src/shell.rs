@@ -143,6 +143,7 @@ pub(crate) fn on_output(state: &mut AppState, title: String, lines: Vec<String>)
         lines,
         scroll: 0,
         loading: None,
+        awaiting_events: None,
     };
     state.push_over("exec", Body::Text(pane));
     Updated::redraw()

@@ -234,6 +234,8 @@ pub struct AppState {
     pub(crate) discovery_error: Option<String>,
     /// What the browser watches now (the runtime was told); see `update::browse`.
     pub(crate) browsing: Option<crate::cluster::browse::BrowseTarget>,
+    /// Whether the watch of every event runs, as `update` last asked.
+    pub(crate) all_events: bool,
 }
 
 impl AppState {
@@ -274,6 +276,7 @@ impl AppState {
             resources: Arc::from([]),
             discovery_error: None,
             browsing: None,
+            all_events: false,
         }
     }
 

@@ -143,7 +143,7 @@ pub(crate) fn cluster() -> Cache {
 
 /// As `cluster`, with the writers to change it afterwards.
 pub(crate) fn cluster_with_writers() -> (Cache, cache::Writers) {
-    let (cache, mut writers) = cache::new();
+    let (cache, mut writers) = cache::with_all_events();
     for p in [
         pod(
             "shop",
@@ -488,7 +488,7 @@ fn others() -> Vec<Value> {
 /// revision 1 (web:1.0.0) still runs two ready pods, revision 2
 /// (web:notfound) has one pod in ImagePullBackOff. With an HPA (2–4).
 pub(crate) fn rollout_cluster() -> Cache {
-    let (cache, mut writers) = cache::new();
+    let (cache, mut writers) = cache::with_all_events();
     let template = |image: &str, hash: &str| {
         json!({"metadata": {"labels": {"app": "web", "pod-template-hash": hash}},
                "spec": {"containers": [{"name": "web", "image": image,

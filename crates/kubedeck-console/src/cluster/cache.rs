@@ -19,6 +19,7 @@ pub enum Kind {
     Pod,
     Service,
     Endpoints,
+    /// Every event, Normal ones too: watched only while a screen reads them.
     Event,
     Deployment,
     ReplicaSet,
@@ -29,10 +30,12 @@ pub enum Kind {
     CronJob,
     /// The resource a generic view browses, whichever it is.
     Resource,
+    /// Warning events, always watched (`fieldSelector=type=Warning`).
+    Warning,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Namespace,
         Kind::Node,
         Kind::Pod,
@@ -47,6 +50,7 @@ impl Kind {
         Kind::Job,
         Kind::CronJob,
         Kind::Resource,
+        Kind::Warning,
     ];
 
     pub(crate) fn index(self) -> usize {
@@ -69,6 +73,7 @@ impl Kind {
             Kind::Job => "jobs",
             Kind::CronJob => "cronjobs",
             Kind::Resource => "resources",
+            Kind::Warning => "warning events",
         }
     }
 }
@@ -98,7 +103,12 @@ pub struct Cache {
     pub(crate) pods: Store<SlimPod>,
     pub(crate) services: Store<Service>,
     pub(crate) endpoints: Store<Endpoints>,
-    pub(crate) events: Store<SlimEvent>,
+    /// Warning events, always watched: all the overview reads.
+    pub(crate) warnings: Store<SlimEvent>,
+    /// Every event, while a screen reads Normal events too (the events
+    /// view, describe, an HPA's reasons, a backup run); None otherwise, so
+    /// the many Normal events of a large cluster are not held for nothing.
+    pub(crate) all_events: Option<AllEvents>,
     pub(crate) deployments: Store<Deployment>,
     pub(crate) replicasets: Store<ReplicaSet>,
     pub(crate) statefulsets: Store<StatefulSet>,
@@ -111,10 +121,41 @@ pub struct Cache {
     pub(crate) loading: Arc<Loading>,
 }
 
+/// The store of every event and its watch's loading mark, both new for
+/// each start of that watch, so a stopped one can mark neither.
+#[derive(Clone)]
+pub(crate) struct AllEvents {
+    pub(crate) store: Store<SlimEvent>,
+    pub(crate) loading: Arc<Loading>,
+}
+
+impl AllEvents {
+    /// An empty store, loading until its watch's first list is in.
+    pub(crate) fn new() -> (AllEvents, Writer<SlimEvent>) {
+        let (store, writer) = reflector::store();
+        let loading = Arc::new(Loading::default());
+        loading.set(Kind::Event, true);
+        (AllEvents { store, loading }, writer)
+    }
+}
+
 impl Cache {
-    /// Whether the kind's first list is still coming in.
+    /// Whether the kind's first list is still coming in; every event is
+    /// loading from before its watch starts until its first list is in.
     pub(crate) fn loading(&self, kind: Kind) -> bool {
-        self.loading.get(kind)
+        match (kind, &self.all_events) {
+            (Kind::Event, None) => true,
+            (Kind::Event, Some(all)) => all.loading.get(Kind::Event),
+            _ => self.loading.get(kind),
+        }
+    }
+
+    /// The events the views read: every event while that watch runs, else
+    /// the warnings alone.
+    pub(crate) fn events(&self) -> &Store<SlimEvent> {
+        self.all_events
+            .as_ref()
+            .map_or(&self.warnings, |all| &all.store)
     }
 }
 
@@ -125,7 +166,10 @@ pub struct Writers {
     pub(crate) pods: Writer<SlimPod>,
     pub(crate) services: Writer<Service>,
     pub(crate) endpoints: Writer<Endpoints>,
-    pub(crate) events: Writer<SlimEvent>,
+    pub(crate) warnings: Writer<SlimEvent>,
+    /// Only in tests' and benchmarks' caches (`with_all_events`); the
+    /// console's own starts with its watch (`watch::spawn_events`).
+    pub(crate) all_events: Option<Writer<SlimEvent>>,
     pub(crate) deployments: Writer<Deployment>,
     pub(crate) replicasets: Writer<ReplicaSet>,
     pub(crate) statefulsets: Writer<StatefulSet>,
@@ -136,13 +180,14 @@ pub struct Writers {
     pub(crate) loading: Arc<Loading>,
 }
 
+/// The stores as the console starts: every event is not among them.
 pub fn new() -> (Cache, Writers) {
     let (namespaces, w_namespaces) = reflector::store();
     let (nodes, w_nodes) = reflector::store();
     let (pods, w_pods) = reflector::store();
     let (services, w_services) = reflector::store();
     let (endpoints, w_endpoints) = reflector::store();
-    let (events, w_events) = reflector::store();
+    let (warnings, w_warnings) = reflector::store();
     let (deployments, w_deployments) = reflector::store();
     let (replicasets, w_replicasets) = reflector::store();
     let (statefulsets, w_statefulsets) = reflector::store();
@@ -158,7 +203,8 @@ pub fn new() -> (Cache, Writers) {
             pods,
             services,
             endpoints,
-            events,
+            warnings,
+            all_events: None,
             deployments,
             replicasets,
             statefulsets,
@@ -175,7 +221,8 @@ pub fn new() -> (Cache, Writers) {
             pods: w_pods,
             services: w_services,
             endpoints: w_endpoints,
-            events: w_events,
+            warnings: w_warnings,
+            all_events: None,
             deployments: w_deployments,
             replicasets: w_replicasets,
             statefulsets: w_statefulsets,
@@ -186,6 +233,17 @@ pub fn new() -> (Cache, Writers) {
             loading,
         },
     )
+}
+
+/// As `new`, with every event's store too, its first list done: the
+/// cache of a console showing events, for tests and benchmarks.
+pub fn with_all_events() -> (Cache, Writers) {
+    let (mut cache, mut writers) = new();
+    let (all, writer) = AllEvents::new();
+    all.loading.set(Kind::Event, false);
+    cache.all_events = Some(all);
+    writers.all_events = Some(writer);
+    (cache, writers)
 }
 
 impl Writers {
@@ -208,7 +266,15 @@ impl Writers {
             "Pod" => put(&mut self.pods, obj),
             "Service" => put(&mut self.services, obj),
             "Endpoints" => put(&mut self.endpoints, obj),
-            "Event" => put(&mut self.events, obj),
+            "Event" => {
+                if obj["type"] == "Warning" {
+                    put(&mut self.warnings, obj)?;
+                }
+                match &mut self.all_events {
+                    Some(w) => put(w, obj),
+                    None => Ok(()),
+                }
+            }
             "Deployment" => put(&mut self.deployments, obj),
             "ReplicaSet" => put(&mut self.replicasets, obj),
             "StatefulSet" => put(&mut self.statefulsets, obj),

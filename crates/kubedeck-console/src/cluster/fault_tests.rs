@@ -289,7 +289,7 @@ async fn a_quiet_watch_is_resumed_at_its_timeout_not_relisted() {
     let api = Api::<Namespace>::all(quiet_server(asked.clone(), changed.clone()).await);
     let (store, mut writer) = kube::runtime::reflector::store();
     let session =
-        tokio::spawn(async move { super::session::run(&api, &mut writer, |_| true).await });
+        tokio::spawn(async move { super::session::run(&api, "", &mut writer, |_| true).await });
     // The second watch is the resumption after the first window's end.
     tokio::time::timeout(Duration::from_secs(60), async {
         while asked

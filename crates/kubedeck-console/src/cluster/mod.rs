@@ -39,6 +39,8 @@ pub mod browse;
 pub mod cache;
 pub mod discovery;
 #[cfg(test)]
+mod events_tests;
+#[cfg(test)]
 mod fault_tests;
 pub(crate) mod metrics;
 mod retry;

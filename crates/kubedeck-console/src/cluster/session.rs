@@ -87,10 +87,12 @@ pub(crate) enum Progress {
     Alive,
 }
 
-/// Runs one session; its trouble, or None once `on` returns false (no one
-/// is listening any more).
+/// Runs one session of the objects `fields` selects (`fieldSelector`;
+/// "" for all); its trouble, or None once `on` returns false (no one is
+/// listening any more).
 pub(crate) async fn run<K>(
     api: &Api<K>,
+    fields: &str,
     writer: &mut Writer<K>,
     mut on: impl FnMut(Progress) -> bool,
 ) -> Option<Trouble>
@@ -98,7 +100,7 @@ where
     K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
-    let (mut rv, n) = match list(api, writer, &mut on).await {
+    let (mut rv, n) = match list(api, fields, writer, &mut on).await {
         Ok(listed) => listed,
         Err(t) => return Some(t),
     };
@@ -106,7 +108,10 @@ where
         return None;
     }
     loop {
-        let wp = WatchParams::default().timeout(WATCH_SECONDS);
+        let mut wp = WatchParams::default().timeout(WATCH_SECONDS);
+        if !fields.is_empty() {
+            wp = wp.fields(fields);
+        }
         let stream = match timeout(START_TIMEOUT, api.watch(&wp, &rv)).await {
             Err(_) => return Some(no_answer("a watch", START_TIMEOUT)),
             Ok(Err(e)) => return Some(Trouble::of(&e)),
@@ -174,6 +179,7 @@ fn no_answer(what: &str, after: Duration) -> Trouble {
 /// while the rest streams.
 async fn list<K>(
     api: &Api<K>,
+    fields: &str,
     writer: &mut Writer<K>,
     on: &mut impl FnMut(Progress) -> bool,
 ) -> Result<(String, usize), Trouble>
@@ -186,6 +192,9 @@ where
         writer.apply_watcher_event(&Event::Init);
     }
     let mut lp = ListParams::default().limit(PAGE);
+    if !fields.is_empty() {
+        lp = lp.fields(fields);
+    }
     let mut n = 0;
     loop {
         let page = match timeout(LIST_TIMEOUT, api.list(&lp)).await {

@@ -36,7 +36,7 @@ async fn the_first_list_streams_a_relist_replaces_and_deleted_objects_vanish() {
 
     // The first list: each page is in the store when it is reported.
     let mut seen = Vec::new();
-    let trouble = session::run(&api, &mut writer, |p| {
+    let trouble = session::run(&api, "", &mut writer, |p| {
         seen.push((p, store.len()));
         !matches!(p, Progress::Listed(_))
     })
@@ -57,7 +57,7 @@ async fn the_first_list_streams_a_relist_replaces_and_deleted_objects_vanish() {
         .await
         .expect("deleted");
     let mut seen = Vec::new();
-    session::run(&api, &mut writer, |p| {
+    session::run(&api, "", &mut writer, |p| {
         seen.push((p, store.len()));
         !matches!(p, Progress::Listed(_))
     })
@@ -73,7 +73,9 @@ async fn the_first_list_streams_a_relist_replaces_and_deleted_objects_vanish() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let watching = {
         let api = api.clone();
-        tokio::spawn(async move { session::run(&api, &mut writer, |p| tx.send(p).is_ok()).await })
+        tokio::spawn(
+            async move { session::run(&api, "", &mut writer, |p| tx.send(p).is_ok()).await },
+        )
     };
     assert_eq!(rx.recv().await, Some(Progress::Listed(total - 1)));
     api.delete("n-0008", &DeleteParams::default())

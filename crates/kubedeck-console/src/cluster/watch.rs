@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::cache::{Kind, Loading, Writers};
+use super::cache::{AllEvents, Kind, Loading, Writers};
 use super::retry::{Backoff, Pacer};
 use super::session::{self, Progress, Trouble};
 
@@ -113,6 +113,7 @@ pub(crate) fn spawn_browse(
     let pacer = Arc::new(Pacer::new(PACE));
     spawn_watch(
         api,
+        "",
         writer,
         Kind::Resource,
         tx,
@@ -123,8 +124,13 @@ pub(crate) fn spawn_browse(
     )
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one watch's parts, each from its caller"
+)]
 fn spawn_one<K>(
     api: Api<K>,
+    fields: &'static str,
     writer: Writer<K>,
     kind: Kind,
     tx: UnboundedSender<WatchMsg>,
@@ -136,12 +142,16 @@ where
     K: Trim + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Eq + std::hash::Hash + Clone + Send + Sync,
 {
-    spawn_watch(api, writer, kind, tx, pending, pacer, loading, None)
+    spawn_watch(api, fields, writer, kind, tx, pending, pacer, loading, None)
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one watch's parts, each from its caller"
+)]
 fn spawn_watch<K>(
     api: Api<K>,
+    fields: &'static str,
     mut writer: Writer<K>,
     kind: Kind,
     tx: UnboundedSender<WatchMsg>,
@@ -160,7 +170,7 @@ where
         // The outage reported: Some(true) unreachable, Some(false) refused.
         let mut reported: Option<bool> = None;
         loop {
-            let trouble = session::run(&api, &mut writer, |p| {
+            let trouble = session::run(&api, fields, &mut writer, |p| {
                 if let Some(c) = changed.as_ref().filter(|_| p != Progress::Alive) {
                     c.notify_one();
                 }
@@ -230,7 +240,33 @@ where
     }
 }
 
-/// Starts every watcher. `namespace` limits the namespaced kinds to one
+/// Starts the watch of every event, Normal ones too, into a new store
+/// that is loading until its first list is in. Aborting the task ends it;
+/// with the store dropped too, its memory goes. It reports on a channel
+/// and flags of its own, so nothing a stopped watch queued can reach a
+/// later one.
+pub(crate) fn spawn_events(
+    client: &Client,
+    namespace: Option<&str>,
+    tx: UnboundedSender<WatchMsg>,
+    pending: Arc<Pending>,
+) -> (AllEvents, JoinHandle<()>) {
+    let (all, writer) = AllEvents::new();
+    let task = spawn_one(
+        api(client, namespace),
+        "",
+        writer,
+        Kind::Event,
+        tx,
+        pending,
+        Arc::new(Pacer::new(PACE)),
+        all.loading.clone(),
+    );
+    (all, task)
+}
+
+/// Starts every watcher but that of every event (`spawn_events`): Warning
+/// events are watched alone. `namespace` limits the namespaced kinds to one
 /// namespace (None: all namespaces).
 pub fn spawn_all(
     client: &Client,
@@ -245,6 +281,7 @@ pub fn spawn_all(
     vec![
         spawn_one(
             Api::all(client.clone()),
+            "",
             w.namespaces,
             Kind::Namespace,
             t(),
@@ -254,6 +291,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             Api::all(client.clone()),
+            "",
             w.nodes,
             Kind::Node,
             t(),
@@ -263,6 +301,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.pods,
             Kind::Pod,
             t(),
@@ -272,6 +311,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.services,
             Kind::Service,
             t(),
@@ -281,6 +321,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.endpoints,
             Kind::Endpoints,
             t(),
@@ -290,8 +331,9 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
-            w.events,
-            Kind::Event,
+            "type=Warning",
+            w.warnings,
+            Kind::Warning,
             t(),
             p(),
             pacer.clone(),
@@ -299,6 +341,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.deployments,
             Kind::Deployment,
             t(),
@@ -308,6 +351,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.replicasets,
             Kind::ReplicaSet,
             t(),
@@ -317,6 +361,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.statefulsets,
             Kind::StatefulSet,
             t(),
@@ -326,6 +371,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.daemonsets,
             Kind::DaemonSet,
             t(),
@@ -335,6 +381,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.hpas,
             Kind::Hpa,
             t(),
@@ -344,6 +391,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.jobs,
             Kind::Job,
             t(),
@@ -353,6 +401,7 @@ pub fn spawn_all(
         ),
         spawn_one(
             api(client, namespace),
+            "",
             w.cronjobs,
             Kind::CronJob,
             t(),

@@ -276,12 +276,16 @@ fn backup_now(c: &mut Console) -> (String, Vec<Effect>) {
 fn backup_now_opens_the_run_pane_which_follows_the_job_to_success() {
     let mut c = Console::new();
     let (name, effects) = backup_now(&mut c);
+    // The run pane shows the Job's events, Normal ones too.
     assert_eq!(
         effects,
-        [Effect::FollowBackupLogs(BackupFollow {
-            namespace: "db".into(),
-            job: name.clone(),
-        })]
+        [
+            Effect::FollowBackupLogs(BackupFollow {
+                namespace: "db".into(),
+                job: name.clone(),
+            }),
+            Effect::WatchAllEvents(true)
+        ]
     );
     assert!(screen_text(&c.draw()).contains(&format!("waiting for job/{name} to appear")));
     c.apply(job("db", "orders-backup", &name, 12, None, true));

@@ -45,6 +45,25 @@ pub(super) struct Connection {
     pub(super) logs: Option<LogTask>,
     /// Sparkline series for the visible rows and the chart.
     pub(super) charts: ChartSource,
+    /// The watch of every event, while a screen reads Normal events.
+    pub(super) all_events: Option<EventsWatch>,
+    client: Client,
+    namespace: Option<String>,
+}
+
+/// The running watch of every event: its messages come on a channel of
+/// their own, which goes with it, so a stopped watch's queued news is
+/// dropped rather than read as a later watch's.
+pub(super) struct EventsWatch {
+    pub(super) rx: UnboundedReceiver<WatchMsg>,
+    pending: Arc<Pending>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for EventsWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Connection {
@@ -79,6 +98,9 @@ impl Connection {
             watch_tx: tx,
             browse_tasks: Vec::new(),
             logs: None,
+            all_events: None,
+            client: client.clone(),
+            namespace: namespace.map(str::to_string),
         }
     }
 
@@ -96,6 +118,33 @@ impl Connection {
                 self.cache.loading.clone(),
             );
         }
+    }
+
+    /// Starts or stops the watch of every event; stopping drops its store.
+    pub(super) fn watch_all_events(&mut self, on: bool) {
+        if on == self.all_events.is_some() {
+            return;
+        }
+        if !on {
+            tracing::info!("no screen reads Normal events: stopping the watch of every event");
+            self.cache.all_events = None;
+            self.all_events = None;
+            return;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let pending = Arc::new(Pending::default());
+        let (store, task) =
+            watch::spawn_events(&self.client, self.namespace.as_deref(), tx, pending.clone());
+        self.cache.all_events = Some(store);
+        self.all_events = Some(EventsWatch { rx, pending, task });
+    }
+
+    /// A message of the watch of every event, as `watch_msg`.
+    pub(super) fn events_msg(&self, w: WatchMsg) -> Msg {
+        if let (WatchMsg::Changed(kind), Some(watch)) = (&w, &self.all_events) {
+            watch.pending.take(*kind);
+        }
+        Msg::Watch(w)
     }
 
     /// A watch message for `update`; a change lowers its kind's flag, so

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use super::connect::{spawn_connect, spawn_list_contexts};
 use super::{Contexts, Runtime};
+use crate::cluster::Kind;
+use crate::cluster::watch::WatchMsg;
 use crate::full_yaml;
 use crate::logview::task::{self as logtask, LogTask};
 use crate::oncall::backup_view;
@@ -87,6 +89,14 @@ impl Runtime<'_> {
                 ));
             }
             Effect::StopBackupLogs => self.backup_logs = None,
+            Effect::WatchAllEvents(on) => {
+                conn.watch_all_events(on);
+                if on {
+                    // The screen shows the new, empty store as loading
+                    // rather than rows it read from the warnings.
+                    queue.push_back(Msg::Watch(WatchMsg::Changed(Kind::Event)));
+                }
+            }
             Effect::RequestCharts(wanted) => conn.charts.want(wanted),
             Effect::Shell(target) => self.shell = Some(target),
             Effect::Exec { target, command } => {

@@ -32,6 +32,7 @@ use tokio::time::Instant;
 pub use logging::{LogBell, LogBellLayer};
 
 use crate::cluster::Kind;
+use crate::cluster::watch::WatchMsg;
 use crate::input::key::Key;
 use crate::input::keymap::Keymap;
 use crate::logview::task as logtask;
@@ -325,6 +326,15 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                 None => return Ok(()),
             },
             w = conn.watch_rx.recv() => w.map_or(Wake::Nothing, |w| Wake::Msg(conn.watch_msg(w))),
+            w = next_event(&mut conn.all_events), if conn.all_events.is_some() => match w {
+                Some(w) => Wake::Msg(conn.events_msg(w)),
+                // Its task is gone (it cannot be without a panic): not
+                // listening to a closed channel for ever.
+                None => {
+                    conn.watch_all_events(false);
+                    Wake::Nothing
+                }
+            },
             m = conn.metrics_rx.recv(), if sampling => match m {
                 Some(m) => Wake::Msg(Msg::Metrics(m)),
                 None => {
@@ -393,12 +403,26 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                 Err(_) => break,
             }
         }
+        while queue.len() < MAX_BATCH {
+            match rt.conn.all_events.as_mut().map(|e| e.rx.try_recv()) {
+                Some(Ok(w)) => queue.push_back(rt.conn.events_msg(w)),
+                _ => break,
+            }
+        }
     }
 }
 
 /// The tokio instant for a wall-clock time the view model computed at `now`.
 fn instant_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Instant {
     Instant::now() + (at - now).to_std().unwrap_or_default()
+}
+
+/// The next message of the watch of every event; never, when none runs.
+async fn next_event(watch: &mut Option<connect::EventsWatch>) -> Option<WatchMsg> {
+    match watch {
+        Some(w) => w.rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {

@@ -60,6 +60,9 @@ pub enum Effect {
     FollowBackupLogs(BackupFollow),
     /// No run pane is open any more: stop the backup Job's log stream.
     StopBackupLogs,
+    /// Start (true) or stop the watch of every event: a screen reads
+    /// Normal events, or none does any more. Stopping drops its store.
+    WatchAllEvents(bool),
     /// The series the screen needs now; the runtime asks the metrics source
     /// for those without a fresh answer, and again as answers age.
     RequestCharts(Vec<ViewRequest>),
@@ -89,6 +92,7 @@ impl PartialEq for Effect {
             | (Effect::StopBackupLogs, Effect::StopBackupLogs) => true,
             (Effect::SwitchContext(a), Effect::SwitchContext(b)) => a == b,
             (Effect::StopDrain(a), Effect::StopDrain(b)) => a == b,
+            (Effect::WatchAllEvents(a), Effect::WatchAllEvents(b)) => a == b,
             (Effect::Plan { id: a, command: ca }, Effect::Plan { id: b, command: cb }) => {
                 a == b && ca == cb
             }

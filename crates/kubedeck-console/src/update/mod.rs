@@ -53,6 +53,7 @@ pub fn update(
     }
     out.effects.extend(charts::sync(state, cache));
     out.effects.extend(browse(state));
+    out.effects.extend(watch_all_events(state));
     out
 }
 
@@ -101,6 +102,35 @@ fn on_discovered(
         navigate::refresh_current(state, cache, now);
     }
     redraw_if(shown)
+}
+
+/// Whether a screen on the stack reads Normal events: the events view, an
+/// HPA's reasons to scale, a describe waiting for its object's events, a
+/// backup run's events.
+fn reads_all_events(state: &AppState) -> bool {
+    state.stack.iter().any(|s| match &s.body {
+        Body::Table => matches!(s.view, View::Events | View::Hpas),
+        Body::Text(pane) => pane.awaiting_events.is_some(),
+        Body::BackupRun(_) => true,
+        Body::Panel(_) | Body::Ops(_) => false,
+    })
+}
+
+/// Asks for the watch of every event when a screen starts reading Normal
+/// events, and to drop it when none does. A stopped watch's health goes
+/// with it, so its outage cannot outlive it on the screen.
+fn watch_all_events(state: &mut AppState) -> Option<Effect> {
+    let wanted = reads_all_events(state);
+    if wanted == state.all_events {
+        return None;
+    }
+    state.all_events = wanted;
+    if wanted {
+        state.health.insert(Kind::Event, Health::Syncing);
+    } else {
+        state.health.remove(&Kind::Event);
+    }
+    Some(Effect::WatchAllEvents(wanted))
 }
 
 fn dispatch(
@@ -273,8 +303,9 @@ fn follow_change(state: &mut AppState, kind: Kind, cache: &Cache, now: DateTime<
     let screen = state.screen();
     let redraw = match &screen.body {
         Body::Table => table_of(screen).is_some_and(|t| t.depends_on().contains(&kind)),
-        // A describe or YAML pane is a snapshot: it does not follow changes.
-        Body::Text(_) => false,
+        // A describe or YAML pane is a snapshot: it does not follow changes,
+        // but for the events it waited for.
+        Body::Text(_) => return describe_again(state, kind, cache, now),
         Body::Panel(_) => return redraw_if(act::PANEL_KINDS.contains(&kind)),
         Body::BackupRun(_) => return redraw_if(backup_view::KINDS.contains(&kind)),
         // A recovery timeline or a runbook does not read the cache.
@@ -284,6 +315,22 @@ fn follow_change(state: &mut AppState, kind: Kind, cache: &Cache, now: DateTime<
         navigate::refresh_current(state, cache, now);
     }
     redraw_if(redraw)
+}
+
+/// A describe opened before every event was listed is described again,
+/// with its object's events, once they are.
+fn describe_again(state: &mut AppState, kind: Kind, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    if kind != Kind::Event || cache.loading(Kind::Event) {
+        return Updated::default();
+    }
+    let Body::Text(pane) = &mut state.screen_mut().body else {
+        return Updated::default();
+    };
+    let Some(obj) = pane.awaiting_events.take() else {
+        return Updated::default();
+    };
+    pane.lines = crate::views::describe::describe(&obj, cache, now);
+    Updated::redraw()
 }
 
 fn redraw_if(redraw: bool) -> Updated {

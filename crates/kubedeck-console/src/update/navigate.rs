@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Updated;
-use crate::cluster::Cache;
 use crate::cluster::discovery::ResourceInfo;
+use crate::cluster::{Cache, Kind};
 use crate::commands;
 use crate::filter::{self, Filter, Unfiltered};
 use crate::full_yaml;
@@ -333,11 +333,13 @@ pub(super) fn open_text(
     } else {
         ("describe", describe::describe(&obj, cache, now))
     };
+    let waits = !yaml && kind != "Event" && cache.loading(Kind::Event);
     let mut text = TextPane {
         title: format!("{verb} {}/{name}", kind.to_lowercase()),
         lines,
         scroll: 0,
         loading: None,
+        awaiting_events: waits.then(|| Box::new(obj.clone())),
     };
     let mut out = Updated::redraw();
     let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");

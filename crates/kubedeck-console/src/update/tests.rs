@@ -677,3 +677,133 @@ fn other_keys_while_planning_are_acknowledged_not_dropped() {
         "{text}"
     );
 }
+
+/// The test cluster as the console starts: Warning events only.
+fn warnings_only() -> (Cache, Option<crate::cluster::cache::AllEvents>) {
+    let mut cache = cluster();
+    let all = cache.all_events.take();
+    (cache, all)
+}
+
+fn all_events_effects(out: &Updated) -> Vec<&Effect> {
+    out.effects
+        .iter()
+        .filter(|e| matches!(e, Effect::WatchAllEvents(_)))
+        .collect()
+}
+
+#[test]
+fn every_event_is_watched_only_while_a_screen_reads_normal_events() {
+    use crate::cluster::Kind;
+    let (mut cache, all) = warnings_only();
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("test", None, false);
+    let out = update(&mut state, resize(20), &cache, &keymap, now());
+    assert!(
+        all_events_effects(&out).is_empty(),
+        "the overview reads warnings"
+    );
+
+    // The update that opens the events view asks for the watch.
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "events");
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Events);
+    assert_eq!(all_events_effects(&out), [&Effect::WatchAllEvents(true)]);
+    assert_eq!(state.health.get(&Kind::Event), Some(&Health::Syncing));
+    // The runtime starts it: an empty store, loading.
+    let (empty, _writer) = crate::cluster::cache::AllEvents::new();
+    cache.all_events = Some(empty);
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Changed(Kind::Event)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.table.title, "Events(all)[0 loading]");
+    // Its list is in: Normal events show beside the warnings.
+    cache.all_events.clone_from(&all);
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(Kind::Event)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.table.title, "Events(all)[4]");
+    let reasons: Vec<&str> = vm.table.rows.iter().map(|r| r[1].text.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["BackOff", "Failed", "SuccessfulRescale", "Scheduled"]
+    );
+
+    // An outage of that watch, then the overview: the watch and its
+    // health go, so no banner outlives it.
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Unreachable(Kind::Event, "no answer".into())),
+        &cache,
+        &keymap,
+        now(),
+    );
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "overview");
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(all_events_effects(&out), [&Effect::WatchAllEvents(false)]);
+    assert_eq!(state.health.get(&Kind::Event), None);
+    cache.all_events = None;
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(vm.banner, None);
+}
+
+#[test]
+fn a_describe_opened_before_every_event_is_listed_shows_its_events_once_they_are() {
+    use crate::cluster::Kind;
+    let (mut cache, all) = warnings_only();
+    let keymap = Keymap::built_in_default();
+    let mut state = pods_state();
+    update(&mut state, resize(40), &cache, &keymap, now());
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    select(&mut state, "web-7d4b9c8f6d-x2x4k");
+    let out = update(&mut state, key("d"), &cache, &keymap, now());
+    assert_eq!(all_events_effects(&out), [&Effect::WatchAllEvents(true)]);
+    let lines = state
+        .screen()
+        .text()
+        .expect("a describe pane")
+        .lines
+        .clone();
+    assert!(
+        lines.iter().any(|l| l == "Events:         loading…"),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("Scheduled")));
+
+    cache.all_events.clone_from(&all);
+    let out = update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(Kind::Event)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(out.redraw);
+    let lines = state
+        .screen()
+        .text()
+        .expect("a describe pane")
+        .lines
+        .clone();
+    assert!(lines.iter().any(|l| l.contains("Scheduled")), "{lines:?}");
+    // Described with its events, the pane no longer needs the watch.
+    assert_eq!(all_events_effects(&out), [&Effect::WatchAllEvents(false)]);
+}

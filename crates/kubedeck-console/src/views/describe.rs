@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Cache, age, event_time, events_for, hpas, nodes, pods, services};
+use super::{Cache, Kind, age, event_time, events_for, hpas, nodes, pods, services};
 
 /// A scrollable page of text over the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub(crate) struct TextPane {
     pub scroll: usize,
     /// A pod's or event's YAML waiting for the full object from the API.
     pub loading: Option<crate::full_yaml::FullRef>,
+    /// The object of a describe opened before every event was listed: it
+    /// is described again, with its events, once they are.
+    pub awaiting_events: Option<Box<Value>>,
 }
 
 /// The object as YAML, as cached (without `managedFields`).
@@ -436,7 +439,9 @@ pub(crate) fn describe(obj: &Value, cache: &Cache, now: DateTime<Utc>) -> Vec<St
     }
     if kind != "Event" {
         let events = events_for(cache, kind, ns, name);
-        if events.is_empty() {
+        if cache.loading(Kind::Event) {
+            out.push("Events:         loading…".into());
+        } else if events.is_empty() {
             out.push("Events:         <none>".into());
         } else {
             let rows: Vec<Vec<String>> = events

@@ -22,7 +22,7 @@ const COLUMNS: &[Column] = &[
 ];
 
 pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {
-    cache.events.get(&ObjectRef::new(&key.1).within(&key.0))
+    cache.events().get(&ObjectRef::new(&key.1).within(&key.0))
 }
 
 /// `pod/web-x`: the involved object as kubectl names it.
@@ -66,7 +66,7 @@ impl TableView for EventsView {
     fn rows(&self, src: Sources<'_>, query: &Query, _now: DateTime<Utc>) -> Vec<RowKey> {
         let cache = src.cache;
         let keyed = cache
-            .events
+            .events()
             .state()
             .iter()
             .filter(|e| {

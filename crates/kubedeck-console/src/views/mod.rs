@@ -400,7 +400,7 @@ pub(crate) fn events_for(
     name: &str,
 ) -> Vec<std::sync::Arc<SlimEvent>> {
     let mut out: Vec<_> = cache
-        .events
+        .events()
         .state()
         .into_iter()
         .filter(|e| {

@@ -102,7 +102,7 @@ pub(crate) fn summaries(
             out.entry(ns).or_default().services_without_endpoints += 1;
         }
     }
-    for e in cache.events.state().iter() {
+    for e in cache.warnings.state().iter() {
         let ns = e.metadata.namespace.as_deref().unwrap_or("");
         if !wanted(ns) || !events::is_warning(e) {
             continue;
@@ -151,7 +151,7 @@ impl TableView for OverviewView {
             Kind::Pod,
             Kind::Service,
             Kind::Endpoints,
-            Kind::Event,
+            Kind::Warning,
             Kind::Deployment,
             Kind::StatefulSet,
             Kind::DaemonSet,

@@ -706,7 +706,8 @@ struct Console {
 
 impl Console {
     fn new() -> Console {
-        let (cache, mut writers) = cache::new();
+        // As the console is once a view has listed every event.
+        let (cache, mut writers) = cache::with_all_events();
         for obj in seed_objects() {
             writers
                 .apply_json(obj)

@@ -159,6 +159,51 @@ fn console_lists_filters_follows_changes_and_exits_cleanly() {
     });
     assert!(screen.contains("Pods(all)[2]"));
 
+    // The events view lists Normal events too, which the console watches
+    // only while a view reads them.
+    tmux.keys(&[":"]);
+    tmux.type_text("events");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the Normal events, listed", long, |s| {
+        s.contains("Events(all)[") && !s.contains(" loading]") && s.contains("Scheduled")
+    });
+    // Back on the overview, a new warning shows as it happens.
+    tmux.keys(&[":"]);
+    tmux.type_text("overview");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the overview", long, |s| s.contains("Overview(all)"));
+    let warning = dir.path().join("warning.yaml");
+    let at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    std::fs::write(
+        &warning,
+        format!(
+            "apiVersion: v1\nkind: Event\nmetadata: {{name: web.probe, namespace: demo}}\n\
+             involvedObject: {{kind: Pod, name: {}, namespace: demo}}\n\
+             type: Warning\nreason: ProbeSaysNo\nmessage: Readiness probe failed\n\
+             lastTimestamp: \"{at}\"\n",
+            pods[1]
+        ),
+    )
+    .expect("the event's manifest");
+    let out = Command::new(KUBECTL)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["--cache-dir"])
+        .arg(dir.path().join("kubectl-cache"))
+        .args(["apply", "-f"])
+        .arg(&warning)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tmux.wait_for("the new warning on the overview", long, |s| {
+        s.lines()
+            .any(|l| l.contains("│demo ") && l.contains("ProbeSaysNo"))
+    });
+
     // Another context with a theme of its own: the switch loads it (this
     // one is missing, which the warnings say).
     tmux.keys(&[":"]);
