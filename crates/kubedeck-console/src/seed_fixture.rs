@@ -22,7 +22,8 @@ const NODES: usize = 5;
 
 /// The seed cluster, seen at `test_support::now()`.
 pub(crate) fn seed_cluster() -> Cache {
-    let (cache, mut writers) = cache::new();
+    // The HPA view reads every event (its reasons to scale): its watch runs.
+    let (cache, mut writers) = cache::with_all_events();
     let mut pods = 0;
     for text in SEED {
         for doc in serde_norway::Deserializer::from_str(text) {
