@@ -165,15 +165,28 @@ impl Drop for Connection {
     }
 }
 
-/// Reads the server's resource list once, for `:NAME` and `:api-resources`.
+/// Reads the server's resource list, for `:NAME` and `:api-resources`, and
+/// again whenever the CRDs change, so a new custom kind needs no restart.
 fn spawn_discovery(client: Client, tx: mpsc::UnboundedSender<WatchMsg>) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let result = discovery::fetch(client).await;
-        match &result {
-            Ok(list) => tracing::info!("discovery: {} resources", list.len()),
-            Err(e) => tracing::warn!("discovery failed: {e}"),
+        let mut changes = discovery::CrdChanges::new(client.clone());
+        loop {
+            let result = discovery::fetch(client.clone()).await;
+            match &result {
+                Ok(list) => tracing::info!("discovery: {} resources", list.len()),
+                Err(e) => tracing::warn!("discovery failed: {e}"),
+            }
+            let failed = result.is_err();
+            if tx
+                .send(WatchMsg::Discovered(result.map(Arc::from)))
+                .is_err()
+            {
+                return;
+            }
+            if changes.next(failed).await.is_none() {
+                return;
+            }
         }
-        let _ = tx.send(WatchMsg::Discovered(result.map(Arc::from)));
     })
 }
 

@@ -3,6 +3,8 @@
 //! objects with the server's columns; `:cm` follows a ConfigMap created and
 //! deleted with kubectl, no key pressed; `:secret` shows a Secret's type
 //! and key count and its full YAML with the values hidden; an unknown name says so.
+//! Custom kinds: the seed's Certificates with their printer columns, and a
+//! CRD created meanwhile, listed and browsable with no restart.
 
 use std::time::Duration;
 
@@ -147,5 +149,107 @@ async fn any_resource_lists_with_the_servers_columns_live_and_never_a_secret_val
         // A kind with a built-in view keeps it.
         command(&tmux, "deployments.apps");
         tmux.wait_for("the workloads view", WAIT, |s| s.contains("Workloads(all)"));
+    });
+}
+
+/// A custom kind with a short name and printer columns, one of them only
+/// for `-o wide`.
+const GADGETS: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.kubedeck.test
+spec:
+  group: kubedeck.test
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget, shortNames: [gdg]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+    additionalPrinterColumns:
+    - {name: Colour, type: string, jsonPath: .spec.colour}
+    - {name: Teeth, type: integer, jsonPath: .spec.teeth}
+    - {name: Secret Note, type: string, priority: 1, jsonPath: .spec.note}
+    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+"#;
+
+const GADGET: &str = r#"
+apiVersion: kubedeck.test/v1
+kind: Gadget
+metadata: {name: cog-7, namespace: default}
+spec: {colour: ultramarine, teeth: 42, note: wide-only}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_kinds_show_with_their_printer_columns_and_new_ones_with_no_key_pressed() {
+    tmux::require_tmux();
+    crate::common::require_kubectl();
+    let ts = crate::common::start_with("seed", SimConfig::default()).await;
+    let tmux = Tmux::new("crds");
+    let home = ts.dir.path().join("home");
+    let kubeconfig = ts.kubeconfig.clone();
+    tokio::task::block_in_place(|| {
+        tmux.start_console(BIN, &home, &kubeconfig, "", (160, 45));
+        tmux.wait_for("the overview", WAIT, |s| s.contains("Overview(all)"));
+        command(&tmux, "api-resources");
+        tmux.wait_for("the resource list, the seed's CRD in it", WAIT, |s| {
+            row(s, "certificates").is_some()
+        });
+        // The seed's cert-manager Certificates, by short name.
+        command(&tmux, "cert");
+        let screen = tmux.wait_for("the Certificates with their printer columns", WAIT, |s| {
+            row(s, "myfin-tls").is_some_and(|r| r.contains("True"))
+                && row(s, "myfin-api-internal-tls").is_some_and(|r| r.contains("False"))
+        });
+        let header = screen
+            .lines()
+            .find(|l| l.contains("NAME") && l.contains("READY"))
+            .unwrap_or_default();
+        for column in ["NAMESPACE", "NAME", "READY", "SECRET", "AGE"] {
+            assert!(header.contains(column), "no {column}:\n{screen}");
+        }
+        // Priority-1 columns are kubectl's -o wide only.
+        assert!(!header.contains("ISSUER"), "{screen}");
+        assert!(
+            screen.contains("certificates.cert-manager.io(all)[2]"),
+            "{screen}"
+        );
+
+        // A CRD created meanwhile joins the list with no key pressed.
+        command(&tmux, "api-resources");
+        tmux.wait_for("the resource list again", WAIT, |s| {
+            row(s, "certificates").is_some()
+        });
+    });
+    ts.kubectl_stdin(&["apply", "-f", "-"], GADGETS).await.ok();
+    tokio::task::block_in_place(|| {
+        tmux.wait_for("the new kind listed", WAIT, |s| {
+            row(s, "gadgets").is_some_and(|r| r.contains("gdg") && r.contains("Gadget"))
+        });
+        command(&tmux, "gadgets");
+        tmux.wait_for("the new kind's empty view, its columns", WAIT, |s| {
+            s.contains("gadgets.kubedeck.test(all)[0]")
+                && s.contains("COLOUR")
+                && s.contains("TEETH")
+        });
+    });
+    ts.kubectl_stdin(&["apply", "-f", "-"], GADGET).await.ok();
+    tokio::task::block_in_place(|| {
+        let screen = tmux.wait_for("the new object, with its cells", WAIT, |s| {
+            row(s, "cog-7").is_some_and(|r| r.contains("ultramarine") && r.contains("42"))
+        });
+        assert!(!screen.contains("wide-only"), "{screen}");
+        assert!(!screen.contains("SECRET NOTE"), "{screen}");
+        // And by its short name.
+        command(&tmux, "overview");
+        tmux.wait_for("the overview", WAIT, |s| s.contains("Overview(all)"));
+        command(&tmux, "gdg");
+        tmux.wait_for("the same view by short name", WAIT, |s| {
+            s.contains("gadgets.kubedeck.test(all)[1]")
+                && row(s, "cog-7").is_some_and(|r| r.contains("ultramarine"))
+        });
     });
 }
