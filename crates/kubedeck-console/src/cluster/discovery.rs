@@ -178,6 +178,68 @@ fn has_list_watch(verbs: &[String]) -> bool {
         .all(|v| verbs.iter().any(|have| have == v))
 }
 
+/// Says when the server's list of resources may have changed: a CRD
+/// created, changed (it serves its kinds once established) or deleted, or
+/// the CRDs relisted after a broken watch. Watched by metadata only, so a
+/// new custom kind shows with no key pressed and nothing is polled.
+pub(crate) struct CrdChanges {
+    stream: BoxStream<'static, watcher::Result<watcher::Event<PartialObjectMeta<Crd>>>>,
+    listed: bool,
+}
+
+impl CrdChanges {
+    pub(crate) fn new(client: Client) -> Self {
+        let api = Api::<PartialObjectMeta<Crd>>::all(client);
+        let stream = watcher(api, watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        CrdChanges {
+            stream,
+            listed: false,
+        }
+    }
+
+    /// The next change, with every change already queued behind it; None
+    /// once the CRDs cannot be watched (the list then stays as read). After
+    /// a failed read, the CRDs' first list counts too: the server answers.
+    pub(crate) async fn next(&mut self, read_failed: bool) -> Option<()> {
+        if read_failed {
+            self.listed = true;
+        }
+        loop {
+            match self.stream.next().await? {
+                Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => break,
+                // The first list is what the first read saw; a later one
+                // follows a broken watch, and anything may have changed.
+                Ok(watcher::Event::InitDone) if self.listed => break,
+                Ok(watcher::Event::InitDone) => self.listed = true,
+                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
+                Err(e) if forbidden(&e) => {
+                    tracing::info!(
+                        "CRDs cannot be watched ({e}): new custom kinds show after a restart"
+                    );
+                    return None;
+                }
+                // The back-off paces the retries.
+                Err(e) => tracing::debug!("watch of CRDs: {e}"),
+            }
+        }
+        while let Some(Some(_)) = self.stream.next().now_or_never() {}
+        Some(())
+    }
+}
+
+fn forbidden(e: &watcher::Error) -> bool {
+    let code = match e {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s))
+        | watcher::Error::WatchError(s) => s.code,
+        _ => return false,
+    };
+    matches!(code, 401 | 403)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -261,66 +323,4 @@ pub(crate) mod tests {
         assert_eq!(full(""), None);
         assert_eq!(full("."), None);
     }
-}
-
-/// Says when the server's list of resources may have changed: a CRD
-/// created, changed (it serves its kinds once established) or deleted, or
-/// the CRDs relisted after a broken watch. Watched by metadata only, so a
-/// new custom kind shows with no key pressed and nothing is polled.
-pub(crate) struct CrdChanges {
-    stream: BoxStream<'static, watcher::Result<watcher::Event<PartialObjectMeta<Crd>>>>,
-    listed: bool,
-}
-
-impl CrdChanges {
-    pub(crate) fn new(client: Client) -> Self {
-        let api = Api::<PartialObjectMeta<Crd>>::all(client);
-        let stream = watcher(api, watcher::Config::default())
-            .default_backoff()
-            .boxed();
-        CrdChanges {
-            stream,
-            listed: false,
-        }
-    }
-
-    /// The next change, with every change already queued behind it; None
-    /// once the CRDs cannot be watched (the list then stays as read). After
-    /// a failed read, the CRDs' first list counts too: the server answers.
-    pub(crate) async fn next(&mut self, read_failed: bool) -> Option<()> {
-        if read_failed {
-            self.listed = true;
-        }
-        loop {
-            match self.stream.next().await? {
-                Ok(watcher::Event::Apply(_) | watcher::Event::Delete(_)) => break,
-                // The first list is what the first read saw; a later one
-                // follows a broken watch, and anything may have changed.
-                Ok(watcher::Event::InitDone) if self.listed => break,
-                Ok(watcher::Event::InitDone) => self.listed = true,
-                Ok(watcher::Event::Init | watcher::Event::InitApply(_)) => {}
-                Err(e) if forbidden(&e) => {
-                    tracing::info!(
-                        "CRDs cannot be watched ({e}): new custom kinds show after a restart"
-                    );
-                    return None;
-                }
-                // The back-off paces the retries.
-                Err(e) => tracing::debug!("watch of CRDs: {e}"),
-            }
-        }
-        while let Some(Some(_)) = self.stream.next().now_or_never() {}
-        Some(())
-    }
-}
-
-fn forbidden(e: &watcher::Error) -> bool {
-    let code = match e {
-        watcher::Error::InitialListFailed(kube::Error::Api(s))
-        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
-        | watcher::Error::WatchFailed(kube::Error::Api(s))
-        | watcher::Error::WatchError(s) => s.code,
-        _ => return false,
-    };
-    matches!(code, 401 | 403)
 }
