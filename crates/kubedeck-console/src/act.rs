@@ -89,6 +89,11 @@ pub(crate) fn on_action(
             Role::Muted,
         );
     };
+    // As k9s's u: on a node, rollback's key uncordons it.
+    let action = match (action, &target) {
+        (Action::Rollback, ActionTarget::Node(_)) => &Action::Uncordon,
+        _ => action,
+    };
     if let (Action::Restart | Action::Drain, ActionTarget::Node(node)) = (action, &target)
         && state.draining.contains(node)
     {

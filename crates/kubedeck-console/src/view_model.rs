@@ -166,6 +166,9 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if !screen.filter_text.is_empty() {
                 title.push_str(&format!(" </{}>", screen.filter_text));
             }
+            if screen.query.faults_only {
+                title.push_str(" <faults only>");
+            }
             if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }

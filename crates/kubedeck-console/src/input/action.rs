@@ -25,6 +25,38 @@ pub(crate) enum View {
     ApiResources,
 }
 
+/// A column a sort key names, by its header; a view without it says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SortColumn {
+    Name,
+    Namespace,
+    Age,
+    Status,
+    Ready,
+    Restarts,
+    Cpu,
+    Mem,
+    Node,
+}
+
+impl SortColumn {
+    /// The header of the column it sorts by.
+    pub(crate) fn header(self) -> &'static str {
+        match self {
+            SortColumn::Name => "NAME",
+            SortColumn::Namespace => "NAMESPACE",
+            SortColumn::Age => "AGE",
+            SortColumn::Status => "STATUS",
+            SortColumn::Ready => "READY",
+            SortColumn::Restarts => "RESTARTS",
+            SortColumn::Cpu => "CPU",
+            SortColumn::Mem => "MEM",
+            SortColumn::Node => "NODE",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Action {
@@ -47,6 +79,10 @@ pub(crate) enum Action {
     /// Sort by the next column, or flip the order of the current one.
     SortNext,
     SortReverse,
+    /// Sort by one column (k9s's shift keys); again, the other direction.
+    SortBy(SortColumn),
+    /// Show only the rows that are not healthy, or every row again.
+    ToggleFaults,
     Describe,
     Yaml,
     Logs,
@@ -137,6 +173,8 @@ impl Action {
                 | Action::Filter
                 | Action::SortNext
                 | Action::SortReverse
+                | Action::SortBy(_)
+                | Action::ToggleFaults
                 | Action::Describe
                 | Action::Yaml
         )
@@ -166,7 +204,7 @@ impl Action {
             Action::Scale => "scale",
             Action::Restart => "rollout restart; on a node: drain (again: stop it)",
             Action::SetImage => "update image",
-            Action::Rollback => "revision history and rollback",
+            Action::Rollback => "revision history and rollback; on a node: uncordon",
             Action::Delete => "delete",
             Action::Kill => "kill pod",
             Action::Cordon => "cordon node",
@@ -200,7 +238,11 @@ impl Action {
             Action::RecoveryTest => "pod-kill recovery test (:recovery shows it)",
             Action::RunToGate => "runbook: run until the next gate",
             Action::PortForward => "port-forward to the selection (:pf lists them)",
+            Action::ToggleFaults => "faults only: rows that are not healthy; again: all",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
+            Action::SortBy(c) => {
+                return format!("sort by {}; again: reverse", c.header().to_lowercase());
+            }
         };
         text.to_string()
     }
@@ -234,6 +276,11 @@ mod tests {
             ("\"page-down\"", Action::PageDown),
             ("\"toggle-log-pane\"", Action::ToggleLogPane),
             ("{\"goto\":\"cron-jobs\"}", Action::Goto(View::CronJobs)),
+            (
+                "{\"sort-by\":\"restarts\"}",
+                Action::SortBy(SortColumn::Restarts),
+            ),
+            ("\"toggle-faults\"", Action::ToggleFaults),
         ] {
             let parsed: Action = serde_json::from_str(text).expect(text);
             assert_eq!(parsed, action);

@@ -194,7 +194,7 @@ impl Layered for Keymap {
 mod tests {
     use std::path::PathBuf;
 
-    use super::super::action::View;
+    use super::super::action::{SortColumn, View};
     use super::*;
 
     fn key(s: &str) -> Key {
@@ -243,7 +243,9 @@ mod tests {
             ("?", Action::Help),
             ("l", Action::Logs),
             ("s", Action::Shell),
-            ("S", Action::Scale),
+            ("R", Action::SortBy(SortColumn::Restarts)),
+            ("S", Action::SortBy(SortColumn::Status)),
+            ("z", Action::ToggleFaults),
             ("r", Action::Restart),
             ("d", Action::Describe),
             ("y", Action::Yaml),

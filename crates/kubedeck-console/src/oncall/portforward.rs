@@ -237,6 +237,8 @@ pub(super) fn pane_key(state: &mut AppState, selected: usize, action: &Action) -
         | Action::Filter
         | Action::SortNext
         | Action::SortReverse
+        | Action::SortBy(_)
+        | Action::ToggleFaults
         | Action::Describe
         | Action::Yaml
         | Action::PortForward => return Some(Updated::default()),

@@ -40,6 +40,8 @@ pub(super) fn list_key(state: &mut AppState, selected: usize, action: &Action) -
         | Action::Filter
         | Action::SortNext
         | Action::SortReverse
+        | Action::SortBy(_)
+        | Action::ToggleFaults
         | Action::Describe
         | Action::Yaml
         | Action::RecoveryTest
@@ -102,6 +104,8 @@ pub(super) fn run_key(state: &mut AppState, scroll: usize, action: &Action) -> O
         | Action::Filter
         | Action::SortNext
         | Action::SortReverse
+        | Action::SortBy(_)
+        | Action::ToggleFaults
         | Action::Describe
         | Action::Yaml
         | Action::RecoveryTest => return Some(Updated::default()),

@@ -128,6 +128,8 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::Quit => quit(state),
         Action::Back => navigate::back(state, cache, now),
         Action::SortNext | Action::SortReverse => navigate::sort(state, &action, cache, now),
+        Action::SortBy(column) => navigate::sort_by(state, column, cache, now),
+        Action::ToggleFaults => navigate::toggle_faults(state, cache, now),
         Action::Goto(view) => navigate::goto(state, view, cache, now),
         Action::Enter => navigate::enter(state, cache, now),
         Action::Describe => navigate::open_text(state, false, cache, now),

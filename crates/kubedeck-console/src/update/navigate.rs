@@ -9,7 +9,7 @@ use crate::cluster::{Cache, Kind};
 use crate::commands;
 use crate::filter::{self, Filter, Unfiltered};
 use crate::full_yaml;
-use crate::input::action::{Action, View};
+use crate::input::action::{Action, SortColumn, View};
 use crate::state::{AppState, Body, Screen};
 use crate::theme::Role;
 use crate::views::describe::{self, TextPane};
@@ -71,7 +71,12 @@ pub(crate) fn refresh(screen: &mut Screen, src: Sources<'_>, now: DateTime<Utc>,
     };
     let keep = screen.selected_key().cloned();
     let query = &screen.query;
-    if !filter::by_key(screen) || !query.filter.reads_keys_only() {
+    if query.faults_only {
+        // Health is read from the store: no unfiltered rows to reuse.
+        let mut rows = table.rows(src, query, now);
+        rows.retain(|k| table.fault(src, k, now) == Some(true));
+        screen.rows = rows;
+    } else if !filter::by_key(screen) || !query.filter.reads_keys_only() {
         screen.rows = table.rows(src, query, now);
     } else if let Filter::All = query.filter {
         screen.rows = table.rows(src, query, now);
@@ -97,6 +102,10 @@ pub(crate) fn refilter(state: &mut AppState, was: &Filter, cache: &Cache, now: D
     let page = state.page;
     let screen = state.screen_mut();
     let keep = screen.selected_key().cloned();
+    if screen.query.faults_only {
+        refresh_current(state, cache, now);
+        return;
+    }
     if filter::by_key(screen) && screen.query.filter.narrows(was) {
         filter::narrow(screen);
     } else if !filter::from_unfiltered(screen) {
@@ -291,6 +300,57 @@ pub(super) fn sort(
     } else {
         screen.query.descending = !screen.query.descending;
     }
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
+/// Sorts by the column `column` names (default direction: numbers largest
+/// first), or flips the order when it is the sort column already.
+pub(super) fn sort_by(
+    state: &mut AppState,
+    column: SortColumn,
+    cache: &Cache,
+    now: DateTime<Utc>,
+) -> Updated {
+    let Some(table) = table_of(state.screen()) else {
+        return Updated::default();
+    };
+    let columns = table
+        .columns_in(state.sources(cache), &state.screen().query)
+        .into_owned();
+    let header = column.header();
+    let Some(i) = columns.iter().position(|c| c.name == header) else {
+        let title = table.title_in(state.sources(cache), &state.screen().query);
+        state.message = Some((format!("{title} has no {header} column"), Role::Muted));
+        return Updated::redraw();
+    };
+    let query = &mut state.screen_mut().query;
+    if query.sort_column == i {
+        query.descending = !query.descending;
+    } else {
+        query.sort_column = i;
+        query.descending = columns[i].numeric;
+    }
+    refresh_current(state, cache, now);
+    Updated::redraw()
+}
+
+/// Shows only the rows the view judges unhealthy, or every row again; a
+/// view that cannot judge its rows says so and shows them all.
+pub(super) fn toggle_faults(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    let Some(table) = table_of(state.screen()) else {
+        return Updated::default();
+    };
+    if !table.judges_faults() {
+        let title = table.title_in(state.sources(cache), &state.screen().query);
+        state.message = Some((
+            format!("faults only: kubedeck cannot tell a fault in {title}"),
+            Role::Muted,
+        ));
+        return Updated::redraw();
+    }
+    let query = &mut state.screen_mut().query;
+    query.faults_only = !query.faults_only;
     refresh_current(state, cache, now);
     Updated::redraw()
 }

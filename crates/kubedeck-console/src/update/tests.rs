@@ -134,6 +134,111 @@ fn sorting_by_restarts_puts_the_crash_loop_first() {
 }
 
 #[test]
+fn shift_keys_sort_by_their_column_and_pressed_again_reverse() {
+    let (mut state, cache, keymap) = setup();
+    let restarts = Some(4);
+    update(&mut state, key("R"), &cache, &keymap, now());
+    let q = &state.screen().query;
+    assert_eq!((Some(q.sort_column), q.descending), (restarts, true));
+    assert_eq!(names(&state)[0], "api-5f6b7c8d9f-abcde", "7 restarts first");
+    update(&mut state, key("R"), &cache, &keymap, now());
+    assert!(!state.screen().query.descending);
+    assert_eq!(names(&state)[4], "api-5f6b7c8d9f-abcde", "and last");
+    // Name: A to Z, then Z to A.
+    update(&mut state, key("N"), &cache, &keymap, now());
+    assert_eq!(names(&state)[0], "api-5f6b7c8d9f-abcde");
+    update(&mut state, key("N"), &cache, &keymap, now());
+    assert_eq!(names(&state)[0], "worker-6c7d8e9f5b-zzzzz");
+    // Age: the youngest first, as k9s.
+    update(&mut state, key("A"), &cache, &keymap, now());
+    assert_eq!(names(&state)[0], "worker-6c7d8e9f5b-zzzzz");
+    assert_eq!(names(&state)[4], "ledger-0");
+    // The header marks the column and its direction.
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let age = vm.table.column("AGE");
+    assert_eq!(age, Some(vm.table.sort_column));
+}
+
+#[test]
+fn a_sort_key_for_a_column_the_view_lacks_says_so() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("2"), &cache, &keymap, now());
+    let before = state.screen().query.sort_column;
+    update(&mut state, key("R"), &cache, &keymap, now());
+    assert_eq!(state.screen().query.sort_column, before);
+    let (text, _) = state.message.clone().expect("a message");
+    assert_eq!(text, "Workloads has no RESTARTS column");
+}
+
+#[test]
+fn the_faults_toggle_keeps_only_unhealthy_rows_live_and_says_so_in_the_title() {
+    let (cache, mut writers) = crate::test_support::cluster_with_writers();
+    let keymap = Keymap::built_in_default();
+    let mut state = pods_state();
+    update(&mut state, resize(12), &cache, &keymap, now());
+    update(&mut state, key("z"), &cache, &keymap, now());
+    assert_eq!(
+        names(&state),
+        ["worker-6c7d8e9f5b-zzzzz", "api-5f6b7c8d9f-abcde"]
+    );
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(
+        vm.table.title.contains("[2] <faults only>"),
+        "{}",
+        vm.table.title
+    );
+    // A filter narrows the faults; a pod that fails joins them live.
+    update(&mut state, key("/"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "api");
+    assert_eq!(names(&state), ["api-5f6b7c8d9f-abcde"]);
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    assert_eq!(
+        names(&state).len(),
+        2,
+        "esc clears the filter, not the toggle"
+    );
+    let failing = crate::test_support::pod(
+        "shop",
+        "web-7d4b9c8f6d-x2x4k",
+        "web",
+        "node-1",
+        7200,
+        1,
+        Some("CrashLoopBackOff"),
+    );
+    writers.apply_json(&failing).expect("valid");
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Changed(crate::cluster::Kind::Pod)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert!(names(&state).contains(&"web-7d4b9c8f6d-x2x4k"));
+    assert_eq!(names(&state).len(), 3);
+    update(&mut state, key("z"), &cache, &keymap, now());
+    assert_eq!(names(&state).len(), 5);
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(!vm.table.title.contains("faults"), "{}", vm.table.title);
+}
+
+#[test]
+fn a_view_that_cannot_judge_health_refuses_the_faults_toggle() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("3"), &cache, &keymap, now());
+    let rows = state.screen().rows.len();
+    update(&mut state, key("z"), &cache, &keymap, now());
+    assert!(!state.screen().query.faults_only);
+    assert_eq!(state.screen().rows.len(), rows);
+    let (text, _) = state.message.clone().expect("a message");
+    assert_eq!(
+        text,
+        "faults only: kubedeck cannot tell a fault in Services"
+    );
+}
+
+#[test]
 fn the_cursor_stays_on_its_pod_when_rows_change() {
     let (cache, mut writers) = crate::test_support::cluster_with_writers();
     let keymap = Keymap::built_in_default();

@@ -100,6 +100,16 @@ impl TableView for EventsView {
         finish(keyed, query.descending)
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// A Warning event.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let e = get(src.cache, key)?;
+        Some(is_warning(&e))
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let e = get(cache, key)?;

@@ -601,6 +601,20 @@ impl TableView for HpasView {
         finish(keyed, query.descending)
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// Limited (above resting at its minimum), unable to scale or without
+    /// metrics: a condition out of its healthy state.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let h = get(src.cache, key)?;
+        Some(matches!(
+            conditions_summary(&h).1,
+            Role::Warning | Role::Danger
+        ))
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let h = get(cache, key)?;

@@ -118,6 +118,16 @@ impl TableView for JobsView {
         finish(keyed, query.descending)
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// A failed Job.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let j = job(src.cache, key)?;
+        Some(job_status(&j).1 == Role::Danger)
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let j = job(cache, key)?;

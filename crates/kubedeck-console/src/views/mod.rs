@@ -142,6 +142,8 @@ pub(crate) struct Query {
     pub descending: bool,
     /// The resource a generic view shows.
     pub resource: Option<std::sync::Arc<crate::cluster::discovery::ResourceInfo>>,
+    /// Only the rows the view judges unhealthy (`TableView::fault`).
+    pub faults_only: bool,
 }
 
 /// What a table lists and shows rows from: the watch stores, and what the
@@ -194,6 +196,15 @@ pub(crate) trait TableView: Sync {
     }
     /// Lines for a detail pane under the table when this row is selected.
     fn detail(&self, _cache: &Cache, _key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        None
+    }
+    /// Whether the view can tell a healthy row from a fault.
+    fn judges_faults(&self) -> bool {
+        false
+    }
+    /// Whether the row is not healthy; None where the view cannot tell, or
+    /// the object is gone.
+    fn fault(&self, _src: Sources<'_>, _key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
         None
     }
     /// The detail pane's title.

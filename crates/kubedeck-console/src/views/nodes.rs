@@ -142,6 +142,16 @@ impl TableView for NodesView {
         finish(keyed, query.descending)
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// NotReady or cordoned.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let node = get(src.cache, key)?;
+        Some(status(&node).1 != Role::Ok)
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let n = get(cache, key)?;

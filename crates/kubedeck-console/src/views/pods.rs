@@ -258,6 +258,21 @@ impl TableView for PodsView {
         keyed.into_iter().map(|(_, k)| k).collect()
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// A pod that has neither succeeded nor runs with every container ready.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let pod = get(src.cache, key)?;
+        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+        if phase == Some("Succeeded") {
+            return Some(false);
+        }
+        let (ready, total) = ready(&pod);
+        Some(phase != Some("Running") || ready < total)
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let pod = get(cache, key)?;

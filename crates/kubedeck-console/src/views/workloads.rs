@@ -390,6 +390,16 @@ impl TableView for WorkloadsView {
         finish(keyed, query.descending)
     }
 
+    fn judges_faults(&self) -> bool {
+        true
+    }
+
+    /// Fewer ready replicas than desired, or a rollout past its deadline.
+    fn fault(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<bool> {
+        let w = get(src.cache, key)?;
+        Some(w.degraded() || w.deadline_exceeded)
+    }
+
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let w = get(cache, key)?;

@@ -297,7 +297,7 @@ fn revision_history_with_the_template_diff() {
 
 #[test]
 fn rollout_progress_stalled_with_its_reason() {
-    let buf = Console::rollout("kind-dev").keys(&["R"]).draw();
+    let buf = Console::rollout("kind-dev").keys(&["o"]).draw();
     insta::assert_snapshot!("rollout_stalled", screen_text(&buf));
     assert_eq!(fg_of(&buf, "STALLED: ImagePullBackOff"), danger());
 }

@@ -1,0 +1,108 @@
+//! End to end, by keys: k9s's direct sort keys and the faults-only toggle
+//! in the real console against the simulator. A Deployment is made to
+//! crash-loop with kubectl (named to sort after web by name); Shift-R puts its pod first, again last, and `z`
+//! leaves only it, the title saying so.
+
+use std::time::Duration;
+
+use kubedeck_sim::config::SimConfig;
+
+use crate::tmux::{self, BIN, Tmux};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The pod rows on screen, top to bottom: (name, restarts).
+fn pod_rows(screen: &str) -> Vec<(String, u32)> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let words: Vec<&str> = l
+                .split(|c: char| c.is_whitespace() || c == '│')
+                .filter(|w| !w.is_empty())
+                .collect();
+            let i = words
+                .iter()
+                .position(|w| w.starts_with("web-") || w.starts_with("wobbly-"))?;
+            // NAME READY STATUS RESTARTS
+            let restarts = words.get(i + 3)?.parse().ok()?;
+            Some((words[i].to_string(), restarts))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shift_r_sorts_by_restarts_and_z_shows_only_the_crash_loop() {
+    tmux::require_tmux();
+    crate::common::require_kubectl();
+    let ts = crate::common::start_with("minimal", SimConfig::default()).await;
+    ts.kubectl(&[
+        "-n",
+        "demo",
+        "create",
+        "deployment",
+        "wobbly",
+        "--image=registry.example/wobbly:1.0",
+    ])
+    .await
+    .ok();
+    let tmux = Tmux::new("sortfaults");
+    let home = ts.dir.path().join("home");
+    let kubeconfig = ts.kubeconfig.clone();
+    tokio::task::block_in_place(|| {
+        tmux.start_console(BIN, &home, &kubeconfig, "-n demo", (160, 45));
+        tmux.keys(&["1"]);
+        tmux.wait_for("web's and wobbly's pods running", WAIT, |s| {
+            let rows = pod_rows(s);
+            rows.iter().any(|(n, _)| n.starts_with("wobbly-"))
+                && rows.iter().any(|(n, _)| n.starts_with("web-"))
+                && s.lines().filter(|l| l.contains("Running")).count() == rows.len()
+        });
+    });
+    ts.kubectl(&[
+        "-n",
+        "demo",
+        "set",
+        "image",
+        "deployment/wobbly",
+        "wobbly=registry.example/wobbly:crashloop",
+    ])
+    .await
+    .ok();
+    tokio::task::block_in_place(|| {
+        // The new pod crash-loops; the old one stays, as the rollout waits.
+        tmux.keys(&["R"]);
+        let screen = tmux.wait_for("the crash loop first, by restarts", WAIT, |s| {
+            pod_rows(s)
+                .first()
+                .is_some_and(|(n, r)| n.starts_with("wobbly-") && *r > 0)
+        });
+        let rows = pod_rows(&screen);
+        let looping = rows[0].0.clone();
+        assert!(
+            rows[1..].iter().all(|(_, r)| *r <= rows[0].1),
+            "not by restarts, most first:\n{screen}"
+        );
+        assert!(screen.contains("RESTARTS↓"), "{screen}");
+
+        tmux.keys(&["R"]);
+        let screen = tmux.wait_for("the crash loop last, reversed", WAIT, |s| {
+            pod_rows(s).last().is_some_and(|(n, _)| *n == looping)
+        });
+        assert!(screen.contains("RESTARTS↑"), "{screen}");
+
+        tmux.keys(&["z"]);
+        let screen = tmux.wait_for("only the crash-looping pod", WAIT, |s| {
+            s.contains("<faults only>")
+                && pod_rows(s)
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    == [looping.as_str()]
+        });
+        assert!(screen.contains("Pods(demo)[1] <faults only>"), "{screen}");
+        tmux.keys(&["z"]);
+        tmux.wait_for("every pod again", WAIT, |s| {
+            !s.contains("<faults only>") && pod_rows(s).len() >= 3
+        });
+    });
+}
