@@ -11,6 +11,7 @@ mod filter;
 mod full_yaml;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+pub mod help;
 pub mod input;
 mod layers;
 pub mod logview;

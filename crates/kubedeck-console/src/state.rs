@@ -197,6 +197,8 @@ pub struct AppState {
     /// Table rows that fit on screen: the height less the chrome and the
     /// log pane.
     pub(crate) page: usize,
+    /// The first help line shown while help is open.
+    pub(crate) help_scroll: usize,
     /// Whether kubedeck's own log shows under the table.
     pub(crate) log_pane: bool,
     /// Wide mode: every column at full width, from this column on.
@@ -258,6 +260,7 @@ impl AppState {
             width: 80,
             height: 26,
             page: 20,
+            help_scroll: 0,
             log_pane: false,
             wide: None,
             switching: None,

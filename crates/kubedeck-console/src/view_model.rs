@@ -25,7 +25,7 @@ pub struct ScreenVm {
     pub table: TableVm,
     /// The bottom line: a prompt being typed, or the latest message, or key hints.
     pub(crate) status: (String, Role),
-    pub(crate) help: Option<Vec<(String, String)>>,
+    pub(crate) help: Option<super::help::HelpVm>,
     pub(crate) warnings: Vec<String>,
     /// Notes on the selected row under the table (the HPA's "why").
     pub(crate) detail: Option<Vec<Cell>>,
@@ -257,18 +257,9 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         breadcrumb,
         table,
         status,
-        help: (state.overlay == Some(Overlay::Help)).then(|| {
-            if state.logs.is_some() {
-                return super::logview::view_model::help(keymap);
-            }
-            keymap
-                .bindings(Mode::Normal)
-                .into_iter()
-                .map(|(action, keys)| {
-                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                    (keys.join(" "), action.describe())
-                })
-                .collect()
+        help: (state.overlay == Some(Overlay::Help)).then(|| super::help::HelpVm {
+            lines: help_lines(state, keymap),
+            scroll: state.help_scroll,
         }),
         warnings: state.warnings.clone(),
         detail,
@@ -293,6 +284,16 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         metrics,
         chart,
         refresh_at,
+    }
+}
+
+/// The help overlay's lines: the log view's keys while it is open, else
+/// the normal keys and the `:` commands.
+pub(crate) fn help_lines(state: &AppState, keymap: &Keymap) -> Vec<super::help::HelpLine> {
+    if state.logs.is_some() {
+        super::help::logs(super::logview::view_model::help(keymap))
+    } else {
+        super::help::lines(keymap)
     }
 }
 

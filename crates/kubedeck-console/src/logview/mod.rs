@@ -428,6 +428,7 @@ pub(crate) fn on_key(
         Action::Quit => return quit(state),
         Action::Help => {
             state.overlay = Some(Overlay::Help);
+            state.help_scroll = 0;
             true
         }
         Action::LogsPause => {

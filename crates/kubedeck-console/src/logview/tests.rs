@@ -495,11 +495,14 @@ fn help_lists_the_log_keys() {
         ("esc", "go back"),
     ] {
         assert!(
-            help.iter().any(|(k, w)| k == keys && w == what),
+            help.entries().any(|(k, w)| k == keys && w == what),
             "{keys} {what} in {help:?}"
         );
     }
-    assert!(!help.iter().any(|(_, w)| w == "describe"), "no table keys");
+    assert!(
+        !help.entries().any(|(_, w)| w == "describe"),
+        "no table keys"
+    );
 }
 
 #[test]

@@ -44,6 +44,29 @@ pub(crate) fn focus(state: &AppState) -> Focus<'_> {
     }
 }
 
+/// Scrolls the help a line or a page, within its lines.
+fn scroll_help(state: &mut AppState, action: &Action, keymap: &Keymap) -> Updated {
+    let last = crate::view_model::help_lines(state, keymap)
+        .len()
+        .saturating_sub(1);
+    let page = state.page.max(1);
+    let at = state.help_scroll;
+    let next = match action {
+        Action::Down => at + 1,
+        Action::Up => at.saturating_sub(1),
+        Action::PageDown => at + page,
+        Action::PageUp => at.saturating_sub(page),
+        Action::Top => 0,
+        _ => last,
+    }
+    .min(last);
+    state.help_scroll = next;
+    Updated {
+        redraw: next != at,
+        effects: Vec::new(),
+    }
+}
+
 pub(super) fn on_key(
     state: &mut AppState,
     key: Key,
@@ -60,6 +83,7 @@ pub(super) fn on_key(
                 state.overlay = None;
                 Updated::redraw()
             }
+            Some(a) if a.moves_cursor() => scroll_help(state, a, keymap),
             _ => Updated::default(),
         },
         Focus::Logs(_) => {
@@ -117,6 +141,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         }
         Action::Help => {
             state.overlay = Some(Overlay::Help);
+            state.help_scroll = 0;
             Updated::redraw()
         }
         Action::ToggleLogPane => navigate::toggle_log_pane(state),

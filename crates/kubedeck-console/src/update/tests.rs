@@ -912,3 +912,55 @@ fn a_describe_opened_before_every_event_is_listed_shows_its_events_once_they_are
     // Described with its events, the pane no longer needs the watch.
     assert_eq!(all_events_effects(&out), [&Effect::WatchAllEvents(false)]);
 }
+
+#[test]
+fn every_command_the_help_lists_is_known() {
+    let (mut state, cache, _) = setup();
+    for (command, _) in crate::help::VERBS {
+        let word: String = command
+            .trim_start_matches(':')
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '!')
+            .collect();
+        if word.is_empty() {
+            // :NAME, any resource: the generic view's own tests.
+            continue;
+        }
+        let line = match word.as_str() {
+            "ns" => "ns all".to_string(),
+            _ => word.clone(),
+        };
+        state.message = None;
+        let out = run_command(&mut state, &line, &cache, now());
+        let said = state.message.clone().map(|(m, _)| m).unwrap_or_default();
+        assert!(
+            !said.starts_with("unknown command") && !said.contains("takes no argument"),
+            ":{line} -> {said}"
+        );
+        assert!(
+            out.redraw || !out.effects.is_empty() || state.quit,
+            ":{line} did nothing"
+        );
+        state.stack.truncate(1);
+        state.quit = false;
+    }
+}
+
+#[test]
+fn help_scrolls_by_line_and_page_and_stops_at_its_end() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key("?"), &cache, &keymap, now());
+    let total = crate::view_model::help_lines(&state, &keymap).len();
+    update(&mut state, key("j"), &cache, &keymap, now());
+    assert_eq!(state.help_scroll, 1);
+    update(&mut state, key("pagedown"), &cache, &keymap, now());
+    assert_eq!(state.help_scroll, 1 + state.page);
+    update(&mut state, key("G"), &cache, &keymap, now());
+    assert_eq!(state.help_scroll, total - 1);
+    let out = update(&mut state, key("pagedown"), &cache, &keymap, now());
+    assert!(!out.redraw, "nothing more to scroll");
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    assert!(state.overlay.is_none());
+    update(&mut state, key("?"), &cache, &keymap, now());
+    assert_eq!(state.help_scroll, 0, "help opens at its top");
+}

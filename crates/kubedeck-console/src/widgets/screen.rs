@@ -6,6 +6,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
+use crate::help::{HelpLine, HelpVm};
 use crate::theme::{Role, Theme};
 use crate::view_model::{DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm};
 use crate::views::Cell;
@@ -317,30 +318,108 @@ fn overlay(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-fn draw_help(frame: &mut Frame, area: Rect, help: &[(String, String)], theme: &Theme) {
-    let lines: Vec<Line> = help
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:>16}  "), theme.style(Role::Key)),
-                Span::styled(what.as_str(), theme.style(Role::Text)),
-            ])
-        })
-        .collect();
-    let rect = overlay(area, 64, lines.len() as u16 + 2);
+fn draw_help(frame: &mut Frame, area: Rect, help: &HelpVm, theme: &Theme) {
+    let rect = overlay(area, area.width.saturating_sub(4).min(100), area.height);
+    let inner = usize::from(rect.width.saturating_sub(2)).max(20);
+    // Each line wraps under its description, so nothing is cut at the edge;
+    // `rows[i]` is where line i starts.
+    let mut lines: Vec<Line> = Vec::new();
+    let mut starts = Vec::with_capacity(help.lines.len());
+    for l in &help.lines {
+        starts.push(lines.len());
+        match l {
+            HelpLine::Heading(h) => lines.push(Line::from(Span::styled(
+                format!("── {h}"),
+                theme.style(Role::Title).add_modifier(Modifier::BOLD),
+            ))),
+            HelpLine::Entry(keys, what) => {
+                // Keys right-aligned in a column; a command is too long for it.
+                let key = if keys.starts_with(':') && keys.len() > 1 {
+                    format!("{keys}  ")
+                } else {
+                    format!("{keys:>16}  ")
+                };
+                let indent = 18.min(inner / 2);
+                let first = inner.saturating_sub(key.chars().count()).max(10);
+                let mut rows = wrap(what, first, inner.saturating_sub(indent).max(10));
+                let head = rows.remove(0);
+                lines.push(Line::from(vec![
+                    Span::styled(key, theme.style(Role::Key)),
+                    Span::styled(head, theme.style(Role::Text)),
+                ]));
+                for r in rows {
+                    lines.push(Line::from(Span::styled(
+                        format!("{}{r}", " ".repeat(indent)),
+                        theme.style(Role::Text),
+                    )));
+                }
+            }
+        }
+    }
+    let total = lines.len();
+    let rect = overlay(rect, rect.width, (total as u16).saturating_add(2));
+    let shown = usize::from(rect.height.saturating_sub(2));
+    // The last page stays full.
+    let top = starts
+        .get(help.scroll)
+        .copied()
+        .unwrap_or(0)
+        .min(total.saturating_sub(shown));
+    let end = (top + shown).min(total);
+    let title = if total > shown {
+        format!(
+            " Help: rows {}-{end} of {total}  PgDn PgUp scroll  Esc closes ",
+            top + 1
+        )
+    } else {
+        " Help (from the active keymap)  Esc closes ".to_string()
+    };
     frame.render_widget(Clear, rect);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines.split_off(top)).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(theme.style(Role::DialogBorder))
                 .title(Span::styled(
-                    " Keys (from the active keymap) ",
+                    title,
                     theme.style(Role::Title).add_modifier(Modifier::BOLD),
                 )),
         ),
         rect,
     );
+}
+
+/// Word-wraps `text`: the first row `first` wide, the others `rest`; a
+/// word longer than a row is split.
+fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    let mut width = first.max(1);
+    for mut word in text.split_whitespace() {
+        loop {
+            let (len, wlen) = (row.chars().count(), word.chars().count());
+            if len == 0 && wlen > width {
+                let cut: String = word.chars().take(width).collect();
+                word = &word[cut.len()..];
+                rows.push(cut);
+                width = rest.max(1);
+            } else if len == 0 {
+                row.push_str(word);
+                break;
+            } else if len + 1 + wlen <= width {
+                row.push(' ');
+                row.push_str(word);
+                break;
+            } else {
+                rows.push(std::mem::take(&mut row));
+                width = rest.max(1);
+            }
+        }
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
 }
 
 fn draw_warnings(frame: &mut Frame, area: Rect, warnings: &[String], theme: &Theme) {
@@ -429,5 +508,21 @@ mod banner_tests {
         let text = screen_text(&draw(&state, &cache, &keymap, 120, 30));
         assert!(!text.contains("not responding"), "{text}");
         assert_eq!(text, before, "the screen is as it was before the outage");
+    }
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap;
+
+    #[test]
+    fn help_text_wraps_at_words_and_splits_only_a_word_too_long() {
+        assert_eq!(wrap("sort by restarts", 40, 20), ["sort by restarts"]);
+        assert_eq!(
+            wrap("any resource the server serves, by plural", 20, 12),
+            ["any resource the", "server", "serves, by", "plural"]
+        );
+        assert_eq!(wrap("abcdefghijkl xy", 5, 5), ["abcde", "fghij", "kl xy"]);
+        assert_eq!(wrap("", 5, 5), [""]);
     }
 }

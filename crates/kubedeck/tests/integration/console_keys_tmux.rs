@@ -1,5 +1,5 @@
-//! End to end, by keys: k9s's direct sort keys and the faults-only toggle
-//! in the real console against the simulator. A Deployment is made to
+//! End to end, by keys: k9s's direct sort keys, the faults-only toggle and
+//! the scrolling help in the real console against the simulator. A Deployment is made to
 //! crash-loop with kubectl (named to sort after web by name); Shift-R puts its pod first, again last, and `z`
 //! leaves only it, the title saying so.
 
@@ -104,5 +104,32 @@ async fn shift_r_sorts_by_restarts_and_z_shows_only_the_crash_loop() {
         tmux.wait_for("every pod again", WAIT, |s| {
             !s.contains("<faults only>") && pod_rows(s).len() >= 3
         });
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_is_grouped_and_page_down_scrolls_it_to_the_commands() {
+    tmux::require_tmux();
+    let ts = crate::common::start_with("minimal", SimConfig::default()).await;
+    let tmux = Tmux::new("help");
+    let home = ts.dir.path().join("home");
+    let kubeconfig = ts.kubeconfig.clone();
+    tokio::task::block_in_place(|| {
+        tmux.start_console(BIN, &home, &kubeconfig, "", (100, 30));
+        tmux.wait_for("the overview", WAIT, |s| s.contains("Overview(all)"));
+        tmux.keys(&["?"]);
+        let top = tmux.wait_for("help at its top", WAIT, |s| {
+            s.contains("Help: rows 1-") && s.contains("── Navigate")
+        });
+        assert!(!top.contains(":backups"), "{top}");
+        for _ in 0..4 {
+            tmux.keys(&["PageDown"]);
+        }
+        let end = tmux.wait_for("the commands, scrolled to", WAIT, |s| {
+            s.contains(":backups (backup, bk)")
+        });
+        assert!(!end.contains("Help: rows 1-"), "{end}");
+        tmux.escape();
+        tmux.wait_for("help closed", WAIT, |s| !s.contains("Help: rows"));
     });
 }
