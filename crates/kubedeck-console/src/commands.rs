@@ -89,11 +89,21 @@ pub(crate) fn parse(line: &str) -> Result<ColonCommand, String> {
         ))
 }
 
-/// Why a name is no resource, given what discovery said.
-pub(crate) fn unknown(name: &str, loaded: bool, error: Option<&str>) -> String {
+/// Why a name is no resource, given what discovery said, with the closest
+/// names there are.
+pub(crate) fn unknown(name: &str, resources: &[ResourceInfo], error: Option<&str>) -> String {
+    let loaded = !resources.is_empty();
     match (loaded, error) {
         (true, _) => {
-            format!("unknown command or resource {name:?}; :api-resources lists the resources")
+            let close = closest(name, resources);
+            if close.is_empty() {
+                format!("unknown command or resource {name:?}; :api-resources lists the resources")
+            } else {
+                format!(
+                    "unknown command or resource {name:?}; did you mean {}?",
+                    close.join(", ")
+                )
+            }
         }
         (false, Some(e)) => {
             format!("unknown command {name:?}, and the server's resource list is unavailable: {e}")
@@ -104,18 +114,96 @@ pub(crate) fn unknown(name: &str, loaded: bool, error: Option<&str>) -> String {
     }
 }
 
-/// Completions for a partly typed command, for Tab: the views' aliases
-/// and every name of every resource.
-pub(crate) fn complete(prefix: &str, resources: &[ResourceInfo]) -> Vec<String> {
+/// Command words that are no view's alias, for completion.
+const VERB_WORDS: &[&str] = &[
+    "ns",
+    "ctx",
+    "exec",
+    "runbooks",
+    "rb",
+    "recovery",
+    "pf",
+    "port-forwards",
+    "quit",
+];
+
+/// What the cluster and the kubeconfig offer to complete arguments with.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Known<'a> {
+    pub resources: &'a [ResourceInfo],
+    pub namespaces: &'a [String],
+    pub contexts: &'a [String],
+}
+
+/// Completions for a partly typed command line, for Tab, as whole lines:
+/// the command words and every resource name; after `ns `, the
+/// namespaces (and `all`); after `ctx `, the contexts.
+pub(crate) fn complete(line: &str, known: Known<'_>) -> Vec<String> {
+    let line = line.trim_start();
+    if let Some((command, arg)) = line.split_once(' ') {
+        let arg = arg.trim_start();
+        let names: Vec<&str> = match command {
+            "ns" | "namespace" => std::iter::once("all")
+                .chain(known.namespaces.iter().map(String::as_str))
+                .collect(),
+            "ctx" | "context" => known.contexts.iter().map(String::as_str).collect(),
+            _ => return Vec::new(),
+        };
+        return names
+            .into_iter()
+            .filter(|n| n.starts_with(arg))
+            .map(|n| format!("{command} {n}"))
+            .collect();
+    }
     let mut out: Vec<String> = ALIASES
         .iter()
         .flat_map(|(_, names)| names.iter().map(|n| n.to_string()))
-        .chain(resources.iter().flat_map(ResourceInfo::names))
-        .filter(|n| n.starts_with(prefix))
+        .chain(VERB_WORDS.iter().map(|w| w.to_string()))
+        .chain(known.resources.iter().flat_map(ResourceInfo::names))
+        .filter(|n| n.starts_with(line))
         .collect();
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// The longest start the candidates share.
+pub(crate) fn common_prefix(candidates: &[String]) -> &str {
+    let Some(first) = candidates.first() else {
+        return "";
+    };
+    let mut end = first.len();
+    for c in &candidates[1..] {
+        end = first
+            .char_indices()
+            .zip(c.chars())
+            .take_while(|((_, a), b)| a == b)
+            .last()
+            .map_or(0, |((i, a), _)| i + a.len_utf8())
+            .min(end);
+    }
+    &first[..end]
+}
+
+/// Up to three known command words or resource names close to a mistyped one.
+pub(crate) fn closest(name: &str, resources: &[ResourceInfo]) -> Vec<String> {
+    let mut close: Vec<(f64, String)> = complete(
+        "",
+        Known {
+            resources,
+            ..Known::default()
+        },
+    )
+    .into_iter()
+    .map(|n| (strsim::jaro_winkler(name, &n), n))
+    .filter(|(score, _)| *score > 0.8)
+    .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    close
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| format!(":{n}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,14 +241,49 @@ mod tests {
 
     #[test]
     fn completion_offers_matching_aliases_and_resource_names() {
-        assert_eq!(complete("de", &[]), vec!["deploy", "deployments"]);
+        let none = Known::default();
+        assert_eq!(complete("de", none), vec!["deploy", "deployments"]);
+        assert_eq!(complete("ba", none), vec!["backup", "backups"]);
+        assert_eq!(common_prefix(&complete("ba", none)), "backup");
+        assert_eq!(complete("rec", none), vec!["recovery"]);
         let resources = crate::cluster::discovery::tests::sample();
+        let known = Known {
+            resources: &resources,
+            ..none
+        };
         assert_eq!(
-            complete("in", &resources),
+            complete("in", known),
             vec!["ing", "ingress", "ingresses", "ingresses.networking.k8s.io"]
         );
-        assert_eq!(complete("pd", &resources), vec!["pdb"]);
-        assert!(complete("zz", &resources).is_empty());
+        assert_eq!(complete("pd", known), vec!["pdb"]);
+        assert!(complete("zz", known).is_empty());
+    }
+
+    #[test]
+    fn completion_offers_namespaces_and_contexts_as_arguments() {
+        let namespaces = ["default".to_string(), "demo".into(), "shop".into()];
+        let contexts = ["kind-dev".to_string(), "prod-eu".into()];
+        let known = Known {
+            resources: &[],
+            namespaces: &namespaces,
+            contexts: &contexts,
+        };
+        assert_eq!(complete("ns de", known), vec!["ns default", "ns demo"]);
+        assert_eq!(common_prefix(&complete("ns de", known)), "ns de");
+        assert_eq!(complete("ns ", known).len(), 4, "all and the three");
+        assert_eq!(complete("ctx p", known), vec!["ctx prod-eu"]);
+        assert!(complete("exec l", known).is_empty());
+    }
+
+    #[test]
+    fn an_unknown_command_suggests_the_closest() {
+        let resources = crate::cluster::discovery::tests::sample();
+        let said = unknown("pdos", &resources, None);
+        assert!(said.contains("did you mean :pods"), "{said}");
+        let said = unknown("ingres", &resources, None);
+        assert!(said.contains(":ingress"), "{said}");
+        let said = unknown("qqqqqq", &resources, None);
+        assert!(!said.contains("did you mean"), "{said}");
     }
 
     #[test]

@@ -148,6 +148,16 @@ pub(crate) enum Overlay {
     Prompt(Prompt),
 }
 
+/// The command line's completions: whole lines, and the one Tab or the
+/// arrows put on the line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Completion {
+    pub(crate) candidates: Vec<String>,
+    pub(crate) selected: Option<usize>,
+    /// Waiting for the contexts to be listed.
+    pub(crate) loading: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Health {
     /// Listing for the first time.
@@ -180,6 +190,10 @@ pub struct AppState {
     pub(crate) stack: Vec<Screen>,
     /// Help or a prompt over the screen.
     pub(crate) overlay: Option<Overlay>,
+    /// Tab's candidates for the command line, shown while it is open.
+    pub(crate) completion: Option<Completion>,
+    /// The kubeconfig's contexts, once listed, for `:ctx` completion.
+    pub(crate) contexts: Vec<String>,
     /// An action's form or confirm dialog, modal over everything else. It
     /// can open while an overlay shows (a runbook's question comes when
     /// its step is reached), and the overlay is back once it closes.
@@ -252,6 +266,8 @@ impl AppState {
             readonly,
             stack: vec![Screen::new(View::Overview, query, "overview")],
             overlay: None,
+            completion: None,
+            contexts: Vec::new(),
             dialog: None,
             logs: None,
             warnings: Vec::new(),

@@ -26,6 +26,8 @@ pub struct ScreenVm {
     /// The bottom line: a prompt being typed, or the latest message, or key hints.
     pub(crate) status: (String, Role),
     pub(crate) help: Option<super::help::HelpVm>,
+    /// The command line's candidates, over the screen's bottom.
+    pub(crate) completion: Option<CompletionVm>,
     pub(crate) warnings: Vec<String>,
     /// Notes on the selected row under the table (the HPA's "why").
     pub(crate) detail: Option<Vec<Cell>>,
@@ -85,6 +87,13 @@ pub(crate) struct TextVm {
 
 /// The most lines a detail pane takes, borders included.
 pub(crate) const DETAIL_MAX: usize = 9;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionVm {
+    pub(crate) items: Vec<String>,
+    pub(crate) selected: Option<usize>,
+    pub(crate) loading: bool,
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableVm {
@@ -257,6 +266,19 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
         breadcrumb,
         table,
         status,
+        completion: match (&state.overlay, &state.completion) {
+            (Some(Overlay::Prompt(Prompt::Command(_))), Some(c)) => Some(CompletionVm {
+                // A line's last word is what differs between candidates.
+                items: c
+                    .candidates
+                    .iter()
+                    .map(|l| l.rsplit(' ').next().unwrap_or(l).to_string())
+                    .collect(),
+                selected: c.selected,
+                loading: c.loading,
+            }),
+            _ => None,
+        },
         help: (state.overlay == Some(Overlay::Help)).then(|| super::help::HelpVm {
             lines: help_lines(state, keymap),
             scroll: state.help_scroll,

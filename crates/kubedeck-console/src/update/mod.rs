@@ -197,24 +197,11 @@ fn dispatch(
             ));
             Updated::redraw()
         }
-        Msg::Contexts(Ok(names)) => {
-            let listed: Vec<String> = names
-                .iter()
-                .map(|n| {
-                    if *n == state.context {
-                        format!("*{n}")
-                    } else {
-                        n.clone()
-                    }
-                })
-                .collect();
-            state.message = Some((
-                format!("contexts: {}  (:ctx NAME switches)", listed.join(" ")),
-                Role::Info,
-            ));
-            Updated::redraw()
-        }
+        Msg::Contexts(Ok(names)) => prompt::on_contexts(state, names),
         Msg::Contexts(Err(e)) => {
+            if let Some(c) = state.completion.as_mut() {
+                c.loading = false;
+            }
             state.message = Some((e, Role::Warning));
             Updated::redraw()
         }

@@ -11,7 +11,7 @@ use crate::input::action::Action;
 use crate::input::key::{Code, Key};
 use crate::input::keymap::{Keymap, Mode};
 use crate::oncall;
-use crate::state::{AppState, Overlay, Prompt};
+use crate::state::{AppState, Completion, Overlay, Prompt};
 use crate::theme::Role;
 
 pub(super) fn on_key(
@@ -24,9 +24,13 @@ pub(super) fn on_key(
     let Some(Overlay::Prompt(prompt)) = state.overlay.clone() else {
         return Updated::default();
     };
+    if let Some(out) = choose(state, key) {
+        return out;
+    }
     match keymap.resolve(Mode::Input, key) {
         Some(Action::Back) => {
             state.overlay = None;
+            state.completion = None;
             if let Prompt::Filter(_) = prompt {
                 // Esc abandons the filter, as in k9s.
                 apply_filter(state, "", cache, now);
@@ -35,19 +39,17 @@ pub(super) fn on_key(
         }
         Some(Action::Accept) => {
             state.overlay = None;
+            state.completion = None;
             return match prompt {
                 Prompt::Filter(_) => Updated::redraw(),
                 Prompt::Command(line) => run_command(state, &line, cache, now),
             };
         }
         Some(Action::NextField) => {
-            if let Prompt::Command(line) = &prompt
-                && let Some(first) = commands::complete(line.trim(), &state.resources).first()
-            {
-                state.overlay = Some(Overlay::Prompt(Prompt::Command(first.clone())));
-                return Updated::redraw();
-            }
-            return Updated::default();
+            return match &prompt {
+                Prompt::Command(line) => tab(state, line, cache),
+                Prompt::Filter(_) => Updated::default(),
+            };
         }
         _ => {}
     }
@@ -62,12 +64,163 @@ pub(super) fn on_key(
         _ => return Updated::default(),
     }
     match prompt {
-        Prompt::Command(_) => state.overlay = Some(Overlay::Prompt(Prompt::Command(text))),
+        Prompt::Command(_) => {
+            // Open candidates follow what is typed.
+            if state.completion.is_some() {
+                let candidates = candidates(state, cache, &text);
+                state.completion = Some(Completion {
+                    candidates,
+                    ..Completion::default()
+                });
+            }
+            state.overlay = Some(Overlay::Prompt(Prompt::Command(text)));
+        }
         Prompt::Filter(_) => {
             state.overlay = Some(Overlay::Prompt(Prompt::Filter(text.clone())));
             apply_filter(state, &text, cache, now);
         }
     }
+    Updated::redraw()
+}
+
+fn namespaces(cache: &Cache) -> Vec<String> {
+    let mut out: Vec<String> = cache
+        .namespaces
+        .state()
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The command line's completions, with the cluster's namespaces and the
+/// contexts as listed.
+fn candidates(state: &AppState, cache: &Cache, line: &str) -> Vec<String> {
+    let namespaces = namespaces(cache);
+    commands::complete(
+        line,
+        commands::Known {
+            resources: &state.resources,
+            namespaces: &namespaces,
+            contexts: &state.contexts,
+        },
+    )
+}
+
+/// Tab: fills the line with what its candidates share and shows them; when
+/// that adds nothing, puts the next candidate on the line.
+fn tab(state: &mut AppState, line: &str, cache: &Cache) -> Updated {
+    if let Some(c) = state.completion.as_mut()
+        && c.candidates.len() > 1
+        && (c.selected.map(|i| c.candidates[i].as_str()) == Some(line)
+            || commands::common_prefix(&c.candidates) == line)
+    {
+        let next = c.selected.map_or(0, |i| (i + 1) % c.candidates.len());
+        c.selected = Some(next);
+        let text = c.candidates[next].clone();
+        state.overlay = Some(Overlay::Prompt(Prompt::Command(text)));
+        return Updated::redraw();
+    }
+    let is_ctx = matches!(line.split_once(' '), Some(("ctx" | "context", _)));
+    let candidates = candidates(state, cache, line);
+    let mut text = line.to_string();
+    let mut out = Updated::redraw();
+    if is_ctx && state.contexts.is_empty() {
+        out.effects.push(Effect::ListContexts);
+    }
+    match candidates.len() {
+        1 => {
+            text.clone_from(&candidates[0]);
+            state.completion = None;
+        }
+        _ => {
+            let prefix = commands::common_prefix(&candidates);
+            if prefix.len() > text.len() {
+                text = prefix.to_string();
+            }
+            state.completion = Some(Completion {
+                candidates,
+                selected: None,
+                loading: is_ctx && state.contexts.is_empty(),
+            });
+        }
+    }
+    state.overlay = Some(Overlay::Prompt(Prompt::Command(text)));
+    out
+}
+
+/// Up and Down move through open candidates, putting each on the line.
+fn choose(state: &mut AppState, key: Key) -> Option<Updated> {
+    let c = state.completion.as_mut()?;
+    if c.candidates.is_empty() || key.ctrl || key.alt {
+        return None;
+    }
+    let n = c.candidates.len();
+    let next = match (key.code, c.selected) {
+        (Code::Down, None) => 0,
+        (Code::Down, Some(i)) => (i + 1) % n,
+        (Code::Up, None) => n - 1,
+        (Code::Up, Some(i)) => (i + n - 1) % n,
+        _ => return None,
+    };
+    c.selected = Some(next);
+    let text = c.candidates[next].clone();
+    state.overlay = Some(Overlay::Prompt(Prompt::Command(text)));
+    Some(Updated::redraw())
+}
+
+/// `:ctx` alone: the command line, waiting for the contexts to pick from.
+fn pick_context(state: &mut AppState) -> Updated {
+    state.overlay = Some(Overlay::Prompt(Prompt::Command("ctx ".into())));
+    let candidates = commands::complete(
+        "ctx ",
+        commands::Known {
+            contexts: &state.contexts,
+            ..commands::Known::default()
+        },
+    );
+    state.completion = Some(Completion {
+        candidates,
+        selected: None,
+        loading: true,
+    });
+    Updated::with(Effect::ListContexts)
+}
+
+/// The contexts, listed: candidates for an open `:ctx` line, else a message.
+pub(super) fn on_contexts(state: &mut AppState, names: Vec<String>) -> Updated {
+    state.contexts = names;
+    if let (Some(Overlay::Prompt(Prompt::Command(line))), Some(c)) =
+        (&state.overlay, state.completion.as_mut())
+        && c.loading
+    {
+        c.loading = false;
+        c.candidates = commands::complete(
+            line,
+            commands::Known {
+                contexts: &state.contexts,
+                ..commands::Known::default()
+            },
+        );
+        c.selected = None;
+        return Updated::redraw();
+    }
+    let listed: Vec<String> = state
+        .contexts
+        .iter()
+        .map(|n| {
+            if *n == state.context {
+                format!("*{n}")
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
+    state.message = Some((
+        format!("contexts: {}  (:ctx NAME switches)", listed.join(" ")),
+        Role::Info,
+    ));
     Updated::redraw()
 }
 
@@ -101,10 +254,7 @@ pub(super) fn run_command(
         return out;
     }
     if matches!(line.trim(), "ctx" | "context") {
-        return Updated {
-            redraw: false,
-            effects: vec![Effect::ListContexts],
-        };
+        return pick_context(state);
     }
     match commands::parse(line) {
         Ok(ColonCommand::Goto(view)) => navigate::goto(state, view, cache, now),
@@ -115,7 +265,7 @@ pub(super) fn run_command(
                 None => {
                     let why = commands::unknown(
                         &name,
-                        !state.resources.is_empty(),
+                        &state.resources,
                         state.discovery_error.as_deref(),
                     );
                     state.message = Some((why, Role::Warning));

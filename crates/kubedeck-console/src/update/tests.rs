@@ -554,6 +554,8 @@ fn ctx_asks_the_runtime_to_switch_unless_already_there() {
     assert_eq!(message(&state), "already on context test");
     let out = command(&mut state, &cache, &keymap, "ctx");
     assert_eq!(out.effects, vec![Effect::ListContexts]);
+    // Left before the list came: it comes as a message.
+    update(&mut state, key("esc"), &cache, &keymap, now());
     update(
         &mut state,
         Msg::Contexts(Ok(vec!["prod".into(), "test".into()])),
@@ -963,4 +965,80 @@ fn help_scrolls_by_line_and_page_and_stops_at_its_end() {
     assert!(state.overlay.is_none());
     update(&mut state, key("?"), &cache, &keymap, now());
     assert_eq!(state.help_scroll, 0, "help opens at its top");
+}
+
+fn prompt_line(state: &AppState) -> Option<&str> {
+    match &state.overlay {
+        Some(crate::state::Overlay::Prompt(crate::state::Prompt::Command(t))) => Some(t),
+        _ => None,
+    }
+}
+
+#[test]
+fn tab_completes_what_the_candidates_share_shows_them_and_cycles() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "ba");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("backup"));
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let shown = vm.completion.expect("candidates shown");
+    assert_eq!(shown.items, ["backup", "backups"]);
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("backups"));
+    update(&mut state, key("up"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("backup"));
+    update(&mut state, key("down"), &cache, &keymap, now());
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Backups);
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(vm.completion.is_none(), "gone with the line");
+    // Typing narrows open candidates; one left fills the line.
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "ns ");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(
+        vm.completion.expect("namespaces").items,
+        ["all", "payments", "quiet", "shop"]
+    );
+    type_keys(&mut state, &cache, &keymap, "p");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("ns payments"));
+}
+
+#[test]
+fn ctx_alone_offers_the_contexts_to_pick_from() {
+    let (mut state, cache, keymap) = setup();
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "ctx");
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(out.effects, [Effect::ListContexts]);
+    assert_eq!(prompt_line(&state), Some("ctx "));
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(vm.completion.expect("waiting").loading);
+    update(
+        &mut state,
+        Msg::Contexts(Ok(vec!["kind-dev".into(), "prod-eu".into()])),
+        &cache,
+        &keymap,
+        now(),
+    );
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(
+        vm.completion.expect("listed").items,
+        ["kind-dev", "prod-eu"]
+    );
+    update(&mut state, key("down"), &cache, &keymap, now());
+    update(&mut state, key("down"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("ctx prod-eu"));
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert!(
+        out.effects
+            .iter()
+            .any(|e| format!("{e:?}").contains("prod-eu")),
+        "{:?}",
+        out.effects
+    );
 }

@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use crate::help::{HelpLine, HelpVm};
 use crate::theme::{Role, Theme};
-use crate::view_model::{DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm};
+use crate::view_model::{
+    CompletionVm, DETAIL_MAX, DialogVm, LogVm, PanelVm, ScreenVm, TableVm, TextVm,
+};
 use crate::views::Cell;
 use crate::widgets::layout;
 
@@ -74,6 +76,9 @@ pub fn draw(frame: &mut Frame, vm: &ScreenVm, theme: &Theme) {
         Paragraph::new(Span::styled(vm.status.0.as_str(), theme.style(vm.status.1))),
         status,
     );
+    if let Some(completion) = &vm.completion {
+        draw_completion(frame, body, completion, theme);
+    }
     if let Some(help) = &vm.help {
         draw_help(frame, body, help, theme);
     } else if !vm.warnings.is_empty() {
@@ -316,6 +321,59 @@ fn overlay(area: Rect, width: u16, height: u16) -> Rect {
         width: w,
         height: h,
     }
+}
+
+/// Tab's candidates in a box over the bottom left of the body, the chosen
+/// one marked; as many as fit, then how many more.
+fn draw_completion(frame: &mut Frame, area: Rect, c: &CompletionVm, theme: &Theme) {
+    let fit = usize::from(area.height.saturating_sub(2)).clamp(1, 12);
+    let mut lines: Vec<Line> = Vec::new();
+    if c.loading {
+        lines.push(Line::from(Span::styled(
+            "listing…",
+            theme.style(Role::Muted),
+        )));
+    } else if c.items.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "no match",
+            theme.style(Role::Muted),
+        )));
+    }
+    // The window follows the chosen candidate.
+    let first = c.selected.map_or(0, |i| (i + 1).saturating_sub(fit));
+    for (i, item) in c.items.iter().enumerate().skip(first).take(fit) {
+        let role = if Some(i) == c.selected {
+            Role::Selection
+        } else {
+            Role::Text
+        };
+        lines.push(Line::from(Span::styled(item.as_str(), theme.style(role))));
+    }
+    let more = c.items.len().saturating_sub(first + fit);
+    let title = if more > 0 {
+        format!(" Tab: {} (+{more}) ", c.items.len())
+    } else {
+        " Tab ".to_string()
+    };
+    let widest = c.items.iter().map(|i| i.chars().count()).max().unwrap_or(8);
+    let width = (widest.max(title.chars().count()) as u16 + 2).min(area.width);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x,
+        y: area.y + area.height - height,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.style(Role::DialogBorder))
+                .title(Span::styled(title, theme.style(Role::Title))),
+        ),
+        rect,
+    );
 }
 
 fn draw_help(frame: &mut Frame, area: Rect, help: &HelpVm, theme: &Theme) {

@@ -1,5 +1,6 @@
-//! End to end, by keys: k9s's direct sort keys, the faults-only toggle and
-//! the scrolling help in the real console against the simulator. A Deployment is made to
+//! End to end, by keys: k9s's direct sort keys, the faults-only toggle,
+//! the scrolling help and Tab's candidates in the real console against the
+//! simulator. A Deployment is made to
 //! crash-loop with kubectl (named to sort after web by name); Shift-R puts its pod first, again last, and `z`
 //! leaves only it, the title saying so.
 
@@ -108,7 +109,7 @@ async fn shift_r_sorts_by_restarts_and_z_shows_only_the_crash_loop() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn help_is_grouped_and_page_down_scrolls_it_to_the_commands() {
+async fn help_scrolls_tab_shows_candidates_and_a_typo_gets_suggestions() {
     tmux::require_tmux();
     let ts = crate::common::start_with("minimal", SimConfig::default()).await;
     let tmux = Tmux::new("help");
@@ -131,5 +132,22 @@ async fn help_is_grouped_and_page_down_scrolls_it_to_the_commands() {
         assert!(!end.contains("Help: rows 1-"), "{end}");
         tmux.escape();
         tmux.wait_for("help closed", WAIT, |s| !s.contains("Help: rows"));
+
+        // Tab completes what the candidates share and shows them.
+        tmux.keys(&[":"]);
+        tmux.type_text("ba");
+        tmux.keys(&["Tab"]);
+        let screen = tmux.wait_for("the candidates", WAIT, |s| {
+            s.lines().any(|l| l.contains("│backups"))
+        });
+        assert!(screen.contains(":backup"), "{screen}");
+        tmux.keys(&["Tab", "Tab", "Enter"]);
+        tmux.wait_for("the backups view", WAIT, |s| s.contains("Backups("));
+
+        // An unknown command names the closest ones.
+        tmux.keys(&[":"]);
+        tmux.type_text("pdos");
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("a suggestion", WAIT, |s| s.contains("did you mean :pods"));
     });
 }
