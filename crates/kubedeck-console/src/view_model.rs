@@ -113,6 +113,10 @@ pub struct TableVm {
     pub(crate) wide: Option<usize>,
     /// The key that toggles wide mode, for the title's note of hidden columns.
     pub(crate) wide_key: Option<String>,
+    /// A line above the table (the overview's cluster health).
+    pub(crate) summary: Option<Vec<Cell>>,
+    /// The order when it is no column's; the header then marks none.
+    pub(crate) order_note: Option<&'static str>,
 }
 
 impl TableVm {
@@ -178,6 +182,10 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if screen.query.faults_only {
                 title.push_str(" <faults only>");
             }
+            if let Some(note) = t.order_note(&screen.query) {
+                title.push(' ');
+                title.push_str(note);
+            }
             if let Some(note) = super::charts::chart::title_note(state) {
                 title.push_str(&note);
             }
@@ -193,6 +201,11 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 flex: t.flex_in(src, &screen.query),
                 wide: state.wide,
                 wide_key: key_for(keymap, Action::ToggleWide),
+                summary: t.summary(src, &screen.query, now).map(|mut cells| {
+                    cells.splice(0..0, api_health(state, t.depends_on()));
+                    cells
+                }),
+                order_note: t.order_note(&screen.query),
             }
         }
         None => TableVm {
@@ -205,6 +218,8 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             flex: 0,
             wide: None,
             wide_key: None,
+            summary: None,
+            order_note: None,
         },
     };
     let mut text = None;
@@ -365,6 +380,31 @@ pub(crate) fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
 /// The header's stale mark for the kinds `shown` (every kind when the
 /// screen has no table), and the banner while the API server does not
 /// answer, both in local time.
+/// Whether the API server answers the view's watches, for the overview's
+/// line: unreachable, a watch failing, still listing, or every one live.
+fn api_health(state: &AppState, kinds: &[Kind]) -> [Cell; 2] {
+    let healths = kinds.iter().filter_map(|k| state.health.get(k));
+    let (mut unreachable, mut failing, mut syncing) = (false, false, false);
+    for h in healths {
+        match h {
+            Health::Unreachable(_) => unreachable = true,
+            Health::Stale(_) => failing = true,
+            Health::Syncing => syncing = true,
+            Health::Live => {}
+        }
+    }
+    let api = if unreachable {
+        Cell::new("API unreachable", Role::Danger)
+    } else if failing {
+        Cell::new("API: a watch failing", Role::Warning)
+    } else if syncing {
+        Cell::new("API: listing", Role::Muted)
+    } else {
+        Cell::new("API ok", Role::Ok)
+    };
+    [api, Cell::new("  ·  ", Role::Muted)]
+}
+
 fn health_lines(
     state: &AppState,
     shown: Option<&[Kind]>,

@@ -198,6 +198,14 @@ pub(crate) trait TableView: Sync {
     fn detail(&self, _cache: &Cache, _key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
         None
     }
+    /// A line above the table: what the rows add up to.
+    fn summary(&self, _src: Sources<'_>, _query: &Query, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        None
+    }
+    /// The order when it is no column's (the header then marks none).
+    fn order_note(&self, _query: &Query) -> Option<&'static str> {
+        None
+    }
     /// Whether the view can tell a healthy row from a fault.
     fn judges_faults(&self) -> bool {
         false

@@ -39,6 +39,8 @@ pub(crate) struct Summary {
     /// (when, "Reason kind/name") of the newest Warning within the
     /// warning window; older ones have faded.
     pub latest_warning: Option<(DateTime<Utc>, String)>,
+    /// Warnings within the warning window.
+    pub warnings: usize,
 }
 
 impl Summary {
@@ -112,6 +114,7 @@ pub(crate) fn summaries(
             continue;
         };
         let s = out.entry(ns.to_string()).or_default();
+        s.warnings += 1;
         if s.latest_warning.as_ref().is_none_or(|(t, _)| when > *t) {
             let what = format!(
                 "{} {}",
@@ -156,7 +159,73 @@ impl TableView for OverviewView {
             Kind::StatefulSet,
             Kind::DaemonSet,
             Kind::Hpa,
+            Kind::Node,
         ]
+    }
+
+    /// Order 0 is no column's: where it hurts most comes first.
+    fn order_note(&self, query: &Query) -> Option<&'static str> {
+        (query.sort_column == 0).then_some("worst first")
+    }
+
+    /// The cluster at a glance: nodes Ready (those that are not, and the
+    /// cordoned, by name), pods not Ready, current warnings.
+    fn summary(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Option<Vec<Cell>> {
+        let cache = src.cache;
+        let (mut ready, mut down, mut cordoned) = (0, Vec::new(), Vec::new());
+        let nodes = cache.nodes.state();
+        for n in nodes.iter() {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            let (text, _) = super::nodes::status(n);
+            if text.starts_with("NotReady") {
+                down.push(name);
+            } else {
+                ready += 1;
+                if text.contains("SchedulingDisabled") {
+                    cordoned.push(name);
+                }
+            }
+        }
+        down.sort();
+        cordoned.sort();
+        let mut nodes_text = format!("nodes {ready}/{} Ready", nodes.len());
+        if !down.is_empty() {
+            nodes_text.push_str(&format!(", NotReady: {}", down.join(" ")));
+        }
+        if !cordoned.is_empty() {
+            nodes_text.push_str(&format!(", cordoned: {}", cordoned.join(" ")));
+        }
+        let nodes_role = match (down.is_empty(), cordoned.is_empty()) {
+            (false, _) => Role::Danger,
+            (true, false) => Role::Warning,
+            (true, true) => Role::Ok,
+        };
+        let all = summaries(cache, query.namespace.as_deref(), now, src.warning_window);
+        let not_ready: usize = all.values().map(|s| s.not_ready).sum();
+        let warnings: usize = all.values().map(|s| s.warnings).sum();
+        let minutes = src.warning_window.num_minutes();
+        let sep = || Cell::new("  ·  ", Role::Muted);
+        Some(vec![
+            Cell::new(nodes_text, nodes_role),
+            sep(),
+            Cell::new(
+                format!("{not_ready} pods not Ready"),
+                if not_ready > 0 {
+                    Role::Warning
+                } else {
+                    Role::Ok
+                },
+            ),
+            sep(),
+            Cell::new(
+                format!("{warnings} warnings in {minutes}m"),
+                if warnings > 0 {
+                    Role::Warning
+                } else {
+                    Role::Ok
+                },
+            ),
+        ])
     }
 
     fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
@@ -209,7 +278,7 @@ impl TableView for OverviewView {
             match s.latest_warning {
                 // The age first: a narrow column cuts the name, not it.
                 Some((t, w)) => Cell::new(
-                    format!("{} ago {}", age(Some(t), now), super::truncate(&w, 26)),
+                    format!("{} ago {}", age(Some(t), now), w),
                     Role::Warning,
                 ),
                 None => Cell::new("-", Role::Muted),
@@ -236,6 +305,40 @@ mod tests {
     use crate::test_support::{cluster, now, sources};
 
     #[test]
+    fn the_summary_names_nodes_not_ready_and_cordoned_and_counts_pods_and_warnings() {
+        let (cache, mut writers) = crate::test_support::cluster_with_writers();
+        let text = |cache: &Cache| -> String {
+            OverviewView
+                .summary(sources(cache), &Query::default(), now())
+                .expect("a summary")
+                .iter()
+                .map(|c| c.text.as_str())
+                .collect()
+        };
+        let before = text(&cache);
+        assert_eq!(
+            before,
+            "nodes 2/3 Ready, NotReady: node-3, cordoned: node-2  ·  2 pods not Ready  ·  2 warnings in 15m"
+        );
+        // node-3 comes back, node-1 is cordoned too.
+        for (name, cordoned) in [("node-3", false), ("node-1", true)] {
+            writers
+                .apply_json(&serde_json::json!({
+                    "apiVersion": "v1", "kind": "Node",
+                    "metadata": {"name": name},
+                    "spec": {"unschedulable": cordoned},
+                    "status": {"conditions": [{"type": "Ready", "status": "True"}]}
+                }))
+                .expect("a node");
+        }
+        let after = text(&cache);
+        assert!(
+            after.starts_with("nodes 3/3 Ready, cordoned: node-1 node-2  ·  "),
+            "{after}"
+        );
+    }
+
+    #[test]
     fn degraded_namespaces_come_first_with_their_symptoms() {
         let cache = cluster();
         let rows = OverviewView.rows(sources(&cache), &Query::default(), now());
@@ -254,13 +357,14 @@ mod tests {
                 hpas_at_max: 1,
                 services_without_endpoints: 1,
                 latest_warning: shop.latest_warning.clone(),
+                warnings: 1,
             }
         );
         let cells = OverviewView
             .cells(sources(&cache), &rows[0], now())
             .expect("cells");
         assert_eq!(cells[1].text, "1 ok, 1 degraded");
-        assert_eq!(cells[6].text, "20s ago BackOff pod/api-5f6b7c8d9…");
+        assert_eq!(cells[6].text, "20s ago BackOff pod/api-5f6b7c8d9f-abcde");
         let quiet = OverviewView
             .cells(sources(&cache), &rows[2], now())
             .expect("cells");
@@ -280,7 +384,7 @@ mod tests {
         };
         let fifteen = chrono::Duration::minutes(15);
         let seen = warning(now() + chrono::Duration::minutes(3), fifteen);
-        assert_eq!(seen.text, "3m20s ago BackOff pod/api-5f6b7c8d9…");
+        assert_eq!(seen.text, "3m20s ago BackOff pod/api-5f6b7c8d9f-abcde");
         assert_eq!(seen.role, Role::Warning);
         let faded = warning(now() + chrono::Duration::minutes(16), fifteen);
         assert_eq!((faded.text.as_str(), faded.role), ("-", Role::Muted));

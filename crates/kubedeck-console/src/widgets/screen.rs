@@ -201,6 +201,23 @@ fn draw_breadcrumb(frame: &mut Frame, area: Rect, vm: &ScreenVm, theme: &Theme) 
 }
 
 fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
+    let area = match &table.summary {
+        Some(cells) if area.height > 4 => {
+            let [line, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+            frame.render_widget(
+                Paragraph::new(Line::from(
+                    cells
+                        .iter()
+                        .map(|c| Span::styled(c.text.as_str(), theme.style(c.role)))
+                        .collect::<Vec<_>>(),
+                )),
+                line,
+            );
+            rest
+        }
+        _ => area,
+    };
     // Laid out for the width drawn in; the view model holds the visible
     // rows only, so this measures a screenful of cells and copies the cut ones.
     let laid = match table.wide {
@@ -225,7 +242,11 @@ fn draw_table(frame: &mut Frame, area: Rect, table: &TableVm, theme: &Theme) {
         (None, n, None) => format!("{} +{n} more", table.title),
     };
     let block = titled_block(&title, theme);
-    let sorted = table.columns.get(table.sort_column).map(|c| c.name);
+    let sorted = table
+        .columns
+        .get(table.sort_column)
+        .map(|c| c.name)
+        .filter(|_| table.order_note.is_none());
     let header = Row::new(laid.columns.iter().map(|(name, _)| {
         if Some(*name) == sorted {
             format!("{name}{}", if table.descending { "↓" } else { "↑" })

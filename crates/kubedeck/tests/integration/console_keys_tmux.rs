@@ -1,6 +1,6 @@
 //! End to end, by keys: k9s's direct sort keys, the faults-only toggle,
-//! the scrolling help and Tab's candidates in the real console against the
-//! simulator. A Deployment is made to
+//! the scrolling help, Tab's candidates and the overview's cluster health
+//! in the real console against the simulator. A Deployment is made to
 //! crash-loop with kubectl (named to sort after web by name); Shift-R puts its pod first, again last, and `z`
 //! leaves only it, the title saying so.
 
@@ -149,5 +149,46 @@ async fn help_scrolls_tab_shows_candidates_and_a_typo_gets_suggestions() {
         tmux.type_text("pdos");
         tmux.keys(&["Enter"]);
         tmux.wait_for("a suggestion", WAIT, |s| s.contains("did you mean :pods"));
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_failing_shows_on_the_overview_with_no_key_pressed() {
+    tmux::require_tmux();
+    crate::common::require_kubectl();
+    let ts = crate::common::start_with("minimal", SimConfig::default()).await;
+    let tmux = Tmux::new("nodedown");
+    let home = ts.dir.path().join("home");
+    let kubeconfig = ts.kubeconfig.clone();
+    tokio::task::block_in_place(|| {
+        tmux.start_console(BIN, &home, &kubeconfig, "", (160, 45));
+        let screen = tmux.wait_for("the overview's health line", WAIT, |s| {
+            s.contains("API ok") && s.contains("nodes 3/3 Ready")
+        });
+        assert!(screen.contains("Overview(all)["), "{screen}");
+        assert!(screen.contains("worst first"), "{screen}");
+        assert!(
+            !screen.contains("NAMESPACE↑"),
+            "no order it does not have:\n{screen}"
+        );
+    });
+    ts.kubectl(&[
+        "annotate",
+        "node",
+        "sim-node-2",
+        "sim.kubedeck.io/node-failure=true",
+    ])
+    .await
+    .ok();
+    tokio::task::block_in_place(|| {
+        tmux.wait_for("the failed node named", WAIT, |s| {
+            s.contains("nodes 2/3 Ready, NotReady: sim-node-2")
+        });
+    });
+    ts.kubectl(&["cordon", "sim-node-3"]).await.ok();
+    tokio::task::block_in_place(|| {
+        tmux.wait_for("the cordoned node named", WAIT, |s| {
+            s.contains("NotReady: sim-node-2, cordoned: sim-node-3")
+        });
     });
 }
