@@ -829,7 +829,7 @@ fn every_event_is_watched_only_while_a_screen_reads_normal_events() {
         now(),
     );
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
-    assert_eq!(vm.table.title, "Events(all)[0 loading]");
+    assert_eq!(vm.table.title, "Events(all)[0 loading] warnings first, newest first");
     // Its list is in: Normal events show beside the warnings.
     cache.all_events.clone_from(&all);
     update(
@@ -840,8 +840,8 @@ fn every_event_is_watched_only_while_a_screen_reads_normal_events() {
         now(),
     );
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
-    assert_eq!(vm.table.title, "Events(all)[4]");
-    let reasons: Vec<&str> = vm.table.rows.iter().map(|r| r[1].text.as_str()).collect();
+    assert_eq!(vm.table.title, "Events(all)[4] warnings first, newest first");
+    let reasons: Vec<&str> = vm.table.rows.iter().map(|r| r[2].text.as_str()).collect();
     assert_eq!(
         reasons,
         ["BackOff", "Failed", "SuccessfulRescale", "Scheduled"]

@@ -14,11 +14,14 @@ pub(crate) struct EventsView;
 
 const COLUMNS: &[Column] = &[
     col("TYPE", 7, false).keep(Keep::Whole).priority(1),
+    col("NAMESPACE", 9, false).keep(Keep::Whole).priority(3),
     col("REASON", 18, false).keep(Keep::Whole).priority(2),
     col("OBJECT", 28, false).keep(Keep::End).priority(0),
-    col("MESSAGE", 20, false).keep(Keep::Text).priority(1),
+    // Shown when it fits at its least width, after the short columns: the
+    // message is what gets cut.
+    col("MESSAGE", 20, false).keep(Keep::Text).priority(5),
     col("COUNT", 5, true).keep(Keep::Whole).priority(4),
-    col("LAST SEEN", 9, true).keep(Keep::Whole).priority(3),
+    col("LAST SEEN", 9, true).keep(Keep::Whole).priority(2),
 ];
 
 pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimEvent>> {
@@ -87,17 +90,23 @@ impl TableView for EventsView {
             })
             .map(|e| {
                 let sort = match query.sort_column {
-                    1 => SortKey::Text(e.reason.clone().unwrap_or_default()),
-                    2 => SortKey::Text(object_name(e)),
-                    3 => SortKey::Text(e.message.clone().unwrap_or_default()),
-                    4 => SortKey::Num(e.count.unwrap_or(1).into()),
-                    5 => SortKey::Num(-event_time(e).map_or(0, |t| t.timestamp())),
+                    1 => SortKey::Text(e.metadata.namespace.clone().unwrap_or_default()),
+                    2 => SortKey::Text(e.reason.clone().unwrap_or_default()),
+                    3 => SortKey::Text(object_name(e)),
+                    4 => SortKey::Text(e.message.clone().unwrap_or_default()),
+                    5 => SortKey::Num(e.count.unwrap_or(1).into()),
+                    6 => SortKey::Num(-event_time(e).map_or(0, |t| t.timestamp())),
                     _ => SortKey::Num(default_order(e)),
                 };
                 (sort, super::key_of(&e.metadata))
             })
             .collect();
         finish(keyed, query.descending)
+    }
+
+    /// Order 0 is no column's.
+    fn order_note(&self, query: &Query) -> Option<&'static str> {
+        (query.sort_column == 0).then_some("warnings first, newest first")
     }
 
     fn judges_faults(&self) -> bool {
@@ -119,6 +128,7 @@ impl TableView for EventsView {
                 e.type_.clone().unwrap_or_else(|| "Normal".into()),
                 if warning { Role::Warning } else { Role::Muted },
             ),
+            Cell::text(e.metadata.namespace.clone().unwrap_or_default()),
             Cell::new(
                 e.reason.clone().unwrap_or_default(),
                 if warning { Role::Warning } else { Role::Text },
@@ -148,7 +158,7 @@ mod tests {
         let reasons: Vec<String> = rows
             .iter()
             .map(|k| {
-                EventsView.cells(sources(&cache), k, now()).expect("cells")[1]
+                EventsView.cells(sources(&cache), k, now()).expect("cells")[2]
                     .text
                     .clone()
             })
@@ -160,9 +170,9 @@ mod tests {
         let first = EventsView
             .cells(sources(&cache), &rows[0], now())
             .expect("cells");
-        assert_eq!(first[2].text, "pod/api-5f6b7c8d9f-abcde");
+        assert_eq!(first[3].text, "pod/api-5f6b7c8d9f-abcde");
         assert_eq!(
-            (first[4].text.as_str(), first[5].text.as_str()),
+            (first[5].text.as_str(), first[6].text.as_str()),
             ("12", "20s")
         );
     }
