@@ -44,6 +44,7 @@ fn group(action: &Action) -> usize {
         | Action::Enter
         | Action::Back
         | Action::Goto(_)
+        | Action::Run(_)
         | Action::ScrollLeft
         | Action::ScrollRight
         | Action::NextField

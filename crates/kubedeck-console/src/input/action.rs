@@ -115,6 +115,9 @@ pub(crate) enum Action {
     /// Show or hide the chart of the selected workload, HPA or pod.
     ToggleChart,
     Goto(View),
+    /// Run a `:` command, as typed after the colon (`{ run = "runbooks" }`):
+    /// a key for any command, the on-call panes' included.
+    Run(String),
     /// Confirm a dialog.
     Accept,
     /// Move the focus within a dialog or form.
@@ -240,6 +243,7 @@ impl Action {
             Action::PortForward => "port-forward to the selection (:pf lists them)",
             Action::ToggleFaults => "faults only: rows that are not healthy; again: all",
             Action::Goto(view) => return format!("go to {}", view_name(*view)),
+            Action::Run(line) => return format!(":{line}"),
             Action::SortBy(c) => {
                 return format!("sort by {}; again: reverse", c.header().to_lowercase());
             }
@@ -281,6 +285,7 @@ mod tests {
                 Action::SortBy(SortColumn::Restarts),
             ),
             ("\"toggle-faults\"", Action::ToggleFaults),
+            ("{\"run\":\"runbooks\"}", Action::Run("runbooks".into())),
         ] {
             let parsed: Action = serde_json::from_str(text).expect(text);
             assert_eq!(parsed, action);

@@ -156,6 +156,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::SortBy(column) => navigate::sort_by(state, column, cache, now),
         Action::ToggleFaults => navigate::toggle_faults(state, cache, now),
         Action::Goto(view) => navigate::goto(state, view, cache, now),
+        Action::Run(line) => super::prompt::run_command(state, &line, cache, now),
         Action::Enter => navigate::enter(state, cache, now),
         Action::Describe => navigate::open_text(state, false, cache, now),
         Action::Yaml => navigate::open_text(state, true, cache, now),

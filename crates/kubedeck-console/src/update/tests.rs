@@ -829,7 +829,10 @@ fn every_event_is_watched_only_while_a_screen_reads_normal_events() {
         now(),
     );
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
-    assert_eq!(vm.table.title, "Events(all)[0 loading] warnings first, newest first");
+    assert_eq!(
+        vm.table.title,
+        "Events(all)[0 loading] warnings first, newest first"
+    );
     // Its list is in: Normal events show beside the warnings.
     cache.all_events.clone_from(&all);
     update(
@@ -840,7 +843,10 @@ fn every_event_is_watched_only_while_a_screen_reads_normal_events() {
         now(),
     );
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
-    assert_eq!(vm.table.title, "Events(all)[4] warnings first, newest first");
+    assert_eq!(
+        vm.table.title,
+        "Events(all)[4] warnings first, newest first"
+    );
     let reasons: Vec<&str> = vm.table.rows.iter().map(|r| r[2].text.as_str()).collect();
     assert_eq!(
         reasons,
@@ -1041,4 +1047,32 @@ fn ctx_alone_offers_the_contexts_to_pick_from() {
         "{:?}",
         out.effects
     );
+}
+
+#[test]
+fn number_keys_reach_the_on_call_panes_and_a_keymap_can_bind_any_command() {
+    let (mut state, cache, keymap) = setup();
+    let out = update(&mut state, key("7"), &cache, &keymap, now());
+    assert_eq!(
+        out.effects,
+        [Effect::Ops(crate::oncall::OpsEffect::ListRunbooks)]
+    );
+    update(&mut state, key("9"), &cache, &keymap, now());
+    assert_eq!(state.screen().crumb, "port-forwards");
+    update(&mut state, key("8"), &cache, &keymap, now());
+    let (said, _) = state.message.clone().expect("a message");
+    assert!(said.starts_with("no recovery test yet"), "{said}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "extends = \"default\"\n[normal]\nb = { run = \"backups\" }\nX = { run = \"ns payments\" }\n",
+    )
+    .expect("write");
+    let (mine, errs) = Keymap::load(Some("mine"), Some(dir.path()));
+    assert!(errs.is_empty(), "{errs:?}");
+    update(&mut state, key("b"), &cache, &mine, now());
+    assert_eq!(state.screen().view, View::Backups);
+    update(&mut state, key("X"), &cache, &mine, now());
+    assert_eq!(state.namespace.as_deref(), Some("payments"));
 }

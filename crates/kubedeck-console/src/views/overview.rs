@@ -277,10 +277,9 @@ impl TableView for OverviewView {
             count_cell(s.services_without_endpoints, Role::Danger),
             match s.latest_warning {
                 // The age first: a narrow column cuts the name, not it.
-                Some((t, w)) => Cell::new(
-                    format!("{} ago {}", age(Some(t), now), w),
-                    Role::Warning,
-                ),
+                Some((t, w)) => {
+                    Cell::new(format!("{} ago {}", age(Some(t), now), w), Role::Warning)
+                }
                 None => Cell::new("-", Role::Muted),
             },
         ])
