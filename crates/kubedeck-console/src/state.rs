@@ -194,6 +194,8 @@ pub struct AppState {
     pub(crate) completion: Option<Completion>,
     /// The kubeconfig's contexts, once listed, for `:ctx` completion.
     pub(crate) contexts: Vec<String>,
+    /// How long the API server last took to answer a watch request.
+    pub(crate) api_latency: Option<std::time::Duration>,
     /// An action's form or confirm dialog, modal over everything else. It
     /// can open while an overlay shows (a runbook's question comes when
     /// its step is reached), and the overlay is back once it closes.
@@ -268,6 +270,7 @@ impl AppState {
             overlay: None,
             completion: None,
             contexts: Vec::new(),
+            api_latency: None,
             dialog: None,
             logs: None,
             warnings: Vec::new(),

@@ -400,9 +400,22 @@ fn api_health(state: &AppState, kinds: &[Kind]) -> [Cell; 2] {
     } else if syncing {
         Cell::new("API: listing", Role::Muted)
     } else {
-        Cell::new("API ok", Role::Ok)
+        match latency_text(state.api_latency) {
+            Some(t) => Cell::new(format!("API ok {t}"), Role::Ok),
+            None => Cell::new("API ok", Role::Ok),
+        }
     };
     [api, Cell::new("  ·  ", Role::Muted)]
+}
+
+/// A watch request's round trip as the overview shows it: to 10 ms.
+pub(crate) fn latency_text(d: Option<std::time::Duration>) -> Option<String> {
+    let ms = d?.as_millis();
+    Some(if ms < 10 {
+        "<10 ms".to_string()
+    } else {
+        format!("{} ms", ms / 10 * 10)
+    })
 }
 
 fn health_lines(

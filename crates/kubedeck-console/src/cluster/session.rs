@@ -85,6 +85,8 @@ pub(crate) enum Progress {
     Changed,
     /// A bookmark: the watch is alive with nothing to tell.
     Alive,
+    /// The server answered a watch request in this time: its latency.
+    Answered(Duration),
 }
 
 /// Runs one session of the objects `fields` selects (`fieldSelector`;
@@ -112,11 +114,16 @@ where
         if !fields.is_empty() {
             wp = wp.fields(fields);
         }
+        let asked = Instant::now();
         let stream = match timeout(START_TIMEOUT, api.watch(&wp, &rv)).await {
             Err(_) => return Some(no_answer("a watch", START_TIMEOUT)),
             Ok(Err(e)) => return Some(Trouble::of(&e)),
             Ok(Ok(s)) => s,
         };
+        // The watch's headers come back before any event: a round trip.
+        if !on(Progress::Answered(asked.elapsed())) {
+            return None;
+        }
         futures::pin_mut!(stream);
         let started = Instant::now();
         loop {

@@ -36,6 +36,9 @@ pub enum WatchMsg {
     Unreachable(Kind, String),
     /// The server's resource list, from discovery, or why there is none.
     Discovered(Result<Arc<[super::discovery::ResourceInfo]>, String>),
+    /// How long the API server took to answer a watch request (the
+    /// namespaces' only, one sample per watch window).
+    Latency(Duration),
 }
 
 /// One raised-or-not flag per kind: whether a `Changed` is already on its way.
@@ -196,6 +199,9 @@ where
                     Progress::Alive => {
                         backoff.reset();
                         None
+                    }
+                    Progress::Answered(d) => {
+                        (kind == Kind::Namespace).then_some(WatchMsg::Latency(d))
                     }
                 };
                 msg.is_none_or(|m| tx.send(m).is_ok())

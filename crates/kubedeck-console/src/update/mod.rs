@@ -149,6 +149,13 @@ fn dispatch(
             Updated::redraw()
         }
         Msg::Watch(WatchMsg::Discovered(result)) => on_discovered(state, result, cache, now),
+        Msg::Watch(WatchMsg::Latency(d)) => {
+            // Shown on the overview, to 10 ms: a change below that is noise.
+            let shown = crate::view_model::latency_text(Some(d));
+            let was = crate::view_model::latency_text(state.api_latency);
+            state.api_latency = Some(d);
+            redraw_if(shown != was && state.screen().view == View::Overview)
+        }
         Msg::Watch(w) => on_watch(state, w, cache, now),
         Msg::Metrics(metrics) => on_metrics(state, metrics, cache, now),
         Msg::Charts(msg) => charts::on_msg(state, msg, now),
@@ -243,7 +250,7 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
         | WatchMsg::Synced(k)
         | WatchMsg::Failed(k, _)
         | WatchMsg::Unreachable(k, _) => *k,
-        WatchMsg::Discovered(_) => return Updated::default(),
+        WatchMsg::Discovered(_) | WatchMsg::Latency(_) => return Updated::default(),
     };
     match w {
         WatchMsg::Synced(_) | WatchMsg::Changed(_) => {
@@ -269,7 +276,7 @@ fn on_watch(state: &mut AppState, w: WatchMsg, cache: &Cache, now: DateTime<Utc>
             ));
             Updated::redraw()
         }
-        WatchMsg::Discovered(_) => Updated::default(),
+        WatchMsg::Discovered(_) | WatchMsg::Latency(_) => Updated::default(),
         WatchMsg::Unreachable(..) => {
             // The banner says it; the time is the outage's first.
             let since = state.health.get(&kind).and_then(|h| h.stale_since());

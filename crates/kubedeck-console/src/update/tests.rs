@@ -1076,3 +1076,51 @@ fn number_keys_reach_the_on_call_panes_and_a_keymap_can_bind_any_command() {
     update(&mut state, key("X"), &cache, &mine, now());
     assert_eq!(state.namespace.as_deref(), Some("payments"));
 }
+
+#[test]
+fn the_overview_says_the_api_servers_latency_to_ten_milliseconds() {
+    use std::time::Duration;
+    let cache = cluster();
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("test", None, false);
+    for kind in crate::cluster::Kind::ALL {
+        state.health.insert(kind, crate::state::Health::Live);
+    }
+    let latency = |ms| Msg::Watch(WatchMsg::Latency(Duration::from_millis(ms)));
+    let line = |state: &AppState| -> String {
+        let vm = crate::view_model::build(state, &cache, &keymap, now());
+        vm.table
+            .summary
+            .expect("the overview's line")
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect()
+    };
+    assert!(
+        line(&state).starts_with("API ok  ·  nodes"),
+        "no sample yet"
+    );
+    assert!(update(&mut state, latency(23), &cache, &keymap, now()).redraw);
+    assert!(
+        line(&state).starts_with("API ok 20 ms  ·  "),
+        "{}",
+        line(&state)
+    );
+    let out = update(&mut state, latency(27), &cache, &keymap, now());
+    assert!(!out.redraw, "the same to 10 ms");
+    update(&mut state, latency(4), &cache, &keymap, now());
+    assert!(
+        line(&state).starts_with("API ok <10 ms"),
+        "{}",
+        line(&state)
+    );
+    state.health.insert(
+        crate::cluster::Kind::Pod,
+        crate::state::Health::Unreachable(now()),
+    );
+    assert!(
+        line(&state).starts_with("API unreachable  ·  "),
+        "{}",
+        line(&state)
+    );
+}

@@ -162,8 +162,9 @@ async fn a_node_failing_shows_on_the_overview_with_no_key_pressed() {
     let kubeconfig = ts.kubeconfig.clone();
     tokio::task::block_in_place(|| {
         tmux.start_console(BIN, &home, &kubeconfig, "", (160, 45));
+        // The latency comes with the first watch request's answer.
         let screen = tmux.wait_for("the overview's health line", WAIT, |s| {
-            s.contains("API ok") && s.contains("nodes 3/3 Ready")
+            s.contains("API ok") && s.contains(" ms  ·  nodes 3/3 Ready")
         });
         assert!(screen.contains("Overview(all)["), "{screen}");
         assert!(screen.contains("worst first"), "{screen}");
