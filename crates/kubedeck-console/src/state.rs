@@ -196,6 +196,9 @@ pub struct AppState {
     pub(crate) contexts: Vec<String>,
     /// How long the API server last took to answer a watch request.
     pub(crate) api_latency: Option<std::time::Duration>,
+    /// The table row last clicked and when, so a second click on it soon
+    /// after opens it.
+    pub(crate) last_click: Option<(crate::views::RowKey, DateTime<Utc>)>,
     /// An action's form or confirm dialog, modal over everything else. It
     /// can open while an overlay shows (a runbook's question comes when
     /// its step is reached), and the overlay is back once it closes.
@@ -271,6 +274,7 @@ impl AppState {
             completion: None,
             contexts: Vec::new(),
             api_latency: None,
+            last_click: None,
             dialog: None,
             logs: None,
             warnings: Vec::new(),

@@ -69,6 +69,10 @@ pub struct Config {
     /// Namespaces offered first by `:ns`.
     #[serde(default)]
     pub favourite_namespaces: Vec<String>,
+    /// Wheel scrolling and clicks in the console (`mouse = false`: the
+    /// terminal keeps the mouse, for selecting text).
+    #[serde(default = "default_true")]
+    pub mouse: bool,
     /// Context name patterns (`*` matches any run of characters) whose
     /// destructive actions need the resource's name typed to confirm.
     #[serde(default = "default_protected")]
@@ -173,6 +177,10 @@ fn deserialize_shell<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
     Ok(argv)
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn default_protected() -> Vec<String> {
     vec!["*prod*".to_string()]
 }
@@ -184,6 +192,7 @@ impl Default for Config {
             keymap: None,
             readonly: false,
             favourite_namespaces: Vec::new(),
+            mouse: true,
             protected_contexts: default_protected(),
             contexts: BTreeMap::new(),
             backups: BackupsConfig::default(),
@@ -395,6 +404,16 @@ mod tests {
             crate::metrics::Queries::default().pod_cpu
         );
         assert_eq!(Config::default().prometheus_for("any", None), None);
+    }
+
+    #[test]
+    fn the_mouse_is_on_unless_the_config_turns_it_off() {
+        assert!(Config::default().mouse);
+        let config: Config = toml::from_str("readonly = true\n").expect("parses");
+        assert!(config.mouse);
+        let config: Config = toml::from_str("mouse = false\n").expect("parses");
+        assert!(!config.mouse);
+        assert!(toml::from_str::<Config>("mouse = \"off\"\n").is_err());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseButton, MouseEventKind};
 use futures::StreamExt;
 use kube::Client;
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -40,7 +40,7 @@ use crate::oncall::backup_view;
 use crate::oncall::tasks::OpsTasks;
 use crate::state::{AppState, Health};
 use crate::theme::Theme;
-use crate::update::{Msg, update};
+use crate::update::{Mouse, Msg, update};
 use crate::{view_model, widgets};
 use connect::{Connection, Settings, on_background, user_for};
 use kubedeck_core::config::{Config, Paths};
@@ -252,7 +252,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     };
 
     let mut signals = terminal::Signals::install().context("cannot handle signals")?;
-    let mut terminal = terminal::take().context("cannot set up the terminal")?;
+    let mut terminal = terminal::take(config.mouse).context("cannot set up the terminal")?;
     let _guard = TerminalGuard;
     let size = terminal.size().context("cannot read the terminal size")?;
     let mut queue = VecDeque::from([Msg::Resize {
@@ -436,6 +436,15 @@ fn terminal_msg(ev: Event) -> Option<Msg> {
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => Key::from_event(&k).map(Msg::Key),
         Event::Resize(width, height) => Some(Msg::Resize { width, height }),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => Some(Msg::Mouse(Mouse::ScrollDown)),
+            MouseEventKind::ScrollUp => Some(Msg::Mouse(Mouse::ScrollUp)),
+            MouseEventKind::Down(MouseButton::Left) => Some(Msg::Mouse(Mouse::Click {
+                column: m.column,
+                row: m.row,
+            })),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -78,7 +78,12 @@ pub(super) async fn run(
         }
     };
     let mut out = io::stdout();
-    let _ = execute!(out, LeaveAlternateScreen, Show);
+    let _ = execute!(
+        out,
+        crossterm::event::DisableMouseCapture,
+        LeaveAlternateScreen,
+        Show
+    );
     let banner = format!(
         "kubedeck: a shell in {} (context {}); exit it to return to the console",
         describe(target),
@@ -124,5 +129,6 @@ fn take_back(terminal: &mut DefaultTerminal) {
     let _ = out.write_all(b"\r\n");
     let _ = crossterm::terminal::enable_raw_mode();
     let _ = execute!(out, EnterAlternateScreen);
+    let _ = super::terminal::mouse_on();
     let _ = terminal.clear();
 }

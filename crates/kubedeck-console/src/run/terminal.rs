@@ -4,9 +4,12 @@
 //! closed, SIGQUIT), or ctrl-z / SIGTSTP, after which `fg` takes it again.
 
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::Show;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers,
+};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::DefaultTerminal;
@@ -18,10 +21,16 @@ const SIGTSTP: i32 = 20;
 #[cfg(not(target_os = "linux"))]
 const SIGTSTP: i32 = 18;
 
-/// Takes the terminal: raw mode and the alternate screen, and a panic hook
-/// that gives it back before the panic is printed.
-pub(super) fn take() -> io::Result<DefaultTerminal> {
+/// Whether the console asked the terminal for mouse events, so that taking
+/// the terminal back (after ctrl-z, a shell) asks again.
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Takes the terminal: raw mode and the alternate screen, mouse events when
+/// `mouse`, and a panic hook that gives it back before the panic is printed.
+pub(super) fn take(mouse: bool) -> io::Result<DefaultTerminal> {
     let terminal = ratatui::try_init()?;
+    MOUSE.store(mouse, Ordering::Relaxed);
+    mouse_on()?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         give_back();
@@ -30,12 +39,21 @@ pub(super) fn take() -> io::Result<DefaultTerminal> {
     Ok(terminal)
 }
 
-/// Cooked mode, the main screen and a visible cursor, whatever state the
-/// terminal is in; failures are ignored (the terminal may be gone).
+/// Asks the terminal for mouse events again, if the console uses them.
+pub(super) fn mouse_on() -> io::Result<()> {
+    if MOUSE.load(Ordering::Relaxed) {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
+}
+
+/// Cooked mode, the main screen, a visible cursor and no mouse reporting,
+/// whatever state the terminal is in; failures are ignored (the terminal
+/// may be gone).
 pub(super) fn give_back() {
     let _ = crossterm::terminal::disable_raw_mode();
     let mut out = io::stdout();
-    let _ = execute!(out, LeaveAlternateScreen, Show);
+    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, Show);
     let _ = out.flush();
 }
 
@@ -54,6 +72,7 @@ pub(super) fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
     }
     crossterm::terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen)?;
+    mouse_on()?;
     terminal.clear()
 }
 

@@ -4,10 +4,11 @@
 //!
 //! This file dispatches each message; `keys` decides where a key goes,
 //! `prompt` owns the `:` and `/` line, `navigate` the cursor, views and the
-//! drill-down stack.
+//! drill-down stack, `mouse` the wheel and clicks.
 
 mod effect;
 pub(crate) mod keys;
+mod mouse;
 mod msg;
 mod navigate;
 mod prompt;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use effect::{Effect, Updated};
-pub use msg::Msg;
+pub use msg::{Mouse, Msg};
 #[cfg(test)]
 pub(crate) use navigate::CHROME_ROWS;
 pub(crate) use navigate::{log_pane_height, refresh_current, selected_object};
@@ -142,6 +143,7 @@ fn dispatch(
 ) -> Updated {
     match msg {
         Msg::Key(key) => keys::on_key(state, key, cache, keymap, now),
+        Msg::Mouse(m) => mouse::on_mouse(state, m, cache, keymap, now),
         Msg::Resize { width, height } => {
             state.width = width;
             state.height = height;

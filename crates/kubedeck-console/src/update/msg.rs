@@ -10,9 +10,23 @@ use crate::oncall::OpsMsg;
 use kubedeck_core::actions::{Command as ActionCommand, Confirmation, Permission, WorkloadRef};
 use kubedeck_core::logs::LogLine;
 
+/// What the console does with the mouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mouse {
+    ScrollUp,
+    ScrollDown,
+    /// The left button, pressed at this column and row.
+    Click {
+        column: u16,
+        row: u16,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(Key),
+    /// The wheel, or a click at a terminal cell.
+    Mouse(Mouse),
     Watch(WatchMsg),
     /// The terminal's new size.
     Resize {

@@ -1124,3 +1124,40 @@ fn the_overview_says_the_api_servers_latency_to_ten_milliseconds() {
         line(&state)
     );
 }
+
+#[test]
+fn a_click_selects_a_row_a_second_opens_it_and_the_wheel_moves_three() {
+    let (mut state, cache, keymap) = setup();
+    let click = |row| Msg::Mouse(crate::update::Mouse::Click { column: 10, row });
+    // Rows start under the header, breadcrumb, border and column headers.
+    assert!(update(&mut state, click(6), &cache, &keymap, now()).redraw);
+    assert_eq!(state.screen().selected, 2);
+    assert_eq!(names(&state)[2], "api-5f6b7c8d9f-abcde");
+    // Outside the rows: nothing.
+    assert!(!update(&mut state, click(1), &cache, &keymap, now()).redraw);
+    assert_eq!(state.screen().selected, 2);
+    // Another row, then that row again soon after: it opens.
+    update(&mut state, click(4), &cache, &keymap, now());
+    let later = now() + chrono::Duration::milliseconds(300);
+    update(&mut state, click(4), &cache, &keymap, later);
+    assert_eq!(
+        state.screen().crumb,
+        "ledger-0",
+        "{:?}",
+        state.screen().crumb
+    );
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    // Too slow for a double click: it stays a click.
+    update(&mut state, click(5), &cache, &keymap, now());
+    let slow = now() + chrono::Duration::seconds(2);
+    update(&mut state, click(5), &cache, &keymap, slow);
+    assert_eq!(state.screen().view, View::Pods);
+
+    update(&mut state, key("g"), &cache, &keymap, now());
+    let wheel = Msg::Mouse(crate::update::Mouse::ScrollDown);
+    update(&mut state, wheel, &cache, &keymap, now());
+    assert_eq!(state.screen().selected, 3);
+    let wheel = Msg::Mouse(crate::update::Mouse::ScrollUp);
+    update(&mut state, wheel, &cache, &keymap, now());
+    assert_eq!(state.screen().selected, 0);
+}

@@ -1,6 +1,6 @@
 //! End to end, by keys: k9s's direct sort keys, the faults-only toggle,
-//! the scrolling help, Tab's candidates and the overview's cluster health
-//! in the real console against the simulator. A Deployment is made to
+//! the scrolling help, Tab's candidates, the overview's cluster health and
+//! the mouse in the real console against the simulator. A Deployment is made to
 //! crash-loop with kubectl (named to sort after web by name); Shift-R puts its pod first, again last, and `z`
 //! leaves only it, the title saying so.
 
@@ -190,6 +190,55 @@ async fn a_node_failing_shows_on_the_overview_with_no_key_pressed() {
     tokio::task::block_in_place(|| {
         tmux.wait_for("the cordoned node named", WAIT, |s| {
             s.contains("NotReady: sim-node-2, cordoned: sim-node-3")
+        });
+    });
+}
+
+/// A left click at the screen line `row` (0-based), as an xterm sends it
+/// with SGR mouse reporting: press, then release.
+fn click(tmux: &Tmux, row: usize) {
+    let at = row + 1;
+    tmux.cmd(&["send-keys", "-t", "t", "-l", &format!("\x1b[<0;12;{at}M")]);
+    tmux.cmd(&["send-keys", "-t", "t", "-l", &format!("\x1b[<0;12;{at}m")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_click_selects_a_row_and_a_second_click_opens_it() {
+    tmux::require_tmux();
+    let ts = crate::common::start_with("minimal", SimConfig::default()).await;
+    let tmux = Tmux::new("mouse");
+    let home = ts.dir.path().join("home");
+    let kubeconfig = ts.kubeconfig.clone();
+    tokio::task::block_in_place(|| {
+        tmux.start_console(BIN, &home, &kubeconfig, "-n demo", (120, 30));
+        tmux.keys(&["1"]);
+        let screen = tmux.wait_for("web's two pods", WAIT, |s| {
+            s.lines().filter(|l| l.contains("web-")).count() == 2
+        });
+        let (row, line) = screen
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("web-"))
+            .last()
+            .expect("a pod row");
+        let name = line
+            .split(|c: char| c.is_whitespace() || c == '│')
+            .find(|w| w.starts_with("web-"))
+            .expect("its name")
+            .to_string();
+        // The second row: a click selects it, as d on it shows.
+        click(&tmux, row);
+        tmux.keys(&["d"]);
+        tmux.wait_for("the clicked pod described", WAIT, |s| {
+            s.contains(&format!("describe {name}"))
+        });
+        tmux.escape();
+        tmux.wait_for("the pods again", WAIT, |s| s.contains("Pods(demo)"));
+        // Clicked twice: it opens, as Enter does (the pod's containers).
+        click(&tmux, row);
+        click(&tmux, row);
+        tmux.wait_for("the pod opened", WAIT, |s| {
+            s.contains("Containers") && s.contains(&name)
         });
     });
 }
