@@ -241,6 +241,8 @@ pub struct AppState {
     /// Name parts that make a CronJob a backup, from the config file; the
     /// backups view lists what matches them.
     pub(crate) backup_patterns: Arc<[String]>,
+    /// The config's favourite namespaces, which `:ns ` offers first.
+    pub(crate) favourites: Arc<[String]>,
     /// How long a Warning event stays the latest warning, from the config
     /// file (`warning-window`).
     pub(crate) warning_window: chrono::Duration,
@@ -293,6 +295,7 @@ impl AppState {
             charts: ChartUi::default(),
             chart_data: ChartData::default(),
             pod_metrics: Arc::new(PodMetrics::Pending),
+            favourites: Arc::from([]),
             backup_patterns: kubedeck_core::config::BackupsConfig::default()
                 .patterns
                 .into(),

@@ -235,6 +235,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     );
     state.warnings = warnings;
     state.backup_patterns = config.backups.patterns.clone().into();
+    state.favourites = config.favourite_namespaces.clone().into();
     state.warning_window = crate::state::warning_window(&config);
     state.blocked = config.refusal();
     for kind in Kind::ALL {

@@ -182,6 +182,7 @@ fn dispatch(
             fresh.ops = std::mem::take(&mut state.ops);
             fresh.charts = state.charts;
             fresh.backup_patterns = state.backup_patterns.clone();
+            fresh.favourites = state.favourites.clone();
             fresh.warning_window = state.warning_window;
             // The new context's discovery answers on the new connection.
             for kind in Kind::ALL {

@@ -83,21 +83,31 @@ pub(super) fn on_key(
     Updated::redraw()
 }
 
-fn namespaces(cache: &Cache) -> Vec<String> {
-    let mut out: Vec<String> = cache
+/// The cluster's namespaces for `:ns `: the config's favourites first (in
+/// its order, those the cluster has), then the others by name.
+fn namespaces(state: &AppState, cache: &Cache) -> Vec<String> {
+    let mut all: Vec<String> = cache
         .namespaces
         .state()
         .iter()
         .filter_map(|n| n.metadata.name.clone())
         .collect();
-    out.sort();
+    all.sort();
+    let mut out: Vec<String> = state
+        .favourites
+        .iter()
+        .filter(|f| all.contains(f))
+        .cloned()
+        .collect();
+    all.retain(|n| !out.contains(n));
+    out.extend(all);
     out
 }
 
 /// The command line's completions, with the cluster's namespaces and the
 /// contexts as listed.
 fn candidates(state: &AppState, cache: &Cache, line: &str) -> Vec<String> {
-    let namespaces = namespaces(cache);
+    let namespaces = namespaces(state, cache);
     commands::complete(
         line,
         commands::Known {

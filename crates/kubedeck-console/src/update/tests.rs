@@ -1012,6 +1012,17 @@ fn tab_completes_what_the_candidates_share_shows_them_and_cycles() {
     type_keys(&mut state, &cache, &keymap, "p");
     update(&mut state, key("tab"), &cache, &keymap, now());
     assert_eq!(prompt_line(&state), Some("ns payments"));
+    update(&mut state, key("esc"), &cache, &keymap, now());
+    // The config's favourites come first, those the cluster has.
+    state.favourites = vec!["shop".to_string(), "gone".into()].into();
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "ns ");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(
+        vm.completion.expect("namespaces").items,
+        ["all", "shop", "payments", "quiet"]
+    );
 }
 
 #[test]
