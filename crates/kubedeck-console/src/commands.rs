@@ -55,6 +55,8 @@ pub(crate) enum ColonCommand {
     /// `:ns NAME` limits to a namespace; `:ns all` (or `-A`) shows all.
     Namespace(Option<String>),
     Context(String),
+    /// `:theme NAME` draws with another theme.
+    Theme(String),
     /// A name that is no built-in view's: a resource, if discovery knows it.
     Resource(String),
     Quit,
@@ -71,6 +73,7 @@ pub(crate) fn parse(line: &str) -> Result<ColonCommand, String> {
     match (first, arg) {
         ("q" | "q!" | "quit", _) => return Ok(ColonCommand::Quit),
         ("ctx" | "context", Some(name)) => return Ok(ColonCommand::Context(name.to_string())),
+        ("theme", Some(name)) => return Ok(ColonCommand::Theme(name.to_string())),
         ("ns" | "namespace", Some("all" | "-A")) => return Ok(ColonCommand::Namespace(None)),
         ("ns" | "namespace", Some(ns)) => return Ok(ColonCommand::Namespace(Some(ns.to_string()))),
         _ => {}
@@ -118,6 +121,7 @@ pub(crate) fn unknown(name: &str, resources: &[ResourceInfo], error: Option<&str
 const VERB_WORDS: &[&str] = &[
     "ns",
     "ctx",
+    "theme",
     "exec",
     "runbooks",
     "rb",
@@ -133,6 +137,8 @@ pub(crate) struct Known<'a> {
     pub resources: &'a [ResourceInfo],
     pub namespaces: &'a [String],
     pub contexts: &'a [String],
+    pub themes: &'a [String],
+    pub runbooks: &'a [String],
 }
 
 /// Completions for a partly typed command line, for Tab, as whole lines:
@@ -147,6 +153,8 @@ pub(crate) fn complete(line: &str, known: Known<'_>) -> Vec<String> {
                 .chain(known.namespaces.iter().map(String::as_str))
                 .collect(),
             "ctx" | "context" => known.contexts.iter().map(String::as_str).collect(),
+            "theme" => known.themes.iter().map(String::as_str).collect(),
+            "rb" | "runbook" | "runbooks" => known.runbooks.iter().map(String::as_str).collect(),
             _ => return Vec::new(),
         };
         return names
@@ -263,11 +271,20 @@ mod tests {
     fn completion_offers_namespaces_and_contexts_as_arguments() {
         let namespaces = ["default".to_string(), "demo".into(), "shop".into()];
         let contexts = ["kind-dev".to_string(), "prod-eu".into()];
+        let themes = ["dark".to_string(), "light".into(), "mine".into()];
+        let runbooks = ["db-failover".to_string(), "disk-full".into()];
         let known = Known {
             resources: &[],
             namespaces: &namespaces,
             contexts: &contexts,
+            themes: &themes,
+            runbooks: &runbooks,
         };
+        assert_eq!(complete("theme l", known), vec!["theme light"]);
+        assert_eq!(
+            complete("rb d", known),
+            vec!["rb db-failover", "rb disk-full"]
+        );
         assert_eq!(complete("ns de", known), vec!["ns default", "ns demo"]);
         assert_eq!(common_prefix(&complete("ns de", known)), "ns de");
         assert_eq!(complete("ns ", known).len(), 4, "all and the three");

@@ -109,8 +109,12 @@ pub(crate) const VERBS: &[(&str, &str)] = &[
         "run CMD (through sh -c) in the selected pod or container",
     ),
     (
-        ":runbooks (runbook, rb)",
-        "list the runbooks; Enter runs one",
+        ":runbooks (runbook, rb) [NAME]",
+        "list the runbooks (Enter runs one), or open NAME",
+    ),
+    (
+        ":theme [NAME]",
+        "draw with another theme; without a name, pick one",
     ),
     (":recovery", "the last pod-kill recovery test"),
     (

@@ -194,6 +194,9 @@ pub struct AppState {
     pub(crate) completion: Option<Completion>,
     /// The kubeconfig's contexts, once listed, for `:ctx` completion.
     pub(crate) contexts: Vec<String>,
+    /// The themes and runbooks there are, for `:theme` and `:rb` completion.
+    pub(crate) themes: Vec<String>,
+    pub(crate) runbooks: Vec<String>,
     /// How long the API server last took to answer a watch request.
     pub(crate) api_latency: Option<std::time::Duration>,
     /// The table row last clicked and when, so a second click on it soon
@@ -275,6 +278,8 @@ impl AppState {
             overlay: None,
             completion: None,
             contexts: Vec::new(),
+            themes: Vec::new(),
+            runbooks: Vec::new(),
             api_latency: None,
             last_click: None,
             dialog: None,

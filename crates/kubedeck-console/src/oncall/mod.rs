@@ -63,6 +63,8 @@ pub(crate) struct OpsState {
     pub runbook: Option<RunbookLive>,
     /// The runbook being opened.
     opening: Option<u64>,
+    /// `:rb NAME`: the runbook to open once the list comes.
+    pub(crate) open_named: Option<String>,
     /// The port-forwards running, as the runtime last reported them.
     pub forwards: Vec<portforward::ForwardRow>,
     /// The port-forward whose ports are being read for its form.
@@ -246,6 +248,14 @@ pub(crate) fn on_command(state: &mut AppState, line: &str) -> Option<Updated> {
             )
         }),
         "runbooks" | "runbook" | "rb" => Some(effect(OpsEffect::ListRunbooks)),
+        line if line
+            .split_once(' ')
+            .is_some_and(|(c, _)| matches!(c, "runbooks" | "runbook" | "rb")) =>
+        {
+            let name = line.split_once(' ').map_or("", |(_, n)| n.trim());
+            state.ops.open_named = Some(name.to_string());
+            Some(effect(OpsEffect::ListRunbooks))
+        }
         "pf" | "portforward" | "portforwards" | "port-forward" | "port-forwards" => {
             push_pane(state, Pane::PortForwards { selected: 0 }, "port-forwards");
             Some(Updated::redraw())

@@ -228,6 +228,23 @@ pub(super) fn gate_key(state: &mut AppState, key: Key, action: Option<&Action>) 
 pub(super) fn on_listed(state: &mut AppState, listed: Vec<Listed>) -> Updated {
     state.ops.listed = listed;
     push_pane(state, Pane::Runbooks { selected: 0 }, "runbooks");
+    // `:rb NAME` opens it from the list, or says there is none.
+    if let Some(name) = state.ops.open_named.take() {
+        match state.ops.listed.iter().position(|l| l.name == name) {
+            Some(i) => {
+                state.screen_mut().body = Body::Ops(Pane::Runbooks { selected: i });
+                let chosen = state.ops.listed[i].clone();
+                return open(state, chosen);
+            }
+            None => {
+                return say(
+                    state,
+                    format!("no runbook {name:?}: the list shows those there are"),
+                    Role::Warning,
+                );
+            }
+        }
+    }
     Updated::redraw()
 }
 

@@ -860,3 +860,41 @@ fn enter_while_a_recovery_test_is_planned_starts_nothing_and_says_so() {
         OpsEffect::StartRecovery { spec }
     );
 }
+
+#[test]
+fn rb_with_a_name_opens_that_runbook_from_the_list_or_says_there_is_none() {
+    let mut t = T::new(false);
+    let listed = || {
+        vec![
+            Listed {
+                name: "disk-full".into(),
+                source: "shipped".into(),
+                title: "Disk full".into(),
+            },
+            Listed {
+                name: "failover-demo".into(),
+                source: "shipped".into(),
+                title: "Failover demo".into(),
+            },
+        ]
+    };
+    assert_eq!(
+        only_effect(t.command("rb failover-demo")),
+        OpsEffect::ListRunbooks
+    );
+    let out = t.ops(OpsMsg::Runbooks(listed()));
+    let [Effect::Ops(OpsEffect::ReadRunbookVars { name, .. })] = out.effects.as_slice() else {
+        panic!("the named runbook's variables are read: {:?}", out.effects);
+    };
+    assert_eq!(name, "failover-demo");
+
+    let mut t = T::new(false);
+    t.command("rb nosuch");
+    let out = t.ops(OpsMsg::Runbooks(listed()));
+    assert!(out.effects.is_empty());
+    let (said, _) = t.state.message.clone().expect("a message");
+    assert_eq!(
+        said,
+        "no runbook \"nosuch\": the list shows those there are"
+    );
+}

@@ -35,6 +35,10 @@ impl Runtime<'_> {
                     spawn_connect(file.clone(), self.request, name, answers.clone());
                 }
             },
+            Effect::SetTheme(name) => {
+                let warnings = self.looks.choose(Some(name.clone()));
+                queue.push_back(Msg::ThemeSet { name, warnings });
+            }
             Effect::ListContexts => match &self.settings.opts.contexts {
                 Contexts::Fixed => queue.push_back(Msg::Contexts(Err(format!(
                     "kubedeck demo has one context, {}: there is no other to switch to",

@@ -130,6 +130,8 @@ struct Runtime<'a> {
     ops_tasks: OpsTasks,
     /// A shell asked for: the loop hands it the terminal.
     shell: Option<kubedeck_core::exec::Target>,
+    /// The theme drawn with; `:theme` and a context's own change it.
+    looks: Looks,
 }
 
 /// What woke the loop.
@@ -169,7 +171,7 @@ impl Looks {
 
     /// Switches to the theme `name` unless it is the one drawn with; says
     /// what is wrong with its files.
-    fn choose(&mut self, name: Option<String>) -> Vec<String> {
+    pub(super) fn choose(&mut self, name: Option<String>) -> Vec<String> {
         if name == self.name {
             return Vec::new();
         }
@@ -203,7 +205,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         config: &config,
         opts: &opts,
     };
-    let (mut looks, theme_errs) = Looks::load(
+    let (looks, theme_errs) = Looks::load(
         settings.theme_name(&opts.context),
         paths.as_ref().map(|p| p.themes_dir()),
     );
@@ -236,6 +238,11 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     state.warnings = warnings;
     state.backup_patterns = config.backups.patterns.clone().into();
     state.favourites = config.favourite_namespaces.clone().into();
+    // Names only (directory listings, no file read), for completion.
+    state.themes = crate::theme::names(paths.as_ref().map(|p| p.themes_dir()).as_deref());
+    state.runbooks = kubedeck_core::runbooks::library::names(
+        paths.as_ref().map(|p| p.runbooks_dir()).as_deref(),
+    );
     state.warning_window = crate::state::warning_window(&config);
     state.blocked = config.refusal();
     for kind in Kind::ALL {
@@ -250,6 +257,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         backup_logs: None,
         ops_tasks: OpsTasks::default(),
         shell: None,
+        looks,
     };
 
     let mut signals = terminal::Signals::install().context("cannot handle signals")?;
@@ -289,7 +297,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             let now = Utc::now();
             let vm = view_model::build(&state, &rt.conn.cache, &keymap, now);
             terminal
-                .draw(|f| widgets::draw(f, &vm, &looks.theme))
+                .draw(|f| widgets::draw(f, &vm, &rt.looks.theme))
                 .context("cannot draw")?;
             deadline = vm.refresh_at.map(|at| instant_at(at, now));
             dirty = false;
@@ -365,7 +373,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                         readonly,
                         mut warnings,
                     }) => {
-                        warnings.extend(looks.choose(rt.settings.theme_name(&name)));
+                        warnings.extend(rt.looks.choose(rt.settings.theme_name(&name)));
                         queue.push_back(Msg::ContextSwitched {
                             name,
                             namespace,

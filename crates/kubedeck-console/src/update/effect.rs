@@ -16,6 +16,8 @@ pub enum Effect {
     SwitchContext(String),
     /// Read the kubeconfig's context names.
     ListContexts,
+    /// Draw with the theme of this name (the runtime loads it: files).
+    SetTheme(String),
     /// Read the cluster around a command and ask RBAC about it, answering
     /// with `Msg::Planned`.
     Plan {
@@ -90,7 +92,8 @@ impl PartialEq for Effect {
             | (Effect::ListContexts, Effect::ListContexts)
             | (Effect::CloseLogs, Effect::CloseLogs)
             | (Effect::StopBackupLogs, Effect::StopBackupLogs) => true,
-            (Effect::SwitchContext(a), Effect::SwitchContext(b)) => a == b,
+            (Effect::SwitchContext(a), Effect::SwitchContext(b))
+            | (Effect::SetTheme(a), Effect::SetTheme(b)) => a == b,
             (Effect::StopDrain(a), Effect::StopDrain(b)) => a == b,
             (Effect::WatchAllEvents(a), Effect::WatchAllEvents(b)) => a == b,
             (Effect::Plan { id: a, command: ca }, Effect::Plan { id: b, command: cb }) => {

@@ -208,6 +208,18 @@ fn dispatch(
             Updated::redraw()
         }
         Msg::Contexts(Ok(names)) => prompt::on_contexts(state, names),
+        Msg::ThemeSet { name, warnings } => {
+            if warnings.is_empty() {
+                state.message = Some((format!("theme {name}"), Role::Ok));
+            } else {
+                state.message = Some((
+                    format!("theme {name}: {} (see the warnings)", warnings.len()),
+                    Role::Warning,
+                ));
+                state.warnings.extend(warnings);
+            }
+            Updated::redraw()
+        }
         Msg::Contexts(Err(e)) => {
             if let Some(c) = state.completion.as_mut() {
                 c.loading = false;

@@ -48,6 +48,11 @@ pub enum Msg {
         warnings: Vec<String>,
     },
     /// A `:ctx` failed; the console stays on the context it was on.
+    /// The theme drawn with now, and what is wrong with its files.
+    ThemeSet {
+        name: String,
+        warnings: Vec<String>,
+    },
     ContextFailed {
         name: String,
         error: String,

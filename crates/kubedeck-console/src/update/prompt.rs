@@ -114,6 +114,8 @@ fn candidates(state: &AppState, cache: &Cache, line: &str) -> Vec<String> {
             resources: &state.resources,
             namespaces: &namespaces,
             contexts: &state.contexts,
+            themes: &state.themes,
+            runbooks: &state.runbooks,
         },
     )
 }
@@ -266,6 +268,15 @@ pub(super) fn run_command(
     if matches!(line.trim(), "ctx" | "context") {
         return pick_context(state);
     }
+    if line.trim() == "theme" {
+        let candidates = candidates(state, cache, "theme ");
+        state.overlay = Some(Overlay::Prompt(Prompt::Command("theme ".into())));
+        state.completion = Some(Completion {
+            candidates,
+            ..Completion::default()
+        });
+        return Updated::redraw();
+    }
     match commands::parse(line) {
         Ok(ColonCommand::Goto(view)) => navigate::goto(state, view, cache, now),
         Ok(ColonCommand::Resource(name)) => {
@@ -284,6 +295,13 @@ pub(super) fn run_command(
             }
         }
         Ok(ColonCommand::Quit) => quit(state),
+        Ok(ColonCommand::Theme(name)) => {
+            state.message = Some((format!("theme {name}…"), Role::Info));
+            Updated {
+                redraw: true,
+                effects: vec![Effect::SetTheme(name)],
+            }
+        }
         Ok(ColonCommand::Namespace(Some(ns))) if !namespace_known(cache, &ns) => {
             state.message = Some((unknown_namespace(cache, &ns), Role::Warning));
             Updated::redraw()

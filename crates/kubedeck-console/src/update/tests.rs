@@ -1172,3 +1172,48 @@ fn a_click_selects_a_row_a_second_opens_it_and_the_wheel_moves_three() {
     update(&mut state, wheel, &cache, &keymap, now());
     assert_eq!(state.screen().selected, 0);
 }
+
+#[test]
+fn theme_and_runbook_names_complete_and_theme_asks_the_runtime() {
+    let (mut state, cache, keymap) = setup();
+    state.themes = vec!["dark".into(), "light".into(), "high-contrast".into()];
+    state.runbooks = vec!["db-failover".into(), "disk-full".into()];
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "theme li");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("theme light"));
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(out.effects, [Effect::SetTheme("light".into())]);
+    update(
+        &mut state,
+        Msg::ThemeSet {
+            name: "light".into(),
+            warnings: Vec::new(),
+        },
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(message(&state), "theme light");
+
+    // :theme alone offers them all.
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "theme");
+    update(&mut state, key("enter"), &cache, &keymap, now());
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert_eq!(
+        vm.completion.expect("themes").items,
+        ["dark", "light", "high-contrast"]
+    );
+    update(&mut state, key("esc"), &cache, &keymap, now());
+
+    update(&mut state, key(":"), &cache, &keymap, now());
+    type_keys(&mut state, &cache, &keymap, "rb di");
+    update(&mut state, key("tab"), &cache, &keymap, now());
+    assert_eq!(prompt_line(&state), Some("rb disk-full"));
+    let out = update(&mut state, key("enter"), &cache, &keymap, now());
+    assert_eq!(
+        out.effects,
+        [Effect::Ops(crate::oncall::OpsEffect::ListRunbooks)]
+    );
+}

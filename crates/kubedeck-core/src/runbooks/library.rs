@@ -106,6 +106,26 @@ pub struct Listed {
     pub title: Result<String, String>,
 }
 
+/// The runbooks' names, shipped then the user's, reading no runbook: for
+/// completion, which must be quick.
+pub fn names(user_dir: Option<&Path>) -> Vec<String> {
+    let mut user: Vec<String> = user_dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .map(|p| stem(&p))
+        .collect();
+    user.sort();
+    SHIPPED
+        .iter()
+        .map(|(name, _)| (*name).to_string())
+        .chain(user)
+        .collect()
+}
+
 /// The shipped runbooks, then the user's (sorted by name).
 pub fn list(user_dir: Option<&Path>) -> Vec<Listed> {
     let mut out: Vec<Listed> = SHIPPED

@@ -149,6 +149,16 @@ async fn help_scrolls_tab_shows_candidates_and_a_typo_gets_suggestions() {
         tmux.type_text("pdos");
         tmux.keys(&["Enter"]);
         tmux.wait_for("a suggestion", WAIT, |s| s.contains("did you mean :pods"));
+
+        // A theme by name, completed; the runtime loads it.
+        tmux.keys(&[":"]);
+        tmux.type_text("theme li");
+        tmux.keys(&["Tab"]);
+        tmux.wait_for("the theme completed", WAIT, |s| s.contains(":theme light"));
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the theme drawn with", WAIT, |s| {
+            s.lines().last().is_some_and(|l| l.contains("theme light"))
+        });
     });
 }
 
