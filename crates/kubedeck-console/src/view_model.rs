@@ -141,9 +141,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     let chart_height = chart
         .as_ref()
         .map_or(0, |_| super::charts::chart::CHART_HEIGHT as usize);
+    // So does a summary line above the table.
+    let summary = table
+        .filter(|_| !screen.covered())
+        .and_then(|t| t.summary(src, &screen.query, now));
+    let summary_height = usize::from(summary.is_some());
     let page = state
         .page
-        .saturating_sub(detail_height + chart_height)
+        .saturating_sub(detail_height + chart_height + summary_height)
         .max(1);
     let offset = if screen.selected >= screen.offset + page {
         screen.selected + 1 - page
@@ -201,7 +206,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                 flex: t.flex_in(src, &screen.query),
                 wide: state.wide,
                 wide_key: key_for(keymap, Action::ToggleWide),
-                summary: t.summary(src, &screen.query, now).map(|mut cells| {
+                summary: summary.map(|mut cells| {
                     cells.splice(0..0, api_health(state, t.depends_on()));
                     cells
                 }),

@@ -1217,3 +1217,29 @@ fn theme_and_runbook_names_complete_and_theme_asks_the_runtime() {
         [Effect::Ops(crate::oncall::OpsEffect::ListRunbooks)]
     );
 }
+
+#[test]
+fn the_overview_line_takes_a_row_from_the_table_and_the_cursor_stays_in_view() {
+    let cache = cluster();
+    let keymap = Keymap::built_in_default();
+    let mut state = AppState::new("test", None, false);
+    update(&mut state, resize(CHROME_ROWS + 3), &cache, &keymap, now());
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Synced(crate::cluster::Kind::Namespace)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    assert_eq!(state.page, 3);
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(vm.table.summary.is_some());
+    assert_eq!(vm.table.rows.len(), 2, "three lines, one the summary's");
+    update(&mut state, key("G"), &cache, &keymap, now());
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    let selected = vm.table.selected.expect("a selection");
+    assert_eq!(
+        vm.table.rows[selected][0].text, "quiet",
+        "the last row, shown"
+    );
+}
