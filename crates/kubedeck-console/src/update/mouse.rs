@@ -80,14 +80,20 @@ fn click(state: &mut AppState, row: usize, cache: &Cache, now: DateTime<Utc>) ->
     if !on_table {
         return Updated::default();
     }
-    let Some(i) = row
-        .checked_sub(first_row(state))
-        .filter(|i| *i < state.page)
-    else {
+    // The window as the view model draws it: the overview's line takes a
+    // row, and the window still holds the cursor.
+    let summary = usize::from(state.screen().view == View::Overview);
+    let page = state.page.saturating_sub(summary).max(1);
+    let Some(i) = row.checked_sub(first_row(state)).filter(|i| *i < page) else {
         return Updated::default();
     };
     let screen = state.screen_mut();
-    let index = screen.offset + i;
+    let offset = if screen.selected >= screen.offset + page {
+        screen.selected + 1 - page
+    } else {
+        screen.offset
+    };
+    let index = offset + i;
     let Some(key) = screen.rows.get(index).cloned() else {
         return Updated::default();
     };
