@@ -148,6 +148,51 @@ where
     }
 }
 
+/// A ConfigMap's or Secret's data as `kubectl describe` lays it out: each
+/// key, then its value whole, line by line (a Secret's arrive as sizes,
+/// `hide_values` having replaced them; binary data as sizes too).
+pub(crate) fn data_lines(obj: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(t) = obj["type"].as_str() {
+        out.push(format!("Type:         {t}"));
+    }
+    for (field, heading) in [
+        ("data", "Data"),
+        ("stringData", "StringData"),
+        ("binaryData", "BinaryData"),
+    ] {
+        let Some(map) = obj[field].as_object().filter(|m| !m.is_empty()) else {
+            continue;
+        };
+        out.push(String::new());
+        out.push(heading.to_string());
+        out.push("=".repeat(heading.len()));
+        let mut keys: Vec<&String> = map.keys().collect();
+        keys.sort();
+        for key in keys {
+            let value = map[key].as_str().unwrap_or("");
+            if value.starts_with("<hidden, ") {
+                out.push(format!("{key}:  {value}"));
+            } else if field == "binaryData" {
+                out.push(format!("{key}:  {} bytes (base64)", value.len() / 4 * 3));
+            } else {
+                out.push(format!("{key}:"));
+                out.push("----".to_string());
+                out.extend(
+                    value
+                        .lines()
+                        .map(|l| kubedeck_core::terminal::safe(l).into_owned()),
+                );
+                out.push(String::new());
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("Data: none".to_string());
+    }
+    out
+}
+
 /// Puts the full object into every pane waiting for it; on failure the pane
 /// keeps the cached fields and says why the rest is missing.
 pub(crate) fn on_loaded(
@@ -166,6 +211,14 @@ pub(crate) fn on_loaded(
         }
         pane.loading = None;
         match &result {
+            // A describe keeps what it said and adds the data by key, in
+            // its tail, which describing again keeps.
+            Ok(obj) if pane.title.starts_with("describe") => {
+                let keep = pane.lines.len().saturating_sub(pane.tail.len());
+                pane.lines.truncate(keep);
+                pane.tail = data_lines(obj);
+                pane.lines.extend(pane.tail.iter().cloned());
+            }
             Ok(obj) => pane.lines = describe::yaml(obj),
             Err(e) => {
                 pane.lines.pop();
@@ -173,6 +226,9 @@ pub(crate) fn on_loaded(
                     "# only the cached fields: cannot read the {}: {e}",
                     target.kind.word()
                 ));
+                if !pane.tail.is_empty() {
+                    pane.tail = pane.lines.last().cloned().into_iter().collect();
+                }
             }
         }
         pane.scroll = pane.scroll.min(pane.lines.len().saturating_sub(page + 1));
@@ -187,6 +243,56 @@ pub(crate) fn on_loaded(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_reads_by_key_with_values_whole_and_secrets_as_sizes() {
+        let cm = serde_json::json!({
+            "data": {"b.conf": "x = 1\ny = 2", "a": "one"},
+            "binaryData": {"blob": "AAAAAAAA"}
+        });
+        assert_eq!(
+            data_lines(&cm),
+            [
+                "",
+                "Data",
+                "====",
+                "a:",
+                "----",
+                "one",
+                "",
+                "b.conf:",
+                "----",
+                "x = 1",
+                "y = 2",
+                "",
+                "",
+                "BinaryData",
+                "==========",
+                "blob:  6 bytes (base64)"
+            ]
+        );
+        let mut secret = serde_json::json!({
+            "type": "Opaque",
+            "data": {"password": "c2ltLW5vdC1hLXJlYWwtcGFzc3dvcmQ="}
+        });
+        let resource = crate::cluster::discovery::tests::sample()
+            .into_iter()
+            .find(|r| r.plural == "secrets")
+            .expect("secrets");
+        hide_values(&mut secret, &resource);
+        let lines = data_lines(&secret);
+        assert_eq!(
+            lines,
+            [
+                "Type:         Opaque",
+                "",
+                "Data",
+                "====",
+                "password:  <hidden, 23 bytes>"
+            ]
+        );
+        assert!(!lines.concat().contains("c2lt"));
+    }
     use crate::cluster::{Kind, watch::WatchMsg};
     use crate::input::action::View;
     use crate::input::keymap::Keymap;

@@ -144,6 +144,7 @@ pub(crate) fn on_output(state: &mut AppState, title: String, lines: Vec<String>)
         scroll: 0,
         loading: None,
         awaiting_events: None,
+        tail: Vec::new(),
     };
     state.push_over("exec", Body::Text(pane));
     Updated::redraw()

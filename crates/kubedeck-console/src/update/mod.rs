@@ -339,6 +339,7 @@ fn describe_again(state: &mut AppState, kind: Kind, cache: &Cache, now: DateTime
         return Updated::default();
     };
     pane.lines = crate::views::describe::describe(&obj, cache, now);
+    pane.lines.extend(pane.tail.iter().cloned());
     Updated::redraw()
 }
 

@@ -400,13 +400,28 @@ pub(super) fn open_text(
         scroll: 0,
         loading: None,
         awaiting_events: waits.then(|| Box::new(obj.clone())),
+        tail: Vec::new(),
     };
     let mut out = Updated::redraw();
     let ns = obj["metadata"]["namespace"].as_str().unwrap_or("");
     let generic = (state.screen().view == View::Resource)
         .then(|| state.screen().query.resource.clone())
         .flatten();
-    if yaml && let Some(resource) = generic {
+    // A ConfigMap's or Secret's describe shows its data by key, read from
+    // the API (the watch keeps metadata only); a Secret's values as sizes.
+    let has_data = |r: &ResourceInfo| {
+        r.group.is_empty() && matches!(r.plural.as_str(), "configmaps" | "secrets")
+    };
+    if !yaml && let Some(resource) = generic.clone().filter(|r| has_data(r)) {
+        out.effects.push(full_yaml::start(
+            &mut text,
+            full_yaml::Projected::Resource,
+            ns,
+            &name,
+            Some(resource),
+        ));
+        text.tail = text.lines.last().cloned().into_iter().collect();
+    } else if yaml && let Some(resource) = generic {
         let projected = full_yaml::Projected::Resource;
         out.effects.push(full_yaml::start(
             &mut text,

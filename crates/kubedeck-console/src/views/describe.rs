@@ -17,6 +17,9 @@ pub(crate) struct TextPane {
     /// The object of a describe opened before every event was listed: it
     /// is described again, with its events, once they are.
     pub awaiting_events: Option<Box<Value>>,
+    /// The last lines of a describe that describing again keeps: a
+    /// ConfigMap's or Secret's data, or the line saying it is loading.
+    pub tail: Vec<String>,
 }
 
 /// The object as YAML, as cached (without `managedFields`).

@@ -262,6 +262,46 @@ fn the_generic_view_shows_the_servers_columns_never_a_secrets_values() {
     let all = pane.lines.join("\n");
     assert!(!all.contains("aHVudGVyMg"), "{all}");
     assert!(!all.contains("password"), "{all}");
+
+    // Described: the keys, read from the API, each value as its size.
+    update(
+        &mut state,
+        Msg::Key("esc".parse().expect("key")),
+        &cache,
+        &keymap,
+        now(),
+    );
+    let d = Msg::Key("d".parse().expect("key"));
+    let out = update(&mut state, d, &cache, &keymap, now());
+    let [Effect::LoadFull(target)] = out.effects.as_slice() else {
+        panic!("describe reads the Secret: {:?}", out.effects);
+    };
+    let mut full_secret = secret("shop", "db", 5);
+    crate::full_yaml::hide_values(&mut full_secret, &find("secrets"));
+    let loaded = Msg::FullLoaded {
+        target: target.clone(),
+        result: Ok(full_secret),
+    };
+    assert!(update(&mut state, loaded, &cache, &keymap, now()).redraw);
+    let pane = state.screen().text().cloned().expect("a describe pane");
+    assert!(
+        pane.title.starts_with("describe secret/db"),
+        "{}",
+        pane.title
+    );
+    assert!(
+        pane.lines
+            .iter()
+            .any(|l| l == "password:  <hidden, 7 bytes>"),
+        "{:?}",
+        pane.lines
+    );
+    assert!(
+        pane.lines.iter().any(|l| l.starts_with("Name:")),
+        "{:?}",
+        pane.lines
+    );
+    assert!(!pane.lines.join("\n").contains("aHVudGVyMg"));
 }
 
 #[test]

@@ -93,6 +93,26 @@ async fn any_resource_lists_with_the_servers_columns_live_and_never_a_secret_val
                 && s.contains("DATA")
                 && row(s, "prometheus-config").is_some()
         });
+        // Described: the data by key, a multi-line value line by line.
+        tmux.keys(&["/"]);
+        tmux.type_text("prometheus-config");
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("only prometheus-config", WAIT, |s| {
+            s.contains("configmaps(all)[1]")
+        });
+        tmux.keys(&["d"]);
+        let described = tmux.wait_for("its data by key", WAIT, |s| {
+            s.contains("describe configmap/prometheus-config")
+                && s.contains("prometheus.yml:")
+                && s.lines()
+                    .any(|l| l.trim_matches(['│', ' ']) == "scrape_interval: 30s")
+        });
+        assert!(described.contains("----"), "{described}");
+        tmux.escape();
+        tmux.keys(&["Escape"]);
+        tmux.wait_for("the whole list again", WAIT, |s| {
+            s.contains("configmaps(all)") && !s.contains("configmaps(all)[1]")
+        });
     });
     ts.kubectl(&[
         "create",
@@ -131,6 +151,18 @@ async fn any_resource_lists_with_the_servers_columns_live_and_never_a_secret_val
             s.contains("yaml secret/mysql-secrets") && s.contains("<hidden, 23 bytes>")
         });
         assert!(yaml.contains("password: <hidden, 23 bytes>"), "{yaml}");
+        tmux.escape();
+        tmux.keys(&["d"]);
+        let described = tmux.wait_for("its keys described, as sizes", WAIT, |s| {
+            s.contains("describe secret/mysql-secrets")
+                && s.contains("password:  <hidden, 23 bytes>")
+        });
+        for value in SECRET_VALUES {
+            assert!(
+                !described.contains(value),
+                "a Secret value described:\n{described}"
+            );
+        }
         assert!(yaml.contains("namespace: myfin"), "{yaml}");
         for value in SECRET_VALUES {
             assert!(!yaml.contains(value), "a Secret value in the YAML:\n{yaml}");
