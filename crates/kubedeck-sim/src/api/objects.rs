@@ -557,13 +557,19 @@ pub(crate) fn delete(req: &Req, t: &ResourcePath) -> ApiResult<Response> {
         hold_namespace(req, name)?;
     }
     let out = store.delete(res, ns, name, &opts)?;
+    // An object the delete only marked (finalizers to run) comes back as
+    // it was marked, as kube-apiserver answers, even if a controller has
+    // finished it since (reading the store again raced the garbage
+    // collector); pods come back even when gone (the pod registry returns
+    // deleted objects); others get a Success status.
+    let marked = out["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
+    // A namespace's finalizers are in its spec: it is still there, Terminating.
     let still_there = store
         .get(res, ns, name)
         .is_some_and(|o| meta_str(&o, "uid") == meta_str(&out, "uid"));
-    // Objects left terminating come back as they are; pods come back even
-    // when gone (the pod registry returns deleted objects); others get a
-    // Success status.
-    if still_there || std::ptr::eq(res, &resources::PODS) {
+    if marked || still_there || std::ptr::eq(res, &resources::PODS) {
         return Ok(render_one(req, t.res, out, 200));
     }
     let mut details = json!({"name": name, "kind": t.res.plural, "uid": meta_str(&out, "uid")});
