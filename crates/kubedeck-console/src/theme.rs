@@ -93,20 +93,10 @@ impl Role {
 
 /// The themes `:theme` offers: the built-in ones, then the user's files.
 pub(crate) fn names(user_dir: Option<&Path>) -> Vec<String> {
-    let mut user: Vec<String> = user_dir
-        .and_then(|d| std::fs::read_dir(d).ok())
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
-        .collect();
-    user.sort();
     BUILT_IN
         .iter()
         .map(|(n, _)| (*n).to_string())
-        .chain(user)
+        .chain(kubedeck_core::config::file_stems(user_dir, &["toml"]))
         .collect()
 }
 

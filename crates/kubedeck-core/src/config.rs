@@ -177,6 +177,23 @@ fn deserialize_shell<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
     Ok(argv)
 }
 
+/// The names (file stems, sorted) of the files in `dir` with one of the
+/// extensions `exts`: a user's themes, keymaps or runbooks, by name, read
+/// from the directory listing alone.
+pub fn file_stems(dir: Option<&Path>, exts: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = dir
+        .and_then(|d| std::fs::read_dir(d).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| exts.iter().any(|x| e == *x)))
+        .filter_map(|p| Some(p.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
+    out.sort();
+    out
+}
+
 fn default_true() -> bool {
     true
 }
@@ -404,6 +421,18 @@ mod tests {
             crate::metrics::Queries::default().pod_cpu
         );
         assert_eq!(Config::default().prometheus_for("any", None), None);
+    }
+
+    #[test]
+    fn file_stems_list_a_directorys_files_by_extension_sorted() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for f in ["mine.toml", "b.yaml", "a.yml", "notes.txt"] {
+            std::fs::write(dir.path().join(f), "").expect("write");
+        }
+        assert_eq!(file_stems(Some(dir.path()), &["toml"]), ["mine"]);
+        assert_eq!(file_stems(Some(dir.path()), &["yaml", "yml"]), ["a", "b"]);
+        assert!(file_stems(Some(&dir.path().join("none")), &["toml"]).is_empty());
+        assert!(file_stems(None, &["toml"]).is_empty());
     }
 
     #[test]

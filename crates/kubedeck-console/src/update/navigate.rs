@@ -277,6 +277,19 @@ pub(super) fn wide(state: &mut AppState, action: &Action) -> Updated {
     Updated::redraw()
 }
 
+/// The current table and its columns for the current query.
+fn table_columns(
+    state: &AppState,
+    cache: &Cache,
+) -> Option<(
+    &'static dyn crate::views::TableView,
+    Vec<crate::views::Column>,
+)> {
+    let table = table_of(state.screen())?;
+    let columns = table.columns_in(state.sources(cache), &state.screen().query);
+    Some((table, columns.into_owned()))
+}
+
 /// The next sort column, or the other direction.
 pub(super) fn sort(
     state: &mut AppState,
@@ -284,12 +297,9 @@ pub(super) fn sort(
     cache: &Cache,
     now: DateTime<Utc>,
 ) -> Updated {
-    let Some(table) = table_of(state.screen()) else {
+    let Some((_, columns)) = table_columns(state, cache) else {
         return Updated::default();
     };
-    let columns = table
-        .columns_in(state.sources(cache), &state.screen().query)
-        .into_owned();
     let screen = state.screen_mut();
     if columns.is_empty() {
         return Updated::default();
@@ -312,12 +322,9 @@ pub(super) fn sort_by(
     cache: &Cache,
     now: DateTime<Utc>,
 ) -> Updated {
-    let Some(table) = table_of(state.screen()) else {
+    let Some((table, columns)) = table_columns(state, cache) else {
         return Updated::default();
     };
-    let columns = table
-        .columns_in(state.sources(cache), &state.screen().query)
-        .into_owned();
     let header = column.header();
     let Some(i) = columns.iter().position(|c| c.name == header) else {
         let title = table.title_in(state.sources(cache), &state.screen().query);

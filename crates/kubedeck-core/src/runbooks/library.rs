@@ -109,20 +109,10 @@ pub struct Listed {
 /// The runbooks' names, shipped then the user's, reading no runbook: for
 /// completion, which must be quick.
 pub fn names(user_dir: Option<&Path>) -> Vec<String> {
-    let mut user: Vec<String> = user_dir
-        .and_then(|d| std::fs::read_dir(d).ok())
-        .into_iter()
-        .flatten()
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-        .map(|p| stem(&p))
-        .collect();
-    user.sort();
     SHIPPED
         .iter()
         .map(|(name, _)| (*name).to_string())
-        .chain(user)
+        .chain(crate::config::file_stems(user_dir, &["yaml", "yml"]))
         .collect()
 }
 
