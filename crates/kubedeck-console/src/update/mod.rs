@@ -363,8 +363,17 @@ fn on_metrics(
         && state.logs.is_none()
         && screen.view == View::Pods
         && !matches!(screen.query.scope, Scope::Pod { .. });
-    if shown {
-        // A sort by CPU or MEM reorders with each sample.
+    // A sort by CPU or MEM reorders with each sample; any other order
+    // stands, and only the cells change (10,000 pods are not sorted again
+    // every 15 s for nothing).
+    let by_metrics = crate::views::table_of(screen)
+        .and_then(|t| {
+            t.columns()
+                .get(screen.query.sort_column)
+                .map(|c| matches!(c.name, "CPU" | "MEM"))
+        })
+        .unwrap_or(false);
+    if shown && by_metrics {
         navigate::refresh_current(state, cache, now);
     }
     redraw_if(shown)

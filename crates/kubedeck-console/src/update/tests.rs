@@ -1243,3 +1243,25 @@ fn the_overview_line_takes_a_row_from_the_table_and_the_cursor_stays_in_view() {
         "the last row, shown"
     );
 }
+
+#[test]
+fn a_metrics_sample_lists_the_pods_again_only_when_they_are_sorted_by_it() {
+    let (cache, mut writers) = crate::test_support::cluster_with_writers();
+    let keymap = Keymap::built_in_default();
+    let mut state = pods_state();
+    update(&mut state, resize(12), &cache, &keymap, now());
+    // A pod the store has but no watch message announced yet.
+    let late = crate::test_support::pod("shop", "late-0", "late", "node-1", 10, 0, None);
+    writers.apply_json(&late).expect("valid");
+    let sample = || Msg::Metrics(PodMetrics::Sample(std::collections::HashMap::new()));
+    // Sorted by name: the sample redraws the cells, the rows stand.
+    assert!(update(&mut state, sample(), &cache, &keymap, now()).redraw);
+    assert!(!names(&state).contains(&"late-0"));
+    // Sorted by CPU: the sample orders them again, from the store.
+    update(&mut state, key("C"), &cache, &keymap, now());
+    let later = crate::test_support::pod("shop", "later-0", "late", "node-1", 10, 0, None);
+    writers.apply_json(&later).expect("valid");
+    assert!(!names(&state).contains(&"later-0"));
+    update(&mut state, sample(), &cache, &keymap, now());
+    assert!(names(&state).contains(&"later-0"));
+}
