@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Updated, keys, navigate};
 use crate::cluster::Cache;
-use crate::input::action::{Action, View};
+use crate::input::action::Action;
 use crate::input::key::Key;
 use crate::input::keymap::{Keymap, Mode};
 use crate::state::{AppState, Body};
@@ -20,10 +20,10 @@ const WHEEL_ROWS: usize = 3;
 const DOUBLE_CLICK_MS: i64 = 500;
 
 /// The first table row's terminal row: the header and breadcrumb lines,
-/// the table's border and its column headers; the overview's health line
-/// comes before the border.
-fn first_row(state: &AppState) -> usize {
-    4 + usize::from(state.screen().view == View::Overview)
+/// the table's border and its column headers; a summary line (the
+/// overview's) comes before the border.
+fn first_row(summary: bool) -> usize {
+    4 + usize::from(summary)
 }
 
 pub(super) fn on_mouse(
@@ -36,7 +36,7 @@ pub(super) fn on_mouse(
     match m {
         Mouse::ScrollDown => wheel(state, Action::Down, cache, keymap, now),
         Mouse::ScrollUp => wheel(state, Action::Up, cache, keymap, now),
-        Mouse::Click { row, .. } => click(state, usize::from(row), cache, now),
+        Mouse::Click { row, .. } => click(state, usize::from(row), cache, keymap, now),
     }
 }
 
@@ -72,7 +72,13 @@ fn wheel(
 }
 
 /// Selects the clicked table row; a second click on it opens it.
-fn click(state: &mut AppState, row: usize, cache: &Cache, now: DateTime<Utc>) -> Updated {
+fn click(
+    state: &mut AppState,
+    row: usize,
+    cache: &Cache,
+    keymap: &Keymap,
+    now: DateTime<Utc>,
+) -> Updated {
     let on_table = state.dialog.is_none()
         && state.overlay.is_none()
         && state.logs.is_none()
@@ -80,19 +86,20 @@ fn click(state: &mut AppState, row: usize, cache: &Cache, now: DateTime<Utc>) ->
     if !on_table {
         return Updated::default();
     }
-    // The window as the view model draws it: the overview's line takes a
-    // row, and the window still holds the cursor.
-    let summary = usize::from(state.screen().view == View::Overview);
-    let page = state.page.saturating_sub(summary).max(1);
-    let Some(i) = row.checked_sub(first_row(state)).filter(|i| *i < page) else {
+    // The rows as drawn: the window a detail pane, chart or summary line
+    // shortens, and where it starts.
+    let vm = crate::view_model::build(state, cache, keymap, now).table;
+    let Some(at) = vm.selected else {
+        return Updated::default();
+    };
+    let offset = state.screen().selected.saturating_sub(at);
+    let Some(i) = row
+        .checked_sub(first_row(vm.summary.is_some()))
+        .filter(|i| *i < vm.rows.len())
+    else {
         return Updated::default();
     };
     let screen = state.screen_mut();
-    let offset = if screen.selected >= screen.offset + page {
-        screen.selected + 1 - page
-    } else {
-        screen.offset
-    };
     let index = offset + i;
     let Some(key) = screen.rows.get(index).cloned() else {
         return Updated::default();

@@ -1265,3 +1265,19 @@ fn a_metrics_sample_lists_the_pods_again_only_when_they_are_sorted_by_it() {
     update(&mut state, sample(), &cache, &keymap, now());
     assert!(names(&state).contains(&"later-0"));
 }
+
+#[test]
+fn a_click_picks_the_row_drawn_there_when_a_pane_shortens_the_window() {
+    let (mut state, cache, keymap) = setup();
+    // A detail pane takes rows from a short table.
+    update(&mut state, resize(CHROME_ROWS + 6), &cache, &keymap, now());
+    update(&mut state, key("4"), &cache, &keymap, now());
+    update(&mut state, key("G"), &cache, &keymap, now());
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(vm.detail.is_some(), "the HPA's why pane shows");
+    let drawn_first = state.screen().selected - vm.table.selected.expect("selected");
+    assert!(drawn_first > 0, "the window starts below the update's offset");
+    let click = Msg::Mouse(crate::update::Mouse::Click { column: 3, row: 4 });
+    update(&mut state, click, &cache, &keymap, now());
+    assert_eq!(state.screen().selected, drawn_first, "the top row drawn");
+}
