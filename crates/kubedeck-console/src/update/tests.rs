@@ -1276,7 +1276,10 @@ fn a_click_picks_the_row_drawn_there_when_a_pane_shortens_the_window() {
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
     assert!(vm.detail.is_some(), "the HPA's why pane shows");
     let drawn_first = state.screen().selected - vm.table.selected.expect("selected");
-    assert!(drawn_first > 0, "the window starts below the update's offset");
+    assert!(
+        drawn_first > 0,
+        "the window starts below the update's offset"
+    );
     let click = Msg::Mouse(crate::update::Mouse::Click { column: 3, row: 4 });
     update(&mut state, click, &cache, &keymap, now());
     assert_eq!(state.screen().selected, drawn_first, "the top row drawn");
