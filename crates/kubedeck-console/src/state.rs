@@ -350,6 +350,7 @@ impl AppState {
             backup_patterns: &self.backup_patterns,
             warning_window: self.warning_window,
             resources: &self.resources,
+            favourites: &self.favourites,
         }
     }
 }

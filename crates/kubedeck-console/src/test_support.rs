@@ -33,6 +33,7 @@ pub(crate) fn sources(cache: &Cache) -> Sources<'_> {
         backup_patterns: &DEFAULT_BACKUP_PATTERNS,
         warning_window: crate::state::warning_window(&kubedeck_core::config::Config::default()),
         resources: &[],
+        favourites: &[],
     }
 }
 

@@ -187,7 +187,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if screen.query.faults_only {
                 title.push_str(" <faults only>");
             }
-            if let Some(note) = t.order_note(&screen.query) {
+            if let Some(note) = t.order_note(src, &screen.query) {
                 title.push(' ');
                 title.push_str(note);
             }
@@ -210,7 +210,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                     cells.splice(0..0, api_health(state, t.depends_on()));
                     cells
                 }),
-                order_note: t.order_note(&screen.query),
+                order_note: t.order_note(src, &screen.query),
             }
         }
         None => TableVm {

@@ -45,13 +45,14 @@ pub(super) fn fit_page(state: &mut AppState) {
 pub(crate) fn refresh_current(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) {
     let page = state.page;
     let (metrics, patterns) = (state.pod_metrics.clone(), state.backup_patterns.clone());
-    let resources = state.resources.clone();
+    let (resources, favourites) = (state.resources.clone(), state.favourites.clone());
     let src = Sources {
         cache,
         metrics: &metrics,
         backup_patterns: &patterns,
         warning_window: state.warning_window,
         resources: &resources,
+        favourites: &favourites,
     };
     refresh(state.screen_mut(), src, now, page);
 }

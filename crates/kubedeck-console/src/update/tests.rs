@@ -1284,3 +1284,23 @@ fn a_click_picks_the_row_drawn_there_when_a_pane_shortens_the_window() {
     update(&mut state, click, &cache, &keymap, now());
     assert_eq!(state.screen().selected, drawn_first, "the top row drawn");
 }
+
+#[test]
+fn ns_lists_the_configs_favourite_namespaces_first() {
+    let (mut state, cache, keymap) = setup();
+    state.favourites = vec!["quiet".to_string(), "shop".into()].into();
+    run_command(&mut state, "ns", &cache, now());
+    assert_eq!(state.screen().view, View::Namespaces);
+    assert_eq!(&names(&state)[..2], ["quiet", "shop"]);
+    let vm = crate::view_model::build(&state, &cache, &keymap, now());
+    assert!(
+        vm.table.title.ends_with("favourites first"),
+        "{}",
+        vm.table.title
+    );
+    assert_eq!(vm.table.order_note, Some("favourites first"));
+    // Without favourites, by name as before.
+    state.favourites = Vec::new().into();
+    run_command(&mut state, "ns", &cache, now());
+    assert_eq!(names(&state)[0], "payments");
+}

@@ -105,7 +105,7 @@ impl TableView for EventsView {
     }
 
     /// Order 0 is no column's.
-    fn order_note(&self, query: &Query) -> Option<&'static str> {
+    fn order_note(&self, _src: Sources<'_>, query: &Query) -> Option<&'static str> {
         (query.sort_column == 0).then_some("warnings first, newest first")
     }
 

@@ -159,6 +159,8 @@ pub(crate) struct Sources<'a> {
     pub(crate) warning_window: chrono::Duration,
     /// The server's resources, from discovery; empty until it answers.
     pub(crate) resources: &'a [crate::cluster::discovery::ResourceInfo],
+    /// The config's favourite namespaces, listed first.
+    pub(crate) favourites: &'a [String],
 }
 
 pub(crate) trait TableView: Sync {
@@ -203,7 +205,7 @@ pub(crate) trait TableView: Sync {
         None
     }
     /// The order when it is no column's (the header then marks none).
-    fn order_note(&self, _query: &Query) -> Option<&'static str> {
+    fn order_note(&self, _src: Sources<'_>, _query: &Query) -> Option<&'static str> {
         None
     }
     /// Whether the view can tell a healthy row from a fault.

@@ -62,6 +62,11 @@ impl TableView for NamespacesView {
         ]
     }
 
+    /// With favourites, order 0 is theirs first, then by name.
+    fn order_note(&self, src: Sources<'_>, query: &Query) -> Option<&'static str> {
+        (query.sort_column == 0 && !src.favourites.is_empty()).then_some("favourites first")
+    }
+
     fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
         let cache = src.cache;
         let keyed = cache
@@ -85,7 +90,11 @@ impl TableView for NamespacesView {
                     2 => SortKey::Num(pod_counts(cache, &name).1 as i64),
                     3 => SortKey::Num(degraded_workloads(cache, &name) as i64),
                     4 => SortKey::Num(-age_secs(created(&n.metadata), now)),
-                    _ => SortKey::Text(name.clone()),
+                    // The config's favourites first, in its order.
+                    _ => match src.favourites.iter().position(|f| *f == name) {
+                        Some(i) => SortKey::Text(format!("0{i:04}")),
+                        None => SortKey::Text(format!("1{name}")),
+                    },
                 };
                 (sort, (String::new(), name))
             })

@@ -164,7 +164,7 @@ impl TableView for OverviewView {
     }
 
     /// Order 0 is no column's: where it hurts most comes first.
-    fn order_note(&self, query: &Query) -> Option<&'static str> {
+    fn order_note(&self, _src: Sources<'_>, query: &Query) -> Option<&'static str> {
         (query.sort_column == 0).then_some("worst first")
     }
 
