@@ -193,24 +193,29 @@ pub(crate) fn common_prefix(candidates: &[String]) -> &str {
     &first[..end]
 }
 
+/// Up to three of `names` close to a mistyped `name`, closest first.
+pub(crate) fn close_to(name: &str, names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut close: Vec<(f64, String)> = names
+        .into_iter()
+        .map(|n| (strsim::jaro_winkler(name, &n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    close.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
 /// Up to three known command words or resource names close to a mistyped one.
 pub(crate) fn closest(name: &str, resources: &[ResourceInfo]) -> Vec<String> {
-    let mut close: Vec<(f64, String)> = complete(
+    let known = complete(
         "",
         Known {
             resources,
             ..Known::default()
         },
-    )
-    .into_iter()
-    .map(|n| (strsim::jaro_winkler(name, &n), n))
-    .filter(|(score, _)| *score > 0.8)
-    .collect();
-    close.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    close
+    );
+    close_to(name, known)
         .into_iter()
-        .take(3)
-        .map(|(_, n)| format!(":{n}"))
+        .map(|n| format!(":{n}"))
         .collect()
 }
 

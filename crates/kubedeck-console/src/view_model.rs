@@ -376,10 +376,8 @@ pub(crate) fn next_change<T: PartialEq>(
 
 pub(crate) fn key_for(keymap: &Keymap, action: Action) -> Option<String> {
     keymap
-        .bindings(Mode::Normal)
-        .into_iter()
-        .find(|(a, _)| *a == action)
-        .and_then(|(_, keys)| keys.first().map(|k| k.to_string()))
+        .first_key(Mode::Normal, &action)
+        .map(|k| k.to_string())
 }
 
 /// The header's stale mark for the kinds `shown` (every kind when the

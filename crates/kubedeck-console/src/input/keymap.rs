@@ -74,6 +74,14 @@ impl Keymap {
         by_action
     }
 
+    /// The first key bound to `action` in `mode`, plain keys first.
+    pub(crate) fn first_key(&self, mode: Mode, action: &Action) -> Option<Key> {
+        self.bindings(mode)
+            .into_iter()
+            .find(|(a, _)| a == action)
+            .and_then(|(_, keys)| keys.first().copied())
+    }
+
     /// The built-in default keymap.
     pub fn built_in_default() -> Keymap {
         let mut km = Keymap::default();

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use super::{Updated, keys, navigate};
 use crate::cluster::Cache;
 use crate::input::action::Action;
-use crate::input::key::Key;
 use crate::input::keymap::{Keymap, Mode};
 use crate::state::{AppState, Body};
 
@@ -40,15 +39,6 @@ pub(super) fn on_mouse(
     }
 }
 
-/// The key bound to `action`, if any: the wheel goes where it would.
-fn key_for(keymap: &Keymap, action: &Action) -> Option<Key> {
-    keymap
-        .bindings(Mode::Normal)
-        .into_iter()
-        .find(|(a, _)| a == action)
-        .and_then(|(_, keys)| keys.first().copied())
-}
-
 fn wheel(
     state: &mut AppState,
     action: Action,
@@ -59,7 +49,8 @@ fn wheel(
     if state.dialog.is_some() {
         return Updated::default();
     }
-    let Some(key) = key_for(keymap, &action) else {
+    // The key bound to the action: the wheel goes where it would.
+    let Some(key) = keymap.first_key(Mode::Normal, &action) else {
         return Updated::default();
     };
     let mut out = Updated::default();

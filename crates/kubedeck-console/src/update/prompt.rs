@@ -339,16 +339,13 @@ fn namespace_known(cache: &Cache, ns: &str) -> bool {
 
 /// "namespace X not found", with the closest names the cluster has.
 fn unknown_namespace(cache: &Cache, ns: &str) -> String {
-    let mut close: Vec<(f64, String)> = cache
+    let names: Vec<String> = cache
         .namespaces
         .state()
         .iter()
         .filter_map(|n| n.metadata.name.clone())
-        .map(|name| (strsim::jaro_winkler(ns, &name), name))
-        .filter(|(score, _)| *score > 0.8)
         .collect();
-    close.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let close: Vec<String> = close.into_iter().take(3).map(|(_, n)| n).collect();
+    let close = commands::close_to(ns, names);
     if close.is_empty() {
         format!("namespace {ns:?} not found; :ns lists them")
     } else {
