@@ -142,7 +142,11 @@ fn dispatch(
     now: DateTime<Utc>,
 ) -> Updated {
     match msg {
-        Msg::Key(key) => keys::on_key(state, key, cache, keymap, now),
+        Msg::Key(key) => {
+            // A key between two clicks makes them no double click.
+            state.last_click = None;
+            keys::on_key(state, key, cache, keymap, now)
+        }
         Msg::Mouse(m) => mouse::on_mouse(state, m, cache, keymap, now),
         Msg::Resize { width, height } => {
             state.width = width;

@@ -1158,6 +1158,12 @@ fn a_click_selects_a_row_a_second_opens_it_and_the_wheel_moves_three() {
         state.screen().crumb
     );
     update(&mut state, key("esc"), &cache, &keymap, now());
+    // A key between two clicks: no double click.
+    update(&mut state, click(5), &cache, &keymap, now());
+    update(&mut state, key("j"), &cache, &keymap, now());
+    update(&mut state, click(5), &cache, &keymap, now());
+    assert_eq!(state.screen().view, View::Pods);
+    update(&mut state, key("k"), &cache, &keymap, now());
     // Too slow for a double click: it stays a click.
     update(&mut state, click(5), &cache, &keymap, now());
     let slow = now() + chrono::Duration::seconds(2);

@@ -204,12 +204,13 @@ async fn a_node_failing_shows_on_the_overview_with_no_key_pressed() {
     });
 }
 
-/// A left click at the screen line `row` (0-based), as an xterm sends it
-/// with SGR mouse reporting: press, then release.
-fn click(tmux: &Tmux, row: usize) {
+/// `n` left clicks at the screen line `row` (0-based), as an xterm sends
+/// them with SGR mouse reporting (press, release), in one write: a double
+/// click reaches the console as one, however busy the machine.
+fn click(tmux: &Tmux, row: usize, n: usize) {
     let at = row + 1;
-    tmux.cmd(&["send-keys", "-t", "t", "-l", &format!("\x1b[<0;12;{at}M")]);
-    tmux.cmd(&["send-keys", "-t", "t", "-l", &format!("\x1b[<0;12;{at}m")]);
+    let once = format!("\x1b[<0;12;{at}M\x1b[<0;12;{at}m");
+    tmux.cmd(&["send-keys", "-t", "t", "-l", &once.repeat(n)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,7 +238,7 @@ async fn a_click_selects_a_row_and_a_second_click_opens_it() {
             .expect("its name")
             .to_string();
         // The second row: a click selects it, as d on it shows.
-        click(&tmux, row);
+        click(&tmux, row, 1);
         tmux.keys(&["d"]);
         tmux.wait_for("the clicked pod described", WAIT, |s| {
             s.contains(&format!("describe {name}"))
@@ -245,8 +246,7 @@ async fn a_click_selects_a_row_and_a_second_click_opens_it() {
         tmux.escape();
         tmux.wait_for("the pods again", WAIT, |s| s.contains("Pods(demo)"));
         // Clicked twice: it opens, as Enter does (the pod's containers).
-        click(&tmux, row);
-        click(&tmux, row);
+        click(&tmux, row, 2);
         tmux.wait_for("the pod opened", WAIT, |s| {
             s.contains("Containers") && s.contains(&name)
         });
