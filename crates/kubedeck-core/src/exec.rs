@@ -55,8 +55,8 @@ impl Target {
     fn access(&self) -> Access {
         Access {
             verb: "create",
-            group: "",
-            resource: "pods",
+            group: "".into(),
+            resource: "pods".into(),
             subresource: "exec",
             namespace: self.namespace.clone(),
             name: self.pod.clone(),

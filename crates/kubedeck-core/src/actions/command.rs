@@ -3,6 +3,8 @@
 //! log records. A command can describe itself (summary, kubectl equivalent,
 //! before → after) and say which RBAC permission it needs.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use super::drain::DrainOptions;
@@ -129,6 +131,52 @@ impl ObjectRef {
     }
 }
 
+/// Any object the API server serves, named as discovery names its
+/// resource: what a generic action (delete, edit) acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// Empty for the core group.
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// The plural resource name, as RBAC and URLs spell it.
+    pub plural: String,
+    /// None for a cluster-scoped object.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ResourceRef {
+    /// `deployments.apps`, `configmaps`: kubectl's name for the resource.
+    pub fn resource_name(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
+    /// `configmap/app-config`, `ingress.networking.k8s.io/web`: kubectl's
+    /// name for the object.
+    pub fn slashed(&self) -> String {
+        let kind = self.kind.to_lowercase();
+        if self.group.is_empty() {
+            format!("{kind}/{}", self.name)
+        } else {
+            format!("{kind}.{}/{}", self.group, self.name)
+        }
+    }
+
+    /// `apps/v1`, `v1`.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
 /// One mutating action with all its parameters. `from`/`before` fields hold
 /// what the user saw when they chose the action, so that the dialog and the
 /// audit log can show before → after.
@@ -211,8 +259,10 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Access {
     pub verb: &'static str,
-    pub group: &'static str,
-    pub resource: &'static str,
+    /// Owned where discovery names it (any resource), borrowed for the
+    /// built-in kinds.
+    pub group: Cow<'static, str>,
+    pub resource: Cow<'static, str>,
     pub subresource: &'static str,
     /// Empty for cluster-scoped objects.
     pub namespace: String,
@@ -536,8 +586,8 @@ impl Command {
         };
         Access {
             verb,
-            group,
-            resource,
+            group: group.into(),
+            resource: resource.into(),
             subresource,
             namespace: ns,
             name,
@@ -551,8 +601,8 @@ impl Command {
         if matches!(self, Command::Drain { .. }) {
             all.push(Access {
                 verb: "create",
-                group: "",
-                resource: "pods",
+                group: "".into(),
+                resource: "pods".into(),
                 subresource: "eviction",
                 namespace: String::new(),
                 name: String::new(),

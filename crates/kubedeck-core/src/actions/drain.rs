@@ -682,8 +682,8 @@ impl Tracked {
 fn eviction_access(ns: &str) -> Access {
     Access {
         verb: "create",
-        group: "",
-        resource: "pods",
+        group: "".into(),
+        resource: "pods".into(),
         subresource: "eviction",
         namespace: ns.to_string(),
         name: String::new(),

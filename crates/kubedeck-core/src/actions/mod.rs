@@ -13,7 +13,9 @@ pub mod rbac;
 mod readback;
 
 pub use audit::{AuditLog, AuditResult, Record};
-pub use command::{Access, AnnotatableKind, Command, ObjectRef, WorkloadKind, WorkloadRef};
+pub use command::{
+    Access, AnnotatableKind, Command, ObjectRef, ResourceRef, WorkloadKind, WorkloadRef,
+};
 pub use drain::{DrainEvent, DrainOptions, DrainOutcome, DrainReport, DrainUpdate};
 pub use error::ActionError;
 pub use executor::{Applied, Executor, kubeconfig_user};

@@ -2,6 +2,7 @@
 //! the action is offered, and cached per (verb, group, resource,
 //! subresource, namespace) for a while, as the answer rarely changes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,8 +24,8 @@ pub enum Permission {
 
 type Key = (
     &'static str,
-    &'static str,
-    &'static str,
+    Cow<'static, str>,
+    Cow<'static, str>,
     &'static str,
     String,
 );
@@ -62,8 +63,8 @@ impl Rbac {
         // are usually written at, and it keeps the cache small.
         let key: Key = (
             access.verb,
-            access.group,
-            access.resource,
+            access.group.clone(),
+            access.resource.clone(),
             access.subresource,
             access.namespace.clone(),
         );

@@ -26,8 +26,8 @@ pub const ACTION: &str = "port-forward";
 fn access(target: &Target) -> Access {
     Access {
         verb: "create",
-        group: "",
-        resource: "pods",
+        group: "".into(),
+        resource: "pods".into(),
         subresource: "portforward",
         namespace: target.namespace.clone(),
         name: String::new(),
