@@ -82,7 +82,7 @@ fn builtin_resource(
 
 /// What delete acts on: a pod keeps its own form (grace period, evict);
 /// anything else is deleted as any resource is.
-fn deleted(target: ActionTarget) -> ActionTarget {
+fn delete_target(target: ActionTarget) -> ActionTarget {
     let object = match target {
         ActionTarget::Workload(w) => {
             let kind = match w.kind {
@@ -179,7 +179,7 @@ pub(crate) fn on_action(
         _ => action,
     };
     let target = if *action == Action::Delete {
-        deleted(target)
+        delete_target(target)
     } else {
         target
     };

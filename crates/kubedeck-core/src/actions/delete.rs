@@ -351,9 +351,13 @@ fn owned(object: &str, propagation: Propagation, target: &Value, listed: &[Liste
     let found = dependents(target, listed);
     let all: Vec<(usize, &Value)> = found.iter().map(|(i, o, _)| (*i, *o)).collect();
     if found.is_empty() {
-        if listed.iter().any(|l| l.objects.is_ok()) {
+        if listed.iter().all(|l| l.objects.is_ok()) {
             out.push(format!(
                 "{object} owns no pods, replicasets, jobs or other kinds checked"
+            ));
+        } else if listed.iter().any(|l| l.objects.is_ok()) {
+            out.push(format!(
+                "{object} owns nothing among the kinds that could be read"
             ));
         }
     } else {
@@ -568,6 +572,24 @@ mod tests {
         assert_eq!(
             lonely,
             vec!["deployment.apps/web owns no pods, replicasets, jobs or other kinds checked"]
+        );
+        around.push(Listed {
+            many: "secrets".into(),
+            one: "secret".into(),
+            objects: Err("forbidden".into()),
+        });
+        let unsure = consequences(
+            &web(),
+            Propagation::Background,
+            &obj("web", "d9", &[]),
+            &around,
+        );
+        assert_eq!(
+            unsure,
+            vec![
+                "deployment.apps/web owns nothing among the kinds that could be read",
+                "could not check whether it owns secrets: forbidden",
+            ]
         );
     }
 
