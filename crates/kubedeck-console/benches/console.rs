@@ -293,6 +293,7 @@ fn generic_benches(c: &mut Criterion) {
         short_names: vec!["cm".into()],
         namespaced: true,
         watchable: true,
+        deletable: true,
     };
     let (cache, _writers) = cache::new();
     let mut objects = Vec::with_capacity(PODS);

@@ -17,8 +17,8 @@ use super::theme::Role;
 use super::update::{Effect, Updated};
 use super::views::Scope;
 use kubedeck_core::actions::{
-    ActionError, Command, Confirmation, DrainOptions, ObjectRef, Permission, WorkloadKind,
-    WorkloadRef,
+    ActionError, Command, Confirmation, DrainOptions, ObjectRef, Permission, Propagation,
+    ResourceRef, WorkloadKind, WorkloadRef,
 };
 
 /// The kinds whose changes a rollout or history panel shows.
@@ -33,10 +33,81 @@ pub(crate) const PANEL_KINDS: &[Kind] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ActionTarget {
     Workload(WorkloadRef),
-    DaemonSet(String),
+    DaemonSet(ObjectRef),
     Pod(ObjectRef),
     Node(String),
     CronJob(ObjectRef),
+    /// Any other object, which only delete applies to; `deletable` is
+    /// whether the server serves delete for its resource.
+    Resource {
+        object: ResourceRef,
+        deletable: bool,
+    },
+}
+
+fn resource_ref(
+    (group, version, kind, plural): (&str, &str, &str, &str),
+    namespace: &str,
+    name: &str,
+) -> ResourceRef {
+    ResourceRef {
+        group: group.into(),
+        version: version.into(),
+        kind: kind.into(),
+        plural: plural.into(),
+        namespace: (!namespace.is_empty()).then(|| namespace.to_string()),
+        name: name.into(),
+    }
+}
+
+/// The resource of a built-in view's rows (group, version, kind, plural),
+/// as the console watches them.
+fn builtin_resource(
+    view: View,
+) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    Some(match view {
+        View::Services => ("", "v1", "Service", "services"),
+        View::Namespaces => ("", "v1", "Namespace", "namespaces"),
+        View::Events => ("", "v1", "Event", "events"),
+        View::Hpas => (
+            "autoscaling",
+            "v2",
+            "HorizontalPodAutoscaler",
+            "horizontalpodautoscalers",
+        ),
+        View::Jobs => ("batch", "v1", "Job", "jobs"),
+        _ => return None,
+    })
+}
+
+/// What delete acts on: a pod keeps its own form (grace period, evict);
+/// anything else is deleted as any resource is.
+fn delete_target(target: ActionTarget) -> ActionTarget {
+    let object = match target {
+        ActionTarget::Workload(w) => {
+            let kind = match w.kind {
+                WorkloadKind::Deployment => "Deployment",
+                WorkloadKind::StatefulSet => "StatefulSet",
+            };
+            resource_ref(("apps", "v1", kind, w.kind.plural()), &w.namespace, &w.name)
+        }
+        ActionTarget::DaemonSet(d) => resource_ref(
+            ("apps", "v1", "DaemonSet", "daemonsets"),
+            &d.namespace,
+            &d.name,
+        ),
+        ActionTarget::Node(n) => resource_ref(("", "v1", "Node", "nodes"), "", &n),
+        ActionTarget::CronJob(c) => resource_ref(
+            ("batch", "v1", "CronJob", "cronjobs"),
+            &c.namespace,
+            &c.name,
+        ),
+        other => return other,
+    };
+    ActionTarget::Resource {
+        object,
+        deletable: true,
+    }
 }
 
 fn target(state: &AppState) -> Option<ActionTarget> {
@@ -54,12 +125,25 @@ fn target(state: &AppState) -> Option<ActionTarget> {
         (View::Workloads, _) => match name.split_once('/')? {
             ("Deployment", n) => Some(ActionTarget::Workload(WorkloadRef::deployment(&ns, n))),
             ("StatefulSet", n) => Some(ActionTarget::Workload(WorkloadRef::statefulset(&ns, n))),
-            (_, n) => Some(ActionTarget::DaemonSet(n.to_string())),
+            (_, n) => Some(ActionTarget::DaemonSet(ObjectRef::new(&ns, n))),
         },
         (View::Nodes, _) => Some(ActionTarget::Node(name)),
         (View::CronJobs, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
         (View::Backups, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
-        _ => None,
+        (View::Resource, _) => {
+            let r = screen.query.resource.as_ref()?;
+            if r.group.is_empty() && r.plural == "pods" {
+                return Some(ActionTarget::Pod(ObjectRef::new(&ns, &name)));
+            }
+            Some(ActionTarget::Resource {
+                object: resource_ref((&r.group, &r.version, &r.kind, &r.plural), &ns, &name),
+                deletable: r.deletable,
+            })
+        }
+        (view, _) => builtin_resource(view).map(|r| ActionTarget::Resource {
+            object: resource_ref(r, &ns, &name),
+            deletable: true,
+        }),
     }
 }
 
@@ -93,6 +177,11 @@ pub(crate) fn on_action(
     let action = match (action, &target) {
         (Action::Rollback, ActionTarget::Node(_)) => &Action::Uncordon,
         _ => action,
+    };
+    let target = if *action == Action::Delete {
+        delete_target(target)
+    } else {
+        target
     };
     if let (Action::Restart | Action::Drain, ActionTarget::Node(node)) = (action, &target)
         && state.draining.contains(node)
@@ -143,6 +232,30 @@ pub(crate) fn on_action(
             Updated::redraw()
         }
         (Action::Kill, ActionTarget::Pod(pod)) => plan(state, kill_command(pod)),
+        (
+            Action::Delete,
+            ActionTarget::Resource {
+                object,
+                deletable: true,
+            },
+        ) => {
+            state.dialog = Some(Dialog::Form(Form::delete_resource(object)));
+            Updated::redraw()
+        }
+        (
+            Action::Delete,
+            ActionTarget::Resource {
+                object,
+                deletable: false,
+            },
+        ) => say(
+            state,
+            format!(
+                "the server does not delete {}: the resource has no delete verb",
+                object.resource_name()
+            ),
+            Role::Muted,
+        ),
         (Action::Cordon, ActionTarget::Node(node)) => plan(state, Command::Cordon { node }),
         (Action::Uncordon, ActionTarget::Node(node)) => plan(state, Command::Uncordon { node }),
         (Action::Restart | Action::Drain, ActionTarget::Node(node)) => {
@@ -156,18 +269,20 @@ pub(crate) fn on_action(
         (Action::Pause, ActionTarget::CronJob(cronjob)) => {
             plan(state, suspend_command(cache, cronjob))
         }
-        (_, ActionTarget::DaemonSet(name)) => say(
+        (_, ActionTarget::DaemonSet(d)) => say(
             state,
             format!(
-                "{} is not offered for daemonset/{name}: kubedeck acts on Deployments and StatefulSets",
-                action.describe()
+                "{} is not offered for daemonset/{}: kubedeck acts on Deployments and StatefulSets",
+                action.describe(),
+                d.name
             ),
             Role::Muted,
         ),
-        (action, _) => {
-            let what = match workload {
-                Some(w) => format!("{}/{}", w.kind.singular(), w.name),
-                None => "this row".to_string(),
+        (action, target) => {
+            let what = match (workload, target) {
+                (Some(w), _) => format!("{}/{}", w.kind.singular(), w.name),
+                (None, ActionTarget::Resource { object, .. }) => object.slashed(),
+                (None, _) => "this row".to_string(),
             };
             say(
                 state,
@@ -257,6 +372,10 @@ fn command_name(action: &Action, target: &ActionTarget, cache: &Cache) -> Option
             job_name: String::new(),
         },
         (Action::Pause, ActionTarget::CronJob(c)) => suspend_command(cache, c.clone()),
+        (Action::Delete, ActionTarget::Resource { object, .. }) => Command::DeleteResource {
+            object: object.clone(),
+            propagation: Propagation::default(),
+        },
         _ => return None,
     };
     Some(cmd.action())
@@ -283,10 +402,14 @@ fn refuse_readonly(
             w.namespace.clone(),
             format!("{}/{}", w.kind.singular(), w.name),
         ),
-        ActionTarget::DaemonSet(name) => (String::new(), format!("daemonset/{name}")),
+        ActionTarget::DaemonSet(d) => (d.namespace.clone(), format!("daemonset/{}", d.name)),
         ActionTarget::Pod(p) => (p.namespace.clone(), format!("pod/{}", p.name)),
         ActionTarget::Node(name) => (String::new(), format!("node/{name}")),
         ActionTarget::CronJob(c) => (c.namespace.clone(), format!("cronjob/{}", c.name)),
+        ActionTarget::Resource { object, .. } => (
+            object.namespace.clone().unwrap_or_default(),
+            object.slashed(),
+        ),
     };
     let action = match name {
         Some(n) => n.to_string(),
@@ -898,6 +1021,37 @@ mod tests {
         assert!(
             t.message()
                 .starts_with("refused: context kind-dev is read-only")
+        );
+    }
+
+    #[test]
+    fn delete_on_a_built_in_view_opens_the_cascade_form_of_that_object() {
+        let mut t = T::new("kind-dev");
+        t.key("ctrl-d");
+        let Some(Dialog::Form(form)) = &t.state.dialog else {
+            panic!("no form: {:?}", t.state.dialog);
+        };
+        assert_eq!(form.title, "Delete deployment.apps/web");
+        let effect = plan_of(t.key("enter"));
+        let Effect::Plan { command, .. } = effect else {
+            panic!("{effect:?}");
+        };
+        assert_eq!(
+            command.kubectl(),
+            "kubectl delete deployment.apps/web -n demo --cascade=background"
+        );
+        let mut ro = T::new("kind-dev");
+        ro.state.readonly = true;
+        let out = ro.key("ctrl-d");
+        assert!(ro.state.dialog.is_none());
+        assert!(
+            matches!(
+                out.effects.as_slice(),
+                [Effect::AuditReadonlyRefusal { object, action, .. }]
+                    if object == "deployment.apps/web" && action == "delete"
+            ),
+            "{:?}",
+            out.effects
         );
     }
 

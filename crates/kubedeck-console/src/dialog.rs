@@ -5,7 +5,9 @@
 
 use super::input::key::{Code, Key};
 use super::theme::Role;
-use kubedeck_core::actions::{Command, Confirmation, DrainOptions, ObjectRef, WorkloadRef};
+use kubedeck_core::actions::{
+    Command, Confirmation, DrainOptions, ObjectRef, Propagation, ResourceRef, WorkloadRef,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Dialog {
@@ -66,6 +68,10 @@ pub(crate) enum FormKind {
     },
     DeletePod {
         pod: ObjectRef,
+    },
+    /// Any other object: what becomes of what it owns.
+    DeleteResource {
+        object: ResourceRef,
     },
     /// The recovery test's parameters; `ops` reads them, not `command`.
     RecoveryTest {
@@ -185,6 +191,26 @@ impl Form {
             focus: 0,
             notes: vec![(
                 "An empty grace period uses the pod's own; ctrl-k kills at once.".into(),
+                Role::Muted,
+            )],
+            error: None,
+        }
+    }
+
+    /// `kubectl delete --cascade`'s choice, background first as kubectl's
+    /// default; the confirm dialog then says what goes with the object.
+    pub(crate) fn delete_resource(object: ResourceRef) -> Form {
+        let cascades = Propagation::ALL
+            .iter()
+            .map(|p| p.cascade().to_string())
+            .collect();
+        Form {
+            title: format!("Delete {}", object.slashed()),
+            kind: FormKind::DeleteResource { object },
+            fields: vec![Field::choice("cascade", cascades)],
+            focus: 0,
+            notes: vec![(
+                "What it owns: background deletes it after the object, foreground before, orphan keeps it. ←/→ changes; the next step says what goes.".into(),
                 Role::Muted,
             )],
             error: None,
@@ -358,6 +384,11 @@ impl Form {
                     }
                 }
             }
+            FormKind::DeleteResource { object } => Command::DeleteResource {
+                object: object.clone(),
+                propagation: Propagation::from_cascade(&self.fields[0].value)
+                    .ok_or_else(|| format!("no cascade {:?}", self.fields[0].value))?,
+            },
             FormKind::RecoveryTest { .. } => {
                 return Err("a recovery test is not a single command".into());
             }
@@ -517,6 +548,37 @@ mod tests {
                 .unwrap_err()
                 .contains("not an image reference")
         );
+    }
+
+    #[test]
+    fn the_delete_form_of_any_resource_chooses_the_cascade() {
+        let cm = ResourceRef {
+            group: "apps".into(),
+            version: "v1".into(),
+            kind: "Deployment".into(),
+            plural: "deployments".into(),
+            namespace: Some("demo".into()),
+            name: "web".into(),
+        };
+        let mut form = Form::delete_resource(cm.clone());
+        assert_eq!(form.title, "Delete deployment.apps/web");
+        let chosen = |form: &Form| match form.command() {
+            Ok(Command::DeleteResource {
+                object,
+                propagation,
+            }) if object == cm => propagation,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(chosen(&form), Propagation::Background);
+        assert!(form.edit(key("right")));
+        assert_eq!(chosen(&form), Propagation::Foreground);
+        assert!(form.edit(key("right")));
+        assert_eq!(chosen(&form), Propagation::Orphan);
+        assert!(form.edit(key("right")));
+        assert_eq!(chosen(&form), Propagation::Background);
+        assert!(form.edit(key("left")));
+        assert_eq!(chosen(&form), Propagation::Orphan);
+        assert!(!form.edit(key("x")), "a choice takes no text");
     }
 
     #[test]

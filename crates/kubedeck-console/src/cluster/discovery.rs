@@ -23,6 +23,8 @@ pub struct ResourceInfo {
     pub namespaced: bool,
     /// Whether it can be listed and watched, which a browser needs.
     pub watchable: bool,
+    /// Whether the server takes a delete of one of its objects.
+    pub deletable: bool,
 }
 
 impl ResourceInfo {
@@ -124,6 +126,7 @@ async fn aggregated(client: &Client) -> kube::Result<Vec<ResourceInfo>> {
                 short_names: r.short_names,
                 namespaced: r.scope.as_deref() == Some("Namespaced"),
                 watchable: has_list_watch(&r.verbs),
+                deletable: r.verbs.iter().any(|v| v == "delete"),
             });
         }
     }
@@ -161,6 +164,7 @@ async fn legacy(client: &Client) -> kube::Result<Vec<ResourceInfo>> {
                 group: group.clone(),
                 version: version.clone(),
                 watchable: has_list_watch(&r.verbs),
+                deletable: r.verbs.iter().any(|v| v == "delete"),
                 kind: r.kind,
                 plural: r.name,
                 singular: r.singular_name,
@@ -254,6 +258,7 @@ pub(crate) mod tests {
             short_names: short.iter().map(|s| s.to_string()).collect(),
             namespaced: true,
             watchable: true,
+            deletable: true,
         }
     }
 

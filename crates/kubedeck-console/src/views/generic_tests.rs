@@ -406,3 +406,129 @@ fn a_failed_watch_marks_the_generic_view_stale_by_its_resources_name() {
     let vm = view_model::build(&state, &cache, &keymap, now());
     assert_eq!(vm.health, None);
 }
+
+fn configmap(ns: &str, name: &str) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": ns, "uid": format!("{ns}-{name}")},
+        "data": {"k": "v"}})
+}
+
+/// `:cm` with two ConfigMaps listed, as the watch would have them.
+fn configmaps(readonly: bool, deletable: bool) -> (AppState, Cache) {
+    let cache = cluster();
+    let mut state = AppState::new("test", None, readonly);
+    let keymap = Keymap::built_in_default();
+    let mut resources = sample();
+    for r in &mut resources {
+        r.deletable = deletable;
+    }
+    let found = Arc::new(
+        resources
+            .iter()
+            .find(|r| r.plural == "configmaps")
+            .cloned()
+            .expect("in the sample"),
+    );
+    let msg = Msg::Watch(WatchMsg::Discovered(Ok(Arc::from(resources))));
+    update(&mut state, msg, &cache, &keymap, now());
+    update(&mut state, resize(20), &cache, &keymap, now());
+    command(&mut state, &cache, "cm");
+    cache.browse.fill(
+        BrowseTarget {
+            resource: found,
+            namespace: None,
+        },
+        &[configmap("shop", "settings"), configmap("web", "flags")],
+        None,
+    );
+    update(
+        &mut state,
+        Msg::Watch(WatchMsg::Changed(Kind::Resource)),
+        &cache,
+        &keymap,
+        now(),
+    );
+    (state, cache)
+}
+
+fn key(state: &mut AppState, cache: &Cache, k: &str) -> Updated {
+    let keymap = Keymap::built_in_default();
+    update(
+        state,
+        Msg::Key(k.parse().expect("key")),
+        cache,
+        &keymap,
+        now(),
+    )
+}
+
+#[test]
+fn delete_on_a_generic_row_chooses_the_cascade_then_plans_that_object() {
+    use kubedeck_core::actions::{Command, Propagation, ResourceRef};
+    let (mut state, cache) = configmaps(false, true);
+    let (title, _, rows) = table(&state, &cache);
+    assert!(title.starts_with("configmaps(all)[2]"), "{title}");
+    assert_eq!(rows[0][..2], ["shop", "settings"]);
+    assert!(key(&mut state, &cache, "ctrl-d").effects.is_empty());
+    let vm = view_model::build(&state, &cache, &Keymap::built_in_default(), now());
+    let form: String = vm
+        .dialog
+        .map(|d| {
+            let lines = d
+                .lines
+                .iter()
+                .flat_map(|l| l.iter().map(|c| c.text.clone()));
+            std::iter::once(d.title).chain(lines).collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        form.contains("Delete configmap/settings") && form.contains("background"),
+        "{form}"
+    );
+    key(&mut state, &cache, "right");
+    key(&mut state, &cache, "right");
+    let out = key(&mut state, &cache, "enter");
+    let expected = Command::DeleteResource {
+        object: ResourceRef {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            plural: "configmaps".into(),
+            namespace: Some("shop".into()),
+            name: "settings".into(),
+        },
+        propagation: Propagation::Orphan,
+    };
+    assert_eq!(
+        out.effects,
+        vec![Effect::Plan {
+            id: 1,
+            command: expected
+        }]
+    );
+    // Nothing is removed before the watch says so.
+    assert_eq!(table(&state, &cache).2.len(), 2);
+}
+
+#[test]
+fn delete_on_a_generic_row_is_refused_read_only_and_where_the_server_has_no_delete() {
+    let (mut state, cache) = configmaps(true, true);
+    let out = key(&mut state, &cache, "ctrl-d");
+    assert!(state.dialog.is_none());
+    assert_eq!(
+        out.effects,
+        vec![Effect::AuditReadonlyRefusal {
+            namespace: "shop".into(),
+            object: "configmap/settings".into(),
+            action: "delete".into(),
+        }]
+    );
+    let (mut state, cache) = configmaps(false, false);
+    let out = key(&mut state, &cache, "ctrl-d");
+    assert!(out.effects.is_empty() && state.dialog.is_none());
+    let (text, _) = state.message.clone().expect("a message");
+    assert_eq!(
+        text,
+        "the server does not delete configmaps: the resource has no delete verb"
+    );
+}

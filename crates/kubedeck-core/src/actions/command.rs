@@ -175,6 +175,56 @@ impl ResourceRef {
             format!("{}/{}", self.group, self.version)
         }
     }
+
+    /// The object's API path, for a GET.
+    pub fn path(&self) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        match &self.namespace {
+            Some(ns) => format!("{base}/namespaces/{ns}/{}/{}", self.plural, self.name),
+            None => format!("{base}/{}/{}", self.plural, self.name),
+        }
+    }
+}
+
+/// What deleting an owner does to the objects it owns, as `kubectl delete
+/// --cascade` chooses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub enum Propagation {
+    /// The owner goes at once; the garbage collector deletes its
+    /// dependents after (kubectl's default).
+    #[default]
+    Background,
+    /// The dependents go first; the owner stays, being deleted, until
+    /// they are gone.
+    Foreground,
+    /// The dependents are kept, without an owner.
+    Orphan,
+}
+
+impl Propagation {
+    pub const ALL: [Propagation; 3] = [
+        Propagation::Background,
+        Propagation::Foreground,
+        Propagation::Orphan,
+    ];
+
+    /// kubectl's `--cascade` value.
+    pub fn cascade(self) -> &'static str {
+        match self {
+            Propagation::Background => "background",
+            Propagation::Foreground => "foreground",
+            Propagation::Orphan => "orphan",
+        }
+    }
+
+    pub fn from_cascade(word: &str) -> Option<Propagation> {
+        Propagation::ALL.into_iter().find(|p| p.cascade() == word)
+    }
 }
 
 /// One mutating action with all its parameters. `from`/`before` fields hold
@@ -253,6 +303,12 @@ pub enum Command {
         from: Option<String>,
         to: Option<String>,
     },
+    /// `kubectl delete` of any object (a pod has `DeletePod`, with its
+    /// grace period).
+    DeleteResource {
+        object: ResourceRef,
+        propagation: Propagation,
+    },
 }
 
 /// The RBAC permission a command needs, as a SelfSubjectAccessReview asks it.
@@ -313,6 +369,7 @@ impl Command {
             Command::ResumeCronJob { .. } => "resume-cronjob",
             Command::SetHpaBounds { .. } => "set-hpa-bounds",
             Command::Annotate { .. } => "annotate",
+            Command::DeleteResource { .. } => "delete",
         }
     }
 
@@ -340,8 +397,11 @@ impl Command {
         }
     }
 
-    /// The namespace acted in; None for nodes.
+    /// The namespace acted in; None for nodes and other cluster-scoped objects.
     pub fn namespace(&self) -> Option<&str> {
+        if let Command::DeleteResource { object, .. } = self {
+            return object.namespace.as_deref();
+        }
         if let Some(w) = self.workload() {
             return Some(&w.namespace);
         }
@@ -354,6 +414,7 @@ impl Command {
             Command::Cordon { node } | Command::Uncordon { node } | Command::Drain { node, .. } => {
                 node
             }
+            Command::DeleteResource { object, .. } => &object.name,
             _ => self
                 .workload()
                 .map(|w| w.name.as_str())
@@ -383,6 +444,7 @@ impl Command {
             Command::Annotate { kind, object, .. } => {
                 format!("{}/{}", kind.singular(), object.name)
             }
+            Command::DeleteResource { object, .. } => object.slashed(),
             _ => String::new(),
         }
     }
@@ -434,6 +496,15 @@ impl Command {
             Command::Annotate { key, to, .. } => match to {
                 Some(v) => format!("Annotate {object} with {key}={v}"),
                 None => format!("Remove the annotation {key} from {object}"),
+            },
+            Command::DeleteResource { propagation, .. } => match propagation {
+                Propagation::Background => format!("Delete {object}"),
+                Propagation::Foreground => {
+                    format!("Delete {object} once what it owns is deleted (foreground)")
+                }
+                Propagation::Orphan => {
+                    format!("Delete {object}, keeping what it owns (orphan)")
+                }
             },
         }
     }
@@ -497,6 +568,10 @@ impl Command {
                 ),
                 None => format!("kubectl annotate {object} {key}-{ns}"),
             },
+            Command::DeleteResource { propagation, .. } => format!(
+                "kubectl delete {object}{ns} --cascade={}",
+                propagation.cascade()
+            ),
         }
     }
 
@@ -550,6 +625,10 @@ impl Command {
                 };
                 (show(from), show(to))
             }
+            Command::DeleteResource { propagation, .. } => match propagation {
+                Propagation::Orphan => pair("present", "deleted, its dependents kept"),
+                _ => pair("present", "deleted"),
+            },
         }
     }
 
@@ -577,6 +656,17 @@ impl Command {
                 ("patch", "autoscaling", "horizontalpodautoscalers", "")
             }
             Command::Annotate { kind, .. } => ("patch", kind.group(), kind.plural(), ""),
+            // Discovery's names, owned.
+            Command::DeleteResource { object, .. } => {
+                return Access {
+                    verb: "delete",
+                    group: object.group.clone().into(),
+                    resource: object.plural.clone().into(),
+                    subresource: "",
+                    namespace: ns,
+                    name,
+                };
+            }
         };
         // A Job's name is chosen by the command, not an existing object.
         let name = if matches!(self, Command::TriggerCronJob { .. }) {
@@ -614,6 +704,9 @@ impl Command {
     /// Checks the parameters before anything is sent; the message says what
     /// is wrong in the user's terms.
     pub fn validate(&self) -> Result<(), String> {
+        if let Command::DeleteResource { object, .. } = self {
+            return check_resource(object);
+        }
         if let Some(ns) = self.namespace() {
             check_name("namespace", ns)?;
         }
@@ -680,6 +773,29 @@ fn check_annotation_key(key: &str) -> Result<(), String> {
             "{key:?} is not an annotation key: the name part must be 1-63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
         ))
     }
+}
+
+/// Any resource's object: its names as discovery gives them, and a name the
+/// API can address. Names need not be DNS subdomains (RBAC's
+/// `system:…` roles are not), so only what a URL path segment cannot hold
+/// is refused, as the API server does.
+fn check_resource(r: &ResourceRef) -> Result<(), String> {
+    if r.version.is_empty() || r.plural.is_empty() || r.kind.is_empty() {
+        return Err(format!(
+            "{} is not a resource the server named (version, kind and plural are needed)",
+            r.slashed()
+        ));
+    }
+    if let Some(ns) = &r.namespace {
+        check_name("namespace", ns)?;
+    }
+    if r.name.is_empty() || r.name == "." || r.name == ".." || r.name.contains(['/', '%']) {
+        return Err(format!(
+            "name {:?} is not a name the API server can address",
+            r.name
+        ));
+    }
+    Ok(())
 }
 
 /// A value as a shell word: quoted when it holds anything but plain characters.
@@ -854,6 +970,130 @@ mod tests {
         assert_eq!(evict.resource_name(), "pods/eviction");
         let cordon = Command::Cordon { node: "n1".into() }.access();
         assert_eq!(cordon.describe(), "patch nodes at cluster scope");
+    }
+
+    fn delete(
+        group: &str,
+        kind: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+        propagation: Propagation,
+    ) -> Command {
+        Command::DeleteResource {
+            object: ResourceRef {
+                group: group.into(),
+                version: "v1".into(),
+                kind: kind.into(),
+                plural: plural.into(),
+                namespace: namespace.map(Into::into),
+                name: name.into(),
+            },
+            propagation,
+        }
+    }
+
+    #[test]
+    fn a_generic_delete_reads_as_kubectl_delete_with_its_cascade() {
+        let web = |p| delete("apps", "Deployment", "deployments", Some("shop"), "web", p);
+        let bg = web(Propagation::Background);
+        assert_eq!(
+            bg.kubectl(),
+            "kubectl delete deployment.apps/web -n shop --cascade=background"
+        );
+        assert_eq!(bg.summary(), "Delete deployment.apps/web");
+        assert_eq!(bg.action(), "delete");
+        assert_eq!(bg.object(), "deployment.apps/web");
+        assert_eq!(bg.change(), ("present".into(), "deleted".into()));
+        let fg = web(Propagation::Foreground);
+        assert_eq!(
+            fg.kubectl(),
+            "kubectl delete deployment.apps/web -n shop --cascade=foreground"
+        );
+        assert_eq!(
+            fg.summary(),
+            "Delete deployment.apps/web once what it owns is deleted (foreground)"
+        );
+        let orphan = web(Propagation::Orphan);
+        assert_eq!(
+            orphan.kubectl(),
+            "kubectl delete deployment.apps/web -n shop --cascade=orphan"
+        );
+        assert_eq!(
+            orphan.summary(),
+            "Delete deployment.apps/web, keeping what it owns (orphan)"
+        );
+        assert_eq!(orphan.change().1, "deleted, its dependents kept");
+        let access = bg.access();
+        assert_eq!(
+            (
+                access.verb,
+                access.resource_name().as_str(),
+                access.name.as_str()
+            ),
+            ("delete", "deployments.apps", "web")
+        );
+        assert_eq!(
+            access.describe(),
+            "delete deployments.apps in namespace shop"
+        );
+        let json = serde_json::to_value(&orphan).unwrap();
+        assert_eq!(json["action"], "delete-resource");
+        assert_eq!(json["propagation"], "Orphan");
+        assert_eq!(serde_json::from_value::<Command>(json).unwrap(), orphan);
+    }
+
+    #[test]
+    fn a_cluster_scoped_delete_has_no_namespace() {
+        let ns = delete(
+            "",
+            "Namespace",
+            "namespaces",
+            None,
+            "scratch",
+            Propagation::Background,
+        );
+        assert_eq!(
+            ns.kubectl(),
+            "kubectl delete namespace/scratch --cascade=background"
+        );
+        assert_eq!(ns.namespace(), None);
+        assert_eq!(ns.access().describe(), "delete namespaces at cluster scope");
+        let role = delete(
+            "rbac.authorization.k8s.io",
+            "ClusterRole",
+            "clusterroles",
+            None,
+            "system:aggregate-to-view",
+            Propagation::Background,
+        );
+        assert!(role.validate().is_ok(), "RBAC names hold colons");
+        let cm = |name: &str| {
+            delete(
+                "",
+                "ConfigMap",
+                "configmaps",
+                Some("demo"),
+                name,
+                Propagation::Background,
+            )
+        };
+        assert!(
+            cm("a/b")
+                .validate()
+                .unwrap_err()
+                .contains("API server can address")
+        );
+        assert!(cm("..").validate().is_err());
+        let bad_ns = delete(
+            "",
+            "ConfigMap",
+            "configmaps",
+            Some("Bad NS"),
+            "x",
+            Propagation::Background,
+        );
+        assert!(bad_ns.validate().is_err());
     }
 
     #[test]

@@ -17,13 +17,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::Client;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, EvictParams, GroupVersionKind, ListParams,
-    Patch, PatchParams, PostParams,
+    Patch, PatchParams, PostParams, PropagationPolicy,
 };
 use kube::config::Kubeconfig;
 use serde_json::{Value, json};
 
 use super::audit::{AuditLog, AuditResult, Record};
-use super::command::{Access, Command, ObjectRef, WorkloadKind, WorkloadRef};
+use super::command::{Access, Command, ObjectRef, Propagation, WorkloadKind, WorkloadRef};
 use super::error::ActionError;
 use super::plan::Confirmed;
 use super::readback::{self, Expect, ReadBack, ReadBackPolicy, Seen};
@@ -692,6 +692,38 @@ impl Executor {
                 .patch(&o.name, &pp, &patch)
                 .await
                 .map_err(lost)?;
+                Ok(message)
+            }
+            Command::DeleteResource {
+                object: r,
+                propagation,
+            } => {
+                let api = super::delete::api(&self.client, r);
+                let current = api.get_metadata(&r.name).await.map_err(err)?;
+                let message = match propagation {
+                    Propagation::Background => format!("{object} deleted"),
+                    Propagation::Foreground => {
+                        format!("{object} deleting: what it owns goes first (foreground)")
+                    }
+                    Propagation::Orphan => format!("{object} deleted; what it owned is kept"),
+                };
+                arm(
+                    &object,
+                    r.path(),
+                    Expect::Deleted {
+                        uid: current.metadata.uid.unwrap_or_default(),
+                    },
+                    &message,
+                );
+                let dp = DeleteParams {
+                    propagation_policy: Some(match propagation {
+                        Propagation::Background => PropagationPolicy::Background,
+                        Propagation::Foreground => PropagationPolicy::Foreground,
+                        Propagation::Orphan => PropagationPolicy::Orphan,
+                    }),
+                    ..DeleteParams::default()
+                };
+                api.delete(&r.name, &dp).await.map_err(lost)?;
                 Ok(message)
             }
         }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod command;
+pub mod delete;
 pub mod drain;
 pub mod error;
 pub mod executor;
@@ -14,7 +15,8 @@ mod readback;
 
 pub use audit::{AuditLog, AuditResult, Record};
 pub use command::{
-    Access, AnnotatableKind, Command, ObjectRef, ResourceRef, WorkloadKind, WorkloadRef,
+    Access, AnnotatableKind, Command, ObjectRef, Propagation, ResourceRef, WorkloadKind,
+    WorkloadRef,
 };
 pub use drain::{DrainEvent, DrainOptions, DrainOutcome, DrainReport, DrainUpdate};
 pub use error::ActionError;

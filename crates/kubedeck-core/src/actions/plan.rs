@@ -152,6 +152,9 @@ pub struct Snapshot {
     pub pdbs: Vec<Value>,
     /// A Deployment's ReplicaSets or a StatefulSet's ControllerRevisions.
     pub revisions: Vec<Value>,
+    /// Around an object to delete: the kinds searched for its dependents,
+    /// a namespace's contents or a CRD's instances (`delete.rs`).
+    pub listed: Vec<super::delete::Listed>,
 }
 
 /// Validates the command, reads the cluster around it and builds the
@@ -272,6 +275,9 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
                 cmd,
             )
             .await?;
+        }
+        Command::DeleteResource { object, .. } => {
+            (s.target, s.listed) = super::delete::read(client, object, cmd).await?;
         }
     }
     Ok(s)
@@ -803,6 +809,17 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
             if to.is_none() && now.is_none() {
                 out.push("nothing to remove: the annotation is not there".to_string());
             }
+        }
+        Command::DeleteResource {
+            object,
+            propagation,
+        } => {
+            out.extend(super::delete::consequences(
+                object,
+                *propagation,
+                t,
+                &snap.listed,
+            ));
         }
         Command::DeletePod { .. } | Command::EvictPod { .. } => {}
     }

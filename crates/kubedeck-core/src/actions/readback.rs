@@ -30,7 +30,7 @@ pub(crate) enum Expect {
     /// Each JSON pointer holds its value; `null` stands for absent and
     /// `false` for absent too, as the API defaults those fields.
     Fields(Vec<(String, Value)>),
-    /// The pod is gone, replaced by another of its name, or being deleted.
+    /// The object is gone, replaced by another of its name, or being deleted.
     Deleted { uid: String },
     /// The object exists (a created Job has a name of its own).
     Exists,
@@ -138,7 +138,7 @@ impl ReadBack {
             Expect::Deleted { uid } => {
                 // Without a uid to compare, only a deletion in progress counts.
                 if !uid.is_empty() && obj["metadata"]["uid"].as_str() != Some(uid) {
-                    Seen::Done(format!("{object} was replaced by a new pod of that name"))
+                    Seen::Done(format!("{object} was replaced by a new one of that name"))
                 } else if !obj["metadata"]["deletionTimestamp"].is_null() {
                     Seen::Done(format!("{object} is being deleted"))
                 } else {

@@ -9,15 +9,17 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::Lookup;
 use kube::runtime::watcher;
 use kubedeck_core::actions::{
-    Applied, AuditLog, AuditResult, Command, Executor, ObjectRef, WorkloadRef, plan,
+    ActionError, Applied, AuditLog, AuditResult, Command, Executor, ObjectRef, Propagation,
+    ResourceRef, WorkloadRef, plan,
 };
 use kubedeck_core::config::Config;
 use kubedeck_sim::config::SimConfig;
+use kubedeck_sim::testing::cascade;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -847,5 +849,206 @@ async fn refusals_are_audited_under_the_commands_own_names() {
     assert_eq!(
         (last.action.as_str(), last.object),
         ("delete-pod", format!("pod/{pod}"))
+    );
+}
+
+fn resource(
+    group: &str,
+    kind: &str,
+    plural: &str,
+    namespace: Option<&str>,
+    name: &str,
+) -> ResourceRef {
+    ResourceRef {
+        group: group.into(),
+        version: "v1".into(),
+        kind: kind.into(),
+        plural: plural.into(),
+        namespace: namespace.map(Into::into),
+        name: name.into(),
+    }
+}
+
+/// Delete of a Deployment with each propagation policy does what
+/// kubectl's would: the dialog says what goes or stays, read from the
+/// cluster; background collects the ReplicaSet and pods after the
+/// Deployment, foreground before it, orphan keeps them without an owner.
+/// A read-only executor refuses first, and nothing is deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_deployment_follows_each_propagation_policy() {
+    let env = env().await;
+    let delete = |app: &str, propagation| Command::DeleteResource {
+        object: resource("apps", "Deployment", "deployments", Some("demo"), app),
+        propagation,
+    };
+    let readonly = Executor::new(
+        env.client.clone(),
+        CONTEXT,
+        "viewer",
+        true,
+        AuditLog::new(env.ts.dir.path().join("readonly-audit.jsonl")),
+    );
+    let refused = readonly
+        .execute(
+            plan(
+                &env.client,
+                CONTEXT,
+                &Config::default(),
+                delete("web", Propagation::Background),
+            )
+            .await
+            .expect("the delete can be planned")
+            .confirm(None)
+            .expect("confirmed"),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(ActionError::ReadOnly { .. })),
+        "{refused:?}"
+    );
+    env.deployments()
+        .get("web")
+        .await
+        .expect("a refused delete leaves web");
+    let cases = [
+        (
+            "bg",
+            Propagation::Background,
+            "Background",
+            "deleting deployment.apps/bg deletes 1 replicaset and 2 pods",
+        ),
+        (
+            "fg",
+            Propagation::Foreground,
+            "Foreground",
+            "deleting deployment.apps/fg deletes 1 replicaset and 2 pods first; it stays, being deleted, until they are gone",
+        ),
+        (
+            "orph",
+            Propagation::Orphan,
+            "Orphan",
+            "orphan: its 1 replicaset is kept, without an owner, with the 2 pods under it",
+        ),
+    ];
+    for (app, propagation, policy, said) in cases {
+        let before = cascade::deployment(&env.client, "demo", app, WAIT).await;
+        let confirmation = plan(
+            &env.client,
+            CONTEXT,
+            &Config::default(),
+            delete(app, propagation),
+        )
+        .await
+        .expect("the delete can be planned");
+        assert_eq!(confirmation.consequences(), [said]);
+        assert_eq!(
+            confirmation.kubectl(),
+            format!(
+                "kubectl delete deployment.apps/{app} -n demo --cascade={} --context {CONTEXT}",
+                propagation.cascade()
+            )
+        );
+        env.exec
+            .execute(confirmation.confirm(None).expect("confirmed"))
+            .await
+            .expect("the delete runs");
+        cascade::expect_cascade(&env.client, "demo", app, policy, &before, WAIT).await;
+    }
+    assert_eq!(
+        env.audit_results(),
+        vec![("delete".to_string(), AuditResult::Ok); 3]
+    );
+    let refusals = readonly.audit.read().expect("the audit log").records;
+    assert_eq!(refusals.len(), 1);
+    assert_eq!(
+        (refusals[0].action.as_str(), refusals[0].object.as_str()),
+        ("delete", "deployment.apps/web")
+    );
+}
+
+/// What the dialog says of other kinds, read from the simulator: what a
+/// namespace holds, a ConfigMap that owns nothing, what owns a
+/// ReplicaSet; a missing object is not planned at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_any_resource_says_what_goes_with_it() {
+    let env = env().await;
+    let consequences = |object| async {
+        plan(
+            &env.client,
+            CONTEXT,
+            &Config::default(),
+            Command::DeleteResource {
+                object,
+                propagation: Propagation::Background,
+            },
+        )
+        .await
+        .map(|c| c.consequences().to_vec())
+    };
+    let ns = consequences(resource("", "Namespace", "namespaces", None, "demo"))
+        .await
+        .expect("the namespace can be planned");
+    let pods = env.pods().list(&Default::default()).await.expect("pods");
+    assert!(
+        ns[0].starts_with("deleting namespace/demo deletes everything in it: ")
+            && ns[0].contains(&format!("{} pods", pods.items.len()))
+            && ns[0].contains("1 deployment"),
+        "{ns:?}"
+    );
+    let settings: ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "settings"}, "data": {"a": "b"}
+    }))
+    .expect("a ConfigMap");
+    Api::<ConfigMap>::namespaced(env.client.clone(), "demo")
+        .create(&PostParams::default(), &settings)
+        .await
+        .expect("the ConfigMap is created");
+    let cm = consequences(resource(
+        "",
+        "ConfigMap",
+        "configmaps",
+        Some("demo"),
+        "settings",
+    ))
+    .await
+    .expect("the ConfigMap can be planned");
+    assert_eq!(
+        cm,
+        ["configmap/settings owns no pods, replicasets, jobs or other kinds checked"]
+    );
+    let rs_api: Api<ReplicaSet> = Api::namespaced(env.client.clone(), "demo");
+    let rs = rs_api
+        .list(&Default::default())
+        .await
+        .expect("replicasets")
+        .items
+        .into_iter()
+        .find(|r| r.spec.as_ref().and_then(|s| s.replicas) == Some(2))
+        .expect("web's ReplicaSet");
+    let rs = consequences(resource(
+        "apps",
+        "ReplicaSet",
+        "replicasets",
+        Some("demo"),
+        &name(&rs),
+    ))
+    .await
+    .expect("the ReplicaSet can be planned");
+    assert_eq!(
+        rs[0], "controlled by deployment/web, which may create it again",
+        "{rs:?}"
+    );
+    assert!(rs[1].ends_with("deletes 2 pods"), "{rs:?}");
+    let missing = consequences(resource(
+        "",
+        "ConfigMap",
+        "configmaps",
+        Some("demo"),
+        "nope",
+    ))
+    .await;
+    assert!(
+        matches!(missing, Err(ActionError::NotFound(_))),
+        "{missing:?}"
     );
 }

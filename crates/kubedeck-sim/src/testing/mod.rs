@@ -5,6 +5,7 @@
 //! panics: in a test that is the failure, with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod cascade;
 mod closed_port;
 pub mod drain;
 pub mod fault_proxy;

@@ -13,6 +13,7 @@
 mod actions;
 mod cluster;
 mod console;
+mod delete;
 mod drain;
 mod exec;
 mod faults;
@@ -66,6 +67,7 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(actions::scale_restart_set_image_and_rollback_reach_the_real_deployment),
         trial!(actions::a_pod_disruption_budget_refuses_an_eviction_and_the_refusal_is_audited),
         trial!(actions::delete_pod_cordon_and_cronjob_trigger_and_suspend),
+        trial!(delete::a_deployment_deleted_with_each_propagation_policy_does_what_kubectls_would),
         trial!(faults::a_hung_api_server_brings_the_banner_and_the_console_converges_after),
         trial!(faults::answers_of_500_bring_the_banner_and_the_console_converges_after),
         trial!(faults::cut_answers_bring_the_banner_and_the_console_converges_after),
