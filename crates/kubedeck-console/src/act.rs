@@ -59,6 +59,15 @@ fn target(state: &AppState) -> Option<ActionTarget> {
         (View::Nodes, _) => Some(ActionTarget::Node(name)),
         (View::CronJobs, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
         (View::Backups, _) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, &name))),
+        // A tree's node, by the kind and name its path ends with.
+        (View::Xray, _) => match *crate::xray::tree::segments(&name)?.last()? {
+            ("Deployment", n) => Some(ActionTarget::Workload(WorkloadRef::deployment(&ns, n))),
+            ("StatefulSet", n) => Some(ActionTarget::Workload(WorkloadRef::statefulset(&ns, n))),
+            ("DaemonSet", n) => Some(ActionTarget::DaemonSet(n.to_string())),
+            ("Pod", n) => Some(ActionTarget::Pod(ObjectRef::new(&ns, n))),
+            ("CronJob", n) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, n))),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -265,13 +265,11 @@ pub(crate) fn open(state: &mut AppState, cache: &Cache) -> Updated {
     let title = format!("{}/{name}", short_kind(&kind));
     let view = if kind == "Pod" {
         let containers = container_names(&obj["spec"]["containers"]);
-        let chosen = match &screen.query.scope {
-            Scope::Pod { .. } => key
-                .1
-                .split_once('/')
-                .and_then(|(_, c)| containers.iter().position(|n| n == c)),
-            _ => None,
+        let named = match &screen.query.scope {
+            Scope::Pod { .. } => key.1.split_once('/').map(|(_, c)| c.to_string()),
+            _ => crate::views::table_of(screen).and_then(|t| t.container(&key)),
         };
+        let chosen = named.and_then(|c| containers.iter().position(|n| *n == c));
         let mut view = LogView::new(LogSource::Pod { namespace, name }, title, false, containers);
         view.container = chosen;
         view
