@@ -64,7 +64,7 @@ fn target(state: &AppState) -> Option<ActionTarget> {
             ("Deployment", n) => Some(ActionTarget::Workload(WorkloadRef::deployment(&ns, n))),
             ("StatefulSet", n) => Some(ActionTarget::Workload(WorkloadRef::statefulset(&ns, n))),
             ("DaemonSet", n) => Some(ActionTarget::DaemonSet(n.to_string())),
-            ("Pod", n) => Some(ActionTarget::Pod(ObjectRef::new(&ns, n))),
+            (crate::xray::tree::POD, n) => Some(ActionTarget::Pod(ObjectRef::new(&ns, n))),
             ("CronJob", n) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, n))),
             _ => None,
         },

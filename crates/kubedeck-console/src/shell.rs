@@ -15,6 +15,7 @@ use super::update::{Effect, Updated};
 use super::views::Scope;
 use super::views::describe::TextPane;
 use super::views::pods;
+use super::xray::tree;
 use kubedeck_core::exec::{Captured, Target};
 
 /// The container kubectl picks when none is named.
@@ -34,9 +35,9 @@ fn target(state: &AppState, cache: &Cache) -> Option<Target> {
         }
         (View::Pods, _) => Some(pod_target(cache, &ns, &key)),
         // An owner tree's pod or container node.
-        (View::Xray, _) => match crate::xray::tree::segments(&key)?.as_slice() {
-            [.., ("Pod", pod), ("Container", c)] => Some(Target::new(&ns, pod, Some(c))),
-            [.., ("Pod", pod)] => Some(pod_target(cache, &ns, pod)),
+        (View::Xray, _) => match tree::segments(&key)?.as_slice() {
+            [.., (tree::POD, pod), (tree::CONTAINER, c)] => Some(Target::new(&ns, pod, Some(c))),
+            [.., (tree::POD, pod)] => Some(pod_target(cache, &ns, pod)),
             _ => None,
         },
         _ => None,
