@@ -140,6 +140,15 @@ fn target(state: &AppState) -> Option<ActionTarget> {
                 deletable: r.deletable,
             })
         }
+        // A tree's node, by the kind and name its path ends with.
+        (View::Xray, _) => match *crate::xray::tree::segments(&name)?.last()? {
+            ("Deployment", n) => Some(ActionTarget::Workload(WorkloadRef::deployment(&ns, n))),
+            ("StatefulSet", n) => Some(ActionTarget::Workload(WorkloadRef::statefulset(&ns, n))),
+            ("DaemonSet", n) => Some(ActionTarget::DaemonSet(ObjectRef::new(&ns, n))),
+            (crate::xray::tree::POD, n) => Some(ActionTarget::Pod(ObjectRef::new(&ns, n))),
+            ("CronJob", n) => Some(ActionTarget::CronJob(ObjectRef::new(&ns, n))),
+            _ => None,
+        },
         (view, _) => builtin_resource(view).map(|r| ActionTarget::Resource {
             object: resource_ref(r, &ns, &name),
             deletable: true,

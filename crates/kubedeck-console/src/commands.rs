@@ -59,6 +59,8 @@ pub(crate) enum ColonCommand {
     Theme(String),
     /// A name that is no built-in view's: a resource, if discovery knows it.
     Resource(String),
+    /// `:xray KIND [NAME] [-n NS]`: an owner tree.
+    Xray(crate::xray::Target),
     Quit,
 }
 
@@ -69,6 +71,9 @@ pub(crate) fn parse(line: &str) -> Result<ColonCommand, String> {
             "type a view (pods, svc, deploy, hpa, ns, events, jobs, cj, nodes) or q".into(),
         );
     };
+    if first == "xray" {
+        return crate::xray::parse(words).map(ColonCommand::Xray);
+    }
     let arg = words.next();
     match (first, arg) {
         ("q" | "q!" | "quit", _) => return Ok(ColonCommand::Quit),
@@ -129,6 +134,7 @@ const VERB_WORDS: &[&str] = &[
     "pf",
     "port-forwards",
     "quit",
+    "xray",
 ];
 
 /// What the cluster and the kubeconfig offer to complete arguments with.
@@ -139,11 +145,14 @@ pub(crate) struct Known<'a> {
     pub contexts: &'a [String],
     pub themes: &'a [String],
     pub runbooks: &'a [String],
+    /// What an owner tree can start from, for `:xray KIND `.
+    pub xray: &'a [(crate::xray::XrayKind, String)],
 }
 
 /// Completions for a partly typed command line, for Tab, as whole lines:
 /// the command words and every resource name; after `ns `, the
-/// namespaces (and `all`); after `ctx `, the contexts.
+/// namespaces (and `all`); after `ctx `, the contexts; after `xray `, a
+/// kind, then its objects' names.
 pub(crate) fn complete(line: &str, known: Known<'_>) -> Vec<String> {
     let line = line.trim_start();
     if let Some((command, arg)) = line.split_once(' ') {
@@ -155,6 +164,7 @@ pub(crate) fn complete(line: &str, known: Known<'_>) -> Vec<String> {
             "ctx" | "context" => known.contexts.iter().map(String::as_str).collect(),
             "theme" => known.themes.iter().map(String::as_str).collect(),
             "rb" | "runbook" | "runbooks" => known.runbooks.iter().map(String::as_str).collect(),
+            "xray" => return crate::xray::complete(arg, known.xray),
             _ => return Vec::new(),
         };
         return names
@@ -284,6 +294,7 @@ mod tests {
             contexts: &contexts,
             themes: &themes,
             runbooks: &runbooks,
+            xray: &[],
         };
         assert_eq!(complete("theme l", known), vec!["theme light"]);
         assert_eq!(

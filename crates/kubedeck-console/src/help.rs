@@ -125,6 +125,10 @@ pub(crate) const VERBS: &[(&str, &str)] = &[
         ":NAME",
         "any resource the server serves, by plural, singular, short name or plural.group (:ing, :cm, :certificates.cert-manager.io)",
     ),
+    (
+        ":xray KIND [NAME] [-n NS]",
+        "owner tree of deploy, sts, ds, job or cj: ReplicaSets or Jobs, pods, containers, Services, HPAs",
+    ),
     (":q (q!, quit)", "quit"),
 ];
 
@@ -143,6 +147,7 @@ fn view_purpose(view: View) -> &'static str {
         View::Backups => "backup CronJobs and their last runs",
         View::Resource => "a resource from discovery",
         View::ApiResources => "every resource the server serves",
+        View::Xray => "a workload's owner tree",
     }
 }
 

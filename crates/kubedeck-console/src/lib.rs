@@ -30,3 +30,4 @@ pub mod update;
 pub mod view_model;
 mod views;
 pub mod widgets;
+mod xray;

@@ -44,8 +44,11 @@ pub(crate) fn seed_cluster() -> Cache {
                                         "reason": "NewReplicaSetAvailable"},
                                        {"type": "Available", "status": "True"}]
                     });
+                    // Owned as the controllers own them, for the owner tree.
+                    let owner = owner_of(&mut obj, &kind, replicas, &mut writers);
                     for i in 0..replicas {
-                        let pod = pod_of(&obj, &kind, i, pods);
+                        let mut pod = pod_of(&obj, &kind, i, pods);
+                        pod["metadata"]["ownerReferences"] = json!([owner]);
                         writers.apply_json(&pod).expect("seed pod is valid");
                         pods += 1;
                     }
@@ -58,6 +61,47 @@ pub(crate) fn seed_cluster() -> Cache {
         }
     }
     cache
+}
+
+/// Gives the workload a uid and returns its pods' owner reference: a
+/// Deployment's is the ReplicaSet it gets here (revision 1), a
+/// StatefulSet's the workload itself.
+fn owner_of(obj: &mut Value, kind: &str, replicas: i64, writers: &mut cache::Writers) -> Value {
+    let name = obj["metadata"]["name"].as_str().unwrap_or("x").to_string();
+    let ns = obj["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default")
+        .to_string();
+    let uid = format!("uid-{ns}-{name}");
+    obj["metadata"]["uid"] = json!(uid);
+    let reference = |kind: &str, name: &str, uid: &str| {
+        json!({"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": uid,
+               "controller": true})
+    };
+    if kind != "Deployment" {
+        return reference(kind, &name, &uid);
+    }
+    let rs_name = format!("{name}-{:010x}", template_hash(&name) % 0xff_ffff_ffff);
+    let rs_uid = format!("uid-{ns}-{rs_name}");
+    let rs = json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": rs_name, "namespace": ns, "uid": rs_uid,
+                     "creationTimestamp": ago(86_400 * 12),
+                     "annotations": {"deployment.kubernetes.io/revision": "1"},
+                     "ownerReferences": [reference("Deployment", &name, &uid)]},
+        "spec": {"replicas": replicas, "selector": obj["spec"]["selector"],
+                 "template": obj["spec"]["template"]},
+        "status": {"replicas": replicas, "readyReplicas": replicas,
+                   "availableReplicas": replicas}
+    });
+    writers.apply_json(&rs).expect("seed ReplicaSet is valid");
+    reference("ReplicaSet", &rs_name, &rs_uid)
+}
+
+/// The hash a Deployment's ReplicaSet and pods are named with.
+fn template_hash(name: &str) -> u64 {
+    name.bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
 }
 
 fn ago(secs: i64) -> String {
@@ -76,9 +120,7 @@ fn pod_of(workload: &Value, kind: &str, i: i64, n: usize) -> Value {
     let pod_name = if kind == "StatefulSet" {
         format!("{name}-{i}")
     } else {
-        let h = name
-            .bytes()
-            .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let h = template_hash(name);
         let suffix: String = (0..5)
             .map(|k| char::from(b'a' + ((h >> (k * 5)) % 26) as u8 + (i as u8 % 3)))
             .collect();

@@ -15,6 +15,7 @@ use super::update::{Effect, Updated};
 use super::views::Scope;
 use super::views::describe::TextPane;
 use super::views::pods;
+use super::xray::tree;
 use kubedeck_core::exec::{Captured, Target};
 
 /// The container kubectl picks when none is named.
@@ -32,20 +33,30 @@ fn target(state: &AppState, cache: &Cache) -> Option<Target> {
             let (pod, container) = key.split_once('/')?;
             Some(Target::new(&ns, pod, Some(container)))
         }
-        (View::Pods, _) => {
-            let pod = pods::get(cache, &(ns.clone(), key.clone()));
-            let container = pod.and_then(|p| {
-                let named = p
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(DEFAULT_CONTAINER).cloned());
-                named.or_else(|| Some(p.spec.as_ref()?.containers.first()?.name.clone()))
-            });
-            Some(Target::new(&ns, &key, container.as_deref()))
-        }
+        (View::Pods, _) => Some(pod_target(cache, &ns, &key)),
+        // An owner tree's pod or container node.
+        (View::Xray, _) => match tree::segments(&key)?.as_slice() {
+            [.., (tree::POD, pod), (tree::CONTAINER, c)] => Some(Target::new(&ns, pod, Some(c))),
+            [.., (tree::POD, pod)] => Some(pod_target(cache, &ns, pod)),
+            _ => None,
+        },
         _ => None,
     }
+}
+
+/// A pod's default container, as kubectl picks it: the annotated one, else
+/// the first.
+fn pod_target(cache: &Cache, ns: &str, name: &str) -> Target {
+    let pod = pods::get(cache, &(ns.to_string(), name.to_string()));
+    let container = pod.and_then(|p| {
+        let named = p
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(DEFAULT_CONTAINER).cloned());
+        named.or_else(|| Some(p.spec.as_ref()?.containers.first()?.name.clone()))
+    });
+    Target::new(ns, name, container.as_deref())
 }
 
 fn say(state: &mut AppState, text: impl Into<String>, role: Role) -> Updated {
@@ -67,7 +78,8 @@ pub(crate) fn on_shell(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) 
         state.message = Some((text, Role::Info));
         return Updated::with(Effect::Shell(t));
     }
-    if state.screen().view == View::Workloads && state.screen().text().is_none() {
+    let view = state.screen().view;
+    if matches!(view, View::Workloads | View::Xray) && state.screen().text().is_none() {
         return super::act::on_action(state, &Action::Scale, cache, now);
     }
     say(

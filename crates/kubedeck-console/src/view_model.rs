@@ -159,11 +159,14 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
     let table = match table {
         Some(t) => {
             let end = (offset + page).min(screen.rows.len());
-            let keys = &screen.rows[offset.min(end)..end];
-            let rows: Vec<Vec<Cell>> = keys
-                .iter()
-                .filter_map(|k| {
-                    let mut cells = t.cells(src, k, now)?;
+            let window = offset.min(end)..end;
+            let keys = &screen.rows[window.clone()];
+            let rows: Vec<Vec<Cell>> = t
+                .window_cells(src, &screen.rows, window, now)
+                .into_iter()
+                .zip(keys)
+                .filter_map(|(cells, k)| {
+                    let mut cells = cells?;
                     cells.extend(super::charts::chart::row_cells(state, k));
                     Some(cells)
                 })

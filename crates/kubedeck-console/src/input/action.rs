@@ -23,6 +23,8 @@ pub(crate) enum View {
     Resource,
     /// The list of every resource the server serves.
     ApiResources,
+    /// A workload's owner tree (`:xray KIND [NAME]`).
+    Xray,
 }
 
 /// A column a sort key names, by its header; a view without it says so.
@@ -267,6 +269,7 @@ fn view_name(view: View) -> &'static str {
         View::Backups => "backups",
         View::Resource => "the resource",
         View::ApiResources => "API resources",
+        View::Xray => "the owner tree",
     }
 }
 

@@ -19,7 +19,6 @@ use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Overlay};
 use super::theme::Role;
 use super::update::{Effect, Updated, quit, selected_object};
-use super::views::Scope;
 use kubedeck_core::logs::buffer::Pattern;
 use kubedeck_core::logs::stream::WorkloadKind;
 use kubedeck_core::logs::{Containers, LogBuffer, LogLine, LogSource, Since, StreamOptions};
@@ -265,13 +264,11 @@ pub(crate) fn open(state: &mut AppState, cache: &Cache) -> Updated {
     let title = format!("{}/{name}", short_kind(&kind));
     let view = if kind == "Pod" {
         let containers = container_names(&obj["spec"]["containers"]);
-        let chosen = match &screen.query.scope {
-            Scope::Pod { .. } => key
-                .1
-                .split_once('/')
-                .and_then(|(_, c)| containers.iter().position(|n| n == c)),
-            _ => None,
-        };
+        // A container's row (a pod's containers, an owner tree's node)
+        // names the one to show.
+        let chosen = crate::views::table_of(screen)
+            .and_then(|t| t.container(&key))
+            .and_then(|c| containers.iter().position(|n| *n == c));
         let mut view = LogView::new(LogSource::Pod { namespace, name }, title, false, containers);
         view.container = chosen;
         view

@@ -165,6 +165,13 @@ pub(super) fn move_cursor(state: &mut AppState, action: &Action) -> Updated {
 }
 
 pub(super) fn goto(state: &mut AppState, view: View, cache: &Cache, now: DateTime<Utc>) -> Updated {
+    if view == View::Xray {
+        // A tree needs its kind: the command line, ready for it.
+        state.overlay = Some(crate::state::Overlay::Prompt(
+            crate::state::Prompt::Command("xray ".into()),
+        ));
+        return Updated::redraw();
+    }
     if table_for(view).is_none() {
         state.message = Some((
             format!("the {view:?} view is not part of this build yet"),
@@ -224,6 +231,10 @@ pub(super) fn enter(state: &mut AppState, cache: &Cache, now: DateTime<Utc>) -> 
             Some(r) => open_resource(state, r, cache, now),
             None => Updated::default(),
         };
+    }
+    if screen.view == View::Xray && !screen.covered() {
+        // A tree has nothing below its rows: Enter describes the node.
+        return open_text(state, false, cache, now);
     }
     let (Some(table), Some(key)) = (table_of(screen), screen.selected_key().cloned()) else {
         return Updated::default();

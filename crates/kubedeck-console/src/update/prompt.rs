@@ -108,6 +108,11 @@ fn namespaces(state: &AppState, cache: &Cache) -> Vec<String> {
 /// contexts as listed.
 fn candidates(state: &AppState, cache: &Cache, line: &str) -> Vec<String> {
     let namespaces = namespaces(state, cache);
+    let xray = if line.trim_start().starts_with("xray ") {
+        crate::xray::names(cache, state.namespace.as_deref())
+    } else {
+        Vec::new()
+    };
     commands::complete(
         line,
         commands::Known {
@@ -116,6 +121,7 @@ fn candidates(state: &AppState, cache: &Cache, line: &str) -> Vec<String> {
             contexts: &state.contexts,
             themes: &state.themes,
             runbooks: &state.runbooks,
+            xray: &xray,
         },
     )
 }
@@ -294,6 +300,7 @@ pub(super) fn run_command(
                 }
             }
         }
+        Ok(ColonCommand::Xray(target)) => crate::xray::open(state, target, cache, now),
         Ok(ColonCommand::Quit) => quit(state),
         Ok(ColonCommand::Theme(name)) => {
             state.message = Some((format!("theme {name}…"), Role::Info));

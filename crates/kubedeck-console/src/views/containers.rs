@@ -150,6 +150,10 @@ impl TableView for ContainersView {
     fn object(&self, cache: &Cache, key: &RowKey) -> Option<serde_json::Value> {
         as_json(&*pod_of(cache, key)?.0)
     }
+
+    fn container(&self, key: &RowKey) -> Option<String> {
+        key.1.split_once('/').map(|(_, c)| c.to_string())
+    }
 }
 
 #[cfg(test)]

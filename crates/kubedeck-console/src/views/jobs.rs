@@ -64,7 +64,7 @@ pub(crate) fn job_status(j: &Job) -> (String, Role) {
     }
 }
 
-fn completions(j: &Job) -> String {
+pub(crate) fn completions(j: &Job) -> String {
     let succeeded = j.status.as_ref().and_then(|s| s.succeeded).unwrap_or(0);
     match j.spec.as_ref().and_then(|s| s.completions) {
         Some(c) => format!("{succeeded}/{c}"),

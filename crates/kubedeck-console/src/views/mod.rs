@@ -18,6 +18,7 @@ pub(crate) mod overview;
 pub(crate) mod pods;
 pub(crate) mod services;
 pub(crate) mod workloads;
+pub(crate) mod xray;
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -121,6 +122,8 @@ pub(crate) enum Scope {
     Node(String),
     /// One pod's containers.
     Pod { namespace: String, name: String },
+    /// A workload's owner tree (`:xray`).
+    Xray(crate::xray::Target),
 }
 
 /// Where Enter on a row leads.
@@ -187,6 +190,24 @@ pub(crate) trait TableView: Sync {
     /// The flexible column for this query; a generic view's is its name column.
     fn flex_in(&self, _src: Sources<'_>, _query: &Query) -> usize {
         self.flex_column()
+    }
+    /// The cells of the rows in `window` of `rows`: each row's `cells`,
+    /// unless a row reads its neighbours (a tree's branches).
+    fn window_cells(
+        &self,
+        src: Sources<'_>,
+        rows: &[RowKey],
+        window: std::ops::Range<usize>,
+        now: DateTime<Utc>,
+    ) -> Vec<Option<Vec<Cell>>> {
+        rows[window]
+            .iter()
+            .map(|k| self.cells(src, k, now))
+            .collect()
+    }
+    /// The container a row names, for its logs.
+    fn container(&self, _key: &RowKey) -> Option<String> {
+        None
     }
     /// Where Enter on this row leads, if anywhere.
     fn enter(&self, _cache: &Cache, _key: &RowKey) -> Option<Drill> {
@@ -287,6 +308,7 @@ pub(crate) fn table_for(view: View) -> Option<&'static dyn TableView> {
         View::Backups => &backups::BackupsView,
         View::Resource => &generic::GenericView,
         View::ApiResources => &api_resources::ApiResourcesView,
+        View::Xray => &xray::XrayView,
     })
 }
 
@@ -312,7 +334,7 @@ pub(crate) fn visible(
         return false;
     }
     let in_scope = match &query.scope {
-        Scope::Everything | Scope::Node(_) | Scope::Pod { .. } => true,
+        Scope::Everything | Scope::Node(_) | Scope::Pod { .. } | Scope::Xray(_) => true,
         Scope::Namespace(n) => n == ns,
         Scope::Selector {
             namespace,

@@ -834,6 +834,14 @@ fn jobs_and_cronjobs() {
 }
 
 #[test]
+fn xray_trees() {
+    let mut console = Console::new();
+    let deployment = console.command("xray deploy myfin-api -n myfin").screen();
+    insta::assert_snapshot!("xray_myfin_api", deployment);
+    insta::assert_snapshot!("xray_cronjobs", console.command("xray cj").screen());
+}
+
+#[test]
 fn nodes() {
     insta::assert_snapshot!("nodes", Console::new().command("nodes").screen());
 }

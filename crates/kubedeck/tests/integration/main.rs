@@ -29,6 +29,7 @@ mod console_portforward_tmux;
 mod console_runbook_tmux;
 mod console_shell_tmux;
 mod console_tmux;
+mod console_xray_tmux;
 mod drain;
 mod exec_cli;
 mod faults;
