@@ -835,7 +835,12 @@ mod tests {
         }
         .access();
         assert_eq!(
-            (scale.verb, scale.group, scale.resource, scale.subresource),
+            (
+                scale.verb,
+                &*scale.group,
+                &*scale.resource,
+                scale.subresource
+            ),
             ("patch", "apps", "statefulsets", "scale")
         );
         assert_eq!(
