@@ -184,7 +184,7 @@ fn a_secret_is_masked_in_its_list_yaml_and_describe_panes() {
     let resource = t.state.screen().query.resource.clone().expect("secrets");
     let mut fetched = secret.clone();
     crate::full_yaml::hide_values(&mut fetched, &resource);
-    let mut loaded = |t: &mut T, effects: Vec<Effect>| {
+    let loaded = |t: &mut T, effects: Vec<Effect>| {
         let [Effect::LoadFull(target)] = effects.as_slice() else {
             panic!("the pane reads the Secret: {effects:?}");
         };
