@@ -1,8 +1,9 @@
 //! The generic view in tmux against the real API server: `:cm`, `:secret`
 //! and a CRD's plural list their objects with the server's own columns
-//! (the real Table, a CRD's printer columns), never a Secret's value, and
-//! follow changes made with kubectl with no key pressed. The cluster runs
-//! out of process, so the tmux waits may block this test's thread.
+//! (the real Table, a CRD's printer columns), never a Secret's value but
+//! the key `x` reveals, and follow changes made with kubectl with no key
+//! pressed. The cluster runs out of process, so the tmux waits may block
+//! this test's thread.
 
 use std::time::Duration;
 
@@ -106,6 +107,9 @@ pub async fn the_generic_view_lists_real_objects_with_server_columns_and_follows
     tmux.wait_for("the console", LONG, |s| s.contains("Overview("));
     // Discovery answers after the first frame: wait for its list, the CRD in it.
     command(&tmux, "api-resources");
+    tmux.keys(&["/"]);
+    tmux.type_text("sprocket");
+    tmux.keys(&["Enter"]);
     tmux.wait_for("the real discovery, the CRD in it", LONG, |s| {
         row(s, "sprockets").is_some_and(|r| r.contains("spk"))
     });
@@ -149,6 +153,29 @@ pub async fn the_generic_view_lists_real_objects_with_server_columns_and_follows
         !screen.contains(VALUE) && !screen.contains(VALUE_B64),
         "{screen}"
     );
+    // Its one key revealed (no picker for one), decoded from what the real
+    // server returns, and audited without the value.
+    tmux.keys(&["x"]);
+    tmux.wait_for("the value, decoded", LONG, |s| {
+        s.contains("secret/creds key password (19 bytes, decoded")
+            && s.lines().any(|l| l.trim_matches(['│', ' ']) == VALUE)
+    });
+    let audit =
+        std::fs::read_to_string(home.path().join("data/kubedeck/audit.jsonl")).unwrap_or_default();
+    assert!(
+        audit.contains("\"action\":\"reveal-secret-key\"")
+            && audit.contains("\"object\":\"secret/creds\"")
+            && audit.contains("\"key\":\"password\""),
+        "{audit}"
+    );
+    assert!(
+        !audit.contains(VALUE) && !audit.contains(VALUE_B64),
+        "{audit}"
+    );
+    tmux.escape();
+    tmux.wait_for("the list again, the value gone", LONG, |s| {
+        row(s, "creds").is_some() && !s.contains(VALUE)
+    });
     c.kubectl(&[
         "create",
         "secret",
