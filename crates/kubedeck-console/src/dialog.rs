@@ -85,6 +85,10 @@ pub(crate) enum FormKind {
     PortForward {
         target: kubedeck_core::portforward::Target,
     },
+    /// Which key of a Secret to reveal; `reveal` reads it, not `command`.
+    RevealKey {
+        secret: super::reveal::SecretRef,
+    },
 }
 
 /// A text field, or a choice among `choices` when there are any.
@@ -408,6 +412,9 @@ impl Form {
             }
             FormKind::PortForward { .. } => {
                 return Err("a port-forward is not a single command".into());
+            }
+            FormKind::RevealKey { .. } => {
+                return Err("revealing a key changes nothing: it is no command".into());
             }
         };
         cmd.validate()?;

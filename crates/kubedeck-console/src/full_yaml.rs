@@ -109,14 +109,18 @@ async fn get_dynamic(client: Client, target: &FullRef) -> Result<serde_json::Val
 /// Replaces a Secret's values (and the last-applied annotation, which
 /// copies them) by their sizes: kubedeck never shows or keeps a value.
 pub(crate) fn hide_values(obj: &mut serde_json::Value, resource: &ResourceInfo) {
-    if let Some(a) = obj["metadata"]["annotations"].as_object_mut() {
+    // `get_mut`, not indexing: indexing a missing field would add it as null.
+    if let Some(a) = obj
+        .pointer_mut("/metadata/annotations")
+        .and_then(|a| a.as_object_mut())
+    {
         a.remove("kubectl.kubernetes.io/last-applied-configuration");
     }
     if !(resource.group.is_empty() && resource.plural == "secrets") {
         return;
     }
     for field in ["data", "stringData"] {
-        if let Some(map) = obj[field].as_object_mut() {
+        if let Some(map) = obj.get_mut(field).and_then(|m| m.as_object_mut()) {
             for v in map.values_mut() {
                 let text = v.as_str().unwrap_or("");
                 // `data` is base64: four characters for three bytes, less the padding.
@@ -435,5 +439,13 @@ mod tests {
         let mut config = obj;
         hide_values(&mut config, of("configmaps"));
         assert_eq!(config["data"]["p"], "aHVudGVyMg==");
+
+        // Fields the object lacks stay absent, not null.
+        let mut bare = serde_json::json!({"kind": "Secret", "metadata": {"name": "x"}, "data": {}});
+        hide_values(&mut bare, of("secrets"));
+        assert_eq!(
+            bare,
+            serde_json::json!({"kind": "Secret", "metadata": {"name": "x"}, "data": {}})
+        );
     }
 }

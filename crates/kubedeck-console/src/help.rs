@@ -75,7 +75,8 @@ fn group(action: &Action) -> usize {
         | Action::Trigger
         | Action::Pause
         | Action::RolloutStatus
-        | Action::PortForward => 2,
+        | Action::PortForward
+        | Action::Decode => 2,
         Action::RecoveryTest | Action::RunToGate => 3,
         Action::Help | Action::Quit | Action::ToggleLogPane => 4,
         Action::LogsFollow

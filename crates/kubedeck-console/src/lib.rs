@@ -17,6 +17,7 @@ mod layers;
 pub mod logview;
 mod oncall;
 mod panels;
+mod reveal;
 mod rollout;
 pub mod run;
 #[cfg(test)]

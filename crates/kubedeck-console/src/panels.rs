@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::cluster::Cache;
-use super::dialog::{ConfirmDialog, Dialog, Form};
+use super::dialog::{ConfirmDialog, Dialog, Form, FormKind};
 use super::input::action::Action;
 use super::input::keymap::{Keymap, Mode};
 use super::rollout::{self, DiffLine, Progress, RolloutState};
@@ -384,12 +384,17 @@ fn form_vm(form: &Form, keymap: &Keymap) -> DialogVm {
             Cell::new(value, if focused { Role::Selection } else { Role::Text }),
         ]);
     }
+    // A reveal has nothing to review: Enter shows the key.
+    let accept = match form.kind {
+        FormKind::RevealKey { .. } => "reveal",
+        _ => "review",
+    };
     dialog_footer(
         &mut lines,
         form.error.as_ref(),
         keymap,
         &[
-            (Action::Accept, "review"),
+            (Action::Accept, accept),
             (Action::NextField, "next field"),
             (Action::Back, "cancel"),
         ],

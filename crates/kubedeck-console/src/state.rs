@@ -262,6 +262,9 @@ pub struct AppState {
     pub(crate) browsing: Option<crate::cluster::browse::BrowseTarget>,
     /// Whether the watch of every event runs, as `update` last asked.
     pub(crate) all_events: bool,
+    /// The config's `allow-reveal-in-read-only`: a Secret's key may be
+    /// revealed in a read-only context.
+    pub(crate) reveal_in_read_only: bool,
 }
 
 impl AppState {
@@ -311,6 +314,7 @@ impl AppState {
             discovery_error: None,
             browsing: None,
             all_events: false,
+            reveal_in_read_only: false,
         }
     }
 

@@ -97,6 +97,10 @@ pub struct Config {
     /// default k9s's: bash where the image has it, else sh.
     #[serde(default = "default_shell", deserialize_with = "deserialize_shell")]
     pub shell: Vec<String>,
+    /// Whether a Secret's key may be revealed (`x` on a Secret) in a
+    /// read-only context; off by default, as every other action is.
+    #[serde(default)]
+    pub allow_reveal_in_read_only: bool,
     /// Why the file could not be used. Its `readonly` and protected
     /// contexts are then unknown, so nothing may be changed.
     #[serde(skip)]
@@ -216,6 +220,7 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             warning_window: default_warning_window(),
             shell: default_shell(),
+            allow_reveal_in_read_only: false,
             broken: None,
         }
     }
@@ -433,6 +438,21 @@ mod tests {
         assert_eq!(file_stems(Some(dir.path()), &["yaml", "yml"]), ["a", "b"]);
         assert!(file_stems(Some(&dir.path().join("none")), &["toml"]).is_empty());
         assert!(file_stems(None, &["toml"]).is_empty());
+    }
+
+    #[test]
+    fn reveals_in_read_only_contexts_are_off_unless_the_config_allows_them() {
+        assert!(!Config::default().allow_reveal_in_read_only);
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config/valid/reveal.toml");
+        let (config, err) = Config::load(&path);
+        assert!(err.is_none(), "{err:?}");
+        assert!(config.allow_reveal_in_read_only && config.readonly_for("any"));
+        let (broken, _) = Config::from_text("c.toml", "allow-reveal-in-read-only = 1\n");
+        assert!(
+            !broken.allow_reveal_in_read_only,
+            "a broken file allows nothing"
+        );
     }
 
     #[test]

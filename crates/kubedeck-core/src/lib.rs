@@ -16,5 +16,6 @@ pub mod ops;
 pub mod portforward;
 pub mod private_file;
 pub mod redact;
+pub mod reveal;
 pub mod runbooks;
 pub mod terminal;

@@ -153,6 +153,9 @@ pub(crate) enum Action {
     RunToGate,
     /// Forward a local port to the selected pod, service or workload.
     PortForward,
+    /// Reveal one key of the selected Secret, decoded (k9s's `x`; the
+    /// default keymap's `x` does it on a Secret, see `recovery-test`).
+    Decode,
 }
 
 impl Action {
@@ -240,7 +243,10 @@ impl Action {
             Action::LogsFilter => "logs: keep only matching lines",
             Action::LogsRegex => "logs prompt: substring or regex",
             Action::LogsSave => "logs: save to a file",
-            Action::RecoveryTest => "pod-kill recovery test (:recovery shows it)",
+            Action::RecoveryTest => {
+                "pod-kill recovery test (:recovery shows it); on a Secret: reveal a key, decoded"
+            }
+            Action::Decode => "reveal a key of the selected Secret, decoded",
             Action::RunToGate => "runbook: run until the next gate",
             Action::PortForward => "port-forward to the selection (:pf lists them)",
             Action::ToggleFaults => "faults only: rows that are not healthy; again: all",

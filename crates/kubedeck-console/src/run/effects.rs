@@ -114,6 +114,23 @@ impl Runtime<'_> {
                     answers.send(Msg::ExecOutput { title, lines });
                 });
             }
+            Effect::SecretKeys(secret) => {
+                let (client, answers) = (conn.actions.client().clone(), answers.clone());
+                tokio::spawn(async move {
+                    answers.send(crate::reveal::fetch_keys(client, secret).await);
+                });
+            }
+            Effect::Reveal(target) => {
+                let executor = conn.actions.ops_deps().executor.clone();
+                let allow = conn.actions.config().allow_reveal_in_read_only;
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let result = kubedeck_core::reveal::reveal(&executor, allow, &target)
+                        .await
+                        .map_err(|e| e.to_string());
+                    answers.send(Msg::Revealed { target, result });
+                });
+            }
             Effect::Ops(effect) => {
                 let answers = answers.clone();
                 let reply: Reply = Arc::new(move |m| {

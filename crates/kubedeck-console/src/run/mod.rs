@@ -245,6 +245,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
     );
     state.warning_window = crate::state::warning_window(&config);
     state.blocked = config.refusal();
+    state.reveal_in_read_only = config.allow_reveal_in_read_only;
     for kind in Kind::ALL {
         state.health.insert(kind, Health::Syncing);
     }

@@ -81,6 +81,11 @@ pub enum Effect {
     /// Watch this resource for the generic view, replacing what was
     /// browsed; None stops browsing.
     Browse(Option<crate::cluster::browse::BrowseTarget>),
+    /// Read a Secret's key names (not its values), answering with
+    /// `Msg::SecretKeys`.
+    SecretKeys(crate::reveal::SecretRef),
+    /// Reveal one key through the core's gate, answering with `Msg::Revealed`.
+    Reveal(kubedeck_core::reveal::SecretKey),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -145,6 +150,8 @@ impl PartialEq for Effect {
             (Effect::Ops(a), Effect::Ops(b)) => a == b,
             (Effect::Browse(a), Effect::Browse(b)) => a == b,
             (Effect::Shell(a), Effect::Shell(b)) => a == b,
+            (Effect::SecretKeys(a), Effect::SecretKeys(b)) => a == b,
+            (Effect::Reveal(a), Effect::Reveal(b)) => a == b,
             (
                 Effect::Exec {
                     target: ta,

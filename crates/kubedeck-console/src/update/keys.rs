@@ -76,6 +76,7 @@ pub(super) fn on_key(
 ) -> Updated {
     match focus(state) {
         Focus::Dialog => oncall::on_dialog_key(state, key, keymap)
+            .or_else(|| crate::reveal::on_dialog_key(state, key, keymap))
             .unwrap_or_else(|| act::on_dialog_key(state, key, keymap)),
         Focus::Prompt(_) => prompt::on_key(state, key, cache, keymap, now),
         Focus::Help => match keymap.resolve(Mode::Normal, key) {
@@ -105,6 +106,10 @@ pub(super) fn on_key(
 /// table takes it first, then what works on any screen.
 fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<Utc>) -> Updated {
     state.message = None;
+    // `x` on a Secret reveals a key, as k9s's decode; elsewhere it is the recovery test.
+    if let Some(out) = crate::reveal::on_action(state, &action) {
+        return out;
+    }
     let taken = match &state.screen().body {
         Body::Table => oncall::on_action(state, &action),
         Body::Text(_) => {

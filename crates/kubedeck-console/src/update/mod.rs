@@ -188,6 +188,7 @@ fn dispatch(
             fresh.backup_patterns = state.backup_patterns.clone();
             fresh.favourites = state.favourites.clone();
             fresh.warning_window = state.warning_window;
+            fresh.reveal_in_read_only = state.reveal_in_read_only;
             // The new context's discovery answers on the new connection.
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);
@@ -251,6 +252,8 @@ fn dispatch(
         Msg::Ops(m) => oncall::on_msg(state, m, cache, now),
         Msg::ExecOutput { title, lines } => crate::shell::on_output(state, title, lines),
         Msg::ShellEnded { text, ok } => crate::shell::on_shell_ended(state, text, ok),
+        Msg::SecretKeys { secret, result } => crate::reveal::on_keys(state, secret, result),
+        Msg::Revealed { target, result } => crate::reveal::on_revealed(state, target, result),
     }
 }
 

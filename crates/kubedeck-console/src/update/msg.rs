@@ -113,4 +113,14 @@ pub enum Msg {
         text: String,
         ok: bool,
     },
+    /// A Secret's key names and value sizes, for the reveal picker.
+    SecretKeys {
+        secret: crate::reveal::SecretRef,
+        result: Result<Vec<(String, usize)>, String>,
+    },
+    /// A revealed key's value (its `Debug` shows only its size), or why not.
+    Revealed {
+        target: kubedeck_core::reveal::SecretKey,
+        result: Result<kubedeck_core::reveal::Revealed, String>,
+    },
 }

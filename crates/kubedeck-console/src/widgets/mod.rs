@@ -8,6 +8,8 @@ pub use screen::draw;
 pub(crate) use screen::{styled_lines, titled_block};
 
 #[cfg(test)]
+mod generic_snap_tests;
+#[cfg(test)]
 mod seed_tests;
 #[cfg(test)]
 mod tests;

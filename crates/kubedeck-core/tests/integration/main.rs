@@ -12,4 +12,5 @@ mod exec_session;
 mod logs_stream;
 mod metrics_fallback;
 mod metrics_prometheus;
+mod reveal;
 mod seed_backups;

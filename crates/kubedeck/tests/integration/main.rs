@@ -27,6 +27,7 @@ mod console_oom_tmux;
 mod console_pod_yaml_tmux;
 mod console_portforward_tmux;
 mod console_runbook_tmux;
+mod console_secret_tmux;
 mod console_shell_tmux;
 mod console_tmux;
 mod console_xray_tmux;

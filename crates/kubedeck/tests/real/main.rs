@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod actions;
+mod browse;
 mod cluster;
 mod console;
 mod delete;
@@ -78,6 +79,7 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
         trial!(console::views_follow_the_real_controllers_with_no_key_pressed),
         trial!(console::the_real_hpa_scales_on_emulated_cpu_and_the_console_says_why),
+        trial!(browse::the_generic_view_lists_real_objects_with_server_columns_and_follows_kubectl),
         trial!(logs::a_pods_log_streams_through_the_real_api_server),
         trial!(port_forward::a_service_forward_reaches_the_pod_through_the_real_api_server),
         trial!(rbac::a_restricted_user_sees_its_namespace_and_the_executor_agrees_with_the_server),
