@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::drain::DrainOptions;
+use super::edit::EditedText;
 
 /// A workload that can be scaled, restarted and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +176,18 @@ impl ResourceRef {
             format!("{}/{}", self.group, self.version)
         }
     }
+
+    /// The permission to `verb` this object.
+    pub fn access(&self, verb: &'static str) -> Access {
+        Access {
+            verb,
+            group: self.group.clone().into(),
+            resource: self.plural.clone().into(),
+            subresource: "",
+            namespace: self.namespace.clone().unwrap_or_default(),
+            name: self.name.clone(),
+        }
+    }
 }
 
 /// One mutating action with all its parameters. `from`/`before` fields hold
@@ -253,6 +266,18 @@ pub enum Command {
         from: Option<String>,
         to: Option<String>,
     },
+    /// `kubectl edit`: the object replaced by the user's edit of it, sent
+    /// with the resourceVersion it was read at, so that a change made
+    /// meanwhile is refused (409), never overwritten.
+    Replace {
+        object: ResourceRef,
+        resource_version: String,
+        /// What the edit changed, as paths (`data.mode`); never values.
+        changed: Vec<String>,
+        /// The texts themselves: never serialized, so never audited.
+        #[serde(skip)]
+        text: EditedText,
+    },
 }
 
 /// The RBAC permission a command needs, as a SelfSubjectAccessReview asks it.
@@ -313,6 +338,7 @@ impl Command {
             Command::ResumeCronJob { .. } => "resume-cronjob",
             Command::SetHpaBounds { .. } => "set-hpa-bounds",
             Command::Annotate { .. } => "annotate",
+            Command::Replace { .. } => "edit",
         }
     }
 
@@ -342,6 +368,9 @@ impl Command {
 
     /// The namespace acted in; None for nodes.
     pub fn namespace(&self) -> Option<&str> {
+        if let Command::Replace { object, .. } = self {
+            return object.namespace.as_deref();
+        }
         if let Some(w) = self.workload() {
             return Some(&w.namespace);
         }
@@ -354,6 +383,7 @@ impl Command {
             Command::Cordon { node } | Command::Uncordon { node } | Command::Drain { node, .. } => {
                 node
             }
+            Command::Replace { object, .. } => &object.name,
             _ => self
                 .workload()
                 .map(|w| w.name.as_str())
@@ -383,6 +413,7 @@ impl Command {
             Command::Annotate { kind, object, .. } => {
                 format!("{}/{}", kind.singular(), object.name)
             }
+            Command::Replace { object, .. } => object.slashed(),
             _ => String::new(),
         }
     }
@@ -435,6 +466,9 @@ impl Command {
                 Some(v) => format!("Annotate {object} with {key}={v}"),
                 None => format!("Remove the annotation {key} from {object}"),
             },
+            Command::Replace { changed, .. } => {
+                format!("Edit {object}: {}", plural_fields(changed.len()))
+            }
         }
     }
 
@@ -497,6 +531,9 @@ impl Command {
                 ),
                 None => format!("kubectl annotate {object} {key}-{ns}"),
             },
+            // The edited object, resourceVersion and all, on stdin: a PUT
+            // that a change made meanwhile fails, as kubedeck's does.
+            Command::Replace { .. } => format!("kubectl replace -f -{ns}"),
         }
     }
 
@@ -550,6 +587,14 @@ impl Command {
                 };
                 (show(from), show(to))
             }
+            Command::Replace {
+                resource_version,
+                changed,
+                ..
+            } => (
+                format!("resourceVersion {resource_version}"),
+                format!("edited {}", some_paths(changed)),
+            ),
         }
     }
 
@@ -577,6 +622,7 @@ impl Command {
                 ("patch", "autoscaling", "horizontalpodautoscalers", "")
             }
             Command::Annotate { kind, .. } => ("patch", kind.group(), kind.plural(), ""),
+            Command::Replace { object, .. } => return object.access("update"),
         };
         // A Job's name is chosen by the command, not an existing object.
         let name = if matches!(self, Command::TriggerCronJob { .. }) {
@@ -614,6 +660,9 @@ impl Command {
     /// Checks the parameters before anything is sent; the message says what
     /// is wrong in the user's terms.
     pub fn validate(&self) -> Result<(), String> {
+        if let Command::Replace { .. } = self {
+            return self.validate_replace();
+        }
         if let Some(ns) = self.namespace() {
             check_name("namespace", ns)?;
         }
@@ -653,6 +702,60 @@ impl Command {
             _ => Ok(()),
         }
     }
+}
+
+impl Command {
+    /// Names come from the server here, and some kinds allow more than a
+    /// DNS subdomain (`system:controller:…` roles): only what would break
+    /// the request's path is refused.
+    fn validate_replace(&self) -> Result<(), String> {
+        let Command::Replace {
+            object, changed, ..
+        } = self
+        else {
+            return Ok(());
+        };
+        if let Some(ns) = &object.namespace {
+            check_name("namespace", ns)?;
+        }
+        for (what, v) in [
+            ("name", &object.name),
+            ("resource", &object.plural),
+            ("version", &object.version),
+        ] {
+            if v.is_empty() || v.contains('/') || v == "." || v == ".." {
+                return Err(format!("{what} {v:?} cannot name an object"));
+            }
+        }
+        if changed.is_empty() {
+            return Err("the edit changes nothing".into());
+        }
+        Ok(())
+    }
+}
+
+/// "1 field changed", "3 fields changed".
+fn plural_fields(n: usize) -> String {
+    if n == 1 {
+        "1 field changed".into()
+    } else {
+        format!("{n} fields changed")
+    }
+}
+
+/// The first few changed paths, and how many more.
+fn some_paths(changed: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut s = changed
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if changed.len() > SHOWN {
+        s.push_str(&format!(" and {} more", changed.len() - SHOWN));
+    }
+    s
 }
 
 /// An annotation key as Kubernetes requires it: an optional DNS subdomain
@@ -835,7 +938,12 @@ mod tests {
         }
         .access();
         assert_eq!(
-            (scale.verb, scale.group, scale.resource, scale.subresource),
+            (
+                scale.verb,
+                &*scale.group,
+                &*scale.resource,
+                scale.subresource
+            ),
             ("patch", "apps", "statefulsets", "scale")
         );
         assert_eq!(
@@ -849,6 +957,71 @@ mod tests {
         assert_eq!(evict.resource_name(), "pods/eviction");
         let cordon = Command::Cordon { node: "n1".into() }.access();
         assert_eq!(cordon.describe(), "patch nodes at cluster scope");
+    }
+
+    fn replace(changed: &[&str]) -> Command {
+        Command::Replace {
+            object: ResourceRef {
+                group: String::new(),
+                version: "v1".into(),
+                kind: "Secret".into(),
+                plural: "secrets".into(),
+                namespace: Some("demo".into()),
+                name: "db".into(),
+            },
+            resource_version: "41".into(),
+            changed: changed.iter().map(|c| c.to_string()).collect(),
+            text: EditedText {
+                original: "data:\n  password: c2VjcmV0MQ==\n".into(),
+                edited: "data:\n  password: c2VjcmV0Mg==\n".into(),
+                status: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_edit_is_a_replace_that_needs_update_and_never_serializes_its_text() {
+        let cmd = replace(&["data.password"]);
+        assert_eq!(cmd.action(), "edit");
+        assert_eq!(cmd.object(), "secret/db");
+        assert_eq!(cmd.summary(), "Edit secret/db: 1 field changed");
+        assert_eq!(cmd.kubectl(), "kubectl replace -f - -n demo");
+        assert_eq!(
+            cmd.change(),
+            ("resourceVersion 41".into(), "edited data.password".into())
+        );
+        let access = cmd.access();
+        assert_eq!(access.describe(), "update secrets in namespace demo");
+        assert_eq!(access.name, "db");
+        let json = serde_json::to_value(&cmd).unwrap();
+        let text = json.to_string();
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        assert_eq!(json["changed"][0], "data.password");
+        let back: Command = serde_json::from_value(json).unwrap();
+        assert!(matches!(back, Command::Replace { text, .. } if text == EditedText::default()));
+        assert!(!format!("{cmd:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn an_edit_names_its_object_as_the_server_does_and_must_change_something() {
+        assert!(replace(&["data.a"]).validate().is_ok());
+        assert_eq!(
+            replace(&[]).validate().unwrap_err(),
+            "the edit changes nothing"
+        );
+        let mut role = replace(&["rules"]);
+        if let Command::Replace { object, .. } = &mut role {
+            object.name = "system:controller:x".into();
+            object.namespace = None;
+        }
+        assert!(role.validate().is_ok(), "{:?}", role.validate());
+        let mut bad = replace(&["a"]);
+        if let Command::Replace { object, .. } = &mut bad {
+            object.name = "../x".into();
+        }
+        assert!(bad.validate().is_err());
+        let many = replace(&["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(many.change().1, "edited a, b, c, d and 2 more");
     }
 
     #[test]

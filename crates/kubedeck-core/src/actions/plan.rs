@@ -27,6 +27,9 @@ pub struct Confirmation {
     context: String,
     consequences: Vec<String>,
     typed_name: Option<String>,
+    /// An edit's unified diff, original → edited (a Secret's values
+    /// masked); empty for other commands.
+    diff: Vec<String>,
 }
 
 /// A command the user confirmed; the executor runs nothing else. It has no
@@ -76,7 +79,19 @@ impl Confirmation {
             context: context.to_string(),
             consequences,
             typed_name,
+            diff: Vec::new(),
         }
+    }
+
+    /// The confirmation with an edit's diff to show.
+    pub fn with_diff(mut self, diff: Vec<String>) -> Confirmation {
+        self.diff = diff;
+        self
+    }
+
+    /// An edit's unified diff lines (`@@`, ` `, `-`, `+`).
+    pub fn diff(&self) -> &[String] {
+        &self.diff
     }
 
     pub fn command(&self) -> &Command {
@@ -163,6 +178,12 @@ pub async fn plan(
     command: Command,
 ) -> Result<Confirmation, ActionError> {
     command.validate().map_err(ActionError::Invalid)?;
+    if let Command::Replace { .. } = &command {
+        // The server's dry run is the edit's check: its validation and a
+        // change made meanwhile answer as the replace itself would.
+        let diff = super::replace::dry_run(client, &command).await?;
+        return Ok(Confirmation::new(command, context, config, Vec::new()).with_diff(diff));
+    }
     let snapshot = snapshot(client, &command).await?;
     let consequences = consequences(&command, &snapshot);
     Ok(Confirmation::new(command, context, config, consequences))
@@ -273,6 +294,8 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
             )
             .await?;
         }
+        // Planned by its dry run, in `plan`.
+        Command::Replace { .. } => {}
     }
     Ok(s)
 }
@@ -804,7 +827,7 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
                 out.push("nothing to remove: the annotation is not there".to_string());
             }
         }
-        Command::DeletePod { .. } | Command::EvictPod { .. } => {}
+        Command::DeletePod { .. } | Command::EvictPod { .. } | Command::Replace { .. } => {}
     }
     out
 }
