@@ -262,6 +262,8 @@ pub struct AppState {
     pub(crate) browsing: Option<crate::cluster::browse::BrowseTarget>,
     /// Whether the watch of every event runs, as `update` last asked.
     pub(crate) all_events: bool,
+    /// The edit under way (`e`), until it is applied or cancelled.
+    pub(crate) edit: Option<crate::edit::EditSession>,
 }
 
 impl AppState {
@@ -311,6 +313,7 @@ impl AppState {
             discovery_error: None,
             browsing: None,
             all_events: false,
+            edit: None,
         }
     }
 

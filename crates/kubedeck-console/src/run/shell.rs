@@ -121,7 +121,7 @@ pub(super) async fn run(
 /// The console's terminal again: modes reset, raw mode (a remote program
 /// cannot change the local one, but a crash of ours may have), the
 /// alternate screen, and a full redraw on the next frame.
-fn take_back(terminal: &mut DefaultTerminal) {
+pub(super) fn take_back(terminal: &mut DefaultTerminal) {
     let mut out = io::stdout();
     let _ = out.write_all(RESET_MODES.as_bytes());
     // The shell's transcript stays on the main screen; what is printed

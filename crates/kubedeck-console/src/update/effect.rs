@@ -81,6 +81,10 @@ pub enum Effect {
     /// Watch this resource for the generic view, replacing what was
     /// browsed; None stops browsing.
     Browse(Option<crate::cluster::browse::BrowseTarget>),
+    /// Hand the terminal to the editor on an object (read fresh, or the
+    /// user's text again), and take it back when it closes, answering
+    /// with `Msg::Edited`.
+    Edit(crate::edit::EditRequest),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -145,6 +149,7 @@ impl PartialEq for Effect {
             (Effect::Ops(a), Effect::Ops(b)) => a == b,
             (Effect::Browse(a), Effect::Browse(b)) => a == b,
             (Effect::Shell(a), Effect::Shell(b)) => a == b,
+            (Effect::Edit(a), Effect::Edit(b)) => a == b,
             (
                 Effect::Exec {
                     target: ta,

@@ -237,6 +237,7 @@ fn dispatch(
             permission,
         } => act::on_planned(state, id, result, permission),
         Msg::Executed { command, result } => {
+            crate::edit::on_executed(state, &command);
             let follow = backup_view::on_executed(state, &command, &result, now);
             let mut out = act::on_executed(state, command, result);
             out.effects.extend(follow);
@@ -251,6 +252,8 @@ fn dispatch(
         Msg::Ops(m) => oncall::on_msg(state, m, cache, now),
         Msg::ExecOutput { title, lines } => crate::shell::on_output(state, title, lines),
         Msg::ShellEnded { text, ok } => crate::shell::on_shell_ended(state, text, ok),
+        Msg::Edited(edited) => crate::edit::on_edited(state, *edited),
+        Msg::EditRefused { plan, error } => crate::edit::on_refused(state, plan, error),
     }
 }
 
