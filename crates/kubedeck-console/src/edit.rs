@@ -240,11 +240,11 @@ pub(crate) fn on_edited(state: &mut AppState, edited: Edited) -> Updated {
                     problem(state, session, &format!("Cannot save {object}"), e)
                 }
                 Ok(Saved::Edit(cmd)) => {
-                    if let Command::Replace { text, .. } = &cmd {
-                        session.text = text.clone();
+                    if let Command::Replace { text, .. } = &*cmd {
+                        session.text = (**text).clone();
                     }
                     state.edit = Some(session);
-                    let out = act::plan(state, cmd);
+                    let out = act::plan(state, *cmd);
                     if let Some(path) = kept {
                         state.message = Some((
                             format!("your earlier edit is kept in {}", path.display()),

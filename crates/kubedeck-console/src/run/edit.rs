@@ -24,13 +24,6 @@ use kubedeck_core::actions::ResourceRef;
 use kubedeck_core::actions::edit::{self, EditedText};
 use kubedeck_core::private_file;
 
-/// What the editor's session asks of the loop.
-pub(super) enum Handed {
-    Msg(Msg),
-    /// A terminating signal came for kubedeck itself: exit with this status.
-    Exit(i32),
-}
-
 pub(super) struct Handover<'a> {
     pub client: &'a Client,
     /// How long reading the object may take.
@@ -45,15 +38,18 @@ pub(super) struct Handover<'a> {
 const EDITOR_SIGNALS: [i32; 2] = [128 + 2, 128 + 3];
 
 impl Handover<'_> {
+    /// Runs the editor for `request`; the message for `update`, or the
+    /// status to exit with when a terminating signal came for kubedeck
+    /// itself meanwhile.
     pub(super) async fn run(
         &self,
         terminal: &mut DefaultTerminal,
         signals: &mut Signals,
         request: EditRequest,
-    ) -> Handed {
+    ) -> Result<Msg, i32> {
         let (session, notes, kept) = match self.prepare(request).await {
             Ok(p) => p,
-            Err(edited) => return Handed::Msg(Msg::Edited(Box::new(edited))),
+            Err(edited) => return Ok(Msg::Edited(Box::new(edited))),
         };
         let text = match (&session.text.edited, notes.is_empty()) {
             (edited, false) if !edited.is_empty() => edit::editor_text(edited, &notes),
@@ -62,7 +58,7 @@ impl Handover<'_> {
         let path = match write_file(&session.object, &text) {
             Ok(p) => p,
             Err(e) => {
-                return Handed::Msg(Msg::Edited(Box::new(Edited::NotOpened {
+                return Ok(Msg::Edited(Box::new(Edited::NotOpened {
                     object: session.object.clone(),
                     error: format!("cannot write the file to edit: {e}"),
                     session: Some(session),
@@ -79,7 +75,7 @@ impl Handover<'_> {
         let file = match ran {
             Ran::Exit(code) => {
                 remove(&path);
-                return Handed::Exit(code);
+                return Err(code);
             }
             Ran::Failed(why) => Err(why),
             Ran::Saved => std::fs::read_to_string(&path)
@@ -94,7 +90,7 @@ impl Handover<'_> {
                 Err(e) => e.as_str(),
             }
         );
-        Handed::Msg(Msg::Edited(Box::new(Edited::Closed {
+        Ok(Msg::Edited(Box::new(Edited::Closed {
             session,
             file,
             kept,

@@ -337,8 +337,8 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
                 edits_dir: paths.as_ref().map(Paths::edits_dir),
             };
             match handover.run(&mut terminal, &mut signals, request).await {
-                edit::Handed::Msg(msg) => queue.push_back(msg),
-                edit::Handed::Exit(code) => {
+                Ok(msg) => queue.push_back(msg),
+                Err(code) => {
                     tracing::info!("exiting on a signal (status {code})");
                     terminal::give_back();
                     std::process::exit(code);

@@ -269,14 +269,15 @@ pub enum Command {
     /// `kubectl edit`: the object replaced by the user's edit of it, sent
     /// with the resourceVersion it was read at, so that a change made
     /// meanwhile is refused (409), never overwritten.
+    /// Boxed, so that every command stays small.
     Replace {
-        object: ResourceRef,
+        object: Box<ResourceRef>,
         resource_version: String,
         /// What the edit changed, as paths (`data.mode`); never values.
         changed: Vec<String>,
         /// The texts themselves: never serialized, so never audited.
         #[serde(skip)]
-        text: EditedText,
+        text: Box<EditedText>,
     },
 }
 
@@ -961,21 +962,21 @@ mod tests {
 
     fn replace(changed: &[&str]) -> Command {
         Command::Replace {
-            object: ResourceRef {
+            object: Box::new(ResourceRef {
                 group: String::new(),
                 version: "v1".into(),
                 kind: "Secret".into(),
                 plural: "secrets".into(),
                 namespace: Some("demo".into()),
                 name: "db".into(),
-            },
+            }),
             resource_version: "41".into(),
             changed: changed.iter().map(|c| c.to_string()).collect(),
-            text: EditedText {
+            text: Box::new(EditedText {
                 original: "data:\n  password: c2VjcmV0MQ==\n".into(),
                 edited: "data:\n  password: c2VjcmV0Mg==\n".into(),
                 status: String::new(),
-            },
+            }),
         }
     }
 
@@ -998,7 +999,7 @@ mod tests {
         assert!(!text.contains("c2VjcmV0"), "{text}");
         assert_eq!(json["changed"][0], "data.password");
         let back: Command = serde_json::from_value(json).unwrap();
-        assert!(matches!(back, Command::Replace { text, .. } if text == EditedText::default()));
+        assert!(matches!(back, Command::Replace { text, .. } if *text == EditedText::default()));
         assert!(!format!("{cmd:?}").contains("c2VjcmV0"));
     }
 

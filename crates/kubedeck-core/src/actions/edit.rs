@@ -56,7 +56,7 @@ pub enum Saved {
     /// The same object as opened.
     Unchanged,
     /// The replace to plan: a dry run, then the confirm dialog.
-    Edit(Command),
+    Edit(Box<Command>),
 }
 
 /// Reads the saved file against the object opened (`original`, read at
@@ -81,16 +81,16 @@ pub fn saved(
     if let Some(e) = identity_changed(&before, &after) {
         return Err(e);
     }
-    Ok(Saved::Edit(Command::Replace {
-        object: object.clone(),
+    Ok(Saved::Edit(Box::new(Command::Replace {
+        object: Box::new(object.clone()),
         resource_version: resource_version.to_string(),
         changed: changed_paths(&before, &after),
-        text: EditedText {
+        text: Box::new(EditedText {
             original: original.to_string(),
             edited: without_comments(file),
             status: status.to_string(),
-        },
-    }))
+        }),
+    })))
 }
 
 /// Whether the resource is the core group's Secrets.
@@ -454,8 +454,11 @@ mod tests {
         // Only the resourceVersion changed: it is forced back, so no change.
         assert_eq!(read(&original.replace("'7'", "'8'")), Ok(Saved::Unchanged));
         let edited = editor_text(&original.replace("blue", "green"), &["a note".into()]);
-        match read(&edited) {
-            Ok(Saved::Edit(Command::Replace {
+        match read(&edited).map(|s| match s {
+            Saved::Edit(cmd) => Some(*cmd),
+            _ => None,
+        }) {
+            Ok(Some(Command::Replace {
                 changed,
                 resource_version,
                 text,

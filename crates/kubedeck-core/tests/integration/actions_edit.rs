@@ -83,7 +83,7 @@ impl Env {
         let (yaml, rv) = self.opened(object).await;
         let file = change(&edit::editor_text(&yaml, &[]));
         match edit::saved(object, &rv, &yaml, "", &file).unwrap() {
-            Saved::Edit(cmd) => cmd,
+            Saved::Edit(cmd) => *cmd,
             other => panic!("expected an edit, got {other:?}"),
         }
     }

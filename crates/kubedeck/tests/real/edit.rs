@@ -48,7 +48,7 @@ async fn edit_of(client: &kube::Client, change: impl Fn(&str) -> String) -> Comm
     edit::strip(&mut obj);
     let yaml = edit::to_yaml(&obj).expect("yaml");
     match edit::saved(&app(), &rv, &yaml, "", &change(&yaml)).expect("a valid file") {
-        Saved::Edit(cmd) => cmd,
+        Saved::Edit(cmd) => *cmd,
         other => panic!("expected an edit, got {other:?}"),
     }
 }
