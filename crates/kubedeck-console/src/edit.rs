@@ -82,6 +82,9 @@ pub(crate) struct EditProblem {
     pub title: String,
     pub message: String,
     pub remedy: Remedy,
+    /// Whether the user's own text is kept (an editor that failed before
+    /// anything was read back leaves the object as opened).
+    pub kept: bool,
 }
 
 fn say(state: &mut AppState, text: impl Into<String>, role: Role) -> Updated {
@@ -278,6 +281,7 @@ pub(crate) fn on_refused(state: &mut AppState, plan: Option<u64>, error: ActionE
                 "{error}. Reload opens the latest version in the editor, with your changes shown to make again (and kept in a file)."
             ),
             remedy: Remedy::Reload,
+            kept: true,
         }));
         state.message = Some((error.to_string(), Role::Danger));
         return Updated::redraw();
@@ -288,11 +292,14 @@ pub(crate) fn on_refused(state: &mut AppState, plan: Option<u64>, error: ActionE
 
 /// A dialog that offers the editor again, the user's text kept.
 fn problem(state: &mut AppState, session: EditSession, title: &str, message: String) -> Updated {
+    let kept = !session.text.edited.is_empty();
     state.edit = Some(session);
+    state.message = None;
     state.dialog = Some(Dialog::Edit(EditProblem {
         title: title.to_string(),
         message,
         remedy: Remedy::EditAgain,
+        kept,
     }));
     Updated::redraw()
 }

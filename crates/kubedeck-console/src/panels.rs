@@ -351,9 +351,10 @@ fn diff_lines(lines: &mut Vec<Vec<Cell>>, diff: &[String]) {
 }
 
 fn edit_problem_vm(p: &crate::edit::EditProblem, keymap: &Keymap) -> DialogVm {
-    let offer = match p.remedy {
-        crate::edit::Remedy::EditAgain => "back to the editor (your edit is kept)",
-        crate::edit::Remedy::Reload => "reload the latest version and edit it",
+    let offer = match (&p.remedy, p.kept) {
+        (crate::edit::Remedy::EditAgain, true) => "back to the editor (your edit is kept)",
+        (crate::edit::Remedy::EditAgain, false) => "back to the editor",
+        (crate::edit::Remedy::Reload, _) => "reload the latest version and edit it",
     };
     let mut lines = vec![text(kubedeck_core::terminal::safe(&p.message), Role::Text)];
     dialog_footer(

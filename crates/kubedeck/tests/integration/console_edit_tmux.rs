@@ -319,3 +319,33 @@ fn a_change_made_meanwhile_is_a_conflict_not_overwritten_and_a_reload_keeps_the_
     assert_eq!(s.data(), r#"{"mode":"green"}"#);
     s.quit_sane();
 }
+
+#[test]
+fn a_killed_editor_gives_the_terminal_back_and_changes_nothing() {
+    let s = Session::start("edit-killed");
+    let editor = s.script(
+        "edit-killed.sh",
+        "sed -i 's/mode: blue/mode: green/' \"$1\"\nkill -KILL $$",
+    );
+    s.console_on_app(&editor);
+    s.tmux.keys(&["e"]);
+    let screen = s.tmux.wait_for("the editor's failure", LONG, |sc| {
+        sc.contains("The editor failed") && sc.contains("<enter> back to the editor")
+    });
+    assert!(
+        screen.contains("exited with status 137; nothing was changed"),
+        "{screen}"
+    );
+    assert!(s.tmux.alternate_screen(), "the console has its screen back");
+    assert!(
+        screen.contains("configmaps(demo)[1]"),
+        "redrawn whole:\n{screen}"
+    );
+    s.no_file_left();
+    s.tmux.keys(&["Escape"]);
+    s.tmux.wait_for("the cancel", LONG, |sc| {
+        sc.contains("cancelled: nothing was changed")
+    });
+    assert_eq!(s.data(), r#"{"mode":"blue"}"#);
+    s.quit_sane();
+}
