@@ -498,7 +498,7 @@ fn hpa_for(cache: &Cache, w: &WorkloadRef) -> Option<HpaBounds> {
 }
 
 /// Asks the runtime to plan the command; a dialog waits for the answer.
-fn plan(state: &mut AppState, command: Command) -> Updated {
+pub(crate) fn plan(state: &mut AppState, command: Command) -> Updated {
     if let Err(e) = command.validate() {
         return say(state, format!("invalid action: {e}"), Role::Warning);
     }
@@ -763,6 +763,8 @@ pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> 
     match (dialog, action) {
         (_, Some(Action::Back)) => {
             state.dialog = None;
+            // A cancelled dialog ends any edit under way.
+            state.edit = None;
             say(state, "cancelled: nothing was changed", Role::Muted)
         }
         // Nothing is confirmed before its consequences are shown; the key
@@ -817,6 +819,11 @@ pub(crate) fn on_dialog_key(state: &mut AppState, key: Key, keymap: &Keymap) -> 
             effects: Vec::new(),
         },
         (Dialog::Ops(_), _) => Updated::default(),
+        (Dialog::Edit(p), Some(Action::Accept)) => {
+            let p = p.clone();
+            crate::edit::on_remedy(state, p)
+        }
+        (Dialog::Edit(_), _) => Updated::default(),
     }
 }
 

@@ -23,6 +23,8 @@ pub(crate) enum Dialog {
     Confirm(ConfirmDialog),
     /// A recovery test's confirmation or a runbook's question.
     Ops(super::oncall::OpsDialog),
+    /// An edit the server refused, or whose editor failed: what it offers.
+    Edit(super::edit::EditProblem),
 }
 
 /// What a confirm dialog says when Enter came before it was shown.

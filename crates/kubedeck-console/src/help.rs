@@ -69,6 +69,7 @@ fn group(action: &Action) -> usize {
         | Action::Rollback
         | Action::Delete
         | Action::Kill
+        | Action::Edit
         | Action::Cordon
         | Action::Uncordon
         | Action::Drain

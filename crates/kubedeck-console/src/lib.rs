@@ -7,6 +7,7 @@ pub mod charts;
 pub mod cluster;
 mod commands;
 mod dialog;
+pub mod edit;
 mod filter;
 mod full_yaml;
 #[cfg(feature = "fuzzing")]

@@ -316,6 +316,57 @@ pub(crate) fn dialog(dialog: &Dialog, keymap: &Keymap) -> DialogVm {
         }
         Dialog::Confirm(c) => confirm_vm(c, keymap),
         Dialog::Ops(d) => super::oncall::dialog_vm(d, keymap),
+        Dialog::Edit(p) => edit_problem_vm(p, keymap),
+    }
+}
+
+/// The most diff lines a confirm dialog shows; the rest are counted.
+const DIFF_LINES: usize = 16;
+
+/// An edit's diff, coloured as `diff -u` is read: removed, added, context.
+fn diff_lines(lines: &mut Vec<Vec<Cell>>, diff: &[String]) {
+    lines.push(Vec::new());
+    lines.push(text(
+        "diff (as opened → as saved; the server's dry run accepts it)",
+        Role::Warning,
+    ));
+    for l in diff.iter().take(DIFF_LINES) {
+        let role = match l.chars().next() {
+            Some('+') => Role::Ok,
+            Some('-') => Role::Danger,
+            Some('@') => Role::Muted,
+            _ => Role::Text,
+        };
+        lines.push(text(
+            format!("  {}", kubedeck_core::terminal::safe(l)),
+            role,
+        ));
+    }
+    if diff.len() > DIFF_LINES {
+        lines.push(text(
+            format!("  … {} more diff lines", diff.len() - DIFF_LINES),
+            Role::Muted,
+        ));
+    }
+}
+
+fn edit_problem_vm(p: &crate::edit::EditProblem, keymap: &Keymap) -> DialogVm {
+    let offer = match (&p.remedy, p.kept) {
+        (crate::edit::Remedy::EditAgain, true) => "back to the editor (your edit is kept)",
+        (crate::edit::Remedy::EditAgain, false) => "back to the editor",
+        (crate::edit::Remedy::Reload, _) => "reload the latest version and edit it",
+    };
+    let mut lines = vec![text(kubedeck_core::terminal::safe(&p.message), Role::Text)];
+    dialog_footer(
+        &mut lines,
+        None,
+        keymap,
+        &[(Action::Accept, offer), (Action::Back, "cancel the edit")],
+    );
+    DialogVm {
+        title: p.title.clone(),
+        lines,
+        danger: true,
     }
 }
 
@@ -431,6 +482,9 @@ fn confirm_vm(c: &ConfirmDialog, keymap: &Keymap) -> DialogVm {
         for c in conf.consequences() {
             lines.push(text(format!("  • {c}"), Role::Text));
         }
+    }
+    if !conf.diff().is_empty() {
+        diff_lines(&mut lines, conf.diff());
     }
     if let Some(reason) = &c.denied {
         lines.push(Vec::new());

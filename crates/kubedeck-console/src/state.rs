@@ -265,6 +265,8 @@ pub struct AppState {
     /// The config's `allow-reveal-in-read-only`: a Secret's key may be
     /// revealed in a read-only context.
     pub(crate) reveal_in_read_only: bool,
+    /// The edit under way (`e`), until it is applied or cancelled.
+    pub(crate) edit: Option<crate::edit::EditSession>,
 }
 
 impl AppState {
@@ -315,6 +317,7 @@ impl AppState {
             browsing: None,
             all_events: false,
             reveal_in_read_only: false,
+            edit: None,
         }
     }
 

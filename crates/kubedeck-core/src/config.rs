@@ -56,6 +56,12 @@ impl Paths {
     pub fn log_file(&self) -> PathBuf {
         self.state_dir.join("kubedeck.log")
     }
+
+    /// Copies of edits that could not be applied (a conflict), kept so
+    /// that nothing typed is lost.
+    pub fn edits_dir(&self) -> PathBuf {
+        self.state_dir.join("edits")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

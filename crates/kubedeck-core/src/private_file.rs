@@ -13,6 +13,15 @@ pub fn create(path: &Path) -> std::io::Result<File> {
     open(path, &mut options)
 }
 
+/// Creates `path`, which must not exist (no file or link of that name
+/// is followed), for writing, readable by its owner only: a file in a
+/// shared folder such as /tmp.
+pub fn create_new(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    open(path, &mut options)
+}
+
 /// Opens (creating) `path` for appending, readable by its owner only.
 pub fn append(path: &Path) -> std::io::Result<File> {
     let mut options = OpenOptions::new();
@@ -68,5 +77,12 @@ mod tests {
         append(&old).unwrap().write_all(b"after\n").unwrap();
         assert_eq!(mode(&old), 0o600);
         assert_eq!(std::fs::read_to_string(&old).unwrap(), "before\nafter\n");
+        let fresh = dir.path().join("edit.yaml");
+        create_new(&fresh).unwrap().write_all(b"x").unwrap();
+        assert_eq!(mode(&fresh), 0o600);
+        assert!(
+            create_new(&fresh).is_err(),
+            "an existing file is not reused"
+        );
     }
 }

@@ -433,12 +433,42 @@ impl Store {
         self.write(res, obj, WriteMode::Status)
     }
 
-    fn write(&self, res: &'static ResourceDef, mut obj: Value, mode: WriteMode) -> ApiResult<Obj> {
+    /// What an update (`status`: of the status) would store, checked
+    /// (conflict, then validation) and stored nothing: a dry run's answer,
+    /// with the current resourceVersion, as kube-apiserver's.
+    pub(crate) fn dry_run_update(
+        &self,
+        res: &'static ResourceDef,
+        obj: Value,
+        status: bool,
+    ) -> ApiResult<Value> {
+        let mode = if status {
+            WriteMode::Status
+        } else {
+            WriteMode::Main
+        };
+        let inner = self.lock();
+        let (next, _) = Self::prepare_write(&inner, res, obj, mode)?;
+        Ok(next)
+    }
+
+    fn write(&self, res: &'static ResourceDef, obj: Value, mode: WriteMode) -> ApiResult<Obj> {
+        let mut inner = self.lock();
+        let (next, current) = Self::prepare_write(&inner, res, obj, mode)?;
+        Ok(self.finish_write(&mut inner, res, next, current))
+    }
+
+    /// The object an update would store, and the one it replaces.
+    fn prepare_write(
+        inner: &Inner,
+        res: &'static ResourceDef,
+        mut obj: Value,
+        mode: WriteMode,
+    ) -> ApiResult<(Value, Obj)> {
         if !obj.is_object() || !obj["metadata"].is_object() {
             return Err(ApiError::bad_request("the body is not a Kubernetes object"));
         }
         let key = obj_key(&obj);
-        let mut inner = self.lock();
         let Some(current) = inner.object(res, &key) else {
             return Err(ApiError::not_found(res, &key.1));
         };
@@ -446,7 +476,7 @@ impl Store {
         if !sent_rv.is_empty() && sent_rv != meta_str(&current, "resourceVersion") {
             return Err(ApiError::stale(res, &key.1));
         }
-        let next = match mode {
+        let mut next = match mode {
             WriteMode::Status => {
                 let mut next = (*current).clone();
                 next["status"] = obj["status"].take();
@@ -463,7 +493,10 @@ impl Store {
             }
         };
         validate::validate(res, &next, Some(&current))?;
-        Ok(self.finish_write(&mut inner, res, next, current))
+        // Stored, it gets a new version; checked only, it keeps the one
+        // it was checked against.
+        next["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
+        Ok((next, current))
     }
 
     /// Stores a write, or removes the object when its finalizers are done.

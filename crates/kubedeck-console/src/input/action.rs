@@ -96,6 +96,9 @@ pub(crate) enum Action {
     Rollback,
     Delete,
     Kill,
+    /// Edit the selected object's YAML in `$KUBE_EDITOR`, else `$EDITOR`,
+    /// else vi, as `kubectl edit`.
+    Edit,
     Cordon,
     Uncordon,
     /// Drain a node (cordon, then evict its pods); on a node being drained,
@@ -215,6 +218,7 @@ impl Action {
             Action::Rollback => "revision history and rollback; on a node: uncordon",
             Action::Delete => "delete",
             Action::Kill => "kill pod",
+            Action::Edit => "edit the YAML in $EDITOR (diff, dry run, confirm)",
             Action::Cordon => "cordon node",
             Action::Uncordon => "uncordon node",
             Action::Drain => "drain node (again: stop the drain)",

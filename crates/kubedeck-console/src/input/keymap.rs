@@ -259,6 +259,7 @@ mod tests {
             ("y", Action::Yaml),
             ("ctrl-d", Action::Delete),
             ("ctrl-k", Action::Kill),
+            ("e", Action::Edit),
             ("q", Action::Quit),
             ("ctrl-c", Action::Quit),
         ] {

@@ -86,11 +86,21 @@ impl Actions {
             if let Err(e) = &result {
                 tracing::warn!("cannot plan {}: {e}", command.summary());
             }
-            answers.send(Msg::Planned {
-                id,
-                result: result.map_err(|e| e.to_string()),
-                permission,
-            });
+            let msg = match result {
+                // Typed, so that the console offers what fits the refusal.
+                Err(error) if matches!(command, ActionCommand::Replace { .. }) => {
+                    Msg::EditRefused {
+                        plan: Some(id),
+                        error,
+                    }
+                }
+                result => Msg::Planned {
+                    id,
+                    result: result.map_err(|e| e.to_string()),
+                    permission,
+                },
+            };
+            answers.send(msg);
         });
     }
 
@@ -110,6 +120,13 @@ impl Actions {
                 }),
                 Err(e) => {
                     tracing::warn!("{}: {e}", command.summary());
+                    if matches!(command, ActionCommand::Replace { .. }) {
+                        answers.send(Msg::EditRefused {
+                            plan: None,
+                            error: e,
+                        });
+                        return;
+                    }
                     Err(e.to_string())
                 }
             };

@@ -103,6 +103,7 @@ impl Runtime<'_> {
             }
             Effect::RequestCharts(wanted) => conn.charts.want(wanted),
             Effect::Shell(target) => self.shell = Some(target),
+            Effect::Edit(request) => self.edit = Some(request),
             Effect::Exec { target, command } => {
                 let executor = conn.actions.ops_deps().executor.clone();
                 let answers = answers.clone();

@@ -13,6 +13,7 @@
 
 mod actions;
 mod connect;
+mod edit;
 mod effects;
 mod logging;
 mod shell;
@@ -130,6 +131,8 @@ struct Runtime<'a> {
     ops_tasks: OpsTasks,
     /// A shell asked for: the loop hands it the terminal.
     shell: Option<kubedeck_core::exec::Target>,
+    /// An edit asked for: the loop hands the terminal to the editor.
+    edit: Option<crate::edit::EditRequest>,
     /// The theme drawn with; `:theme` and a context's own change it.
     looks: Looks,
 }
@@ -258,6 +261,7 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
         backup_logs: None,
         ops_tasks: OpsTasks::default(),
         shell: None,
+        edit: None,
         looks,
     };
 
@@ -314,6 +318,33 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             let msg = shell::run(&mut terminal, &deps.executor, &target, command).await;
             queue.push_back(msg);
             // The window may have changed size while the shell had it.
+            let size = terminal.size().context("cannot read the terminal size")?;
+            queue.push_back(Msg::Resize {
+                width: size.width,
+                height: size.height,
+            });
+            dirty = true;
+            continue;
+        }
+        // After the draw, so that "opening … in the editor" shows while the
+        // object is read; nothing is drawn until the editor closes.
+        if let Some(request) = rt.edit.take() {
+            events = EventStream::new();
+            let client = rt.conn.actions.client().clone();
+            let timeout = rt.conn.actions.ops_deps().executor.timeout;
+            let handover = edit::Handover {
+                client: &client,
+                timeout,
+                edits_dir: paths.as_ref().map(Paths::edits_dir),
+            };
+            match handover.run(&mut terminal, &mut signals, request).await {
+                Ok(msg) => queue.push_back(msg),
+                Err(code) => {
+                    tracing::info!("exiting on a signal (status {code})");
+                    terminal::give_back();
+                    std::process::exit(code);
+                }
+            }
             let size = terminal.size().context("cannot read the terminal size")?;
             queue.push_back(Msg::Resize {
                 width: size.width,

@@ -14,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 
 use crossterm::cursor::Show;
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen};
 use futures::StreamExt as _;
 use ratatui::DefaultTerminal;
 use tokio::net::unix::pipe::Receiver;
@@ -121,14 +121,20 @@ pub(super) async fn run(
 /// The console's terminal again: modes reset, raw mode (a remote program
 /// cannot change the local one, but a crash of ours may have), the
 /// alternate screen, and a full redraw on the next frame.
-fn take_back(terminal: &mut DefaultTerminal) {
+pub(super) fn take_back(terminal: &mut DefaultTerminal) {
     let mut out = io::stdout();
     let _ = out.write_all(RESET_MODES.as_bytes());
     // The shell's transcript stays on the main screen; what is printed
     // there after the console starts on a line of its own.
     let _ = out.write_all(b"\r\n");
     let _ = crossterm::terminal::enable_raw_mode();
-    let _ = execute!(out, EnterAlternateScreen);
+    let _ = execute!(out, EnterAlternateScreen, Clear(ClearType::All));
     let _ = super::terminal::mouse_on();
-    let _ = terminal.clear();
+    // Not `terminal.clear()`: it first asks the terminal where the cursor
+    // is, an answer crossterm's reader (still waiting on the old event
+    // stream) does not deliver in time, and then gives up before it
+    // forgets the last frame. Two swaps leave both buffers empty, so the
+    // next draw writes every cell.
+    terminal.swap_buffers();
+    terminal.swap_buffers();
 }

@@ -86,6 +86,10 @@ pub enum Effect {
     SecretKeys(crate::reveal::SecretRef),
     /// Reveal one key through the core's gate, answering with `Msg::Revealed`.
     Reveal(kubedeck_core::reveal::SecretKey),
+    /// Hand the terminal to the editor on an object (read fresh, or the
+    /// user's text again), and take it back when it closes, answering
+    /// with `Msg::Edited`.
+    Edit(crate::edit::EditRequest),
 }
 
 /// A `Confirmed` is neither Clone nor comparable; two effects are equal
@@ -152,6 +156,7 @@ impl PartialEq for Effect {
             (Effect::Shell(a), Effect::Shell(b)) => a == b,
             (Effect::SecretKeys(a), Effect::SecretKeys(b)) => a == b,
             (Effect::Reveal(a), Effect::Reveal(b)) => a == b,
+            (Effect::Edit(a), Effect::Edit(b)) => a == b,
             (
                 Effect::Exec {
                     target: ta,

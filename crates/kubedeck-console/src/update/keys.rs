@@ -167,6 +167,7 @@ fn on_action(state: &mut AppState, action: Action, cache: &Cache, now: DateTime<
         Action::Yaml => navigate::open_text(state, true, cache, now),
         Action::Logs => logview::open(state, cache),
         Action::Shell => crate::shell::on_shell(state, cache, now),
+        Action::Edit => crate::edit::on_edit(state, cache),
         Action::Scale
         | Action::Restart
         | Action::SetImage

@@ -238,6 +238,7 @@ fn dispatch(
             permission,
         } => act::on_planned(state, id, result, permission),
         Msg::Executed { command, result } => {
+            crate::edit::on_executed(state, &command);
             let follow = backup_view::on_executed(state, &command, &result, now);
             let mut out = act::on_executed(state, command, result);
             out.effects.extend(follow);
@@ -254,6 +255,8 @@ fn dispatch(
         Msg::ShellEnded { text, ok } => crate::shell::on_shell_ended(state, text, ok),
         Msg::SecretKeys { secret, result } => crate::reveal::on_keys(state, secret, result),
         Msg::Revealed { target, result } => crate::reveal::on_revealed(state, target, result),
+        Msg::Edited(edited) => crate::edit::on_edited(state, *edited),
+        Msg::EditRefused { plan, error } => crate::edit::on_refused(state, plan, error),
     }
 }
 

@@ -7,7 +7,9 @@ use crate::cluster::watch::WatchMsg;
 use crate::full_yaml::FullRef;
 use crate::input::key::Key;
 use crate::oncall::OpsMsg;
-use kubedeck_core::actions::{Command as ActionCommand, Confirmation, Permission, WorkloadRef};
+use kubedeck_core::actions::{
+    ActionError, Command as ActionCommand, Confirmation, Permission, WorkloadRef,
+};
 use kubedeck_core::logs::LogLine;
 
 /// What the console does with the mouse.
@@ -122,5 +124,15 @@ pub enum Msg {
     Revealed {
         target: kubedeck_core::reveal::SecretKey,
         result: Result<kubedeck_core::reveal::Revealed, String>,
+    },
+    /// The console has the terminal back from the editor (or never gave
+    /// it): what was saved.
+    Edited(Box<crate::edit::Edited>),
+    /// An edit's dry run (`plan`: the planning dialog's id) or replace
+    /// (None) refused, typed: a conflict offers a reload, anything else
+    /// the editor again.
+    EditRefused {
+        plan: Option<u64>,
+        error: ActionError,
     },
 }

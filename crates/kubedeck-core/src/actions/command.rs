@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::drain::DrainOptions;
+use super::edit::EditedText;
 
 /// A workload that can be scaled, restarted and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +177,17 @@ impl ResourceRef {
         }
     }
 
+    /// The permission to `verb` this object.
+    pub fn access(&self, verb: &'static str) -> Access {
+        Access {
+            verb,
+            group: self.group.clone().into(),
+            resource: self.plural.clone().into(),
+            subresource: "",
+            namespace: self.namespace.clone().unwrap_or_default(),
+            name: self.name.clone(),
+        }
+    }
     /// The object's API path, for a GET.
     pub fn path(&self) -> String {
         let base = if self.group.is_empty() {
@@ -309,6 +321,19 @@ pub enum Command {
         object: ResourceRef,
         propagation: Propagation,
     },
+    /// `kubectl edit`: the object replaced by the user's edit of it, sent
+    /// with the resourceVersion it was read at, so that a change made
+    /// meanwhile is refused (409), never overwritten.
+    /// Boxed, so that every command stays small.
+    Replace {
+        object: Box<ResourceRef>,
+        resource_version: String,
+        /// What the edit changed, as paths (`data.mode`); never values.
+        changed: Vec<String>,
+        /// The texts themselves: never serialized, so never audited.
+        #[serde(skip)]
+        text: Box<EditedText>,
+    },
 }
 
 /// The RBAC permission a command needs, as a SelfSubjectAccessReview asks it.
@@ -370,6 +395,7 @@ impl Command {
             Command::SetHpaBounds { .. } => "set-hpa-bounds",
             Command::Annotate { .. } => "annotate",
             Command::DeleteResource { .. } => "delete",
+            Command::Replace { .. } => "edit",
         }
     }
 
@@ -402,6 +428,9 @@ impl Command {
         if let Command::DeleteResource { object, .. } = self {
             return object.namespace.as_deref();
         }
+        if let Command::Replace { object, .. } = self {
+            return object.namespace.as_deref();
+        }
         if let Some(w) = self.workload() {
             return Some(&w.namespace);
         }
@@ -415,6 +444,7 @@ impl Command {
                 node
             }
             Command::DeleteResource { object, .. } => &object.name,
+            Command::Replace { object, .. } => &object.name,
             _ => self
                 .workload()
                 .map(|w| w.name.as_str())
@@ -445,6 +475,7 @@ impl Command {
                 format!("{}/{}", kind.singular(), object.name)
             }
             Command::DeleteResource { object, .. } => object.slashed(),
+            Command::Replace { object, .. } => object.slashed(),
             _ => String::new(),
         }
     }
@@ -506,6 +537,9 @@ impl Command {
                     format!("Delete {object}, keeping what it owns (orphan)")
                 }
             },
+            Command::Replace { changed, .. } => {
+                format!("Edit {object}: {}", plural_fields(changed.len()))
+            }
         }
     }
 
@@ -572,6 +606,9 @@ impl Command {
                 "kubectl delete {object}{ns} --cascade={}",
                 propagation.cascade()
             ),
+            // The edited object, resourceVersion and all, on stdin: a PUT
+            // that a change made meanwhile fails, as kubedeck's does.
+            Command::Replace { .. } => format!("kubectl replace -f -{ns}"),
         }
     }
 
@@ -629,6 +666,14 @@ impl Command {
                 Propagation::Orphan => pair("present", "deleted, its dependents kept"),
                 _ => pair("present", "deleted"),
             },
+            Command::Replace {
+                resource_version,
+                changed,
+                ..
+            } => (
+                format!("resourceVersion {resource_version}"),
+                format!("edited {}", some_paths(changed)),
+            ),
         }
     }
 
@@ -656,17 +701,8 @@ impl Command {
                 ("patch", "autoscaling", "horizontalpodautoscalers", "")
             }
             Command::Annotate { kind, .. } => ("patch", kind.group(), kind.plural(), ""),
-            // Discovery's names, owned.
-            Command::DeleteResource { object, .. } => {
-                return Access {
-                    verb: "delete",
-                    group: object.group.clone().into(),
-                    resource: object.plural.clone().into(),
-                    subresource: "",
-                    namespace: ns,
-                    name,
-                };
-            }
+            Command::DeleteResource { object, .. } => return object.access("delete"),
+            Command::Replace { object, .. } => return object.access("update"),
         };
         // A Job's name is chosen by the command, not an existing object.
         let name = if matches!(self, Command::TriggerCronJob { .. }) {
@@ -707,6 +743,9 @@ impl Command {
         if let Command::DeleteResource { object, .. } = self {
             return check_resource(object);
         }
+        if let Command::Replace { .. } = self {
+            return self.validate_replace();
+        }
         if let Some(ns) = self.namespace() {
             check_name("namespace", ns)?;
         }
@@ -746,6 +785,60 @@ impl Command {
             _ => Ok(()),
         }
     }
+}
+
+impl Command {
+    /// Names come from the server here, and some kinds allow more than a
+    /// DNS subdomain (`system:controller:…` roles): only what would break
+    /// the request's path is refused.
+    fn validate_replace(&self) -> Result<(), String> {
+        let Command::Replace {
+            object, changed, ..
+        } = self
+        else {
+            return Ok(());
+        };
+        if let Some(ns) = &object.namespace {
+            check_name("namespace", ns)?;
+        }
+        for (what, v) in [
+            ("name", &object.name),
+            ("resource", &object.plural),
+            ("version", &object.version),
+        ] {
+            if v.is_empty() || v.contains('/') || v == "." || v == ".." {
+                return Err(format!("{what} {v:?} cannot name an object"));
+            }
+        }
+        if changed.is_empty() {
+            return Err("the edit changes nothing".into());
+        }
+        Ok(())
+    }
+}
+
+/// "1 field changed", "3 fields changed".
+fn plural_fields(n: usize) -> String {
+    if n == 1 {
+        "1 field changed".into()
+    } else {
+        format!("{n} fields changed")
+    }
+}
+
+/// The first few changed paths, and how many more.
+fn some_paths(changed: &[String]) -> String {
+    const SHOWN: usize = 4;
+    let mut s = changed
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if changed.len() > SHOWN {
+        s.push_str(&format!(" and {} more", changed.len() - SHOWN));
+    }
+    s
 }
 
 /// An annotation key as Kubernetes requires it: an optional DNS subdomain
@@ -993,6 +1086,26 @@ mod tests {
         }
     }
 
+    fn replace(changed: &[&str]) -> Command {
+        Command::Replace {
+            object: Box::new(ResourceRef {
+                group: String::new(),
+                version: "v1".into(),
+                kind: "Secret".into(),
+                plural: "secrets".into(),
+                namespace: Some("demo".into()),
+                name: "db".into(),
+            }),
+            resource_version: "41".into(),
+            changed: changed.iter().map(|c| c.to_string()).collect(),
+            text: Box::new(EditedText {
+                original: "data:\n  password: c2VjcmV0MQ==\n".into(),
+                edited: "data:\n  password: c2VjcmV0Mg==\n".into(),
+                status: String::new(),
+            }),
+        }
+    }
+
     #[test]
     fn a_generic_delete_reads_as_kubectl_delete_with_its_cascade() {
         let web = |p| delete("apps", "Deployment", "deployments", Some("shop"), "web", p);
@@ -1094,6 +1207,51 @@ mod tests {
             Propagation::Background,
         );
         assert!(bad_ns.validate().is_err());
+    }
+
+    #[test]
+    fn an_edit_is_a_replace_that_needs_update_and_never_serializes_its_text() {
+        let cmd = replace(&["data.password"]);
+        assert_eq!(cmd.action(), "edit");
+        assert_eq!(cmd.object(), "secret/db");
+        assert_eq!(cmd.summary(), "Edit secret/db: 1 field changed");
+        assert_eq!(cmd.kubectl(), "kubectl replace -f - -n demo");
+        assert_eq!(
+            cmd.change(),
+            ("resourceVersion 41".into(), "edited data.password".into())
+        );
+        let access = cmd.access();
+        assert_eq!(access.describe(), "update secrets in namespace demo");
+        assert_eq!(access.name, "db");
+        let json = serde_json::to_value(&cmd).unwrap();
+        let text = json.to_string();
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        assert_eq!(json["changed"][0], "data.password");
+        let back: Command = serde_json::from_value(json).unwrap();
+        assert!(matches!(back, Command::Replace { text, .. } if *text == EditedText::default()));
+        assert!(!format!("{cmd:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn an_edit_names_its_object_as_the_server_does_and_must_change_something() {
+        assert!(replace(&["data.a"]).validate().is_ok());
+        assert_eq!(
+            replace(&[]).validate().unwrap_err(),
+            "the edit changes nothing"
+        );
+        let mut role = replace(&["rules"]);
+        if let Command::Replace { object, .. } = &mut role {
+            object.name = "system:controller:x".into();
+            object.namespace = None;
+        }
+        assert!(role.validate().is_ok(), "{:?}", role.validate());
+        let mut bad = replace(&["a"]);
+        if let Command::Replace { object, .. } = &mut bad {
+            object.name = "../x".into();
+        }
+        assert!(bad.validate().is_err());
+        let many = replace(&["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(many.change().1, "edited a, b, c, d and 2 more");
     }
 
     #[test]

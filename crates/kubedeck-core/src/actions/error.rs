@@ -30,6 +30,13 @@ pub enum ActionError {
     Precondition(String),
     #[error("conflict: the object kept changing; try again ({0})")]
     Conflict(String),
+    /// An edit's object changed since it was read: the replace, sent with
+    /// the resourceVersion read, was refused and overwrote nothing. Not
+    /// retried: the edit must be made again on the new version.
+    #[error(
+        "conflict: {object} was changed by someone else since it was opened for editing; nothing was overwritten ({message})"
+    )]
+    Stale { object: String, message: String },
     /// The API server refused the change (422 invalid, 429 a PDB...).
     #[error("rejected by the API server: {0}")]
     Rejected(String),

@@ -24,9 +24,11 @@ use serde_json::{Value, json};
 
 use super::audit::{AuditLog, AuditResult, Record};
 use super::command::{Access, Command, ObjectRef, Propagation, WorkloadKind, WorkloadRef};
+use super::edit;
 use super::error::ActionError;
 use super::plan::Confirmed;
 use super::readback::{self, Expect, ReadBack, ReadBackPolicy, Seen};
+use super::replace;
 use kubedeck_kube::duration;
 
 /// How long one action may take before its answer counts as lost (and a
@@ -725,6 +727,30 @@ impl Executor {
                 };
                 api.delete(&r.name, &dp).await.map_err(lost)?;
                 Ok(message)
+            }
+            Command::Replace {
+                object: target,
+                resource_version,
+                text,
+                ..
+            } => {
+                let (before, after) = replace::body(resource_version, text)?;
+                let mut shown = after.clone();
+                if let Some(map) = shown.as_object_mut() {
+                    map.remove("status");
+                }
+                let message = format!("{object} edited");
+                arm(
+                    &object,
+                    replace::path(target),
+                    Expect::Edited(edit::changes(&before, &shown)),
+                    &message,
+                );
+                match replace::send(&self.client, target, &after).await? {
+                    Ok(()) => Ok(message),
+                    Err(e) if readback::answer_lost(&e).is_some() => Err(lost(e)),
+                    Err(e) => Err(replace::refused(e, cmd).into()),
+                }
             }
         }
     }

@@ -7,11 +7,13 @@ pub mod audit;
 pub mod command;
 pub mod delete;
 pub mod drain;
+pub mod edit;
 pub mod error;
 pub mod executor;
 pub mod plan;
 pub mod rbac;
 mod readback;
+mod replace;
 
 pub use audit::{AuditLog, AuditResult, Record};
 pub use command::{

@@ -27,6 +27,9 @@ pub struct Confirmation {
     context: String,
     consequences: Vec<String>,
     typed_name: Option<String>,
+    /// An edit's unified diff, original → edited (a Secret's values
+    /// masked); empty for other commands.
+    diff: Vec<String>,
 }
 
 /// A command the user confirmed; the executor runs nothing else. It has no
@@ -76,7 +79,19 @@ impl Confirmation {
             context: context.to_string(),
             consequences,
             typed_name,
+            diff: Vec::new(),
         }
+    }
+
+    /// The confirmation with an edit's diff to show.
+    pub fn with_diff(mut self, diff: Vec<String>) -> Confirmation {
+        self.diff = diff;
+        self
+    }
+
+    /// An edit's unified diff lines (`@@`, ` `, `-`, `+`).
+    pub fn diff(&self) -> &[String] {
+        &self.diff
     }
 
     pub fn command(&self) -> &Command {
@@ -166,6 +181,12 @@ pub async fn plan(
     command: Command,
 ) -> Result<Confirmation, ActionError> {
     command.validate().map_err(ActionError::Invalid)?;
+    if let Command::Replace { .. } = &command {
+        // The server's dry run is the edit's check: its validation and a
+        // change made meanwhile answer as the replace itself would.
+        let diff = super::replace::dry_run(client, &command).await?;
+        return Ok(Confirmation::new(command, context, config, Vec::new()).with_diff(diff));
+    }
     let snapshot = snapshot(client, &command).await?;
     let consequences = consequences(&command, &snapshot);
     Ok(Confirmation::new(command, context, config, consequences))
@@ -279,6 +300,8 @@ async fn snapshot(client: &Client, cmd: &Command) -> Result<Snapshot, ActionErro
         Command::DeleteResource { object, .. } => {
             (s.target, s.listed) = super::delete::read(client, object, cmd).await?;
         }
+        // Planned by its dry run, in `plan`.
+        Command::Replace { .. } => {}
     }
     Ok(s)
 }
@@ -821,7 +844,7 @@ pub fn consequences(cmd: &Command, snap: &Snapshot) -> Vec<String> {
                 &snap.listed,
             ));
         }
-        Command::DeletePod { .. } | Command::EvictPod { .. } => {}
+        Command::DeletePod { .. } | Command::EvictPod { .. } | Command::Replace { .. } => {}
     }
     out
 }

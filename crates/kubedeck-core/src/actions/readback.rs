@@ -38,6 +38,10 @@ pub(crate) enum Expect {
     Template(Value),
     /// The named container (or init container) runs the image.
     Image { container: String, image: String },
+    /// An edit's changed leaves (JSON pointers) hold their edited values,
+    /// judged as `Fields` but told without values: an edit may be a
+    /// Secret's.
+    Edited(Vec<(String, Value)>),
 }
 
 /// What reading back found.
@@ -146,6 +150,21 @@ impl ReadBack {
                 }
             }
             Expect::Exists => Seen::Done(format!("{object} exists")),
+            Expect::Edited(fields) => {
+                let wrong: Vec<String> = fields
+                    .iter()
+                    .filter(|(pointer, want)| !holds(obj.pointer(pointer), want))
+                    .map(|(pointer, _)| field_name(pointer))
+                    .collect();
+                if wrong.is_empty() {
+                    Seen::Done(format!("{object} holds the edited values"))
+                } else {
+                    Seen::NotDone(format!(
+                        "{object} does not hold the edited {}",
+                        wrong.join(", ")
+                    ))
+                }
+            }
             Expect::Template(want) => {
                 if super::executor::equal_ignoring_hash(&obj["spec"]["template"], want) {
                     Seen::Done(format!("{object} has the wanted pod template"))

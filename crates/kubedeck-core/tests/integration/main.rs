@@ -6,6 +6,7 @@
 
 use kubedeck_sim::testing as common;
 
+mod actions_edit;
 mod actions_exec;
 mod drain;
 mod exec_session;

@@ -19,7 +19,6 @@ use crate::patch::{self, PatchType};
 use crate::resources::{self, ResourceDef};
 use crate::store::{Obj, meta_str, obj_key, prepare_create};
 use crate::table::{self, IncludeObject};
-use crate::validate;
 use kubedeck_kube::selector::LabelSelector;
 
 fn is_events_v1(res: &'static ResourceDef) -> bool {
@@ -432,23 +431,7 @@ fn write(req: &Req, t: &ResourcePath, obj: Value, status: bool) -> ApiResult<Obj
     let res = storage(t.res);
     let store = &req.ctx.store;
     if req.query.dry_run()? {
-        let (ns, name) = names(t);
-        let current = store
-            .get(res, ns, name)
-            .ok_or_else(|| ApiError::not_found(t.res, name))?;
-        let sent_rv = meta_str(&obj, "resourceVersion");
-        if !sent_rv.is_empty() && sent_rv != meta_str(&current, "resourceVersion") {
-            return Err(ApiError::stale(t.res, name));
-        }
-        let next = if status {
-            let mut next = (*current).clone();
-            next["status"] = obj["status"].clone();
-            next
-        } else {
-            obj
-        };
-        validate::validate(res, &next, Some(&current))?;
-        return Ok(Arc::new(next));
+        return Ok(Arc::new(store.dry_run_update(res, obj, status)?));
     }
     if status {
         store.update_status(res, obj)

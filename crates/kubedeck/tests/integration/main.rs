@@ -19,6 +19,7 @@ mod console_backups_tmux;
 mod console_browse_tmux;
 mod console_cli;
 mod console_delete_tmux;
+mod console_edit_tmux;
 mod console_keys_tmux;
 mod console_logs_tmux;
 mod console_metrics_tmux;

@@ -16,6 +16,7 @@ mod cluster;
 mod console;
 mod delete;
 mod drain;
+mod edit;
 mod exec;
 mod faults;
 mod headless;
@@ -74,6 +75,9 @@ fn trials() -> Vec<(&'static str, Body, Share)> {
         trial!(faults::cut_answers_bring_the_banner_and_the_console_converges_after),
         trial!(faults::a_410_on_a_resumed_watch_makes_the_console_relist),
         trial!(exec::a_command_runs_through_the_real_exec_subresource),
+        trial!(
+            edit::a_configmap_replace_dry_run_and_stale_version_answer_alike_on_the_simulator_and_the_real_one
+        ),
         trial!(headless::chaos_pod_kill_passes_with_the_whole_timeline_in_causal_order),
         trial!(drain::a_kwok_node_drains_behind_a_real_budget_and_a_stuck_one_times_out_honestly),
         trial!(headless::a_backup_job_completes_and_freshness_comes_from_last_successful_time),
