@@ -10,7 +10,7 @@ use super::input::keymap::{Keymap, Mode};
 use super::state::{AppState, Body, Health, Overlay, Panel, Prompt};
 use super::theme::Role;
 use super::update::log_pane_height;
-use super::views::{Cell, Column, table_of};
+use super::views::{Cell, Column, Scope, table_of};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScreenVm {
@@ -178,7 +178,12 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
                     (rows, selected.and_then(|k| t.detail(cache, k, at)))
                 }));
             }
-            let scope = state.namespace.as_deref().unwrap_or("all");
+            // A tree given `-n` is drawn from that namespace, whatever `:ns` says.
+            let scope = match &screen.query.scope {
+                Scope::Xray(target) => target.namespace(state.namespace.as_deref()),
+                _ => state.namespace.as_deref(),
+            }
+            .unwrap_or("all");
             // While a first list streams in, the count is of what came so far.
             let loading = t.depends_on().iter().any(|k| cache.loading(*k));
             let more = if loading { " loading" } else { "" };

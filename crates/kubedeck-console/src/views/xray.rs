@@ -477,7 +477,7 @@ impl TableView for XrayView {
 
     fn title_in(&self, _src: Sources<'_>, query: &Query) -> Cow<'static, str> {
         match &query.scope {
-            Scope::Xray(target) => Cow::Owned(format!("Xray {}", target.label())),
+            Scope::Xray(target) => Cow::Owned(format!("Xray {}", target.what())),
             _ => Cow::Borrowed(self.title()),
         }
     }

@@ -83,15 +83,19 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    /// `deploy/web`, or `deploy` for all of them; with `-n NS` when given.
-    pub(crate) fn label(&self) -> String {
-        let what = match &self.name {
+    /// `deploy/web`, or `deploy` for all of them.
+    pub(crate) fn what(&self) -> String {
+        match &self.name {
             Some(name) => format!("{}/{name}", self.kind.short()),
             None => self.kind.short().to_string(),
-        };
+        }
+    }
+
+    /// `what`, with `-n NS` when given.
+    pub(crate) fn label(&self) -> String {
         match &self.namespace {
-            Some(ns) => format!("{what} -n {ns}"),
-            None => what,
+            Some(ns) => format!("{} -n {ns}", self.what()),
+            None => self.what(),
         }
     }
 

@@ -483,7 +483,7 @@ fn xray_from_the_keys_describes_shows_yaml_and_logs_of_the_selected_node() {
     assert_eq!(state.screen().rows.len(), 13, "{:?}", state.screen().rows);
     let vm = crate::view_model::build(&state, &cache, &keymap, now());
     assert!(
-        vm.table.title.starts_with("Xray deploy/web -n shop("),
+        vm.table.title.starts_with("Xray deploy/web(shop)["),
         "{}",
         vm.table.title
     );

@@ -43,10 +43,7 @@ async fn xray_draws_a_deployments_tree_and_follows_a_rollout_live() {
                 && nodes(s, "pod/myfin-api-").len() == 2
                 && nodes(s, "container/api").len() == 2
         });
-        assert!(
-            screen.contains("Xray deploy/myfin-api -n myfin"),
-            "{screen}"
-        );
+        assert!(screen.contains("Xray deploy/myfin-api(myfin)"), "{screen}");
         assert!(screen.contains("│deploy/myfin-api"), "{screen}");
         assert!(screen.contains("├─ rs/myfin-api-"), "{screen}");
         assert!(screen.contains("│  │  └─ container/api"), "{screen}");
