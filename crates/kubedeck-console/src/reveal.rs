@@ -198,6 +198,7 @@ fn start(state: &mut AppState, secret: &SecretRef, key: &str) -> Updated {
     let target = SecretKey::new(&secret.namespace, &secret.name, key);
     let text = format!("revealing {key} of {}…", secret.object());
     state.message = Some((text, Role::Info));
+    state.reveal_asked = Some(target.clone());
     Updated::with(Effect::Reveal(target))
 }
 
@@ -238,6 +239,10 @@ pub(crate) fn on_revealed(
     target: SecretKey,
     result: Result<Revealed, String>,
 ) -> Updated {
+    if state.reveal_asked.as_ref() != Some(&target) {
+        return Updated::default();
+    }
+    state.reveal_asked = None;
     let value = match result {
         Ok(v) => v,
         Err(e) => return say(state, e, Role::Warning),

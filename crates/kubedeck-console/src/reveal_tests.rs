@@ -168,6 +168,8 @@ fn the_value_shows_in_its_own_pane_until_esc_drops_it() {
     let mut t = T::secrets(false);
     assert!(!t.screen().contains(VALUE));
     let target = SecretKey::new("shop", "db", "password");
+    t.key("x");
+    t.msg(keys(&[("password", 16)]));
     t.msg(Msg::Revealed {
         target: target.clone(),
         result: Ok(Revealed::new(VALUE.as_bytes().to_vec())),
@@ -188,6 +190,8 @@ fn the_value_shows_in_its_own_pane_until_esc_drops_it() {
     );
 
     // A refusal or failure is said, and shows nothing.
+    t.key("x");
+    t.msg(keys(&[("password", 16)]));
     let out = t.msg(Msg::Revealed {
         target,
         result: Err("forbidden: you may not get secrets in namespace shop".into()),
@@ -297,4 +301,31 @@ fn values_show_as_safe_text_or_as_hex() {
     let big = vec![0xffu8; HEX_LIMIT + 5];
     let (_, lines) = value_lines(&big);
     assert_eq!(lines.last().map(String::as_str), Some("… 5 more bytes"));
+}
+
+#[test]
+fn an_answer_nobody_is_waiting_for_opens_nothing() {
+    // As after `:ctx`: the fresh state asked for no reveal.
+    let mut t = T::secrets(false);
+    let out = t.msg(Msg::Revealed {
+        target: SecretKey::new("shop", "db", "password"),
+        result: Ok(Revealed::new(VALUE.as_bytes().to_vec())),
+    });
+    assert!(!out.redraw);
+    assert!(!t.screen().contains(VALUE));
+
+    // Asked for one key, an answer for another opens nothing either.
+    t.key("x");
+    t.msg(keys(&[("password", 16), ("username", 5)]));
+    t.key("enter");
+    t.msg(Msg::Revealed {
+        target: SecretKey::new("shop", "db", "username"),
+        result: Ok(Revealed::new(VALUE.as_bytes().to_vec())),
+    });
+    assert!(!t.screen().contains(VALUE));
+    t.msg(Msg::Revealed {
+        target: SecretKey::new("shop", "db", "password"),
+        result: Ok(Revealed::new(VALUE.as_bytes().to_vec())),
+    });
+    assert!(t.screen().contains(VALUE));
 }

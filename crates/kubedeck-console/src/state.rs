@@ -265,6 +265,9 @@ pub struct AppState {
     /// The config's `allow-reveal-in-read-only`: a Secret's key may be
     /// revealed in a read-only context.
     pub(crate) reveal_in_read_only: bool,
+    /// The key whose reveal was asked for and not yet answered: an answer
+    /// for another (after `:ctx`, which starts a fresh state) opens nothing.
+    pub(crate) reveal_asked: Option<kubedeck_core::reveal::SecretKey>,
     /// The edit under way (`e`), until it is applied or cancelled.
     pub(crate) edit: Option<crate::edit::EditSession>,
 }
@@ -317,6 +320,7 @@ impl AppState {
             browsing: None,
             all_events: false,
             reveal_in_read_only: false,
+            reveal_asked: None,
             edit: None,
         }
     }
