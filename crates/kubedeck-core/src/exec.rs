@@ -154,21 +154,7 @@ pub async fn start(
 ) -> Result<AttachedProcess, ActionError> {
     let started = Instant::now();
     let result = gate_and_open(executor, target, command, mode).await;
-    let audit_result = match &result {
-        Ok(_) => AuditResult::Ok,
-        Err(ActionError::ReadOnly { .. }) => AuditResult::Refused {
-            reason: "read-only".into(),
-        },
-        Err(ActionError::Blocked(reason)) => AuditResult::Refused {
-            reason: reason.clone(),
-        },
-        Err(e @ ActionError::Forbidden { .. }) => AuditResult::Denied {
-            message: e.to_string(),
-        },
-        Err(e) => AuditResult::Failed {
-            message: e.to_string(),
-        },
-    };
+    let audit_result = AuditResult::of(&result);
     let record = Record {
         time: chrono::Utc::now(),
         user: executor.user.clone(),

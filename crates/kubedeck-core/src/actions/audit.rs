@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::command::Command;
+use super::error::ActionError;
 
 /// How an action ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,33 @@ pub enum AuditResult {
     Unknown {
         message: String,
     },
+}
+
+impl AuditResult {
+    /// How an action, a shell or a reveal ended, as the audit log says it.
+    pub fn of<T>(result: &Result<T, ActionError>) -> AuditResult {
+        match result {
+            Ok(_) => AuditResult::Ok,
+            Err(ActionError::ReadOnly { .. }) => AuditResult::Refused {
+                reason: "read-only".into(),
+            },
+            Err(ActionError::WrongContext { .. }) => AuditResult::Refused {
+                reason: "wrong context".into(),
+            },
+            Err(ActionError::Blocked(reason)) => AuditResult::Refused {
+                reason: reason.clone(),
+            },
+            Err(e @ ActionError::Forbidden { .. }) => AuditResult::Denied {
+                message: e.to_string(),
+            },
+            Err(e @ ActionError::OutcomeUnknown { .. }) => AuditResult::Unknown {
+                message: e.to_string(),
+            },
+            Err(e) => AuditResult::Failed {
+                message: e.to_string(),
+            },
+        }
+    }
 }
 
 impl std::fmt::Display for AuditResult {

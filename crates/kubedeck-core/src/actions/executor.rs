@@ -155,27 +155,7 @@ impl Executor {
         let cmd = confirmed.command().clone();
         let result = self.checked_run(&confirmed).await;
         let duration = start.elapsed();
-        let audit_result = match &result {
-            Ok(_) => AuditResult::Ok,
-            Err(ActionError::ReadOnly { .. }) => AuditResult::Refused {
-                reason: "read-only".into(),
-            },
-            Err(ActionError::WrongContext { .. }) => AuditResult::Refused {
-                reason: "wrong context".into(),
-            },
-            Err(ActionError::Blocked(reason)) => AuditResult::Refused {
-                reason: reason.clone(),
-            },
-            Err(e @ ActionError::Forbidden { .. }) => AuditResult::Denied {
-                message: e.to_string(),
-            },
-            Err(e @ ActionError::OutcomeUnknown { .. }) => AuditResult::Unknown {
-                message: e.to_string(),
-            },
-            Err(e) => AuditResult::Failed {
-                message: e.to_string(),
-            },
-        };
+        let audit_result = AuditResult::of(&result);
         let record = Record::new(&self.user, &self.context, &cmd, audit_result, duration);
         let audit_error = self.write_audit(record).await;
         match result {
