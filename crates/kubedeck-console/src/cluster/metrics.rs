@@ -6,14 +6,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use kube::Client;
-use kube::api::DynamicObject;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use crate::views::RowKey;
 use kubedeck_core::metrics::Feed;
-use kubedeck_core::metrics::source::{Round, pod_metrics_api, sample_pod_metrics};
-use kubedeck_kube::quantity::parse_quantity;
+use kubedeck_core::metrics::source::{PodUsage, Round, pod_metrics_api, sample_pod_metrics};
 
 /// metrics-server scrapes every 15 s; sampling faster shows nothing new.
 pub(crate) const PERIOD: Duration = Duration::from_secs(15);
@@ -70,7 +68,7 @@ pub(crate) fn format_memory(bytes: u64) -> String {
 }
 
 /// Sums a PodMetrics' containers; None if it names no pod.
-fn usage_of(obj: &DynamicObject) -> Option<(RowKey, Usage)> {
+fn usage_of(obj: &PodUsage) -> Option<(RowKey, Usage)> {
     let key = (
         obj.metadata.namespace.clone().unwrap_or_default(),
         obj.metadata.name.clone()?,
@@ -79,11 +77,9 @@ fn usage_of(obj: &DynamicObject) -> Option<(RowKey, Usage)> {
         cpu_millis: 0,
         memory_bytes: 0,
     };
-    for c in obj.data["containers"].as_array().into_iter().flatten() {
-        let cpu = c["usage"]["cpu"].as_str().and_then(parse_quantity);
-        let mem = c["usage"]["memory"].as_str().and_then(parse_quantity);
-        usage.cpu_millis += cpu.map_or(0, |v| (v * 1000.0).round().max(0.0) as u64);
-        usage.memory_bytes += mem.map_or(0, |v| v.round().max(0.0) as u64);
+    for &(cpu, mem) in &obj.containers {
+        usage.cpu_millis += (cpu * 1000.0).round().max(0.0) as u64;
+        usage.memory_bytes += mem.round().max(0.0) as u64;
     }
     Some((key, usage))
 }
@@ -143,7 +139,7 @@ mod tests {
 
     #[test]
     fn a_pods_usage_sums_its_containers_in_any_quantity_format() {
-        let obj: DynamicObject = serde_json::from_value(json!({
+        let obj: PodUsage = serde_json::from_value(json!({
             "apiVersion": "metrics.k8s.io/v1beta1", "kind": "PodMetrics",
             "metadata": {"name": "web-1", "namespace": "shop"},
             "timestamp": "2026-11-24T03:00:00Z", "window": "30s",

@@ -5,9 +5,10 @@
 //! into the projection. Describe reads only projected fields; YAML fetches
 //! the full object on demand.
 
-use k8s_openapi::api::core::v1::{
-    ContainerPort, ContainerStatus, PodCondition, ResourceRequirements,
-};
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ContainerPort, ContainerState};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +41,80 @@ pub(crate) struct SlimContainer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<ContainerPort>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: Option<SlimResources>,
+}
+
+/// A container's requests and limits, read only by describe. A `BTreeMap`
+/// allocates a node for eleven entries however few it holds: two maps of
+/// two quantities were a kilobyte a pod.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub(crate) struct SlimResources {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Quantities>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Quantities>,
+}
+
+/// Resource names and quantities in one exact-sized slice, read and
+/// written as the API's map.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(
+    from = "BTreeMap<String, Quantity>",
+    into = "BTreeMap<String, Quantity>"
+)]
+pub(crate) struct Quantities(Box<[(String, Quantity)]>);
+
+impl From<BTreeMap<String, Quantity>> for Quantities {
+    fn from(m: BTreeMap<String, Quantity>) -> Self {
+        Quantities(m.into_iter().collect())
+    }
+}
+
+impl From<Quantities> for BTreeMap<String, Quantity> {
+    fn from(q: Quantities) -> Self {
+        q.0.into_vec().into_iter().collect()
+    }
+}
+
+/// What the views and describe read of a container's status. The API's
+/// `ContainerStatus` holds the runtime's IDs, the applied resources and
+/// mounts, and is over a kilobyte inline before any of them is set.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SlimContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<ContainerState>,
+    /// Boxed: most containers never restarted, and a state is two
+    /// hundred bytes inline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_state: Option<Box<ContainerState>>,
+}
+
+/// A pod condition as describe prints it; the API's carries the probe
+/// time and generation too, and a pod has five of them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SlimPodCondition {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -55,11 +129,11 @@ pub(crate) struct SlimPodStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<PodCondition>>,
+    pub conditions: Option<Vec<SlimPodCondition>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container_statuses: Option<Vec<ContainerStatus>>,
+    pub container_statuses: Option<Vec<SlimContainerStatus>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub init_container_statuses: Option<Vec<ContainerStatus>>,
+    pub init_container_statuses: Option<Vec<SlimContainerStatus>>,
 }
 
 /// Serialized as the API would serve it (apiVersion and kind first), so
@@ -84,12 +158,16 @@ impl Serialize for SlimPod {
 
 core_v1_resource!(SlimPod, "Pod", "pods");
 
-/// A container status carries the runtime's container and image IDs (long
-/// strings), the resources and mounts the kubelet applied, which no view
-/// reads: describe shows the spec's resources, as kubectl does.
+/// No view reads a pod's own UID, version or name prefix; the store's key
+/// would copy the first two again. A terminated state's container ID is
+/// a long string no view reads either.
 impl super::watch::Trim for SlimPod {
     fn trim(&mut self) {
-        self.metadata.managed_fields = None;
+        let meta = &mut self.metadata;
+        meta.managed_fields = None;
+        meta.uid = None;
+        meta.resource_version = None;
+        meta.generate_name = None;
         let Some(status) = self.status.as_mut() else {
             return;
         };
@@ -98,12 +176,12 @@ impl super::watch::Trim for SlimPod {
             status.init_container_statuses.as_mut(),
         ];
         for cs in statuses.into_iter().flatten().flatten() {
-            cs.container_id = None;
-            cs.image_id = String::new();
-            cs.allocated_resources = None;
-            cs.resources = None;
-            cs.volume_mounts = None;
-            cs.user = None;
+            let last = cs.last_state.as_deref_mut();
+            for st in [cs.state.as_mut(), last].into_iter().flatten() {
+                if let Some(t) = st.terminated.as_mut() {
+                    t.container_id = None;
+                }
+            }
         }
     }
 }
@@ -179,7 +257,11 @@ mod tests {
         assert!(json["spec"]["containers"][0]["env"].is_null());
         assert!(json["status"]["qosClass"].is_null());
         assert!(slim.metadata.managed_fields.is_none());
-        assert_eq!(json["status"]["containerStatuses"][0]["imageID"], "");
+        assert!(json["status"]["containerStatuses"][0]["imageID"].is_null());
         assert!(json["status"]["containerStatuses"][0]["containerID"].is_null());
+        assert_eq!(
+            json["spec"]["containers"][0]["resources"],
+            serde_json::json!({"requests": {"cpu": "100m"}, "limits": {"memory": "256Mi"}})
+        );
     }
 }

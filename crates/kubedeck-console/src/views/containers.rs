@@ -2,8 +2,8 @@
 //! (namespace, "pod/container").
 
 use crate::cluster::SlimPod;
+use crate::cluster::slim_pod::SlimContainerStatus;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::ContainerStatus;
 
 use super::{Cell, Column, Keep, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
 use crate::cluster::{Cache, Kind};
@@ -21,7 +21,7 @@ const COLUMNS: &[Column] = &[
 
 /// The container's state, and why its last run ended when that failed
 /// (a crash loop's OOMKilled and exit code).
-fn state_text(cs: Option<&ContainerStatus>) -> (String, Role) {
+fn state_text(cs: Option<&SlimContainerStatus>) -> (String, Role) {
     let Some(s) = cs.and_then(|c| c.state.as_ref()) else {
         return ("Waiting".into(), Role::Warning);
     };

@@ -3,8 +3,8 @@
 //! and memory from the metrics API, age, node and IP.
 
 use crate::cluster::SlimPod;
+use crate::cluster::slim_pod::SlimContainerStatus;
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::ContainerStatus;
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
@@ -118,7 +118,7 @@ pub(crate) fn status(pod: &SlimPod) -> (String, Role) {
 /// How a container's previous run ended, when it failed: "OOMKilled 137"
 /// (reason and exit code, from describe's Last State), short enough that
 /// a table cell keeps it.
-pub(crate) fn last_failure(cs: &ContainerStatus) -> Option<String> {
+pub(crate) fn last_failure(cs: &SlimContainerStatus) -> Option<String> {
     let t = cs.last_state.as_ref()?.terminated.as_ref()?;
     if t.exit_code == 0 {
         return None;
