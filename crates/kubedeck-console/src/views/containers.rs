@@ -2,7 +2,7 @@
 //! (namespace, "pod/container").
 
 use crate::cluster::SlimPod;
-use crate::cluster::slim_pod::SlimContainerStatus;
+use crate::cluster::slim_pod::{SlimContainer, SlimContainerStatus};
 use chrono::{DateTime, Utc};
 
 use super::{Cell, Column, Keep, Query, RowKey, Scope, Sources, TableView, as_json, col, pods};
@@ -55,6 +55,34 @@ fn state_text(cs: Option<&SlimContainerStatus>) -> (String, Role) {
     ("Running".into(), Role::Ok)
 }
 
+/// A pod's container (init containers included) by name, with its status
+/// if the kubelet has reported one, and whether it is an init container.
+pub(crate) fn container_in<'a>(
+    pod: &'a SlimPod,
+    name: &str,
+) -> Option<(&'a SlimContainer, Option<&'a SlimContainerStatus>, bool)> {
+    let spec = pod.spec.as_ref()?;
+    let init = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .any(|c| c.name == name);
+    let container = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter())
+        .find(|c| c.name == name)?;
+    let st = pod.status.as_ref();
+    let statuses = if init {
+        st.and_then(|s| s.init_container_statuses.as_ref())
+    } else {
+        st.and_then(|s| s.container_statuses.as_ref())
+    };
+    let cs = statuses.into_iter().flatten().find(|c| c.name == name);
+    Some((container, cs, init))
+}
+
 fn pod_of(cache: &Cache, key: &RowKey) -> Option<(std::sync::Arc<SlimPod>, String)> {
     let (pod, container) = key.1.split_once('/')?;
     let p = pods::get(cache, &(key.0.clone(), pod.to_string()))?;
@@ -98,25 +126,7 @@ impl TableView for ContainersView {
     fn cells(&self, src: Sources<'_>, key: &RowKey, _now: DateTime<Utc>) -> Option<Vec<Cell>> {
         let cache = src.cache;
         let (pod, name) = pod_of(cache, key)?;
-        let spec = pod.spec.as_ref()?;
-        let init = spec
-            .init_containers
-            .iter()
-            .flatten()
-            .any(|c| c.name == name);
-        let container = spec
-            .init_containers
-            .iter()
-            .flatten()
-            .chain(spec.containers.iter())
-            .find(|c| c.name == name)?;
-        let st = pod.status.as_ref();
-        let statuses = if init {
-            st.and_then(|s| s.init_container_statuses.as_ref())
-        } else {
-            st.and_then(|s| s.container_statuses.as_ref())
-        };
-        let cs = statuses.into_iter().flatten().find(|c| c.name == name);
+        let (container, cs, init) = container_in(&pod, &name)?;
         let (state, role) = state_text(cs);
         let ready = cs.is_some_and(|c| c.ready);
         let restarts = cs.map_or(0, |c| c.restart_count);

@@ -8,7 +8,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::ContainerStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::runtime::reflector::ObjectRef;
 
@@ -16,6 +15,7 @@ use super::{
     Cell, Column, Keep, Query, RowKey, Scope, Sources, TableView, age, as_json, col, created, hpas,
     jobs, pods, services, time, workloads,
 };
+use crate::cluster::slim_pod::SlimContainerStatus;
 use crate::cluster::{Cache, Kind, SlimPod};
 use crate::theme::Role;
 use crate::xray::tree::{self, CONTAINER, HPA, POD, REPLICA_SET, SERVICE, Segment};
@@ -176,7 +176,7 @@ fn restarts_cell(n: i32) -> Cell {
 }
 
 /// A container's state: Running, the waiting reason, or how it ended.
-fn container_state(cs: Option<&ContainerStatus>) -> (String, Role) {
+fn container_state(cs: Option<&SlimContainerStatus>) -> (String, Role) {
     let Some(state) = cs.and_then(|c| c.state.as_ref()) else {
         return ("Waiting".into(), Role::Warning);
     };
@@ -205,7 +205,7 @@ fn container_state(cs: Option<&ContainerStatus>) -> (String, Role) {
 }
 
 /// How the container's previous run ended: `last: OOMKilled (exit 137)`.
-fn last_state(cs: &ContainerStatus) -> Option<Cell> {
+fn last_state(cs: &SlimContainerStatus) -> Option<Cell> {
     let t = cs.last_state.as_ref()?.terminated.as_ref()?;
     let reason = t.reason.as_deref().unwrap_or("Terminated");
     Some(Cell::new(
@@ -364,25 +364,7 @@ fn node_cells(src: Sources<'_>, at: &At<'_>, now: DateTime<Utc>) -> Option<Cells
         }
         CONTAINER => {
             let p = at.pod(cache)?;
-            let spec = p.spec.as_ref()?;
-            let init = spec
-                .init_containers
-                .iter()
-                .flatten()
-                .any(|c| c.name == name);
-            let container = spec
-                .init_containers
-                .iter()
-                .flatten()
-                .chain(spec.containers.iter())
-                .find(|c| c.name == name)?;
-            let st = p.status.as_ref();
-            let statuses = if init {
-                st.and_then(|s| s.init_container_statuses.as_ref())
-            } else {
-                st.and_then(|s| s.container_statuses.as_ref())
-            };
-            let cs = statuses.into_iter().flatten().find(|c| c.name == name);
+            let (container, cs, _) = super::containers::container_in(&p, name)?;
             let mut c = Cells::new(container_state(cs), None);
             c.ready = Cell::text(match cs {
                 Some(s) if s.ready => "true",
