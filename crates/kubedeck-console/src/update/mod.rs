@@ -189,6 +189,8 @@ fn dispatch(
             fresh.favourites = state.favourites.clone();
             fresh.warning_window = state.warning_window;
             fresh.reveal_in_read_only = state.reveal_in_read_only;
+            // A broken config.toml blocks every context, the new one too.
+            fresh.blocked = state.blocked.clone();
             // The new context's discovery answers on the new connection.
             for kind in Kind::ALL {
                 fresh.health.insert(kind, Health::Syncing);

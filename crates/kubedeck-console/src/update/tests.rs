@@ -572,6 +572,8 @@ fn ctx_asks_the_runtime_to_switch_unless_already_there() {
 #[test]
 fn a_switched_context_starts_over_on_the_landing_view() {
     let (mut state, cache, keymap) = setup();
+    let broken = "config config.toml line 3: unknown field; kubedeck changes nothing until the file is fixed (read-only views still work)";
+    state.blocked = Some(broken.into());
     update(&mut state, key("ctrl-l"), &cache, &keymap, now());
     command(&mut state, &cache, &keymap, "ns shop");
     command(&mut state, &cache, &keymap, "ctx prod");
@@ -601,6 +603,11 @@ fn a_switched_context_starts_over_on_the_landing_view() {
     assert_eq!(state.switching, None);
     assert_eq!(message(&state), "switched to context prod");
     assert_eq!(state.warnings, ["theme \"prod-red\": no such theme"]);
+    assert_eq!(
+        state.blocked.as_deref(),
+        Some(broken),
+        "a broken config still says why after the switch"
+    );
 }
 
 #[test]
