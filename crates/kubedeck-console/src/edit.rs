@@ -263,15 +263,21 @@ pub(crate) fn on_edited(state: &mut AppState, edited: Edited) -> Updated {
 
 /// The server refused the edit: in its dry run (`plan`, the planning
 /// dialog's id) or in the replace itself (None).
-pub(crate) fn on_refused(state: &mut AppState, plan: Option<u64>, error: ActionError) -> Updated {
+pub(crate) fn on_refused(
+    state: &mut AppState,
+    plan: Option<u64>,
+    object: &ResourceRef,
+    error: ActionError,
+) -> Updated {
     if let Some(id) = plan
         && !matches!(&state.dialog, Some(Dialog::Planning { id: waiting, .. }) if *waiting == id)
     {
         // The user closed that dialog since.
         return Updated::default();
     }
-    let Some(session) = state.edit.clone() else {
-        return say(state, error.to_string(), Role::Danger);
+    let Some(session) = state.edit.clone().filter(|s| s.object == *object) else {
+        let text = format!("the edit of {} failed: {error}", object.slashed());
+        return say(state, text, Role::Danger);
     };
     let object = session.object.slashed();
     if let ActionError::Stale { .. } = &error {

@@ -110,6 +110,7 @@ impl T {
         let id = *id;
         self.msg(Msg::EditRefused {
             plan: Some(id),
+            object: Box::new(app()),
             error,
         });
     }
@@ -332,6 +333,7 @@ fn a_refusal_for_a_dialog_since_closed_is_ignored() {
     t.key("esc");
     t.msg(Msg::EditRefused {
         plan: Some(id),
+        object: Box::new(app()),
         error: ActionError::Rejected("late".into()),
     });
     assert!(t.state.dialog.is_none());
@@ -398,4 +400,44 @@ fn a_reload_shows_the_users_changes_and_where_they_are_kept() {
     };
     let notes = conflict_notes(&secret, &earlier, None).join("\n");
     assert!(notes.contains("kept in no file"), "{notes}");
+}
+
+#[test]
+fn a_replace_refused_for_another_object_only_says_so() {
+    let mut t = T::on_configmaps(false);
+    t.saved(&ORIGINAL.replace("blue", "green"));
+    let other = ResourceRef {
+        name: "other".into(),
+        ..app()
+    };
+    let stale = || ActionError::Stale {
+        object: "configmap/other".into(),
+        message: "the object has been modified".into(),
+    };
+    t.msg(Msg::EditRefused {
+        plan: None,
+        object: Box::new(other),
+        error: stale(),
+    });
+    assert!(
+        !matches!(t.state.dialog, Some(Dialog::Edit(_))),
+        "no dialog for the edit under way: {:?}",
+        t.state.dialog
+    );
+    assert!(
+        t.said().starts_with("the edit of configmap/other failed:"),
+        "{}",
+        t.said()
+    );
+    assert!(t.state.edit.as_ref().is_some_and(|s| s.object == app()));
+
+    t.msg(Msg::EditRefused {
+        plan: None,
+        object: Box::new(app()),
+        error: stale(),
+    });
+    let Some(Dialog::Edit(p)) = &t.state.dialog else {
+        panic!("expected the edit's dialog, got {:?}", t.state.dialog);
+    };
+    assert_eq!(p.remedy, Remedy::Reload);
 }

@@ -86,15 +86,14 @@ impl Actions {
             if let Err(e) = &result {
                 tracing::warn!("cannot plan {}: {e}", command.summary());
             }
-            let msg = match result {
+            let msg = match (result, &command) {
                 // Typed, so that the console offers what fits the refusal.
-                Err(error) if matches!(command, ActionCommand::Replace { .. }) => {
-                    Msg::EditRefused {
-                        plan: Some(id),
-                        error,
-                    }
-                }
-                result => Msg::Planned {
+                (Err(error), ActionCommand::Replace { object, .. }) => Msg::EditRefused {
+                    plan: Some(id),
+                    object: object.clone(),
+                    error,
+                },
+                (result, _) => Msg::Planned {
                     id,
                     result: result.map_err(|e| e.to_string()),
                     permission,
@@ -120,9 +119,10 @@ impl Actions {
                 }),
                 Err(e) => {
                     tracing::warn!("{}: {e}", command.summary());
-                    if matches!(command, ActionCommand::Replace { .. }) {
+                    if let ActionCommand::Replace { object, .. } = &command {
                         answers.send(Msg::EditRefused {
                             plan: None,
+                            object: object.clone(),
                             error: e,
                         });
                         return;

@@ -258,7 +258,11 @@ fn dispatch(
         Msg::SecretKeys { secret, result } => crate::reveal::on_keys(state, secret, result),
         Msg::Revealed { target, result } => crate::reveal::on_revealed(state, target, result),
         Msg::Edited(edited) => crate::edit::on_edited(state, *edited),
-        Msg::EditRefused { plan, error } => crate::edit::on_refused(state, plan, error),
+        Msg::EditRefused {
+            plan,
+            object,
+            error,
+        } => crate::edit::on_refused(state, plan, &object, error),
     }
 }
 

@@ -133,6 +133,9 @@ pub enum Msg {
     /// the editor again.
     EditRefused {
         plan: Option<u64>,
+        /// The object whose edit was refused: a refusal for another than
+        /// the edit under way (a second edit started meanwhile) only says so.
+        object: Box<kubedeck_core::actions::ResourceRef>,
         error: ActionError,
     },
 }
