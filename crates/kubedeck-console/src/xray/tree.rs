@@ -191,6 +191,21 @@ pub(crate) fn revision(meta: &ObjectMeta) -> i64 {
 }
 
 /// What a workload's root shows after its pods: Services and HPAs.
+/// A workload that owns its pods directly (StatefulSet, DaemonSet): its
+/// pods, then the Services and HPAs of its pod template.
+fn direct_root<'a>(
+    kind: XrayKind,
+    meta: &'a ObjectMeta,
+    template: Option<&ObjectMeta>,
+    pods_by_owner: &HashMap<&str, Vec<&'a SlimPod>>,
+    extras: &Extras<'a>,
+) -> (RowKey, Node<'a>) {
+    let mut root = Node::of(None, kind.kind(), meta);
+    root.children = pods(&root.path, uid(meta), pods_by_owner);
+    extras.add(&mut root, meta, template.and_then(|m| m.labels.as_ref()));
+    (crate::views::key_of(meta), root)
+}
+
 struct Extras<'a> {
     kind: XrayKind,
     services: &'a [Arc<Service>],
@@ -296,15 +311,14 @@ pub(crate) fn rows(
                 .iter()
                 .filter(|s| wanted(&s.metadata, target, namespace))
             {
-                let mut root = Node::of(None, kind.kind(), &s.metadata);
-                root.children = pods(&root.path, uid(&s.metadata), &pods_by_owner);
                 let template = s.spec.as_ref().and_then(|s| s.template.metadata.as_ref());
-                extras.add(
-                    &mut root,
+                roots.push(direct_root(
+                    kind,
                     &s.metadata,
-                    template.and_then(|m| m.labels.as_ref()),
-                );
-                roots.push((crate::views::key_of(&s.metadata), root));
+                    template,
+                    &pods_by_owner,
+                    &extras,
+                ));
             }
         }
         XrayKind::DaemonSet => {
@@ -313,15 +327,14 @@ pub(crate) fn rows(
                 .iter()
                 .filter(|d| wanted(&d.metadata, target, namespace))
             {
-                let mut root = Node::of(None, kind.kind(), &d.metadata);
-                root.children = pods(&root.path, uid(&d.metadata), &pods_by_owner);
                 let template = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref());
-                extras.add(
-                    &mut root,
+                roots.push(direct_root(
+                    kind,
                     &d.metadata,
-                    template.and_then(|m| m.labels.as_ref()),
-                );
-                roots.push((crate::views::key_of(&d.metadata), root));
+                    template,
+                    &pods_by_owner,
+                    &extras,
+                ));
             }
         }
         XrayKind::Job => {
