@@ -7,6 +7,10 @@ mod commands;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     exit_on_main_thread_panic();
@@ -141,9 +145,10 @@ fn console_logging() -> kubedeck_console::run::LogBell {
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(f))
     });
-    // Without its mover thread tui-logger's pane stays empty; the console
-    // still runs, and the file still gets the log.
-    let _ = tui_logger::init_logger(tui_logger::LevelFilter::Trace);
+    // Not `tui_logger::init_logger`: its mover thread wakes every 10 ms,
+    // which was most of the idle CPU. The console moves the events itself
+    // before each frame.
+    tui_logger::set_default_level(tui_logger::LevelFilter::Trace);
     tracing_subscriber::registry()
         // kube-client logs every failed request of a retrying watch as an
         // error; the watchers report each failure once themselves.

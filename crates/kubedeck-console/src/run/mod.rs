@@ -296,9 +296,9 @@ pub async fn run(client: Client, opts: ConsoleOptions) -> anyhow::Result<()> {
             }
         }
         if dirty {
-            if state.log_pane {
-                tui_logger::move_events();
-            }
+            // Always, so the hot buffer never overflows while the pane is
+            // shut (there is no mover thread).
+            tui_logger::move_events();
             let now = Utc::now();
             let vm = view_model::build(&state, &rt.conn.cache, &keymap, now);
             terminal
