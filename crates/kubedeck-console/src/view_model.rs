@@ -162,7 +162,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             let window = offset.min(end)..end;
             let keys = &screen.rows[window.clone()];
             let rows: Vec<Vec<Cell>> = t
-                .window_cells(src, &screen.rows, window, now)
+                .window_cells(src, &screen.rows, window.clone(), now)
                 .into_iter()
                 .zip(keys)
                 .filter_map(|(cells, k)| {
@@ -174,7 +174,7 @@ pub fn build(state: &AppState, cache: &Cache, keymap: &Keymap, now: DateTime<Utc
             if !screen.covered() && state.logs.is_none() && !keys.is_empty() {
                 let selected = screen.selected_key();
                 refresh_at = Some(next_change(now, |at| {
-                    let rows: Vec<_> = keys.iter().map(|k| t.cells(src, k, at)).collect();
+                    let rows = t.window_cells(src, &screen.rows, window.clone(), at);
                     (rows, selected.and_then(|k| t.detail(cache, k, at)))
                 }));
             }

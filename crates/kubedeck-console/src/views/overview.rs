@@ -127,6 +127,38 @@ pub(crate) fn summaries(
     out
 }
 
+/// A namespace's row.
+fn summary_cells(ns: &str, s: Summary, now: DateTime<Utc>) -> Vec<Cell> {
+    let workloads = if s.degraded > 0 {
+        Cell::new(
+            format!("{} ok, {} degraded", s.healthy, s.degraded),
+            Role::Danger,
+        )
+    } else {
+        Cell::new(format!("{} ok", s.healthy), Role::Ok)
+    };
+    vec![
+        Cell::new(
+            ns.to_string(),
+            if s.pain() > 0 {
+                Role::Warning
+            } else {
+                Role::Text
+            },
+        ),
+        workloads,
+        count_cell(s.not_ready, Role::Warning),
+        count_cell(s.crashloop, Role::Danger),
+        count_cell(s.hpas_at_max, Role::Warning),
+        count_cell(s.services_without_endpoints, Role::Danger),
+        match s.latest_warning {
+            // The age first: a narrow column cuts the name, not it.
+            Some((t, w)) => Cell::new(format!("{} ago {}", age(Some(t), now), w), Role::Warning),
+            None => Cell::new("-", Role::Muted),
+        },
+    ]
+}
+
 fn count_cell(n: usize, bad: Role) -> Cell {
     if n == 0 {
         Cell::new("0", Role::Muted)
@@ -251,38 +283,25 @@ impl TableView for OverviewView {
     }
 
     fn cells(&self, src: Sources<'_>, key: &RowKey, now: DateTime<Utc>) -> Option<Vec<Cell>> {
-        let cache = src.cache;
-        let s = summaries(cache, Some(&key.1), now, src.warning_window).remove(&key.1)?;
-        let workloads = if s.degraded > 0 {
-            Cell::new(
-                format!("{} ok, {} degraded", s.healthy, s.degraded),
-                Role::Danger,
-            )
-        } else {
-            Cell::new(format!("{} ok", s.healthy), Role::Ok)
-        };
-        Some(vec![
-            Cell::new(
-                key.1.clone(),
-                if s.pain() > 0 {
-                    Role::Warning
-                } else {
-                    Role::Text
-                },
-            ),
-            workloads,
-            count_cell(s.not_ready, Role::Warning),
-            count_cell(s.crashloop, Role::Danger),
-            count_cell(s.hpas_at_max, Role::Warning),
-            count_cell(s.services_without_endpoints, Role::Danger),
-            match s.latest_warning {
-                // The age first: a narrow column cuts the name, not it.
-                Some((t, w)) => {
-                    Cell::new(format!("{} ago {}", age(Some(t), now), w), Role::Warning)
-                }
-                None => Cell::new("-", Role::Muted),
-            },
-        ])
+        let s = summaries(src.cache, Some(&key.1), now, src.warning_window).remove(&key.1)?;
+        Some(summary_cells(&key.1, s, now))
+    }
+
+    /// One pass over the stores for the whole window: a namespace's
+    /// summary reads every pod and workload, so summing them per row cost
+    /// a full pass for each row drawn.
+    fn window_cells(
+        &self,
+        src: Sources<'_>,
+        rows: &[RowKey],
+        window: std::ops::Range<usize>,
+        now: DateTime<Utc>,
+    ) -> Vec<Option<Vec<Cell>>> {
+        let mut all = summaries(src.cache, None, now, src.warning_window);
+        rows[window]
+            .iter()
+            .map(|k| all.remove(&k.1).map(|s| summary_cells(&k.1, s, now)))
+            .collect()
     }
 
     fn enter(&self, _cache: &Cache, key: &RowKey) -> Option<Drill> {
@@ -302,6 +321,41 @@ impl TableView for OverviewView {
 mod tests {
     use super::*;
     use crate::test_support::{cluster, now, sources};
+
+    #[test]
+    fn a_window_of_rows_shows_what_each_row_shows_on_its_own() {
+        let cache = cluster();
+        let rows = OverviewView.rows(sources(&cache), &Query::default(), now());
+        assert!(rows.len() > 2, "{rows:?}");
+        let one_by_one: Vec<_> = rows
+            .iter()
+            .map(|k| OverviewView.cells(sources(&cache), k, now()))
+            .collect();
+        let texts = |cells: &[Option<Vec<Cell>>]| -> Vec<String> {
+            cells
+                .iter()
+                .map(|c| {
+                    c.as_ref()
+                        .map(|c| {
+                            c.iter()
+                                .map(|c| c.text.as_str())
+                                .collect::<Vec<_>>()
+                                .join("|")
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        assert!(
+            texts(&one_by_one).iter().any(|t| t.contains("degraded")),
+            "the fixture has a degraded namespace: {:?}",
+            texts(&one_by_one)
+        );
+        for window in [0..rows.len(), 1..rows.len() - 1] {
+            let drawn = OverviewView.window_cells(sources(&cache), &rows, window.clone(), now());
+            assert_eq!(texts(&drawn), texts(&one_by_one[window]));
+        }
+    }
 
     #[test]
     fn the_summary_names_nodes_not_ready_and_cordoned_and_counts_pods_and_warnings() {
