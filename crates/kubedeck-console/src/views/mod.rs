@@ -258,7 +258,7 @@ pub(crate) const fn col(name: &'static str, min_width: u16, numeric: bool) -> Co
 
 /// Orders keyed rows by the sort column, then by namespace and name so the
 /// order is stable as objects change.
-pub(crate) fn sort_rows(rows: &mut [(SortKey, RowKey)], descending: bool) {
+pub(crate) fn sort_rows<K: Ord, R: Ord>(rows: &mut [(K, R)], descending: bool) {
     rows.sort_by(|(a, ka), (b, kb)| {
         let primary = a.cmp(b);
         let primary = if descending {

@@ -4,12 +4,14 @@
 
 use crate::cluster::SlimPod;
 use crate::cluster::slim_pod::SlimContainerStatus;
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use kube::runtime::reflector::ObjectRef;
 
 use super::{
-    Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
-    as_json, col, sort_rows, time, visible_object,
+    Cell, Column, Drill, Keep, Query, RowKey, Scope, Sources, TableView, age, age_secs, as_json,
+    col, sort_rows, time, visible_object,
 };
 use crate::cluster::{Cache, Kind};
 use crate::input::action::View;
@@ -178,6 +180,13 @@ fn in_scope(pod: &SlimPod, query: &Query) -> bool {
     visible_object(query, &pod.metadata)
 }
 
+/// A pods column's sort value, borrowed where the pod holds it.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum PodKey<'a> {
+    Num(i64),
+    Text(Cow<'a, str>),
+}
+
 pub(crate) fn get(cache: &Cache, key: &RowKey) -> Option<std::sync::Arc<SlimPod>> {
     cache.pods.get(&ObjectRef::new(&key.1).within(&key.0))
 }
@@ -210,24 +219,27 @@ impl TableView for PodsView {
         as_json(&*get(cache, key)?)
     }
 
+    /// Sorted on keys borrowed from the store: each row's owned key is
+    /// made once, at the end. At 10,000 pods every change of any pod lists
+    /// them all again, so copies per row are what a refresh costs.
     fn rows(&self, src: Sources<'_>, query: &Query, now: DateTime<Utc>) -> Vec<RowKey> {
         let state = src.cache.pods.state();
         let metrics = src.metrics;
-        let mut keyed: Vec<(SortKey, RowKey)> = state
+        let mut keyed: Vec<(PodKey<'_>, (&str, &str))> = state
             .iter()
             .filter(|p| in_scope(p, query))
             .map(|p| {
-                let ns = p.metadata.namespace.clone().unwrap_or_default();
-                let name = p.metadata.name.clone().unwrap_or_default();
+                let ns = p.metadata.namespace.as_deref().unwrap_or_default();
+                let name = p.metadata.name.as_deref().unwrap_or_default();
                 let key = match query.sort_column {
-                    0 => SortKey::Text(ns.clone()),
-                    2 => SortKey::Num(ready(p).0 as i64),
-                    3 => SortKey::Text(status(p).0),
-                    4 => SortKey::Num(restarts(p).0 as i64),
+                    0 => PodKey::Text(Cow::Borrowed(ns)),
+                    2 => PodKey::Num(ready(p).0 as i64),
+                    3 => PodKey::Text(Cow::Owned(status(p).0)),
+                    4 => PodKey::Num(restarts(p).0 as i64),
                     // Pods without a sample sort below any that have one.
                     5 | 6 => {
-                        let usage = metrics.usage(&(ns.clone(), name.clone()));
-                        SortKey::Num(usage.map_or(-1, |u| {
+                        let usage = metrics.usage(&(ns.to_string(), name.to_string()));
+                        PodKey::Num(usage.map_or(-1, |u| {
                             let v = if query.sort_column == 5 {
                                 u.cpu_millis
                             } else {
@@ -236,26 +248,29 @@ impl TableView for PodsView {
                             i64::try_from(v).unwrap_or(i64::MAX)
                         }))
                     }
-                    7 => SortKey::Num(-age_secs(created(p), now)),
-                    8 => SortKey::Text(
+                    7 => PodKey::Num(-age_secs(created(p), now)),
+                    8 => PodKey::Text(Cow::Borrowed(
                         p.status
                             .as_ref()
-                            .and_then(|s| s.pod_ip.clone())
+                            .and_then(|s| s.pod_ip.as_deref())
                             .unwrap_or_default(),
-                    ),
-                    9 => SortKey::Text(
+                    )),
+                    9 => PodKey::Text(Cow::Borrowed(
                         p.spec
                             .as_ref()
-                            .and_then(|s| s.node_name.clone())
+                            .and_then(|s| s.node_name.as_deref())
                             .unwrap_or_default(),
-                    ),
-                    _ => SortKey::Text(name.clone()),
+                    )),
+                    _ => PodKey::Text(Cow::Borrowed(name)),
                 };
                 (key, (ns, name))
             })
             .collect();
         sort_rows(&mut keyed, query.descending);
-        keyed.into_iter().map(|(_, k)| k).collect()
+        keyed
+            .into_iter()
+            .map(|(_, (ns, name))| (ns.to_string(), name.to_string()))
+            .collect()
     }
 
     fn judges_faults(&self) -> bool {
