@@ -458,8 +458,9 @@ fn spec_of(cache: &Cache, w: &WorkloadRef) -> Option<(i32, Vec<(String, String)>
             let d = cache
                 .deployments
                 .get(&StoreRef::new(&w.name).within(&w.namespace))?;
-            let spec = d.spec.clone()?;
-            (spec.replicas.unwrap_or(1), spec.template)
+            let spec = d.spec.as_ref()?;
+            let template = spec.template.as_ref().and_then(|t| t.spec());
+            (spec.replicas.unwrap_or(1), template.unwrap_or_default())
         }
         WorkloadKind::StatefulSet => {
             let s = cache

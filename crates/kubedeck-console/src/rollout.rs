@@ -3,9 +3,10 @@
 //! old ReplicaSet counts, finished or stalled with its reason, each
 //! revision's images and ready pods, and a line diff of pod templates.
 
-use crate::cluster::SlimPod;
+use crate::cluster::slim_workload::PodTemplate;
+use crate::cluster::{SlimDeployment, SlimPod, SlimReplicaSet};
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use kube::runtime::reflector::ObjectRef;
 use serde_json::Value;
 
@@ -68,7 +69,7 @@ fn controlled_by(
         .any(|r| r.controller == Some(true) && r.uid == uid)
 }
 
-fn deployment(cache: &Cache, target: &WorkloadRef) -> Option<std::sync::Arc<Deployment>> {
+fn deployment(cache: &Cache, target: &WorkloadRef) -> Option<std::sync::Arc<SlimDeployment>> {
     cache
         .deployments
         .get(&ObjectRef::new(&target.name).within(&target.namespace))
@@ -81,7 +82,7 @@ fn statefulset(cache: &Cache, target: &WorkloadRef) -> Option<std::sync::Arc<Sta
 }
 
 /// A Deployment's ReplicaSets, newest revision first.
-fn replicasets(cache: &Cache, d: &Deployment) -> Vec<std::sync::Arc<ReplicaSet>> {
+fn replicasets(cache: &Cache, d: &SlimDeployment) -> Vec<std::sync::Arc<SlimReplicaSet>> {
     let uid = d.metadata.uid.clone().unwrap_or_default();
     let ns = d.metadata.namespace.clone().unwrap_or_default();
     let mut out: Vec<_> = cache
@@ -97,7 +98,7 @@ fn replicasets(cache: &Cache, d: &Deployment) -> Vec<std::sync::Arc<ReplicaSet>>
     out
 }
 
-fn rs_revision(rs: &ReplicaSet) -> i64 {
+fn rs_revision(rs: &SlimReplicaSet) -> i64 {
     annotation(&rs.metadata, REVISION)
         .and_then(|r| r.parse().ok())
         .unwrap_or(0)
@@ -164,7 +165,7 @@ pub(crate) fn progress(cache: &Cache, target: &WorkloadRef) -> Option<Progress> 
     }
 }
 
-fn deployment_progress(cache: &Cache, d: &Deployment) -> Option<Progress> {
+fn deployment_progress(cache: &Cache, d: &SlimDeployment) -> Option<Progress> {
     let spec = d.spec.as_ref()?;
     let st = d.status.clone().unwrap_or_default();
     let ns = d.metadata.namespace.clone().unwrap_or_default();
@@ -173,7 +174,7 @@ fn deployment_progress(cache: &Cache, d: &Deployment) -> Option<Progress> {
         .unwrap_or_default()
         .to_string();
     let rss = replicasets(cache, d);
-    let generation = |rs: &ReplicaSet| Generation {
+    let generation = |rs: &SlimReplicaSet| Generation {
         name: rs.metadata.name.clone().unwrap_or_default(),
         revision: annotation(&rs.metadata, REVISION)
             .unwrap_or("?")
@@ -344,7 +345,15 @@ pub(crate) fn history(
             let current = annotation(&d.metadata, REVISION)
                 .and_then(|r| r.parse().ok())
                 .unwrap_or(0);
-            let template = clean_template(serde_json::to_value(&d.spec.as_ref()?.template).ok()?);
+            // A template the API left out reads as the empty one, as
+            // k8s-openapi's default template serialized.
+            let template = d
+                .spec
+                .as_ref()?
+                .template
+                .as_ref()
+                .map_or_else(|| Value::Object(serde_json::Map::new()), PodTemplate::value);
+            let template = clean_template(template);
             let revs = replicasets(cache, &d)
                 .iter()
                 .map(|rs| {
@@ -352,8 +361,7 @@ pub(crate) fn history(
                         .spec
                         .as_ref()
                         .and_then(|s| s.template.as_ref())
-                        .and_then(|t| serde_json::to_value(t).ok())
-                        .map(clean_template)
+                        .map(|t| clean_template(t.value()))
                         .unwrap_or(Value::Null);
                     Revision {
                         number: rs_revision(rs),

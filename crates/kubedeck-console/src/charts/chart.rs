@@ -264,7 +264,7 @@ fn cpu_request(cache: &Cache, namespace: &str, kind: ObjectKind, name: &str) -> 
             let d = cache
                 .deployments
                 .get(&StoreRef::new(name).within(namespace))?;
-            d.spec.as_ref()?.template.clone()
+            d.spec.as_ref()?.template.as_ref()?.spec()?
         }
         ObjectKind::StatefulSet => {
             let s = cache

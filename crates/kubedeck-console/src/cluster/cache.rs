@@ -1,6 +1,6 @@
 //! Reflector stores for every kind the console shows.
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{Endpoints, Namespace, Node, Service};
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::slim_event::SlimEvent;
 use super::slim_pod::SlimPod;
+use super::slim_workload::{SlimDeployment, SlimReplicaSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -109,8 +110,8 @@ pub struct Cache {
     /// view, describe, an HPA's reasons, a backup run); None otherwise, so
     /// the many Normal events of a large cluster are not held for nothing.
     pub(crate) all_events: Option<AllEvents>,
-    pub(crate) deployments: Store<Deployment>,
-    pub(crate) replicasets: Store<ReplicaSet>,
+    pub(crate) deployments: Store<SlimDeployment>,
+    pub(crate) replicasets: Store<SlimReplicaSet>,
     pub(crate) statefulsets: Store<StatefulSet>,
     pub(crate) daemonsets: Store<DaemonSet>,
     pub(crate) hpas: Store<HorizontalPodAutoscaler>,
@@ -170,8 +171,8 @@ pub struct Writers {
     /// Only in tests' and benchmarks' caches (`with_all_events`); the
     /// console's own starts with its watch (`watch::spawn_events`).
     pub(crate) all_events: Option<Writer<SlimEvent>>,
-    pub(crate) deployments: Writer<Deployment>,
-    pub(crate) replicasets: Writer<ReplicaSet>,
+    pub(crate) deployments: Writer<SlimDeployment>,
+    pub(crate) replicasets: Writer<SlimReplicaSet>,
     pub(crate) statefulsets: Writer<StatefulSet>,
     pub(crate) daemonsets: Writer<DaemonSet>,
     pub(crate) hpas: Writer<HorizontalPodAutoscaler>,

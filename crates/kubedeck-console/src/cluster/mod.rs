@@ -2,10 +2,10 @@
 //! by kube-runtime watchers. The stores are the only thing network tasks
 //! write; they tell the UI loop what changed through coalesced messages.
 
-/// `kube::Resource` for a projection of a namespaced core/v1 kind: the
-/// watch decodes straight into it, skipping the fields it does not name.
-macro_rules! core_v1_resource {
-    ($ty:ty, $kind:literal, $plural:literal) => {
+/// `kube::Resource` for a projection of a namespaced kind: the watch
+/// decodes straight into it, skipping the fields it does not name.
+macro_rules! namespaced_resource {
+    ($ty:ty, $group:literal, $version:literal, $api_version:literal, $kind:literal, $plural:literal) => {
         impl kube::Resource for $ty {
             type DynamicType = ();
             type Scope = k8s_openapi::NamespaceResourceScope;
@@ -14,13 +14,13 @@ macro_rules! core_v1_resource {
                 $kind.into()
             }
             fn group(_: &()) -> std::borrow::Cow<'_, str> {
-                "".into()
+                $group.into()
             }
             fn version(_: &()) -> std::borrow::Cow<'_, str> {
-                "v1".into()
+                $version.into()
             }
             fn api_version(_: &()) -> std::borrow::Cow<'_, str> {
-                "v1".into()
+                $api_version.into()
             }
             fn plural(_: &()) -> std::borrow::Cow<'_, str> {
                 $plural.into()
@@ -32,6 +32,12 @@ macro_rules! core_v1_resource {
                 &mut self.metadata
             }
         }
+    };
+}
+
+macro_rules! core_v1_resource {
+    ($ty:ty, $kind:literal, $plural:literal) => {
+        namespaced_resource!($ty, "", "v1", "v1", $kind, $plural);
     };
 }
 
@@ -47,6 +53,7 @@ mod retry;
 mod session;
 pub(crate) mod slim_event;
 pub(crate) mod slim_pod;
+pub(crate) mod slim_workload;
 #[cfg(test)]
 mod stream_tests;
 pub mod watch;
@@ -54,3 +61,4 @@ pub mod watch;
 pub use cache::{Cache, Kind};
 pub(crate) use slim_event::SlimEvent;
 pub(crate) use slim_pod::SlimPod;
+pub(crate) use slim_workload::{SlimDeployment, SlimReplicaSet};

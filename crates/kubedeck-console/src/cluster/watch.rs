@@ -74,8 +74,6 @@ trim_metadata_only!(
     k8s_openapi::api::core::v1::Node,
     k8s_openapi::api::core::v1::Service,
     k8s_openapi::api::core::v1::Endpoints,
-    k8s_openapi::api::apps::v1::Deployment,
-    k8s_openapi::api::apps::v1::ReplicaSet,
     k8s_openapi::api::apps::v1::StatefulSet,
     k8s_openapi::api::apps::v1::DaemonSet,
     k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use kube::runtime::reflector::ObjectRef;
 
@@ -12,7 +12,8 @@ use super::{
     Cell, Column, Drill, Keep, Query, RowKey, Scope, SortKey, Sources, TableView, age, age_secs,
     as_json, backoff_reason, col, created, finish, selects, visible,
 };
-use crate::cluster::{Cache, Kind};
+use crate::cluster::slim_workload::PodTemplate;
+use crate::cluster::{Cache, Kind, SlimDeployment};
 use crate::input::action::View;
 use crate::theme::Role;
 
@@ -122,13 +123,14 @@ fn template_parts(t: &PodTemplateSpec) -> (Vec<String>, BTreeMap<String, String>
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 
-pub(crate) fn from_deployment(d: &Deployment) -> Workload {
+pub(crate) fn from_deployment(d: &SlimDeployment) -> Workload {
     let (namespace, name) = super::key_of(&d.metadata);
     let spec = d.spec.as_ref();
     let st = d.status.as_ref();
     let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
     let (images, template_labels) = spec
-        .map(|s| template_parts(&s.template))
+        .and_then(|s| s.template.as_ref())
+        .map(PodTemplate::images_and_labels)
         .unwrap_or_default();
     let revision = d
         .metadata

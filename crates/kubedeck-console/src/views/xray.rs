@@ -294,13 +294,12 @@ fn node_cells(src: Sources<'_>, at: &At<'_>, now: DateTime<Utc>) -> Option<Cells
                 .and_then(|s| s.ready_replicas)
                 .unwrap_or(0);
             c.ready = ready_cell(ready.into(), desired.into());
-            let images: Vec<String> = rs
+            let (images, _) = rs
                 .spec
-                .iter()
-                .filter_map(|s| s.template.as_ref()?.spec.as_ref())
-                .flat_map(|s| s.containers.iter())
-                .filter_map(|c| c.image.clone())
-                .collect();
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .map(|t| t.images_and_labels())
+                .unwrap_or_default();
             c.info = Cell::text(format!("rev {revision} · {}", workloads::images(&images)));
             c
         }

@@ -296,12 +296,13 @@ pub(crate) fn rows(
                     node.children = pods(&node.path, uid(&rs.metadata), &pods_by_owner);
                     root.children.push(node);
                 }
-                let template = d.spec.as_ref().and_then(|s| s.template.metadata.as_ref());
-                extras.add(
-                    &mut root,
-                    &d.metadata,
-                    template.and_then(|m| m.labels.as_ref()),
-                );
+                let (_, labels) = d
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.template.as_ref())
+                    .map(|t| t.images_and_labels())
+                    .unwrap_or_default();
+                extras.add(&mut root, &d.metadata, Some(&labels));
                 roots.push((crate::views::key_of(&d.metadata), root));
             }
         }
