@@ -313,8 +313,16 @@ def run_one(binary, pods, idle, settle, keys_text, rounds, wrap=""):
 
         c0, p0 = cpu_seconds(pid), proxy.snapshot()
         i0 = time.monotonic()
-        time.sleep(idle)
+        # RSS swings with the metrics lists (every 15 s), so one reading
+        # depends on its moment: the window's readings, once a second.
+        rss = []
+        while time.monotonic() - i0 < idle:
+            rss.append(proc_status(pid)["VmRSS"])
+            time.sleep(min(1.0, max(0.0, idle - (time.monotonic() - i0))))
         c1, p1 = cpu_seconds(pid), proxy.snapshot()
+        rss.sort()
+        row["idle_rss_min"], row["idle_rss_median"], row["idle_rss_max"] = (
+            rss[0], statistics.median(rss), rss[-1])
         window = time.monotonic() - i0
         per_min = 60.0 / window
         row["idle_window_s"] = window
@@ -381,6 +389,8 @@ def report(row):
     print(f"  first pod rows       {row['first_rows_s']:.2f} s")
     print(f"  all rows counted     {row['all_rows_s']:.2f} s")
     print(f"  VmRSS / VmHWM        {row['VmRSS']:.0f} / {row['VmHWM']:.0f} MiB")
+    print(f"  VmRSS while idle     min {row['idle_rss_min']:.0f}, median {row['idle_rss_median']:.0f}, "
+          f"max {row['idle_rss_max']:.0f} MiB")
     print(f"  idle CPU             {row['idle_cpu_pct']:.2f} % over {row['idle_window_s']:.0f} s")
     print(f"  API per idle minute  {row['requests_per_min']:.1f} requests, "
           f"{row['connections_per_min']:.1f} connections, {row['mb_per_min']:.2f} MB")
