@@ -69,17 +69,17 @@ pub(crate) fn summaries(
             out.entry(name.to_string()).or_default();
         }
     }
-    for w in workloads::all(cache) {
-        if !wanted(&w.namespace) {
-            continue;
+    workloads::each_health(cache, |ns, degraded| {
+        if !wanted(ns) {
+            return;
         }
-        let s = out.entry(w.namespace.clone()).or_default();
-        if w.degraded() {
+        let s = out.entry(ns.to_string()).or_default();
+        if degraded {
             s.degraded += 1;
         } else {
             s.healthy += 1;
         }
-    }
+    });
     for p in cache.pods.state().iter() {
         let ns = p.metadata.namespace.as_deref().unwrap_or("");
         if !wanted(ns) {

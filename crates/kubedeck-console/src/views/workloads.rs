@@ -106,6 +106,55 @@ impl Workload {
     }
 }
 
+/// Desired and ready replicas: a Deployment's or StatefulSet's spec says
+/// how many (one when unset), a DaemonSet's status how many nodes.
+fn deployment_replicas(d: &SlimDeployment) -> (i32, i32) {
+    (
+        d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        d.status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0),
+    )
+}
+
+fn statefulset_replicas(s: &StatefulSet) -> (i32, i32) {
+    (
+        s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+        s.status
+            .as_ref()
+            .and_then(|s| s.ready_replicas)
+            .unwrap_or(0),
+    )
+}
+
+fn daemonset_replicas(d: &DaemonSet) -> (i32, i32) {
+    d.status
+        .as_ref()
+        .map_or((0, 0), |s| (s.desired_number_scheduled, s.number_ready))
+}
+
+/// Each workload's namespace and whether it is degraded (`Workload::degraded`),
+/// without building its row: the overview counts them for every frame,
+/// and a row reads its pod template.
+pub(crate) fn each_health(cache: &Cache, mut each: impl FnMut(&str, bool)) {
+    fn ns(m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> &str {
+        m.namespace.as_deref().unwrap_or_default()
+    }
+    for d in cache.deployments.state().iter() {
+        let (desired, ready) = deployment_replicas(d);
+        each(ns(&d.metadata), ready < desired);
+    }
+    for s in cache.statefulsets.state().iter() {
+        let (desired, ready) = statefulset_replicas(s);
+        each(ns(&s.metadata), ready < desired);
+    }
+    for d in cache.daemonsets.state().iter() {
+        let (desired, ready) = daemonset_replicas(d);
+        each(ns(&d.metadata), ready < desired);
+    }
+}
+
 fn template_parts(t: &PodTemplateSpec) -> (Vec<String>, BTreeMap<String, String>) {
     let images = t
         .spec
@@ -127,7 +176,7 @@ pub(crate) fn from_deployment(d: &SlimDeployment) -> Workload {
     let (namespace, name) = super::key_of(&d.metadata);
     let spec = d.spec.as_ref();
     let st = d.status.as_ref();
-    let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
+    let (desired, ready) = deployment_replicas(d);
     let (images, template_labels) = spec
         .and_then(|s| s.template.as_ref())
         .map(PodTemplate::images_and_labels)
@@ -138,7 +187,6 @@ pub(crate) fn from_deployment(d: &SlimDeployment) -> Workload {
         .as_ref()
         .and_then(|a| a.get(REVISION).cloned())
         .unwrap_or_default();
-    let ready = st.and_then(|s| s.ready_replicas).unwrap_or(0);
     let updated = st.and_then(|s| s.updated_replicas).unwrap_or(0);
     let available = st.and_then(|s| s.available_replicas).unwrap_or(0);
     let total = st.and_then(|s| s.replicas).unwrap_or(0);
@@ -179,7 +227,7 @@ pub(crate) fn from_statefulset(s: &StatefulSet) -> Workload {
     let (namespace, name) = super::key_of(&s.metadata);
     let spec = s.spec.as_ref();
     let st = s.status.as_ref();
-    let desired = spec.and_then(|s| s.replicas).unwrap_or(1);
+    let (desired, ready) = statefulset_replicas(s);
     let (images, template_labels) = spec
         .map(|s| template_parts(&s.template))
         .unwrap_or_default();
@@ -189,7 +237,6 @@ pub(crate) fn from_statefulset(s: &StatefulSet) -> Workload {
     let update = st
         .and_then(|s| s.update_revision.clone())
         .unwrap_or_default();
-    let ready = st.and_then(|s| s.ready_replicas).unwrap_or(0);
     let updated = st.and_then(|s| s.updated_replicas).unwrap_or(0);
     let available = st.and_then(|s| s.available_replicas).unwrap_or(0);
     Workload {
@@ -218,7 +265,7 @@ pub(crate) fn from_daemonset(d: &DaemonSet) -> Workload {
     let (namespace, name) = super::key_of(&d.metadata);
     let spec = d.spec.as_ref();
     let st = d.status.as_ref();
-    let desired = st.map_or(0, |s| s.desired_number_scheduled);
+    let (desired, ready) = daemonset_replicas(d);
     let (images, template_labels) = spec
         .map(|s| template_parts(&s.template))
         .unwrap_or_default();
@@ -227,7 +274,7 @@ pub(crate) fn from_daemonset(d: &DaemonSet) -> Workload {
     Workload {
         kind: WorkloadKind::DaemonSet,
         desired,
-        ready: st.map_or(0, |s| s.number_ready),
+        ready,
         updated,
         available,
         images,
@@ -478,6 +525,27 @@ impl TableView for WorkloadsView {
 mod tests {
     use super::*;
     use crate::test_support::{cluster, now, sources};
+
+    #[test]
+    fn the_overviews_health_count_agrees_with_the_workload_rows() {
+        let cache = cluster();
+        let mut rows: Vec<(String, bool)> = all(&cache)
+            .iter()
+            .map(|w| (w.namespace.clone(), w.degraded()))
+            .collect();
+        let mut counted = Vec::new();
+        each_health(&cache, |ns, degraded| {
+            counted.push((ns.to_string(), degraded))
+        });
+        rows.sort();
+        counted.sort();
+        assert!(
+            rows.iter().any(|(_, d)| *d),
+            "the fixture has a degraded workload"
+        );
+        assert!(rows.iter().any(|(_, d)| !*d), "and a healthy one");
+        assert_eq!(counted, rows);
+    }
 
     fn row(name: &str) -> Vec<String> {
         let cache = cluster();
