@@ -16,7 +16,7 @@ use crate::cluster::browse::{self, BrowseTarget};
 use crate::cluster::discovery;
 use crate::cluster::metrics::{self, PodMetrics};
 use crate::cluster::watch::{self, Pending, WatchMsg};
-use crate::cluster::{self, Cache};
+use crate::cluster::{self, Cache, Kind};
 use crate::logview::task::LogTask;
 use crate::update::Msg;
 use kubedeck_core::actions::kubeconfig_user;
@@ -36,6 +36,8 @@ pub(super) struct Connection {
     pub(super) metrics_rx: UnboundedReceiver<PodMetrics>,
     /// False once the sampler has stopped (no metrics API).
     pub(super) sampling: bool,
+    /// Where the pod metrics sampler will send, until it starts.
+    sampler_tx: Option<mpsc::UnboundedSender<PodMetrics>>,
     pub(super) pending: Arc<Pending>,
     tasks: Vec<JoinHandle<()>>,
     /// Where the browser's tasks report, and the tasks, while a generic view is open.
@@ -80,12 +82,6 @@ impl Connection {
         let mut tasks = watch::spawn_all(client, namespace, writers, tx.clone(), pending.clone());
         tasks.push(spawn_discovery(client.clone(), tx.clone()));
         let charts = ChartSource::start(namespace, prometheus, &actions.config().metrics.queries);
-        tasks.push(metrics::spawn_sampler(
-            client,
-            namespace,
-            charts.feed(),
-            metrics_tx,
-        ));
         Connection {
             charts,
             cache,
@@ -93,6 +89,7 @@ impl Connection {
             watch_rx,
             metrics_rx,
             sampling: true,
+            sampler_tx: Some(metrics_tx),
             pending,
             tasks,
             watch_tx: tx,
@@ -149,11 +146,31 @@ impl Connection {
 
     /// A watch message for `update`; a change lowers its kind's flag, so
     /// the next change is news again.
-    pub(super) fn watch_msg(&self, w: WatchMsg) -> Msg {
-        if let WatchMsg::Changed(kind) = w {
-            self.pending.take(kind);
+    pub(super) fn watch_msg(&mut self, w: WatchMsg) -> Msg {
+        match w {
+            WatchMsg::Changed(kind) => self.pending.take(kind),
+            // The pods' first list has gone as far as it will.
+            WatchMsg::Synced(Kind::Pod)
+            | WatchMsg::Failed(Kind::Pod, _)
+            | WatchMsg::Unreachable(Kind::Pod, _) => self.start_sampling(),
+            _ => {}
         }
         Msg::Watch(w)
+    }
+
+    /// Pod metrics are listed once the pods are: at 10,000 pods a
+    /// PodMetrics list is as large as the pods' first pages, and the server
+    /// (metrics-server, or the simulator, which computes it) answered it
+    /// while the rows a user waits for were still coming.
+    fn start_sampling(&mut self) {
+        if let Some(tx) = self.sampler_tx.take() {
+            self.tasks.push(metrics::spawn_sampler(
+                &self.client,
+                self.namespace.as_deref(),
+                self.charts.feed(),
+                tx,
+            ));
+        }
     }
 }
 
