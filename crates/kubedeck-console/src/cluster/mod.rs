@@ -41,6 +41,30 @@ macro_rules! core_v1_resource {
     };
 }
 
+/// `Serialize` for a projection with `metadata`, `spec` and `status`, as
+/// the API would serve it (apiVersion and kind first), so describe, which
+/// reads JSON, sees every projected field where a full object has it.
+macro_rules! serialize_as_served {
+    ($ty:ty, $api_version:literal, $kind:literal) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut st = s.serialize_struct($kind, 5)?;
+                st.serialize_field("apiVersion", $api_version)?;
+                st.serialize_field("kind", $kind)?;
+                st.serialize_field("metadata", &self.metadata)?;
+                if let Some(spec) = &self.spec {
+                    st.serialize_field("spec", spec)?;
+                }
+                if let Some(status) = &self.status {
+                    st.serialize_field("status", status)?;
+                }
+                st.end()
+            }
+        }
+    };
+}
+
 pub mod browse;
 pub mod cache;
 pub mod discovery;

@@ -136,26 +136,7 @@ pub(crate) struct SlimPodStatus {
     pub init_container_statuses: Option<Vec<SlimContainerStatus>>,
 }
 
-/// Serialized as the API would serve it (apiVersion and kind first), so
-/// describe, which reads JSON, sees the projected fields where a full pod
-/// has them.
-impl Serialize for SlimPod {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Pod", 5)?;
-        st.serialize_field("apiVersion", "v1")?;
-        st.serialize_field("kind", "Pod")?;
-        st.serialize_field("metadata", &self.metadata)?;
-        if let Some(spec) = &self.spec {
-            st.serialize_field("spec", spec)?;
-        }
-        if let Some(status) = &self.status {
-            st.serialize_field("status", status)?;
-        }
-        st.end()
-    }
-}
-
+serialize_as_served!(SlimPod, "v1", "Pod");
 core_v1_resource!(SlimPod, "Pod", "pods");
 
 /// No view reads a pod's own UID, version or name prefix; the store's key

@@ -144,30 +144,8 @@ pub(crate) struct SlimReplicaSetSpec {
     pub template: Option<PodTemplate>,
 }
 
-/// Serialized as the API would serve it (apiVersion and kind first), so
-/// describe, which reads JSON, sees every field where a full object has it.
-macro_rules! serialize_as_served {
-    ($ty:ty, $kind:literal) => {
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeStruct;
-                let mut st = s.serialize_struct($kind, 5)?;
-                st.serialize_field("apiVersion", "apps/v1")?;
-                st.serialize_field("kind", $kind)?;
-                st.serialize_field("metadata", &self.metadata)?;
-                if let Some(spec) = &self.spec {
-                    st.serialize_field("spec", spec)?;
-                }
-                if let Some(status) = &self.status {
-                    st.serialize_field("status", status)?;
-                }
-                st.end()
-            }
-        }
-    };
-}
-serialize_as_served!(SlimDeployment, "Deployment");
-serialize_as_served!(SlimReplicaSet, "ReplicaSet");
+serialize_as_served!(SlimDeployment, "apps/v1", "Deployment");
+serialize_as_served!(SlimReplicaSet, "apps/v1", "ReplicaSet");
 
 namespaced_resource!(
     SlimDeployment,

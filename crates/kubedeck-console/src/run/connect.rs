@@ -145,7 +145,8 @@ impl Connection {
     }
 
     /// A watch message for `update`; a change lowers its kind's flag, so
-    /// the next change is news again.
+    /// the next change is news again. The pods' first list starts the
+    /// metrics sampler.
     pub(super) fn watch_msg(&mut self, w: WatchMsg) -> Msg {
         match w {
             WatchMsg::Changed(kind) => self.pending.take(kind),

@@ -190,7 +190,6 @@ pub(crate) fn revision(meta: &ObjectMeta) -> i64 {
         .unwrap_or(0)
 }
 
-/// What a workload's root shows after its pods: Services and HPAs.
 /// A workload that owns its pods directly (StatefulSet, DaemonSet): its
 /// pods, then the Services and HPAs of its pod template.
 fn direct_root<'a>(
@@ -206,6 +205,7 @@ fn direct_root<'a>(
     (crate::views::key_of(meta), root)
 }
 
+/// What a workload's root shows after its pods: Services and HPAs.
 struct Extras<'a> {
     kind: XrayKind,
     services: &'a [Arc<Service>],
