@@ -4,7 +4,7 @@
 //! it, so every write is validated, versioned and broadcast the same way.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::Rng;
@@ -16,7 +16,55 @@ use super::error::{ApiError, ApiResult};
 use super::resources::{self, ResourceDef};
 use super::{defaults, validate};
 
-pub type Obj = Arc<Value>;
+pub type Obj = Arc<Stored>;
+
+/// A stored object: its JSON, never changed once stored (a write stores a
+/// new one), and that JSON serialized, kept from the first list that writes
+/// it, so later lists copy bytes instead of walking the tree again.
+#[derive(Debug)]
+pub struct Stored {
+    value: Value,
+    json: OnceLock<Box<[u8]>>,
+}
+
+impl Stored {
+    pub fn new(value: Value) -> Obj {
+        Arc::new(Stored {
+            value,
+            json: OnceLock::new(),
+        })
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The object as `serde_json::to_vec` writes it.
+    pub(crate) fn json(&self) -> &[u8] {
+        self.json
+            .get_or_init(|| serde_json::to_vec(&self.value).unwrap_or_default().into())
+    }
+}
+
+impl std::ops::Deref for Stored {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl PartialEq for Stored {
+    fn eq(&self, other: &Stored) -> bool {
+        self.value == other.value
+    }
+}
+
+impl serde::Serialize for Stored {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
 /// (namespace, name); the namespace is "" for cluster-scoped kinds.
 pub(crate) type ObjKey = (String, String);
 
@@ -348,7 +396,7 @@ impl Store {
         let rv = inner.rv;
         let key = obj_key(&obj);
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let obj = Arc::new(obj);
+        let obj = Stored::new(obj);
         let table = inner.tables.entry(table_key(res)).or_default();
         if kind == ChangeType::Deleted {
             table.remove(&key);
@@ -394,7 +442,7 @@ impl Store {
         }
         let crds = inner.tables.get(&table_key(&resources::CRDS));
         self.registry
-            .refresh(crds.into_iter().flat_map(|t| t.values().map(|o| &**o)));
+            .refresh(crds.into_iter().flat_map(|t| t.values().map(|o| o.value())));
     }
 
     /// Creates an object, as POST does: see `prepare_create`, then the
@@ -509,7 +557,7 @@ impl Store {
     ) -> Obj {
         let mut without_rv = next.clone();
         without_rv["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"].clone();
-        if without_rv == *current {
+        if &without_rv == current.value() {
             return current;
         }
         let finalizers_done = next["metadata"]["finalizers"]

@@ -2,8 +2,6 @@
 //! patch, delete and deletecollection, with dry runs, selectors, paging and
 //! Table / PartialObjectMetadata output.
 
-use std::sync::Arc;
-
 use axum::http::header;
 use axum::response::Response;
 use chrono::Utc;
@@ -17,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::field_selector::FieldSelector;
 use crate::patch::{self, PatchType};
 use crate::resources::{self, ResourceDef};
-use crate::store::{Obj, meta_str, obj_key, prepare_create};
+use crate::store::{Obj, Stored, meta_str, obj_key, prepare_create};
 use crate::table::{self, IncludeObject};
 use kubedeck_kube::selector::LabelSelector;
 
@@ -46,11 +44,11 @@ pub(crate) fn view(res: &'static ResourceDef, obj: &Obj) -> Obj {
     if res.custom && obj["apiVersion"].as_str() != Some(&res.api_version()) {
         let mut o = (**obj).clone();
         o["apiVersion"] = json!(res.api_version());
-        Arc::new(o)
+        Stored::new(o)
     } else if is_events_v1(res) {
-        Arc::new(eventsv1::from_core(obj))
+        Stored::new(eventsv1::from_core(obj))
     } else if is_hpa_v1(res) {
-        Arc::new(hpav1::from_v2(obj))
+        Stored::new(hpav1::from_v2(obj))
     } else {
         obj.clone()
     }
@@ -255,22 +253,20 @@ pub(crate) fn render_list(
     // Replace the head's closing brace with the items array.
     buf.pop();
     buf.extend_from_slice(b",\"items\":[");
-    let mut first = true;
-    let mut push = |buf: &mut Vec<u8>, v: &Value| {
-        if !first {
+    let mut item = |i: usize, json: &[u8]| {
+        if i > 0 {
             buf.push(b',');
         }
-        first = false;
-        // Writing a Value into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, v);
+        buf.extend_from_slice(json);
     };
     if items.is_empty() {
-        for o in &objs {
-            push(&mut buf, o);
+        for (i, o) in objs.iter().enumerate() {
+            item(i, o.json());
         }
     } else {
-        for v in &items {
-            push(&mut buf, v);
+        for (i, v) in items.iter().enumerate() {
+            // Writing a Value into a Vec cannot fail.
+            item(i, &serde_json::to_vec(v).unwrap_or_default());
         }
     }
     buf.extend_from_slice(b"]}");
@@ -409,7 +405,7 @@ fn create_object(req: &Req, t: &ResourcePath, obj: Value) -> ApiResult<Response>
     let res = storage(t.res);
     let obj = unview(t.res, obj);
     let created = if req.query.dry_run()? {
-        Arc::new(dry_run_create(req, res, obj)?)
+        Stored::new(dry_run_create(req, res, obj)?)
     } else {
         req.ctx.store.create(res, obj)?
     };
@@ -431,7 +427,7 @@ fn write(req: &Req, t: &ResourcePath, obj: Value, status: bool) -> ApiResult<Obj
     let res = storage(t.res);
     let store = &req.ctx.store;
     if req.query.dry_run()? {
-        return Ok(Arc::new(store.dry_run_update(res, obj, status)?));
+        return Ok(Stored::new(store.dry_run_update(res, obj, status)?));
     }
     if status {
         store.update_status(res, obj)

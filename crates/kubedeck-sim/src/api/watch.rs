@@ -247,7 +247,9 @@ mod tests {
     use crate::resources;
 
     fn change(kind: ChangeType, old_ns: Option<&str>, ns: &str) -> Change {
-        let pod = |ns: &str| Arc::new(json!({"metadata": {"name": "p", "namespace": ns}}));
+        let pod = |ns: &str| {
+            crate::store::Stored::new(json!({"metadata": {"name": "p", "namespace": ns}}))
+        };
         Change {
             rv: 5,
             res: &resources::PODS,

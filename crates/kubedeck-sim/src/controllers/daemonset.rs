@@ -686,7 +686,7 @@ mod tests {
         obj_key(&ctx.store.create(&resources::DAEMONSETS, ds).unwrap())
     }
 
-    fn pods(ctx: &Ctx) -> Vec<Arc<Value>> {
+    fn pods(ctx: &Ctx) -> Vec<Obj> {
         ctx.store
             .list(&resources::PODS, Some("monitoring"))
             .into_iter()

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::workload_util::{is_terminal, pod_is_ready};
 use super::{Controller, Ctx};
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
+use crate::store::{Change, ChangeType, DeleteOptions, Obj, ObjKey, meta_str, obj_key};
 
 pub(crate) const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 pub(crate) const MANAGED_BY_LABEL: &str = "endpointslice.kubernetes.io/managed-by";
@@ -389,7 +389,7 @@ impl EndpointsController {
     }
 }
 
-fn owned_slices(ctx: &Ctx, ns: &str, service: &str) -> Vec<Arc<Value>> {
+fn owned_slices(ctx: &Ctx, ns: &str, service: &str) -> Vec<Obj> {
     ctx.store
         .list_page(
             &resources::ENDPOINT_SLICES,

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
+use crate::store::{Change, ChangeType, DeleteOptions, Obj, ObjKey, meta_str, obj_key};
 
 const FOREGROUND: &str = "foregroundDeletion";
 const ORPHAN: &str = "orphan";
@@ -164,12 +164,7 @@ impl GarbageCollector {
 
     /// Dependents in `ns` with a reference to an owner of this kind named
     /// `name`, whatever its uid.
-    fn dependents(
-        &self,
-        ctx: &Ctx,
-        ns: &str,
-        name: &str,
-    ) -> Vec<(&'static ResourceDef, Arc<Value>)> {
+    fn dependents(&self, ctx: &Ctx, ns: &str, name: &str) -> Vec<(&'static ResourceDef, Obj)> {
         let mut out = Vec::new();
         for res in DEPENDENTS {
             for o in ctx.store.list(res, Some(ns)) {

@@ -14,7 +14,7 @@ use super::workload_util::{controller_ref, pod_is_ready};
 use super::{Controller, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, fmt_time, meta_str, obj_key};
+use crate::store::{Change, ChangeType, DeleteOptions, Obj, ObjKey, fmt_time, meta_str, obj_key};
 use kubedeck_kube::selector::LabelSelector;
 
 pub(crate) fn controllers() -> Vec<Arc<dyn Controller>> {
@@ -89,7 +89,7 @@ fn pod_scale(ctx: &Ctx, ns: &str, pod: &Value) -> Option<(String, i64)> {
 /// Computes a budget from the pods it covers now.
 pub(crate) fn compute(ctx: &Ctx, pdb: &Value) -> Budget {
     let ns = meta_str(pdb, "namespace");
-    let pods: Vec<Arc<Value>> = match selector(pdb) {
+    let pods: Vec<Obj> = match selector(pdb) {
         Some(sel) => {
             ctx.store
                 .list_page(&resources::PODS, Some(ns), None, usize::MAX, &|p| {
@@ -254,7 +254,7 @@ pub(crate) fn evict(ctx: &Ctx, ns: &str, name: &str, eviction: &Value) -> ApiRes
         return Ok(success);
     }
     let labels = &pod["metadata"]["labels"];
-    let pdbs: Vec<Arc<Value>> = ctx
+    let pdbs: Vec<Obj> = ctx
         .store
         .list(&resources::PDBS, Some(ns))
         .into_iter()

@@ -16,7 +16,7 @@ use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, Obj, ObjKey, meta_str, obj_key, parse_time};
+use crate::store::{Change, ChangeType, Obj, ObjKey, Stored, meta_str, obj_key, parse_time};
 
 const COMPONENT: &str = "replicaset-controller";
 
@@ -41,7 +41,10 @@ impl Controller for ReplicaSetController {
         }
         if !std::ptr::eq(change.res, &resources::PODS)
             || (change.kind == ChangeType::Modified
-                && !wu::pod_change_matters(change.old.as_deref(), &change.object))
+                && !wu::pod_change_matters(
+                    change.old.as_deref().map(Stored::value),
+                    &change.object,
+                ))
         {
             return Vec::new();
         }
@@ -65,7 +68,7 @@ impl Controller for ReplicaSetController {
         let desired = wu::int_field(&rs["spec"]["replicas"], 1).max(0);
         let active: Vec<&Value> = pods
             .iter()
-            .map(|p| p.as_ref())
+            .map(|p| p.value())
             .filter(|p| wu::pod_is_active(p))
             .collect();
         let mut changed = false;

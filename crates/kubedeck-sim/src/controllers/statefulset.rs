@@ -14,7 +14,7 @@ use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, meta_str, obj_key};
+use crate::store::{Change, ChangeType, DeleteOptions, ObjKey, Stored, meta_str, obj_key};
 
 const COMPONENT: &str = "statefulset-controller";
 const POD_NAME_LABEL: &str = "statefulset.kubernetes.io/pod-name";
@@ -42,7 +42,7 @@ impl Controller for StatefulSetController {
         }
         if !std::ptr::eq(change.res, &resources::PODS)
             || (change.kind == ChangeType::Modified
-                && !wu::pod_change_matters(change.old.as_deref(), obj))
+                && !wu::pod_change_matters(change.old.as_deref().map(Stored::value), obj))
         {
             return Vec::new();
         }
@@ -608,7 +608,7 @@ mod tests {
         make_ready(ctx, &p, 1);
     }
 
-    fn get_set(ctx: &Ctx) -> Arc<Value> {
+    fn get_set(ctx: &Ctx) -> crate::store::Obj {
         ctx.store
             .get(&resources::STATEFULSETS, "default", "db")
             .unwrap()

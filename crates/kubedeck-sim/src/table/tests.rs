@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use chrono::TimeZone;
 
 use super::*;
@@ -12,7 +10,7 @@ fn now() -> DateTime<Utc> {
 fn one(res: &'static ResourceDef, obj: Value) -> Value {
     let t = table(
         res,
-        &[Arc::new(obj)],
+        &[crate::store::Stored::new(obj)],
         IncludeObject::Metadata,
         json!({"resourceVersion": "7"}),
         now(),
@@ -207,7 +205,7 @@ fn node_hpa_and_event_rows() {
 
 #[test]
 fn rows_carry_partial_metadata_or_the_object() {
-    let cm = Arc::new(
+    let cm = crate::store::Stored::new(
         json!({"metadata": {"name": "c", "creationTimestamp": "2025-01-01T11:59:00Z"},
         "data": {"a": "1", "b": "2"}}),
     );

@@ -280,3 +280,37 @@ async fn malformed_resource_version_options_are_refused_with_the_servers_words()
         "invalid resource version: resourceVersion: Invalid value: \"abc\": strconv.ParseUint: parsing \"abc\": invalid syntax"
     );
 }
+
+/// A list writes each object once and copies those bytes on later lists; a
+/// change must still show in the next list, exactly as a GET shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_after_a_change_shows_the_change_as_a_get_does() {
+    let ts = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(ts.client(), NS);
+    api.create(&PostParams::default(), &cm("listed", "old"))
+        .await
+        .expect("create");
+    let listed = |list: &Value| {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|o| o["metadata"]["name"] == "listed")
+            .cloned()
+            .expect("the configmap in the list")
+    };
+    let path = format!("/api/v1/namespaces/{NS}/configmaps?limit=50");
+    let (_, _, before) = get(&ts, &path).await;
+    assert_eq!(listed(&before)["data"]["k"], "old");
+    api.patch(
+        "listed",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"k": "new"}})),
+    )
+    .await
+    .expect("patch");
+    let (_, _, after) = get(&ts, &path).await;
+    let (_, _, one) = get(&ts, &format!("/api/v1/namespaces/{NS}/configmaps/listed")).await;
+    assert_eq!(listed(&after)["data"]["k"], "new");
+    assert_eq!(listed(&after), one);
+}

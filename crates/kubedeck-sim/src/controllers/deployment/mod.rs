@@ -18,7 +18,7 @@ use super::workload_util as wu;
 use super::{Controller, Ctx};
 use crate::events;
 use crate::resources::{self, ResourceDef};
-use crate::store::{Change, ChangeType, ObjKey, fmt_time, meta_str, obj_key, parse_time};
+use crate::store::{Change, ChangeType, Obj, ObjKey, fmt_time, meta_str, obj_key, parse_time};
 
 const COMPONENT: &str = "deployment-controller";
 pub(crate) const REVISION: &str = "deployment.kubernetes.io/revision";
@@ -98,7 +98,7 @@ impl Controller for DeploymentController {
 struct Sync<'a> {
     ctx: &'a Ctx,
     d: Value,
-    original: Arc<Value>,
+    original: Obj,
     now: DateTime<Utc>,
 }
 
@@ -361,7 +361,7 @@ mod tests {
             .unwrap();
     }
 
-    fn get_d(ctx: &Ctx) -> Arc<Value> {
+    fn get_d(ctx: &Ctx) -> Obj {
         ctx.store
             .get(&resources::DEPLOYMENTS, "default", "web")
             .unwrap()
