@@ -170,26 +170,33 @@ class Control:
     def send(self, command):
         self.proc.stdin.write(command.encode() + b"\n")
 
-    def frame_after(self, command, quiet=0.03, timeout=5.0):
+    def frame_after(self, command, ok=None, screen=None, quiet=0.03, timeout=5.0):
         """Sends `command`; the time from it to the last output of the burst
-        it caused (the burst ends after `quiet` seconds without output)."""
+        it caused (the burst ends after `quiet` seconds without output).
+        With `ok`, until the burst after which `ok(screen())` holds: a
+        console may show a key's effect a frame or more after the key's
+        own (kubetui filters on its next list of the pods)."""
         with self.cv:
             start_index = len(self.outputs)
         t0 = time.monotonic()
         self.send(command)
         deadline = t0 + timeout
-        with self.cv:
-            while len(self.outputs) == start_index:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cv.wait(left)
-            while True:
-                last = self.outputs[-1]
-                left = last + quiet - time.monotonic()
-                if left <= 0:
-                    return last - t0
-                self.cv.wait(left)
+        while True:
+            with self.cv:
+                while len(self.outputs) == start_index:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    self.cv.wait(left)
+                while True:
+                    last = self.outputs[-1]
+                    left = last + quiet - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cv.wait(left)
+                start_index = len(self.outputs)
+            if ok is None or ok(screen()):
+                return last - t0
 
     def close(self):
         try:
@@ -221,17 +228,21 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def api_pod_count(url):
-    """Pods in the simulator, counted through paged lists."""
-    n, cont = 0, ""
+def api_pods(url):
+    """The simulator's pods, (namespace, name), through paged lists."""
+    pods, cont = [], ""
     while True:
         q = f"{url}/api/v1/pods?limit=5000" + (f"&continue={cont}" if cont else "")
         with urllib.request.urlopen(q) as r:
             body = json.load(r)
-        n += len(body["items"])
+        pods += [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in body["items"]]
         cont = body["metadata"].get("continue") or ""
         if not cont:
-            return n
+            return pods
+
+
+def api_pod_count(url):
+    return len(api_pods(url))
 
 
 def start_sim(binary, pods, workdir):
@@ -334,17 +345,18 @@ class Console:
     def all_rows(self, s, n):
         return pods_title(s)[0] == n and "loading" not in s
 
-    def shows(self, s, text, full, n):
+    def shows(self, s, text, full, pods):
         """The frame after a filter key: `text` is the filter now (maybe
-        empty), `full` the whole filter text typed."""
+        empty), `full` the whole filter text typed, `pods` the simulator's
+        (namespace, name) pairs."""
         count, tail = pods_title(s)
         if count is None:
             return False
         return f"</{text}>" in tail if text else "</" not in tail
 
-    def cleared(self, s, full, n):
+    def cleared(self, s, full, pods):
         count, tail = pods_title(s)
-        return count == n and "</" not in tail
+        return count == len(pods) and "</" not in tail
 
 
 class Peer(Console):
@@ -368,7 +380,7 @@ class Peer(Console):
         return bool(pod_lines(s))
 
     def all_rows(self, s, n):
-        return self.visible(s) == n
+        return self.visible(s) == n and bool(pod_lines(s))
 
     def visible(self, s):
         return None
@@ -379,19 +391,26 @@ class Peer(Console):
     def echoes(self, s, text):
         return self.filter_shown(s, text)
 
-    def unfiltered(self, s, full, n):
+    def matching(self, pods, text):
+        """How many pods filter `text` keeps."""
+        return sum(text in name for _, name in pods)
+
+    def rows_are(self, s, text, full, pods):
+        """The rows on screen are those of filter `text`: as many as match
+        it (where the peer counts them), each matching it; or, unfiltered,
+        a row that does not match the whole text."""
         v = self.visible(s)
-        if v is not None:
-            return v == n
-        return any(full.lower() not in line for line in pod_lines(s))
-
-    def shows(self, s, text, full, n):
-        if not self.filter_shown(s, text):
+        if v is not None and v != self.matching(pods, text):
             return False
-        return rows_all_match(s, text) if text else self.unfiltered(s, full, n)
+        if text:
+            return rows_all_match(s, text)
+        return v is not None or any(full.lower() not in line for line in pod_lines(s))
 
-    def cleared(self, s, full, n):
-        return self.filter_shown(s, "") and self.unfiltered(s, full, n)
+    def shows(self, s, text, full, pods):
+        return self.filter_shown(s, text) and self.rows_are(s, text, full, pods)
+
+    def cleared(self, s, full, pods):
+        return self.shows(s, "", full, pods)
 
 
 class Kdash(Peer):
@@ -426,7 +445,39 @@ class Kdash(Peer):
         return m is not None and m.group(2) == (text or "type to filter")
 
 
-PEERS = {"kdash": Kdash}
+class Kubetui(Peer):
+    """kubetui -A starts on its Pod tab of all namespaces. `/` opens a
+    `FILTER:` form above the table; its text (a regular expression on the
+    pod's name) applies on Enter, and the rows change on the next list of
+    the pods that follows. `/` reopens the form with the text kept; Esc
+    clears it and closes the form. The title counts `[selected/visible]`,
+    `[selected/visible (all)]` while a filter applies."""
+
+    name = "kubetui"
+    filter_text = "gateway"
+    filter_why = "kubetui filters pods by name only"
+    apply_keys = "Enter"
+    first_marker = "1: Pod"
+    TITLE = re.compile(r"Pod \[\d+/(\d+)(?: \((\d+)\))?\]")
+    FORM = re.compile(r"│FILTER: (.*?) *│")
+
+    def command(self, kubeconfig):
+        return f"{self.binary} -A --kubeconfig {kubeconfig}"
+
+    def visible(self, s):
+        m = self.TITLE.search(s)
+        return int(m.group(1)) if m else None
+
+    def filter_shown(self, s, text):
+        m = self.FORM.search(s)
+        return m is not None and m.group(1) == text
+
+    def cleared(self, s, full, pods):
+        m = self.TITLE.search(s)
+        return self.FORM.search(s) is None and m is not None and m.group(2) is None and self.rows_are(s, "", full, pods)
+
+
+PEERS = {"kdash": Kdash, "kubetui": Kubetui}
 
 
 def poll(tmux, ok, timeout, every=0.005):
@@ -445,40 +496,43 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def filter_keys(ctl, tmux, c, text, n, rounds):
+def filter_keys(ctl, tmux, c, text, pods, rounds):
     """Types `text` into the console's filter a key at a time, deletes it
     again, then types it once more and clears it, `rounds` times. Each key
-    is timed to its frame (ms), and the frame is checked on screen."""
+    is timed to its frame (ms), and the frame is checked on screen. Where
+    the filter applies only on a key (`apply_keys`), each key's echo is
+    timed, then the apply, if it changes the row set."""
     out = {"keys_typed": [], "keys_deleted": [], "clears": [], "keys_applied": []}
 
     def timed(keys, ok, what):
-        dt = ctl.frame_after(f"send-keys -t t {keys}")
-        s = tmux.screen()
-        if dt is None or not ok(s):
-            raise RuntimeError(f"{c.name}: no frame for {what}:\n{s}")
+        dt = ctl.frame_after(f"send-keys -t t {keys}", ok, tmux.screen)
+        if dt is None:
+            raise RuntimeError(f"{c.name}: no frame for {what}:\n{tmux.screen()}")
         return dt * 1000
 
-    def edit(keys, now, into):
+    def edit(keys, before, now, into):
+        shows = lambda s: c.shows(s, now, text, pods)
         if c.apply_keys is None:
-            out[into].append(timed(keys, lambda s: c.shows(s, now, text, n), f"filter {now!r}"))
+            out[into].append(timed(keys, shows, f"filter {now!r}"))
             return
         out[into].append(timed(keys, lambda s: c.echoes(s, now), f"filter {now!r} typed"))
-        out["keys_applied"].append(
-            timed(c.apply_keys, lambda s: c.shows(s, now, text, n), f"filter {now!r} applied"))
+        applied = timed(c.apply_keys, shows, f"filter {now!r} applied")
+        if c.matching(pods, now) != c.matching(pods, before):
+            out["keys_applied"].append(applied)
         ctl.frame_after(f"send-keys -t t {c.open_keys}")
 
     ctl.frame_after(f"send-keys -t t {c.open_keys}")
     for _ in range(rounds):
         for i in range(1, len(text) + 1):
-            edit(f"-l {text[i - 1]}", text[:i], "keys_typed")
+            edit(f"-l {text[i - 1]}", text[:i - 1], text[:i], "keys_typed")
         for i in range(len(text) - 1, -1, -1):
-            edit("BSpace", text[:i], "keys_deleted")
+            edit("BSpace", text[:i + 1], text[:i], "keys_deleted")
         # Clear a narrow filter: every row comes back.
         for ch in text:
             ctl.frame_after(f"send-keys -t t -l {ch}")
         if c.apply_keys:
-            ctl.frame_after(f"send-keys -t t {c.apply_keys}")
-        out["clears"].append(timed(c.clear_keys, lambda s: c.cleared(s, text, n), "clear"))
+            ctl.frame_after(f"send-keys -t t {c.apply_keys}", lambda s: c.shows(s, text, text, pods), tmux.screen)
+        out["clears"].append(timed(c.clear_keys, lambda s: c.cleared(s, text, pods), "clear"))
         if c.reopen_keys:
             ctl.frame_after(f"send-keys -t t {c.reopen_keys}")
     return out
@@ -491,6 +545,7 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, wrap=""):
     try:
         sim, url = start_sim(sim_binary, pods, work)
         n = wait_sim_settled(url, pods)
+        names = api_pods(url)
         host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
         proxy = CountingProxy((host, int(port)))
         kubeconfig = os.path.join(work, "bench.kubeconfig")
@@ -551,7 +606,7 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, wrap=""):
         row["filter"] = c.filter_text or keys_text
         ctl = Control(tmux)
         try:
-            row.update(filter_keys(ctl, tmux, c, row["filter"], n, rounds))
+            row.update(filter_keys(ctl, tmux, c, row["filter"], names, rounds))
         finally:
             ctl.close()
         row["load_end"] = loadavg()
@@ -600,8 +655,8 @@ def report(row, c):
           f"{statistics.median(deleted):.1f} / p95 {pct(deleted, 95):.1f}){echo}")
     if c.apply_keys:
         applied = row["keys_applied"]
-        print(f"  filter apply ({c.apply_keys}) {p50_p95(applied)} ({len(applied)} applies, "
-              "one after each key above)")
+        print(f"  filter apply ({c.apply_keys}) {p50_p95(applied)} (the {len(applied)} of the applies after "
+              "each key above that change the rows)")
     print(f"  clear filter ({c.clear_label})   median {statistics.median(row['clears']):.1f} ms "
           f"over {len(row['clears'])}: {', '.join(f'{x:.1f}' for x in row['clears'])}")
     sys.stdout.flush()
