@@ -477,7 +477,36 @@ class Kubetui(Peer):
         return self.FORM.search(s) is None and m is not None and m.group(2) is None and self.rows_are(s, "", full, pods)
 
 
-PEERS = {"kdash": Kdash, "kubetui": Kubetui}
+class Sofka(Peer):
+    """`sofka pods -A` starts on the pods of all namespaces. `/` opens the
+    filter, shown on the bottom line as `/text█`; it matches namespace and
+    name (or a cell) and applies as typed; the title counts the rows
+    shown, `pods [N] /text ·local`. Esc clears the filter and closes it."""
+
+    name = "sofka"
+    first_marker = "sofka v"
+    TITLE = re.compile(r"╭ pods \[(\d+)\]")
+    LINE = re.compile(r"^/(.*?)█", re.M)
+
+    def command(self, kubeconfig):
+        return f"{self.binary} pods -A --kubeconfig {kubeconfig}"
+
+    def matching(self, pods, text):
+        return sum(text in f"{ns} {name}" for ns, name in pods)
+
+    def visible(self, s):
+        m = self.TITLE.search(s)
+        return int(m.group(1)) if m else None
+
+    def filter_shown(self, s, text):
+        m = self.LINE.search(s)
+        return m is not None and m.group(1) == text
+
+    def cleared(self, s, full, pods):
+        return self.LINE.search(s) is None and self.rows_are(s, "", full, pods)
+
+
+PEERS = {"kdash": Kdash, "kubetui": Kubetui, "sofka": Sofka}
 
 
 def poll(tmux, ok, timeout, every=0.005):
