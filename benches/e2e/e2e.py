@@ -318,6 +318,7 @@ class Console:
     reopen_keys = "/"  # after clearing, None if the filter stays open
     apply_keys = None  # a filter that applies only on this key, not as typed
     all_rows_na = None  # why all rows cannot be read off the screen
+    opened = None  # how the screen shows the filter open (None: any frame)
 
     def __init__(self, binary):
         self.binary = binary
@@ -390,6 +391,9 @@ class Peer(Console):
 
     def echoes(self, s, text):
         return self.filter_shown(s, text)
+
+    def opened(self, s):
+        return self.filter_shown(s, "")
 
     def matching(self, pods, text):
         """How many pods filter `text` keeps."""
@@ -525,7 +529,11 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def filter_keys(ctl, tmux, c, text, pods, rounds):
+class NoFrame(RuntimeError):
+    pass
+
+
+def filter_keys(ctl, tmux, c, text, pods, rounds, timeout):
     """Types `text` into the console's filter a key at a time, deletes it
     again, then types it once more and clears it, `rounds` times. Each key
     is timed to its frame (ms), and the frame is checked on screen. Where
@@ -533,24 +541,27 @@ def filter_keys(ctl, tmux, c, text, pods, rounds):
     timed, then the apply, if it changes the row set."""
     out = {"keys_typed": [], "keys_deleted": [], "clears": [], "keys_applied": []}
 
-    def timed(keys, ok, what):
-        dt = ctl.frame_after(f"send-keys -t t {keys}", ok, tmux.screen)
+    def key(keys, ok=None, what="", into=None):
+        dt = ctl.frame_after(f"send-keys -t t {keys}", ok, tmux.screen, timeout=timeout)
         if dt is None:
-            raise RuntimeError(f"{c.name}: no frame for {what}:\n{tmux.screen()}")
-        return dt * 1000
+            done = out["keys_typed"] + out["keys_deleted"] + out["keys_applied"]
+            before = f"; {len(done)} keys before it took {p50_p95(done)}" if done else ""
+            raise NoFrame(f"no frame within {timeout:g} s of the key {keys.split()[-1]!r}"
+                          + (f" ({what})" if what else "") + before, tmux.screen())
+        if into is not None:
+            out[into].append(dt * 1000)
 
     def edit(keys, before, now, into):
         shows = lambda s: c.shows(s, now, text, pods)
         if c.apply_keys is None:
-            out[into].append(timed(keys, shows, f"filter {now!r}"))
+            key(keys, shows, f"filter {now!r}", into)
             return
-        out[into].append(timed(keys, lambda s: c.echoes(s, now), f"filter {now!r} typed"))
-        applied = timed(c.apply_keys, shows, f"filter {now!r} applied")
-        if c.matching(pods, now) != c.matching(pods, before):
-            out["keys_applied"].append(applied)
-        ctl.frame_after(f"send-keys -t t {c.open_keys}")
+        key(keys, lambda s: c.echoes(s, now), f"filter {now!r} typed", into)
+        changed = c.matching(pods, now) != c.matching(pods, before)
+        key(c.apply_keys, shows, f"filter {now!r} applied", "keys_applied" if changed else None)
+        key(c.open_keys, c.opened, "filter reopened")
 
-    ctl.frame_after(f"send-keys -t t {c.open_keys}")
+    key(c.open_keys, c.opened, "filter opened")
     for _ in range(rounds):
         for i in range(1, len(text) + 1):
             edit(f"-l {text[i - 1]}", text[:i - 1], text[:i], "keys_typed")
@@ -558,16 +569,16 @@ def filter_keys(ctl, tmux, c, text, pods, rounds):
             edit("BSpace", text[:i + 1], text[:i], "keys_deleted")
         # Clear a narrow filter: every row comes back.
         for ch in text:
-            ctl.frame_after(f"send-keys -t t -l {ch}")
+            key(f"-l {ch}")
         if c.apply_keys:
-            ctl.frame_after(f"send-keys -t t {c.apply_keys}", lambda s: c.shows(s, text, text, pods), tmux.screen)
-        out["clears"].append(timed(c.clear_keys, lambda s: c.cleared(s, text, pods), "clear"))
+            key(c.apply_keys, lambda s: c.shows(s, text, text, pods), f"filter {text!r} applied")
+        key(c.clear_keys, lambda s: c.cleared(s, text, pods), "clear", "clears")
         if c.reopen_keys:
-            ctl.frame_after(f"send-keys -t t {c.reopen_keys}")
+            key(c.reopen_keys, c.opened, "filter reopened")
     return out
 
 
-def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, wrap=""):
+def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, wrap=""):
     work = tempfile.mkdtemp(prefix="kubedeck-e2e-")
     tmux = Tmux(f"kubedeck-e2e-{os.getpid()}-{pods}-{c.name}")
     sim = None
@@ -635,7 +646,13 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, wrap=""):
         row["filter"] = c.filter_text or keys_text
         ctl = Control(tmux)
         try:
-            row.update(filter_keys(ctl, tmux, c, row["filter"], names, rounds))
+            row.update(filter_keys(ctl, tmux, c, row["filter"], names, rounds, key_timeout))
+        except NoFrame as e:
+            if not isinstance(c, Peer):
+                raise
+            # A peer too slow to answer a key: its other figures still count.
+            print(f"{c.name}: {e.args[0]}; the screen was:\n{e.args[1]}", file=sys.stderr)
+            row["filter_na"] = e.args[0]
         finally:
             ctl.close()
         row["load_end"] = loadavg()
@@ -656,8 +673,6 @@ def p50_p95(xs):
 
 
 def report(row, c):
-    typed, deleted = row["keys_typed"], row["keys_deleted"]
-    allk = typed + deleted
     peer = c.name != "kubedeck"
     print(f"\n== {row['pods']} pods" + (f": {row['version'] or c.name}" if peer else "") + " ==")
     print(f"  load average (1/5/15 min): start {row['load_start']}, settled {row['load_settled']}, "
@@ -677,6 +692,13 @@ def report(row, c):
     if peer:
         why = f", {c.filter_why}" if c.filter_text else ""
         print(f"  filter text          {row['filter']!r} ({len(row['filter'])} keys{why})")
+    if "filter_na" in row:
+        print(f"  filter keystroke     n/a: {row['filter_na']}")
+        print(f"  clear filter ({c.clear_label})   n/a: as above")
+        sys.stdout.flush()
+        return
+    typed, deleted = row["keys_typed"], row["keys_deleted"]
+    allk = typed + deleted
     echo = " (the text's echo only: the rows change on apply)" if c.apply_keys else ""
     print(f"  filter keystroke     p50 {statistics.median(allk):.1f} ms, p95 {pct(allk, 95):.1f} ms "
           f"({len(allk)} keys; typing p50 {statistics.median(typed):.1f} / "
@@ -702,9 +724,10 @@ def compare(rows):
     if ours is None or not peers:
         return
     p95 = pct(filter_frames(ours), 95)
-    done = [(pct(filter_frames(r), 95), r["console"]) for r in peers if r is not None]
+    done = [(pct(filter_frames(r), 95), r["console"]) for r in peers
+            if r is not None and "filter_na" not in r]
     if not done:
-        print("\n  vs peers             n/a: no peer was measured")
+        print("\n  vs peers             n/a: no peer's filter keystroke was measured")
         return
     best, name = min(done)
     verdict = "faster than" if p95 < best else "as fast as" if p95 == best else "slower than"
@@ -721,6 +744,9 @@ def main():
     ap.add_argument("--settle", type=float, default=30, help="wait before reading RSS, s (default 30)")
     ap.add_argument("--filter", default="load-00", help="the text typed into / (default load-00)")
     ap.add_argument("--rounds", type=int, default=2, help="type-and-delete rounds (default 2)")
+    ap.add_argument("--key-timeout", type=float, default=10,
+                    help="a filter key without its frame this long (s) ends a peer's filter figures "
+                    "as n/a (default 10)")
     ap.add_argument("--peer", action="append", default=[], metavar="NAME=PATH",
                     help=f"also measure a peer after kubedeck (repeatable; NAME: {', '.join(PEERS)})")
     ap.add_argument("--wrap", default="", help="run the console under this (a profiler), "
@@ -742,7 +768,7 @@ def main():
         rows = []
         for c in consoles:
             try:
-                row = run_one(c, binary, n, a.idle, a.settle, a.filter, a.rounds, a.wrap)
+                row = run_one(c, binary, n, a.idle, a.settle, a.filter, a.rounds, a.key_timeout, a.wrap)
             except RuntimeError as e:
                 if c is consoles[0]:
                     raise
