@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end figures of the kubedeck console (issue #18).
+"""End-to-end figures of the kubedeck console (issue #18), and of its peers.
 
 Runs the release binary in tmux (160x45) against `kubedeck sim --scenario
 empty --pods N`, through a TCP proxy that counts connections, HTTP requests
@@ -7,10 +7,22 @@ and bytes, and prints what a user feels: first pod rows and all rows on
 screen, RSS, idle CPU, API traffic per idle minute, filter keystroke to
 frame, clear filter. It prints figures and asserts nothing about time.
 
+Peers (`--peer kdash=PATH`, `--peer kubetui=PATH`, `--peer sofka=PATH`) are
+measured the same way in the same invocation, each alone against its own
+fresh simulator of the same N, after kubedeck. Each has a small adapter
+(`Console` below): its command line, the keys that reach the pods of all
+namespaces and open, clear and reopen its filter, and how its screen shows
+the filter and the rows. What a peer cannot show is printed as n/a, with
+the reason. peers.md beside this file says how to install them.
+
 Keystroke timing: keys go in through a tmux control-mode client, which also
 reports every chunk the console writes (`%output`), so a keystroke's frame is
 timed from the key to the last chunk of the burst it causes, without polling.
-Every frame is then read back from the screen (the title's `</filter>`).
+Chunks that draw nothing (only attributes, cursor moves or the cursor's
+visibility, which ratatui writes whenever it redraws an unchanged frame, as
+kdash does 4 times a second) are not counted as output. Every frame is then
+read back from the screen: the filter text as the console shows it and, for
+the peers, the pod rows on screen all matching it.
 """
 
 import argparse
@@ -115,6 +127,24 @@ class Tmux:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 
+TMUX_OCTAL = re.compile(rb"\\([0-7]{3}|\\)")
+ESCAPE = re.compile(rb"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[ -/]*[0-~])")
+ERASE = re.compile(rb"\x1b\[[0-?]*[ -/]*[@JKLMPSTX]")
+CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]")
+
+
+def draws(line):
+    """Whether a control-mode `%output %PANE DATA` line changes the screen:
+    a visible character or an erase, not only attributes, cursor moves or
+    the cursor's visibility."""
+    data = line.rstrip(b"\n").split(b" ", 2)[2:]
+    data = TMUX_OCTAL.sub(
+        lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(1), 8)]), data[0] if data else b"")
+    if ERASE.search(data):
+        return True
+    return CONTROL_BYTES.sub(b"", ESCAPE.sub(b"", data)) != b""
+
+
 class Control:
     """A tmux control-mode client: sends keys, timestamps the pane's output."""
 
@@ -131,7 +161,7 @@ class Control:
 
     def _read(self):
         for line in self.proc.stdout:
-            if line.startswith(b"%output"):
+            if line.startswith(b"%output") and draws(line):
                 t = time.monotonic()
                 with self.cv:
                     self.outputs.append(t)
@@ -140,26 +170,33 @@ class Control:
     def send(self, command):
         self.proc.stdin.write(command.encode() + b"\n")
 
-    def frame_after(self, command, quiet=0.03, timeout=5.0):
+    def frame_after(self, command, ok=None, screen=None, quiet=0.03, timeout=5.0):
         """Sends `command`; the time from it to the last output of the burst
-        it caused (the burst ends after `quiet` seconds without output)."""
+        it caused (the burst ends after `quiet` seconds without output).
+        With `ok`, until the burst after which `ok(screen())` holds: a
+        console may show a key's effect a frame or more after the key's
+        own (kubetui filters on its next list of the pods)."""
         with self.cv:
             start_index = len(self.outputs)
         t0 = time.monotonic()
         self.send(command)
         deadline = t0 + timeout
-        with self.cv:
-            while len(self.outputs) == start_index:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cv.wait(left)
-            while True:
-                last = self.outputs[-1]
-                left = last + quiet - time.monotonic()
-                if left <= 0:
-                    return last - t0
-                self.cv.wait(left)
+        while True:
+            with self.cv:
+                while len(self.outputs) == start_index:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None
+                    self.cv.wait(left)
+                while True:
+                    last = self.outputs[-1]
+                    left = last + quiet - time.monotonic()
+                    if left <= 0:
+                        break
+                    self.cv.wait(left)
+                start_index = len(self.outputs)
+            if ok is None or ok(screen()):
+                return last - t0
 
     def close(self):
         try:
@@ -191,17 +228,21 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def api_pod_count(url):
-    """Pods in the simulator, counted through paged lists."""
-    n, cont = 0, ""
+def api_pods(url):
+    """The simulator's pods, (namespace, name), through paged lists."""
+    pods, cont = [], ""
     while True:
         q = f"{url}/api/v1/pods?limit=5000" + (f"&continue={cont}" if cont else "")
         with urllib.request.urlopen(q) as r:
             body = json.load(r)
-        n += len(body["items"])
+        pods += [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in body["items"]]
         cont = body["metadata"].get("continue") or ""
         if not cont:
-            return n
+            return pods
+
+
+def api_pod_count(url):
+    return len(api_pods(url))
 
 
 def start_sim(binary, pods, workdir):
@@ -255,11 +296,232 @@ def write_kubeconfig(path, server):
 
 POD_ROW = re.compile(r"load-\d{3} +\S+-\w{5}\b")
 TITLE = re.compile(r"Pods\(all\)\[(\d+)\]([^\n]*)")
+# A synthetic pod's name (`catalog-02-67f75fd7bb-26n4v`), in any console.
+POD_NAME = re.compile(r"\b[a-z]+-\d{2}-[0-9a-f]{6,10}-[0-9a-z]{5}\b")
 
 
 def pods_title(screen):
     m = TITLE.search(screen)
     return (int(m.group(1)), m.group(2)) if m else (None, None)
+
+
+def pod_lines(screen):
+    return [line.lower() for line in screen.splitlines() if POD_NAME.search(line)]
+
+
+def rows_all_match(screen, text):
+    lines = pod_lines(screen)
+    return bool(lines) and all(text.lower() in line for line in lines)
+
+
+class Console:
+    """How the benchmark drives one console; the defaults are kubedeck's.
+    `:pods` shows the pods of all namespaces; `/` opens the filter, which
+    the title shows as `</text>`; Esc clears and closes it."""
+
+    name = "kubedeck"
+    filter_text = None  # None: --filter; else the console's own, for filter_why
+    filter_why = ""
+    # tmux send-keys arguments
+    open_keys = "/"
+    clear_keys, clear_label = "Escape", "Esc"
+    reopen_keys = "/"  # after clearing, None if the filter stays open
+    apply_keys = None  # a filter that applies only on this key, not as typed
+    all_rows_na = None  # why all rows cannot be read off the screen
+    opened = None  # how the screen shows the filter open (None: any frame)
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def version(self):
+        return ""
+
+    def env(self, kubeconfig):
+        """Environment assignments for the console's shell command line."""
+        return ""
+
+    def command(self, kubeconfig):
+        return f"{self.binary} --kubeconfig {kubeconfig}"
+
+    def first_frame(self, s):
+        return "Overview(" in s
+
+    def open_pods(self, tmux):
+        tmux.cmd("send-keys", "-t", "t", "-l", ":pods")
+        tmux.cmd("send-keys", "-t", "t", "Enter")
+
+    def first_rows(self, s):
+        return "Pods(all)" in s and POD_ROW.search(s) is not None
+
+    def all_rows(self, s, n):
+        return pods_title(s)[0] == n and "loading" not in s
+
+    def shows(self, s, text, full, pods):
+        """The frame after a filter key: `text` is the filter now (maybe
+        empty), `full` the whole filter text typed, `pods` the simulator's
+        (namespace, name) pairs."""
+        count, tail = pods_title(s)
+        if count is None:
+            return False
+        return f"</{text}>" in tail if text else "</" not in tail
+
+    def cleared(self, s, full, pods):
+        count, tail = pods_title(s)
+        return count == len(pods) and "</" not in tail
+
+
+class Peer(Console):
+    """A peer: its screen read through `filter_shown` and `visible` (the
+    rows it counts as shown, None where it shows no such count); a frame
+    after a filter key must show the filter and only rows that match it."""
+
+    first_marker = ""
+
+    def version(self):
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True)
+        return (out.stdout.strip().splitlines() or [""])[0]
+
+    def first_frame(self, s):
+        return self.first_marker in s
+
+    def open_pods(self, tmux):
+        pass
+
+    def first_rows(self, s):
+        return bool(pod_lines(s))
+
+    def all_rows(self, s, n):
+        return self.visible(s) == n and bool(pod_lines(s))
+
+    def visible(self, s):
+        return None
+
+    def filter_shown(self, s, text):
+        raise NotImplementedError
+
+    def echoes(self, s, text):
+        return self.filter_shown(s, text)
+
+    def opened(self, s):
+        return self.filter_shown(s, "")
+
+    def matching(self, pods, text):
+        """How many pods filter `text` keeps."""
+        return sum(text in name for _, name in pods)
+
+    def rows_are(self, s, text, full, pods):
+        """The rows on screen are those of filter `text`: as many as match
+        it (where the peer counts them), each matching it; or, unfiltered,
+        a row that does not match the whole text."""
+        v = self.visible(s)
+        if v is not None and v != self.matching(pods, text):
+            return False
+        if text:
+            return rows_all_match(s, text)
+        return v is not None or any(full.lower() not in line for line in pod_lines(s))
+
+    def shows(self, s, text, full, pods):
+        return self.filter_shown(s, text) and self.rows_are(s, text, full, pods)
+
+    def cleared(self, s, full, pods):
+        return self.shows(s, "", full, pods)
+
+
+class Kdash(Peer):
+    """kdash starts on its overview with the Pods tab of all namespaces.
+    `/` opens the filter, shown in the table's title as `[text]` (empty:
+    `[type to filter]`); it matches the pod's name only. The first Esc
+    clears the text and leaves the filter open. The title's count is of
+    all rows, filtered or not."""
+
+    name = "kdash"
+    filter_text = "gateway"
+    filter_why = "kdash filters pods by name only"
+    reopen_keys = None
+    first_marker = "KDash v"
+    TITLE = re.compile(r"Pods \(ns: all\) \[(\d+)\] (?:\[([^\]]*)\] · Esc:clear)?")
+
+    def env(self, kubeconfig):
+        return f"KUBECONFIG={kubeconfig} "
+
+    def command(self, kubeconfig):
+        return self.binary
+
+    def first_rows(self, s):
+        return self.TITLE.search(s) is not None and bool(pod_lines(s))
+
+    def all_rows(self, s, n):
+        m = self.TITLE.search(s)
+        return m is not None and int(m.group(1)) == n
+
+    def filter_shown(self, s, text):
+        m = self.TITLE.search(s)
+        return m is not None and m.group(2) == (text or "type to filter")
+
+
+class Kubetui(Peer):
+    """kubetui -A starts on its Pod tab of all namespaces. `/` opens a
+    `FILTER:` form above the table; its text (a regular expression on the
+    pod's name) applies on Enter, and the rows change on the next list of
+    the pods that follows. `/` reopens the form with the text kept; Esc
+    clears it and closes the form. The title counts `[selected/visible]`,
+    `[selected/visible (all)]` while a filter applies."""
+
+    name = "kubetui"
+    filter_text = "gateway"
+    filter_why = "kubetui filters pods by name only"
+    apply_keys = "Enter"
+    first_marker = "1: Pod"
+    TITLE = re.compile(r"Pod \[\d+/(\d+)(?: \((\d+)\))?\]")
+    FORM = re.compile(r"│FILTER: (.*?) *│")
+
+    def command(self, kubeconfig):
+        return f"{self.binary} -A --kubeconfig {kubeconfig}"
+
+    def visible(self, s):
+        m = self.TITLE.search(s)
+        return int(m.group(1)) if m else None
+
+    def filter_shown(self, s, text):
+        m = self.FORM.search(s)
+        return m is not None and m.group(1) == text
+
+    def cleared(self, s, full, pods):
+        m = self.TITLE.search(s)
+        return (self.FORM.search(s) is None and m is not None and m.group(2) is None
+                and self.rows_are(s, "", full, pods))
+
+
+class Sofka(Peer):
+    """`sofka pods -A` starts on the pods of all namespaces. `/` opens the
+    filter, shown on the bottom line as `/text█`; it matches namespace and
+    name (or a cell) and applies as typed; the title counts the rows
+    shown, `pods [N] /text ·local`. Esc clears the filter and closes it."""
+
+    name = "sofka"
+    first_marker = "sofka v"
+    TITLE = re.compile(r"╭ pods \[(\d+)\]")
+    LINE = re.compile(r"^/(.*?)█", re.M)
+
+    def command(self, kubeconfig):
+        return f"{self.binary} pods -A --kubeconfig {kubeconfig}"
+
+    def matching(self, pods, text):
+        return sum(text in f"{ns} {name}" for ns, name in pods)
+
+    def visible(self, s):
+        m = self.TITLE.search(s)
+        return int(m.group(1)) if m else None
+
+    def filter_shown(self, s, text):
+        m = self.LINE.search(s)
+        return m is not None and m.group(1) == text
+
+    def cleared(self, s, full, pods):
+        return self.LINE.search(s) is None and self.rows_are(s, "", full, pods)
+
+
+PEERS = {"kdash": Kdash, "kubetui": Kubetui, "sofka": Sofka}
 
 
 def poll(tmux, ok, timeout, every=0.005):
@@ -278,13 +540,65 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
-def run_one(binary, pods, idle, settle, keys_text, rounds, wrap=""):
+class NoFrame(RuntimeError):
+    pass
+
+
+def filter_keys(ctl, tmux, c, text, pods, rounds, timeout):
+    """Types `text` into the console's filter a key at a time, deletes it
+    again, then types it once more and clears it, `rounds` times. Each key
+    is timed to its frame (ms), and the frame is checked on screen. Where
+    the filter applies only on a key (`apply_keys`), each key's echo is
+    timed, then the apply, if it changes the row set."""
+    out = {"keys_typed": [], "keys_deleted": [], "clears": [], "keys_applied": []}
+
+    def key(keys, ok=None, what="", into=None):
+        dt = ctl.frame_after(f"send-keys -t t {keys}", ok, tmux.screen, timeout=timeout)
+        if dt is None:
+            done = out["keys_typed"] + out["keys_deleted"] + out["keys_applied"]
+            before = f"; {len(done)} keys before it took {p50_p95(done)}" if done else ""
+            raise NoFrame(f"no frame within {timeout:g} s of the key {keys.split()[-1]!r}"
+                          + (f" ({what})" if what else "") + before, tmux.screen())
+        if into is not None:
+            out[into].append(dt * 1000)
+
+    def edit(keys, before, now, into):
+        shows = lambda s: c.shows(s, now, text, pods)
+        if c.apply_keys is None:
+            key(keys, shows, f"filter {now!r}", into)
+            return
+        key(keys, lambda s: c.echoes(s, now), f"filter {now!r} typed", into)
+        changed = c.matching(pods, now) != c.matching(pods, before)
+        key(c.apply_keys, shows, f"filter {now!r} applied", "keys_applied" if changed else None)
+        # Reopening the form shows what is already on screen: no frame to
+        # wait for. The next key's frame is checked for its text all the same.
+        ctl.send(f"send-keys -t t {c.open_keys}")
+
+    key(c.open_keys, c.opened, "filter opened")
+    for _ in range(rounds):
+        for i in range(1, len(text) + 1):
+            edit(f"-l {text[i - 1]}", text[:i - 1], text[:i], "keys_typed")
+        for i in range(len(text) - 1, -1, -1):
+            edit("BSpace", text[:i + 1], text[:i], "keys_deleted")
+        # Clear a narrow filter: every row comes back.
+        for ch in text:
+            key(f"-l {ch}")
+        if c.apply_keys:
+            key(c.apply_keys, lambda s: c.shows(s, text, text, pods), f"filter {text!r} applied")
+        key(c.clear_keys, lambda s: c.cleared(s, text, pods), "clear", "clears")
+        if c.reopen_keys:
+            key(c.reopen_keys, c.opened, "filter reopened")
+    return out
+
+
+def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, wrap=""):
     work = tempfile.mkdtemp(prefix="kubedeck-e2e-")
-    tmux = Tmux(f"kubedeck-e2e-{os.getpid()}-{pods}")
+    tmux = Tmux(f"kubedeck-e2e-{os.getpid()}-{pods}-{c.name}")
     sim = None
     try:
-        sim, url = start_sim(binary, pods, work)
+        sim, url = start_sim(sim_binary, pods, work)
         n = wait_sim_settled(sim.pid, url, pods)
+        names = api_pods(url)
         host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
         proxy = CountingProxy((host, int(port)))
         kubeconfig = os.path.join(work, "bench.kubeconfig")
@@ -293,21 +607,21 @@ def run_one(binary, pods, idle, settle, keys_text, rounds, wrap=""):
         os.makedirs(home)
         script = (
             f"HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data "
-            f"exec {wrap} {binary} --kubeconfig {kubeconfig}"
+            f"{c.env(kubeconfig)}exec {wrap} {c.command(kubeconfig)}"
         )
-        row = {"pods": n, "load_start": loadavg()}
+        row = {"console": c.name, "version": c.version(), "pods": n, "load_start": loadavg()}
         t0 = time.monotonic()
         tmux.cmd("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(COLS), "-y", str(ROWS), script)
         tmux.cmd("set-option", "-g", "window-size", "manual")
         pid = int(tmux.cmd("display-message", "-p", "-t", "t", "#{pane_pid}").strip())
-        t_frame, _ = poll(tmux, lambda s: "Overview(" in s, 30)
+        t_frame, _ = poll(tmux, c.first_frame, 30)
         row["first_frame_s"] = t_frame - t0
-        tmux.cmd("send-keys", "-t", "t", "-l", ":pods")
-        tmux.cmd("send-keys", "-t", "t", "Enter")
-        t_first, _ = poll(tmux, lambda s: "Pods(all)" in s and POD_ROW.search(s) is not None, 120)
+        c.open_pods(tmux)
+        t_first, _ = poll(tmux, c.first_rows, 120)
         row["first_rows_s"] = t_first - t0
-        t_all, _ = poll(tmux, lambda s: pods_title(s)[0] == n and "loading" not in s, 300, 0.01)
-        row["all_rows_s"] = t_all - t0
+        if c.all_rows_na is None:
+            t_all, _ = poll(tmux, lambda s: c.all_rows(s, n), 300, 0.01)
+            row["all_rows_s"] = t_all - t0
 
         time.sleep(settle)
         if wrap:
@@ -342,39 +656,16 @@ def run_one(binary, pods, idle, settle, keys_text, rounds, wrap=""):
         row["mb_per_min"] = (p1[2] - p0[2]) * per_min / 1e6
         row["load_idle"] = loadavg()
 
+        row["filter"] = c.filter_text or keys_text
         ctl = Control(tmux)
         try:
-            ctl.frame_after("send-keys -t t /")
-            typed, deleted, clears = [], [], []
-            for _ in range(rounds):
-                text = ""
-                for ch in keys_text:
-                    text += ch
-                    dt = ctl.frame_after(f"send-keys -t t -l {ch}")
-                    _, tail = pods_title(tmux.screen())
-                    if dt is None or f"</{text}>" not in (tail or ""):
-                        raise RuntimeError(f"no frame for filter {text!r}:\n{tmux.screen()}")
-                    typed.append(dt * 1000)
-                while text:
-                    text = text[:-1]
-                    dt = ctl.frame_after("send-keys -t t BSpace")
-                    _, tail = pods_title(tmux.screen())
-                    want = f"</{text}>" if text else None
-                    if dt is None or (want and want not in tail) or (not want and "</" in tail):
-                        raise RuntimeError(f"no frame for filter {text!r}:\n{tmux.screen()}")
-                    deleted.append(dt * 1000)
-                # Clear a narrow filter with Esc: every row comes back.
-                for ch in keys_text:
-                    ctl.frame_after(f"send-keys -t t -l {ch}")
-                dt = ctl.frame_after("send-keys -t t Escape")
-                count, tail = pods_title(tmux.screen())
-                if dt is None or count != n or "</" in tail:
-                    raise RuntimeError(f"Esc did not clear the filter:\n{tmux.screen()}")
-                clears.append(dt * 1000)
-                ctl.frame_after("send-keys -t t /")
-            row["keys_typed"] = typed
-            row["keys_deleted"] = deleted
-            row["clears"] = clears
+            row.update(filter_keys(ctl, tmux, c, row["filter"], names, rounds, key_timeout))
+        except NoFrame as e:
+            if not isinstance(c, Peer):
+                raise
+            # A peer too slow to answer a key: its other figures still count.
+            print(f"{c.name}: {e.args[0]}; the screen was:\n{e.args[1]}", file=sys.stderr)
+            row["filter_na"] = e.args[0]
         finally:
             ctl.close()
         row["load_end"] = loadavg()
@@ -390,26 +681,71 @@ def run_one(binary, pods, idle, settle, keys_text, rounds, wrap=""):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(row):
-    allk = row["keys_typed"] + row["keys_deleted"]
-    print(f"\n== {row['pods']} pods ==")
+def p50_p95(xs):
+    return f"p50 {statistics.median(xs):.1f} ms, p95 {pct(xs, 95):.1f} ms"
+
+
+def report(row, c):
+    peer = c.name != "kubedeck"
+    print(f"\n== {row['pods']} pods" + (f": {row['version'] or c.name}" if peer else "") + " ==")
     print(f"  load average (1/5/15 min): start {row['load_start']}, settled {row['load_settled']}, "
           f"idle {row['load_idle']}, end {row['load_end']}")
     print(f"  first frame          {row['first_frame_s']:.2f} s")
     print(f"  first pod rows       {row['first_rows_s']:.2f} s")
-    print(f"  all rows counted     {row['all_rows_s']:.2f} s")
+    if c.all_rows_na is None:
+        print(f"  all rows counted     {row['all_rows_s']:.2f} s")
+    else:
+        print(f"  all rows counted     n/a: {c.all_rows_na}")
     print(f"  VmRSS / VmHWM        {row['VmRSS']:.0f} / {row['VmHWM']:.0f} MiB")
     print(f"  VmRSS while idle     min {row['idle_rss_min']:.0f}, median {row['idle_rss_median']:.0f}, "
           f"max {row['idle_rss_max']:.0f} MiB")
     print(f"  idle CPU             {row['idle_cpu_pct']:.2f} % over {row['idle_window_s']:.0f} s")
     print(f"  API per idle minute  {row['requests_per_min']:.1f} requests, "
           f"{row['connections_per_min']:.1f} connections, {row['mb_per_min']:.2f} MB")
+    if peer:
+        why = f", {c.filter_why}" if c.filter_text else ""
+        print(f"  filter text          {row['filter']!r} ({len(row['filter'])} keys{why})")
+    if "filter_na" in row:
+        print(f"  filter keystroke     n/a: {row['filter_na']}")
+        print(f"  clear filter ({c.clear_label})   n/a: as above")
+        sys.stdout.flush()
+        return
+    typed, deleted = row["keys_typed"], row["keys_deleted"]
+    allk = typed + deleted
+    echo = " (the text's echo only: the rows change on apply)" if c.apply_keys else ""
     print(f"  filter keystroke     p50 {statistics.median(allk):.1f} ms, p95 {pct(allk, 95):.1f} ms "
-          f"({len(allk)} keys; typing p50 {statistics.median(row['keys_typed']):.1f} / "
-          f"p95 {pct(row['keys_typed'], 95):.1f}, backspace p50 "
-          f"{statistics.median(row['keys_deleted']):.1f} / p95 {pct(row['keys_deleted'], 95):.1f})")
-    print(f"  clear filter (Esc)   median {statistics.median(row['clears']):.1f} ms "
-          f"over {len(row['clears'])}: {', '.join(f'{c:.1f}' for c in row['clears'])}")
+          f"({len(allk)} keys; typing p50 {statistics.median(typed):.1f} / "
+          f"p95 {pct(typed, 95):.1f}, backspace p50 "
+          f"{statistics.median(deleted):.1f} / p95 {pct(deleted, 95):.1f}){echo}")
+    if c.apply_keys:
+        applied = row["keys_applied"]
+        print(f"  filter apply ({c.apply_keys}) {p50_p95(applied)} (the {len(applied)} of the applies after "
+              "each key above that change the rows)")
+    print(f"  clear filter ({c.clear_label})   median {statistics.median(row['clears']):.1f} ms "
+          f"over {len(row['clears'])}: {', '.join(f'{x:.1f}' for x in row['clears'])}")
+    sys.stdout.flush()
+
+
+def filter_frames(row):
+    """The times from a filter key to the frame whose rows it filtered."""
+    return row["keys_applied"] or row["keys_typed"] + row["keys_deleted"]
+
+
+def compare(rows):
+    """kubedeck's keystroke p95 against the fastest peer's of this run."""
+    ours, peers = rows[0], rows[1:]
+    if ours is None or not peers:
+        return
+    p95 = pct(filter_frames(ours), 95)
+    done = [(pct(filter_frames(r), 95), r["console"]) for r in peers
+            if r is not None and "filter_na" not in r]
+    if not done:
+        print("\n  vs peers             n/a: no peer's filter keystroke was measured")
+        return
+    best, name = min(done)
+    verdict = "faster than" if p95 < best else "as fast as" if p95 == best else "slower than"
+    print(f"\n  vs peers             kubedeck's filter keystroke p95 {p95:.1f} ms is {verdict} "
+          f"the fastest peer's, {name} {best:.1f} ms (of {', '.join(f'{r} {v:.1f}' for v, r in done)})")
     sys.stdout.flush()
 
 
@@ -421,19 +757,43 @@ def main():
     ap.add_argument("--settle", type=float, default=30, help="wait before reading RSS, s (default 30)")
     ap.add_argument("--filter", default="load-00", help="the text typed into / (default load-00)")
     ap.add_argument("--rounds", type=int, default=2, help="type-and-delete rounds (default 2)")
+    ap.add_argument("--key-timeout", type=float, default=10,
+                    help="a filter key without its frame this long (s) ends a peer's filter figures "
+                    "as n/a (default 10)")
+    ap.add_argument("--peer", action="append", default=[], metavar="NAME=PATH",
+                    help=f"also measure a peer after kubedeck (repeatable; NAME: {', '.join(PEERS)})")
     ap.add_argument("--wrap", default="", help="run the console under this (a profiler), "
                     "kill it once settled, print no figures")
     ap.add_argument("--json", action="store_true", help="also print each result as JSON")
     a = ap.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("this benchmark needs tmux (apt-get install tmux)")
+    binary = os.path.abspath(a.bin)
+    consoles = [Console(binary)]
+    for spec in a.peer:
+        name, _, path = spec.partition("=")
+        if name not in PEERS or not path:
+            sys.exit(f"--peer {spec}: want NAME=PATH, NAME one of {', '.join(PEERS)}")
+        consoles.append(PEERS[name](os.path.abspath(path)))
+    if a.wrap and len(consoles) > 1:
+        sys.exit("--wrap profiles kubedeck alone; leave out --peer")
     for n in a.pods or [1000, 10000]:
-        row = run_one(os.path.abspath(a.bin), n, a.idle, a.settle, a.filter, a.rounds, a.wrap)
-        if row is None:
-            continue
-        report(row)
-        if a.json:
-            print(json.dumps(row))
+        rows = []
+        for c in consoles:
+            try:
+                row = run_one(c, binary, n, a.idle, a.settle, a.filter, a.rounds, a.key_timeout, a.wrap)
+            except RuntimeError as e:
+                if c is consoles[0]:
+                    raise
+                print(f"\n== {n} pods: {c.name} ==\n  n/a: the run failed: {e}")
+                row = None
+            rows.append(row)
+            if row is None:
+                continue
+            report(row, c)
+            if a.json:
+                print(json.dumps(row))
+        compare(rows)
 
 
 if __name__ == "__main__":
