@@ -54,6 +54,16 @@ async fn get(ts: &TestSim, path: &str) -> (u16, Option<String>, Value) {
     (code, retry, serde_json::from_slice(&bytes).expect("JSON"))
 }
 
+/// The item of a list with this name.
+fn item(list: &Value, name: &str) -> Option<Value> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|o| o["metadata"]["name"] == name)
+        .cloned()
+}
+
 async fn current_rv(ts: &TestSim) -> u64 {
     let (_, _, list) = get(ts, &format!("/api/v1/namespaces/{NS}/configmaps")).await;
     list["metadata"]["resourceVersion"]
@@ -184,14 +194,7 @@ async fn exact_lists_serve_the_past_until_it_leaves_the_window() {
     )
     .await
     .expect("patch");
-    let value_at = |list: &Value| {
-        list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|o| o["metadata"]["name"] == "past")
-            .map(|o| o["data"]["k"].clone())
-    };
+    let value_at = |list: &Value| item(list, "past").map(|o| o["data"]["k"].clone());
     for path in [
         format!(
             "/api/v1/namespaces/{NS}/configmaps?resourceVersion={at}&resourceVersionMatch=Exact"
@@ -290,15 +293,7 @@ async fn a_list_after_a_change_shows_the_change_as_a_get_does() {
     api.create(&PostParams::default(), &cm("listed", "old"))
         .await
         .expect("create");
-    let listed = |list: &Value| {
-        list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|o| o["metadata"]["name"] == "listed")
-            .cloned()
-            .expect("the configmap in the list")
-    };
+    let listed = |list: &Value| item(list, "listed").expect("the configmap in the list");
     let path = format!("/api/v1/namespaces/{NS}/configmaps?limit=50");
     let (_, _, before) = get(&ts, &path).await;
     assert_eq!(listed(&before)["data"]["k"], "old");
