@@ -2,17 +2,20 @@
 """End-to-end figures of the kubedeck console (issue #18), and of its peers.
 
 Runs the release binary in tmux (160x45) against `kubedeck sim --scenario
-empty --pods N`, through a TCP proxy that counts connections, HTTP requests
-and bytes, and prints what a user feels: first pod rows and all rows on
+empty --pods N` or, with --real, against the real testbed (kube-apiserver,
+etcd, controllers and kwok nodes, `testbed/real-cluster`) holding the same
+synthetic Deployments, through a proxy that counts connections, HTTP
+requests and bytes (in front of the testbed it terminates TLS to read
+them), and prints what a user feels: first pod rows and all rows on
 screen, RSS, idle CPU, API traffic per idle minute, filter keystroke to
 frame, clear filter. It prints figures and asserts nothing about time.
 
 Peers (`--peer kdash=PATH`, `--peer kubetui=PATH`, `--peer sofka=PATH`) are
-measured the same way in the same invocation, each alone against its own
-fresh simulator of the same N, after kubedeck. Each has a small adapter
-(`Console` below): its command line, the keys that reach the pods of all
-namespaces and open, clear and reopen its filter, and how its screen shows
-the filter and the rows. What a peer cannot show is printed as n/a, with
+measured the same way in the same invocation, after kubedeck, each alone
+against its own fresh simulator of the same N (or in turn on the one
+testbed). Each has a small adapter (`Console` below): its command line, the
+keys that reach the pods of all namespaces and open, clear and reopen its
+filter, and how its screen shows the filter and the rows. What a peer cannot show is printed as n/a, with
 the reason. peers.md beside this file says how to install them.
 
 Keystroke timing: keys go in through a tmux control-mode client, which also
@@ -26,88 +29,101 @@ the peers, the pod rows on screen all matching it.
 """
 
 import argparse
+import asyncio
 import json
+import multiprocessing
 import os
+import random
 import re
 import select
 import shutil
-import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 COLS, ROWS = 160, 45
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 class CountingProxy:
-    """A TCP proxy on a free loopback port; counts connections, requests
-    (HTTP/1.1 request lines, the console's client speaks plain HTTP/1.1 to
-    an anonymous simulator) and bytes both ways."""
+    """A proxy on a free loopback port; counts connections, HTTP/1.1 request
+    lines (kube-rs, which the consoles use, speaks only HTTP/1.1) and bytes
+    both ways. With `tls` (a server and a client SSL context), as in front
+    of the real testbed's kube-apiserver, it terminates TLS on both sides,
+    so that it reads the requests and counts the bytes of HTTP, as it does
+    in front of the plain-HTTP simulator; the console still makes its TLS
+    handshake with a client certificate, to the proxy. It runs in a process
+    of its own: in this one it would hold the interpreter's lock while it
+    copies a list, late to timestamp the console's frames."""
 
-    def __init__(self, upstream):
-        self.upstream = upstream
-        self.lock = threading.Lock()
-        self.connections = 0
-        self.requests = 0
-        self.bytes_down = 0
-        self.bytes_up = 0
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+    def __init__(self, upstream, tls=None):
+        mp = multiprocessing.get_context("fork")
+        # connections, requests, bytes down, bytes up
+        self.counts = mp.Array("q", 4)
+        ours, theirs = mp.Pipe()
+        self.proc = mp.Process(target=self._serve, args=(upstream, tls, theirs), daemon=True)
+        self.proc.start()
+        self.port = ours.recv()
 
     def snapshot(self):
-        with self.lock:
-            return (self.connections, self.requests, self.bytes_down, self.bytes_up)
+        with self.counts.get_lock():
+            return tuple(self.counts)
 
-    def _accept(self):
-        while True:
+    def close(self):
+        self.proc.kill()
+        self.proc.join()
+
+    def _add(self, i, n):
+        with self.counts.get_lock():
+            self.counts[i] += n
+
+    def _serve(self, upstream, tls, pipe):
+        server_ctx, client_ctx = tls or (None, None)
+
+        async def client(reader, writer):
+            host, port = upstream
             try:
-                client, _ = self.listener.accept()
-            except OSError:
+                up_reader, up_writer = await asyncio.open_connection(
+                    host, port, ssl=client_ctx, server_hostname=host if client_ctx else None)
+            except (OSError, ssl.SSLError):
+                writer.close()
                 return
-            try:
-                server = socket.create_connection(self.upstream)
-            except OSError:
-                client.close()
-                continue
-            for s in (client, server):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self.lock:
-                self.connections += 1
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+            self._add(0, 1)
+            ends = (writer, up_writer)
+            await asyncio.gather(pump(reader, up_writer, True, ends), pump(up_reader, writer, False, ends))
 
-    def _pump(self, src, dst, up):
-        tail = b""
-        try:
-            while True:
-                data = src.recv(262144)
-                if not data:
-                    break
-                dst.sendall(data)
-                with self.lock:
-                    if up:
-                        self.bytes_up += len(data)
-                        seen = tail + data
-                        self.requests += seen.count(b" HTTP/1.1\r\n")
-                        tail = seen[-10:]
-                    else:
-                        self.bytes_down += len(data)
-        except OSError:
-            pass
-        for s in (src, dst):
+        async def pump(src, dst, up, ends):
+            tail = b""
             try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
+                while True:
+                    data = await src.read(262144)
+                    if not data:
+                        break
+                    dst.write(data)
+                    await dst.drain()
+                    if up:
+                        seen = tail + data
+                        self._add(1, seen.count(b" HTTP/1.1\r\n"))
+                        tail = seen[-10:]
+                    self._add(3 if up else 2, len(data))
+            except (OSError, ssl.SSLError):
                 pass
+            for w in ends:
+                w.close()
+
+        async def main():
+            server = await asyncio.start_server(client, "127.0.0.1", 0, ssl=server_ctx)
+            pipe.send(server.sockets[0].getsockname()[1])
+            await server.serve_forever()
+
+        asyncio.run(main())
 
 
 class Tmux:
@@ -228,82 +244,242 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def api_pods(url):
-    """The simulator's pods, (namespace, name), through paged lists."""
-    pods, cont = [], ""
-    while True:
-        q = f"{url}/api/v1/pods?limit=5000" + (f"&continue={cont}" if cont else "")
-        with urllib.request.urlopen(q) as r:
-            body = json.load(r)
-        pods += [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in body["items"]]
-        cont = body["metadata"].get("continue") or ""
-        if not cont:
-            return pods
+# A list's continue token, which the servers write ahead of the items.
+CONTINUE = re.compile(rb'"continue":"([^"]+)"')
 
 
-def api_pod_count(url):
-    return len(api_pods(url))
+class Api:
+    """The bench's own reads of the cluster's API: its URL and, for the real
+    testbed, a TLS context holding the admin's client certificate."""
+
+    def __init__(self, url, ctx=None):
+        self.url = url
+        self.ctx = ctx
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, context=self.ctx) as r:
+            return json.load(r)
+
+    def list_floor(self, limit=500):
+        """Seconds to read every pod in pages of `limit`, one after the
+        other, without decoding them: what the server and the path to it
+        take before any console's own work."""
+        t0, cont = time.monotonic(), ""
+        while True:
+            with urllib.request.urlopen(f"{self.url}/api/v1/pods?limit={limit}"
+                                        + (f"&continue={cont}" if cont else ""), context=self.ctx) as r:
+                body = r.read()
+            m = CONTINUE.search(body, 0, 4096)
+            cont = urllib.parse.quote(m.group(1).decode()) if m else ""
+            if not cont:
+                return time.monotonic() - t0
+
+    def pod_items(self):
+        """Every pod, through paged lists."""
+        items, cont = [], ""
+        while True:
+            body = self.get("/api/v1/pods?limit=5000" + (f"&continue={cont}" if cont else ""))
+            items += body["items"]
+            cont = body["metadata"].get("continue") or ""
+            if not cont:
+                return items
 
 
-def start_sim(binary, pods, workdir):
-    kubeconfig = os.path.join(workdir, "sim.kubeconfig")
-    proc = subprocess.Popen(
-        [binary, "sim", "--scenario", "empty", "--pods", str(pods), "--kubeconfig-out", kubeconfig],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    for line in proc.stdout:
-        m = re.search(r"serving the Kubernetes API on (http://[\d.:]+)", line)
-        if m:
-            threading.Thread(target=proc.stdout.read, daemon=True).start()
-            return proc, m.group(1)
-    raise RuntimeError("the simulator did not start")
+class Sim:
+    """`kubedeck sim --scenario empty --pods N`, fresh for each console. Its
+    kubelet works for a while after the pods exist (about 40 s of a core at
+    10,000 pods; at 50,000 pods much longer)."""
+
+    what = "the simulator"
+    tls = None
+    quiet_window = 2  # s
+    quiet = 0.05  # of a core
+    wait_running = False
+
+    def __init__(self, binary, pods):
+        self.work = tempfile.mkdtemp(prefix="kubedeck-e2e-sim-")
+        self.proc = subprocess.Popen(
+            [binary, "sim", "--scenario", "empty", "--pods", str(pods),
+             "--kubeconfig-out", os.path.join(self.work, "sim.kubeconfig")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for line in self.proc.stdout:
+            m = re.search(r"serving the Kubernetes API on (http://([\d.]+):(\d+))", line)
+            if m:
+                threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+                self.api = Api(m.group(1))
+                self.upstream = (m.group(2), int(m.group(3)))
+                return
+        self.stop()
+        raise RuntimeError("the simulator did not start")
+
+    def pids(self):
+        return [self.proc.pid]
+
+    def console_kubeconfig(self, path, port):
+        with open(path, "w") as f:
+            f.write(
+                "apiVersion: v1\nkind: Config\ncurrent-context: bench\n"
+                f"clusters:\n- name: bench\n  cluster:\n    server: http://127.0.0.1:{port}\n"
+                "contexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\n"
+                "users:\n- name: bench\n  user: {}\n"
+            )
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
-def wait_sim_settled(sim_pid, url, want, timeout=600, quiet_within=180):
-    """Until the simulator holds at least `want` pods and the count holds;
-    then until it has finished starting them, for at most `quiet_within`
-    seconds: its kubelet works for a while after the count is reached
-    (about 40 s of a core at 10,000 pods; at 50,000 pods much longer), and
-    a console timed then shares the machine with that start-up. The pod
-    count, and the share of a core the simulator was still using when the
-    wait ended (0 when it went quiet)."""
+# The simulator's synthetic load (crates/kubedeck-sim/src/scale.rs), made
+# the same way on the real testbed: namespaces load-000, ... of ten
+# Deployments of ten replicas, so the same rows and filter apply.
+REPLICAS, DEPLOYMENTS_PER_NAMESPACE, PODS_PER_NODE = 10, 10, 100
+WORKLOADS = ["api", "worker", "frontend", "gateway", "indexer", "billing", "search", "mailer",
+             "reports", "ledger", "scheduler", "notifier", "catalog", "checkout", "sessions", "thumbnails"]
+IMAGES = ["nginx:1.27.2-alpine", "httpd:2.4.62-alpine", "traefik/whoami:v1.10.3", "caddy:2.8.4-alpine"]
+
+
+def synthetic_load(pods, seed=7):
+    rng = random.Random(seed)
+    items = []
+    for d in range(-(-pods // REPLICAS)):
+        ns = f"load-{d // DEPLOYMENTS_PER_NAMESPACE:03}"
+        if d % DEPLOYMENTS_PER_NAMESPACE == 0:
+            items.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        workload = rng.choice(WORKLOADS)
+        name = f"{workload}-{d % DEPLOYMENTS_PER_NAMESPACE:02}"
+        labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "synthetic-load"}
+        cpu, mem = 5 * rng.randint(1, 6), 16 * rng.randint(1, 4)
+        items.append({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {
+                "replicas": min(REPLICAS, pods - d * REPLICAS),
+                "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [{
+                    "name": workload, "image": rng.choice(IMAGES),
+                    "resources": {"requests": {"cpu": f"{cpu}m", "memory": f"{mem}Mi"},
+                                  "limits": {"cpu": f"{4 * cpu}m", "memory": f"{2 * mem}Mi"}},
+                }]}},
+            },
+        })
+    return {"apiVersion": "v1", "kind": "List", "items": items}
+
+
+class Testbed:
+    """The real testbed (`testbed/real-cluster`): etcd, kube-apiserver,
+    kube-controller-manager, kube-scheduler, metrics-server and kwok nodes,
+    one cluster for every console at this N. The pods are the simulator's
+    synthetic load, made by the real Deployment, ReplicaSet and scheduler
+    controllers; kwok runs them. The bench reads the API with the admin's
+    certificate; the consoles reach it through the counting proxy, which
+    terminates TLS with the apiserver's own serving certificate."""
+
+    what = "the testbed"
+    quiet_window = 15  # s: one metrics-server scrape
+    # Idle at 10,000 pods it still uses about 20 % of a core: kwok's node
+    # leases and status, metrics-server's scrapes of kwok.
+    quiet = 0.3
+    wait_running = True
+
+    SCRIPT = os.path.join(ROOT, "testbed", "real-cluster")
+
+    def __init__(self, pods, work):
+        self.dir = os.path.join(work, "tb")
+        nodes = max(1, -(-pods // PODS_PER_NODE))
+        print(f"  starting the real testbed with {nodes} kwok nodes ...", file=sys.stderr)
+        subprocess.run([self.SCRIPT, "up", "--dir", self.dir, "--kubeconfig-out",
+                        os.path.join(work, "admin.kubeconfig"), "--nodes", str(nodes), "--disable-qps-limits"],
+                       check=True)
+        env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                k, _, v = line.rstrip("\n").partition("=")
+                env[k] = v
+        self.env = env
+        pki = os.path.join(self.dir, "pki")
+        client = ssl.create_default_context(cafile=env["CA_CERT"])
+        client.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"))
+        # Ask for the client's certificate, as kube-apiserver does.
+        server.verify_mode = ssl.CERT_OPTIONAL
+        server.load_verify_locations(env["CA_CERT"])
+        server.set_alpn_protocols(["http/1.1"])
+        self.tls = (server, client)
+        self.api = Api(env["APISERVER_URL"], client)
+        host, port = env["APISERVER_URL"].rsplit("//", 1)[1].rsplit(":", 1)
+        self.upstream = (host, int(port))
+        print(f"  creating the Deployments of {pods} pods ...", file=sys.stderr)
+        subprocess.run([env["KUBECTL"], "--kubeconfig", env["KUBECONFIG"], "create", "-f", "-", "-o", "name"],
+                       input=json.dumps(synthetic_load(pods)), text=True, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def pids(self):
+        d = os.path.join(self.dir, "pids")
+        out = []
+        for f in os.listdir(d):
+            if f.endswith(".pid"):
+                with open(os.path.join(d, f)) as fh:
+                    out.append(int(fh.read().strip()))
+        return out
+
+    def console_kubeconfig(self, path, port):
+        with open(self.env["KUBECONFIG"]) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(re.sub(r"(?m)^(\s*server: ).*$", rf"\g<1>https://127.0.0.1:{port}", text))
+        os.chmod(path, 0o600)
+
+    @classmethod
+    def down(cls, work):
+        subprocess.run([cls.SCRIPT, "down", "--dir", os.path.join(work, "tb")], check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def cluster_cpu_seconds(cluster):
+    return sum(cpu_seconds(p) for p in cluster.pids())
+
+
+def wait_settled(cluster, want, timeout=1200, quiet_within=180):
+    """Until the cluster holds at least `want` pods and the count holds (on
+    the testbed, until they all run too); then until it is quiet (under
+    its `quiet` share of a core over its `quiet_window`), for at most
+    `quiet_within` seconds: a console timed while the pods still start
+    shares the machine with that work. The pods, (namespace, name), and
+    the share of a core the cluster was using when the wait ended."""
     deadline = time.monotonic() + timeout
     last = -1
-    while time.monotonic() < deadline:
-        n = api_pod_count(url)
-        if n >= want and n == last:
+    while True:
+        items = cluster.api.pod_items()
+        running = sum(p.get("status", {}).get("phase") == "Running" for p in items)
+        if len(items) >= want and len(items) == last and (running == len(items) or not cluster.wait_running):
             break
-        last = n
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{cluster.what} has {len(items)} pods, {running} running; wanted {want}")
+        last = len(items)
         time.sleep(1)
-    else:
-        raise RuntimeError(f"the simulator has {last} pods, wanted {want}")
+    pods = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in items]
     give_up = time.monotonic() + quiet_within
     while True:
-        c0 = cpu_seconds(sim_pid)
-        time.sleep(2)
-        busy = (cpu_seconds(sim_pid) - c0) / 2
-        if busy < 0.05:
-            return n, 0.0
-        if time.monotonic() > give_up:
-            return n, busy
-
-
-def write_kubeconfig(path, server):
-    with open(path, "w") as f:
-        f.write(
-            "apiVersion: v1\nkind: Config\ncurrent-context: bench\n"
-            f"clusters:\n- name: bench\n  cluster:\n    server: {server}\n"
-            "contexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\n"
-            "users:\n- name: bench\n  user: {}\n"
-        )
+        c0 = cluster_cpu_seconds(cluster)
+        time.sleep(cluster.quiet_window)
+        busy = (cluster_cpu_seconds(cluster) - c0) / cluster.quiet_window
+        if busy < cluster.quiet or time.monotonic() > give_up:
+            return pods, busy
 
 
 POD_ROW = re.compile(r"load-\d{3} +\S+-\w{5}\b")
 TITLE = re.compile(r"Pods\(all\)\[(\d+)\]([^\n]*)")
-# A synthetic pod's name (`catalog-02-67f75fd7bb-26n4v`), in any console.
-POD_NAME = re.compile(r"\b[a-z]+-\d{2}-[0-9a-f]{6,10}-[0-9a-z]{5}\b")
+# A synthetic pod's name (`catalog-02-67f75fd7bb-26n4v`; a real ReplicaSet's
+# hash is of other letters), in any console.
+POD_NAME = re.compile(r"\b[a-z]+-\d{2}-[0-9a-z]{6,10}-[0-9a-z]{5}\b")
 
 
 def pods_title(screen):
@@ -597,26 +773,29 @@ def filter_keys(ctl, tmux, c, text, pods, rounds, timeout):
     return out
 
 
-def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, wrap=""):
+def run_one(c, cluster, pods, idle, settle, keys_text, rounds, key_timeout, wrap=""):
+    """One console's run against `cluster` (started, maybe shared)."""
     work = tempfile.mkdtemp(prefix="kubedeck-e2e-")
     tmux = Tmux(f"kubedeck-e2e-{os.getpid()}-{pods}-{c.name}")
-    sim = None
+    proxy = None
     try:
-        sim, url = start_sim(sim_binary, pods, work)
-        n, sim_busy = wait_sim_settled(sim.pid, url, pods)
-        names = api_pods(url)
-        host, port = url.rsplit("//", 1)[1].rsplit(":", 1)
-        proxy = CountingProxy((host, int(port)))
+        names, busy = wait_settled(cluster, pods)
+        n = len(names)
+        proxy = CountingProxy(cluster.upstream, cluster.tls)
+        scheme = "https" if cluster.tls else "http"
+        floor = Api(f"{scheme}://127.0.0.1:{proxy.port}", cluster.api.ctx).list_floor()
         kubeconfig = os.path.join(work, "bench.kubeconfig")
-        write_kubeconfig(kubeconfig, f"http://127.0.0.1:{proxy.port}")
+        cluster.console_kubeconfig(kubeconfig, proxy.port)
         home = os.path.join(work, "home")
         os.makedirs(home)
         script = (
             f"HOME={home} XDG_CONFIG_HOME={home}/config XDG_DATA_HOME={home}/data "
             f"{c.env(kubeconfig)}exec {wrap} {c.command(kubeconfig)}"
         )
-        row = {"console": c.name, "version": c.version(), "pods": n, "load_start": loadavg(),
-               "sim_busy": sim_busy}
+        row = {"console": c.name, "version": c.version(), "pods": n, "cluster": cluster.what,
+               "load_start": loadavg(), "cluster_busy": busy,
+               "cluster_quiet": cluster.quiet, "cluster_quiet_window": cluster.quiet_window,
+               "list_floor_s": floor}
         t0 = time.monotonic()
         tmux.cmd("-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", str(COLS), "-y", str(ROWS), script)
         tmux.cmd("set-option", "-g", "window-size", "manual")
@@ -642,7 +821,7 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, w
         row.update(proc_status(pid))
         row["load_settled"] = loadavg()
 
-        c0, p0 = cpu_seconds(pid), proxy.snapshot()
+        c0, p0, s0 = cpu_seconds(pid), proxy.snapshot(), cluster_cpu_seconds(cluster)
         i0 = time.monotonic()
         # RSS swings with the metrics lists (every 15 s), so one reading
         # depends on its moment: the window's readings, once a second.
@@ -650,7 +829,7 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, w
         while time.monotonic() - i0 < idle:
             rss.append(proc_status(pid)["VmRSS"])
             time.sleep(min(1.0, max(0.0, idle - (time.monotonic() - i0))))
-        c1, p1 = cpu_seconds(pid), proxy.snapshot()
+        c1, p1, s1 = cpu_seconds(pid), proxy.snapshot(), cluster_cpu_seconds(cluster)
         rss.sort()
         row["idle_rss_min"], row["idle_rss_median"], row["idle_rss_max"] = (
             rss[0], statistics.median(rss), rss[-1])
@@ -658,6 +837,7 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, w
         per_min = 60.0 / window
         row["idle_window_s"] = window
         row["idle_cpu_pct"] = 100.0 * (c1 - c0) / window
+        row["cluster_idle_cpu_pct"] = 100.0 * (s1 - s0) / window
         row["connections_per_min"] = (p1[0] - p0[0]) * per_min
         row["requests_per_min"] = (p1[1] - p0[1]) * per_min
         row["mb_per_min"] = (p1[2] - p0[2]) * per_min / 1e6
@@ -679,12 +859,8 @@ def run_one(c, sim_binary, pods, idle, settle, keys_text, rounds, key_timeout, w
         return row
     finally:
         tmux.kill()
-        if sim:
-            sim.terminate()
-            try:
-                sim.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                sim.kill()
+        if proxy is not None:
+            proxy.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -697,19 +873,23 @@ def report(row, c):
     print(f"\n== {row['pods']} pods" + (f": {row['version'] or c.name}" if peer else "") + " ==")
     print(f"  load average (1/5/15 min): start {row['load_start']}, settled {row['load_settled']}, "
           f"idle {row['load_idle']}, end {row['load_end']}")
-    if row["sim_busy"]:
-        print(f"  the simulator was still starting its pods ({100 * row['sim_busy']:.0f} % of a core) "
-              "when the console started")
+    busy = 100 * row["cluster_busy"]
+    print(f"  {row['cluster']} used {busy:.0f} % of a core over the {row['cluster_quiet_window']:g} s "
+          "before the console started" + (f" (not yet under {100 * row['cluster_quiet']:g} % after the "
+                                          "bench's 180 s wait: still starting its pods)"
+                                          if row["cluster_busy"] >= row["cluster_quiet"] else ""))
     print(f"  first frame          {row['first_frame_s']:.2f} s")
     print(f"  first pod rows       {row['first_rows_s']:.2f} s")
     if c.all_rows_na is None:
-        print(f"  all rows counted     {row['all_rows_s']:.2f} s")
+        print(f"  all rows counted     {row['all_rows_s']:.2f} s (the bench read the same pages of 500 "
+              f"through the proxy, undecoded, in {row['list_floor_s']:.2f} s)")
     else:
         print(f"  all rows counted     n/a: {c.all_rows_na}")
     print(f"  VmRSS / VmHWM        {row['VmRSS']:.0f} / {row['VmHWM']:.0f} MiB")
     print(f"  VmRSS while idle     min {row['idle_rss_min']:.0f}, median {row['idle_rss_median']:.0f}, "
           f"max {row['idle_rss_max']:.0f} MiB")
-    print(f"  idle CPU             {row['idle_cpu_pct']:.2f} % over {row['idle_window_s']:.0f} s")
+    print(f"  idle CPU             {row['idle_cpu_pct']:.2f} % over {row['idle_window_s']:.0f} s "
+          f"({row['cluster']} meanwhile: {row['cluster_idle_cpu_pct']:.1f} %)")
     print(f"  API per idle minute  {row['requests_per_min']:.1f} requests, "
           f"{row['connections_per_min']:.1f} connections, {row['mb_per_min']:.2f} MB")
     if peer:
@@ -774,6 +954,9 @@ def main():
                     help=f"also measure a peer after kubedeck (repeatable; NAME: {', '.join(PEERS)})")
     ap.add_argument("--wrap", default="", help="run the console under this (a profiler), "
                     "kill it once settled, print no figures")
+    ap.add_argument("--real", action="store_true",
+                    help="against the real testbed (testbed/real-cluster, built on first use) instead of "
+                    "the simulator: one cluster for each N, shared by the consoles in turn")
     ap.add_argument("--json", action="store_true", help="also print each result as JSON")
     a = ap.parse_args()
     if shutil.which("tmux") is None:
@@ -788,23 +971,40 @@ def main():
     if a.wrap and len(consoles) > 1:
         sys.exit("--wrap profiles kubedeck alone; leave out --peer")
     for n in a.pods or [1000, 10000]:
-        rows = []
-        for c in consoles:
+        testbed = None
+        if a.real:
+            testbed_work = tempfile.mkdtemp(prefix="kubedeck-e2e-tb-")
             try:
-                row = run_one(c, binary, n, a.idle, a.settle, a.filter, a.rounds, a.key_timeout, a.wrap)
-            except RuntimeError as e:
-                if c is consoles[0]:
-                    raise
-                print(f"\n== {n} pods: {c.name} ==\n  n/a: the run failed: {e}")
-                row = None
-            rows.append(row)
-            if row is None:
-                continue
-            report(row, c)
-            if a.json:
-                print(json.dumps(row))
+                testbed = Testbed(n, testbed_work)
+            except BaseException as e:
+                Testbed.down(testbed_work)
+                if isinstance(e, subprocess.CalledProcessError):
+                    sys.exit(f"the real testbed did not start at {n} pods: {e}")
+                raise
+        rows = []
+        try:
+            for c in consoles:
+                cluster = testbed or Sim(binary, n)
+                try:
+                    row = run_one(c, cluster, n, a.idle, a.settle, a.filter, a.rounds, a.key_timeout, a.wrap)
+                except RuntimeError as e:
+                    if c is consoles[0]:
+                        raise
+                    print(f"\n== {n} pods: {c.name} ==\n  n/a: the run failed: {e}")
+                    row = None
+                finally:
+                    if testbed is None:
+                        cluster.stop()
+                rows.append(row)
+                if row is None:
+                    continue
+                report(row, c)
+                if a.json:
+                    print(json.dumps(row))
+        finally:
+            if testbed is not None:
+                Testbed.down(testbed_work)
         compare(rows)
-
 
 if __name__ == "__main__":
     main()

@@ -76,6 +76,7 @@ pub(crate) mod metrics;
 mod retry;
 mod session;
 pub(crate) mod slim_event;
+pub(crate) mod slim_meta;
 pub(crate) mod slim_pod;
 pub(crate) mod slim_workload;
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SlimEvent {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::slim_meta::without_managed_fields")]
     pub metadata: ObjectMeta,
     #[serde(default)]
     pub involved_object: ObjectReference,
@@ -66,7 +66,6 @@ core_v1_resource!(SlimEvent, "Event", "events");
 /// recorded within one second.
 impl super::watch::Trim for SlimEvent {
     fn trim(&mut self) {
-        self.metadata.managed_fields = None;
         self.metadata.uid = None;
         let o = &mut self.involved_object;
         o.uid = None;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub(crate) struct SlimPod {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::slim_meta::without_managed_fields")]
     pub metadata: ObjectMeta,
     pub spec: Option<SlimPodSpec>,
     pub status: Option<SlimPodStatus>,
@@ -145,7 +145,6 @@ core_v1_resource!(SlimPod, "Pod", "pods");
 impl super::watch::Trim for SlimPod {
     fn trim(&mut self) {
         let meta = &mut self.metadata;
-        meta.managed_fields = None;
         meta.uid = None;
         meta.resource_version = None;
         meta.generate_name = None;

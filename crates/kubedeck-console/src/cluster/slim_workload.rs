@@ -96,7 +96,7 @@ impl Serialize for PodTemplate {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub(crate) struct SlimDeployment {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::slim_meta::without_managed_fields")]
     pub metadata: ObjectMeta,
     pub spec: Option<SlimDeploymentSpec>,
     pub status: Option<DeploymentStatus>,
@@ -125,7 +125,7 @@ pub(crate) struct SlimDeploymentSpec {
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub(crate) struct SlimReplicaSet {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::slim_meta::without_managed_fields")]
     pub metadata: ObjectMeta,
     pub spec: Option<SlimReplicaSetSpec>,
     pub status: Option<ReplicaSetStatus>,
