@@ -35,8 +35,9 @@ const LIST_TIMEOUT: Duration = Duration::from_secs(30);
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const PAGE: u32 = 500;
 /// The first page of a first list is smaller: it is the one a user waits
-/// for, and a server takes about as long per object (a real apiserver
-/// about 30 ms for 500 pods on 2 cores), while 100 rows fill any screen.
+/// for, a server's time for a page grows with its objects (a real
+/// apiserver's first 500 pods took 130 ms on 2 cores), and 100 rows fill
+/// any screen.
 const FIRST_PAGE: u32 = 100;
 
 /// Why a session ended.
@@ -190,10 +191,10 @@ fn no_answer(what: &str, after: Duration) -> Trouble {
 /// objects it had. A relist replaces the store once the last page is in, so
 /// what went away during an outage goes. The first list (an empty store,
 /// nothing to replace) puts each page in as it comes, the first a small
-/// one, so the first rows show while the rest streams. Each page's continue token is read before its
-/// objects are decoded, so the next page is on its way meanwhile, and two
-/// pages decode at once on the blocking pool: decoding is most of a list's
-/// time once the server is fast.
+/// one, so the first rows show while the rest streams. Each page's continue
+/// token is read before its objects are decoded, so the next page is on its
+/// way meanwhile, and two pages decode at once on the blocking pool:
+/// decoding is most of a list's time once the server is fast.
 async fn list<K>(
     api: &Api<K>,
     fields: &str,
